@@ -1,0 +1,84 @@
+/**
+ * Capture-layer contracts. Readers (pcap, pcapng, live) push records into a FrameSink; there is no
+ * per-packet object: a record is described by numbers plus a view into a reused chunk buffer.
+ */
+
+/** LINKTYPE_* values (https://www.tcpdump.org/linktypes.html) that portsniff decodes. */
+export const LinkType = {
+  NULL: 0, // BSD loopback, host-byte-order AF_ value
+  ETHERNET: 1,
+  RAW: 101, // raw IPv4/IPv6 (version nibble decides)
+  IEEE802_11: 105,
+  LOOP: 108, // OpenBSD loopback, network-byte-order AF_ value
+  LINUX_SLL: 113,
+  IEEE802_11_RADIOTAP: 127,
+  PKTAP: 258,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+/**
+ * Receives every packet record, in file order.
+ *
+ * `buf` is only valid during the call (the reader reuses it); `offset`/`capLen` locate the captured
+ * bytes. Timestamps are exact: whole seconds since the epoch plus nanoseconds (0..999_999_999).
+ */
+export interface FrameSink {
+  frame(
+    buf: Uint8Array,
+    offset: number,
+    capLen: number,
+    origLen: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+    interfaceId: number,
+  ): void;
+  /**
+   * Optional: called after the records lying in buf[start, end) have all been delivered, before the
+   * reader reuses that region. A batching sink copies the region in one memcpy here.
+   */
+  flushChunk?(buf: Uint8Array, start: number, end: number): void;
+}
+
+export interface CaptureInterface {
+  /** Index in the file (pcapng: IDB order within the section, numbered across sections). */
+  id: number;
+  linkType: number;
+  snaplen: number;
+  name?: string;
+  description?: string;
+  /** Timestamp units per second (pcap: 1e6 or 1e9; pcapng: from if_tsresol). */
+  tsUnitsPerSecond: number;
+  /** Interface statistics from the last ISB, if the file has one. */
+  stats?: { received?: number; droppedByInterface?: number; droppedByOs?: number; filterAccepted?: number; delivered?: number };
+}
+
+export interface CaptureInfo {
+  format: 'pcap' | 'pcapng';
+  /** Byte order of the (last) section. */
+  byteOrder: 'little' | 'big';
+  /** pcap only: 'micro' | 'nano'. */
+  tsPrecision?: 'micro' | 'nano';
+  /** pcap only: version numbers from the header. */
+  version?: string;
+  /** Number of pcapng sections (1 for pcap). */
+  sections: number;
+  interfaces: CaptureInterface[];
+}
+
+export interface CaptureReadResult {
+  info: CaptureInfo;
+  /** Records delivered to the sink. */
+  packets: number;
+  /** Bytes of the (decompressed) capture stream consumed. */
+  bytesRead: number;
+  /** Blocks skipped because their type is unknown or irrelevant (pcapng). */
+  skippedBlocks: number;
+  /**
+   * Set when the file ended inside a record: the packets before it were delivered. A warning, not a
+   * failure: tools report it and go on.
+   */
+  truncated?: { offset: number; message: string };
+}

@@ -1,0 +1,95 @@
+/**
+ * Small byte helpers shared by the payload recognisers: ASCII matching without building strings,
+ * and a latin1 string builder used only once something has matched.
+ *
+ * Every helper takes an explicit `end` (exclusive) and never reads at or past it, so a caller can
+ * hand over a window of a larger buffer without slicing it.
+ */
+
+/** Encodes an ASCII literal once, at module load, for byte-wise comparisons. */
+export function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** True when `lit` occurs at `pos` and ends at or before `end`. */
+export function matchBytes(buf: Uint8Array, pos: number, end: number, lit: Uint8Array): boolean {
+  if (pos < 0 || pos + lit.length > end) return false;
+  for (let i = 0; i < lit.length; i++) if (buf[pos + i] !== lit[i]) return false;
+  return true;
+}
+
+/**
+ * True when the bytes from `pos` to `end` are a (possibly empty) prefix of `lit`, i.e. the buffer
+ * ended before we could tell whether `lit` is there ("need more data", not "bad data").
+ */
+export function isPrefixOf(buf: Uint8Array, pos: number, end: number, lit: Uint8Array): boolean {
+  const n = end - pos;
+  if (n < 0 || n >= lit.length) return false;
+  for (let i = 0; i < n; i++) if (buf[pos + i] !== lit[i]) return false;
+  return true;
+}
+
+/** Case-insensitive match of a lower-case ASCII literal (letters only are folded). */
+export function matchLower(buf: Uint8Array, pos: number, end: number, lit: Uint8Array): boolean {
+  if (pos < 0 || pos + lit.length > end) return false;
+  for (let i = 0; i < lit.length; i++) {
+    let b = buf[pos + i]!;
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (b !== lit[i]) return false;
+  }
+  return true;
+}
+
+/** Index of the first `byte` in [pos, end), or -1. */
+export function indexOfByte(buf: Uint8Array, pos: number, end: number, byte: number): number {
+  for (let i = pos; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
+/** Visible ASCII: 0x21..0x7e (no space, no controls). */
+export function isVisible(b: number): boolean {
+  return b > 0x20 && b < 0x7f;
+}
+
+export function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+export function isUpper(b: number): boolean {
+  return b >= 0x41 && b <= 0x5a;
+}
+
+export function isAlpha(b: number): boolean {
+  return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+}
+
+/** Longest string any recogniser builds from packet bytes: longer fields are cut (detail only). */
+export const MAX_DETAIL_CHARS = 256;
+
+/**
+ * Bytes [start, end) as a latin1 string (one char per byte, so it never throws on any byte and
+ * string length equals octet length, which HPACK's table-size accounting relies on). Callers cap
+ * the length for display fields.
+ */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+/** Like latin1() but cut to MAX_DETAIL_CHARS, for detail fields. */
+export function detailString(buf: Uint8Array, start: number, end: number): string {
+  return latin1(buf, start, Math.min(end, start + MAX_DETAIL_CHARS));
+}
+
+/**
+ * Clamps a caller's (offset, length) window to the buffer. Returns the exclusive end, or -1 when
+ * the window is empty or nonsensical (negative, NaN, past the end).
+ */
+export function windowEnd(buf: Uint8Array, offset: number, length: number): number {
+  if (!(offset >= 0) || !(length > 0) || !Number.isInteger(offset) || !Number.isInteger(length)) return -1;
+  if (offset >= buf.length) return -1;
+  return Math.min(buf.length, offset + length);
+}

@@ -1,0 +1,29 @@
+/**
+ * What a payload recogniser returns: the protocol it saw, as tags from the shared vocabulary
+ * (src/rules/protocol-tags.ts), plus a few decoded fields for display and export.
+ */
+import type { ProtocolTag } from '../../rules/protocol-tags.js';
+
+export interface ProtocolEvidence {
+  /** The wire protocol recognised, the most specific family among `tags` (e.g. 'grpc', 'http1', 'mdns'). */
+  protocol: ProtocolTag;
+  /** Every tag the bytes support, general to specific, e.g. ['http2', 'grpc', 'grpc:envoy-xds']. */
+  tags: ProtocolTag[];
+  /**
+   * Decoded fields, all optional, values cut to 256 chars. Keys used: httpMethod, httpPath,
+   * httpStatus, host, userAgent, contentType, authority, grpcPath, xdsService, xdsType, sni, alpn,
+   * tlsVersion, tlsHandshake, respCommand, respType, dnsQname, dnsQtype, dnsOpcode, dnsQr, note.
+   */
+  detail: Record<string, string>;
+}
+
+/** Which side sent the bytes: the flow's originator (ToServer) or its responder (ToClient). */
+export const Direction = { ToServer: 0, ToClient: 1 } as const;
+export type Direction = (typeof Direction)[keyof typeof Direction];
+
+/** IP protocol numbers of the transports a recogniser is asked about. */
+export const TRANSPORT_TCP = 6;
+export const TRANSPORT_UDP = 17;
+
+/** The first payload bytes of one direction the classifier keeps per flow. */
+export const MAX_PAYLOAD_BYTES = 512;

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+/**
+ * portsniff command line. Exit codes: 0 ok, 1 runtime error (bad file, capture failure), 2 usage
+ * error. Errors are one line on stderr; stack traces only with PORTSNIFF_DEBUG=1.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
+import { LineWriter } from '../export/line-writer.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
+import { runReplay } from './commands/replay.js';
+import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
+import type { CliIo } from './io.js';
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('portsniff')
+    .description(
+      'Tell which product component every flow on the network belongs to, according to the vendor port\n' +
+        'references in rules/, and whether the traffic really speaks the documented protocol.',
+    )
+    .version(packageVersion(), '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  portsniff replay capture.pcap                   summary table of flows and services
+  portsniff replay capture.pcapng --json          machine-readable summary (docs/output-schema.md)
+  portsniff replay capture.pcap --flows flows.ndjson
+                                                  one JSON line per flow
+  tcpdump -i eth0 -w - | portsniff replay -       read a pcap stream from stdin
+  portsniff replay big.pcap.gz --max-flows 100000 gzip is detected by content
+
+Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error.`,
+    );
+
+  program
+    .command('replay')
+    .description('Read a pcap or pcapng file (optionally gzip-compressed), or - for stdin, and report its flows.')
+    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input')
+    .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
+    .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
+    .addOption(
+      new Option('--max-flows <n>', 'bound on live flows; the least recently seen flow is evicted (and counted) when full')
+        .default(DEFAULT_ENGINE_OPTIONS.maxFlows)
+        .argParser(parseIntOption('--max-flows', 1, 50_000_000)),
+    )
+    .addOption(
+      new Option('--idle-timeout <seconds>', 'end a flow after this much capture time without packets')
+        .default(DEFAULT_ENGINE_OPTIONS.idleTimeout)
+        .argParser(parseSecondsOption('--idle-timeout', false)),
+    )
+    .addOption(
+      new Option('--active-timeout <seconds>', 'cut long flows into records of at most this duration (0 = off)')
+        .default(DEFAULT_ENGINE_OPTIONS.activeTimeout)
+        .argParser(parseSecondsOption('--active-timeout', true)),
+    )
+    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
+    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
+    .option('--no-rules', 'do not load the shipped rules/ (flows only, no classification)')
+    .addOption(
+      new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)),
+    )
+    .action(async (file: string, o: Record<string, unknown>) => {
+      setExit(
+        await runReplay(
+          file,
+          {
+            json: o['json'] === true,
+            ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
+            maxFlows: o['maxFlows'] as number,
+            idleTimeout: o['idleTimeout'] as number,
+            activeTimeout: o['activeTimeout'] as number,
+            top: o['top'] as number,
+            ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
+            ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
+            noRules: o['rules'] === false,
+          },
+          io,
+        ),
+      );
+    });
+
+  return program;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (c) => {
+    exitCode = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; everything else commander rejects is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError || (err instanceof PortsniffError && err.code === ErrorCode.Usage)) {
+      io.stderr(`portsniff: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof PortsniffError) {
+      io.stderr(`portsniff: ${err.message}`);
+      return 1;
+    }
+    const e = err as Error;
+    io.stderr(`portsniff: internal error: ${e?.message ?? String(err)}`);
+    if (process.env['PORTSNIFF_DEBUG']) io.stderr(String(e?.stack));
+    return 1;
+  } finally {
+    io.stdout.flush();
+  }
+  return exitCode;
+}
+
+function isMain(): boolean {
+  const arg = process.argv[1];
+  if (!arg) return false;
+  try {
+    // The bin link in node_modules/.bin is a symlink: compare real paths.
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`portsniff: second ${sig}, exiting without waiting\n`);
+      process.exit(130);
+    }
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stdout = new LineWriter(1);
+  const io: CliIo = {
+    stdout,
+    stderr: (line) => {
+      try {
+        process.stderr.write(line + '\n');
+      } catch {
+        /* stderr gone: nothing left to tell */
+      }
+    },
+    stdin: process.stdin,
+    isTTY: process.stdout.isTTY === true,
+    signal: controller.signal,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      stdout.flush();
+      process.exitCode = code;
+      // Do not wait for stdin or timers left by libraries.
+      setImmediate(() => process.exit(code));
+    },
+    (err: unknown) => {
+      process.stderr.write(`portsniff: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

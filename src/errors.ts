@@ -1,0 +1,83 @@
+/**
+ * Errors with stable codes (undici style). Packet bytes never produce these: they become anomaly
+ * counts (src/util/anomaly.ts). These are for bad files, bad rules, bad usage and the environment.
+ */
+export const ErrorCode = {
+  /** Capture file: magic number not pcap/pcapng. */
+  BadMagic: 'PSN_ERR_BAD_MAGIC',
+  /** Capture file: header fields that cannot be right (version, snaplen, block type order). */
+  BadHeader: 'PSN_ERR_BAD_HEADER',
+  /** Capture file: a record/block length that is impossible (too large, too small, not aligned). */
+  BadRecordLength: 'PSN_ERR_BAD_RECORD_LENGTH',
+  /** pcapng: the trailing block total length differs from the leading one. */
+  BlockLengthMismatch: 'PSN_ERR_BLOCK_LENGTH_MISMATCH',
+  /** The file ends in the middle of a record/block: packets before it are kept. */
+  TruncatedFile: 'PSN_ERR_TRUNCATED_FILE',
+  /** pcapng: a packet block names an interface with no IDB. */
+  UnknownInterface: 'PSN_ERR_UNKNOWN_INTERFACE',
+  /** gzip stream is corrupt. */
+  Decompress: 'PSN_ERR_DECOMPRESS',
+  /** File cannot be opened/read. */
+  Io: 'PSN_ERR_IO',
+  /** Rule files fail validation. */
+  RuleFile: 'PSN_ERR_RULE_FILE',
+  /** Command-line usage. */
+  Usage: 'PSN_ERR_USAGE',
+  /** A worker thread died. */
+  Worker: 'PSN_ERR_WORKER',
+  /** Live capture could not start or failed. */
+  Capture: 'PSN_ERR_CAPTURE',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class PortsniffError extends Error {
+  readonly code: ErrorCodeValue;
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PortsniffError';
+    this.code = code;
+  }
+}
+
+/** A capture file is broken at `offset` (byte offset in the decompressed stream). */
+export class CaptureFormatError extends PortsniffError {
+  readonly file: string;
+  readonly offset: number;
+  constructor(code: ErrorCodeValue, file: string, offset: number, detail: string) {
+    super(code, `${file}: ${detail} at byte offset ${offset}`);
+    this.name = 'CaptureFormatError';
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+export class UsageError extends PortsniffError {
+  constructor(message: string) {
+    super(ErrorCode.Usage, message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Plain shape that survives postMessage (class identity does not). */
+export interface ErrorRecord {
+  name: string;
+  code: string;
+  message: string;
+  file?: string;
+  offset?: number;
+  stack?: string;
+}
+
+export function toErrorRecord(err: unknown): ErrorRecord {
+  if (err instanceof CaptureFormatError) {
+    return { name: err.name, code: err.code, message: err.message, file: err.file, offset: err.offset };
+  }
+  if (err instanceof PortsniffError) return { name: err.name, code: err.code, message: err.message };
+  if (err instanceof Error) {
+    const rec: ErrorRecord = { name: err.name, code: 'PSN_ERR_INTERNAL', message: err.message };
+    if (err.stack !== undefined) rec.stack = err.stack;
+    return rec;
+  }
+  return { name: 'Error', code: 'PSN_ERR_INTERNAL', message: String(err) };
+}

@@ -1,0 +1,75 @@
+/**
+ * Buffered, synchronous line output to a file descriptor. Synchronous on purpose: a signal handler
+ * or an exiting process can always flush what was counted, and a reader on the other end of a
+ * closed pipe (EPIPE) marks the writer closed instead of crashing the run.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { PortsniffError, ErrorCode } from '../errors.js';
+
+const FLUSH_AT = 64 * 1024;
+
+export class LineWriter {
+  private parts: string[] = [];
+  private size = 0;
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+  /** Set when the reader went away (EPIPE); later writes are dropped. */
+  closed = false;
+  linesWritten = 0;
+
+  constructor(target: string | number) {
+    if (typeof target === 'number') {
+      this.fd = target;
+      this.ownsFd = false;
+    } else {
+      try {
+        this.fd = openSync(target, 'w');
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new PortsniffError(ErrorCode.Io, `cannot write ${target}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+      }
+      this.ownsFd = true;
+    }
+  }
+
+  writeLine(line: string): void {
+    if (this.closed) return;
+    this.parts.push(line, '\n');
+    this.size += line.length + 1;
+    this.linesWritten++;
+    if (this.size >= FLUSH_AT) this.flush();
+  }
+
+  write(text: string): void {
+    if (this.closed) return;
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.closed || this.parts.length === 0) return;
+    const data = Buffer.from(this.parts.join(''), 'utf8');
+    this.parts = [];
+    this.size = 0;
+    let off = 0;
+    while (off < data.length) {
+      try {
+        off += writeSync(this.fd, data, off, data.length - off);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue; // non-blocking pipe full: retry
+        if (code === 'EPIPE') {
+          this.closed = true;
+          return;
+        }
+        throw err;
+      }
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.ownsFd) closeSync(this.fd);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The `--json` run summary: one object, fixed key order, documented in docs/output-schema.md.
+ */
+import type { CaptureInfo, CaptureReadResult } from '../capture/types.js';
+import type { EngineTotals } from '../pipeline/engine.js';
+import type { ServiceTotals } from '../pipeline/service-stats.js';
+import { formatTimestamp } from '../util/time.js';
+import { linkTypeName } from './names.js';
+
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+export interface RunSummary {
+  schema: number;
+  source: {
+    kind: 'file' | 'stdin' | 'live';
+    name: string;
+    format: CaptureInfo['format'] | null;
+    byteOrder: CaptureInfo['byteOrder'] | null;
+    tsPrecision: string | null;
+    version: string | null;
+    sections: number;
+    linkTypes: Array<{ linkType: number; name: string; packets: number }>;
+    interfaces: Array<{
+      id: number;
+      name: string | null;
+      linkType: number;
+      snaplen: number;
+      tsUnitsPerSecond: number;
+      drops: { interface: number | null; os: number | null } | null;
+      received: number | null;
+    }>;
+    skippedBlocks: number;
+    truncated: { offset: number; message: string } | null;
+    error: { code: string; message: string; offset: number | null } | null;
+  };
+  totals: {
+    packets: number;
+    bytes: number;
+    capturedBytes: number;
+    flows: number;
+    truncatedFrames: number;
+    notIp: number;
+    unattributed: number;
+    evictedFlows: number;
+    anomalies: Record<string, number>;
+  };
+  time: { first: string | null; last: string | null };
+  services: ServiceTotals[];
+  options: { maxFlows: number; idleTimeout: number; activeTimeout: number; workers: number };
+  interrupted: boolean;
+}
+
+export function buildSummary(args: {
+  kind: 'file' | 'stdin' | 'live';
+  name: string;
+  read: CaptureReadResult | null;
+  error: { code: string; message: string; offset: number | null } | null;
+  totals: EngineTotals;
+  services: ServiceTotals[];
+  options: RunSummary['options'];
+  interrupted: boolean;
+}): RunSummary {
+  const { read, totals } = args;
+  const info = read?.info ?? null;
+  return {
+    schema: SUMMARY_SCHEMA_VERSION,
+    source: {
+      kind: args.kind,
+      name: args.name,
+      format: info?.format ?? null,
+      byteOrder: info?.byteOrder ?? null,
+      tsPrecision: info?.tsPrecision ?? null,
+      version: info?.version ?? null,
+      sections: info?.sections ?? 0,
+      linkTypes: Object.entries(totals.packetsByLinkType)
+        .map(([lt, packets]) => ({ linkType: Number(lt), name: linkTypeName(Number(lt)), packets }))
+        .sort((a, b) => a.linkType - b.linkType),
+      interfaces: (info?.interfaces ?? []).map((i) => ({
+        id: i.id,
+        name: i.name ?? null,
+        linkType: i.linkType,
+        snaplen: i.snaplen,
+        tsUnitsPerSecond: i.tsUnitsPerSecond,
+        drops: i.stats ? { interface: i.stats.droppedByInterface ?? null, os: i.stats.droppedByOs ?? null } : null,
+        received: i.stats?.received ?? null,
+      })),
+      skippedBlocks: read?.skippedBlocks ?? 0,
+      truncated: read?.truncated ?? null,
+      error: args.error,
+    },
+    totals: {
+      packets: totals.packets,
+      bytes: totals.bytes,
+      capturedBytes: totals.capturedBytes,
+      flows: totals.flows,
+      truncatedFrames: totals.truncatedFrames,
+      notIp: totals.notIp,
+      unattributed: totals.unattributed,
+      evictedFlows: totals.evictedFlows,
+      anomalies: totals.anomalies,
+    },
+    time: {
+      first: totals.firstSec >= 0 ? formatTimestamp(totals.firstSec, totals.firstNsec) : null,
+      last: totals.lastSec >= 0 ? formatTimestamp(totals.lastSec, totals.lastNsec) : null,
+    },
+    services: args.services,
+    options: args.options,
+    interrupted: args.interrupted,
+  };
+}

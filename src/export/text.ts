@@ -1,0 +1,124 @@
+/**
+ * Plain-text run summary for humans when no TTY dashboard runs (pipes, CI logs, `--text`).
+ * Stable layout: a header, totals, per-service table, top flows, anomalies.
+ */
+import type { RunSummary } from './summary.js';
+import type { ClassifiedFlow } from '../pipeline/engine.js';
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+function table(headers: string[], rows: string[][], rightAlign: Set<number>): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (rightAlign.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
+}
+
+export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): string {
+  const out: string[] = [];
+  const src = s.source;
+  const lts = src.linkTypes.map((l) => `${l.name} (${l.linkType})`).join(', ') || 'none';
+  out.push(`portsniff: ${src.name}: ${src.format ?? 'unknown format'}${src.byteOrder ? `, ${src.byteOrder}-endian` : ''}, link types: ${lts}`);
+  const t = s.totals;
+  const dur = s.time.first && s.time.last ? `, ${s.time.first} .. ${s.time.last}` : '';
+  out.push(`${t.packets} packets, ${formatBytes(t.bytes)} on the wire, ${t.flows} flows${dur}`);
+  if (t.truncatedFrames || t.notIp || t.unattributed || t.evictedFlows) {
+    out.push(`${t.truncatedFrames} truncated by snaplen, ${t.notIp} not IP, ${t.unattributed} not attributed to a flow, ${t.evictedFlows} flows evicted`);
+  }
+  for (const i of src.interfaces) {
+    if (i.drops) out.push(`interface ${i.id}${i.name ? ` (${i.name})` : ''}: dropped by interface ${i.drops.interface ?? 'unknown'}, by OS ${i.drops.os ?? 'unknown'}`);
+  }
+  if (src.truncated) out.push(`warning: ${src.truncated.message}`);
+  if (src.error) out.push(`error: ${src.error.message}`);
+  if (s.interrupted) out.push('interrupted: the summary covers what was read until then');
+
+  if (s.services.length > 0 && !(s.services.length === 1 && s.services[0]!.key === 'unclassified')) {
+    out.push('', 'services');
+    out.push(
+      ...table(
+        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only'],
+        s.services.map((e) => [
+          e.key.length > 48 ? `${e.key.slice(0, 45)}...` : e.key,
+          e.product ?? (e.candidates.length ? 'ambiguous' : '-'),
+          String(e.flows),
+          String(e.packets.toServer + e.packets.toClient),
+          formatBytes(e.bytes.toServer + e.bytes.toClient),
+          String(e.verdicts.verified),
+          String(e.verdicts.mismatch),
+          String(e.verdicts.encrypted),
+          String(e.verdicts['port-only']),
+        ]),
+        new Set([2, 3, 4, 5, 6, 7, 8]),
+      ),
+    );
+  }
+
+  if (topFlows.length > 0) {
+    out.push('', `top ${topFlows.length} flows by bytes`);
+    out.push(
+      ...table(
+        ['transport', 'client', 'server', 'packets', 'bytes', 'state', 'service', 'verdict'],
+        topFlows.map((f) => [
+          f.transport,
+          endpoint(f.client.ip, f.client.port),
+          endpoint(f.server.ip, f.server.port),
+          `${f.packets.toServer}/${f.packets.toClient}`,
+          formatBytes(f.bytes.toServer + f.bytes.toClient),
+          f.state,
+          f.service?.id ?? (f.ambiguous ? `ambiguous(${f.candidates?.length ?? 0})` : '-'),
+          f.verdict ?? '-',
+        ]),
+        new Set([3, 4]),
+      ),
+    );
+  }
+
+  const anomalies = Object.entries(t.anomalies);
+  if (anomalies.length > 0) {
+    out.push('', 'anomalies');
+    out.push(...table(['code', 'count'], anomalies.map(([k, v]) => [k, String(v)]), new Set([1])));
+  }
+  return out.join('\n') + '\n';
+}
+
+function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** Keeps the N largest flows (by bytes, ties by id) without holding every flow. */
+export class TopFlows {
+  private readonly items: ClassifiedFlow[] = [];
+  constructor(private readonly n: number) {}
+
+  add(f: ClassifiedFlow): void {
+    if (this.n <= 0) return;
+    const size = f.bytes.toServer + f.bytes.toClient;
+    if (this.items.length === this.n) {
+      const last = this.items[this.items.length - 1]!;
+      if (size <= last.bytes.toServer + last.bytes.toClient) return;
+      this.items.pop();
+    }
+    let i = this.items.length;
+    while (i > 0) {
+      const o = this.items[i - 1]!;
+      const os = o.bytes.toServer + o.bytes.toClient;
+      if (os > size || (os === size && o.id < f.id)) break;
+      i--;
+    }
+    this.items.splice(i, 0, f);
+  }
+
+  list(): ClassifiedFlow[] {
+    return [...this.items];
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Flow keys without objects: a flow is identified by transport, both endpoints and VLAN ids. The
+ * key is canonical (the "lower" endpoint first) so both directions of a conversation land on the
+ * same flow, and the hash is symmetric (gopacket FastHash idea) so a shard can be picked from it.
+ */
+
+/** Compare endpoint (a0..a3, aPort) with (b0..b3, bPort); negative when a < b. */
+export function compareEndpoints(
+  a0: number, a1: number, a2: number, a3: number, aPort: number,
+  b0: number, b1: number, b2: number, b3: number, bPort: number,
+): number {
+  if (a0 !== b0) return a0 < b0 ? -1 : 1;
+  if (a1 !== b1) return a1 < b1 ? -1 : 1;
+  if (a2 !== b2) return a2 < b2 ? -1 : 1;
+  if (a3 !== b3) return a3 < b3 ? -1 : 1;
+  return aPort - bPort;
+}
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Symmetric 32-bit hash: the same for (src, dst) and (dst, src). Commutative combination of the two
+ * endpoint hashes (sum and xor), then the shared fields.
+ */
+export function flowHash(
+  s0: number, s1: number, s2: number, s3: number, sPort: number,
+  d0: number, d1: number, d2: number, d3: number, dPort: number,
+  proto: number, vlan: number,
+): number {
+  let hs = mix(mix(mix(mix(mix(0x811c9dc5, s0), s1), s2), s3), sPort);
+  let hd = mix(mix(mix(mix(mix(0x811c9dc5, d0), d1), d2), d3), dPort);
+  let h = ((hs + hd) >>> 0) ^ Math.imul(hs ^ hd, 0x85ebca6b);
+  h = mix(mix(h >>> 0, proto), vlan);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Format an address held as four 32-bit words. */
+export function formatAddress(ipVersion: number, w0: number, w1: number, w2: number, w3: number): string {
+  if (ipVersion === 4) return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
+  const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  // IPv4-mapped addresses print as ::ffff:a.b.c.d, as tshark and inet_ntop do.
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
+    return `::ffff:${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;
+  }
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Parse an IPv4 or IPv6 literal into [version, w0, w1, w2, w3]; null if invalid. */
+export function parseAddress(text: string): [number, number, number, number, number] | null {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const p = text.split('.').map(Number);
+    if (p.some((x) => x > 255)) return null;
+    return [4, 0, 0, 0, (((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0)];
+  }
+  if (!text.includes(':')) return null;
+  let head = text;
+  let tailV4: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  const maybeV4 = text.slice(lastColon + 1);
+  if (maybeV4.includes('.')) {
+    const v4 = parseAddress(maybeV4);
+    if (!v4) return null;
+    tailV4 = [v4[4] >>> 16, v4[4] & 0xffff];
+    head = text.slice(0, lastColon + 1) + '0';
+  }
+  const parts = head.split('::');
+  if (parts.length > 2) return null;
+  const left = parts[0] ? parts[0].split(':') : [];
+  const right = parts.length === 2 && parts[1] ? parts[1].split(':') : [];
+  if (tailV4.length) right.pop();
+  const fixed = [...left, ...right].length + tailV4.length;
+  const fill = parts.length === 2 ? 8 - fixed : 0;
+  if (fill < 0 || (parts.length === 1 && fixed !== 8)) return null;
+  const all = [...left, ...Array<string>(fill).fill('0'), ...right].map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
+  all.push(...tailV4);
+  if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
+  const w = (i: number) => (((all[i]! << 16) | all[i + 1]!) >>> 0);
+  return [6, w(0), w(2), w(4), w(6)];
+}

@@ -1,0 +1,95 @@
+/**
+ * A finished flow as a plain record: the transport facts of one conversation (Zeek conn.log
+ * style). Built once per flow when it ends, never per packet. The service verdict is attached beside
+ * it by classify/, never stored in here.
+ */
+import { anomalyName } from '../util/anomaly.js';
+import { diffSeconds, formatTimestamp } from '../util/time.js';
+import { IpProto } from '../decode/types.js';
+import { formatAddress } from './key.js';
+import { DIRECTION_BASIS_NAMES, FLOW_END_REASON_NAMES, FlowFlag, type FlowTable } from './table.js';
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export interface FlowRecord {
+  /** Ordinal (0-based) of the flow's first packet in the capture: unique and stable. */
+  id: number;
+  transport: string;
+  ipVersion: number;
+  /** VLAN ids outer first; empty when untagged. */
+  vlan: number[];
+  client: Endpoint;
+  server: Endpoint;
+  /** How client and server were told apart. */
+  directionBasis: string;
+  packets: { toServer: number; toClient: number };
+  /** Frame wire lengths (pcap orig_len), as in tshark's conversation table. */
+  bytes: { toServer: number; toClient: number };
+  /** Transport payload bytes according to the headers. */
+  payloadBytes: { toServer: number; toClient: number };
+  first: string;
+  last: string;
+  durationSec: number;
+  state: string;
+  history: string;
+  handshakeRttMs: number | null;
+  icmpErrors: number;
+  anomalies: Record<string, number>;
+  /** Why the record was written: idle-timeout, active-timeout, port-reuse, evicted, end-of-capture. */
+  end: string;
+  /** True when this record continues a flow cut by the active timeout. */
+  continued: boolean;
+}
+
+export function transportName(proto: number): string {
+  switch (proto) {
+    case IpProto.TCP: return 'tcp';
+    case IpProto.UDP: return 'udp';
+    case IpProto.SCTP: return 'sctp';
+    case IpProto.ICMP: return 'icmp';
+    case IpProto.ICMPV6: return 'icmpv6';
+    default: return `ip-proto-${proto}`;
+  }
+}
+
+export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecord {
+  const v = t.ipVersion[s]!;
+  const aIp = formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!);
+  const bIp = formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!);
+  const a: Endpoint = { ip: aIp, port: t.aPort[s]! };
+  const b: Endpoint = { ip: bIp, port: t.bPort[s]! };
+  const clientIsA = t.clientIsA[s] === 1;
+  const vl = t.vlan[s]!;
+  const vlanCount = vl >>> 24;
+  const vlan = vlanCount === 0 ? [] : vlanCount === 1 ? [(vl >>> 12) & 0xfff] : [(vl >>> 12) & 0xfff, vl & 0xfff];
+  const anomalies: Record<string, number> = {};
+  for (const [code, count] of t.flowAnomalyPairs(s).sort((x, y) => (anomalyName(x[0]) < anomalyName(y[0]) ? -1 : 1))) {
+    anomalies[anomalyName(code)] = count;
+  }
+  const rtt = t.rttNs[s]!;
+  return {
+    id: t.serial[s]!,
+    transport: transportName(t.proto[s]!),
+    ipVersion: v,
+    vlan,
+    client: clientIsA ? a : b,
+    server: clientIsA ? b : a,
+    directionBasis: DIRECTION_BASIS_NAMES[t.basis[s]!] ?? 'first-packet',
+    packets: { toServer: t.pktsToServer[s]!, toClient: t.pktsToClient[s]! },
+    bytes: { toServer: t.bytesToServer[s]!, toClient: t.bytesToClient[s]! },
+    payloadBytes: { toServer: t.payloadToServer[s]!, toClient: t.payloadToClient[s]! },
+    first: formatTimestamp(t.firstSec[s]!, t.firstNsec[s]!),
+    last: formatTimestamp(t.lastSec[s]!, t.lastNsec[s]!),
+    durationSec: Math.round(diffSeconds(t.firstSec[s]!, t.firstNsec[s]!, t.lastSec[s]!, t.lastNsec[s]!) * 1e9) / 1e9,
+    state: t.stateName(s),
+    history: t.historyString(s),
+    handshakeRttMs: rtt >= 0 ? Math.round(rtt / 1e3) / 1e3 : null,
+    icmpErrors: t.icmpErrors[s]!,
+    anomalies,
+    end: FLOW_END_REASON_NAMES[reason] ?? 'end-of-capture',
+    continued: (t.flags[s]! & FlowFlag.Continued) !== 0,
+  };
+}

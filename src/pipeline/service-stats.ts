@@ -1,0 +1,94 @@
+/**
+ * Per-service totals (flows, packets, bytes, verdict counts), accumulated when flows end and, for
+ * snapshots, from live flows. Keyed per flow, not per packet, so a string key is fine here.
+ */
+import type { FlowTable } from '../flow/table.js';
+import type { Classification, Verdict } from '../classify/types.js';
+
+export interface ServiceTotals {
+  /** Rule id, `ambiguous:<id>|<id>...` for unresolved ties, or `unknown`. */
+  key: string;
+  id: string | null;
+  product: string | null;
+  component: string | null;
+  candidates: string[];
+  flows: number;
+  packets: { toServer: number; toClient: number };
+  bytes: { toServer: number; toClient: number };
+  verdicts: Record<Verdict, number>;
+}
+
+export function serviceKey(c: Classification | null): string {
+  if (c === null) return 'unclassified';
+  if (c.service) return c.service.id;
+  if (c.ambiguous && c.candidates.length > 0) return `ambiguous:${c.candidates.map((x) => x.id).join('|')}`;
+  return 'unknown';
+}
+
+function emptyTotals(key: string, c: Classification | null): ServiceTotals {
+  return {
+    key,
+    id: c?.service?.id ?? null,
+    product: c?.service?.product ?? null,
+    component: c?.service?.component ?? null,
+    candidates: c ? c.candidates.map((x) => x.id) : [],
+    flows: 0,
+    packets: { toServer: 0, toClient: 0 },
+    bytes: { toServer: 0, toClient: 0 },
+    verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
+  };
+}
+
+export class ServiceStats {
+  private readonly byKey = new Map<string, ServiceTotals>();
+
+  addFlow(t: FlowTable, slot: number, c: Classification | null): void {
+    ServiceStats.addTo(this.byKey, t, slot, c);
+  }
+
+  private static addTo(map: Map<string, ServiceTotals>, t: FlowTable, slot: number, c: Classification | null): void {
+    const key = serviceKey(c);
+    let e = map.get(key);
+    if (e === undefined) {
+      e = emptyTotals(key, c);
+      map.set(key, e);
+    }
+    e.flows++;
+    e.packets.toServer += t.pktsToServer[slot]!;
+    e.packets.toClient += t.pktsToClient[slot]!;
+    e.bytes.toServer += t.bytesToServer[slot]!;
+    e.bytes.toClient += t.bytesToClient[slot]!;
+    if (c) e.verdicts[c.verdict]++;
+  }
+
+  /** Merge totals from another engine (worker) into this one. */
+  mergeFrom(list: ServiceTotals[]): void {
+    for (const o of list) {
+      let e = this.byKey.get(o.key);
+      if (e === undefined) {
+        e = structuredClone(o);
+        this.byKey.set(o.key, e);
+        continue;
+      }
+      e.flows += o.flows;
+      e.packets.toServer += o.packets.toServer;
+      e.packets.toClient += o.packets.toClient;
+      e.bytes.toServer += o.bytes.toServer;
+      e.bytes.toClient += o.bytes.toClient;
+      for (const v of Object.keys(o.verdicts) as Verdict[]) e.verdicts[v] += o.verdicts[v];
+    }
+  }
+
+  /** Sorted by key, so output does not depend on arrival order. */
+  list(): ServiceTotals[] {
+    return [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => structuredClone(e));
+  }
+
+  /** Ended flows plus the live ones as they are now (snapshots for the dashboard/exporters). */
+  listWithLive(t: FlowTable, peek: ((slot: number) => Classification | null) | null): ServiceTotals[] {
+    const map = new Map<string, ServiceTotals>();
+    for (const e of this.byKey.values()) map.set(e.key, structuredClone(e));
+    for (const slot of t.liveSlots()) ServiceStats.addTo(map, t, slot, peek ? peek(slot) : null);
+    return [...map.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}

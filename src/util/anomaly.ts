@@ -1,0 +1,93 @@
+/**
+ * Named anomaly codes (Zeek "weirds"): malformed or surprising input is counted under one of these
+ * names, never thrown. The hot path works with the numeric id (index into ANOMALY_NAMES); names are
+ * only looked up when a report is written.
+ *
+ * Append new codes at the end of the list: ids are used in worker messages and must stay stable
+ * within one build. Names are snake_case and part of the public JSON schema.
+ */
+export const ANOMALY_NAMES = [
+  'none',
+  // capture / frame level
+  'truncated_frame', // caplen < origlen: the capture cut the packet (snaplen), not a malformed packet
+  'unsupported_link_type',
+  // link layer
+  'truncated_link_header',
+  'truncated_ethernet_header',
+  'truncated_vlan_header',
+  'vlan_depth_exceeded',
+  'truncated_sll_header',
+  'truncated_sll2_header',
+  'truncated_null_header',
+  'unknown_null_family',
+  'truncated_radiotap_header',
+  'truncated_ieee80211_header',
+  'truncated_pktap_header',
+  'non_ip_ethertype', // ARP, LLDP, ...: counted, not a flow
+  // IPv4
+  'truncated_ipv4_header',
+  'ipv4_bad_version',
+  'ipv4_ihl_too_small',
+  'ipv4_ihl_gt_total_len',
+  'ipv4_total_len_too_small',
+  'ipv4_total_len_gt_captured', // total length claims more than the frame holds (and frame not snaplen-cut)
+  // IPv6
+  'truncated_ipv6_header',
+  'ipv6_bad_version',
+  'ipv6_payload_len_gt_captured',
+  'truncated_ipv6_ext_header',
+  'ipv6_ext_header_chain_too_long',
+  // fragments
+  'ip_fragment_without_first', // a later fragment whose first fragment was never seen
+  'ip_fragment_too_small_for_ports', // first fragment too short to hold the transport ports
+  // transport
+  'truncated_tcp_header',
+  'tcp_data_offset_too_small',
+  'tcp_data_offset_gt_segment',
+  'truncated_udp_header',
+  'udp_length_too_small',
+  'udp_length_gt_ip_payload',
+  'truncated_sctp_header',
+  'truncated_icmp_header',
+  'truncated_icmpv6_header',
+  'unknown_ip_protocol', // not TCP/UDP/SCTP/ICMP: still a flow keyed by protocol + addresses
+  // flow level
+  'tcp_port_reuse', // SYN on a closed flow: a new flow starts
+  'flow_evicted', // the live-flow bound forced an eviction
+] as const;
+
+export type AnomalyName = (typeof ANOMALY_NAMES)[number];
+
+/** Numeric anomaly ids, e.g. `Anomaly.truncated_ipv4_header`. */
+export const Anomaly = Object.freeze(
+  Object.fromEntries(ANOMALY_NAMES.map((name, i) => [name, i])) as { [K in AnomalyName]: number },
+);
+
+export const ANOMALY_COUNT = ANOMALY_NAMES.length;
+
+export function anomalyName(id: number): AnomalyName | `anomaly_${number}` {
+  return ANOMALY_NAMES[id] ?? `anomaly_${id}`;
+}
+
+/** Global anomaly counters: one slot per code, no per-packet allocation. */
+export class AnomalyCounters {
+  readonly counts = new Float64Array(ANOMALY_COUNT);
+
+  add(id: number, n = 1): void {
+    this.counts[id] = (this.counts[id] ?? 0) + n;
+  }
+
+  /** Codes with a non-zero count, sorted by name, as a plain object for JSON output. */
+  toRecord(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const names = ANOMALY_NAMES.map((n, i) => [n, i] as const)
+      .filter(([, i]) => i !== 0 && (this.counts[i] ?? 0) > 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [name, i] of names) out[name] = this.counts[i] ?? 0;
+    return out;
+  }
+
+  mergeFrom(other: AnomalyCounters): void {
+    for (let i = 0; i < ANOMALY_COUNT; i++) this.counts[i] = (this.counts[i] ?? 0) + (other.counts[i] ?? 0);
+  }
+}

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DecodedPacket, DecodeStatus, FragmentKind, IpProto, TcpFlag } from '../../src/decode/types.js';
+import { FlowTable, FlowEndReason, type FlowObserver } from '../../src/flow/table.js';
+import { describeFlow, type FlowRecord } from '../../src/flow/record.js';
+import { flowHash, parseAddress, formatAddress } from '../../src/flow/key.js';
+import { Anomaly } from '../../src/util/anomaly.js';
+
+interface P {
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  proto?: number;
+  flags?: string;
+  payload?: number;
+  frag?: number;
+  fragId?: number;
+  vlan?: number[];
+  icmpType?: number;
+  hasPorts?: boolean;
+}
+
+const FLAG_BITS: Record<string, number> = { S: TcpFlag.SYN, A: TcpFlag.ACK, F: TcpFlag.FIN, R: TcpFlag.RST, P: TcpFlag.PSH };
+
+function pkt(p: P): DecodedPacket {
+  const d = new DecodedPacket();
+  const s = parseAddress(p.src)!;
+  const t = parseAddress(p.dst)!;
+  d.status = DecodeStatus.Ok;
+  d.ipVersion = s[0];
+  [d.src0, d.src1, d.src2, d.src3] = [s[1], s[2], s[3], s[4]];
+  [d.dst0, d.dst1, d.dst2, d.dst3] = [t[1], t[2], t[3], t[4]];
+  d.ipProto = p.proto ?? IpProto.TCP;
+  d.hasPorts = p.hasPorts ?? p.frag !== FragmentKind.Later;
+  d.srcPort = p.sport ?? 0;
+  d.dstPort = p.dport ?? 0;
+  d.tcpFlags = [...(p.flags ?? '')].reduce((a, c) => a | (FLAG_BITS[c] ?? 0), 0);
+  d.payloadLength = p.payload ?? 0;
+  d.fragment = p.frag ?? FragmentKind.None;
+  d.fragId = p.fragId ?? 0;
+  d.vlanCount = p.vlan?.length ?? 0;
+  d.vlanOuter = p.vlan?.[0] ?? 0;
+  d.vlanInner = p.vlan?.[1] ?? 0;
+  d.icmpType = p.icmpType ?? 0;
+  return d;
+}
+
+function run(packets: Array<P & { t?: number; len?: number }>, opts: Partial<{ maxFlows: number; idleTimeout: number; activeTimeout: number; documented: number[] }> = {}) {
+  const documented = new Uint8Array(65536);
+  for (const port of opts.documented ?? []) documented[port] = 1;
+  const table = new FlowTable({
+    maxFlows: opts.maxFlows ?? 1024,
+    idleTimeout: opts.idleTimeout ?? 60,
+    activeTimeout: opts.activeTimeout ?? 0,
+    documentedPorts: { tcp: documented, udp: documented },
+  });
+  const ended: FlowRecord[] = [];
+  const obs: FlowObserver = {
+    flowStarted: () => {},
+    payload: () => {},
+    flowEnded: (slot, reason) => ended.push(describeFlow(table, slot, reason)),
+  };
+  table.setObserver(obs);
+  const buf = new Uint8Array(0);
+  packets.forEach((p, i) => table.process(pkt(p), i, 1_700_000_000 + (p.t ?? i), 0, p.len ?? 100, buf));
+  table.flush();
+  return { table, flows: ended };
+}
+
+describe('flow key', () => {
+  it('hash is symmetric', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 10, maxLength: 10 }), fc.nat(255), fc.nat(0xffffff), (w, proto, vlan) => {
+        const [a0, a1, a2, a3, ap, b0, b1, b2, b3, bp] = w.map((x) => x >>> 0) as number[];
+        expect(flowHash(a0!, a1!, a2!, a3!, ap! & 0xffff, b0!, b1!, b2!, b3!, bp! & 0xffff, proto, vlan)).toBe(
+          flowHash(b0!, b1!, b2!, b3!, bp! & 0xffff, a0!, a1!, a2!, a3!, ap! & 0xffff, proto, vlan),
+        );
+      }),
+    );
+  });
+
+  it('formats and parses addresses (RFC 5952)', () => {
+    for (const a of ['10.1.2.3', '2001:db8::1', '::1', 'fe80::20c:29ff:fe7c:a4cb', '2001:db8:0:1:1:1:1:1', '::ffff:1.2.3.4', '::']) {
+      const p = parseAddress(a)!;
+      expect(formatAddress(p[0], p[1], p[2], p[3], p[4])).toBe(a);
+    }
+    expect(parseAddress('1.2.3.256')).toBeNull();
+    expect(parseAddress('2001:db8::1::2')).toBeNull();
+  });
+});
+
+describe('FlowTable', () => {
+  it('one flow for both directions, client decided by SYN, handshake RTT and Zeek history', () => {
+    const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379 };
+    const s = { src: '10.0.0.2', dst: '10.0.0.1', sport: 6379, dport: 40000 };
+    const { flows } = run([
+      { ...c, flags: 'S', len: 74 },
+      { ...s, flags: 'SA', len: 74 },
+      { ...c, flags: 'A', len: 66 },
+      { ...c, flags: 'PA', payload: 14, len: 80 },
+      { ...s, flags: 'PA', payload: 7, len: 73 },
+      { ...c, flags: 'FA', len: 66 },
+      { ...s, flags: 'FA', len: 66 },
+      { ...c, flags: 'A', len: 66 },
+    ]);
+    expect(flows).toHaveLength(1);
+    const f = flows[0]!;
+    expect(f.client).toEqual({ ip: '10.0.0.1', port: 40000 });
+    expect(f.server).toEqual({ ip: '10.0.0.2', port: 6379 });
+    expect(f.directionBasis).toBe('syn');
+    expect(f.packets).toEqual({ toServer: 5, toClient: 3 });
+    expect(f.bytes).toEqual({ toServer: 74 + 66 + 80 + 66 + 66, toClient: 74 + 73 + 66 });
+    expect(f.payloadBytes).toEqual({ toServer: 14, toClient: 7 });
+    expect(f.state).toBe('SF');
+    expect(f.history).toBe('ShADdFf');
+    expect(f.handshakeRttMs).toBe(2000); // SYN at t=0, ACK at t=2 s
+    expect(f.end).toBe('end-of-capture');
+  });
+
+  it('SYN-ACK first makes the receiver the client', () => {
+    const { flows } = run([
+      { src: '10.0.0.2', dst: '10.0.0.1', sport: 80, dport: 50000, flags: 'SA' },
+      { src: '10.0.0.1', dst: '10.0.0.2', sport: 50000, dport: 80, flags: 'A' },
+    ]);
+    expect(flows[0]!.client.ip).toBe('10.0.0.1');
+    expect(flows[0]!.directionBasis).toBe('syn-ack');
+  });
+
+  it('without SYN, the documented port map, then well-known ports, then the first packet decide', () => {
+    // Mid-stream: first packet from the server on a documented port.
+    let r = run([{ src: '10.0.0.2', dst: '10.0.0.1', sport: 26500, dport: 26501, flags: 'A' }], { documented: [26501] });
+    expect(r.flows[0]!.server.port).toBe(26501);
+    expect(r.flows[0]!.directionBasis).toBe('port-map');
+    r = run([{ src: '10.0.0.2', dst: '10.0.0.1', sport: 53, dport: 40000, proto: IpProto.UDP }]);
+    expect(r.flows[0]!.server).toEqual({ ip: '10.0.0.2', port: 53 });
+    expect(r.flows[0]!.directionBasis).toBe('well-known-port');
+    r = run([{ src: '10.0.0.2', dst: '10.0.0.1', sport: 5353, dport: 5353, proto: IpProto.UDP }]);
+    expect(r.flows[0]!.client.ip).toBe('10.0.0.2');
+    expect(r.flows[0]!.directionBasis).toBe('first-packet');
+    expect(r.flows[0]!.state).toBe('one-way');
+  });
+
+  it('keys flows by VLAN and IP version', () => {
+    const { flows } = run([
+      { src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, vlan: [10] },
+      { src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, vlan: [20] },
+      { src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, vlan: [10, 30] },
+      { src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 },
+      { src: '::ffff:10.0.0.1', dst: '::ffff:10.0.0.2', sport: 1, dport: 2 },
+    ]);
+    expect(flows.map((f) => f.vlan)).toEqual([[10], [20], [10, 30], [], []]);
+    expect(flows[4]!.ipVersion).toBe(6);
+  });
+
+  it('a new SYN after close starts a new flow (port reuse)', () => {
+    const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80 };
+    const s = { src: '10.0.0.2', dst: '10.0.0.1', sport: 80, dport: 40000 };
+    const { flows, table } = run([
+      { ...c, flags: 'S' }, { ...s, flags: 'SA' }, { ...c, flags: 'A' }, { ...c, flags: 'R' },
+      { ...c, flags: 'S' }, { ...s, flags: 'SA' },
+    ]);
+    expect(flows).toHaveLength(2);
+    expect(flows[0]!.end).toBe('port-reuse');
+    expect(flows[0]!.state).toBe('RSTO');
+    expect(flows[1]!.id).toBe(4);
+    expect(table.flowAnomalies[Anomaly.tcp_port_reuse]).toBe(1);
+  });
+
+  it('a retransmitted SYN on a live connection does not split it', () => {
+    const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80 };
+    const { flows } = run([{ ...c, flags: 'S' }, { ...c, flags: 'S' }]);
+    expect(flows).toHaveLength(1);
+    expect(flows[0]!.state).toBe('S0');
+  });
+
+  it('idle timeout ends flows; the same 5-tuple later is a new flow', () => {
+    const u = { src: '10.0.0.1', dst: '10.0.0.2', sport: 5000, dport: 53, proto: IpProto.UDP };
+    const { flows } = run([{ ...u, t: 0 }, { ...u, t: 10 }, { ...u, t: 200 }], { idleTimeout: 60 });
+    expect(flows).toHaveLength(2);
+    expect(flows[0]!.end).toBe('idle-timeout');
+    expect(flows[0]!.packets.toServer).toBe(2);
+    expect(flows[1]!.packets.toServer).toBe(1);
+  });
+
+  it('active timeout cuts a long flow into continued records, no packet lost', () => {
+    const u = { src: '10.0.0.1', dst: '10.0.0.2', sport: 5000, dport: 53, proto: IpProto.UDP };
+    const pk = Array.from({ length: 10 }, (_, i) => ({ ...u, t: i * 10 }));
+    const { flows } = run(pk, { idleTimeout: 1000, activeTimeout: 30 });
+    expect(flows.length).toBeGreaterThan(1);
+    expect(flows.reduce((a, f) => a + f.packets.toServer, 0)).toBe(10);
+    expect(flows[0]!.end).toBe('active-timeout');
+    expect(flows.slice(1).every((f) => f.continued)).toBe(true);
+  });
+
+  it('bounded: a flood of distinct flows evicts the least recent and counts it', () => {
+    const pk = Array.from({ length: 1000 }, (_, i) => ({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1000 + i, dport: 80, proto: IpProto.UDP, t: 0 }));
+    const { flows, table } = run(pk, { maxFlows: 64 });
+    expect(table.evicted).toBe(1000 - 64);
+    expect(flows.filter((f) => f.end === 'evicted')).toHaveLength(1000 - 64);
+    expect(flows.reduce((a, f) => a + f.packets.toServer, 0)).toBe(1000);
+    expect(table.live).toBe(0);
+  });
+
+  it('attributes later IP fragments to the flow of the first fragment', () => {
+    const base = { src: '10.0.0.1', dst: '10.0.0.2', proto: IpProto.UDP };
+    const { flows, table } = run([
+      { ...base, sport: 5000, dport: 53, frag: FragmentKind.First, fragId: 7 },
+      { ...base, frag: FragmentKind.Later, fragId: 7 },
+      { ...base, frag: FragmentKind.Later, fragId: 7 },
+      { ...base, frag: FragmentKind.Later, fragId: 8 }, // its first fragment never came
+    ]);
+    expect(flows).toHaveLength(1);
+    expect(flows[0]!.packets.toServer).toBe(3);
+    expect(table.unattributed).toBe(1);
+    expect(table.flowAnomalies[Anomaly.ip_fragment_without_first]).toBe(1);
+  });
+
+  it('ICMP echo: request sender is the client; flows keyed by id', () => {
+    const { flows } = run([
+      { src: '10.0.0.1', dst: '10.0.0.2', proto: IpProto.ICMP, sport: 77, dport: 77, icmpType: 8 },
+      { src: '10.0.0.2', dst: '10.0.0.1', proto: IpProto.ICMP, sport: 77, dport: 77, icmpType: 0 },
+      { src: '10.0.0.2', dst: '10.0.0.1', proto: IpProto.ICMP, sport: 78, dport: 78, icmpType: 0 },
+    ]);
+    expect(flows).toHaveLength(2);
+    expect(flows[0]!.transport).toBe('icmp');
+    expect(flows[0]!.client.ip).toBe('10.0.0.1');
+    expect(flows[0]!.packets).toEqual({ toServer: 1, toClient: 1 });
+    expect(flows[1]!.client.ip).toBe('10.0.0.1'); // reply only: the receiver asked
+  });
+
+  it('truncated transport headers are not flows but are counted', () => {
+    const { flows, table } = run([{ src: '10.0.0.1', dst: '10.0.0.2', hasPorts: false }]);
+    expect(flows).toHaveLength(0);
+    expect(table.unattributed).toBe(1);
+  });
+
+  it('property: totals are conserved and flows are direction-independent, whatever the packet order', () => {
+    const ep = fc.record({ host: fc.integer({ min: 1, max: 4 }), port: fc.integer({ min: 1, max: 3 }) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(ep, ep, fc.boolean(), fc.integer({ min: 60, max: 1500 })), { maxLength: 200 }), (list) => {
+        const pk = list.map(([a, b, tcp, len]) => ({
+          src: `10.0.0.${a.host}`, dst: `10.0.1.${b.host}`, sport: a.port, dport: b.port,
+          proto: tcp ? IpProto.TCP : IpProto.UDP, len, t: 0,
+        }));
+        const { flows, table } = run(pk, { maxFlows: 4096 });
+        const packets = flows.reduce((x, f) => x + f.packets.toServer + f.packets.toClient, 0);
+        const bytes = flows.reduce((x, f) => x + f.bytes.toServer + f.bytes.toClient, 0);
+        expect(packets).toBe(pk.length);
+        expect(bytes).toBe(pk.reduce((x, p) => x + p.len, 0));
+        expect(table.live).toBe(0);
+        const keys = new Set(flows.map((f) => `${f.transport} ${[`${f.client.ip}:${f.client.port}`, `${f.server.ip}:${f.server.port}`].sort().join(' ')}`));
+        expect(keys.size).toBe(flows.length); // no eviction, no timeout: exactly one record per 5-tuple
+      }),
+    );
+  });
+
+  it('end reasons are named', () => {
+    expect(FlowEndReason.EndOfCapture).toBe(4);
+  });
+});
