@@ -2,6 +2,8 @@
  * Errors with stable codes (undici style). Packet bytes never produce these: they become anomaly
  * counts (src/util/anomaly.ts). These are for bad files, bad rules, bad usage and the environment.
  */
+import type { CaptureReadResult } from './capture/types.js';
+
 export const ErrorCode = {
   /** Capture file: magic number not pcap/pcapng. */
   BadMagic: 'PSN_ERR_BAD_MAGIC',
@@ -44,6 +46,11 @@ export class PortsniffError extends Error {
 export class CaptureFormatError extends PortsniffError {
   readonly file: string;
   readonly offset: number;
+  /**
+   * What was read before the error (set by readCaptureFile): the packets before the bad record
+   * were delivered, so a tool can report them and then the error.
+   */
+  partial?: CaptureReadResult;
   constructor(code: ErrorCodeValue, file: string, offset: number, detail: string) {
     super(code, `${file}: ${detail} at byte offset ${offset}`);
     this.name = 'CaptureFormatError';

@@ -81,4 +81,6 @@ export interface CaptureReadResult {
    * failure: tools report it and go on.
    */
   truncated?: { offset: number; message: string };
+  /** True when reading stopped early because the caller's AbortSignal fired (not an error). */
+  aborted?: boolean;
 }

@@ -10,6 +10,8 @@ import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
 import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
 import { runReplay } from './commands/replay.js';
+import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
+import { RuleFileError, formatRuleProblem } from '../rules/load.js';
 import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
 import type { CliIo } from './io.js';
 
@@ -48,7 +50,9 @@ Examples:
   tcpdump -i eth0 -w - | portsniff replay -       read a pcap stream from stdin
   portsniff replay big.pcap.gz --max-flows 100000 gzip is detected by content
 
-Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error.`,
+  portsniff rules explain tcp/8443                 which documented services claim a port, and why
+
+Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule files.`,
     );
 
   program
@@ -98,6 +102,12 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error.`,
       );
     });
 
+  registerRulesCommands(program, defaultGetRuleDirs, {
+    out: (line) => io.stdout.writeLine(line),
+    err: (line) => io.stderr(line),
+    setExitCode: setExit,
+  });
+
   return program;
 }
 
@@ -116,6 +126,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (err instanceof UsageError || (err instanceof PortsniffError && err.code === ErrorCode.Usage)) {
       io.stderr(`portsniff: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof RuleFileError) {
+      // A bad rule file is a configuration error: every problem, then exit 2.
+      for (const p of err.problems) io.stderr(formatRuleProblem(p));
+      io.stderr(`portsniff: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in rule files`);
       return 2;
     }
     if (err instanceof PortsniffError) {

@@ -120,6 +120,18 @@ export class DecodedPacket {
   /** Payload length according to the headers (may exceed payloadCaptured when truncated). */
   payloadLength = 0;
 
+  /** Final EtherType after link and VLAN headers (0x0800, 0x86dd, 0x0806 for ARP, ...); 0 if none. */
+  etherType = 0;
+  /** Byte offset (in the frame buffer) of the transport header (or of a later fragment's data). */
+  l4Offset = 0;
+  /** Fragment offset in bytes (IPv4 offset field * 8, IPv6 fragment offset); 0 when not fragmented. */
+  fragOffset = 0;
+  /**
+   * IP datagram length according to the header (IPv4 total length; IPv6 40 + payload length). A zero
+   * length field (TCP segmentation offload, IPv6 jumbograms) is replaced by the frame's length.
+   */
+  ipLength = 0;
+
   reset(): void {
     this.status = 0;
     this.anomaly = 0;
@@ -151,9 +163,20 @@ export class DecodedPacket {
     this.payloadOffset = 0;
     this.payloadCaptured = 0;
     this.payloadLength = 0;
+    this.etherType = 0;
+    this.l4Offset = 0;
+    this.fragOffset = 0;
+    this.ipLength = 0;
   }
 }
 
 /** Limits against hostile input: bounded work per packet. */
 export const MAX_VLAN_DEPTH = 2;
-export const MAX_IPV6_EXT_HEADERS = 8;
+/**
+ * Most IPv6 extension headers walked per packet (the upper-layer header does not count). RFC 8200
+ * section 4.1 expects at most one of each (Destination Options twice), i.e. about 8, but real
+ * traffic and test suites go further: libpcap's tests/filter/ipv6_ext_headers.pcap carries 100
+ * (Hop-by-Hop + 33 x [Routing, atomic Fragment, Destination Options]) and tshark decodes it to UDP.
+ * 128 accepts that chain with headroom; the work stays bounded (each header costs a few reads).
+ */
+export const MAX_IPV6_EXT_HEADERS = 128;

@@ -54,6 +54,12 @@ export const ANOMALY_NAMES = [
   // flow level
   'tcp_port_reuse', // SYN on a closed flow: a new flow starts
   'flow_evicted', // the live-flow bound forced an eviction
+  // decoder additions (appended: ids above are stable)
+  'raw_ip_bad_version', // raw-IP link type (101) whose version nibble is neither 4 nor 6
+  'radiotap_bad_header', // radiotap version != 0, length < 8 or an unbounded present-word chain
+  'ieee80211_non_data_frame', // 802.11 management/control frame or data frame without a body: not IP
+  'ieee80211_protected_frame', // 802.11 data frame with the Protected bit: encrypted, not decodable
+  'pktap_bad_header', // PKTAP header length below the 108-byte fixed header
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];

@@ -20,17 +20,6 @@ export function matchBytes(buf: Uint8Array, pos: number, end: number, lit: Uint8
   return true;
 }
 
-/**
- * True when the bytes from `pos` to `end` are a (possibly empty) prefix of `lit`, i.e. the buffer
- * ended before we could tell whether `lit` is there ("need more data", not "bad data").
- */
-export function isPrefixOf(buf: Uint8Array, pos: number, end: number, lit: Uint8Array): boolean {
-  const n = end - pos;
-  if (n < 0 || n >= lit.length) return false;
-  for (let i = 0; i < n; i++) if (buf[pos + i] !== lit[i]) return false;
-  return true;
-}
-
 /** Case-insensitive match of a lower-case ASCII literal (letters only are folded). */
 export function matchLower(buf: Uint8Array, pos: number, end: number, lit: Uint8Array): boolean {
   if (pos < 0 || pos + lit.length > end) return false;

@@ -30,7 +30,7 @@ export async function runReplay(file: string, opts: ReplayOptions, io: CliIo): P
     maxFlows: opts.maxFlows,
     idleTimeout: opts.idleTimeout,
     activeTimeout: opts.activeTimeout,
-    classifier: classification.classifier,
+    classifier: classification.makeClassifier(opts.maxFlows),
     documentedPorts: classification.documentedPorts,
     onFlow: (f: ClassifiedFlow) => {
       if (flowLog !== null) flowLog.writeLine(JSON.stringify(f));

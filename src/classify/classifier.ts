@@ -1,0 +1,174 @@
+/**
+ * The classifier: joins the port decision (which documented rules a flow's ports point at) with
+ * payload evidence (which protocol the first bytes speak) into a verdict.
+ *
+ * Runs once per flow plus a bounded payload inspection: at most INSPECT_PACKETS packets and
+ * INSPECT_BYTES bytes per direction. TCP bytes are concatenated per direction in a fixed pool of
+ * buffers (so a ClientHello or HTTP/2 HEADERS split over segments is still read); when the pool is
+ * exhausted a flow is inspected packet by packet. UDP datagrams are inspected one by one. Payload
+ * bytes are never stored in outputs.
+ */
+import type { FlowTable } from '../flow/table.js';
+import type { PortIndex, Candidate } from '../rules/compile.js';
+import type { ProtocolTag } from '../rules/protocol-tags.js';
+import { decidePorts, type PortDecision } from './port-decision.js';
+import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
+import type { Classification, FlowClassifier, ServiceRef, Verdict } from './types.js';
+
+export const INSPECT_PACKETS = 4;
+export const INSPECT_BYTES = 2048;
+/** Flows inspected with concatenation at the same time (2 directions x INSPECT_BYTES each). */
+export const INSPECT_POOL = 2048;
+
+const TCP = 6;
+const UDP = 17;
+
+export class PortMapClassifier implements FlowClassifier {
+  private readonly decisions: Array<PortDecision | null>;
+  private readonly evidence: Array<ProtocolEvidence | null>; // slot*2 + direction (0 to server)
+  private readonly done: Uint8Array; // slot*2 + direction
+  private readonly packets: Uint8Array; // slot*2 + direction
+  private readonly filled: Uint16Array; // slot*2 + direction
+  private readonly bufferOf: Int32Array; // slot -> pool index, -1 none
+  private readonly pool: Uint8Array;
+  private readonly freeBuffers: Int32Array;
+  private freeTop: number;
+
+  constructor(
+    private readonly index: PortIndex,
+    capacity: number,
+  ) {
+    this.decisions = new Array<PortDecision | null>(capacity).fill(null);
+    this.evidence = new Array<ProtocolEvidence | null>(capacity * 2).fill(null);
+    this.done = new Uint8Array(capacity * 2);
+    this.packets = new Uint8Array(capacity * 2);
+    this.filled = new Uint16Array(capacity * 2);
+    this.bufferOf = new Int32Array(capacity).fill(-1);
+    this.pool = new Uint8Array(INSPECT_POOL * 2 * INSPECT_BYTES);
+    this.freeBuffers = new Int32Array(INSPECT_POOL);
+    for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = INSPECT_POOL - 1 - i;
+    this.freeTop = INSPECT_POOL;
+  }
+
+  private static serverPort(t: FlowTable, s: number): number {
+    return t.clientIsA[s] === 1 ? t.bPort[s]! : t.aPort[s]!;
+  }
+
+  private static clientPort(t: FlowTable, s: number): number {
+    return t.clientIsA[s] === 1 ? t.aPort[s]! : t.bPort[s]!;
+  }
+
+  flowStarted(t: FlowTable, s: number): void {
+    const proto = t.proto[s]!;
+    this.decisions[s] = decidePorts(this.index, proto, PortMapClassifier.serverPort(t, s), PortMapClassifier.clientPort(t, s));
+    const e = s * 2;
+    this.evidence[e] = this.evidence[e + 1] = null;
+    this.done[e] = this.done[e + 1] = 0;
+    this.packets[e] = this.packets[e + 1] = 0;
+    this.filled[e] = this.filled[e + 1] = 0;
+    this.releaseBuffer(s);
+    if (proto === TCP || proto === UDP) {
+      t.inspect[s] = 1;
+      if (proto === TCP && this.freeTop > 0) this.bufferOf[s] = this.freeBuffers[--this.freeTop]!;
+    }
+  }
+
+  payload(t: FlowTable, s: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
+    const d = toServer ? 0 : 1;
+    const e = s * 2 + d;
+    if (this.done[e] === 1) return;
+    const proto = t.proto[s]!;
+    const serverPort = PortMapClassifier.serverPort(t, s);
+    const n = ++this.packets[e]!;
+    let ev: ProtocolEvidence | null;
+    const b = this.bufferOf[s]!;
+    if (proto === TCP && b >= 0) {
+      const base = (b * 2 + d) * INSPECT_BYTES;
+      const have = this.filled[e]!;
+      const take = Math.min(length, INSPECT_BYTES - have);
+      this.pool.set(buf.subarray(offset, offset + take), base + have);
+      this.filled[e] = have + take;
+      ev = recognizePayload(this.pool, base, have + take, d, proto, serverPort);
+      if (have + take >= INSPECT_BYTES) this.done[e] = 1;
+    } else {
+      ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort);
+    }
+    if (ev !== null) {
+      this.evidence[e] = ev;
+      // Partial evidence (e.g. a ClientHello cut before the SNI) may improve with more bytes.
+      if (ev.detail['note'] === undefined) this.done[e] = 1;
+    }
+    if (n >= INSPECT_PACKETS) this.done[e] = 1;
+    if (this.done[s * 2] === 1 && this.done[s * 2 + 1] === 1) {
+      t.inspect[s] = 0;
+      this.releaseBuffer(s);
+    }
+  }
+
+  private releaseBuffer(s: number): void {
+    const b = this.bufferOf[s]!;
+    if (b >= 0) {
+      this.freeBuffers[this.freeTop++] = b;
+      this.bufferOf[s] = -1;
+    }
+  }
+
+  classify(t: FlowTable, s: number): Classification {
+    const c = this.peek(t, s);
+    this.releaseBuffer(s);
+    this.decisions[s] = null;
+    this.evidence[s * 2] = this.evidence[s * 2 + 1] = null;
+    return c;
+  }
+
+  peek(_t: FlowTable, s: number): Classification {
+    const decision = this.decisions[s] ?? null;
+    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null);
+  }
+}
+
+function ref(c: Candidate): ServiceRef {
+  return { id: c.rule.id, product: c.rule.product, component: c.rule.component };
+}
+
+/** The verdict rules (pure): see rules/README.md "Verdicts". */
+export function verdictFor(
+  decision: PortDecision | null,
+  toServer: ProtocolEvidence | null,
+  toClient: ProtocolEvidence | null,
+): Classification {
+  const tags = new Set<ProtocolTag>();
+  for (const ev of [toServer, toClient]) if (ev) for (const tag of ev.tags) tags.add(tag);
+  const evidence: Record<string, string> = {};
+  const primary = toServer ?? toClient;
+  if (primary) {
+    evidence['protocol'] = primary.protocol;
+    evidence['tags'] = [...tags].sort().join(',');
+    Object.assign(evidence, toClient?.detail ?? {}, toServer?.detail ?? {});
+  }
+  const candidates = decision?.candidates ?? [];
+  const basis = decision?.basis ?? 'none';
+  if (candidates.length === 0) {
+    return { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis, evidence };
+  }
+  let verdict: Verdict;
+  let chosen: readonly Candidate[] = candidates;
+  if (tags.size === 0) {
+    verdict = 'port-only';
+  } else {
+    const matching = candidates.filter((c) => c.rule.protocols.some((p) => tags.has(p)));
+    if (matching.length > 0) {
+      verdict = 'verified';
+      chosen = matching; // evidence resolves ties between candidates that speak different protocols
+    } else if (tags.has('tls')) {
+      // TLS hides the protocol: only a document that promises plaintext makes it a mismatch.
+      verdict = candidates.every((c) => c.rule.tls === 'none') ? 'mismatch' : 'encrypted';
+    } else if (candidates.every((c) => c.rule.protocols.length > 0)) {
+      verdict = 'mismatch';
+    } else {
+      verdict = 'port-only'; // the document names no protocol to contradict
+    }
+  }
+  const service = chosen.length === 1 ? ref(chosen[0]!) : null;
+  return { service, verdict, ambiguous: chosen.length > 1, candidates: chosen.map(ref), basis, evidence };
+}

@@ -1,0 +1,158 @@
+/**
+ * DNS and mDNS recogniser (RFC 1035 §4.1 message format, §4.1.4 compression; RFC 7766 §8 TCP
+ * length prefix; RFC 6762 multicast DNS on port 5353).
+ *
+ * Header sanity first (opcode assigned, Z bit clear, counts plausible: exactly one question in
+ * unicast DNS, no answers in a plain query), then the first question name is parsed with
+ * compression pointers followed only backwards and at most MAX_POINTER_JUMPS times (so a pointer
+ * loop ends), labels of at most 63 bytes and names of at most 255. mDNS announcements carry no
+ * question: there the first answer's owner name is read instead.
+ */
+import { windowEnd } from './bytes.js';
+import type { ProtocolEvidence } from './evidence.js';
+import { TRANSPORT_TCP } from './evidence.js';
+
+const HEADER_LEN = 12;
+export const MDNS_PORT = 5353;
+const MAX_LABEL = 63;
+const MAX_NAME = 255;
+const MAX_POINTER_JUMPS = 16;
+/** More records than this in the first 512 bytes is not a DNS message we believe. */
+const MAX_RR_COUNT = 4096;
+/** mDNS queries may carry several questions (RFC 6762 §5.3). */
+const MAX_MDNS_QUESTIONS = 64;
+
+const OPCODE_QUERY = 0;
+const OPCODE_NOTIFY = 4;
+const OPCODE_UPDATE = 5;
+const OPCODE_DSO = 6;
+const OPCODE_NAMES = ['QUERY', 'IQUERY', 'STATUS', '', 'NOTIFY', 'UPDATE', 'DSO'];
+const FLAG_QR = 0x8000;
+const FLAG_Z = 0x0040;
+/** Top bit of the class field in mDNS: QU (unicast response wanted) or cache-flush. */
+const MDNS_CLASS_TOP_BIT = 0x8000;
+
+const QTYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV',
+  35: 'NAPTR', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 251: 'IXFR',
+  252: 'AXFR', 255: 'ANY',
+};
+/** IN, CH, HS, NONE, ANY. */
+function classOk(c: number): boolean {
+  return c === 1 || c === 3 || c === 4 || c === 254 || c === 255;
+}
+
+/**
+ * DNS message bytes: over UDP as is, over TCP behind a 2-byte length (RFC 7766). `serverPort` 5353
+ * over UDP adds 'mdns'. Never throws.
+ */
+export function recognizeDns(
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  transport: number,
+  serverPort: number,
+): ProtocolEvidence | null {
+  const end0 = windowEnd(buf, offset, length);
+  if (end0 < 0) return null;
+  let m = offset;
+  let end = end0;
+  if (transport === TRANSPORT_TCP) {
+    if (end - offset < 2) return null;
+    const msgLen = (buf[offset]! << 8) | buf[offset + 1]!;
+    if (msgLen < HEADER_LEN + 5) return null;
+    m = offset + 2;
+    end = Math.min(end, m + msgLen);
+  }
+  if (end - m < HEADER_LEN) return null;
+  const mdns = transport !== TRANSPORT_TCP && serverPort === MDNS_PORT;
+  const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
+  const qr = (flags & FLAG_QR) !== 0;
+  const opcode = (flags >> 11) & 0xf;
+  const rcode = flags & 0xf;
+  const qd = (buf[m + 4]! << 8) | buf[m + 5]!;
+  const an = (buf[m + 6]! << 8) | buf[m + 7]!;
+  const ns = (buf[m + 8]! << 8) | buf[m + 9]!;
+  const ar = (buf[m + 10]! << 8) | buf[m + 11]!;
+  if (flags & FLAG_Z) return null;
+  if (opcode > OPCODE_DSO || OPCODE_NAMES[opcode] === '') return null;
+  if (mdns && opcode !== OPCODE_QUERY) return null; // RFC 6762 §18.3
+  if (!qr && rcode !== 0) return null;
+  if (qr && rcode > 10) return null;
+  if (an > MAX_RR_COUNT || ns > MAX_RR_COUNT || ar > MAX_RR_COUNT) return null;
+  if (mdns) {
+    if (qd > MAX_MDNS_QUESTIONS || (qd === 0 && an === 0)) return null;
+  } else if (opcode === OPCODE_DSO) {
+    if (qd !== 0) return null;
+  } else {
+    if (qd !== 1) return null;
+    // A plain query asks one question and answers none (UPDATE and NOTIFY reuse these sections).
+    if (!qr && opcode === OPCODE_QUERY && (an !== 0 || ns !== 0 || ar > 2)) return null;
+  }
+  const detail: Record<string, string> = { dnsQr: qr ? 'response' : 'query' };
+  if (opcode !== OPCODE_QUERY) detail['dnsOpcode'] = OPCODE_NAMES[opcode]!;
+  if (qr) detail['dnsRcode'] = String(rcode);
+  if (qd > 0 || an > 0) {
+    // The first question, or for an mDNS announcement the first answer's owner name.
+    const name = readName(buf, m, m + HEADER_LEN, end);
+    if (name === null) return null;
+    const p = NAME_END;
+    if (p + 4 > end) return null;
+    const type = (buf[p]! << 8) | buf[p + 1]!;
+    const cls = (buf[p + 2]! << 8) | buf[p + 3]!;
+    if (type === 0) return null;
+    if (!classOk(mdns ? cls & ~MDNS_CLASS_TOP_BIT : cls)) return null;
+    detail['dnsQname'] = name;
+    detail['dnsQtype'] = QTYPE_NAMES[type] ?? String(type);
+    if (qd === 0) detail['note'] = 'no question: name of the first answer';
+  }
+  if (opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE) detail['note'] = `opcode ${OPCODE_NAMES[opcode]!}`;
+  if (mdns) return { protocol: 'mdns', tags: ['dns', 'mdns'], detail };
+  return { protocol: 'dns', tags: ['dns'], detail };
+}
+
+/** Offset just after the name readName() parsed last (in the original, not the jumped-to, bytes). */
+let NAME_END = 0;
+
+/**
+ * Reads the domain name at `p` of the message starting at `msg`. Returns it in presentation form
+ * ("www.example.com", "." for the root; '.', '\\', space and non-printable bytes as \DDD)
+ * or null when malformed or cut by `end`.
+ */
+export function readName(buf: Uint8Array, msg: number, p: number, end: number): string | null {
+  let s = '';
+  let total = 0;
+  let jumps = 0;
+  let after = -1; // where the name ends in the original bytes, once a pointer was followed
+  let lowest = p; // pointers must go strictly before every position visited so far
+  for (;;) {
+    if (p >= end) return null;
+    const len = buf[p]!;
+    if (len === 0) {
+      NAME_END = after >= 0 ? after : p + 1;
+      return s === '' ? '.' : s;
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (p + 1 >= end) return null;
+      const target = msg + (((len & 0x3f) << 8) | buf[p + 1]!);
+      if (++jumps > MAX_POINTER_JUMPS || target >= lowest || target < msg + HEADER_LEN) return null;
+      if (after < 0) after = p + 2;
+      p = target;
+      lowest = target;
+      continue;
+    }
+    if (kind !== 0) return null; // 0x40 / 0x80: extended and reserved label types (RFC 6891 §5)
+    if (len > MAX_LABEL) return null;
+    total += len + 1;
+    if (total > MAX_NAME || p + 1 + len > end) return null;
+    if (s !== '') s += '.';
+    for (let i = p + 1; i <= p + len; i++) s += labelChar(buf[i]!);
+    p += 1 + len;
+  }
+}
+
+function labelChar(b: number): string {
+  const plain = b > 0x20 && b < 0x7f && b !== 0x2e && b !== 0x5c;
+  return plain ? String.fromCharCode(b) : '\\' + String(b).padStart(3, '0');
+}

@@ -1,0 +1,77 @@
+/**
+ * Payload verification: which protocol do the first bytes of one direction of a flow speak?
+ *
+ * recognizePayload() runs the recognisers in a fixed order (HTTP/2, TLS, HTTP/1, RESP, DNS),
+ * skipping those that cannot start with the first byte (one table lookup), and returns the first
+ * evidence found. Each recogniser is a pure function over bytes, exported on its own, never throws
+ * and allocates only once it has matched. Called a few times per flow, not per packet.
+ */
+import { windowEnd } from './bytes.js';
+import { recognizeDns } from './dns.js';
+import { Direction, TRANSPORT_TCP, TRANSPORT_UDP, type ProtocolEvidence } from './evidence.js';
+import { mayStartHttp1, recognizeHttp1 } from './http1.js';
+import { recognizeHttp2 } from './http2.js';
+import { mayStartResp, recognizeResp } from './resp.js';
+import { recognizeTls } from './tls.js';
+import { recognizeZeebe } from './zeebe.js';
+
+export { Direction, MAX_PAYLOAD_BYTES, TRANSPORT_TCP, TRANSPORT_UDP, type ProtocolEvidence } from './evidence.js';
+export { recognizeDns, readName, MDNS_PORT } from './dns.js';
+export { recognizeHttp1, pathTags, isPrometheusContentType, HTTP1_METHODS } from './http1.js';
+export { recognizeHttp2, isServerPreface, HTTP2_PREFACE } from './http2.js';
+export { HpackDecoder, HPACK_STATIC_TABLE, headerValue, type HpackResult, type HpackStop } from './hpack.js';
+export { huffmanDecode, huffmanEncode, huffmanCode } from './huffman.js';
+export { parseGrpcPath, grpcServiceTag, ENVOY_XDS_SERVICES, ZEEBE_GATEWAY_SERVICE } from './grpc.js';
+export { recognizeResp, RESP_INLINE_COMMANDS } from './resp.js';
+export { recognizeTls, tlsVersionName } from './tls.js';
+
+const CAN_HTTP2 = 1;
+const CAN_TLS = 2;
+const CAN_HTTP1 = 4;
+const CAN_RESP = 8;
+
+/** First byte -> which TCP recognisers can match (DNS over TCP starts with a length: any byte). */
+const FIRST_BYTE = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  let m = 0;
+  if (b === 0x50 /* P: preface */ || b === 0x00 /* server SETTINGS length */) m |= CAN_HTTP2;
+  if (b === 0x16 /* handshake */ || b === 0x15 /* alert */) m |= CAN_TLS;
+  if (mayStartHttp1(b)) m |= CAN_HTTP1;
+  if (mayStartResp(b)) m |= CAN_RESP;
+  FIRST_BYTE[b] = m;
+}
+
+/**
+ * `buf[offset, offset+length)` = the first (up to 512) payload bytes of ONE direction of a flow,
+ * concatenated in order, possibly cut mid-message. Returns null when nothing is recognised (yet).
+ * `transport` is the IP protocol number (6 TCP, 17 UDP); `serverPort` the responder's port.
+ * Never throws, on any input.
+ */
+export function recognizePayload(
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  direction: Direction,
+  transport: number,
+  serverPort: number,
+): ProtocolEvidence | null {
+  try {
+    if (windowEnd(buf, offset, length) < 0) return null;
+    if (transport === TRANSPORT_UDP) return recognizeDns(buf, offset, length, transport, serverPort);
+    if (transport !== TRANSPORT_TCP) return null;
+    const m = FIRST_BYTE[buf[offset]!]!;
+    let e: ProtocolEvidence | null = null;
+    if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction);
+    if (e === null && m & CAN_TLS) e = recognizeTls(buf, offset, length);
+    if (e === null && m & CAN_HTTP1) e = recognizeHttp1(buf, offset, length);
+    if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction);
+    // Zeebe's messaging handshake starts with a hash of the cluster name: any first byte.
+    if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort);
+    if (e === null) e = recognizeDns(buf, offset, length, transport, serverPort);
+    return e;
+  } catch {
+    // Each recogniser is fuzzed on its own to never throw; this guard keeps a missed case from
+    // taking down the pipeline (the flow just stays unverified).
+    return null;
+  }
+}

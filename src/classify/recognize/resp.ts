@@ -1,0 +1,235 @@
+/**
+ * RESP recogniser: the Redis serialization protocol, RESP2 and RESP3 (redis.io "Redis
+ * serialization protocol specification").
+ *
+ * Towards the server: a command is an array of bulk strings ("*N\r\n$L\r\nCMD\r\n..."), whose
+ * first element is the command name (detail.respCommand, upper-cased), or an inline command line
+ * ("PING\r\n") whose first word is on a short list. Towards the client: a reply, recognised by its
+ * type byte and a well-formed first line; aggregates also need a well-formed first element when it
+ * is in the bytes. Lines must end in CRLF. Strict on purpose: random bytes, HTTP and TLS are not RESP.
+ */
+import { ascii, isAlpha, isDigit, isUpper, latin1, matchBytes, matchLower, windowEnd } from './bytes.js';
+import { Direction, type ProtocolEvidence } from './evidence.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** Longest first line we look for a CRLF in. */
+const MAX_LINE = 1024;
+/** Longest command name (Redis' longest is ~30; module commands like FT.AGGREGATE are shorter). */
+const MAX_COMMAND_LEN = 32;
+/** Redis' proto-max-bulk-len default is 512 MB; larger lengths are not RESP. */
+const MAX_BULK_LEN = 512 * 1024 * 1024;
+/** Redis limits multibulk length to 1024*1024*1024 elements; we accept up to that. */
+const MAX_AGGREGATE = 1024 * 1024 * 1024;
+const MAX_DEPTH = 4;
+/** Longer first words cannot be on RESP_INLINE_COMMANDS (longest: SUBSCRIBE). */
+const MAX_INLINE_WORD = 9;
+
+/**
+ * Inline commands we accept (a client typing into a socket, or health checks such as HAProxy's
+ * "PING"). Longer list = more false positives; these are the ones seen in practice.
+ */
+export const RESP_INLINE_COMMANDS: ReadonlySet<string> = new Set([
+  'PING', 'QUIT', 'INFO', 'AUTH', 'HELLO', 'SELECT', 'ECHO', 'DBSIZE', 'MONITOR', 'COMMAND', 'CLIENT',
+  'CONFIG', 'KEYS', 'EXISTS', 'GET', 'SET', 'DEL', 'FLUSHALL', 'SHUTDOWN', 'SUBSCRIBE', 'ROLE', 'CLUSTER',
+]);
+
+const INLINE_LIST = [...RESP_INLINE_COMMANDS];
+const INLINE_BYTES = INLINE_LIST.map((c) => ascii(c.toLowerCase()));
+const SP_HTTP_1 = ascii(' HTTP/1.');
+
+/** First bytes of RESP2/RESP3 values: + - : $ * _ # , ( ! = % ~ | > */
+const REPLY_TYPES = '+-:$*_#,(!=%~|>';
+const IS_REPLY_TYPE = new Uint8Array(256);
+for (let i = 0; i < REPLY_TYPES.length; i++) IS_REPLY_TYPE[REPLY_TYPES.charCodeAt(i)] = 1;
+const RESP3_ONLY = '_#,(!=%~|>';
+
+/** True when `b` can start RESP bytes (cheap dispatch check): a type byte or an inline command letter. */
+export function mayStartResp(b: number): boolean {
+  return IS_REPLY_TYPE[b] === 1 || isAlpha(b);
+}
+
+/** RESP command (ToServer) or reply (ToClient) bytes. Never throws. */
+export function recognizeResp(buf: Uint8Array, offset: number, length: number, direction: Direction): ProtocolEvidence | null {
+  const end = windowEnd(buf, offset, length);
+  if (end < 0) return null;
+  if (direction === Direction.ToServer) {
+    return buf[offset] === 0x2a ? command(buf, offset, end) : inline(buf, offset, end);
+  }
+  const first = buf[offset]!;
+  if (IS_REPLY_TYPE[first] !== 1) return null;
+  if (checkValue(buf, offset, end, 0) < 0) return null;
+  const detail: Record<string, string> = { respType: String.fromCharCode(first) };
+  if (first === 0x2b || first === 0x2d) {
+    const e = lineEnd(buf, offset + 1, end);
+    detail['respReply'] = latin1(buf, offset + 1, Math.min(e, offset + 1 + 64));
+  }
+  if (RESP3_ONLY.includes(String.fromCharCode(first))) detail['respVersion'] = '3';
+  return { protocol: 'resp', tags: ['resp'], detail };
+}
+
+/** Index of the CR of the CRLF ending the line that starts at p, or -1 (absent, bare LF, or too long). */
+function lineEnd(buf: Uint8Array, p: number, end: number): number {
+  const limit = Math.min(end - 1, p + MAX_LINE);
+  for (let i = p; i < limit; i++) {
+    const b = buf[i]!;
+    if (b === CR) return buf[i + 1] === LF ? i : -1;
+    if (b === LF) return -1;
+  }
+  return -1;
+}
+
+/** Parses [-]digits from p up to a CRLF. Returns the value, or NaN; sets NEXT to after the CRLF. */
+let NEXT = 0;
+function readNumberLine(buf: Uint8Array, p: number, end: number, allowNeg: boolean): number {
+  const e = lineEnd(buf, p, end);
+  if (e < 0) return NaN;
+  let q = p;
+  let neg = false;
+  if (allowNeg && buf[q] === 0x2d) {
+    neg = true;
+    q++;
+  }
+  if (q === e || e - q > 19) return NaN;
+  let v = 0;
+  for (; q < e; q++) {
+    const b = buf[q]!;
+    if (!isDigit(b)) return NaN;
+    v = v * 10 + (b - 0x30);
+  }
+  NEXT = e + 2;
+  return neg ? -v : v;
+}
+
+/**
+ * Checks the RESP value at p. Returns the offset after it, `end` when it is well-formed as far as
+ * the bytes go, or -1 when it is not RESP.
+ */
+function checkValue(buf: Uint8Array, p: number, end: number, depth: number): number {
+  if (p >= end) return end;
+  const t = buf[p]!;
+  const q = p + 1;
+  switch (t) {
+    case 0x2b: // + simple string
+    case 0x2d: {
+      // - error: "ERR ...", "WRONGTYPE ...": starts with an upper-case word
+      const e = lineEnd(buf, q, end);
+      if (e < 0 || e === q) return -1;
+      if (t === 0x2d && !isUpper(buf[q]!)) return -1;
+      for (let i = q; i < e; i++) if (buf[i]! < 0x20 || buf[i]! > 0x7e) return -1;
+      return e + 2;
+    }
+    case 0x3a: // : integer
+      return Number.isNaN(readNumberLine(buf, q, end, true)) ? -1 : NEXT;
+    case 0x28: {
+      // ( big number: [-]digits of any length
+      const e = lineEnd(buf, q, end);
+      const d = buf[q] === 0x2d ? q + 1 : q;
+      if (e < 0 || e === d) return -1;
+      for (let i = d; i < e; i++) if (!isDigit(buf[i]!)) return -1;
+      return e + 2;
+    }
+    case 0x24: // $ bulk string
+    case 0x21: // ! blob error
+    case 0x3d: {
+      // = verbatim string
+      const n = readNumberLine(buf, q, end, t === 0x24);
+      if (Number.isNaN(n) || n > MAX_BULK_LEN) return -1;
+      if (n < 0) return n === -1 ? NEXT : -1;
+      const dataEnd = NEXT + n;
+      if (t === 0x3d && NEXT + 4 <= end && (n < 4 || buf[NEXT + 3] !== 0x3a)) return -1; // "txt:"
+      if (dataEnd + 2 > end) return end;
+      return buf[dataEnd] === CR && buf[dataEnd + 1] === LF ? dataEnd + 2 : -1;
+    }
+    case 0x2a: // * array
+    case 0x25: // % map
+    case 0x7e: // ~ set
+    case 0x7c: // | attribute
+    case 0x3e: {
+      // > push
+      const n = readNumberLine(buf, q, end, t === 0x2a);
+      if (Number.isNaN(n) || n > MAX_AGGREGATE) return -1;
+      if (n < 0) return n === -1 ? NEXT : -1;
+      if (n === 0) return NEXT;
+      if (depth >= MAX_DEPTH) return end;
+      const after = NEXT;
+      if (after >= end) return end;
+      // The first element must be RESP too (only the first: the rest may not be in the bytes).
+      const r = checkValue(buf, after, end, depth + 1);
+      return r < 0 ? -1 : end;
+    }
+    case 0x5f: // _ null
+      return buf[q] === CR && buf[q + 1] === LF ? q + 2 : -1;
+    case 0x23: // # boolean
+      return (buf[q] === 0x74 || buf[q] === 0x66) && buf[q + 1] === CR && buf[q + 2] === LF ? q + 3 : -1;
+    case 0x2c: {
+      // , double: digits, sign, '.', 'e', or inf/nan
+      const e = lineEnd(buf, q, end);
+      if (e < 0 || e === q) return -1;
+      for (let i = q; i < e; i++) {
+        const b = buf[i]! | 0x20;
+        if (!(isDigit(b) || b === 0x2d || b === 0x2b || b === 0x2e || b === 0x65 || b === 0x69 || b === 0x6e || b === 0x66 || b === 0x61)) return -1;
+      }
+      return e + 2;
+    }
+    default:
+      return -1;
+  }
+}
+
+function command(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+  const n = readNumberLine(buf, start + 1, end, false);
+  if (Number.isNaN(n) || n < 1 || n > MAX_AGGREGATE) return null;
+  let p = NEXT;
+  if (p >= end || buf[p] !== 0x24) return null;
+  const len = readNumberLine(buf, p + 1, end, false);
+  if (Number.isNaN(len) || len < 1 || len > MAX_COMMAND_LEN) return null;
+  p = NEXT;
+  if (p + len + 2 > end) return null; // need more data
+  if (!isCommandName(buf, p, p + len)) return null;
+  if (buf[p + len] !== CR || buf[p + len + 1] !== LF) return null;
+  const cmd = latin1(buf, p, p + len).toUpperCase();
+  return { protocol: 'resp', tags: ['resp'], detail: { respCommand: cmd, respType: '*', respArgs: String(n - 1) } };
+}
+
+/** A letter, then letters, digits, '.', '_', '-', '|' (module commands: FT.SEARCH, JSON.SET). */
+function isCommandName(buf: Uint8Array, p: number, e: number): boolean {
+  if (!isAlpha(buf[p]!)) return false;
+  for (let i = p + 1; i < e; i++) {
+    const b = buf[i]!;
+    if (!(isAlpha(b) || isDigit(b) || b === 0x2e || b === 0x5f || b === 0x2d || b === 0x7c)) return false;
+  }
+  return true;
+}
+
+function inline(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+  if (!isAlpha(buf[start]!)) return null;
+  let w = start;
+  while (w < end && w - start <= MAX_INLINE_WORD && isAlpha(buf[w]!)) w++;
+  const wordEnd = w;
+  if (wordEnd - start > MAX_INLINE_WORD || w >= end) return null;
+  const b0 = buf[wordEnd]!;
+  if (b0 !== 0x20 && b0 !== CR && b0 !== LF) return null;
+  let word = -1;
+  for (let i = 0; i < INLINE_BYTES.length; i++) {
+    const c = INLINE_BYTES[i]!;
+    if (c.length === wordEnd - start && matchLower(buf, start, wordEnd, c)) {
+      word = i;
+      break;
+    }
+  }
+  if (word < 0) return null;
+  // The line: printable bytes and spaces, then CRLF or a bare LF (redis accepts both inline).
+  let e = w;
+  const limit = Math.min(end, start + MAX_LINE);
+  while (e < limit && buf[e] !== LF) {
+    const b = buf[e]!;
+    if ((b < 0x20 && b !== CR && b !== 0x09) || b > 0x7e) return null;
+    e++;
+  }
+  if (e >= limit) return null;
+  const lineStop = buf[e - 1] === CR ? e - 1 : e;
+  // "GET / HTTP/1.1" is HTTP, not an inline GET.
+  if (matchBytes(buf, lineStop - 9, lineStop - 1, SP_HTTP_1)) return null;
+  return { protocol: 'resp', tags: ['resp'], detail: { respCommand: INLINE_LIST[word]!, respType: 'inline' } };
+}

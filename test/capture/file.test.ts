@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaptureFormatError, ErrorCode, PortsniffError } from '../../src/errors.js';
+import { readCaptureFile, readCaptureStream } from '../../src/capture/file.js';
+import { buildPcap } from '../../src/capture/pcap-writer.js';
+import { buildPcapng } from '../../src/capture/pcapng-writer.js';
+import type { CaptureReadResult } from '../../src/capture/types.js';
+import { CollectingSink, packet, parseBytes } from './helpers.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portsniff-capture-'));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, bytes: Uint8Array): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+const PCAP = buildPcap(
+  [
+    { tsSec: 10, tsFrac: 1, data: packet(60, 1) },
+    { tsSec: 11, tsFrac: 2, data: packet(5000, 2) }, // larger than the small chunk sizes below
+    { tsSec: 12, tsFrac: 3, data: packet(1, 3) },
+  ],
+  { bigEndian: true },
+);
+const PCAPNG = buildPcapng([
+  { blocks: [{ type: 'idb', linkType: 1 }, { type: 'epb', interfaceId: 0, ts: 7n, data: packet(70, 4) }] },
+  { byteOrder: 'big', blocks: [{ type: 'idb', linkType: 0 }, { type: 'epb', interfaceId: 0, ts: 8n, data: packet(3000, 5) }] },
+]);
+
+type Source = 'path' | 'gzip path' | 'stream' | 'stdin' | 'gzip stdin';
+const SOURCES: Source[] = ['path', 'gzip path', 'stream', 'stdin', 'gzip stdin'];
+
+/** Reads `bytes` through one of the input paths; chunks of `piece` bytes for streams. */
+async function readVia(source: Source, bytes: Uint8Array, sink: CollectingSink, name: string, chunkSize?: number): Promise<CaptureReadResult> {
+  const chunks = (data: Uint8Array, piece: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < data.length; i += piece) out.push(data.subarray(i, i + piece));
+    return out;
+  };
+  const opts = chunkSize === undefined ? {} : { chunkSize };
+  switch (source) {
+    case 'path':
+      return readCaptureFile(write(name, bytes), sink, opts);
+    case 'gzip path':
+      return readCaptureFile(write(`${name}.gz`, zlib.gzipSync(bytes)), sink, opts);
+    case 'stream':
+      return readCaptureStream(Readable.from(chunks(bytes, 777)), name, sink, opts);
+    case 'stdin':
+      return readCaptureFile('-', sink, { ...opts, stdin: Readable.from(chunks(bytes, 1)) });
+    case 'gzip stdin':
+      return readCaptureFile('-', sink, { ...opts, stdin: Readable.from(chunks(zlib.gzipSync(bytes), 10)) });
+  }
+}
+
+describe('readCaptureFile: the same results from every input path', () => {
+  for (const source of SOURCES) {
+    for (const [kind, bytes] of [
+      ['pcap', PCAP],
+      ['pcapng', PCAPNG],
+    ] as const) {
+      it(`${kind} via ${source}`, async () => {
+        const expected = new CollectingSink();
+        const direct = parseBytes(bytes, expected).result!;
+        for (const chunkSize of [undefined, 64]) {
+          const sink = new CollectingSink();
+          const result = await readVia(source, bytes, sink, `ok-${kind}.cap`, chunkSize);
+          expect(result).toEqual(direct);
+          expect(sink.frames).toEqual(expected.frames);
+          expect(sink.flushed).toBe(bytes.length);
+        }
+      });
+
+      it(`${kind} cut short via ${source}: packets kept, truncation reported`, async () => {
+        const cut = bytes.subarray(0, bytes.length - 10);
+        const expected = new CollectingSink();
+        const direct = parseBytes(cut, expected).result!;
+        expect(direct.truncated).toBeDefined();
+        const sink = new CollectingSink();
+        const result = await readVia(source, cut, sink, `cut-${kind}.cap`, 100);
+        expect(result).toEqual(direct);
+        expect(sink.frames).toEqual(expected.frames);
+      });
+    }
+
+    it(`a bad record via ${source}: error with the partial result attached`, async () => {
+      const bad = buildPcap([
+        { tsSec: 1, data: packet(10, 1) },
+        { tsSec: 2, data: packet(10, 2) },
+        { tsSec: 3, data: packet(10, 3), capLenField: 0x01000000 },
+      ]);
+      const sink = new CollectingSink();
+      const err = await readVia(source, bad, sink, 'bad.pcap').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CaptureFormatError);
+      const e = err as CaptureFormatError;
+      expect(e.code).toBe(ErrorCode.BadRecordLength);
+      expect(e.offset).toBe(24 + 26 + 26);
+      expect(e.partial?.packets).toBe(2);
+      expect(e.partial?.bytesRead).toBe(24 + 26 + 26);
+      expect(e.partial?.info.format).toBe('pcap');
+      expect(sink.frames).toHaveLength(2);
+    });
+  }
+});
+
+describe('readCaptureFile: environment errors', () => {
+  it('names a missing file', async () => {
+    const p = path.join(dir, 'nope.pcap');
+    const err = await readCaptureFile(p, new CollectingSink()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortsniffError);
+    expect((err as PortsniffError).code).toBe(ErrorCode.Io);
+    expect((err as Error).message).toBe(`cannot open capture file ${p}: no such file`);
+  });
+
+  it('names a directory', async () => {
+    const err = await readCaptureFile(dir, new CollectingSink()).catch((e: unknown) => e);
+    expect((err as PortsniffError).code).toBe(ErrorCode.Io);
+    expect((err as Error).message).toMatch(/is a directory$/);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('names an unreadable file', async () => {
+    const p = write('secret.pcap', PCAP);
+    fs.chmodSync(p, 0o000);
+    const err = await readCaptureFile(p, new CollectingSink()).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`cannot open capture file ${p}: permission denied`);
+  });
+
+  it('reports a corrupt gzip stream as a decompression error naming the file', async () => {
+    const gz = zlib.gzipSync(PCAP);
+    for (let i = 20; i < 40; i++) gz[i] = gz[i]! ^ 0x5a;
+    const p = write('corrupt.pcap.gz', gz);
+    const err = await readCaptureFile(p, new CollectingSink()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortsniffError);
+    expect((err as PortsniffError).code).toBe(ErrorCode.Decompress);
+    expect((err as Error).message).toContain(`cannot decompress ${p}`);
+  });
+
+  it('treats a gzip stream that stops early as a truncated capture', async () => {
+    const gz = zlib.gzipSync(PCAP);
+    const p = write('short.pcap.gz', gz.subarray(0, gz.length - 30));
+    const sink = new CollectingSink();
+    const result = await readCaptureFile(p, sink);
+    expect(result.truncated?.message).toBeDefined();
+    expect(result.packets).toBe(sink.frames.length);
+    expect(result.packets).toBeLessThan(3);
+  });
+
+  it('reports an empty stdin clearly', async () => {
+    const err = await readCaptureFile('-', new CollectingSink(), { stdin: Readable.from([]) }).catch((e: unknown) => e);
+    expect((err as CaptureFormatError).code).toBe(ErrorCode.TruncatedFile);
+    expect((err as Error).message).toContain('<stdin>: the capture is empty');
+  });
+});
+
+describe('readCaptureFile: stopping on an AbortSignal', () => {
+  const many = buildPcap(Array.from({ length: 200 }, (_, i) => ({ tsSec: i, data: packet(100, i) })));
+
+  it('stops between chunks of a file and returns what was read', async () => {
+    const p = write('many.pcap', many);
+    const ctl = new AbortController();
+    const sink = new CollectingSink();
+    const origFrame = sink.frame.bind(sink);
+    sink.frame = (...args) => {
+      origFrame(...args);
+      if (sink.frames.length === 5) ctl.abort();
+    };
+    const result = await readCaptureFile(p, sink, { chunkSize: 1024, signal: ctl.signal });
+    expect(result.aborted).toBe(true);
+    expect(result.truncated).toBeUndefined();
+    expect(result.packets).toBe(sink.frames.length);
+    expect(result.packets).toBeGreaterThanOrEqual(5);
+    expect(result.packets).toBeLessThan(200);
+  });
+
+  it('reads nothing with a signal that is already aborted', async () => {
+    const p = write('many2.pcap', many);
+    const result = await readCaptureFile(p, new CollectingSink(), { signal: AbortSignal.abort() });
+    expect(result).toMatchObject({ packets: 0, aborted: true });
+  });
+
+  it('stops a stream that is waiting for data', async () => {
+    const stdin = new PassThrough();
+    stdin.write(many.subarray(0, 24 + 116 * 3 + 10));
+    const ctl = new AbortController();
+    const sink = new CollectingSink();
+    const pending = readCaptureFile('-', sink, { stdin, signal: ctl.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    ctl.abort();
+    const result = await pending;
+    expect(result).toMatchObject({ packets: 3, aborted: true });
+  });
+});

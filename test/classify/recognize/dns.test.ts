@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { readName, recognizeDns } from '../../../src/classify/recognize/dns.js';
+import { cat, hex, sample, text } from './samples.js';
+
+const UDP = 17;
+const TCP = 6;
+const rd = (b: Uint8Array, transport = UDP, port = 53) => recognizeDns(b, 0, b.length, transport, port);
+const name = (n: string) => cat(...n.split('.').filter(Boolean).map((l) => cat(Uint8Array.of(l.length), text(l))), Uint8Array.of(0));
+/** id, flags, qd, an, ns, ar */
+const header = (flags: number, qd: number, an = 0, ns = 0, ar = 0) =>
+  hex([0x1234, flags, qd, an, ns, ar].map((v) => v.toString(16).padStart(4, '0')).join(''));
+
+describe('DNS queries from c-ares (node dns.Resolver)', () => {
+  it('UDP A and SRV questions', () => {
+    expect(rd(sample('dns-cares-a').bytes)).toEqual({
+      protocol: 'dns',
+      tags: ['dns'],
+      detail: { dnsQr: 'query', dnsQname: 'zeebe-gateway.portsniff.example', dnsQtype: 'A' },
+    });
+    expect(rd(sample('dns-cares-srv').bytes)?.detail).toMatchObject({ dnsQname: '_grpclb._tcp.xds.portsniff.example', dnsQtype: 'SRV' });
+  });
+
+  it('TCP with the 2-byte length prefix (c-ares retry after TC)', () => {
+    expect(rd(sample('dns-cares-a-tcp').bytes, TCP)?.detail['dnsQname']).toBe('zeebe-gateway.portsniff.example');
+    expect(rd(sample('dns-cares-srv-tcp').bytes, TCP)?.detail['dnsQtype']).toBe('SRV');
+    // the same bytes without the prefix are not TCP DNS, and the prefixed ones are not UDP DNS
+    expect(rd(sample('dns-cares-a').bytes, TCP)).toBeNull();
+    expect(rd(sample('dns-cares-a-tcp').bytes, UDP)).toBeNull();
+  });
+
+  it('a question cut by the end of the bytes is not recognised yet', () => {
+    const b = sample('dns-cares-a').bytes;
+    for (let n = 0; n < b.length; n++) {
+      const e = recognizeDns(b, 0, n, UDP, 53);
+      // complete once the name, type and class are in
+      if (e !== null) expect(e.detail['dnsQname']).toBe('zeebe-gateway.portsniff.example');
+    }
+    expect(recognizeDns(b, 0, 12 + 33, UDP, 53)).toBeNull();
+  });
+});
+
+describe('DNS messages built per RFC 1035', () => {
+  it('a response with an answer and a compression pointer to the question', () => {
+    const msg = cat(header(0x8180, 1, 1), name('grafana.example.com'), hex('00010001'), hex('c00c 0001 0001 0000003c 0004 0a000001'));
+    expect(rd(msg)?.detail).toEqual({ dnsQr: 'response', dnsRcode: '0', dnsQname: 'grafana.example.com', dnsQtype: 'A' });
+    expect(rd(cat(header(0x8183, 1), name('nope.example'), hex('001c0001')))?.detail['dnsRcode']).toBe('3');
+  });
+
+  it('root name, escapes, NOTIFY and UPDATE opcodes', () => {
+    expect(rd(cat(header(0x0000, 1), hex('00'), hex('00020001')))?.detail['dnsQname']).toBe('.');
+    expect(rd(cat(header(0x0100, 1), hex('03 612e62 0120 00'), hex('00100001')))?.detail['dnsQname']).toBe('a\\046b.\\032');
+    expect(rd(cat(header(0x2000, 1), name('example.com'), hex('00060001')))?.detail['dnsOpcode']).toBe('NOTIFY');
+    expect(rd(cat(header(0x2800, 1, 0, 1), name('example.com'), hex('00060001')))?.detail['dnsOpcode']).toBe('UPDATE');
+  });
+
+  it('header sanity: Z bit, opcode 3, rcode in a query, counts', () => {
+    const q = (flags: number, qd = 1, an = 0, ns = 0, ar = 0) => rd(cat(header(flags, qd, an, ns, ar), name('a.example'), hex('00010001')));
+    expect(q(0x0100)).not.toBeNull();
+    expect(q(0x0140)).toBeNull(); // Z
+    expect(q(0x1800)).toBeNull(); // opcode 3
+    expect(q(0x7800)).toBeNull(); // opcode 15
+    expect(q(0x0101)).toBeNull(); // rcode in a query
+    expect(q(0x0100, 2)).toBeNull();
+    expect(q(0x0100, 0)).toBeNull();
+    expect(q(0x0100, 1, 1)).toBeNull(); // a query with an answer
+    expect(q(0x0100, 1, 0, 0, 1)).not.toBeNull(); // EDNS OPT
+    expect(q(0x0100, 1, 0, 0, 3)).toBeNull();
+    expect(q(0x8180, 1, 5000)).toBeNull();
+    expect(rd(cat(header(0x0100, 1), name('a.example'), hex('00000001')))).toBeNull(); // type 0
+    expect(rd(cat(header(0x0100, 1), name('a.example'), hex('00010002')))).toBeNull(); // class 2
+  });
+
+  it('names: pointer loops, forward pointers, long labels, reserved label types', () => {
+    const hdr = header(0x0100, 1);
+    expect(rd(cat(hdr, hex('c00c'), hex('00010001')))).toBeNull(); // points at itself
+    expect(rd(cat(hdr, hex('01 61 c00c'), hex('00010001')))).toBeNull(); // loop through an earlier label
+    expect(rd(cat(hdr, hex('c010 0000 0161 00'), hex('00010001')))).toBeNull(); // forward pointer
+    expect(rd(cat(hdr, hex('c002'), hex('00010001')))).toBeNull(); // into the header
+    expect(rd(cat(hdr, Uint8Array.of(64), new Uint8Array(64).fill(0x61), hex('00 00010001')))).toBeNull();
+    expect(rd(cat(hdr, hex('41 00'), hex('00010001')))).toBeNull(); // 0x40 label type
+    const long = Array.from({ length: 5 }, () => 'a'.repeat(60)).join('.');
+    expect(rd(cat(hdr, name(long), hex('00010001')))).toBeNull(); // > 255 bytes
+    // readName follows a backward pointer and reports where the name ends in the original bytes
+    const msg = cat(hdr, name('b.example'), hex('00010001'), hex('01 78 c00c'));
+    expect(readName(msg, 0, 27, msg.length)).toBe('x.b.example');
+  });
+});
+
+describe('mDNS (port 5353)', () => {
+  it('a query with the QU bit and several questions', () => {
+    const msg = cat(header(0x0000, 2), name('_http._tcp.local'), hex('000c8001'), hex('c00c 000c 0001'));
+    const e = rd(msg, UDP, 5353);
+    expect(e?.protocol).toBe('mdns');
+    expect(e?.tags).toEqual(['dns', 'mdns']);
+    expect(e?.detail['dnsQname']).toBe('_http._tcp.local');
+    expect(rd(msg, UDP, 53)).toBeNull(); // two questions: not unicast DNS
+  });
+
+  it('an announcement without a question: the first answer name', () => {
+    const msg = cat(header(0x8400, 0, 1), name('printer.local'), hex('0001 8001 00000078 0004 c0a80102'));
+    expect(rd(msg, UDP, 5353)?.detail).toMatchObject({ dnsQr: 'response', dnsQname: 'printer.local', dnsQtype: 'A' });
+    expect(rd(msg, UDP, 53)).toBeNull();
+  });
+});
