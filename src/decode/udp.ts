@@ -5,7 +5,8 @@
  * Checks: the datagram (IP payload) holds 8 bytes, 8 bytes are captured, length >= 8
  * (udp_length_too_small, Malformed: tshark stops there too). A length beyond the IP payload is
  * udp_length_gt_ip_payload, tolerated like tshark does (it flags "bad length" but still dissects the
- * ports and counts the conversation): the payload is what the IP datagram holds. In a first fragment
+ * ports and counts the conversation): payloadLength follows the UDP length, payloadCaptured stops
+ * at the end of the IP datagram. In a first fragment
  * the length covers the whole reassembled datagram, so it is not compared. A length shorter than
  * the IP payload leaves the extra bytes out of the payload. Length 0 over IPv6 is a jumbogram
  * (RFC 2675): the IP payload length counts. A first fragment shorter than the header is
@@ -27,7 +28,7 @@ export function decodeUdp(out: DecodedPacket, buf: Uint8Array, l4: number, capEn
   const seg = ipEnd - l4;
   const first = out.fragment === FragmentKind.First;
   if (seg < UDP_HEADER_LEN) {
-    malformed(out, out.fragment === FragmentKind.First ? Anomaly.ip_fragment_too_small_for_ports : Anomaly.truncated_udp_header);
+    malformed(out, first ? Anomaly.ip_fragment_too_small_for_ports : Anomaly.truncated_udp_header);
     return;
   }
   if (capEnd - l4 < UDP_HEADER_LEN) {
