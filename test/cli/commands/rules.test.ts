@@ -127,8 +127,8 @@ describe('portsniff rules explain', () => {
     const icmp = await run('rules', 'explain', 'icmp');
     expect(icmp.out.at(-2)).toBe('decision: redis-enterprise.node-connectivity (redis-enterprise, cluster nodes: Connectivity checking between nodes)');
     const bad = await run('rules', 'explain', 'tcp/70000');
-    expect([bad.code, bad.err]).toEqual([1, ['portsniff: port must be between 1 and 65535, got 70000']]);
+    expect([bad.code, bad.err]).toEqual([2, ['portsniff: port must be between 1 and 65535, got 70000']]);
     const worse = await run('rules', 'explain', 'http/80');
-    expect([worse.code, worse.err]).toEqual([1, ["portsniff: explain target must be tcp/PORT, udp/PORT, sctp/PORT or icmp, got 'http/80'"]]);
+    expect([worse.code, worse.err]).toEqual([2, ["portsniff: explain target must be tcp/PORT, udp/PORT, sctp/PORT or icmp, got 'http/80'"]]);
   });
 });
