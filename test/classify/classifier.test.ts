@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { verdictFor, PortMapClassifier, INSPECT_PACKETS } from '../../src/classify/classifier.js';
+import { decidePorts } from '../../src/classify/port-decision.js';
+import { compileRules } from '../../src/rules/compile.js';
+import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
+import type { ProtocolEvidence } from '../../src/classify/recognize/index.js';
+import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
+import { DecodedPacket, DecodeStatus, IpProto, TcpFlag } from '../../src/decode/types.js';
+
+const index = compileRules(loadRuleDirs([defaultRulesDir()]));
+const TCP = 6;
+
+function ev(protocol: ProtocolEvidence['protocol'], tags: ProtocolEvidence['tags'], detail: Record<string, string> = {}): ProtocolEvidence {
+  return { protocol, tags, detail };
+}
+
+describe('verdictFor', () => {
+  it('no rule: unknown, evidence still reported', () => {
+    const c = verdictFor(decidePorts(index, TCP, 4444, 50000), ev('tls', ['tls'], { sni: 'x.example' }), null);
+    expect(c.verdict).toBe('unknown');
+    expect(c.service).toBeNull();
+    expect(c.evidence['sni']).toBe('x.example');
+  });
+
+  it('ambiguous port without payload: port-only with every candidate listed', () => {
+    const d = decidePorts(index, TCP, 6379, 50000);
+    expect(d.candidates.length).toBeGreaterThan(1);
+    const c = verdictFor(d, null, null);
+    expect(c.verdict).toBe('port-only');
+    expect(c.ambiguous).toBe(true);
+    expect(c.service).toBeNull();
+    expect(c.candidates.map((x) => x.id)).toEqual(d.candidates.map((x) => x.rule.id));
+  });
+
+  it('RESP on the Redis Enterprise database range is verified', () => {
+    const c = verdictFor(decidePorts(index, TCP, 12000, 50000), ev('resp', ['resp'], { respCommand: 'PING' }), null);
+    expect(c.verdict).toBe('verified');
+    expect(c.service?.product).toBe('redis-enterprise');
+  });
+
+  it('HTTP on a RESP port is a mismatch; random bytes (no evidence) are not', () => {
+    const d = decidePorts(index, TCP, 12000, 50000);
+    expect(verdictFor(d, ev('http1', ['http1'], { httpMethod: 'GET' }), null).verdict).toBe('mismatch');
+    expect(verdictFor(d, null, null).verdict).toBe('port-only');
+  });
+
+  it('gRPC path evidence resolves a tie to the rule that speaks it', () => {
+    // 9977 is xDS for several products; evidence narrows to rules listing grpc:envoy-xds.
+    const d = decidePorts(index, TCP, 9977, 50000);
+    const c = verdictFor(d, ev('grpc', ['http2', 'grpc', 'grpc:envoy-xds'], { grpcPath: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources' }), null);
+    expect(c.verdict).toBe('verified');
+    expect(c.candidates.every((x) => index.rules.find((r) => r.id === x.id)!.protocols.includes('grpc:envoy-xds') || index.rules.find((r) => r.id === x.id)!.protocols.includes('grpc'))).toBe(true);
+  });
+
+  it('the verdict does not depend on which direction carried the evidence first', () => {
+    const d = decidePorts(index, TCP, 9600, 50000);
+    const req = ev('http1', ['http1', 'http1:prometheus-scrape'], { httpPath: '/metrics' });
+    const resp = ev('http1', ['http1', 'prometheus-text']);
+    expect(verdictFor(d, req, null).verdict).toBe('verified');
+    expect(verdictFor(d, null, resp).verdict).toBe('verified');
+    expect(verdictFor(d, req, resp).verdict).toBe('verified');
+  });
+});
+
+describe('PortMapClassifier', () => {
+  function packet(toServer: boolean, flags: number, payload: number): DecodedPacket {
+    const p = new DecodedPacket();
+    p.status = DecodeStatus.Ok;
+    p.ipVersion = 4;
+    p.src3 = toServer ? 0x0a000001 : 0x0a000002;
+    p.dst3 = toServer ? 0x0a000002 : 0x0a000001;
+    p.ipProto = IpProto.TCP;
+    p.hasPorts = true;
+    p.srcPort = toServer ? 50000 : 12000;
+    p.dstPort = toServer ? 12000 : 50000;
+    p.tcpFlags = flags;
+    p.payloadOffset = 0;
+    p.payloadCaptured = payload;
+    p.payloadLength = payload;
+    return p;
+  }
+
+  function setup() {
+    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+    const cls = new PortMapClassifier(index, table.capacity);
+    const results: ReturnType<PortMapClassifier['classify']>[] = [];
+    const obs: FlowObserver = {
+      flowStarted: (s) => cls.flowStarted(table, s),
+      payload: (s, toServer, buf, off, len) => cls.payload(table, s, toServer, buf, off, len),
+      flowEnded: (s) => results.push(cls.classify(table, s)),
+    };
+    table.setObserver(obs);
+    return { table, cls, results };
+  }
+
+  it('reassembles a RESP command split over two segments', () => {
+    const { table, results } = setup();
+    const bytes = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    table.process(packet(true, TcpFlag.SYN, 0), 0, 1, 0, 60, bytes);
+    table.process(packet(true, TcpFlag.ACK | TcpFlag.PSH, 5), 1, 1, 0, 65, bytes.subarray(0, 5));
+    table.process(packet(true, TcpFlag.ACK | TcpFlag.PSH, bytes.length - 5), 2, 1, 0, 70, bytes.subarray(5));
+    table.flush();
+    expect(results[0]!.verdict).toBe('verified');
+    expect(results[0]!.evidence['respCommand']).toBe('PING');
+  });
+
+  it('stops inspecting after the packet bound (no per-packet work on long flows)', () => {
+    const { table } = setup();
+    const junk = new Uint8Array(16).fill(0xee);
+    table.process(packet(true, TcpFlag.SYN, 0), 0, 1, 0, 60, junk);
+    for (let i = 0; i < INSPECT_PACKETS; i++) table.process(packet(true, TcpFlag.ACK, 16), i + 1, 1, 0, 76, junk);
+    for (let i = 0; i < INSPECT_PACKETS; i++) table.process(packet(false, TcpFlag.ACK, 16), i + 10, 1, 0, 76, junk);
+    const slot = table.liveSlots()[0]!;
+    expect(table.inspect[slot]).toBe(0);
+  });
+});
