@@ -81,7 +81,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   if (opts.json) {
     // With the flow log on stdout too, the summary is the last line (compact) so NDJSON stays NDJSON.
     io.stdout.writeLine(opts.flows === '-' ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
-  } else if (opts.flows !== '-') {
+  } else if (opts.flows !== '-' && read !== null) {
+    // Nothing was opened (no such file, ...): the error line alone says it all.
     io.stdout.write(renderTextSummary(summary, top.list()));
   }
   io.stdout.flush();

@@ -38,8 +38,9 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
   for (const i of src.interfaces) {
     if (i.drops) out.push(`interface ${i.id}${i.name ? ` (${i.name})` : ''}: dropped by interface ${i.drops.interface ?? 'unknown'}, by OS ${i.drops.os ?? 'unknown'}`);
   }
-  if (src.truncated) out.push(`warning: ${src.truncated.message}`);
-  if (src.error) out.push(`error: ${src.error.message}`);
+  // Warnings and errors go to stderr (one line each); the table only says the totals are partial.
+  if (src.truncated) out.push('the file ends inside a record: totals cover the packets before it');
+  if (src.error) out.push(`reading stopped at byte offset ${src.error.offset ?? '?'}: totals cover the packets before it`);
   if (s.interrupted) out.push('interrupted: the summary covers what was read until then');
 
   if (s.services.length > 0 && !(s.services.length === 1 && s.services[0]!.key === 'unclassified')) {
