@@ -2,12 +2,13 @@
 # Installs everything portsniff needs on a fresh Debian machine with Node 20, then the npm deps.
 # Idempotent. Uses sudo when not root. Apt packages:
 #   tcpdump, libpcap-dev     live capture (default backend) and the optional `cap` native backend
-#   redis-server, redis-tools, openssl, prometheus, dnsutils
+#   redis-server, redis-tools, openssl, prometheus, bind9-dnsutils, curl
 #                            real servers/clients for the real-traffic fixture scripts and live tests
+#   time                     /usr/bin/time -v for peak RSS in the benchmark suite
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl)
+APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -83,7 +83,7 @@ export class CaptureParser {
   /** What is known of the file so far (empty before the header has been read). */
   get info(): CaptureInfo {
     if (this.reader !== null) return this.reader.info;
-    return { format: 'pcap', byteOrder: 'little', sections: 0, interfaces: [] };
+    return { format: null, byteOrder: null, sections: 0, interfaces: [] };
   }
 
   /** Bytes needed from the unconsumed start before feed() can make progress. */

@@ -56,9 +56,10 @@ export interface CaptureInterface {
 }
 
 export interface CaptureInfo {
-  format: 'pcap' | 'pcapng';
+  /** null until a file header was recognised (e.g. a file that is not a capture). */
+  format: 'pcap' | 'pcapng' | null;
   /** Byte order of the (last) section. */
-  byteOrder: 'little' | 'big';
+  byteOrder: 'little' | 'big' | null;
   /** pcap only: 'micro' | 'nano'. */
   tsPrecision?: 'micro' | 'nano';
   /** pcap only: version numbers from the header. */
@@ -83,4 +84,32 @@ export interface CaptureReadResult {
   truncated?: { offset: number; message: string };
   /** True when reading stopped early because the caller's AbortSignal fired (not an error). */
   aborted?: boolean;
+  /** Live captures only: what the backend and the kernel say about the capture (docs/live-capture.md). */
+  live?: LiveStats;
+}
+
+/**
+ * Counters of a live capture. `null` means "unknown" (the backend cannot tell), never 0: the `cap`
+ * backend has no drop statistics at all.
+ */
+export interface LiveStats {
+  /** Which backend captured: an external tcpdump process or the in-process libpcap binding. */
+  backend: 'tcpdump' | 'cap';
+  interface: string;
+  /** LINKTYPE_* of the capture (-1 if the capture ended before the link type was known). */
+  linkType: number;
+  /** Effective snapshot length (bytes kept per packet). */
+  snaplen: number;
+  /** Packets delivered to the pipeline (not the kernel's "received by filter": on lo it counts each packet twice). */
+  captured: number;
+  /** Packets the kernel dropped because its buffer was full (ps_drop); null = unknown. */
+  droppedByKernel: number | null;
+  /** Packets the interface/driver dropped (ps_ifdrop); null = unknown. */
+  droppedByInterface: number | null;
+  /** Packets the backend captured that never reached the pipeline (tcpdump's count minus ours). */
+  engineDrops: number;
+  /** Wall-clock seconds from the start of capture to its end. */
+  elapsedSec: number;
+  /** Caveats that apply to these numbers (lo double counting, cap's missing statistics, ...). */
+  notes: string[];
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
 import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
+import { defaultWorkers, MAX_WORKERS } from '../pipeline/pipeline.js';
 import { runReplay } from './commands/replay.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
@@ -36,7 +37,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+      // One line per error: commander's "(Did you mean ...?)" hint joins the error line.
+      writeErr: (s) => io.stderr(s.trim().replace(/\s*\n\s*/g, ' ')),
     })
     .exitOverride()
     .addHelpText(
@@ -82,6 +84,11 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
     .addOption(
       new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)),
     )
+    .addOption(
+      new Option('--workers <n>', 'decoding threads (0 = decode on the reading thread); output is the same for any value')
+        .default(defaultWorkers())
+        .argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
+    )
     .action(async (file: string, o: Record<string, unknown>) => {
       setExit(
         await runReplay(
@@ -96,6 +103,7 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
             ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
             ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
             noRules: o['rules'] === false,
+            workers: o['workers'] as number,
           },
           io,
         ),

@@ -1,16 +1,18 @@
 /**
- * One capture session, whatever feeds it (a file, stdin, a live interface): build the pipeline,
- * let the source push records into it, then write the flow log and the summary. Everything
- * already counted is written even when the source fails, the run is interrupted (SIGINT/SIGTERM)
- * or stdout goes away.
+ * One capture session, whatever feeds it (a file, stdin, a live interface): build the pipeline
+ * (in-process or worker threads, --workers), let the source feed it, then write the flow log and
+ * the summary. Everything already counted is written even when the source fails, a worker dies,
+ * the run is interrupted (SIGINT/SIGTERM) or stdout goes away.
  */
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
-import { Engine, type ClassifiedFlow } from '../pipeline/engine.js';
+import type { ClassifiedFlow } from '../pipeline/engine.js';
+import { createPipeline, defaultWorkers, type Pipeline } from '../pipeline/pipeline.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { renderTextSummary, TopFlows } from '../export/text.js';
 import { LineWriter } from '../export/line-writer.js';
-import { setupClassification, type ClassificationOptions } from './classification-setup.js';
+import { loadRuleDirs } from '../rules/load.js';
+import { ruleDirs, type ClassificationOptions } from './classification-setup.js';
 import type { CliIo } from './io.js';
 
 export interface SessionOptions extends ClassificationOptions {
@@ -20,39 +22,66 @@ export interface SessionOptions extends ClassificationOptions {
   idleTimeout: number;
   activeTimeout: number;
   top: number;
+  /** Worker threads (0 = in-process); default: defaultWorkers() for this machine. */
+  workers?: number;
 }
 
+/**
+ * Where the records come from: either `file` (a capture path, or '-' for stdin, read by the
+ * pipeline itself: straight into shared chunks for the workers) or `feed` (the source pushes
+ * records into the pipeline's sink, e.g. a live capture). One of the two must be set.
+ */
 export interface SessionSource {
   kind: 'file' | 'stdin' | 'live';
   name: string;
+  /** A capture file, or '-' for io.stdin. */
+  file?: string;
   /**
    * Push every record into `sink` until the input ends or `signal` aborts. Throw a
-   * CaptureFormatError (with `partial`) or PortsniffError on failure.
+   * CaptureFormatError (with `partial`) or PortsniffError on failure. The sink never blocks; with
+   * worker threads it drops (and counts) what it cannot take when every chunk is busy.
    */
-  feed(sink: FrameSink, signal: AbortSignal): Promise<CaptureReadResult>;
+  feed?(sink: FrameSink, signal: AbortSignal): Promise<CaptureReadResult>;
 }
 
 export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo): Promise<number> {
-  const classification = setupClassification(opts);
-  const flowLog = opts.flows === undefined ? null : opts.flows === '-' ? io.stdout : new LineWriter(opts.flows);
-  const top = new TopFlows(opts.json ? 0 : opts.top);
-  const engine = new Engine({
+  const dirs = ruleDirs(opts);
+  // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
+  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products };
+  const workers = opts.workers ?? defaultWorkers();
+  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0);
+  const pipeline: Pipeline = createPipeline({
+    workers,
     maxFlows: opts.maxFlows,
     idleTimeout: opts.idleTimeout,
     activeTimeout: opts.activeTimeout,
-    classifier: classification.makeClassifier(opts.maxFlows),
-    documentedPorts: classification.documentedPorts,
-    onFlow: (f: ClassifiedFlow) => {
-      if (flowLog !== null) flowLog.writeLine(JSON.stringify(f));
-      top.add(f);
-    },
+    classification,
+    flows: wantFlows,
+  });
+  let flowLog: LineWriter | null = null;
+  try {
+    flowLog = opts.flows === undefined ? null : opts.flows === '-' ? io.stdout : new LineWriter(opts.flows);
+  } catch (err) {
+    await pipeline.close();
+    throw err;
+  }
+  const top = new TopFlows(opts.json ? 0 : opts.top);
+  pipeline.onFlow((f: ClassifiedFlow) => {
+    if (flowLog !== null) flowLog.writeLine(JSON.stringify(f));
+    top.add(f);
   });
 
   let read: CaptureReadResult | null = null;
   let error: { code: string; message: string; offset: number | null } | null = null;
   let exitCode = 0;
   try {
-    read = await source.feed(engine, io.signal);
+    if (source.file !== undefined) {
+      read = await pipeline.runFile(source.file, { signal: io.signal, stdin: io.stdin });
+    } else if (source.feed !== undefined) {
+      read = await source.feed(pipeline.sink, io.signal);
+    } else {
+      throw new Error('SessionSource needs `file` or `feed`');
+    }
   } catch (err) {
     if (err instanceof CaptureFormatError) {
       read = err.partial ?? null;
@@ -60,11 +89,18 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     } else if (err instanceof PortsniffError) {
       error = { code: err.code, message: err.message, offset: null };
     } else {
+      await pipeline.close();
       throw err;
     }
     exitCode = 1;
   }
-  engine.finish();
+  // Ends every flow; with workers, also gathers what a failed worker had counted.
+  const result = await pipeline.finish();
+  await pipeline.close();
+  if (result.error !== null) {
+    error ??= { code: result.error.code, message: result.error.message, offset: null };
+    exitCode = 1;
+  }
   flowLog?.flush();
   if (flowLog !== null && flowLog !== io.stdout) flowLog.close();
 
@@ -73,9 +109,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     name: source.name,
     read,
     error,
-    totals: engine.totals(),
-    services: engine.services.list(),
-    options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers: 0 },
+    totals: result.totals,
+    services: result.services,
+    options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
     interrupted: io.signal.aborted,
   });
   if (opts.json) {
@@ -86,7 +122,10 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     io.stdout.write(renderTextSummary(summary, top.list()));
   }
   io.stdout.flush();
-  if (read?.truncated) io.stderr(`portsniff: warning: ${read.truncated.message}`);
+  if (read?.truncated) {
+    // Like errors, the warning names the file and the byte offset.
+    io.stderr(`portsniff: warning: ${source.name}: ${read.truncated.message} at byte offset ${read.truncated.offset}`);
+  }
   if (error) io.stderr(`portsniff: error: ${error.message}${read ? ` (after ${read.packets} packets)` : ''}`);
   return exitCode;
 }

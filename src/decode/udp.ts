@@ -7,7 +7,8 @@
  * udp_length_gt_ip_payload, tolerated like tshark does (it flags "bad length" but still dissects the
  * ports and counts the conversation): payloadLength follows the UDP length, payloadCaptured stops
  * at the end of the IP datagram. In a first fragment
- * the length covers the whole reassembled datagram, so it is not compared. A length shorter than
+ * the length covers the whole reassembled datagram, so it is not compared, and payloadLength is
+ * the fragment's own data (later fragments add theirs). A length shorter than
  * the IP payload leaves the extra bytes out of the payload. Length 0 over IPv6 is a jumbogram
  * (RFC 2675): the IP payload length counts. A first fragment shorter than the header is
  * ip_fragment_too_small_for_ports.
@@ -46,5 +47,7 @@ export function decodeUdp(out: DecodedPacket, buf: Uint8Array, l4: number, capEn
   out.dstPort = u16be(buf, l4 + UDP_DPORT);
   out.hasPorts = true;
   const udpEnd = l4 + length;
-  setPayload(out, l4 + UDP_HEADER_LEN, udpEnd < capEnd ? udpEnd : capEnd, length - UDP_HEADER_LEN);
+  // A first fragment carries only part of the datagram: count its own bytes, the later fragments
+  // add theirs, so a flow's payload total is the datagram's payload whatever the fragmentation.
+  setPayload(out, l4 + UDP_HEADER_LEN, udpEnd < capEnd ? udpEnd : capEnd, first ? seg - UDP_HEADER_LEN : length - UDP_HEADER_LEN);
 }

@@ -115,15 +115,19 @@ describe('decoder properties', () => {
           ? B.fragmentIpv6(B.ipv6Packet({ src: '2001:db8::1', dst: '2001:db8::2' }, IpProto.UDP, udp), units * 8, id)
           : B.fragmentIpv4(B.ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2', id }, IpProto.UDP, udp), units * 8);
         let offset = 0;
+        let payload = 0;
         frags.forEach((fr, i) => {
           const p = decode(B.frame(fr), 1);
           expect(p.status).toBe(DecodeStatus.Ok);
           expect([p.fragId, p.fragOffset, p.ipProto]).toEqual([id, offset, IpProto.UDP]);
-          if (i === 0) expect([p.fragment, p.hasPorts, p.srcPort, p.payloadLength]).toEqual([FragmentKind.First, true, 1000, size]);
+          if (i === 0) expect([p.fragment, p.hasPorts, p.srcPort, p.payloadLength]).toEqual([FragmentKind.First, true, 1000, p.payloadCaptured]);
           else expect([p.fragment, p.hasPorts, p.payloadLength]).toEqual([FragmentKind.Later, false, p.payloadCaptured]);
           offset += p.ipLength - (p.l4Offset - p.l3Offset);
+          payload += p.payloadLength;
         });
         expect(offset).toBe(udp.length);
+        // Each fragment counts its own data: the flow's payload total is the datagram's payload.
+        expect(payload).toBe(size);
       }),
       { numRuns: Math.min(RUNS, 200) },
     );

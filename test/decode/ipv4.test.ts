@@ -42,7 +42,7 @@ describe('IPv4', () => {
       etherType: 0x0800, l3Offset: 14, ipLength: 44, ipProto: 17, l4Offset: 34,
       fragment: FragmentKind.First, fragId: 0x4242, fragOffset: 0,
       hasPorts: true, srcPort: 40000, dstPort: 53,
-      payloadOffset: 42, payloadCaptured: 16, payloadLength: 40,
+      payloadOffset: 42, payloadCaptured: 16, payloadLength: 16, // the fragment's own data
     }));
   });
 
@@ -93,7 +93,7 @@ describe('IPv4', () => {
       etherType: 0x0800, l3Offset: 14, ipLength: 44, ipProto: 17, l4Offset: 34,
       fragment: FragmentKind.First, fragId: 0x4242,
       hasPorts: true, srcPort: 40000, dstPort: 53,
-      payloadOffset: 42, payloadCaptured: 3, payloadLength: 40,
+      payloadOffset: 42, payloadCaptured: 3, payloadLength: 16, // the first fragment's data, 3 bytes captured
     }));
   });
 

@@ -48,7 +48,7 @@ describe('IPv6', () => {
       etherType: 0x86dd, l3Offset: 14, ipLength: 72, ipProto: 17, l4Offset: 62,
       fragment: FragmentKind.First, fragId: 0xdeadbeef,
       hasPorts: true, srcPort: 40000, dstPort: 53,
-      payloadOffset: 70, payloadCaptured: 16, payloadLength: 40,
+      payloadOffset: 70, payloadCaptured: 16, payloadLength: 16, // the fragment's own data
     }));
   });
 
