@@ -11,6 +11,7 @@ import { LineWriter } from '../export/line-writer.js';
 import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/pipeline.js';
 import { runReplay } from './commands/replay.js';
+import { registerLiveCommands } from './commands/live.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
 import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
@@ -30,7 +31,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program
     .name('portsniff')
     .description(
-      'Tell which product component every flow on the network belongs to, according to the vendor port\n' +
+      'Tell which product component every flow on the network belongs to, according to the vendor port ' +
         'references in rules/, and whether the traffic really speaks the documented protocol.',
     )
     .version(packageVersion(), '-V, --version')
@@ -51,8 +52,9 @@ Examples:
                                                   one JSON line per flow
   tcpdump -i eth0 -w - | portsniff replay -       read a pcap stream from stdin
   portsniff replay big.pcap.gz --max-flows 100000 gzip is detected by content
-
-  portsniff rules explain tcp/8443                 which documented services claim a port, and why
+  portsniff live eth0 --duration 60 --json        capture for a minute (tcpdump backend by default)
+  portsniff live lo port 6379                     trailing words are a BPF filter, as with tcpdump
+  portsniff rules explain tcp/8443                which documented services claim a port, and why
 
 Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule files.`,
     );
@@ -109,6 +111,8 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
         ),
       );
     });
+
+  registerLiveCommands(program, io, setExit);
 
   registerRulesCommands(program, defaultGetRuleDirs, {
     out: (line) => io.stdout.writeLine(line),

@@ -87,6 +87,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
       read = err.partial ?? null;
       error = { code: err.code, message: err.message, offset: err.offset };
     } else if (err instanceof PortsniffError) {
+      // A live capture that fails after packets flowed still reports what it captured.
+      read = (err as { partial?: CaptureReadResult }).partial ?? null;
       error = { code: err.code, message: err.message, offset: null };
     } else {
       await pipeline.close();

@@ -1,7 +1,7 @@
 /**
  * The `--json` run summary: one object, fixed key order, documented in docs/output-schema.md.
  */
-import type { CaptureInfo, CaptureReadResult } from '../capture/types.js';
+import type { CaptureInfo, CaptureReadResult, LiveStats } from '../capture/types.js';
 import type { EngineTotals } from '../pipeline/engine.js';
 import type { ServiceTotals } from '../pipeline/service-stats.js';
 import { formatTimestamp } from '../util/time.js';
@@ -32,6 +32,8 @@ export interface RunSummary {
     skippedBlocks: number;
     truncated: { offset: number; message: string } | null;
     error: { code: string; message: string; offset: number | null } | null;
+    /** Live captures only (absent for files and stdin): backend, kernel drop counters, caveats. */
+    live?: LiveStats;
   };
   totals: {
     packets: number;
@@ -87,6 +89,7 @@ export function buildSummary(args: {
       skippedBlocks: read?.skippedBlocks ?? 0,
       truncated: read?.truncated ?? null,
       error: args.error,
+      ...(read?.live ? { live: read.live } : {}),
     },
     totals: {
       packets: totals.packets,

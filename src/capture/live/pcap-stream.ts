@@ -1,0 +1,113 @@
+/**
+ * Feeds a live pcap byte stream (tcpdump's stdout, or the records the cap backend builds) into a
+ * CaptureParser, and tees the very same bytes to the --write file first, so that file is
+ * byte-for-byte what was captured (as `tcpdump -w` would have written it).
+ *
+ * Chunks are parsed in place when they hold whole records; only a record cut by a chunk boundary
+ * is copied into the tail buffer (the same zero-copy strategy as readCaptureStream).
+ */
+import * as fs from 'node:fs';
+import { ErrorCode, PortsniffError } from '../../errors.js';
+import { CaptureParser } from '../parser.js';
+import type { CaptureInfo, CaptureReadResult, FrameSink } from '../types.js';
+
+const INITIAL_TAIL = 256 * 1024;
+
+export class PcapStreamFeeder {
+  readonly parser: CaptureParser;
+  /** Bytes received from the backend (= bytes written to the --write file). */
+  bytesIn = 0;
+  private tail = new Uint8Array(0);
+  private filled = 0;
+  private readonly writeFd: number | null;
+  private readonly writePath: string | null;
+
+  constructor(sink: FrameSink, name: string, write: { fd: number; path: string } | null) {
+    this.parser = new CaptureParser(sink, name);
+    this.writeFd = write?.fd ?? null;
+    this.writePath = write?.path ?? null;
+  }
+
+  /** Packets delivered so far. */
+  get packets(): number {
+    return this.parser.packets;
+  }
+
+  /**
+   * Tees and parses buf[start, end). Throws CaptureFormatError if the stream is not pcap (a
+   * backend bug) and PortsniffError(Io) if the --write file cannot be written.
+   */
+  push(buf: Uint8Array, start: number, end: number): void {
+    if (end <= start) return;
+    if (this.writeFd !== null) this.writeOut(buf, start, end);
+    this.bytesIn += end - start;
+    if (this.filled === 0) {
+      const used = this.parser.feed(buf, start, end);
+      const rest = end - start - used;
+      if (rest > 0) {
+        this.ensureTail(rest);
+        this.tail.set(buf.subarray(start + used, end), 0);
+        this.filled = rest;
+      }
+      return;
+    }
+    this.ensureTail(this.filled + end - start);
+    this.tail.set(buf.subarray(start, end), this.filled);
+    this.filled += end - start;
+    const used = this.parser.feed(this.tail, 0, this.filled);
+    if (used > 0) {
+      this.tail.copyWithin(0, used, this.filled);
+      this.filled -= used;
+    }
+  }
+
+  /**
+   * End of stream. A cut final record becomes the `truncated` warning; an empty stream (the
+   * backend stopped before writing its file header) is not an error for a live capture.
+   */
+  finish(): void {
+    if (this.bytesIn === 0) return;
+    this.parser.finish(this.filled, this.parser.bytesConsumed);
+  }
+
+  /** The read result so far (info is a copy the caller may annotate). */
+  result(): CaptureReadResult {
+    const info: CaptureInfo = structuredClone(this.parser.info);
+    const r: CaptureReadResult = {
+      info,
+      packets: this.parser.packets,
+      bytesRead: this.bytesIn,
+      skippedBlocks: this.parser.skippedBlocks,
+    };
+    if (this.parser.truncated !== undefined) r.truncated = this.parser.truncated;
+    return r;
+  }
+
+  private ensureTail(n: number): void {
+    if (this.tail.length >= n) return;
+    const bigger = new Uint8Array(Math.max(n, INITIAL_TAIL, this.tail.length * 2));
+    bigger.set(this.tail.subarray(0, this.filled), 0);
+    this.tail = bigger;
+  }
+
+  private writeOut(buf: Uint8Array, start: number, end: number): void {
+    try {
+      let off = start;
+      while (off < end) off += fs.writeSync(this.writeFd!, buf, off, end - off);
+    } catch (err) {
+      throw new PortsniffError(ErrorCode.Io, `cannot write ${this.writePath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Opens the --write file (created or truncated) or says in one line why it cannot. */
+export function openWriteFile(path: string): number {
+  try {
+    return fs.openSync(path, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new PortsniffError(ErrorCode.Io, `cannot create --write file ${path}: ${why}`, { cause: err });
+  }
+}
