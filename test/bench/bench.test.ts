@@ -1,0 +1,182 @@
+/**
+ * The benchmark suite runs end to end on a tiny generated file (no timing assertions: machines are
+ * noisy; the suite reports, this only checks that it runs and reports the expected rows), and the
+ * generator is deterministic and produces the traffic it promises.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateCapture } from '../../bench/gen-capture.js';
+import { indexPcap } from '../../bench/micro.js';
+import {
+  FIGURES_END,
+  FIGURES_START,
+  README_PATH,
+  formatMarkdownTable,
+  formatReport,
+  formatTable,
+  median,
+  parseSuiteArgs,
+  recordFigures,
+  runSuite,
+  type SuiteResult,
+} from '../../bench/run.js';
+
+interface FlowLine {
+  ipVersion: number;
+  vlan: number[];
+  verdict: string;
+  anomalies: Record<string, number>;
+  evidence: Record<string, string>;
+}
+
+const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'portsniff-bench-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('bench/gen-capture.ts', () => {
+  it('is deterministic: same options, same bytes; another seed, other bytes', () => {
+    const a = join(tmp, 'a.pcap');
+    const b = join(tmp, 'b.pcap');
+    const c = join(tmp, 'c.pcap');
+    const ga = generateCapture({ packets: 5000, flows: 300, size: 'small', out: a, seed: 7 });
+    generateCapture({ packets: 5000, flows: 300, size: 'small', out: b, seed: 7 });
+    generateCapture({ packets: 5000, flows: 300, size: 'small', out: c, seed: 8 });
+    const ba = readFileSync(a);
+    expect(ba.equals(readFileSync(b))).toBe(true);
+    expect(ba.equals(readFileSync(c))).toBe(false);
+    expect(ga.packets).toBe(5000);
+    expect(ba.length).toBe(ga.fileBytes);
+  });
+
+  it('writes the promised mix: exact packet count, VLAN, IPv6, handshakes, verified payloads', () => {
+    const path = join(tmp, 'mix.pcap');
+    const g = generateCapture({ packets: 20_000, flows: 1000, size: 'small', out: path });
+    expect(g.packets).toBe(20_000);
+    expect(g.flows).toBe(1000);
+    const file = readFileSync(path);
+    const ix = indexPcap(file);
+    expect(ix.count).toBe(20_000);
+    let vlan = 0;
+    let v6 = 0;
+    let syn = 0;
+    for (let i = 0; i < ix.count; i++) {
+      const o = ix.offset[i]!;
+      const et = file.readUInt16BE(o + 12);
+      if (et === 0x8100) vlan++;
+      const inner = et === 0x8100 ? file.readUInt16BE(o + 16) : et;
+      if (inner === 0x86dd) v6++;
+      const ip = o + (et === 0x8100 ? 18 : 14);
+      if (inner === 0x0800 && file[ip + 9] === 6 && (file[ip + 20 + 13]! & 0x12) === 0x02) syn++;
+    }
+    expect(vlan).toBeGreaterThan(0);
+    expect(v6 / ix.count).toBeGreaterThan(0.1);
+    expect(syn).toBeGreaterThan(100);
+    // Real first payloads: portsniff (the built CLI, --flows NDJSON) verifies most flows, and the
+    // well-formed frames raise no anomaly.
+    const r = spawnSync(process.execPath, [CLI, 'replay', path, '--flows', '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(r.status).toBe(0);
+    const flows = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as FlowLine);
+    expect(flows).toHaveLength(1000);
+    expect(flows.every((f) => Object.keys(f.anomalies).length === 0)).toBe(true);
+    const verified = flows.filter((f) => f.verdict === 'verified');
+    expect(verified.length / flows.length).toBeGreaterThan(0.5);
+    const protocols = new Set(verified.map((f) => f.evidence['protocol']));
+    for (const p of ['resp', 'grpc', 'http1', 'tls', 'dns', 'zeebe-sbe']) expect(protocols).toContain(p);
+    expect(verified.some((f) => f.evidence['grpcPath'] === '/gateway_protocol.Gateway/ActivateJobs')).toBe(true);
+    expect(flows.some((f) => f.verdict === 'mismatch')).toBe(true);
+    expect(flows.some((f) => f.vlan.length > 0 && f.ipVersion === 6)).toBe(true);
+  });
+});
+
+describe('bench/run.ts', () => {
+  let result: SuiteResult;
+
+  it('runs end to end on a tiny file: portsniff row measured, missing tools skipped with a note', async () => {
+    const lines: string[] = [];
+    result = await runSuite({
+      packets: 20_000,
+      flows: 1000,
+      size: 'small',
+      seed: 1,
+      runs: 1,
+      workers: [0],
+      tools: ['portsniff', 'tcpdump', 'ndpiReader', 'tshark'],
+      cli: CLI,
+      keep: false,
+      findTool: () => null, // as on a machine without tcpdump, nDPI and tshark
+      log: (l) => lines.push(l),
+    });
+    expect(result.packets).toBe(20_000);
+    const ids = result.rows.map((r) => r.id);
+    // With --workers support the row is portsniff-w0; without it, the default pipeline and a note.
+    expect(ids.length).toBe(1);
+    expect(['portsniff-w0', 'portsniff']).toContain(ids[0]);
+    const row = result.rows[0]!;
+    expect(row.failed).toBeNull();
+    expect(row.runs).toHaveLength(1);
+    expect(row.wall).toBeGreaterThan(0);
+    expect(row.pps).toBeGreaterThan(0);
+    expect(row.detail).toMatch(/^20000 packets, 1000 flows/);
+    expect(row.vsPortsniff).toBe(1);
+    expect(row.vsTcpdump).toBeNull();
+    expect(result.notes).toContain('tcpdump: not installed, skipped (Debian package tcpdump).');
+    expect(result.notes).toContain('ndpiReader: not installed, skipped (Debian package libndpi-bin).');
+    expect(result.notes).toContain('tshark: not installed, skipped (Debian package tshark).');
+    expect(result.notes).toContain('cat: not selected (--tools).');
+    expect(lines.some((l) => l.includes('run 1'))).toBe(true);
+  });
+
+  it('prints a table with the expected header and rows', () => {
+    const table = formatTable(result).split('\n');
+    expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump$/);
+    expect(table[1]).toMatch(/^-+( +-+){6}$/);
+    expect(table).toHaveLength(3);
+    expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-$/);
+    const report = formatReport(result);
+    expect(report).toContain('machine: ');
+    expect(report).toContain('note: tcpdump: not installed');
+    const md = formatMarkdownTable(result).split('\n');
+    expect(md[0]).toMatch(/^\| command \| wall s \(median\) \|/);
+    expect(md).toHaveLength(3);
+  });
+
+  it('--record rewrites only the block between the figure markers', () => {
+    const copy = join(tmp, 'README.md');
+    copyFileSync(README_PATH, copy);
+    const before = readFileSync(copy, 'utf8');
+    expect(before).toContain(FIGURES_START);
+    recordFigures(result, 'npm run bench -- --packets 20000', copy);
+    const after = readFileSync(copy, 'utf8');
+    expect(after.slice(0, after.indexOf(FIGURES_START))).toBe(before.slice(0, before.indexOf(FIGURES_START)));
+    expect(after.slice(after.indexOf(FIGURES_END))).toBe(before.slice(before.indexOf(FIGURES_END)));
+    const block = after.slice(after.indexOf(FIGURES_START), after.indexOf(FIGURES_END));
+    expect(block).toContain('npm run bench -- --packets 20000');
+    expect(block).toMatch(/at commit `[0-9a-f]+(-dirty)?`|at commit `unknown`/);
+    expect(block).toContain('| command | wall s (median) |');
+    const noMarkers = join(tmp, 'plain.md');
+    writeFileSync(noMarkers, '# no markers\n');
+    expect(() => recordFigures(result, 'x', noMarkers)).toThrow(/markers/);
+  });
+});
+
+describe('bench helpers', () => {
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('parses suite options and rejects bad ones', () => {
+    const o = parseSuiteArgs(['--packets', '100_000', '--workers', '0,2,4', '--tools', 'portsniff,cat', '--runs', '5']);
+    expect(o.packets).toBe(100_000);
+    expect(o.workers).toEqual([0, 2, 4]);
+    expect(o.tools).toEqual(['portsniff', 'cat']);
+    expect(o.runs).toBe(5);
+    expect(o.flows).toBe(50_000);
+    expect(() => parseSuiteArgs(['--tools', 'wireshark'])).toThrow(/unknown tool wireshark/);
+    expect(() => parseSuiteArgs(['--size', 'huge'])).toThrow(/--size/);
+    expect(() => parseSuiteArgs(['--runs', '0'])).toThrow(/--runs/);
+  });
+});
