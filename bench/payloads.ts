@@ -15,6 +15,7 @@
  * and reused by many flows).
  */
 import { huffmanEncode } from '../src/classify/recognize/huffman.js';
+import { concat } from '../fixtures/gen/packet-builder.js';
 import {
   REPLY_STATUS,
   apiSubject,
@@ -31,17 +32,7 @@ import type { Prng } from './prng.js';
 const enc = new TextEncoder();
 const ascii = (s: string): Uint8Array => enc.encode(s);
 
-export function cat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const cat = concat;
 
 const u8 = (...v: number[]): Uint8Array => Uint8Array.from(v);
 const u16 = (v: number): Uint8Array => u8((v >>> 8) & 0xff, v & 0xff);
