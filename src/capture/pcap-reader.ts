@@ -143,7 +143,11 @@ export class PcapReader {
     const maxCapLen = this.maxCapLen;
     const linkType = this.linkType;
     const swapped = this.lengthsSwapped;
-    this.pendingCapLen = -1;
+    // Every way out of the loop goes through the same code after it. An exit that optimized code
+    // has never seen taken deoptimizes it; with a chunk ending exactly between records now and
+    // then, that recompiled this function (and the sink inlined into it) dozens of times per run.
+    let pending = -1;
+    let need = PCAP_RECORD_HEADER_LEN;
     while (end - p >= PCAP_RECORD_HEADER_LEN) {
       let sec: number;
       let frac: number;
@@ -176,9 +180,9 @@ export class PcapReader {
       }
       const total = PCAP_RECORD_HEADER_LEN + capLen;
       if (end - p < total) {
-        this.pendingCapLen = capLen;
-        this.needBytes = total;
-        return p - start;
+        pending = capLen;
+        need = total;
+        break;
       }
       // A fractional part of a second or more (seen in fuzzed files) is carried into the seconds
       // so that tsNsec stays 0..999_999_999 as FrameSink promises.
@@ -192,7 +196,8 @@ export class PcapReader {
       this.packets++;
       p += total;
     }
-    this.needBytes = PCAP_RECORD_HEADER_LEN;
+    this.pendingCapLen = pending;
+    this.needBytes = need;
     return p - start;
   }
 

@@ -7,8 +7,13 @@
  * buffers (so a ClientHello or HTTP/2 HEADERS split over segments is still read); when the pool is
  * exhausted a flow is inspected packet by packet. UDP datagrams are inspected one by one. Payload
  * bytes are never stored in outputs.
+ *
+ * The pool is split evenly by host-pair bucket (flow/key.ts): a flow draws from its bucket's share,
+ * so whether it gets a buffer depends only on flows of the same bucket. The worker pipeline shards by
+ * those buckets, which keeps verdicts identical whatever the number of workers.
  */
 import type { FlowTable } from '../flow/table.js';
+import { PAIR_BUCKETS, pairBucket, pairHash } from '../flow/key.js';
 import type { PortIndex, Candidate } from '../rules/compile.js';
 import type { ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
@@ -19,6 +24,7 @@ export const INSPECT_PACKETS = 4;
 export const INSPECT_BYTES = 2048;
 /** Flows inspected with concatenation at the same time (2 directions x INSPECT_BYTES each). */
 export const INSPECT_POOL = 2048;
+const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 
 const TCP = 6;
 const UDP = 17;
@@ -31,8 +37,9 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly filled: Uint16Array; // slot*2 + direction
   private readonly bufferOf: Int32Array; // slot -> pool index, -1 none
   private readonly pool: Uint8Array;
+  /** Per bucket b: free buffer ids in freeBuffers[b * BUFFERS_PER_BUCKET, + freeTop[b]). */
   private readonly freeBuffers: Int32Array;
-  private freeTop: number;
+  private readonly freeTop: Int32Array;
 
   constructor(
     private readonly index: PortIndex,
@@ -46,8 +53,8 @@ export class PortMapClassifier implements FlowClassifier {
     this.bufferOf = new Int32Array(capacity).fill(-1);
     this.pool = new Uint8Array(INSPECT_POOL * 2 * INSPECT_BYTES);
     this.freeBuffers = new Int32Array(INSPECT_POOL);
-    for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = INSPECT_POOL - 1 - i;
-    this.freeTop = INSPECT_POOL;
+    for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = i;
+    this.freeTop = new Int32Array(PAIR_BUCKETS).fill(BUFFERS_PER_BUCKET);
   }
 
   private static serverPort(t: FlowTable, s: number): number {
@@ -69,7 +76,14 @@ export class PortMapClassifier implements FlowClassifier {
     this.releaseBuffer(s);
     if (proto === TCP || proto === UDP) {
       t.inspect[s] = 1;
-      if (proto === TCP && this.freeTop > 0) this.bufferOf[s] = this.freeBuffers[--this.freeTop]!;
+      if (proto === TCP) {
+        const bucket = pairBucket(pairHash(t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!, t.vlan[s]!));
+        const top = this.freeTop[bucket]!;
+        if (top > 0) {
+          this.bufferOf[s] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]!;
+          this.freeTop[bucket] = top - 1;
+        }
+      }
     }
   }
 
@@ -108,7 +122,11 @@ export class PortMapClassifier implements FlowClassifier {
   private releaseBuffer(s: number): void {
     const b = this.bufferOf[s]!;
     if (b >= 0) {
-      this.freeBuffers[this.freeTop++] = b;
+      // Buffer ids are handed out per bucket: id / BUFFERS_PER_BUCKET is the bucket it belongs to.
+      const bucket = (b / BUFFERS_PER_BUCKET) | 0;
+      const top = this.freeTop[bucket]!;
+      this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top] = b;
+      this.freeTop[bucket] = top + 1;
       this.bufferOf[s] = -1;
     }
   }

@@ -38,6 +38,66 @@ export function flowHash(
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/**
+ * Hash of a key already in canonical order (endpoint A <= endpoint B): cheaper than flowHash, which
+ * must not depend on the order. Used by the flow table's index.
+ */
+export function canonicalKeyHash(
+  a0: number, a1: number, a2: number, a3: number, aPort: number,
+  b0: number, b1: number, b2: number, b3: number, bPort: number,
+  proto: number, vlan: number,
+): number {
+  let h = Math.imul(a3 ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b3 ^ 0x7f4a7c15, 0xc2b2ae35);
+  h ^= Math.imul(((aPort << 16) | bPort) ^ (proto << 8), 0x27d4eb2f);
+  if ((a0 | a1 | a2 | b0 | b1 | b2) !== 0) {
+    h ^= Math.imul(a0 ^ Math.imul(a1, 0x165667b1) ^ Math.imul(a2, 0xd3a2646c), 0x9e3779b1);
+    h ^= Math.imul(b0 ^ Math.imul(b1, 0xfd7046c5) ^ Math.imul(b2, 0xb55a4f09), 0x85ebca77);
+  }
+  if (vlan !== 0) h ^= Math.imul(vlan, 0x1b873593);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Host pairs are split into PAIR_BUCKETS buckets by `pairHash`. The worker pipeline gives each
+ * worker whole buckets (bucket % workers), and the bounded per-flow pools whose sharing could let
+ * one flow change another's result (IP fragment table, classifier reassembly buffers) are split
+ * along the same buckets, so that their behaviour does not depend on the number of workers.
+ */
+export const PAIR_BUCKETS = 64;
+
+/**
+ * Symmetric hash of a host pair and its VLAN tags (ports and protocol left out, so later IP
+ * fragments and ICMP errors between the same hosts hash alike). `vlan` is the flow key's
+ * vlanCount << 24 | outer << 12 | inner. Runs on the reading thread for every record, so it is
+ * kept to a few multiplications: sum and xor of the two endpoints are both order-independent.
+ */
+export function pairHash(
+  s0: number, s1: number, s2: number, s3: number,
+  d0: number, d1: number, d2: number, d3: number,
+  vlan: number,
+): number {
+  let a = s3 | 0;
+  let b = d3 | 0;
+  if ((s0 | s1 | s2 | d0 | d1 | d2) !== 0) {
+    a ^= Math.imul(s0, 0x9e3779b1) ^ Math.imul(s1, 0x85ebca77) ^ Math.imul(s2, 0xc2b2ae3d);
+    b ^= Math.imul(d0, 0x9e3779b1) ^ Math.imul(d1, 0x85ebca77) ^ Math.imul(d2, 0xc2b2ae3d);
+  }
+  let h = Math.imul((a + b) | 0, 0x9e3779b1) ^ Math.imul(a ^ b, 0x85ebca6b) ^ Math.imul(vlan, 0x27d4eb2f);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+/** The bucket (0..PAIR_BUCKETS-1) of a pairHash value. */
+export function pairBucket(h: number): number {
+  return h & (PAIR_BUCKETS - 1);
+}
+
 /** Format an address held as four 32-bit words. */
 export function formatAddress(ipVersion: number, w0: number, w1: number, w2: number, w3: number): string {
   if (ipVersion === 4) return `${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`;

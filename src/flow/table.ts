@@ -1,7 +1,9 @@
 /**
  * The flow table: bidirectional flows in typed-array columns behind an open-addressing index
  * (linear probing, backward-shift deletion). No Map, no string keys, no objects per packet: a
- * string-keyed Map was measured ~3x slower.
+ * string-keyed Map was measured ~3x slower. Index entries hold the slot and the key hash side by
+ * side (one cache line per probe), and the index grows with the live flows instead of being sized
+ * for --max-flows up front: a few thousand live flows keep it in the CPU cache.
  *
  * A flow holds transport facts only (Zeek's conn.log): endpoints, who is client, counts per
  * direction, times, TCP state and history, anomalies. The service verdict lives in classify/, fed
@@ -9,10 +11,18 @@
  *
  * Slots are recycled; `serial` (the ordinal of the flow's first packet in the capture) identifies a
  * flow for good and orders output deterministically whatever the slot numbers are.
+ *
+ * End order. Every ended flow has an end key (trigger, phase, last): `trigger` is the ordinal of the
+ * record during which it ended (currentOrdinal; END_OF_CAPTURE_TRIGGER for flush()), `phase` is its
+ * FlowEndReason (within one record: idle sweep, active cuts, port reuse, eviction; then the end of
+ * capture), and `last` is the ordinal of its last packet (lastOrdinal). Flows end in increasing
+ * end-key order, and which flows end at a given key does not depend on the other flows in the table
+ * (except for evictions, which depend on the table's capacity): this is what lets the worker pipeline
+ * split flows over several tables and merge their output into exactly the single-table order.
  */
 import { Anomaly } from '../util/anomaly.js';
 import { DecodeStatus, FragmentKind, IpProto, TcpFlag, type DecodedPacket } from '../decode/types.js';
-import { compareEndpoints, flowHash } from './key.js';
+import { canonicalKeyHash, compareEndpoints } from './key.js';
 import { FragmentTable } from './fragments.js';
 
 export const FlowEndReason = {
@@ -23,6 +33,8 @@ export const FlowEndReason = {
   EndOfCapture: 4,
 } as const;
 export const FLOW_END_REASON_NAMES = ['idle-timeout', 'active-timeout', 'port-reuse', 'evicted', 'end-of-capture'] as const;
+/** The trigger ordinal of flows ended by flush() (after every record). */
+export const END_OF_CAPTURE_TRIGGER = Number.MAX_SAFE_INTEGER;
 
 /** How the client/server roles were decided (recorded per flow). */
 export const DirectionBasis = {
@@ -96,6 +108,24 @@ export interface FlowTableOptions {
   documentedPorts?: { tcp?: Uint8Array; udp?: Uint8Array; sctp?: Uint8Array };
 }
 
+/** True when an ICMP error's quoted packet is between the same two hosts as the error itself. */
+function quotesOwnPair(p: DecodedPacket): boolean {
+  const sameDir = p.src0 === p.quotedSrc0 && p.src1 === p.quotedSrc1 && p.src2 === p.quotedSrc2 && p.src3 === p.quotedSrc3 &&
+    p.dst0 === p.quotedDst0 && p.dst1 === p.quotedDst1 && p.dst2 === p.quotedDst2 && p.dst3 === p.quotedDst3;
+  if (sameDir) return true;
+  return p.src0 === p.quotedDst0 && p.src1 === p.quotedDst1 && p.src2 === p.quotedDst2 && p.src3 === p.quotedDst3 &&
+    p.dst0 === p.quotedSrc0 && p.dst1 === p.quotedSrc1 && p.dst2 === p.quotedSrc2 && p.dst3 === p.quotedSrc3;
+}
+
+/** Key row layout: a0..a3, b0..b3, then these. */
+const KEY_STRIDE = 12;
+const K_PORTS = 8;
+const K_PROTO = 9;
+const K_VLAN = 10;
+
+/** Index entries to start with; the index doubles whenever it is half full, up to 2 x capacity. */
+const INITIAL_INDEX_ENTRIES = 4096;
+
 function nextPow2(n: number): number {
   let p = 16;
   while (p < n) p *= 2;
@@ -104,8 +134,13 @@ function nextPow2(n: number): number {
 
 export class FlowTable {
   readonly capacity: number;
-  private readonly mask: number;
-  private readonly index: Int32Array; // slot + 1, 0 = empty
+  /** Entries - 1 (a power of two minus one). */
+  private mask: number;
+  /** Two words per entry: slot + 1 (0 = empty) and the key hash (as int32). */
+  private index: Int32Array;
+  /** The key of each slot again, as one row (KEY_STRIDE words): what find() compares. */
+  private readonly keys: Int32Array;
+  private readonly maxEntries: number;
 
   // Key columns (canonical: endpoint A <= endpoint B).
   readonly a0: Uint32Array; readonly a1: Uint32Array; readonly a2: Uint32Array; readonly a3: Uint32Array;
@@ -118,6 +153,8 @@ export class FlowTable {
 
   // Facts.
   readonly serial: Float64Array;
+  /** Ordinal of the flow's last packet (the LRU list is in this order). */
+  readonly lastOrdinal: Float64Array;
   readonly clientIsA: Uint8Array;
   readonly basis: Uint8Array;
   readonly flags: Uint16Array;
@@ -155,6 +192,11 @@ export class FlowTable {
   private readonly idleTimeout: number;
   private readonly activeTimeout: number;
   private nextSweepSec = -Infinity;
+  /** Highest capture second seen, and the largest step back in time below it (out-of-order records). */
+  private maxSec = -Infinity;
+  private backstep = 0;
+  /** Ordinal of the record being processed (the trigger of the flows it ends); -1 before the first. */
+  currentOrdinal = -1;
   private observer: FlowObserver | null = null;
 
   /** Live flows. */
@@ -170,9 +212,11 @@ export class FlowTable {
   constructor(opts: FlowTableOptions) {
     const cap = Math.max(16, Math.floor(opts.maxFlows));
     this.capacity = cap;
-    const size = nextPow2(cap * 2);
-    this.mask = size - 1;
-    this.index = new Int32Array(size);
+    this.maxEntries = nextPow2(cap * 2);
+    const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);
+    this.mask = entries - 1;
+    this.index = new Int32Array(entries * 2);
+    this.keys = new Int32Array(cap * KEY_STRIDE);
     this.a0 = new Uint32Array(cap); this.a1 = new Uint32Array(cap); this.a2 = new Uint32Array(cap); this.a3 = new Uint32Array(cap);
     this.b0 = new Uint32Array(cap); this.b1 = new Uint32Array(cap); this.b2 = new Uint32Array(cap); this.b3 = new Uint32Array(cap);
     this.aPort = new Uint16Array(cap); this.bPort = new Uint16Array(cap);
@@ -180,6 +224,7 @@ export class FlowTable {
     this.vlan = new Uint32Array(cap);
     this.hash = new Uint32Array(cap);
     this.serial = new Float64Array(cap);
+    this.lastOrdinal = new Float64Array(cap);
     this.clientIsA = new Uint8Array(cap);
     this.basis = new Uint8Array(cap);
     this.flags = new Uint16Array(cap);
@@ -228,10 +273,10 @@ export class FlowTable {
    * the serial of a flow it creates. Returns the flow slot, or -1 when not attributed.
    */
   process(p: DecodedPacket, ordinal: number, tsSec: number, tsNsec: number, wireLen: number, buf: Uint8Array): number {
-    if (tsSec >= this.nextSweepSec) this.sweep(tsSec);
+    this.clock(tsSec, ordinal);
     if (p.ipVersion === 0 || p.status === DecodeStatus.NotIp) return -1;
 
-    if (p.fragment === FragmentKind.Later) return this.laterFragment(p, tsSec, tsNsec, wireLen);
+    if (p.fragment === FragmentKind.Later) return this.laterFragment(p, ordinal, tsSec, tsNsec, wireLen);
 
     let proto = p.ipProto;
     if (!p.hasPorts) {
@@ -241,8 +286,10 @@ export class FlowTable {
         this.unattributed++;
         return -1;
       }
-    } else if (p.quotedValid) {
-      // An ICMP error quoting a packet of a flow we track: credit it there, not as a packet.
+    } else if (p.quotedValid && quotesOwnPair(p)) {
+      // An ICMP error from one of the two hosts of the flow it quotes (port unreachable from the
+      // destination, ...): credit it there, not as a packet. Errors from a third host (a router)
+      // are packets of their own ICMP flow; see creditQuoted().
       const q = this.findQuoted(p);
       if (q >= 0) {
         this.icmpErrors[q]!++;
@@ -253,13 +300,11 @@ export class FlowTable {
     const sPort = p.hasPorts ? p.srcPort : 0;
     const dPort = p.hasPorts ? p.dstPort : 0;
     const vlan = ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
-    const cmp = compareEndpoints(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort);
-    const srcIsA = cmp <= 0;
-    const h = flowHash(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan);
-
-    let slot = srcIsA
-      ? this.find(h, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan)
-      : this.find(h, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan);
+    const srcIsA = compareEndpoints(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort) <= 0;
+    const h = srcIsA
+      ? canonicalKeyHash(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan)
+      : canonicalKeyHash(p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan);
+    let slot = this.findPacket(h, p, srcIsA, sPort, dPort, proto, vlan);
 
     const flagsTcp = proto === IpProto.TCP ? p.tcpFlags : 0;
     if (slot >= 0 && (flagsTcp & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN && this.isClosed(slot)) {
@@ -270,11 +315,9 @@ export class FlowTable {
     }
     if (slot < 0) {
       slot = this.allocate();
-      if (srcIsA) this.setKey(slot, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort);
-      else this.setKey(slot, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort);
-      this.proto[slot] = proto;
+      if (srcIsA) this.setKey(slot, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan);
+      else this.setKey(slot, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan);
       this.ipVersion[slot] = p.ipVersion;
-      this.vlan[slot] = vlan;
       this.hash[slot] = h;
       this.insertIndex(slot, h);
       this.initFlow(slot, ordinal, tsSec, tsNsec);
@@ -286,9 +329,9 @@ export class FlowTable {
     }
 
     const toServer = srcIsA === (this.clientIsA[slot] === 1);
-    this.account(slot, toServer, tsSec, tsNsec, wireLen, p);
+    this.account(slot, ordinal, toServer, tsSec, tsNsec, wireLen, p);
     if (p.fragment === FragmentKind.First) {
-      this.frags.remember(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, proto, p.fragId, slot, this.serial[slot]!, toServer);
+      this.frags.remember(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, proto, p.fragId, vlan, slot, this.serial[slot]!, toServer);
     }
     if (flagsTcp !== 0 || proto === IpProto.TCP) this.tcpUpdate(slot, toServer, flagsTcp, tsSec, tsNsec, p.payloadLength);
     else this.historyAdd(slot, toServer ? H_DATA : 6 + H_DATA);
@@ -298,8 +341,9 @@ export class FlowTable {
     return slot;
   }
 
-  private laterFragment(p: DecodedPacket, tsSec: number, tsNsec: number, wireLen: number): number {
-    const e = this.frags.find(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, p.ipProto, p.fragId);
+  private laterFragment(p: DecodedPacket, ordinal: number, tsSec: number, tsNsec: number, wireLen: number): number {
+    const vlan = ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
+    const e = this.frags.find(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, p.ipProto, p.fragId, vlan);
     const slot = e >= 0 ? this.frags.slotOf(e) : -1;
     if (slot < 0 || this.serial[slot] !== this.frags.serialOf(e)) {
       this.flowAnomalies[Anomaly.ip_fragment_without_first]!++;
@@ -307,18 +351,60 @@ export class FlowTable {
       return -1;
     }
     this.touch(slot);
-    this.account(slot, this.frags.isToServer(e), tsSec, tsNsec, wireLen, p);
+    this.account(slot, ordinal, this.frags.isToServer(e), tsSec, tsNsec, wireLen, p);
     return slot;
+  }
+
+  /**
+   * An ICMP error sent by a third host (a router: its addresses are not the quoted packet's pair):
+   * credits the quoted flow's `icmpErrors` when that flow is live, without counting a packet on it
+   * (the error itself is a packet of its own ICMP flow, counted by process()). Call after clock()
+   * and before process() for the same record. Returns the credited slot or -1.
+   */
+  creditQuoted(p: DecodedPacket): number {
+    if (p.ipVersion === 0 || p.status === DecodeStatus.NotIp || !p.hasPorts || !p.quotedValid || quotesOwnPair(p)) return -1;
+    const q = this.findQuoted(p);
+    if (q >= 0) this.icmpErrors[q]!++;
+    return q;
   }
 
   private findQuoted(p: DecodedPacket): number {
     const vlan = ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
     const s0 = p.quotedSrc0, s1 = p.quotedSrc1, s2 = p.quotedSrc2, s3 = p.quotedSrc3, sp = p.quotedSrcPort;
     const d0 = p.quotedDst0, d1 = p.quotedDst1, d2 = p.quotedDst2, d3 = p.quotedDst3, dp = p.quotedDstPort;
-    const h = flowHash(s0, s1, s2, s3, sp, d0, d1, d2, d3, dp, p.quotedProto, vlan);
+    const proto = p.quotedProto;
     return compareEndpoints(s0, s1, s2, s3, sp, d0, d1, d2, d3, dp) <= 0
-      ? this.find(h, s0, s1, s2, s3, sp, d0, d1, d2, d3, dp, p.quotedProto, vlan)
-      : this.find(h, d0, d1, d2, d3, dp, s0, s1, s2, s3, sp, p.quotedProto, vlan);
+      ? this.find(canonicalKeyHash(s0, s1, s2, s3, sp, d0, d1, d2, d3, dp, proto, vlan), s0, s1, s2, s3, sp, d0, d1, d2, d3, dp, proto, vlan)
+      : this.find(canonicalKeyHash(d0, d1, d2, d3, dp, s0, s1, s2, s3, sp, proto, vlan), d0, d1, d2, d3, dp, s0, s1, s2, s3, sp, proto, vlan);
+  }
+
+  /** find() for the packet's own key, read from `p` (fewer arguments on the hottest call). */
+  private findPacket(h: number, p: DecodedPacket, srcIsA: boolean, sPort: number, dPort: number, proto: number, vlan: number): number {
+    const index = this.index;
+    const keys = this.keys;
+    const mask = this.mask;
+    const hi = h | 0;
+    // The key row holds endpoint A (the lower one) first.
+    const ports = srcIsA ? (sPort << 16) | dPort : (dPort << 16) | sPort;
+    const x3 = (srcIsA ? p.src3 : p.dst3) | 0;
+    const y3 = (srcIsA ? p.dst3 : p.src3) | 0;
+    let i = h & mask;
+    for (;;) {
+      const e = index[i * 2]!;
+      if (e === 0) return -1;
+      if (index[i * 2 + 1] === hi) {
+        const k = (e - 1) * KEY_STRIDE;
+        if (keys[k + K_PORTS] === ports && keys[k + 3] === x3 && keys[k + 7] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
+          const v6 = srcIsA
+            ? keys[k] === (p.src0 | 0) && keys[k + 1] === (p.src1 | 0) && keys[k + 2] === (p.src2 | 0) &&
+              keys[k + 4] === (p.dst0 | 0) && keys[k + 5] === (p.dst1 | 0) && keys[k + 6] === (p.dst2 | 0)
+            : keys[k] === (p.dst0 | 0) && keys[k + 1] === (p.dst1 | 0) && keys[k + 2] === (p.dst2 | 0) &&
+              keys[k + 4] === (p.src0 | 0) && keys[k + 5] === (p.src1 | 0) && keys[k + 6] === (p.src2 | 0);
+          if (v6) return e - 1;
+        }
+      }
+      i = (i + 1) & mask;
+    }
   }
 
   private find(
@@ -328,18 +414,24 @@ export class FlowTable {
     proto: number, vlan: number,
   ): number {
     const index = this.index;
+    const keys = this.keys;
     const mask = this.mask;
+    const hi = h | 0;
+    const ports = (ap << 16) | bp;
     let i = h & mask;
     for (;;) {
-      const e = index[i]!;
+      const e = index[i * 2]!;
       if (e === 0) return -1;
-      const s = e - 1;
-      if (
-        this.hash[s] === h && this.a3[s] === a3 && this.b3[s] === b3 && this.aPort[s] === ap && this.bPort[s] === bp &&
-        this.proto[s] === proto && this.vlan[s] === vlan && this.a0[s] === a0 && this.a1[s] === a1 && this.a2[s] === a2 &&
-        this.b0[s] === b0 && this.b1[s] === b1 && this.b2[s] === b2
-      ) {
-        return s;
+      if (index[i * 2 + 1] === hi) {
+        // One 48-byte row holds the whole key: a single cache line for the comparison.
+        const k = (e - 1) * KEY_STRIDE;
+        if (
+          keys[k + K_PORTS] === ports && keys[k + 3] === (a3 | 0) && keys[k + 7] === (b3 | 0) && keys[k + K_PROTO] === proto &&
+          keys[k + K_VLAN] === (vlan | 0) && keys[k] === (a0 | 0) && keys[k + 1] === (a1 | 0) && keys[k + 2] === (a2 | 0) &&
+          keys[k + 4] === (b0 | 0) && keys[k + 5] === (b1 | 0) && keys[k + 6] === (b2 | 0)
+        ) {
+          return e - 1;
+        }
       }
       i = (i + 1) & mask;
     }
@@ -349,17 +441,48 @@ export class FlowTable {
     s: number,
     a0: number, a1: number, a2: number, a3: number, ap: number,
     b0: number, b1: number, b2: number, b3: number, bp: number,
+    proto: number, vlan: number,
   ): void {
     this.a0[s] = a0; this.a1[s] = a1; this.a2[s] = a2; this.a3[s] = a3; this.aPort[s] = ap;
     this.b0[s] = b0; this.b1[s] = b1; this.b2[s] = b2; this.b3[s] = b3; this.bPort[s] = bp;
+    this.proto[s] = proto;
+    this.vlan[s] = vlan;
+    const k = s * KEY_STRIDE;
+    const keys = this.keys;
+    keys[k] = a0; keys[k + 1] = a1; keys[k + 2] = a2; keys[k + 3] = a3;
+    keys[k + 4] = b0; keys[k + 5] = b1; keys[k + 6] = b2; keys[k + 7] = b3;
+    keys[k + K_PORTS] = (ap << 16) | bp;
+    keys[k + K_PROTO] = proto;
+    keys[k + K_VLAN] = vlan;
   }
 
   private insertIndex(slot: number, h: number): void {
+    // Keep the load factor at most 1/2 (short probe chains); `live` already counts this slot.
+    if (this.live * 2 > this.mask + 1 && this.mask + 1 < this.maxEntries) this.growIndex();
     const index = this.index;
     const mask = this.mask;
     let i = h & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = slot + 1;
+    while (index[i * 2] !== 0) i = (i + 1) & mask;
+    index[i * 2] = slot + 1;
+    index[i * 2 + 1] = h | 0;
+  }
+
+  private growIndex(): void {
+    const old = this.index;
+    const entries = (this.mask + 1) * 2;
+    const index = new Int32Array(entries * 2);
+    const mask = entries - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const e = old[k]!;
+      if (e === 0) continue;
+      const h = old[k + 1]!;
+      let i = h & mask;
+      while (index[i * 2] !== 0) i = (i + 1) & mask;
+      index[i * 2] = e;
+      index[i * 2 + 1] = h;
+    }
+    this.index = index;
+    this.mask = mask;
   }
 
   /** Backward-shift deletion keeps probe chains intact without tombstones. */
@@ -367,24 +490,27 @@ export class FlowTable {
     const index = this.index;
     const mask = this.mask;
     let i = this.hash[slot]! & mask;
-    while (index[i] !== slot + 1) {
-      if (index[i] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
+    while (index[i * 2] !== slot + 1) {
+      if (index[i * 2] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
       i = (i + 1) & mask;
     }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const e = index[j]!;
+      const e = index[j * 2]!;
       if (e === 0) break;
-      const home = this.hash[e - 1]! & mask;
+      const h = index[j * 2 + 1]!;
+      const home = h & mask;
       // Move e back into the hole at i unless its home lies cyclically in (i, j].
       const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!inRange) {
-        index[i] = e;
+        index[i * 2] = e;
+        index[i * 2 + 1] = h;
         i = j;
       }
     }
-    index[i] = 0;
+    index[i * 2] = 0;
+    index[i * 2 + 1] = 0;
   }
 
   private allocate(): number {
@@ -486,7 +612,8 @@ export class FlowTable {
     return rd > rs;
   }
 
-  private account(s: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
+  private account(s: number, ordinal: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
+    this.lastOrdinal[s] = ordinal;
     if (toServer) {
       this.pktsToServer[s]!++;
       this.bytesToServer[s]! += wireLen;
@@ -589,22 +716,45 @@ export class FlowTable {
     this.live--;
   }
 
-  /** Advance the flow clock without a packet to account (non-IP frames, live-capture ticks). */
-  sweepIfDue(nowSec: number): void {
-    if (nowSec >= this.nextSweepSec) this.sweep(nowSec);
+  /**
+   * The flow clock, advanced by every record (process() calls it): sets the current ordinal, tracks
+   * how far timestamps ever step back, and sweeps when a new second of capture time has begun.
+   */
+  clock(tsSec: number, ordinal: number): void {
+    this.currentOrdinal = ordinal;
+    if (tsSec > this.maxSec) this.maxSec = tsSec;
+    else if (this.maxSec - tsSec > this.backstep) this.backstep = this.maxSec - tsSec;
+    if (tsSec >= this.nextSweepSec) this.sweep(tsSec);
   }
 
   /**
-   * Expire flows idle for longer than the idle timeout (LRU head first) and cut flows older than the
-   * active timeout. Runs at most once per second of capture time.
+   * Advance the flow clock without a packet to account (non-IP frames, records another worker
+   * processes, live-capture ticks). Without `ordinal` the time counts as part of the current record.
+   */
+  sweepIfDue(nowSec: number, ordinal: number = this.currentOrdinal): void {
+    this.clock(nowSec, ordinal);
+  }
+
+  /**
+   * Expire every flow idle for longer than the idle timeout and cut flows older than the active
+   * timeout. Runs at most once per second of capture time.
+   *
+   * The LRU list is in last-packet order; with timestamps that never step back it is also in
+   * last-time order and the scan stops at the first flow that is not idle. When records stepped back
+   * by up to `backstep` seconds, a later flow's last time is at most that much older than an
+   * earlier one's, so the scan goes on until that bound rules out any further idle flow: the set of
+   * flows ended is exactly "idle longer than the timeout", whatever other flows the table holds.
    */
   sweep(nowSec: number): void {
     this.nextSweepSec = nowSec + 1;
     const idle = this.idleTimeout;
-    while (this.lruHead >= 0) {
-      const s = this.lruHead;
-      if (nowSec - this.lastSec[s]! <= idle) break;
-      this.endFlow(s, FlowEndReason.IdleTimeout);
+    const slack = this.backstep;
+    for (let s = this.lruHead; s >= 0; ) {
+      const n = this.next[s]!;
+      const age = nowSec - this.lastSec[s]!;
+      if (age > idle) this.endFlow(s, FlowEndReason.IdleTimeout);
+      else if (age + slack <= idle) break;
+      s = n;
     }
     if (this.activeTimeout > 0) {
       for (let s = this.lruHead; s >= 0; ) {

@@ -3,15 +3,21 @@
  * capture reader (it is a FrameSink). Worker threads host one of these each; with `--workers 0`
  * the CLI uses it directly. Produces finished flow records (through `onFlow`), a final summary and
  * periodic snapshots, and knows nothing about terminals or output formats.
+ *
+ * Every record has an ordinal (its 0-based position in the capture). As a FrameSink the engine
+ * numbers records itself; a worker that sees only some records in full calls handle() with the
+ * capture-wide ordinal and advances the flow clock for the others (see pipeline/worker.ts).
+ * Finished flows come out in end-key order (flow/table.ts "End order"), with their key.
  */
 import { AnomalyCounters, ANOMALY_COUNT } from '../util/anomaly.js';
 import type { FrameSink } from '../capture/types.js';
 import { PacketDecoder } from '../decode/decoder.js';
 import { DecodeStatus } from '../decode/types.js';
-import { FlowTable, type FlowObserver } from '../flow/table.js';
+import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, type FlowObserver } from '../flow/table.js';
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
+import type { Snapshot } from './snapshot.js';
 
 export interface EngineOptions {
   maxFlows: number;
@@ -19,8 +25,12 @@ export interface EngineOptions {
   activeTimeout: number;
   classifier?: FlowClassifier | null;
   documentedPorts?: { tcp?: Uint8Array; udp?: Uint8Array; sctp?: Uint8Array };
-  /** Receives each finished flow, in the order flows end. */
-  onFlow?: (flow: ClassifiedFlow) => void;
+  /**
+   * Receives each finished flow, in the order flows end, with its end key: the ordinal of the record
+   * that ended it (END_OF_CAPTURE_TRIGGER at the end), the phase (its FlowEndReason) and the ordinal
+   * of its last packet.
+   */
+  onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0 } as const;
@@ -56,9 +66,12 @@ export class Engine implements FrameSink, FlowObserver {
   readonly anomalies = new AnomalyCounters();
   readonly services = new ServiceStats();
   private readonly classifier: FlowClassifier | null;
-  private readonly onFlow: ((flow: ClassifiedFlow) => void) | null;
+  private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
   private readonly linkTypePackets = new Float64Array(65536);
 
+  /** Ordinal of the next record fed through frame(). */
+  nextOrdinal = 0;
+  /** Records processed in full by this engine. */
   packets = 0;
   bytes = 0;
   capturedBytes = 0;
@@ -78,11 +91,40 @@ export class Engine implements FrameSink, FlowObserver {
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
-    const ordinal = this.packets++;
+    this.handle(this.nextOrdinal++, buf, offset, capLen, origLen, tsSec, tsNsec, linkType, true);
+  }
+
+  /**
+   * Processes one record in full. `creditQuote`: also credit an ICMP error from a third host to the
+   * flow it quotes (FlowTable.creditQuoted); a worker passes false when another worker owns that flow.
+   */
+  handle(
+    ordinal: number, buf: Uint8Array, offset: number, capLen: number, origLen: number,
+    tsSec: number, tsNsec: number, linkType: number, creditQuote: boolean,
+  ): void {
+    this.packets++;
     this.bytes += origLen;
     this.capturedBytes += capLen;
     this.linkTypePackets[linkType & 0xffff]!++;
     if (capLen < origLen) this.truncatedFrames++;
+    this.noteTime(tsSec, tsNsec);
+    const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
+    if (p.anomaly !== 0) this.anomalies.counts[p.anomaly]!++;
+    if (p.status === DecodeStatus.NotIp || p.ipVersion === 0) {
+      this.notIp++;
+      // A frame cut before the IP header still advances the flow clock.
+      this.table.clock(tsSec, ordinal);
+      return;
+    }
+    if (creditQuote && p.quotedValid) {
+      this.table.clock(tsSec, ordinal);
+      this.table.creditQuoted(p);
+    }
+    this.table.process(p, ordinal, tsSec, tsNsec, origLen, buf);
+  }
+
+  /** Capture-time span: first record's time and the latest time (workers call it for every record). */
+  noteTime(tsSec: number, tsNsec: number): void {
     if (this.firstSec < 0) {
       this.firstSec = tsSec;
       this.firstNsec = tsNsec;
@@ -91,15 +133,11 @@ export class Engine implements FrameSink, FlowObserver {
       this.lastSec = tsSec;
       this.lastNsec = tsNsec;
     }
-    const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
-    if (p.anomaly !== 0) this.anomalies.counts[p.anomaly]!++;
-    if (p.status === DecodeStatus.NotIp || p.ipVersion === 0) {
-      this.notIp++;
-      // A frame cut before the IP header still advances the flow clock.
-      this.table.sweepIfDue(tsSec);
-      return;
-    }
-    this.table.process(p, ordinal, tsSec, tsNsec, origLen, buf);
+  }
+
+  /** Advances the flow clock with no packet (a quiet live link): idle flows expire. */
+  tick(nowSec: number): void {
+    this.table.sweepIfDue(nowSec);
   }
 
   // FlowObserver: classification hooks and record emission.
@@ -119,12 +157,27 @@ export class Engine implements FrameSink, FlowObserver {
     if (this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);
     if (cls) Object.assign(record, cls);
-    this.onFlow(record);
+    const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
+    this.onFlow(record, trigger, reason, t.lastOrdinal[slot]!);
   }
 
   /** End every live flow (end of input). */
   finish(): void {
     this.table.flush();
+  }
+
+  /** Current state for dashboards and exporters: totals plus per-service stats including live flows. */
+  snapshot(withLive = true): Snapshot {
+    const classifier = this.classifier;
+    const t = this.table;
+    return {
+      takenAt: Date.now(),
+      workers: 0,
+      totals: this.totals(),
+      services: withLive ? this.services.listWithLive(t, classifier ? (slot) => classifier.peek(t, slot) : null) : this.services.list(),
+      engineDrops: 0,
+      inFlightChunks: 0,
+    };
   }
 
   totals(): EngineTotals {

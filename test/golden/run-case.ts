@@ -75,7 +75,8 @@ export async function runCli(capture: string, options: readonly string[]): Promi
       isTTY: false,
       signal: new AbortController().signal,
     };
-    const code = await main(['replay', capture, '--json', '--flows', flowsPath, ...options], io);
+    // Pinned: the default worker count depends on the machine, and the summary records it.
+    const code = await main(['replay', capture, '--json', '--flows', flowsPath, '--workers', '0', ...options], io);
     stdout.close();
     const summaryText = readFileSync(outPath, 'utf8').split(ROOT).join(ROOT_TOKEN);
     const flowsText = readFileSync(flowsPath, 'utf8');

@@ -1,5 +1,4 @@
 /** `portsniff replay FILE|-`: a session fed by a capture file or stdin. */
-import { readCaptureFile } from '../../capture/file.js';
 import { runSession, type SessionOptions } from '../session.js';
 import type { CliIo } from '../io.js';
 
@@ -10,7 +9,8 @@ export function runReplay(file: string, opts: ReplayOptions, io: CliIo): Promise
     {
       kind: file === '-' ? 'stdin' : 'file',
       name: file === '-' ? 'stdin' : file,
-      feed: (sink, signal) => readCaptureFile(file, sink, { signal, stdin: io.stdin }),
+      // The pipeline reads the file itself: with worker threads, straight into shared chunks.
+      file,
     },
     opts,
     io,

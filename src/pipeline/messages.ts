@@ -1,0 +1,67 @@
+/**
+ * What the main thread and the workers say to each other. Plain data only (structured clone): no
+ * class instances, errors travel as ErrorRecord. Records themselves never travel in messages; they
+ * stay in the shared chunks (chunks.ts) and a message names a chunk.
+ */
+import type { ErrorRecord } from '../errors.js';
+import type { ClassifiedFlow } from './engine.js';
+import type { ChunkBuffers } from './chunks.js';
+import type { ClassificationSpec } from './classification.js';
+import type { Snapshot } from './snapshot.js';
+
+/** How a worker is to misbehave, for tests of the failure and backpressure paths (never in production). */
+export interface WorkerFailureHook {
+  /** Which worker. */
+  worker: number;
+  /** It acts before the first chunk that starts after it has processed this many records in full. */
+  afterPackets: number;
+  /**
+   * 'throw': an exception; 'exit': process.exit() in the worker; 'oom': allocates until out of
+   * memory; 'stall': blocks (once) until `release[0]` becomes non-zero (Atomics.notify).
+   */
+  kind: 'throw' | 'exit' | 'oom' | 'stall';
+  release?: SharedArrayBuffer;
+}
+
+export interface WorkerInit {
+  /** This worker's number (0-based) and how many there are. */
+  index: number;
+  workers: number;
+  engine: { maxFlows: number; idleTimeout: number; activeTimeout: number };
+  /** The loaded rules and product filter; the worker compiles them itself. Null: no rules. */
+  classification: ClassificationSpec | null;
+  /** Whether finished flow records are wanted (else only statistics are kept). */
+  flows: boolean;
+  /** Milliseconds between the statistics a worker posts. */
+  statsIntervalMs: number;
+  control: SharedArrayBuffer;
+  chunks: ChunkBuffers[];
+  failureHook?: WorkerFailureHook;
+}
+
+export type ToWorker =
+  /** Start a run (a fresh Engine). A worker runs one pipeline at a time and may be reused after 'final'. */
+  | { t: 'init'; init: WorkerInit }
+  /** Records [0, count) of chunk `id`, with capture ordinals base, base + 1, ... */
+  | { t: 'chunk'; id: number; count: number; base: number }
+  /** Chunk `id` now lives in new (larger or smaller) buffers. */
+  | { t: 'buffers'; id: number; buffers: ChunkBuffers }
+  /** Advance the flow clock with no packet (quiet live link). */
+  | { t: 'tick'; sec: number }
+  /** Include live flows in the statistics (someone subscribed to snapshots). */
+  | { t: 'snapshots'; on: boolean }
+  /** End of input: end every flow, report, then wait for the next 'init'. */
+  | { t: 'end' };
+
+export type FromWorker =
+  /**
+   * Chunk `id` is done. Every flow the worker ends at an ordinal below `watermark` has been reported
+   * (in `flows`, with their end keys as (trigger, phase, last) triples in `keys`).
+   */
+  | { t: 'progress'; id: number; watermark: number; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  /** Periodic statistics (wall clock). */
+  | { t: 'stats'; snapshot: Snapshot }
+  /** After 'end': the last flows and the final statistics. */
+  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  /** The worker failed; `snapshot` is what it had counted (null if it could not tell). */
+  | { t: 'error'; error: ErrorRecord; snapshot: Snapshot | null };

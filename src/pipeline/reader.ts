@@ -1,0 +1,369 @@
+/**
+ * The reading thread of the worker pipeline: reads a capture into shared chunks and walks its
+ * records, nothing more (no decoding).
+ *
+ * Regular files are read with readSync straight into a chunk's shared buffer (no copy); gzip files
+ * and stdin are streamed and their pieces copied into chunks. The CaptureParser runs over the chunk
+ * in place with an index sink that writes each record's position, lengths, time and link type into
+ * the chunk's index; then the chunk goes to every worker. A record cut by the end of a chunk is
+ * moved to the start of the next one (as capture/file.ts does with its tail), and a record larger
+ * than a chunk gets a larger chunk. Errors, truncation warnings and aborts behave exactly as in
+ * readCaptureFile (same messages, `partial` on CaptureFormatError).
+ */
+import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { CaptureFormatError, ErrorCode, PortsniffError } from '../errors.js';
+import { CaptureParser } from '../capture/parser.js';
+import { STDIN_NAME } from '../capture/file.js';
+import type { CaptureReadResult, FrameSink } from '../capture/types.js';
+import { RECORD_WORDS, type ChunkView } from './chunks.js';
+import { pairBucketOf } from './shard.js';
+
+/** What the reader needs from the pipeline: chunks to fill and a way to hand them over. */
+export interface ChunkHost {
+  /** Default chunk size. */
+  readonly chunkSize: number;
+  /** A free chunk of at least `minSize` bytes (waits while all are in use; throws if the pipeline failed). */
+  acquire(minSize: number): Promise<ChunkView>;
+  /** Hands records [0, count) of a chunk to the workers (count > 0). */
+  dispatch(chunk: ChunkView, count: number): void;
+  /** Gives back a chunk that holds no record. */
+  release(chunk: ChunkView): void;
+}
+
+export interface ReadIntoChunksOptions {
+  signal?: AbortSignal | undefined;
+  /** Stream read for '-' (default process.stdin). */
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** A partly filled stream chunk is handed over after this many ms without new bytes (default 20). */
+  streamFlushMs?: number;
+}
+
+/** Writes record descriptions (and host-pair buckets) into the current chunk's index. */
+class IndexSink implements FrameSink {
+  sec: Float64Array = new Float64Array(0);
+  rec: Uint32Array = new Uint32Array(0);
+  bucket: Uint8Array = new Uint8Array(0);
+  count = 0;
+
+  reset(chunk: ChunkView): void {
+    this.sec = chunk.sec;
+    this.rec = chunk.rec;
+    this.bucket = chunk.bucket;
+    this.count = 0;
+  }
+
+  frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
+    const i = this.count++;
+    const r = i * RECORD_WORDS;
+    const rec = this.rec;
+    rec[r] = offset;
+    rec[r + 1] = capLen;
+    rec[r + 2] = origLen;
+    rec[r + 3] = tsNsec;
+    rec[r + 4] = linkType;
+    this.sec[i] = tsSec;
+    // The record's bytes were just read and are in this core's cache: cheap here, not in a worker.
+    this.bucket[i] = pairBucketOf(buf, offset, capLen, linkType);
+  }
+}
+
+/** Source of bytes for the chunk loop: fills buf[offset, offset + max). */
+interface ByteSource {
+  /**
+   * Bytes copied (0 = end of input). With `wait` false it may return -1 when nothing is buffered
+   * right now (streams), so that the reader can hand over what it has before waiting.
+   */
+  fill(buf: Uint8Array, offset: number, max: number, wait: boolean): number | Promise<number>;
+  close(): void;
+  /** A warning to report at the end (a gzip stream cut short). */
+  cut: string | null;
+}
+
+export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: ReadIntoChunksOptions = {}): Promise<CaptureReadResult> {
+  if (pathOrDash === '-') return readStream(opts.stdin ?? process.stdin, STDIN_NAME, host, opts);
+  const path = pathOrDash;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw ioError('open', path, err);
+  }
+  const head = Buffer.alloc(2);
+  let headLen: number;
+  try {
+    headLen = fs.readSync(fd, head, 0, 2, 0);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw ioError('read', path, err);
+  }
+  if (headLen === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    fs.closeSync(fd);
+    return readStream(fs.createReadStream(path), path, host, opts);
+  }
+  const source: ByteSource = {
+    cut: null,
+    fill: (buf, offset, max) => {
+      try {
+        return fs.readSync(fd, buf, offset, max, null);
+      } catch (err) {
+        throw ioError('read', path, err);
+      }
+    },
+    close: () => fs.closeSync(fd),
+  };
+  return readChunks(source, path, host, opts.signal);
+}
+
+async function readStream(stream: NodeJS.ReadableStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
+  const flushMs = opts.streamFlushMs ?? 20;
+  const raw = stream as NodeJS.ReadableStream & { destroy?: (err?: Error) => void };
+  let it: AsyncIterator<Uint8Array> = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let active: { destroy?: (err?: Error) => void } = raw;
+  let piece: Uint8Array | null = null;
+  let pieceOff = 0;
+  let done = false;
+  let pending: Promise<IteratorResult<Uint8Array>> | null = null;
+  let gzip = false;
+  let started = false;
+  let stopped = false;
+  const source: ByteSource = {
+    cut: null,
+    fill: async (buf, offset, max, wait) => {
+      if (!started) {
+        started = true;
+        await sniffGzip();
+      }
+      let copied = 0;
+      while (copied < max) {
+        if (piece !== null && pieceOff < piece.length) {
+          const n = Math.min(max - copied, piece.length - pieceOff);
+          buf.set(n === piece.length && pieceOff === 0 ? piece : piece.subarray(pieceOff, pieceOff + n), offset + copied);
+          pieceOff += n;
+          copied += n;
+          continue;
+        }
+        if (done) break;
+        pending ??= next();
+        if (copied > 0 || !wait) {
+          // Something to hand over already: wait for more only briefly.
+          const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), copied > 0 || !wait ? flushMs : 0).unref());
+          const r = await Promise.race([pending, timer]);
+          if (r === null) return copied > 0 ? copied : -1;
+        }
+        const r = await pending;
+        pending = null;
+        if (r.done === true) {
+          done = true;
+          break;
+        }
+        piece = r.value;
+        pieceOff = 0;
+      }
+      return copied;
+    },
+    close: () => {
+      active.destroy?.();
+      if (active !== raw) raw.destroy?.();
+    },
+  };
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    try {
+      return await it.next();
+    } catch (err) {
+      // The abort listener destroyed the stream under the iteration: a clean stop.
+      if (stopped) return { done: true, value: undefined };
+      if (err instanceof PortsniffError) throw err;
+      if (gzip && isZlibError(err)) {
+        if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+          // The gzip stream ends early: what was decompressed so far is still good.
+          source.cut = `the gzip stream ends early (${(err as Error).message})`;
+          return { done: true, value: undefined };
+        }
+        throw new PortsniffError(ErrorCode.Decompress, `cannot decompress ${name}: ${(err as Error).message}`, { cause: err });
+      }
+      throw ioError('read', name, err);
+    }
+  };
+  // Peek at the first bytes for the gzip magic, then read on through the same iterator.
+  const sniffGzip = async (): Promise<void> => {
+    const head: Uint8Array[] = [];
+    let headLen = 0;
+    let ended = false;
+    while (headLen < 2) {
+      const r = await next();
+      if (r.done === true) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      headLen += r.value.length;
+    }
+    gzip = byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
+    const first = it;
+    const rest = async function* (): AsyncGenerator<Uint8Array> {
+      for (const h of head) yield h;
+      if (ended) return;
+      for (;;) {
+        const r = await first.next();
+        if (r.done === true) return;
+        yield r.value;
+      }
+    };
+    if (gzip) {
+      const gunzip = zlib.createGunzip();
+      active = gunzip;
+      Readable.from(rest()).on('error', (err) => gunzip.destroy(err)).pipe(gunzip);
+      it = (gunzip as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    } else {
+      it = rest();
+    }
+  };
+  // An abort must also end a wait for bytes that may never come (an idle stdin).
+  const signal = opts.signal;
+  const onAbort = (): void => {
+    stopped = true;
+    source.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readChunks(source, name, host, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The chunk loop shared by files and streams. */
+async function readChunks(source: ByteSource, name: string, host: ChunkHost, signal: AbortSignal | undefined): Promise<CaptureReadResult> {
+  const sink = new IndexSink();
+  const parser = new CaptureParser(sink, name);
+  let chunk: ChunkView | null = null;
+  let filled = 0;
+  let aborted = false;
+  let carry = new Uint8Array(64 * 1024);
+  try {
+    chunk = await host.acquire(host.chunkSize);
+    for (;;) {
+      if (isAborted(signal)) {
+        aborted = true;
+        break;
+      }
+      let eof = false;
+      let n = 0;
+      // Fill the chunk (files: to the brim; streams: until the input pauses).
+      while (filled < chunk.size) {
+        const r = source.fill(chunk.u8, filled, chunk.size - filled, filled === 0);
+        n = typeof r === 'number' ? r : await r;
+        if (n === 0) {
+          eof = true;
+          break;
+        }
+        if (n < 0) break;
+        filled += n;
+      }
+      if (isAborted(signal)) {
+        aborted = true;
+        break;
+      }
+      sink.reset(chunk);
+      let used: number;
+      try {
+        used = filled > 0 ? parser.feed(chunk.u8, 0, filled) : 0;
+      } catch (err) {
+        // The records before the bad one were delivered: they still go to the workers.
+        if (sink.count > 0) host.dispatch(chunk, sink.count);
+        else host.release(chunk);
+        chunk = null;
+        throw err;
+      }
+      const tail = filled - used;
+      if (eof) {
+        if (sink.count > 0) host.dispatch(chunk, sink.count);
+        else host.release(chunk);
+        chunk = null;
+        filled = tail;
+        parser.finish(tail, parser.bytesConsumed);
+        if (source.cut !== null && parser.truncated === undefined) {
+          parser.truncated = { offset: parser.bytesConsumed, message: source.cut };
+        }
+        break;
+      }
+      if (used === 0 && tail < chunk.size) continue; // a stream paused inside the first record: read on
+      // The cut record's bytes move to the start of the next chunk, which must hold it whole. They
+      // are set aside first, so that this chunk goes to the workers before the reader waits for
+      // another: every chunk of the pool can be in flight.
+      if (tail > 0) {
+        if (carry.length < tail) carry = new Uint8Array(Math.max(tail, carry.length * 2));
+        carry.set(chunk.u8.subarray(used, filled), 0);
+      }
+      if (sink.count > 0) host.dispatch(chunk, sink.count);
+      else host.release(chunk);
+      chunk = null;
+      const next = await host.acquire(Math.max(host.chunkSize, parser.needBytes, tail + 1));
+      chunk = next;
+      if (tail > 0) next.u8.set(tail === carry.length ? carry : carry.subarray(0, tail), 0);
+      filled = tail;
+      // Let worker messages, timers and signal handlers run between chunks.
+      await yieldToEventLoop();
+    }
+  } catch (err) {
+    if (err instanceof CaptureFormatError && err.partial === undefined) err.partial = resultOf(parser, 0, false);
+    throw err;
+  } finally {
+    if (chunk !== null) host.release(chunk);
+    source.close();
+  }
+  return resultOf(parser, aborted ? 0 : filled, aborted);
+}
+
+function byteAt(chunks: Uint8Array[], index: number): number | undefined {
+  let i = index;
+  for (const c of chunks) {
+    if (i < c.length) return c[i];
+    i -= c.length;
+  }
+  return undefined;
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function resultOf(parser: CaptureParser, leftover: number, aborted: boolean): CaptureReadResult {
+  const result: CaptureReadResult = {
+    info: parser.info,
+    packets: parser.packets,
+    bytesRead: parser.bytesConsumed + leftover,
+    skippedBlocks: parser.skippedBlocks,
+  };
+  if (parser.truncated !== undefined) result.truncated = parser.truncated;
+  if (aborted) result.aborted = true;
+  return result;
+}
+
+// Same wording as capture/file.ts, so that both paths report alike.
+const IO_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+};
+
+function ioError(op: 'open' | 'read', path: string, err: unknown): PortsniffError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
+  return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
+}

@@ -1,0 +1,96 @@
+/**
+ * Snapshots: the state of a running pipeline for dashboards and exporters, taken a few times per
+ * second (wall clock), never per packet. The in-process Engine produces one directly
+ * (Engine.snapshot()); each worker posts its own part and the main thread merges them here, so both
+ * modes give consumers the same shape.
+ */
+import type { EngineTotals } from './engine.js';
+import { ServiceStats, type ServiceTotals } from './service-stats.js';
+
+export interface Snapshot {
+  /** Wall-clock time (ms since the epoch) the snapshot was taken; merged: the newest part. */
+  takenAt: number;
+  /** Worker threads behind it (0 = the in-process engine). */
+  workers: number;
+  /** Packets, bytes, flows (created and live), anomalies... summed over the workers. */
+  totals: EngineTotals;
+  /** Per-service totals of ended flows plus live flows as they are now, sorted by key. */
+  services: ServiceTotals[];
+  /** Records a live source offered that the pipeline could not take (every chunk in use). */
+  engineDrops: number;
+  /** Chunks handed to the workers and not yet released (backpressure gauge; 0 in-process). */
+  inFlightChunks: number;
+}
+
+/** Sums the totals of engines that each processed part of one capture. */
+export function mergeTotals(parts: readonly EngineTotals[]): EngineTotals {
+  const out: EngineTotals = {
+    packets: 0,
+    bytes: 0,
+    capturedBytes: 0,
+    truncatedFrames: 0,
+    notIp: 0,
+    unattributed: 0,
+    flows: 0,
+    liveFlows: 0,
+    evictedFlows: 0,
+    anomalies: {},
+    packetsByLinkType: {},
+    firstSec: -1,
+    firstNsec: 0,
+    lastSec: -1,
+    lastNsec: 0,
+  };
+  const anomalies = new Map<string, number>();
+  const linkTypes = new Map<number, number>();
+  for (const t of parts) {
+    out.packets += t.packets;
+    out.bytes += t.bytes;
+    out.capturedBytes += t.capturedBytes;
+    out.truncatedFrames += t.truncatedFrames;
+    out.notIp += t.notIp;
+    out.unattributed += t.unattributed;
+    out.flows += t.flows;
+    out.liveFlows += t.liveFlows;
+    out.evictedFlows += t.evictedFlows;
+    for (const [k, v] of Object.entries(t.anomalies)) anomalies.set(k, (anomalies.get(k) ?? 0) + v);
+    for (const [k, v] of Object.entries(t.packetsByLinkType)) linkTypes.set(Number(k), (linkTypes.get(Number(k)) ?? 0) + v);
+    // Every worker sees every record's time, so the parts agree; the earliest/latest is taken anyway.
+    if (t.firstSec >= 0 && (out.firstSec < 0 || t.firstSec < out.firstSec || (t.firstSec === out.firstSec && t.firstNsec < out.firstNsec))) {
+      out.firstSec = t.firstSec;
+      out.firstNsec = t.firstNsec;
+    }
+    if (t.lastSec > out.lastSec || (t.lastSec === out.lastSec && t.lastNsec > out.lastNsec)) {
+      out.lastSec = t.lastSec;
+      out.lastNsec = t.lastNsec;
+    }
+  }
+  // Same key order as AnomalyCounters.toRecord (by name) and as the engine's link-type record.
+  for (const k of [...anomalies.keys()].sort()) out.anomalies[k] = anomalies.get(k)!;
+  for (const k of [...linkTypes.keys()].sort((a, b) => a - b)) out.packetsByLinkType[String(k)] = linkTypes.get(k)!;
+  return out;
+}
+
+/** Merges per-service lists (sums per key; sorted by key like ServiceStats.list()). */
+export function mergeServices(parts: readonly (readonly ServiceTotals[])[]): ServiceTotals[] {
+  const stats = new ServiceStats();
+  for (const p of parts) stats.mergeFrom([...p]);
+  return stats.list();
+}
+
+/** One snapshot from the parts the workers posted. */
+export function mergeSnapshots(
+  parts: readonly Snapshot[],
+  pipeline: { workers: number; engineDrops: number; inFlightChunks: number },
+): Snapshot {
+  let takenAt = 0;
+  for (const p of parts) if (p.takenAt > takenAt) takenAt = p.takenAt;
+  return {
+    takenAt,
+    workers: pipeline.workers,
+    totals: mergeTotals(parts.map((p) => p.totals)),
+    services: mergeServices(parts.map((p) => p.services)),
+    engineDrops: pipeline.engineDrops,
+    inFlightChunks: pipeline.inFlightChunks,
+  };
+}

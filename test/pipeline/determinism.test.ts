@@ -1,0 +1,121 @@
+/**
+ * The worker pipeline's promise: `portsniff replay --json --flows` gives byte-identical output for
+ * --workers 0, 1, 2 and 4 (only options.workers differs), on every corpus capture and on a generated
+ * capture built to stress sharding (fragments, VLANs, IPv6, ICMP errors from routers, idle timeouts,
+ * active timeouts, port reuse, timestamps stepping back).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpusFiles, corpusPath, corpusPresent, CORPUS_DIR } from '../helpers/corpus.js';
+import { closeIdleWorkers } from '../../src/pipeline/pipeline.js';
+import { pairBucket, pairHash, parseAddress } from '../../src/flow/key.js';
+import { backstepCapture, mixedCapture, stormCapture } from './mixed-capture.js';
+import { replay, withoutWorkers, type CliRun } from './run.js';
+
+const WORKERS = [0, 1, 2, 4];
+
+async function runAll(capture: string, args: readonly string[] = []): Promise<CliRun[]> {
+  const runs: CliRun[] = [];
+  for (const n of WORKERS) runs.push(await replay(capture, [...args, '--workers', String(n)]));
+  return runs;
+}
+
+function expectIdentical(runs: CliRun[]): void {
+  const [base, ...rest] = runs;
+  for (const [i, r] of rest.entries()) {
+    const n = WORKERS[i + 1];
+    expect(r.code, `exit code, --workers ${n}`).toBe(base!.code);
+    expect(r.stderr, `stderr, --workers ${n}`).toEqual(base!.stderr);
+    expect(withoutWorkers(r.summaryText), `--json, --workers ${n}`).toBe(withoutWorkers(base!.summaryText));
+    expect(r.flowsText, `--flows, --workers ${n}`).toBe(base!.flowsText);
+    expect(r.summaryText).toContain(`"workers": ${n}`);
+  }
+}
+
+afterAll(() => closeIdleWorkers());
+
+describe('generated capture (fragments, VLANs, IPv6, ICMP errors, timeouts, port reuse)', () => {
+  let dir = '';
+  let file = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portsniff-determinism-'));
+    file = join(dir, 'mixed.pcap');
+    writeFileSync(file, mixedCapture({ seed: 7, conversations: 3000 }).pcap);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is byte-identical for 0, 1, 2 and 4 workers (idle and active timeouts on)', async () => {
+    const runs = await runAll(file, ['--idle-timeout', '30', '--active-timeout', '4']);
+    expectIdentical(runs);
+    // The capture really exercises what it is meant to.
+    const flows = runs[0]!.flowsText.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ends = new Set(flows.map((f) => f['end']));
+    for (const e of ['idle-timeout', 'active-timeout', 'port-reuse', 'end-of-capture']) expect(ends, e).toContain(e);
+    expect(flows.some((f) => (f['icmpErrors'] as number) > 0)).toBe(true);
+    expect(flows.some((f) => (f['vlan'] as number[]).length === 2)).toBe(true);
+    expect(flows.some((f) => f['ipVersion'] === 6)).toBe(true);
+    const summary = JSON.parse(runs[0]!.summaryText) as { totals: { notIp: number; unattributed: number; anomalies: Record<string, number> } };
+    expect(summary.totals.notIp).toBeGreaterThan(0);
+    expect(summary.totals.anomalies['ip_fragment_without_first']).toBeGreaterThan(0);
+    expect(summary.totals.anomalies['tcp_port_reuse']).toBeGreaterThan(0);
+  });
+
+  it('is byte-identical with the default timeouts and the text summary', async () => {
+    const text: string[] = [];
+    for (const n of WORKERS) {
+      const r = await replay(file, ['--workers', String(n)]);
+      text.push(withoutWorkers(r.summaryText) + r.flowsText);
+    }
+    expect(new Set(text).size).toBe(1);
+  });
+});
+
+describe('stress captures', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portsniff-determinism-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('floods of fragments and of half-sent requests (shared bounded pools) give identical output', async () => {
+    const file = join(dir, 'storm.pcap');
+    writeFileSync(file, stormCapture().pcap);
+    const runs = await runAll(file);
+    expectIdentical(runs);
+    const summary = JSON.parse(runs[0]!.summaryText) as { totals: { anomalies: Record<string, number> } };
+    // The fragment table overflowed (some later fragments lost their first) ...
+    expect(summary.totals.anomalies['ip_fragment_without_first']).toBeGreaterThan(0);
+    // ... and the reassembly buffers ran out: some requests were recognised whole, some not at all.
+    const requests = runs[0]!.flowsText.split('\n').filter((l) => l.includes('"server":{"ip":"10.4.'));
+    expect(requests).toHaveLength(2600);
+    expect(requests.some((l) => l.includes('"evidence":{}'))).toBe(true);
+    expect(requests.some((l) => l.includes('"httpPath":"/metrics"'))).toBe(true);
+  });
+
+  it('timestamps stepping back: a flow idles out when due even behind a younger one on another worker', async () => {
+    // Two host pairs that land on different workers with 2 and with 4 workers.
+    const addr = (a: string): number => parseAddress(a)![4];
+    const bucketOf = (a: string, b: string): number => pairBucket(pairHash(0, 0, 0, addr(a), 0, 0, 0, addr(b), 0));
+    const pairs = Array.from({ length: 256 }, (_, i) => [`10.9.0.${i}`, `10.9.1.${i}`] as [string, string]);
+    const g = pairs.find((p) => bucketOf(...p) % 4 === 0)!;
+    const h = pairs.find((p) => bucketOf(...p) % 4 === 1)!;
+    const file = join(dir, 'backstep.pcap');
+    writeFileSync(file, backstepCapture(g, h).pcap);
+    const runs = await runAll(file, ['--idle-timeout', '30']);
+    expectIdentical(runs);
+    const flows = runs[0]!.flowsText.trim().split('\n').map((l) => JSON.parse(l) as { client: { ip: string }; last: string; end: string });
+    // H (seen at t = 97) ends first, at t = 128, although G (t = 100) is ahead of it in the LRU list.
+    expect(flows.map((f) => f.client.ip)).toEqual([h[0], g[0]]);
+    expect(flows.map((f) => f.end)).toEqual(['idle-timeout', 'idle-timeout']);
+  });
+});
+
+if (!corpusPresent) console.warn(`[portsniff tests] ${CORPUS_DIR} is absent: the corpus determinism tests are SKIPPED`);
+
+describe.skipIf(!corpusPresent)('every corpus capture', () => {
+  it.each(corpusFiles())('%s is byte-identical for 0, 1, 2 and 4 workers', async (name) => {
+    expectIdentical(await runAll(corpusPath(name)));
+  });
+});
