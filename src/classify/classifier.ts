@@ -26,11 +26,22 @@ export const INSPECT_BYTES = 2048;
 export const INSPECT_POOL = 2048;
 const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 
+const ICMP = 1;
 const TCP = 6;
 const UDP = 17;
+const ICMPV6 = 58;
+
+const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: ['icmp'], detail: {} }) as ProtocolEvidence;
+
+/** Evidence a recogniser marked as incomplete. */
+function isPartial(ev: ProtocolEvidence): boolean {
+  const confidence = ev.detail['confidence'];
+  return ev.detail['note'] !== undefined || confidence === 'handshake' || confidence === 'frame-header';
+}
 
 export class PortMapClassifier implements FlowClassifier {
   private readonly decisions: Array<PortDecision | null>;
+  private readonly decisionCache = new Map<number, PortDecision>();
   private readonly evidence: Array<ProtocolEvidence | null>; // slot*2 + direction (0 to server)
   private readonly done: Uint8Array; // slot*2 + direction
   private readonly packets: Uint8Array; // slot*2 + direction
@@ -67,10 +78,15 @@ export class PortMapClassifier implements FlowClassifier {
 
   flowStarted(t: FlowTable, s: number): void {
     const proto = t.proto[s]!;
-    this.decisions[s] = decidePorts(this.index, proto, PortMapClassifier.serverPort(t, s), PortMapClassifier.clientPort(t, s));
+    this.decisions[s] = this.decisionFor(proto, PortMapClassifier.serverPort(t, s), PortMapClassifier.clientPort(t, s));
     const e = s * 2;
     this.evidence[e] = this.evidence[e + 1] = null;
     this.done[e] = this.done[e + 1] = 0;
+    if (proto === ICMP || proto === ICMPV6) {
+      // The transport itself is the documented protocol (e.g. Redis Enterprise node connectivity).
+      this.evidence[e] = ICMP_EVIDENCE;
+      this.done[e] = this.done[e + 1] = 1;
+    }
     this.packets[e] = this.packets[e + 1] = 0;
     this.filled[e] = this.filled[e + 1] = 0;
     this.releaseBuffer(s);
@@ -109,8 +125,9 @@ export class PortMapClassifier implements FlowClassifier {
     }
     if (ev !== null) {
       this.evidence[e] = ev;
-      // Partial evidence (e.g. a ClientHello cut before the SNI) may improve with more bytes.
-      if (ev.detail['note'] === undefined) this.done[e] = 1;
+      // Partial evidence (a ClientHello cut before the SNI, a Zeebe handshake before its first
+      // message) may improve with more bytes: keep inspecting within the bounds.
+      if (!isPartial(ev)) this.done[e] = 1;
     }
     if (n >= INSPECT_PACKETS) this.done[e] = 1;
     if (this.done[s * 2] === 1 && this.done[s * 2 + 1] === 1) {
@@ -139,6 +156,21 @@ export class PortMapClassifier implements FlowClassifier {
     return c;
   }
 
+  /**
+   * Port decisions depend only on the matching rule group and which side matched, so they are
+   * shared between flows instead of built per flow.
+   */
+  private decisionFor(proto: number, serverPort: number, clientPort: number): PortDecision {
+    const sg = this.index.lookup(proto, serverPort);
+    const key = sg !== 0 ? (proto * 2) * 65536 + sg : (proto * 2 + 1) * 65536 + this.index.lookup(proto, clientPort);
+    let d = this.decisionCache.get(key);
+    if (d === undefined) {
+      d = decidePorts(this.index, proto, serverPort, clientPort);
+      this.decisionCache.set(key, d);
+    }
+    return d;
+  }
+
   peek(_t: FlowTable, s: number): Classification {
     const decision = this.decisions[s] ?? null;
     return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null);
@@ -162,7 +194,16 @@ export function verdictFor(
   if (primary) {
     evidence['protocol'] = primary.protocol;
     evidence['tags'] = [...tags].sort().join(',');
-    Object.assign(evidence, toClient?.detail ?? {}, toServer?.detail ?? {});
+    Object.assign(evidence, toServer?.detail ?? {});
+    // The reply's fields keep their own names unless the request already used them (dnsQr: query
+    // and dnsQrReply: response, not one overwriting the other).
+    for (const [k, v] of Object.entries(toClient?.detail ?? {})) {
+      if (toServer && k in toServer.detail) {
+        if (toServer.detail[k] !== v) evidence[`${k}Reply`] = v;
+      } else {
+        evidence[k] = v;
+      }
+    }
   }
   const candidates = decision?.candidates ?? [];
   const basis = decision?.basis ?? 'none';

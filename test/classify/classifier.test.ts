@@ -6,6 +6,7 @@ import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import type { ProtocolEvidence } from '../../src/classify/recognize/index.js';
 import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
 import { DecodedPacket, DecodeStatus, IpProto, TcpFlag } from '../../src/decode/types.js';
+import { buildHandshake, buildRequestFrame, raftSubject } from '../../fixtures/gen/zeebe-frames.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
 const TCP = 6;
@@ -62,6 +63,17 @@ describe('verdictFor', () => {
   });
 });
 
+describe('verdictFor evidence merge', () => {
+  it('reply fields that collide with request fields keep both values', () => {
+    const d = decidePorts(index, 17, 53, 50000);
+    const q = ev('dns', ['dns'], { dnsQr: 'query', dnsQname: 'a.example' });
+    const r = ev('dns', ['dns'], { dnsQr: 'response', dnsQname: 'a.example', dnsRcode: '3' });
+    const c = verdictFor(d, q, r);
+    expect(c.evidence).toMatchObject({ dnsQr: 'query', dnsQrReply: 'response', dnsRcode: '3', dnsQname: 'a.example' });
+    expect(c.evidence['dnsQnameReply']).toBeUndefined();
+  });
+});
+
 describe('PortMapClassifier', () => {
   function packet(toServer: boolean, flags: number, payload: number): DecodedPacket {
     const p = new DecodedPacket();
@@ -102,6 +114,40 @@ describe('PortMapClassifier', () => {
     table.flush();
     expect(results[0]!.verdict).toBe('verified');
     expect(results[0]!.evidence['respCommand']).toBe('PING');
+  });
+
+  it('a Zeebe handshake sent alone is partial evidence: the next frame names the message', () => {
+    const { table, results } = setup();
+    const hs = buildHandshake();
+    const frame = buildRequestFrame({ sender: { host: '10.0.0.1', port: 26502 }, id: 1, subject: raftSubject('poll', 1), payload: new Uint8Array(8) });
+    const p = (payload: number) => {
+      const x = packet(true, TcpFlag.ACK | TcpFlag.PSH, payload);
+      x.dstPort = 26502;
+      return x;
+    };
+    const syn = packet(true, TcpFlag.SYN, 0);
+    syn.dstPort = 26502;
+    table.process(syn, 0, 1, 0, 60, hs);
+    table.process(p(hs.length), 1, 1, 0, 60 + hs.length, hs);
+    table.process(p(frame.length), 2, 1, 0, 60 + frame.length, frame);
+    table.flush();
+    expect(results[0]!.verdict).toBe('verified');
+    expect(results[0]!.evidence['subject']).toBe(raftSubject('poll', 1));
+  });
+
+  it('ICMP flows carry the icmp tag, so ICMP rules are verified', () => {
+    const table = new FlowTable({ maxFlows: 16, idleTimeout: 60, activeTimeout: 0 });
+    const cls = new PortMapClassifier(index, table.capacity);
+    const results: ReturnType<PortMapClassifier['classify']>[] = [];
+    table.setObserver({ flowStarted: (x) => cls.flowStarted(table, x), payload: () => {}, flowEnded: (x) => results.push(cls.classify(table, x)) });
+    const p = packet(true, 0, 0);
+    p.ipProto = IpProto.ICMP;
+    p.icmpType = 8;
+    p.srcPort = p.dstPort = 7;
+    table.process(p, 0, 1, 0, 98, new Uint8Array(0));
+    table.flush();
+    expect(results[0]!.verdict).toBe('verified');
+    expect(results[0]!.evidence['protocol']).toBe('icmp');
   });
 
   it('stops inspecting after the packet bound (no per-packet work on long flows)', () => {
