@@ -3,18 +3,16 @@
  * portsniff command line. Exit codes: 0 ok, 1 runtime error (bad file, capture failure), 2 usage
  * error. Errors are one line on stderr; stack traces only with PORTSNIFF_DEBUG=1.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
-import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
-import { defaultWorkers, MAX_WORKERS } from '../pipeline/pipeline.js';
 import { runReplay } from './commands/replay.js';
 import { registerLiveCommands } from './commands/live.js';
+import { addSessionOptions, sessionOptionsFrom } from './session-options.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
-import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
 import type { CliIo } from './io.js';
 
 function packageVersion(): string {
@@ -59,58 +57,13 @@ Examples:
 Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule files.`,
     );
 
-  program
+  const replay = program
     .command('replay')
     .description('Read a pcap or pcapng file (optionally gzip-compressed), or - for stdin, and report its flows.')
-    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input')
-    .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
-    .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
-    .addOption(
-      new Option('--max-flows <n>', 'bound on live flows; the least recently seen flow is evicted (and counted) when full')
-        .default(DEFAULT_ENGINE_OPTIONS.maxFlows)
-        .argParser(parseIntOption('--max-flows', 1, 50_000_000)),
-    )
-    .addOption(
-      new Option('--idle-timeout <seconds>', 'end a flow after this much capture time without packets')
-        .default(DEFAULT_ENGINE_OPTIONS.idleTimeout)
-        .argParser(parseSecondsOption('--idle-timeout', false)),
-    )
-    .addOption(
-      new Option('--active-timeout <seconds>', 'cut long flows into records of at most this duration (0 = off)')
-        .default(DEFAULT_ENGINE_OPTIONS.activeTimeout)
-        .argParser(parseSecondsOption('--active-timeout', true)),
-    )
-    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
-    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
-    .option('--no-rules', 'do not load the shipped rules/ (flows only, no classification)')
-    .addOption(
-      new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)),
-    )
-    .addOption(
-      new Option('--workers <n>', 'decoding threads (0 = decode on the reading thread); output is the same for any value')
-        .default(defaultWorkers())
-        .argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
-    )
-    .action(async (file: string, o: Record<string, unknown>) => {
-      setExit(
-        await runReplay(
-          file,
-          {
-            json: o['json'] === true,
-            ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
-            maxFlows: o['maxFlows'] as number,
-            idleTimeout: o['idleTimeout'] as number,
-            activeTimeout: o['activeTimeout'] as number,
-            top: o['top'] as number,
-            ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
-            ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
-            noRules: o['rules'] === false,
-            workers: o['workers'] as number,
-          },
-          io,
-        ),
-      );
-    });
+    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input');
+  addSessionOptions(replay).action(async (file: string, o: Record<string, unknown>) => {
+    setExit(await runReplay(file, sessionOptionsFrom(o), io));
+  });
 
   registerLiveCommands(program, io, setExit);
 

@@ -20,53 +20,13 @@ import {
 import type { CaptureReadResult, FrameSink, LiveStats } from '../../capture/types.js';
 import { PortsniffError, UsageError } from '../../errors.js';
 import { linkTypeName } from '../../export/names.js';
-import { DEFAULT_ENGINE_OPTIONS, Engine } from '../../pipeline/engine.js';
+import { Engine } from '../../pipeline/engine.js';
 import type { CliIo } from '../io.js';
-import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from '../options.js';
+import { parseIntOption, parseSecondsOption } from '../options.js';
 import { runSession, type SessionOptions } from '../session.js';
+import { addSessionOptions, sessionOptionsFrom } from '../session-options.js';
 
 const BACKENDS: readonly LiveBackendChoice[] = ['auto', 'tcpdump', 'cap'];
-
-/** The output and classification options `replay` has too (same names, defaults and checks). */
-export function addSessionOptions(cmd: Command): Command {
-  return cmd
-    .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
-    .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
-    .addOption(
-      new Option('--max-flows <n>', 'bound on live flows; the least recently seen flow is evicted (and counted) when full')
-        .default(DEFAULT_ENGINE_OPTIONS.maxFlows)
-        .argParser(parseIntOption('--max-flows', 1, 50_000_000)),
-    )
-    .addOption(
-      new Option('--idle-timeout <seconds>', 'end a flow after this much time without packets')
-        .default(DEFAULT_ENGINE_OPTIONS.idleTimeout)
-        .argParser(parseSecondsOption('--idle-timeout', false)),
-    )
-    .addOption(
-      new Option('--active-timeout <seconds>', 'cut long flows into records of at most this duration (0 = off)')
-        .default(DEFAULT_ENGINE_OPTIONS.activeTimeout)
-        .argParser(parseSecondsOption('--active-timeout', true)),
-    )
-    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
-    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
-    .option('--no-rules', 'do not load the shipped rules/ (flows only, no classification)')
-    .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)));
-}
-
-/** Commander's parsed values -> SessionOptions. */
-export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
-  return {
-    json: o['json'] === true,
-    ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
-    maxFlows: o['maxFlows'] as number,
-    idleTimeout: o['idleTimeout'] as number,
-    activeTimeout: o['activeTimeout'] as number,
-    top: o['top'] as number,
-    ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
-    ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
-    noRules: o['rules'] === false,
-  };
-}
 
 export interface LiveCommandOptions {
   backend: LiveBackendChoice;
