@@ -49,7 +49,7 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
       ...table(
         ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only'],
         s.services.map((e) => [
-          e.key.length > 48 ? `${e.key.slice(0, 45)}...` : e.key,
+          serviceLabel(e.key, e.candidates),
           e.product ?? (e.candidates.length ? 'ambiguous' : '-'),
           String(e.flows),
           String(e.packets.toServer + e.packets.toClient),
@@ -90,6 +90,12 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
     out.push(...table(['code', 'count'], anomalies.map(([k, v]) => [k, String(v)]), new Set([1])));
   }
   return out.join('\n') + '\n';
+}
+
+/** Ambiguous rows list their candidates (the product column already says "ambiguous"). */
+function serviceLabel(key: string, candidates: string[]): string {
+  const label = key.startsWith('ambiguous:') ? candidates.join(' | ') : key;
+  return label.length > 72 ? `${label.slice(0, 69)}...` : label;
 }
 
 function endpoint(ip: string, port: number): string {

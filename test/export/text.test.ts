@@ -1,0 +1,66 @@
+/** The plain-text summary (no TTY, no --json): totals, services, top flows, anomalies. */
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.js';
+import { LineWriter } from '../../src/export/line-writer.js';
+import { formatBytes, TopFlows } from '../../src/export/text.js';
+import type { ClassifiedFlow } from '../../src/pipeline/engine.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSync, closeSync } from 'node:fs';
+
+const DEMO = fileURLToPath(new URL('../../fixtures/captures/demo.pcap', import.meta.url));
+
+async function replayText(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'psn-text-'));
+  const path = join(dir, 'out.txt');
+  const fd = openSync(path, 'w');
+  const err: string[] = [];
+  const code = await main(['replay', DEMO, '--workers', '0', ...args], {
+    stdout: new LineWriter(fd),
+    stderr: (l) => err.push(l),
+    stdin: process.stdin,
+    isTTY: false,
+    signal: new AbortController().signal,
+  });
+  closeSync(fd);
+  return { code, out: readFileSync(path, 'utf8'), err };
+}
+
+describe('text summary', () => {
+  it('shows totals, a service table with ambiguity spelled out, and the top flows', async () => {
+    const r = await replayText(['--top', '3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([]);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^portsniff: .*demo\.pcap: pcap, little-endian, link types: Ethernet \(1\)$/);
+    expect(lines[1]).toMatch(/^2276 packets, [\d.]+ KiB on the wire, 89 flows, 2024-05-01T12:00:00\.000000000Z \.\. /);
+    expect(r.out).toMatch(/\nservices\nservice\s+product\s+flows\s+packets\s+bytes\s+verified\s+mismatch\s+encrypted\s+port-only\n/);
+    // An ambiguous row lists its candidates instead of a rule id.
+    expect(r.out).toMatch(/\nedgecomet\.redis \| gloo-mesh-enterprise\.redis\s+ambiguous\s+\d+/);
+    expect(r.out).toMatch(/\nredis-enterprise\.database-endpoints\s+redis-enterprise\s+\d+/);
+    const top = r.out.slice(r.out.indexOf('top 3 flows by bytes'));
+    expect(top.split('\n').filter((l) => /^(tcp|udp)\s/.test(l))).toHaveLength(3);
+  });
+
+  it('--top 0 leaves the flow table out', async () => {
+    const r = await replayText(['--top', '0']);
+    expect(r.out).not.toContain('flows by bytes');
+  });
+});
+
+describe('formatBytes and TopFlows', () => {
+  it('formats binary units', () => {
+    expect([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(10 * 1024 * 1024), formatBytes(5 * 1024 ** 3)]).toEqual([
+      '0 B', '1023 B', '1.00 KiB', '10.0 MiB', '5.00 GiB',
+    ]);
+  });
+
+  it('keeps the N largest flows, ties by id', () => {
+    const t = new TopFlows(2);
+    const f = (id: number, b: number) => ({ id, bytes: { toServer: b, toClient: 0 } }) as unknown as ClassifiedFlow;
+    for (const x of [f(1, 10), f(2, 30), f(3, 20), f(4, 30), f(5, 5)]) t.add(x);
+    expect(t.list().map((x) => x.id)).toEqual([2, 4]);
+  });
+});
