@@ -12,8 +12,9 @@
 import * as fs from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { CaptureFormatError, ErrorCode, PortsniffError } from '../errors.js';
+import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from './parser.js';
+import { byteAt, ioError, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -240,67 +241,10 @@ export async function readCaptureStream(
   return resultOf(parser, aborted ? 0 : filled, aborted);
 }
 
-function byteAt(chunks: Uint8Array[], index: number): number | undefined {
-  let i = index;
-  for (const c of chunks) {
-    if (i < c.length) return c[i];
-    i -= c.length;
-  }
-  return undefined;
-}
-
-function isZlibError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
-}
-
-/** A function, so that TypeScript does not narrow `aborted` across awaits and callbacks. */
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 function readSome(fd: number, buf: Uint8Array, offset: number, path: string): number {
   try {
     return fs.readSync(fd, buf, offset, buf.length - offset, null);
   } catch (err) {
     throw ioError('read', path, err);
   }
-}
-
-function resultOf(parser: CaptureParser, leftover: number, aborted: boolean): CaptureReadResult {
-  const result: CaptureReadResult = {
-    info: parser.info,
-    packets: parser.packets,
-    bytesRead: parser.bytesConsumed + leftover,
-    skippedBlocks: parser.skippedBlocks,
-  };
-  if (parser.truncated !== undefined) result.truncated = parser.truncated;
-  if (aborted) result.aborted = true;
-  return result;
-}
-
-/** Attaches what was read before a format error, so the caller can report it. */
-function withPartial(err: unknown, parser: CaptureParser): unknown {
-  if (err instanceof CaptureFormatError && err.partial === undefined) err.partial = resultOf(parser, 0, false);
-  return err;
-}
-
-const IO_REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-  EMFILE: 'too many open files',
-};
-
-function ioError(op: 'open' | 'read', path: string, err: unknown): PortsniffError {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
-  return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
 }

@@ -13,8 +13,9 @@
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { CaptureFormatError, ErrorCode, PortsniffError } from '../errors.js';
+import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from '../capture/parser.js';
+import { byteAt, ioError, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { RECORD_WORDS, type ChunkView } from './chunks.js';
@@ -308,62 +309,10 @@ async function readChunks(source: ByteSource, name: string, host: ChunkHost, sig
       await yieldToEventLoop();
     }
   } catch (err) {
-    if (err instanceof CaptureFormatError && err.partial === undefined) err.partial = resultOf(parser, 0, false);
-    throw err;
+    throw withPartial(err, parser);
   } finally {
     if (chunk !== null) host.release(chunk);
     source.close();
   }
   return resultOf(parser, aborted ? 0 : filled, aborted);
-}
-
-function byteAt(chunks: Uint8Array[], index: number): number | undefined {
-  let i = index;
-  for (const c of chunks) {
-    if (i < c.length) return c[i];
-    i -= c.length;
-  }
-  return undefined;
-}
-
-function isZlibError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
-}
-
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function resultOf(parser: CaptureParser, leftover: number, aborted: boolean): CaptureReadResult {
-  const result: CaptureReadResult = {
-    info: parser.info,
-    packets: parser.packets,
-    bytesRead: parser.bytesConsumed + leftover,
-    skippedBlocks: parser.skippedBlocks,
-  };
-  if (parser.truncated !== undefined) result.truncated = parser.truncated;
-  if (aborted) result.aborted = true;
-  return result;
-}
-
-// Same wording as capture/file.ts, so that both paths report alike.
-const IO_REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-  EMFILE: 'too many open files',
-};
-
-function ioError(op: 'open' | 'read', path: string, err: unknown): PortsniffError {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
-  return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
 }

@@ -1,0 +1,66 @@
+/**
+ * What every capture reading loop shares (file, stream, and the worker pipeline's reading thread):
+ * gzip sniffing, abort checks, yielding to the event loop, I/O error wording and the partial result
+ * attached to a format error.
+ */
+import { CaptureFormatError, ErrorCode, PortsniffError } from '../errors.js';
+import type { CaptureParser } from './parser.js';
+import type { CaptureReadResult } from './types.js';
+
+export function byteAt(chunks: Uint8Array[], index: number): number | undefined {
+  let i = index;
+  for (const c of chunks) {
+    if (i < c.length) return c[i];
+    i -= c.length;
+  }
+  return undefined;
+}
+
+export function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** A function, so that TypeScript does not narrow `aborted` across awaits and callbacks. */
+export function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+
+export function resultOf(parser: CaptureParser, leftover: number, aborted: boolean): CaptureReadResult {
+  const result: CaptureReadResult = {
+    info: parser.info,
+    packets: parser.packets,
+    bytesRead: parser.bytesConsumed + leftover,
+    skippedBlocks: parser.skippedBlocks,
+  };
+  if (parser.truncated !== undefined) result.truncated = parser.truncated;
+  if (aborted) result.aborted = true;
+  return result;
+}
+
+/** Attaches what was read before a format error, so the caller can report it. */
+export function withPartial(err: unknown, parser: CaptureParser): unknown {
+  if (err instanceof CaptureFormatError && err.partial === undefined) err.partial = resultOf(parser, 0, false);
+  return err;
+}
+
+const IO_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+};
+
+export function ioError(op: 'open' | 'read', path: string, err: unknown): PortsniffError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
+  return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
+}
