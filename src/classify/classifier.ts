@@ -52,10 +52,16 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly freeBuffers: Int32Array;
   private readonly freeTop: Int32Array;
 
+  private readonly evidenceDetail: boolean;
+  /** Slim evidence (protocol and tags only), one shared object per distinct tag list. */
+  private readonly slim = new Map<string, ProtocolEvidence>();
+
   constructor(
     private readonly index: PortIndex,
     capacity: number,
+    opts: { evidenceDetail?: boolean } = {},
   ) {
+    this.evidenceDetail = opts.evidenceDetail !== false;
     this.decisions = new Array<PortDecision | null>(capacity).fill(null);
     this.evidence = new Array<ProtocolEvidence | null>(capacity * 2).fill(null);
     this.done = new Uint8Array(capacity * 2);
@@ -124,7 +130,9 @@ export class PortMapClassifier implements FlowClassifier {
       ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort);
     }
     if (ev !== null) {
-      this.evidence[e] = ev;
+      // Per live flow, detail objects are most of the classifier's memory: keep them only when a
+      // flow log will print them.
+      this.evidence[e] = this.evidenceDetail ? ev : this.slimOf(ev);
       // Partial evidence (a ClientHello cut before the SNI, a Zeebe handshake before its first
       // message) may improve with more bytes: keep inspecting within the bounds.
       if (!isPartial(ev)) this.done[e] = 1;
@@ -134,6 +142,16 @@ export class PortMapClassifier implements FlowClassifier {
       t.inspect[s] = 0;
       this.releaseBuffer(s);
     }
+  }
+
+  private slimOf(ev: ProtocolEvidence): ProtocolEvidence {
+    const key = `${ev.protocol}|${ev.tags.join(',')}`;
+    let slim = this.slim.get(key);
+    if (slim === undefined) {
+      slim = Object.freeze({ protocol: ev.protocol, tags: Object.freeze([...ev.tags]) as ProtocolEvidence['tags'], detail: EMPTY_EVIDENCE });
+      this.slim.set(key, slim);
+    }
+    return slim;
   }
 
   private releaseBuffer(s: number): void {
@@ -148,8 +166,8 @@ export class PortMapClassifier implements FlowClassifier {
     }
   }
 
-  classify(t: FlowTable, s: number): Classification {
-    const c = this.peek(t, s);
+  classify(_t: FlowTable, s: number, withEvidence = true): Classification {
+    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence);
     this.releaseBuffer(s);
     this.decisions[s] = null;
     this.evidence[s * 2] = this.evidence[s * 2 + 1] = null;
@@ -177,49 +195,77 @@ export class PortMapClassifier implements FlowClassifier {
   }
 }
 
+const refs = new WeakMap<Candidate['rule'], ServiceRef>();
+const refLists = new WeakMap<readonly Candidate[], readonly ServiceRef[]>();
+const EMPTY_EVIDENCE: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Rules are immutable after loading: one frozen reference object per rule, shared by flows. */
 function ref(c: Candidate): ServiceRef {
-  return { id: c.rule.id, product: c.rule.product, component: c.rule.component };
+  let r = refs.get(c.rule);
+  if (r === undefined) {
+    r = Object.freeze({ id: c.rule.id, product: c.rule.product, component: c.rule.component });
+    refs.set(c.rule, r);
+  }
+  return r;
 }
 
-/** The verdict rules (pure): see rules/README.md "Verdicts". */
+function refList(list: readonly Candidate[]): ServiceRef[] {
+  let r = refLists.get(list);
+  if (r === undefined) {
+    r = Object.freeze(list.map(ref));
+    refLists.set(list, r);
+  }
+  return r as ServiceRef[];
+}
+
+function hasTag(ev: ProtocolEvidence | null, tag: ProtocolTag): boolean {
+  return ev !== null && ev.tags.includes(tag);
+}
+
+/** The evidence record written to outputs: protocol, tags, then the decoded fields of both sides. */
+function evidenceRecord(toServer: ProtocolEvidence | null, toClient: ProtocolEvidence | null): Record<string, string> {
+  const primary = toServer ?? toClient;
+  if (primary === null) return {};
+  const tags = new Set<string>([...(toServer?.tags ?? []), ...(toClient?.tags ?? [])]);
+  const evidence: Record<string, string> = { protocol: primary.protocol, tags: [...tags].sort().join(',') };
+  Object.assign(evidence, toServer?.detail ?? {});
+  // The reply's fields keep their own names unless the request already used them (dnsQr: query
+  // and dnsQrReply: response, not one overwriting the other).
+  for (const [k, v] of Object.entries(toClient?.detail ?? {})) {
+    if (toServer && k in toServer.detail) {
+      if (toServer.detail[k] !== v) evidence[`${k}Reply`] = v;
+    } else {
+      evidence[k] = v;
+    }
+  }
+  return evidence;
+}
+
 export function verdictFor(
   decision: PortDecision | null,
   toServer: ProtocolEvidence | null,
   toClient: ProtocolEvidence | null,
+  withEvidence = true,
 ): Classification {
-  const tags = new Set<ProtocolTag>();
-  for (const ev of [toServer, toClient]) if (ev) for (const tag of ev.tags) tags.add(tag);
-  const evidence: Record<string, string> = {};
-  const primary = toServer ?? toClient;
-  if (primary) {
-    evidence['protocol'] = primary.protocol;
-    evidence['tags'] = [...tags].sort().join(',');
-    Object.assign(evidence, toServer?.detail ?? {});
-    // The reply's fields keep their own names unless the request already used them (dnsQr: query
-    // and dnsQrReply: response, not one overwriting the other).
-    for (const [k, v] of Object.entries(toClient?.detail ?? {})) {
-      if (toServer && k in toServer.detail) {
-        if (toServer.detail[k] !== v) evidence[`${k}Reply`] = v;
-      } else {
-        evidence[k] = v;
-      }
-    }
-  }
+  const evidence = withEvidence ? evidenceRecord(toServer, toClient) : EMPTY_EVIDENCE;
+  const anyTag = (toServer !== null && toServer.tags.length > 0) || (toClient !== null && toClient.tags.length > 0);
   const candidates = decision?.candidates ?? [];
   const basis = decision?.basis ?? 'none';
   if (candidates.length === 0) {
     return { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis, evidence };
   }
+  const tagged = (p: ProtocolTag): boolean => hasTag(toServer, p) || hasTag(toClient, p);
   let verdict: Verdict;
   let chosen: readonly Candidate[] = candidates;
-  if (tags.size === 0) {
+  if (!anyTag) {
     verdict = 'port-only';
   } else {
-    const matching = candidates.filter((c) => c.rule.protocols.some((p) => tags.has(p)));
+    const matching = candidates.filter((c) => c.rule.protocols.some(tagged));
     if (matching.length > 0) {
       verdict = 'verified';
-      chosen = matching; // evidence resolves ties between candidates that speak different protocols
-    } else if (tags.has('tls')) {
+      // Evidence resolves ties between candidates that speak different protocols.
+      if (matching.length < candidates.length) chosen = matching;
+    } else if (tagged('tls')) {
       // TLS hides the protocol: only a document that promises plaintext makes it a mismatch.
       verdict = candidates.every((c) => c.rule.tls === 'none') ? 'mismatch' : 'encrypted';
     } else if (candidates.every((c) => c.rule.protocols.length > 0)) {
@@ -229,5 +275,5 @@ export function verdictFor(
     }
   }
   const service = chosen.length === 1 ? ref(chosen[0]!) : null;
-  return { service, verdict, ambiguous: chosen.length > 1, candidates: chosen.map(ref), basis, evidence };
+  return { service, verdict, ambiguous: chosen.length > 1, candidates: refList(chosen), basis, evidence };
 }

@@ -34,8 +34,11 @@ export interface Classification {
 export interface FlowClassifier {
   flowStarted(table: FlowTable, slot: number): void;
   payload(table: FlowTable, slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
-  /** Final verdict for the flow in `slot` (called once when it ends). */
-  classify(table: FlowTable, slot: number): Classification;
+  /**
+   * Final verdict for the flow in `slot` (called once when it ends). `withEvidence` false skips
+   * building the evidence record (nothing will print it): `evidence` is then empty.
+   */
+  classify(table: FlowTable, slot: number, withEvidence?: boolean): Classification;
   /** Current verdict for a live flow (snapshots); must not disturb the flow's state. */
   peek(table: FlowTable, slot: number): Classification;
 }

@@ -47,9 +47,11 @@ export interface SessionSource {
 export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo): Promise<number> {
   const dirs = ruleDirs(opts);
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
-  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products };
-  const workers = opts.workers ?? defaultWorkers();
   const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0);
+  // Evidence fields (SNI, gRPC path, ...) are only ever printed in the flow log: without one, the
+  // classifier keeps just the protocol tags per live flow.
+  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products, evidenceDetail: opts.flows !== undefined };
+  const workers = opts.workers ?? defaultWorkers();
   const pipeline: Pipeline = createPipeline({
     workers,
     maxFlows: opts.maxFlows,

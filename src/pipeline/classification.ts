@@ -14,6 +14,8 @@ export interface ClassificationSpec {
   ruleSet: RuleSet;
   /** Only classify against these products (--products). */
   products?: string[] | undefined;
+  /** Keep the decoded evidence fields per flow (default true); false keeps only protocol tags. */
+  evidenceDetail?: boolean | undefined;
 }
 
 export interface BuiltClassification {
@@ -26,7 +28,7 @@ export function buildClassification(spec: ClassificationSpec | null): BuiltClass
   if (spec === null) return { makeClassifier: () => null, documentedPorts: {} };
   const index = compileRules(spec.ruleSet, { products: spec.products });
   return {
-    makeClassifier: (capacity) => new PortMapClassifier(index, capacity),
+    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false }),
     documentedPorts: { tcp: index.documentedPortMask('tcp'), udp: index.documentedPortMask('udp'), sctp: index.documentedPortMask('sctp') },
   };
 }

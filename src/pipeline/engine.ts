@@ -152,7 +152,7 @@ export class Engine implements FrameSink, FlowObserver {
   flowEnded(slot: number, reason: number): void {
     const t = this.table;
     if (t.pktsToServer[slot]! + t.pktsToClient[slot]! === 0) return; // an active-timeout tail with no packets
-    const cls = this.classifier ? this.classifier.classify(t, slot) : null;
+    const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null) : null;
     this.services.addFlow(t, slot, cls);
     if (this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);

@@ -92,9 +92,9 @@ describe('PortMapClassifier', () => {
     return p;
   }
 
-  function setup() {
+  function setup(evidenceDetail = true) {
     const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
-    const cls = new PortMapClassifier(index, table.capacity);
+    const cls = new PortMapClassifier(index, table.capacity, { evidenceDetail });
     const results: ReturnType<PortMapClassifier['classify']>[] = [];
     const obs: FlowObserver = {
       flowStarted: (s) => cls.flowStarted(table, s),
@@ -148,6 +148,22 @@ describe('PortMapClassifier', () => {
     table.flush();
     expect(results[0]!.verdict).toBe('verified');
     expect(results[0]!.evidence['protocol']).toBe('icmp');
+  });
+
+  it('without a flow log (evidenceDetail false) the verdict is the same and no detail is kept', () => {
+    const verdicts = [true, false].map((detail) => {
+      const { table, results } = setup(detail);
+      const bytes = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+      table.process(packet(true, TcpFlag.SYN, 0), 0, 1, 0, 60, bytes);
+      table.process(packet(true, TcpFlag.ACK | TcpFlag.PSH, bytes.length), 1, 1, 0, 74, bytes);
+      table.flush();
+      return results[0]!;
+    });
+    expect(verdicts[1]!.verdict).toBe(verdicts[0]!.verdict);
+    expect(verdicts[1]!.service).toEqual(verdicts[0]!.service);
+    expect(verdicts[0]!.evidence['respCommand']).toBe('PING');
+    expect(verdicts[1]!.evidence['respCommand']).toBeUndefined();
+    expect(verdicts[1]!.evidence['protocol']).toBe('resp');
   });
 
   it('stops inspecting after the packet bound (no per-packet work on long flows)', () => {
