@@ -14,7 +14,7 @@ import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from './parser.js';
-import { byteAt, ioError, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from './read-support.js';
+import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -155,16 +155,8 @@ export async function readCaptureStream(
         if (!aborted) throw ioError('read', name, err);
         done = true;
       }
-      gzip = byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
-      const rest = async function* (): AsyncGenerator<Uint8Array> {
-        for (const h of head) yield h;
-        if (done) return;
-        for (;;) {
-          const r = await it.next();
-          if (r.done === true) return;
-          yield r.value;
-        }
-      };
+      gzip = isGzipHead(head);
+      const rest = (): AsyncGenerator<Uint8Array> => replayHead(head, done, it);
       if (gzip) {
         const gunzip = zlib.createGunzip();
         active = gunzip;

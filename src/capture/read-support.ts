@@ -64,3 +64,19 @@ export function ioError(op: 'open' | 'read', path: string, err: unknown): Portsn
   const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
   return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
 }
+
+/** True when the first bytes read are a gzip header (1f 8b): decompression is chosen by content. */
+export function isGzipHead(head: Uint8Array[]): boolean {
+  return byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
+}
+
+/** The bytes already read to sniff the format, then the rest of the stream (unless it ended). */
+export async function* replayHead(head: Uint8Array[], ended: boolean, it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (const h of head) yield h;
+  if (ended) return;
+  for (;;) {
+    const r = await it.next();
+    if (r.done === true) return;
+    yield r.value;
+  }
+}

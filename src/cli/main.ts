@@ -124,7 +124,11 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
+/**
+ * The process around main(): SIGINT/SIGTERM abort the run (a second one exits at once), stdout is
+ * a synchronous writer, and the process exits with main's code without waiting for stdin.
+ */
+export function runProcess(argv: string[]): void {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -151,7 +155,7 @@ if (isMain()) {
     isTTY: process.stdout.isTTY === true,
     signal: controller.signal,
   };
-  main(process.argv.slice(2), io).then(
+  main(argv, io).then(
     (code) => {
       stdout.flush();
       process.exitCode = code;
@@ -164,3 +168,5 @@ if (isMain()) {
     },
   );
 }
+
+if (isMain()) runProcess(process.argv.slice(2));

@@ -53,6 +53,19 @@ export class ChunkView {
     this.rec = new Uint32Array(buffers.index, this.capacity * 8, this.capacity * RECORD_WORDS);
     this.bucket = new Uint8Array(buffers.index, this.capacity * (8 + RECORD_WORDS * 4), this.capacity);
   }
+
+  /** Describes record `i` (its bytes at `dataOffset` in this chunk) in the index. */
+  put(i: number, dataOffset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, bucket: number): void {
+    const r = i * RECORD_WORDS;
+    const rec = this.rec;
+    rec[r + REC_OFFSET] = dataOffset;
+    rec[r + REC_CAPLEN] = capLen;
+    rec[r + REC_ORIGLEN] = origLen;
+    rec[r + REC_NSEC] = tsNsec;
+    rec[r + REC_LINKTYPE] = linkType;
+    this.sec[i] = tsSec;
+    this.bucket[i] = bucket;
+  }
 }
 
 function indexCapacity(size: number): number {

@@ -17,7 +17,7 @@ import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { Engine, type ClassifiedFlow, type EngineTotals } from './engine.js';
 import { buildClassification, type ClassificationSpec } from './classification.js';
-import { allocateChunk, ChunkView, RECORD_WORDS } from './chunks.js';
+import { allocateChunk, ChunkView } from './chunks.js';
 import { FlowMerger } from './flow-merge.js';
 import type { FromWorker, ToWorker, WorkerFailureHook, WorkerInit } from './messages.js';
 import { readIntoChunks, type ChunkHost } from './reader.js';
@@ -526,16 +526,7 @@ class WorkerPipeline implements Pipeline, ChunkHost {
     } else {
       u8.set(buf.subarray(offset, offset + capLen), at);
     }
-    const i = this.liveCount++;
-    const r = i * RECORD_WORDS;
-    const rec = c.rec;
-    rec[r] = at;
-    rec[r + 1] = capLen;
-    rec[r + 2] = origLen;
-    rec[r + 3] = tsNsec;
-    rec[r + 4] = linkType;
-    c.sec[i] = tsSec;
-    c.bucket[i] = pairBucketOf(buf, offset, capLen, linkType);
+    c.put(this.liveCount++, at, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType));
     this.liveFilled = at + capLen;
     if (this.liveTimer === null) {
       this.liveTimer = setTimeout(() => {

@@ -15,10 +15,10 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from '../capture/parser.js';
-import { byteAt, ioError, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
+import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
-import { RECORD_WORDS, type ChunkView } from './chunks.js';
+import type { ChunkView } from './chunks.js';
 import { pairBucketOf } from './shard.js';
 
 /** What the reader needs from the pipeline: chunks to fill and a way to hand them over. */
@@ -43,30 +43,17 @@ export interface ReadIntoChunksOptions {
 
 /** Writes record descriptions (and host-pair buckets) into the current chunk's index. */
 class IndexSink implements FrameSink {
-  sec: Float64Array = new Float64Array(0);
-  rec: Uint32Array = new Uint32Array(0);
-  bucket: Uint8Array = new Uint8Array(0);
+  private chunk: ChunkView | null = null;
   count = 0;
 
   reset(chunk: ChunkView): void {
-    this.sec = chunk.sec;
-    this.rec = chunk.rec;
-    this.bucket = chunk.bucket;
+    this.chunk = chunk;
     this.count = 0;
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
-    const i = this.count++;
-    const r = i * RECORD_WORDS;
-    const rec = this.rec;
-    rec[r] = offset;
-    rec[r + 1] = capLen;
-    rec[r + 2] = origLen;
-    rec[r + 3] = tsNsec;
-    rec[r + 4] = linkType;
-    this.sec[i] = tsSec;
     // The record's bytes were just read and are in this core's cache: cheap here, not in a worker.
-    this.bucket[i] = pairBucketOf(buf, offset, capLen, linkType);
+    this.chunk!.put(this.count++, offset, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType));
   }
 }
 
@@ -201,17 +188,9 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
       head.push(r.value);
       headLen += r.value.length;
     }
-    gzip = byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
+    gzip = isGzipHead(head);
     const first = it;
-    const rest = async function* (): AsyncGenerator<Uint8Array> {
-      for (const h of head) yield h;
-      if (ended) return;
-      for (;;) {
-        const r = await first.next();
-        if (r.done === true) return;
-        yield r.value;
-      }
-    };
+    const rest = (): AsyncGenerator<Uint8Array> => replayHead(head, ended, first);
     if (gzip) {
       const gunzip = zlib.createGunzip();
       active = gunzip;

@@ -24,18 +24,7 @@ import {
   udpDatagram,
   type LinkOptions,
 } from '../../fixtures/gen/packet-builder.js';
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../fixtures/gen/scenario.js';
 
 export interface MixedCaptureOptions {
   seed?: number;

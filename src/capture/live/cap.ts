@@ -20,11 +20,11 @@
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import * as fs from 'node:fs';
-import { CaptureFormatError, PortsniffError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { PCAP_MAGIC_USEC } from '../pcap-reader.js';
 import type { FrameSink, LiveStats } from '../types.js';
 import { LiveControl } from './control.js';
-import { CAP_BUILD_HINT, LiveCaptureError, classifyCaptureFailure } from './errors.js';
+import { CAP_BUILD_HINT, LiveCaptureError, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, linkTypeFromCapName } from './link-types.js';
 import { PcapStreamFeeder, openWriteFile } from './pcap-stream.js';
 import { annotateInterface } from './tcpdump.js';
@@ -324,18 +324,9 @@ export class CapSource implements LiveSource {
   }
 
   private withPartial(err: unknown, feeder: PcapStreamFeeder, control: LiveControl): unknown {
-    const partial = this.result(feeder, control, false);
-    if (err instanceof CaptureFormatError || err instanceof LiveCaptureError) {
-      err.partial ??= partial;
-      return err;
-    }
-    if (err instanceof PortsniffError) {
-      const wrapped = new LiveCaptureError('write-failed', err.message, { cause: err });
-      wrapped.partial = partial;
-      return wrapped;
-    }
-    return err;
+    return withLivePartial(err, this.result(feeder, control, false));
   }
+
 
   private discardWriteFile(): void {
     if (this.writeFd === null) return;

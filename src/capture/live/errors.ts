@@ -3,7 +3,7 @@
  * wrong, how to fix it. libpcap's own words are kept (they are the most precise), prefixes such as
  * "tcpdump: " are not.
  */
-import { ErrorCode, PortsniffError } from '../../errors.js';
+import { CaptureFormatError, ErrorCode, PortsniffError } from '../../errors.js';
 import type { CaptureReadResult } from '../types.js';
 import type { LiveBackendName } from './types.js';
 
@@ -80,4 +80,21 @@ function looksLikeFilterError(said: string): boolean {
 
 function stripIface(said: string, iface: string): string {
   return said.startsWith(`${iface}: `) ? said.slice(iface.length + 2) : said;
+}
+
+/**
+ * Attaches what was captured before a failure, so the summary still reports it. A PortsniffError
+ * from elsewhere (the --write file, ...) becomes a LiveCaptureError carrying the partial result.
+ */
+export function withLivePartial(err: unknown, partial: CaptureReadResult): unknown {
+  if (err instanceof CaptureFormatError || err instanceof LiveCaptureError) {
+    err.partial ??= partial;
+    return err;
+  }
+  if (err instanceof PortsniffError) {
+    const wrapped = new LiveCaptureError('write-failed', err.message, { cause: err });
+    wrapped.partial = partial;
+    return wrapped;
+  }
+  return err;
 }

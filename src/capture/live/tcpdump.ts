@@ -20,10 +20,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CaptureFormatError, PortsniffError } from '../../errors.js';
 import type { CaptureReadResult, FrameSink, LiveStats } from '../types.js';
 import { LiveControl, type StopReason } from './control.js';
-import { LiveCaptureError, TCPDUMP_INSTALL_HINT, classifyCaptureFailure } from './errors.js';
+import { LiveCaptureError, TCPDUMP_INSTALL_HINT, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, isLoopbackInterface, linkTypeFromDltName } from './link-types.js';
 import { PcapStreamFeeder, openWriteFile } from './pcap-stream.js';
 import type { FlowClockTick, LiveCaptureOptions, LiveReadResult, LiveSource } from './types.js';
@@ -384,22 +383,9 @@ export class TcpdumpSource implements LiveSource {
   }
 
   private withPartial(err: unknown, feeder: PcapStreamFeeder, control: LiveControl): unknown {
-    const partial = this.finishResult(feeder, control, false);
-    if (err instanceof CaptureFormatError) {
-      err.partial ??= partial;
-      return err;
-    }
-    if (err instanceof LiveCaptureError) {
-      err.partial ??= partial;
-      return err;
-    }
-    if (err instanceof PortsniffError) {
-      const wrapped = new LiveCaptureError('write-failed', err.message, { cause: err });
-      wrapped.partial = partial;
-      return wrapped;
-    }
-    return err;
+    return withLivePartial(err, this.finishResult(feeder, control, false));
   }
+
 }
 
 /** Names the interface and puts the kernel counters where the summary shows interface stats. */
