@@ -16,7 +16,7 @@ import { readCaptureFile } from '../../src/capture/file.js';
 import type { RunSummary } from '../../src/export/summary.js';
 import type { ClassifiedFlow } from '../../src/pipeline/engine.js';
 import { CountingSink } from '../capture/helpers.js';
-import { IS_ROOT, TCPDUMP, canCapture, freeTcpPort, sendUdp, waitForLine, which } from '../capture/live/env.js';
+import { IS_ROOT, TCPDUMP, canCapture, freeServerPort, sendUdp, waitForLine, which } from '../capture/live/env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(ROOT, 'test/capture/live/cli-entry.ts');
@@ -142,7 +142,7 @@ describe('portsniff live: capture errors', () => {
 describe('portsniff live: stopping flushes everything', () => {
   for (const backend of ['tcpdump', 'cap'] as const) {
     it.skipIf(!canCapture(backend, 'CLI SIGINT flush'))(`${backend}: SIGINT writes the JSON summary, the flow log and the --write file; exit 0`, async () => {
-      const port = await freeTcpPort(40000, 49999);
+      const port = await freeServerPort();
       const flowsFile = join(dir, `flows-${backend}.ndjson`);
       const pcap = join(dir, `sigint-${backend}.pcap`);
       const r = start(['live', 'lo', '--backend', backend, '--json', '--flows', flowsFile, '--write', pcap, 'udp', 'and', 'dst', 'port', String(port)]);
@@ -171,7 +171,7 @@ describe('portsniff live: stopping flushes everything', () => {
   }
 
   it.skipIf(!canCapture('tcpdump', 'CLI --count'))('--count N stops by itself after exactly N packets; --write holds them; exit 0', async () => {
-    const port = await freeTcpPort(40000, 49999);
+    const port = await freeServerPort();
     const pcap = join(dir, 'count.pcap');
     const r = start(['live', 'lo', '--count', '20', '--write', pcap, '--json', '--filter', `udp and dst port ${port}`]);
     await waitForLine(r.child, /^portsniff: capturing on lo/);
@@ -186,7 +186,7 @@ describe('portsniff live: stopping flushes everything', () => {
   });
 
   it.skipIf(!canCapture('tcpdump', 'CLI --duration'))('--duration stops a quiet capture with an empty summary; exit 0', async () => {
-    const port = await freeTcpPort(40000, 49999);
+    const port = await freeServerPort();
     const out = await run(['live', 'lo', '--duration', '1', '--json', 'udp', 'and', 'dst', 'port', String(port)]);
     expect(out.code).toBe(0);
     const summary = JSON.parse(out.stdout) as RunSummary;

@@ -98,8 +98,22 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 /** Sends `n` UDP datagrams to 127.0.0.1:port from one socket; resolves once the kernel took them all. */
+/**
+ * A free port in 30000-32767 for a test's receiving side: below Linux's ephemeral range and no
+ * shipped rule documents it, so the flow table always makes the receiver the server (the sender's
+ * port, see sendUdp, ranks lower). Ports in 40000-49999 made that a coin toss: a sender port
+ * below the receiver's registered one (or on a documented port) flipped client and server.
+ */
+export function freeServerPort(): Promise<number> {
+  return freeTcpPort(30000, 32767);
+}
+
+/**
+ * Sends n datagrams to 127.0.0.1:port from a source port in 49152-60999 (IANA dynamic, not
+ * documented by any rule), so the receiver is the server whatever the kernel would have picked.
+ */
 export async function sendUdp(port: number, n: number, payload = 'portsniff-test'): Promise<void> {
-  const s = dgram.createSocket('udp4');
+  const s = await boundUdpSocket(49152, 60999);
   try {
     for (let i = 0; i < n; i++) {
       await new Promise<void>((resolve, reject) => s.send(Buffer.from(`${payload}-${i}`), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
@@ -107,6 +121,20 @@ export async function sendUdp(port: number, n: number, payload = 'portsniff-test
   } finally {
     s.close();
   }
+}
+
+async function boundUdpSocket(lo: number, hi: number): Promise<dgram.Socket> {
+  for (let i = 0; i < 50; i++) {
+    const s = dgram.createSocket('udp4');
+    const port = lo + Math.floor(Math.random() * (hi - lo));
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) return s;
+    s.close();
+  }
+  throw new Error(`no free UDP port in ${lo}-${hi}`);
 }
 
 /** Starts redis-server on 127.0.0.1:port without persistence; resolves when it accepts connections. */

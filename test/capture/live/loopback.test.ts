@@ -21,7 +21,7 @@ import type { FrameSink } from '../../../src/capture/types.js';
 import type { LiveReadResult } from '../../../src/capture/live/types.js';
 import { Engine, type ClassifiedFlow } from '../../../src/pipeline/engine.js';
 import { MarkerSink, measure, udpDstPort } from '../../../scripts/live-loss.js';
-import { TCPDUMP, canCapture, exitOf, freeTcpPort, sendUdp, startRedis, waitForLine, which } from './env.js';
+import { TCPDUMP, canCapture, exitOf, freeServerPort, freeTcpPort, sendUdp, startRedis, waitForLine, which } from './env.js';
 
 const HAVE_REDIS = which('redis-server') !== null && which('redis-benchmark') !== null;
 if (!HAVE_REDIS) console.warn('SKIPPED redis live-capture comparison: redis-server/redis-benchmark not installed (scripts/setup.sh installs them)');
@@ -185,7 +185,7 @@ describe('live capture on lo: paced UDP', () => {
 describe('live capture on lo: flow clock', () => {
   for (const backend of ['tcpdump', 'cap'] as const) {
     it.skipIf(!canCapture(backend, 'idle expiry on a quiet link'))(`${backend}: an idle flow expires while no packet arrives`, async () => {
-      const port = await freeTcpPort(30000, 39999);
+      const port = await freeServerPort();
       const flows: ClassifiedFlow[] = [];
       const engine = new Engine({ maxFlows: 1000, idleTimeout: 1, activeTimeout: 0, onFlow: (f) => flows.push(f) });
       const ctl = new AbortController();
