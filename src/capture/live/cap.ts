@@ -96,6 +96,17 @@ export function loadCap(env: NodeJS.ProcessEnv = process.env, mainThread = isMai
   }
 }
 
+/**
+ * Cap objects whose open() failed (bad filter, no permission, ...), kept reachable for the life of
+ * the process on purpose. When open() fails after pcap_activate, the binding's native object holds
+ * a pcap handle but an uninitialised uv_poll_t; its destructor (run when V8 collects the object)
+ * then calls uv_poll_stop on it, and libuv aborts the whole process (`uv_poll_stop: Assertion
+ * !uv__is_closing(handle) failed`, exit 134). close() would take the same path. Never collected,
+ * the destructor never runs; the cost is one pcap handle per failed open.
+ */
+const FAILED_OPENS: unknown[] = [];
+const PROBE_BUFFER_BYTES = 64 * 1024;
+
 export class CapSource implements LiveSource {
   readonly backend = 'cap' as const;
   private readonly opts: LiveCaptureOptions;
@@ -140,6 +151,23 @@ export class CapSource implements LiveSource {
     return Promise.resolve();
   }
 
+  /**
+   * Tries the filter on a handle with a small ring first. The binding activates the handle (and
+   * allocates its whole ring, 256 MiB on lo) before it compiles the filter, and a handle whose
+   * open() failed can never be released (see FAILED_OPENS); a mistyped filter then costs 64 KiB,
+   * not the full buffer. A probe that opened is closed normally.
+   */
+  private probeFilter(mod: CapModule): void {
+    const probe = new mod.Cap();
+    try {
+      probe.open(this.opts.interface, this.opts.filter ?? '', PROBE_BUFFER_BYTES, Buffer.allocUnsafe(PROBE_BUFFER_BYTES));
+    } catch (err) {
+      FAILED_OPENS.push(probe);
+      throw classifyCaptureFailure('cap', this.opts.interface, this.opts.filter, String((err as Error)?.message ?? err));
+    }
+    probe.close();
+  }
+
   private openSync(): void {
     if (!this.opts.promisc) {
       throw new UsageError('the cap backend always opens the interface in promiscuous mode: use --backend tcpdump with --no-promisc');
@@ -154,6 +182,7 @@ export class CapSource implements LiveSource {
       known = true; // cannot list: let open() say what is wrong
     }
     if (!known) throw classifyCaptureFailure('cap', this.opts.interface, undefined, 'No such device exists');
+    if (this.opts.filter) this.probeFilter(mod);
     if (this.opts.writePath !== undefined) this.writeFd = openWriteFile(this.opts.writePath);
     const cap = new mod.Cap();
     cap.on('packet', (nbytes: number) => this.onPacket(nbytes));
@@ -163,6 +192,7 @@ export class CapSource implements LiveSource {
       name = cap.open(this.opts.interface, this.opts.filter ?? '', bufBytes, this.packetBuf);
     } catch (err) {
       cap.removeAllListeners('packet');
+      FAILED_OPENS.push(cap);
       this.discardWriteFile();
       throw classifyCaptureFailure('cap', this.opts.interface, this.opts.filter, String((err as Error)?.message ?? err));
     }

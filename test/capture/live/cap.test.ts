@@ -16,6 +16,7 @@ import { CollectingSink } from '../helpers.js';
 
 class FakeCap extends EventEmitter implements CapHandle {
   static last: FakeCap | null = null;
+  static all: FakeCap[] = [];
   static devices: CapDevice[] = [{ name: 'fake0', addresses: [] }];
   static openError: string | null = null;
   buf: Buffer | null = null;
@@ -24,12 +25,16 @@ class FakeCap extends EventEmitter implements CapHandle {
   constructor() {
     super();
     FakeCap.last = this;
+    FakeCap.all.push(this);
   }
   static deviceList(): CapDevice[] {
     return FakeCap.devices;
   }
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string {
-    if (FakeCap.openError !== null) throw new Error(FakeCap.openError);
+    if (FakeCap.openError !== null) {
+      this.opened = { device, filter, bufSize };
+      throw new Error(FakeCap.openError);
+    }
     this.opened = { device, filter, bufSize };
     this.buf = buffer;
     return 'ETHERNET';
@@ -164,12 +169,25 @@ describe('CapSource (fake binding)', () => {
 
   it("an invalid filter shows libpcap's message", async () => {
     FakeCap.openError = 'syntax error';
+    FakeCap.all = [];
     try {
       const src = new CapSource(opts({ filter: 'tcp[' }), () => fakeModule);
       await expect(src.open()).rejects.toThrow("invalid capture filter 'tcp[': syntax error");
+      // Only the small probe was tried: a failed handle is never released, so it must be small.
+      expect(FakeCap.all.map((c) => c.opened?.bufSize)).toEqual([64 * 1024]);
     } finally {
       FakeCap.openError = null;
     }
+  });
+
+  it('a filter is tried on a small probe handle, closed, before the real open', async () => {
+    FakeCap.all = [];
+    const src = new CapSource(opts({ filter: 'udp', bufferSizeKiB: 4096 }), () => fakeModule);
+    await src.open();
+    expect(FakeCap.all.map((c) => [c.opened?.filter, c.opened?.bufSize, c.closed])).toEqual([
+      ['udp', 64 * 1024, true],
+      ['udp', 4096 * 1024, false],
+    ]);
   });
 });
 
