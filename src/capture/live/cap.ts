@@ -97,14 +97,17 @@ export function loadCap(env: NodeJS.ProcessEnv = process.env, mainThread = isMai
 }
 
 /**
- * Cap objects whose open() failed (bad filter, no permission, ...), kept reachable for the life of
- * the process on purpose. When open() fails after pcap_activate, the binding's native object holds
- * a pcap handle but an uninitialised uv_poll_t; its destructor (run when V8 collects the object)
- * then calls uv_poll_stop on it, and libuv aborts the whole process (`uv_poll_stop: Assertion
- * !uv__is_closing(handle) failed`, exit 134). close() would take the same path. Never collected,
- * the destructor never runs; the cost is one pcap handle per failed open.
+ * Every native Cap object this process creates, kept reachable for the life of the process on
+ * purpose: the binding's destructor (run when V8 collects the object) is unsafe in both cases we
+ * meet. After a failed open() (bad filter, no permission) the object holds a pcap handle and an
+ * uninitialised uv_poll_t, and the destructor's uv_poll_stop aborts the process (`Assertion
+ * !uv__is_closing(handle) failed`, exit 134). After a successful open() and close(), the poll
+ * handle was stopped but never uv_close()d, so it is still on libuv's handle list when its memory
+ * is freed (SIGSEGV later). Never collected, the destructor never runs; close() still releases
+ * the pcap handle and its ring. The cost is a small object per capture, and the pcap handle of a
+ * failed open (kept small by probeFilter).
  */
-const FAILED_OPENS: unknown[] = [];
+const KEEP_ALIVE: unknown[] = [];
 const PROBE_BUFFER_BYTES = 64 * 1024;
 
 export class CapSource implements LiveSource {
@@ -154,15 +157,15 @@ export class CapSource implements LiveSource {
   /**
    * Tries the filter on a handle with a small ring first. The binding activates the handle (and
    * allocates its whole ring, 256 MiB on lo) before it compiles the filter, and a handle whose
-   * open() failed can never be released (see FAILED_OPENS); a mistyped filter then costs 64 KiB,
+   * open() failed can never be released (see KEEP_ALIVE); a mistyped filter then costs 64 KiB,
    * not the full buffer. A probe that opened is closed normally.
    */
   private probeFilter(mod: CapModule): void {
     const probe = new mod.Cap();
+    KEEP_ALIVE.push(probe);
     try {
       probe.open(this.opts.interface, this.opts.filter ?? '', PROBE_BUFFER_BYTES, Buffer.allocUnsafe(PROBE_BUFFER_BYTES));
     } catch (err) {
-      FAILED_OPENS.push(probe);
       throw classifyCaptureFailure('cap', this.opts.interface, this.opts.filter, String((err as Error)?.message ?? err));
     }
     probe.close();
@@ -185,6 +188,7 @@ export class CapSource implements LiveSource {
     if (this.opts.filter) this.probeFilter(mod);
     if (this.opts.writePath !== undefined) this.writeFd = openWriteFile(this.opts.writePath);
     const cap = new mod.Cap();
+    KEEP_ALIVE.push(cap);
     cap.on('packet', (nbytes: number) => this.onPacket(nbytes));
     const bufBytes = (this.opts.bufferSizeKiB ?? defaultBufferKiB(this.opts.interface)) * 1024;
     let name: string;
@@ -192,7 +196,6 @@ export class CapSource implements LiveSource {
       name = cap.open(this.opts.interface, this.opts.filter ?? '', bufBytes, this.packetBuf);
     } catch (err) {
       cap.removeAllListeners('packet');
-      FAILED_OPENS.push(cap);
       this.discardWriteFile();
       throw classifyCaptureFailure('cap', this.opts.interface, this.opts.filter, String((err as Error)?.message ?? err));
     }
