@@ -75,11 +75,11 @@ export class PortMapClassifier implements FlowClassifier {
   }
 
   private static serverPort(t: FlowTable, s: number): number {
-    return t.clientIsA[s] === 1 ? t.bPort[s]! : t.aPort[s]!;
+    return t.clientIsA(s) ? t.bPort[s]! : t.aPort[s]!;
   }
 
   private static clientPort(t: FlowTable, s: number): number {
-    return t.clientIsA[s] === 1 ? t.aPort[s]! : t.bPort[s]!;
+    return t.clientIsA(s) ? t.aPort[s]! : t.bPort[s]!;
   }
 
   flowStarted(t: FlowTable, s: number): void {
@@ -97,7 +97,7 @@ export class PortMapClassifier implements FlowClassifier {
     this.filled[e] = this.filled[e + 1] = 0;
     this.releaseBuffer(s);
     if (proto === TCP || proto === UDP) {
-      t.inspect[s] = 1;
+      t.setInspect(s, true);
       if (proto === TCP) {
         const bucket = pairBucket(pairHash(t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!, t.vlan[s]!));
         const top = this.freeTop[bucket]!;
@@ -139,7 +139,7 @@ export class PortMapClassifier implements FlowClassifier {
     }
     if (n >= INSPECT_PACKETS) this.done[e] = 1;
     if (this.done[s * 2] === 1 && this.done[s * 2 + 1] === 1) {
-      t.inspect[s] = 0;
+      t.setInspect(s, false);
       this.releaseBuffer(s);
     }
   }

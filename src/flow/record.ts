@@ -61,7 +61,7 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
   const bIp = formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!);
   const a: Endpoint = { ip: aIp, port: t.aPort[s]! };
   const b: Endpoint = { ip: bIp, port: t.bPort[s]! };
-  const clientIsA = t.clientIsA[s] === 1;
+  const clientIsA = t.clientIsA(s);
   const vl = t.vlan[s]!;
   const vlanCount = vl >>> 24;
   const vlan = vlanCount === 0 ? [] : vlanCount === 1 ? [(vl >>> 12) & 0xfff] : [(vl >>> 12) & 0xfff, vl & 0xfff];
@@ -78,18 +78,18 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
     client: clientIsA ? a : b,
     server: clientIsA ? b : a,
     directionBasis: DIRECTION_BASIS_NAMES[t.basis[s]!] ?? 'first-packet',
-    packets: { toServer: t.pktsToServer[s]!, toClient: t.pktsToClient[s]! },
-    bytes: { toServer: t.bytesToServer[s]!, toClient: t.bytesToClient[s]! },
-    payloadBytes: { toServer: t.payloadToServer[s]!, toClient: t.payloadToClient[s]! },
+    packets: { toServer: t.packetsToServer(s), toClient: t.packetsToClient(s) },
+    bytes: { toServer: t.bytesToServer(s), toClient: t.bytesToClient(s) },
+    payloadBytes: { toServer: t.payloadToServer(s), toClient: t.payloadToClient(s) },
     first: formatTimestamp(t.firstSec[s]!, t.firstNsec[s]!),
-    last: formatTimestamp(t.lastSec[s]!, t.lastNsec[s]!),
-    durationSec: Math.round(diffSeconds(t.firstSec[s]!, t.firstNsec[s]!, t.lastSec[s]!, t.lastNsec[s]!) * 1e9) / 1e9,
+    last: formatTimestamp(t.lastSec(s), t.lastNsec(s)),
+    durationSec: Math.round(diffSeconds(t.firstSec[s]!, t.firstNsec[s]!, t.lastSec(s), t.lastNsec(s)) * 1e9) / 1e9,
     state: t.stateName(s),
     history: t.historyString(s),
     handshakeRttMs: rtt >= 0 ? Math.round(rtt / 1e3) / 1e3 : null,
     icmpErrors: t.icmpErrors[s]!,
     anomalies,
     end: FLOW_END_REASON_NAMES[reason] ?? 'end-of-capture',
-    continued: (t.flags[s]! & FlowFlag.Continued) !== 0,
+    continued: (t.flags(s) & FlowFlag.Continued) !== 0,
   };
 }

@@ -1,7 +1,9 @@
 /**
- * The flow table: bidirectional flows in typed-array columns behind an open-addressing index
- * (linear probing, backward-shift deletion). No Map, no string keys, no objects per packet: a
- * string-keyed Map was measured ~3x slower. Index entries hold the slot and the key hash side by
+ * The flow table: bidirectional flows in typed arrays behind an open-addressing index (linear
+ * probing, backward-shift deletion). No Map, no string keys, no objects per packet: a string-keyed
+ * Map was measured ~3x slower. What every packet touches (key, counters, last time, flags, history
+ * bits) is one 128-byte row per flow; what is written once or read at the end (first time, RTT,
+ * anomalies, the key again as separate columns for readers) stays in columns. Index entries hold the slot and the key hash side by
  * side (one cache line per probe), and the index grows with the live flows instead of being sized
  * for --max-flows up front: a few thousand live flows keep it in the CPU cache.
  *
@@ -62,6 +64,8 @@ export const FlowFlag = {
   Continued: 1 << 9,
   /** Client SYN with payload-less first packet is the norm; SYN seen at any time. */
   SynSeen: 1 << 10,
+  /** Cut by the active timeout and no packet since: the next packet sets the first time. */
+  AwaitFirst: 1 << 11,
 } as const;
 
 /** Zeek conn history letters: client uppercase, server lowercase; each letter once. */
@@ -117,11 +121,39 @@ function quotesOwnPair(p: DecodedPacket): boolean {
     p.dst0 === p.quotedSrc0 && p.dst1 === p.quotedSrc1 && p.dst2 === p.quotedSrc2 && p.dst3 === p.quotedSrc3;
 }
 
-/** Key row layout: a0..a3, b0..b3, then these. */
-const KEY_STRIDE = 12;
-const K_PORTS = 8;
+/**
+ * Row layout. Everything a packet of a known flow reads or writes lives in one 128-byte row (two
+ * adjacent cache lines): the key that lookups compare, then the counters. As separate columns these
+ * were ~15 scattered cache lines per packet; the row is two, and the second is usually fetched by
+ * the adjacent-line prefetcher. Offsets are in int32 units (ROW_I32 per row); the f64 fields sit at
+ * even int32 offsets and are addressed as f64 word = offset / 2.
+ */
+const ROW_F64 = 16;
+const ROW_I32 = ROW_F64 * 2;
+const ROW_BYTES = ROW_F64 * 8;
+// int32 words: the key (canonical: endpoint A <= endpoint B).
+const K_A = 0; // a0..a3
+const K_B = 4; // b0..b3
+const K_PORTS = 8; // aPort << 16 | bPort
 const K_PROTO = 9;
 const K_VLAN = 10;
+// f64 words.
+const F_LAST_ORDINAL = 6;
+const F_PKTS_TO_SERVER = 7;
+const F_PKTS_TO_CLIENT = 8;
+const F_BYTES_TO_SERVER = 9;
+const F_BYTES_TO_CLIENT = 10;
+const F_PAYLOAD_TO_SERVER = 11;
+const F_PAYLOAD_TO_CLIENT = 12;
+const F_LAST_SEC = 13;
+// int32 words after the f64 ones.
+const I_LAST_NSEC = 28;
+const I_FLAGS = 29;
+// bytes / uint16 words of the last int32 pair.
+const B_CLIENT_IS_A = 120;
+const B_INSPECT = 121;
+const H_HISTORY_SEEN = 61; // bytes 122-123
+const B_HISTORY_LEN = 124;
 
 /** Index entries to start with; the index doubles whenever it is half full, up to 2 x capacity. */
 const INITIAL_INDEX_ENTRIES = 4096;
@@ -138,8 +170,11 @@ export class FlowTable {
   private mask: number;
   /** Two words per entry: slot + 1 (0 = empty) and the key hash (as int32). */
   private index: Int32Array;
-  /** The key of each slot again, as one row (KEY_STRIDE words): what find() compares. */
-  private readonly keys: Int32Array;
+  /** One row per slot (see ROW_F64): the key and the per-packet counters, in four views. */
+  private readonly rowF64: Float64Array;
+  private readonly rowI32: Int32Array;
+  private readonly rowU16: Uint16Array;
+  private readonly rowU8: Uint8Array;
   private readonly maxEntries: number;
 
   // Key columns (canonical: endpoint A <= endpoint B).
@@ -153,31 +188,18 @@ export class FlowTable {
 
   // Facts.
   readonly serial: Float64Array;
-  /** Ordinal of the flow's last packet (the LRU list is in this order). */
-  readonly lastOrdinal: Float64Array;
-  readonly clientIsA: Uint8Array;
   readonly basis: Uint8Array;
-  readonly flags: Uint16Array;
-  readonly pktsToServer: Float64Array; readonly pktsToClient: Float64Array;
-  readonly bytesToServer: Float64Array; readonly bytesToClient: Float64Array;
-  readonly payloadToServer: Float64Array; readonly payloadToClient: Float64Array;
   readonly firstSec: Float64Array; readonly firstNsec: Uint32Array;
-  readonly lastSec: Float64Array; readonly lastNsec: Uint32Array;
   readonly synSec: Float64Array; readonly synNsec: Uint32Array;
   /** Handshake RTT (client SYN to client's ACK of the SYN-ACK) in nanoseconds; -1 unknown. */
   readonly rttNs: Float64Array;
-  readonly historySeen: Uint16Array;
-  readonly historyLen: Uint8Array;
   readonly history: Uint8Array;
   readonly anomalyCode: Uint8Array;
   readonly anomalyCount: Uint32Array;
   readonly icmpErrors: Uint32Array;
-  /** Non-zero while the classifier wants payload bytes of this flow. */
-  readonly inspect: Uint8Array;
 
-  // LRU list by last packet (head = least recent), and the free list.
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
+  // LRU list by last packet (head = least recent): prev at 2 * slot, next at 2 * slot + 1. And the free list.
+  private readonly lru: Int32Array;
   private lruHead = -1;
   private lruTail = -1;
   private readonly free: Int32Array;
@@ -216,7 +238,10 @@ export class FlowTable {
     const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);
     this.mask = entries - 1;
     this.index = new Int32Array(entries * 2);
-    this.keys = new Int32Array(cap * KEY_STRIDE);
+    this.rowF64 = new Float64Array(cap * ROW_F64);
+    this.rowI32 = new Int32Array(this.rowF64.buffer);
+    this.rowU16 = new Uint16Array(this.rowF64.buffer);
+    this.rowU8 = new Uint8Array(this.rowF64.buffer);
     this.a0 = new Uint32Array(cap); this.a1 = new Uint32Array(cap); this.a2 = new Uint32Array(cap); this.a3 = new Uint32Array(cap);
     this.b0 = new Uint32Array(cap); this.b1 = new Uint32Array(cap); this.b2 = new Uint32Array(cap); this.b3 = new Uint32Array(cap);
     this.aPort = new Uint16Array(cap); this.bPort = new Uint16Array(cap);
@@ -224,26 +249,15 @@ export class FlowTable {
     this.vlan = new Uint32Array(cap);
     this.hash = new Uint32Array(cap);
     this.serial = new Float64Array(cap);
-    this.lastOrdinal = new Float64Array(cap);
-    this.clientIsA = new Uint8Array(cap);
     this.basis = new Uint8Array(cap);
-    this.flags = new Uint16Array(cap);
-    this.pktsToServer = new Float64Array(cap); this.pktsToClient = new Float64Array(cap);
-    this.bytesToServer = new Float64Array(cap); this.bytesToClient = new Float64Array(cap);
-    this.payloadToServer = new Float64Array(cap); this.payloadToClient = new Float64Array(cap);
     this.firstSec = new Float64Array(cap); this.firstNsec = new Uint32Array(cap);
-    this.lastSec = new Float64Array(cap); this.lastNsec = new Uint32Array(cap);
     this.synSec = new Float64Array(cap); this.synNsec = new Uint32Array(cap);
     this.rttNs = new Float64Array(cap);
-    this.historySeen = new Uint16Array(cap);
-    this.historyLen = new Uint8Array(cap);
     this.history = new Uint8Array(cap * HISTORY_MAX);
     this.anomalyCode = new Uint8Array(cap * FLOW_ANOMALY_PAIRS);
     this.anomalyCount = new Uint32Array(cap * FLOW_ANOMALY_PAIRS);
     this.icmpErrors = new Uint32Array(cap);
-    this.inspect = new Uint8Array(cap);
-    this.prev = new Int32Array(cap);
-    this.next = new Int32Array(cap);
+    this.lru = new Int32Array(cap * 2);
     this.free = new Int32Array(cap);
     for (let i = 0; i < cap; i++) this.free[i] = cap - 1 - i; // pop gives slot 0 first
     this.freeTop = cap;
@@ -267,6 +281,25 @@ export class FlowTable {
   setObserver(observer: FlowObserver | null): void {
     this.observer = observer;
   }
+
+  // Row fields, for readers outside the hot path (records, statistics, the classifier).
+  packetsToServer(s: number): number { return this.rowF64[s * ROW_F64 + F_PKTS_TO_SERVER]!; }
+  packetsToClient(s: number): number { return this.rowF64[s * ROW_F64 + F_PKTS_TO_CLIENT]!; }
+  bytesToServer(s: number): number { return this.rowF64[s * ROW_F64 + F_BYTES_TO_SERVER]!; }
+  bytesToClient(s: number): number { return this.rowF64[s * ROW_F64 + F_BYTES_TO_CLIENT]!; }
+  payloadToServer(s: number): number { return this.rowF64[s * ROW_F64 + F_PAYLOAD_TO_SERVER]!; }
+  payloadToClient(s: number): number { return this.rowF64[s * ROW_F64 + F_PAYLOAD_TO_CLIENT]!; }
+  /** Ordinal of the flow's last packet (the LRU list is in this order). */
+  lastOrdinal(s: number): number { return this.rowF64[s * ROW_F64 + F_LAST_ORDINAL]!; }
+  lastSec(s: number): number { return this.rowF64[s * ROW_F64 + F_LAST_SEC]!; }
+  lastNsec(s: number): number { return this.rowI32[s * ROW_I32 + I_LAST_NSEC]! >>> 0; }
+  /** FlowFlag bits. */
+  flags(s: number): number { return this.rowI32[s * ROW_I32 + I_FLAGS]!; }
+  /** True when endpoint A of the key is the client. */
+  clientIsA(s: number): boolean { return this.rowU8[s * ROW_BYTES + B_CLIENT_IS_A] === 1; }
+  /** Whether the observer gets this flow's payloads (the classifier turns it off once it has seen enough). */
+  inspecting(s: number): boolean { return this.rowU8[s * ROW_BYTES + B_INSPECT] !== 0; }
+  setInspect(s: number, on: boolean): void { this.rowU8[s * ROW_BYTES + B_INSPECT] = on ? 1 : 0; }
 
   /**
    * Account one decoded packet. `ordinal` is the packet's position in the capture (0-based), used as
@@ -322,20 +355,20 @@ export class FlowTable {
       this.insertIndex(slot, h);
       this.initFlow(slot, ordinal, tsSec, tsNsec);
       const srcIsClient = this.decideRoles(slot, p, proto, sPort, dPort);
-      this.clientIsA[slot] = srcIsClient === srcIsA ? 1 : 0;
+      this.rowU8[slot * ROW_BYTES + B_CLIENT_IS_A] = srcIsClient === srcIsA ? 1 : 0;
       this.observer?.flowStarted(slot);
     } else {
       this.touch(slot);
     }
 
-    const toServer = srcIsA === (this.clientIsA[slot] === 1);
+    const toServer = srcIsA === (this.rowU8[slot * ROW_BYTES + B_CLIENT_IS_A] === 1);
     this.account(slot, ordinal, toServer, tsSec, tsNsec, wireLen, p);
     if (p.fragment === FragmentKind.First) {
       this.frags.remember(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, proto, p.fragId, vlan, slot, this.serial[slot]!, toServer);
     }
     if (flagsTcp !== 0 || proto === IpProto.TCP) this.tcpUpdate(slot, toServer, flagsTcp, tsSec, tsNsec, p.payloadLength);
     else this.historyAdd(slot, toServer ? H_DATA : 6 + H_DATA);
-    if (p.payloadCaptured > 0 && this.inspect[slot] !== 0 && this.observer !== null) {
+    if (p.payloadCaptured > 0 && this.rowU8[slot * ROW_BYTES + B_INSPECT] !== 0 && this.observer !== null) {
       this.observer.payload(slot, toServer, buf, p.payloadOffset, p.payloadCaptured);
     }
     return slot;
@@ -381,7 +414,7 @@ export class FlowTable {
   /** find() for the packet's own key, read from `p` (fewer arguments on the hottest call). */
   private findPacket(h: number, p: DecodedPacket, srcIsA: boolean, sPort: number, dPort: number, proto: number, vlan: number): number {
     const index = this.index;
-    const keys = this.keys;
+    const keys = this.rowI32;
     const mask = this.mask;
     const hi = h | 0;
     // The key row holds endpoint A (the lower one) first.
@@ -393,8 +426,8 @@ export class FlowTable {
       const e = index[i * 2]!;
       if (e === 0) return -1;
       if (index[i * 2 + 1] === hi) {
-        const k = (e - 1) * KEY_STRIDE;
-        if (keys[k + K_PORTS] === ports && keys[k + 3] === x3 && keys[k + 7] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
+        const k = (e - 1) * ROW_I32;
+        if (keys[k + K_PORTS] === ports && keys[k + K_A + 3] === x3 && keys[k + K_B + 3] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
           const v6 = srcIsA
             ? keys[k] === (p.src0 | 0) && keys[k + 1] === (p.src1 | 0) && keys[k + 2] === (p.src2 | 0) &&
               keys[k + 4] === (p.dst0 | 0) && keys[k + 5] === (p.dst1 | 0) && keys[k + 6] === (p.dst2 | 0)
@@ -414,7 +447,7 @@ export class FlowTable {
     proto: number, vlan: number,
   ): number {
     const index = this.index;
-    const keys = this.keys;
+    const keys = this.rowI32;
     const mask = this.mask;
     const hi = h | 0;
     const ports = (ap << 16) | bp;
@@ -423,8 +456,8 @@ export class FlowTable {
       const e = index[i * 2]!;
       if (e === 0) return -1;
       if (index[i * 2 + 1] === hi) {
-        // One 48-byte row holds the whole key: a single cache line for the comparison.
-        const k = (e - 1) * KEY_STRIDE;
+        // The row starts with the whole key: one cache line for the comparison.
+        const k = (e - 1) * ROW_I32;
         if (
           keys[k + K_PORTS] === ports && keys[k + 3] === (a3 | 0) && keys[k + 7] === (b3 | 0) && keys[k + K_PROTO] === proto &&
           keys[k + K_VLAN] === (vlan | 0) && keys[k] === (a0 | 0) && keys[k + 1] === (a1 | 0) && keys[k + 2] === (a2 | 0) &&
@@ -447,8 +480,8 @@ export class FlowTable {
     this.b0[s] = b0; this.b1[s] = b1; this.b2[s] = b2; this.b3[s] = b3; this.bPort[s] = bp;
     this.proto[s] = proto;
     this.vlan[s] = vlan;
-    const k = s * KEY_STRIDE;
-    const keys = this.keys;
+    const k = s * ROW_I32;
+    const keys = this.rowI32;
     keys[k] = a0; keys[k + 1] = a1; keys[k + 2] = a2; keys[k + 3] = a3;
     keys[k + 4] = b0; keys[k + 5] = b1; keys[k + 6] = b2; keys[k + 7] = b3;
     keys[k + K_PORTS] = (ap << 16) | bp;
@@ -525,9 +558,9 @@ export class FlowTable {
     this.live++;
     this.created++;
     // Append at the LRU tail.
-    this.prev[slot] = this.lruTail;
-    this.next[slot] = -1;
-    if (this.lruTail >= 0) this.next[this.lruTail] = slot;
+    this.lru[slot * 2] = this.lruTail;
+    this.lru[slot * 2 + 1] = -1;
+    if (this.lruTail >= 0) this.lru[this.lruTail * 2 + 1] = slot;
     else this.lruHead = slot;
     this.lruTail = slot;
     return slot;
@@ -535,45 +568,51 @@ export class FlowTable {
 
   private touch(slot: number): void {
     if (slot === this.lruTail) return;
-    const p = this.prev[slot]!;
-    const n = this.next[slot]!;
-    if (p >= 0) this.next[p] = n;
+    const lru = this.lru;
+    const p = lru[slot * 2]!;
+    const n = lru[slot * 2 + 1]!;
+    if (p >= 0) lru[p * 2 + 1] = n;
     else this.lruHead = n;
-    this.prev[n] = p; // n >= 0 because slot is not the tail
-    this.prev[slot] = this.lruTail;
-    this.next[slot] = -1;
-    this.next[this.lruTail] = slot;
+    lru[n * 2] = p; // n >= 0 because slot is not the tail
+    lru[slot * 2] = this.lruTail;
+    lru[slot * 2 + 1] = -1;
+    lru[this.lruTail * 2 + 1] = slot;
     this.lruTail = slot;
   }
 
   private unlink(slot: number): void {
-    const p = this.prev[slot]!;
-    const n = this.next[slot]!;
-    if (p >= 0) this.next[p] = n;
+    const p = this.lru[slot * 2]!;
+    const n = this.lru[slot * 2 + 1]!;
+    if (p >= 0) this.lru[p * 2 + 1] = n;
     else this.lruHead = n;
-    if (n >= 0) this.prev[n] = p;
+    if (n >= 0) this.lru[n * 2] = p;
     else this.lruTail = p;
   }
 
   private initFlow(s: number, ordinal: number, tsSec: number, tsNsec: number): void {
     this.serial[s] = ordinal;
-    this.flags[s] = 0;
-    this.pktsToServer[s] = 0; this.pktsToClient[s] = 0;
-    this.bytesToServer[s] = 0; this.bytesToClient[s] = 0;
-    this.payloadToServer[s] = 0; this.payloadToClient[s] = 0;
+    const f = s * ROW_F64;
+    const rf = this.rowF64;
+    rf[f + F_PKTS_TO_SERVER] = 0; rf[f + F_PKTS_TO_CLIENT] = 0;
+    rf[f + F_BYTES_TO_SERVER] = 0; rf[f + F_BYTES_TO_CLIENT] = 0;
+    rf[f + F_PAYLOAD_TO_SERVER] = 0; rf[f + F_PAYLOAD_TO_CLIENT] = 0;
+    rf[f + F_LAST_SEC] = tsSec;
+    const i = s * ROW_I32;
+    this.rowI32[i + I_LAST_NSEC] = tsNsec;
+    this.rowI32[i + I_FLAGS] = 0;
+    const b = s * ROW_BYTES;
+    this.rowU8[b + B_INSPECT] = 0;
+    this.rowU16[s * (ROW_BYTES / 2) + H_HISTORY_SEEN] = 0;
+    this.rowU8[b + B_HISTORY_LEN] = 0;
     this.firstSec[s] = tsSec; this.firstNsec[s] = tsNsec;
-    this.lastSec[s] = tsSec; this.lastNsec[s] = tsNsec;
     this.synSec[s] = 0; this.synNsec[s] = 0;
     this.rttNs[s] = -1;
-    this.historySeen[s] = 0;
-    this.historyLen[s] = 0;
     const ab = s * FLOW_ANOMALY_PAIRS;
     for (let i = 0; i < FLOW_ANOMALY_PAIRS; i++) {
       this.anomalyCode[ab + i] = 0;
       this.anomalyCount[ab + i] = 0;
     }
     this.icmpErrors[s] = 0;
-    this.inspect[s] = 0;
   }
 
   /** Returns true when the packet's source is the client. Records the basis. */
@@ -613,27 +652,35 @@ export class FlowTable {
   }
 
   private account(s: number, ordinal: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
-    this.lastOrdinal[s] = ordinal;
+    const rf = this.rowF64;
+    const ri = this.rowI32;
+    const f = s * ROW_F64;
+    const i = s * ROW_I32;
+    rf[f + F_LAST_ORDINAL] = ordinal;
+    let fl = ri[i + I_FLAGS]!;
     if (toServer) {
-      this.pktsToServer[s]!++;
-      this.bytesToServer[s]! += wireLen;
-      this.payloadToServer[s]! += p.payloadLength;
-      this.flags[s]! |= FlowFlag.ClientSent;
+      rf[f + F_PKTS_TO_SERVER]!++;
+      rf[f + F_BYTES_TO_SERVER]! += wireLen;
+      rf[f + F_PAYLOAD_TO_SERVER]! += p.payloadLength;
+      fl |= FlowFlag.ClientSent;
     } else {
-      this.pktsToClient[s]!++;
-      this.bytesToClient[s]! += wireLen;
-      this.payloadToClient[s]! += p.payloadLength;
-      this.flags[s]! |= FlowFlag.ServerSent;
+      rf[f + F_PKTS_TO_CLIENT]!++;
+      rf[f + F_BYTES_TO_CLIENT]! += wireLen;
+      rf[f + F_PAYLOAD_TO_CLIENT]! += p.payloadLength;
+      fl |= FlowFlag.ServerSent;
     }
-    if (this.firstSec[s]! < 0) {
+    if ((fl & FlowFlag.AwaitFirst) !== 0) {
       // First packet after an active-timeout cut.
+      fl &= ~FlowFlag.AwaitFirst;
       this.firstSec[s] = tsSec;
       this.firstNsec[s] = tsNsec;
     }
+    ri[i + I_FLAGS] = fl;
     // Keep the latest time; out-of-order timestamps never move `last` backwards.
-    if (tsSec > this.lastSec[s]! || (tsSec === this.lastSec[s] && tsNsec > this.lastNsec[s]!)) {
-      this.lastSec[s] = tsSec;
-      this.lastNsec[s] = tsNsec;
+    const lastSec = rf[f + F_LAST_SEC]!;
+    if (tsSec > lastSec || (tsSec === lastSec && tsNsec > ri[i + I_LAST_NSEC]! >>> 0)) {
+      rf[f + F_LAST_SEC] = tsSec;
+      ri[i + I_LAST_NSEC] = tsNsec;
     }
     if (p.anomaly !== 0) this.addFlowAnomaly(s, p.anomaly);
   }
@@ -653,19 +700,21 @@ export class FlowTable {
 
   private historyAdd(s: number, letter: number): void {
     const bit = 1 << letter;
-    const seen = this.historySeen[s]!;
+    const h = s * (ROW_BYTES / 2) + H_HISTORY_SEEN;
+    const seen = this.rowU16[h]!;
     if ((seen & bit) !== 0) return;
-    this.historySeen[s] = seen | bit;
-    const len = this.historyLen[s]!;
+    this.rowU16[h] = seen | bit;
+    const b = s * ROW_BYTES + B_HISTORY_LEN;
+    const len = this.rowU8[b]!;
     if (len < HISTORY_MAX) {
       this.history[s * HISTORY_MAX + len] = letter;
-      this.historyLen[s] = len + 1;
+      this.rowU8[b] = len + 1;
     }
   }
 
   private tcpUpdate(s: number, toServer: boolean, f: number, tsSec: number, tsNsec: number, payloadLen: number): void {
     const d = toServer ? 0 : 6;
-    let fl = this.flags[s]!;
+    let fl = this.rowI32[s * ROW_I32 + I_FLAGS]!;
     if ((f & TcpFlag.SYN) !== 0) {
       fl |= FlowFlag.SynSeen;
       if ((f & TcpFlag.ACK) === 0) {
@@ -697,11 +746,11 @@ export class FlowTable {
       this.historyAdd(s, d + H_RST);
       fl |= toServer ? FlowFlag.ClientRst : FlowFlag.ServerRst;
     }
-    this.flags[s] = fl;
+    this.rowI32[s * ROW_I32 + I_FLAGS] = fl;
   }
 
   private isClosed(s: number): boolean {
-    const fl = this.flags[s]!;
+    const fl = this.rowI32[s * ROW_I32 + I_FLAGS]!;
     return (fl & (FlowFlag.ClientRst | FlowFlag.ServerRst)) !== 0 ||
       (fl & (FlowFlag.ClientFin | FlowFlag.ServerFin)) === (FlowFlag.ClientFin | FlowFlag.ServerFin);
   }
@@ -750,16 +799,16 @@ export class FlowTable {
     const idle = this.idleTimeout;
     const slack = this.backstep;
     for (let s = this.lruHead; s >= 0; ) {
-      const n = this.next[s]!;
-      const age = nowSec - this.lastSec[s]!;
+      const n = this.lru[s * 2 + 1]!;
+      const age = nowSec - this.rowF64[s * ROW_F64 + F_LAST_SEC]!;
       if (age > idle) this.endFlow(s, FlowEndReason.IdleTimeout);
       else if (age + slack <= idle) break;
       s = n;
     }
     if (this.activeTimeout > 0) {
       for (let s = this.lruHead; s >= 0; ) {
-        const n = this.next[s]!;
-        if (this.firstSec[s]! >= 0 && nowSec - this.firstSec[s]! >= this.activeTimeout) this.cutActive(s);
+        const n = this.lru[s * 2 + 1]!;
+        if ((this.rowI32[s * ROW_I32 + I_FLAGS]! & FlowFlag.AwaitFirst) === 0 && nowSec - this.firstSec[s]! >= this.activeTimeout) this.cutActive(s);
         s = n;
       }
     }
@@ -768,17 +817,17 @@ export class FlowTable {
   /** Emit the record so far and continue counting on the same slot with fresh counters. */
   private cutActive(s: number): void {
     this.observer?.flowEnded(s, FlowEndReason.ActiveTimeout);
-    const keepFlags = this.flags[s]! & ~(FlowFlag.ClientSent | FlowFlag.ServerSent);
-    const basis = this.basis[s]!;
-    const inspect = this.inspect[s]!;
-    const lastSec = this.lastSec[s]!;
-    const lastNsec = this.lastNsec[s]!;
+    const ri = this.rowI32;
+    const keepFlags = ri[s * ROW_I32 + I_FLAGS]! & ~(FlowFlag.ClientSent | FlowFlag.ServerSent);
+    const inspect = this.rowU8[s * ROW_BYTES + B_INSPECT]!;
+    const lastSec = this.rowF64[s * ROW_F64 + F_LAST_SEC]!;
+    const lastNsec = ri[s * ROW_I32 + I_LAST_NSEC]!;
+    // basis, clientIsA and the key are not touched by initFlow.
     this.initFlow(s, this.serial[s]!, -1, 0);
-    this.lastSec[s] = lastSec; // idle expiry still measures from the last packet
-    this.lastNsec[s] = lastNsec;
-    this.flags[s] = keepFlags | FlowFlag.Continued;
-    this.basis[s] = basis;
-    this.inspect[s] = inspect;
+    this.rowF64[s * ROW_F64 + F_LAST_SEC] = lastSec; // idle expiry still measures from the last packet
+    ri[s * ROW_I32 + I_LAST_NSEC] = lastNsec;
+    ri[s * ROW_I32 + I_FLAGS] = keepFlags | FlowFlag.Continued | FlowFlag.AwaitFirst;
+    this.rowU8[s * ROW_BYTES + B_INSPECT] = inspect;
   }
 
   /** End every live flow (end of capture), oldest first. */
@@ -789,20 +838,21 @@ export class FlowTable {
   /** Slots of live flows in LRU order (for snapshots; allocates, not for the hot path). */
   liveSlots(): number[] {
     const out: number[] = [];
-    for (let s = this.lruHead; s >= 0; s = this.next[s]!) out.push(s);
+    for (let s = this.lruHead; s >= 0; s = this.lru[s * 2 + 1]!) out.push(s);
     return out;
   }
 
   historyString(s: number): string {
     let out = '';
     const base = s * HISTORY_MAX;
-    for (let i = 0; i < this.historyLen[s]!; i++) out += HISTORY_LETTERS[this.history[base + i]!];
+    const len = this.rowU8[s * ROW_BYTES + B_HISTORY_LEN]!;
+    for (let i = 0; i < len; i++) out += HISTORY_LETTERS[this.history[base + i]!];
     return out;
   }
 
   /** Zeek-style connection state (see docs/output-schema.md). */
   stateName(s: number): string {
-    const fl = this.flags[s]!;
+    const fl = this.flags(s);
     if (this.proto[s] !== IpProto.TCP) {
       return (fl & FlowFlag.ServerSent) !== 0 && (fl & FlowFlag.ClientSent) !== 0 ? 'two-way' : 'one-way';
     }

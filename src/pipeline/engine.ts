@@ -151,14 +151,14 @@ export class Engine implements FrameSink, FlowObserver {
 
   flowEnded(slot: number, reason: number): void {
     const t = this.table;
-    if (t.pktsToServer[slot]! + t.pktsToClient[slot]! === 0) return; // an active-timeout tail with no packets
+    if (t.packetsToServer(slot) + t.packetsToClient(slot) === 0) return; // an active-timeout tail with no packets
     const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null) : null;
     this.services.addFlow(t, slot, cls);
     if (this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);
     if (cls) Object.assign(record, cls);
     const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
-    this.onFlow(record, trigger, reason, t.lastOrdinal[slot]!);
+    this.onFlow(record, trigger, reason, t.lastOrdinal(slot));
   }
 
   /** End every live flow (end of input). */

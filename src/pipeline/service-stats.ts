@@ -54,10 +54,10 @@ export class ServiceStats {
       map.set(key, e);
     }
     e.flows++;
-    e.packets.toServer += t.pktsToServer[slot]!;
-    e.packets.toClient += t.pktsToClient[slot]!;
-    e.bytes.toServer += t.bytesToServer[slot]!;
-    e.bytes.toClient += t.bytesToClient[slot]!;
+    e.packets.toServer += t.packetsToServer(slot);
+    e.packets.toClient += t.packetsToClient(slot);
+    e.bytes.toServer += t.bytesToServer(slot);
+    e.bytes.toClient += t.bytesToClient(slot);
     if (c) e.verdicts[c.verdict]++;
   }
 

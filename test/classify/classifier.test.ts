@@ -173,6 +173,6 @@ describe('PortMapClassifier', () => {
     for (let i = 0; i < INSPECT_PACKETS; i++) table.process(packet(true, TcpFlag.ACK, 16), i + 1, 1, 0, 76, junk);
     for (let i = 0; i < INSPECT_PACKETS; i++) table.process(packet(false, TcpFlag.ACK, 16), i + 10, 1, 0, 76, junk);
     const slot = table.liveSlots()[0]!;
-    expect(table.inspect[slot]).toBe(0);
+    expect(table.inspecting(slot)).toBe(false);
   });
 });
