@@ -7,12 +7,19 @@
  * then each `--rules DIR`); files inside a directory load in name order, which never matters
  * because ids must be unique within a directory. A rule may replace a rule of an EARLIER directory
  * only by saying `override: <id>`; any other repeated id is an error.
+ *
+ * The shipped rules directory is served from a build-time cache (rules-cache.ts) file by file,
+ * keyed by the SHA-256 of each file's bytes: an unchanged file is not parsed (and the yaml package
+ * is not even loaded); a changed, new or uncached file parses as usual. Other directories always
+ * parse. Problems only ever come from parsing, so error messages do not depend on the cache.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument, LineCounter, isMap, isSeq, isScalar, isPair } from 'yaml';
-import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import type { LineCounter, Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { defaultRulesCachePath, fromCachedFile, readRulesCache, sha256Hex } from './rules-cache.js';
+import type { RulesCacheEntry } from './rules-cache.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { isProtocolTag } from './protocol-tags.js';
 import type { ProtocolTag } from './protocol-tags.js';
@@ -64,6 +71,20 @@ export interface RuleLayer {
 export interface LoadOptions {
   /** Accept a directory with no *.yaml / *.yml files (default: that is a problem). */
   readonly allowEmpty?: boolean;
+  /**
+   * The build-time cache of the shipped rules (rules-cache.ts): files of the directory `dir`
+   * (compared by realpath) whose bytes hash as in the cache at `path` are not parsed. Default: the
+   * shipped rules directory and dist/rules/shipped-rules.cache.json; null: parse everything.
+   */
+  readonly cache?: { readonly dir: string; readonly path: string } | null;
+  /** Filled with the path of every file, by how it was loaded (tests). */
+  readonly stats?: LoadStats;
+}
+
+/** How each rule file was loaded: its YAML parsed, or its RuleFile taken from the cache. */
+export interface LoadStats {
+  readonly parsed: string[];
+  readonly cached: string[];
 }
 
 /** The shipped rules/ directory: ../../rules from src/rules/load.ts (tsx) or dist/rules/load.js. */
@@ -77,9 +98,11 @@ export function defaultRulesDir(): string {
  */
 export function loadRuleDirs(dirs: readonly string[], opts: LoadOptions = {}): RuleSet {
   const problems: RuleProblem[] = [];
-  const layers: RuleLayer[] = [];
+  const layers: LoadLayer[] = [];
+  const cacheSpec = opts.cache === undefined ? { dir: defaultRulesDir(), path: defaultRulesCachePath() } : opts.cache;
+  let cacheReal: string | null | undefined; // realpath of cacheSpec.dir, computed once when needed
   for (const dir of dirs) {
-    const files: RuleText[] = [];
+    const files: LoadFile[] = [];
     let names: string[];
     let isFile = false;
     try {
@@ -93,17 +116,69 @@ export function loadRuleDirs(dirs: readonly string[], opts: LoadOptions = {}): R
     if (names.length === 0 && opts.allowEmpty !== true) {
       problems.push({ file: dir, line: 1, col: 1, subject: null, problem: 'no rule files (*.yaml, *.yml) in this directory' });
     }
+    // Only the files of the cached (shipped) directory itself may come from the cache; a user's
+    // --rules directory or a single file always parses.
+    let cache: Map<string, RulesCacheEntry> | null = null;
+    if (!isFile && cacheSpec !== null && names.length > 0) {
+      if (cacheReal === undefined) cacheReal = realpathOrNull(cacheSpec.dir);
+      if (cacheReal !== null && realpathOrNull(dir) === cacheReal) cache = readRulesCache(cacheSpec.path);
+    }
     for (const name of names) {
       const path = isFile ? name : join(dir, name);
+      let bytes: Buffer;
       try {
-        files.push({ path, text: readFileSync(path, 'utf8') });
+        bytes = readFileSync(path);
       } catch (err) {
         problems.push({ file: path, line: 1, col: 1, subject: null, problem: `cannot read rule file: ${describeIoError(err)}` });
+        continue;
+      }
+      const hit = cache?.get(name);
+      let cached: RuleFile | null = null;
+      if (hit !== undefined && hit.sha256 === sha256Hex(bytes)) {
+        try {
+          cached = fromCachedFile(hit.file, path);
+        } catch {
+          cached = null; // a malformed entry: parse instead
+        }
+      }
+      if (cached !== null) {
+        files.push({ path, parsed: cached });
+        opts.stats?.cached.push(path);
+      } else {
+        files.push({ path, text: bytes.toString('utf8') });
+        opts.stats?.parsed.push(path);
       }
     }
     layers.push({ name: dir, files });
   }
   return buildRuleSet(layers, problems);
+}
+
+function realpathOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** A file of a layer: its text to parse, or the RuleFile the cache already holds for it. */
+type LoadFile = RuleText | { readonly path: string; readonly parsed: RuleFile };
+
+interface LoadLayer {
+  readonly name: string;
+  readonly files: readonly LoadFile[];
+}
+
+/**
+ * One file's text -> its RuleFile (null when unusable) and every problem found in it alone
+ * (cross-file checks such as duplicate ids are not made). The cache builder caches a file only
+ * when `problems` is empty.
+ */
+export function parseRuleText(path: string, text: string): { file: RuleFile | null; problems: RuleProblem[] } {
+  const problems: RuleProblem[] = [];
+  const file = parseRuleFile(path, text, problems);
+  return { file, problems };
 }
 
 /** Same as loadRuleDirs over texts already in memory (tests, and anything not on disk). */
@@ -118,12 +193,12 @@ function describeIoError(err: unknown): string {
   return e.message ?? String(err);
 }
 
-function buildRuleSet(layers: readonly RuleLayer[], problems: RuleProblem[]): RuleSet {
+function buildRuleSet(layers: readonly LoadLayer[], problems: RuleProblem[]): RuleSet {
   const files: RuleFile[] = [];
   const fileLayer: number[] = [];
   layers.forEach((layer, li) => {
     for (const f of layer.files) {
-      const parsed = parseRuleFile(f.path, f.text, problems);
+      const parsed = 'parsed' in f ? f.parsed : parseRuleFile(f.path, f.text, problems);
       if (parsed !== null) {
         files.push(parsed);
         fileLayer.push(li);
@@ -223,6 +298,18 @@ function at(l: SourceLocation, subject: string | null, problem: string): RulePro
 // ---------------------------------------------------------------------------------------------
 // One file: YAML -> RuleFile, pushing problems instead of throwing.
 
+// The yaml package is loaded on first use: a run whose rule files all come from the build-time
+// cache never loads (or JIT-compiles) the parser. yaml 2.x is CommonJS, so a synchronous require.
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
+const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
+const isPair = (node: unknown): node is Pair => yaml().isPair(node);
+
 const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const PRODUCT_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const FILE_KEYS = ['schema', 'source', 'rules', 'errata'] as const;
@@ -310,7 +397,8 @@ function list(ctx: FileCtx, e: { value: YamlNode | null; loc: SourceLocation }, 
 }
 
 function parseRuleFile(path: string, text: string, problems: RuleProblem[]): RuleFile | null {
-  const lc = new LineCounter();
+  const { LineCounter: LineCounterClass, parseDocument } = yaml();
+  const lc = new LineCounterClass();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const ctx = new FileCtx(path, lc, problems);
   const top: SourceLocation = { file: path, line: 1, col: 1 };
