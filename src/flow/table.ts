@@ -3,9 +3,9 @@
  * probing, backward-shift deletion). No Map, no string keys, no objects per packet: a string-keyed
  * Map was measured ~3x slower. What every packet touches (key, counters, last time, flags, history
  * bits) is one 128-byte row per flow; what is written once or read at the end (first time, RTT,
- * anomalies, the key again as separate columns for readers) stays in columns. Index entries hold the slot and the key hash side by
- * side (one cache line per probe), and the index grows with the live flows instead of being sized
- * for --max-flows up front: a few thousand live flows keep it in the CPU cache.
+ * anomalies, the key again as separate columns for readers) stays in columns. An index entry is
+ * one word (slot and a hash tag), and the index grows with the live flows instead of being sized
+ * for --max-flows up front: tens of thousands of live flows keep it in the core's L2 cache.
  *
  * A flow holds transport facts only (Zeek's conn.log): endpoints, who is client, counts per
  * direction, times, TCP state and history, anomalies. The service verdict lives in classify/, fed
@@ -168,8 +168,14 @@ export class FlowTable {
   readonly capacity: number;
   /** Entries - 1 (a power of two minus one). */
   private mask: number;
-  /** Two words per entry: slot + 1 (0 = empty) and the key hash (as int32). */
+  /**
+   * One word per entry (0 = empty): slot + 1 in the low `slotBits` bits, the key hash's other bits
+   * above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten thousand
+   * flows stays in the core's L2 cache; a tag match (false only 1 in 2^(32 - slotBits)) is then
+   * confirmed against the key in the row.
+   */
   private index: Int32Array;
+  private readonly slotMask: number;
   /** One row per slot (see ROW_F64): the key and the per-packet counters, in four views. */
   private readonly rowF64: Float64Array;
   private readonly rowI32: Int32Array;
@@ -237,7 +243,9 @@ export class FlowTable {
     this.maxEntries = nextPow2(cap * 2);
     const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);
     this.mask = entries - 1;
-    this.index = new Int32Array(entries * 2);
+    this.index = new Int32Array(entries);
+    // Bits for slot + 1 (at most cap); the remaining high bits of the entry carry the hash tag.
+    this.slotMask = cap >= 0x7fffffff ? -1 : (2 ** (32 - Math.clz32(cap)) - 1) | 0;
     this.rowF64 = new Float64Array(cap * ROW_F64);
     this.rowI32 = new Int32Array(this.rowF64.buffer);
     this.rowU16 = new Uint16Array(this.rowF64.buffer);
@@ -416,24 +424,25 @@ export class FlowTable {
     const index = this.index;
     const keys = this.rowI32;
     const mask = this.mask;
-    const hi = h | 0;
+    const slotMask = this.slotMask;
+    const tag = h & ~slotMask;
     // The key row holds endpoint A (the lower one) first.
     const ports = srcIsA ? (sPort << 16) | dPort : (dPort << 16) | sPort;
     const x3 = (srcIsA ? p.src3 : p.dst3) | 0;
     const y3 = (srcIsA ? p.dst3 : p.src3) | 0;
     let i = h & mask;
     for (;;) {
-      const e = index[i * 2]!;
+      const e = index[i]!;
       if (e === 0) return -1;
-      if (index[i * 2 + 1] === hi) {
-        const k = (e - 1) * ROW_I32;
+      if ((e & ~slotMask) === tag) {
+        const k = ((e & slotMask) - 1) * ROW_I32;
         if (keys[k + K_PORTS] === ports && keys[k + K_A + 3] === x3 && keys[k + K_B + 3] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
           const v6 = srcIsA
             ? keys[k] === (p.src0 | 0) && keys[k + 1] === (p.src1 | 0) && keys[k + 2] === (p.src2 | 0) &&
               keys[k + 4] === (p.dst0 | 0) && keys[k + 5] === (p.dst1 | 0) && keys[k + 6] === (p.dst2 | 0)
             : keys[k] === (p.dst0 | 0) && keys[k + 1] === (p.dst1 | 0) && keys[k + 2] === (p.dst2 | 0) &&
               keys[k + 4] === (p.src0 | 0) && keys[k + 5] === (p.src1 | 0) && keys[k + 6] === (p.src2 | 0);
-          if (v6) return e - 1;
+          if (v6) return (e & slotMask) - 1;
         }
       }
       i = (i + 1) & mask;
@@ -449,21 +458,22 @@ export class FlowTable {
     const index = this.index;
     const keys = this.rowI32;
     const mask = this.mask;
-    const hi = h | 0;
+    const slotMask = this.slotMask;
+    const tag = h & ~slotMask;
     const ports = (ap << 16) | bp;
     let i = h & mask;
     for (;;) {
-      const e = index[i * 2]!;
+      const e = index[i]!;
       if (e === 0) return -1;
-      if (index[i * 2 + 1] === hi) {
+      if ((e & ~slotMask) === tag) {
         // The row starts with the whole key: one cache line for the comparison.
-        const k = (e - 1) * ROW_I32;
+        const k = ((e & slotMask) - 1) * ROW_I32;
         if (
           keys[k + K_PORTS] === ports && keys[k + 3] === (a3 | 0) && keys[k + 7] === (b3 | 0) && keys[k + K_PROTO] === proto &&
           keys[k + K_VLAN] === (vlan | 0) && keys[k] === (a0 | 0) && keys[k + 1] === (a1 | 0) && keys[k + 2] === (a2 | 0) &&
           keys[k + 4] === (b0 | 0) && keys[k + 5] === (b1 | 0) && keys[k + 6] === (b2 | 0)
         ) {
-          return e - 1;
+          return (e & slotMask) - 1;
         }
       }
       i = (i + 1) & mask;
@@ -495,24 +505,22 @@ export class FlowTable {
     const index = this.index;
     const mask = this.mask;
     let i = h & mask;
-    while (index[i * 2] !== 0) i = (i + 1) & mask;
-    index[i * 2] = slot + 1;
-    index[i * 2 + 1] = h | 0;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = (h & ~this.slotMask) | (slot + 1);
   }
 
   private growIndex(): void {
     const old = this.index;
     const entries = (this.mask + 1) * 2;
-    const index = new Int32Array(entries * 2);
+    const index = new Int32Array(entries);
     const mask = entries - 1;
-    for (let k = 0; k < old.length; k += 2) {
+    const slotMask = this.slotMask;
+    for (let k = 0; k < old.length; k++) {
       const e = old[k]!;
       if (e === 0) continue;
-      const h = old[k + 1]!;
-      let i = h & mask;
-      while (index[i * 2] !== 0) i = (i + 1) & mask;
-      index[i * 2] = e;
-      index[i * 2 + 1] = h;
+      let i = this.hash[(e & slotMask) - 1]! & mask;
+      while (index[i] !== 0) i = (i + 1) & mask;
+      index[i] = e;
     }
     this.index = index;
     this.mask = mask;
@@ -522,28 +530,26 @@ export class FlowTable {
   private removeIndex(slot: number): void {
     const index = this.index;
     const mask = this.mask;
+    const slotMask = this.slotMask;
     let i = this.hash[slot]! & mask;
-    while (index[i * 2] !== slot + 1) {
-      if (index[i * 2] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
+    while ((index[i]! & slotMask) !== slot + 1) {
+      if (index[i] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
       i = (i + 1) & mask;
     }
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const e = index[j * 2]!;
+      const e = index[j]!;
       if (e === 0) break;
-      const h = index[j * 2 + 1]!;
-      const home = h & mask;
+      const home = this.hash[(e & slotMask) - 1]! & mask;
       // Move e back into the hole at i unless its home lies cyclically in (i, j].
       const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!inRange) {
-        index[i * 2] = e;
-        index[i * 2 + 1] = h;
+        index[i] = e;
         i = j;
       }
     }
-    index[i * 2] = 0;
-    index[i * 2 + 1] = 0;
+    index[i] = 0;
   }
 
   private allocate(): number {

@@ -255,6 +255,52 @@ describe('FlowTable', () => {
     );
   });
 
+  it('property: under churn (index growth, LRU eviction, deletes) every record matches an LRU model', () => {
+    // Many flows through a small table: the index grows, evictions and backward-shift deletes
+    // reshuffle it constantly, and a lookup that found a wrong slot or lost one would change counts.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 16, max: 300 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2000 }), fc.boolean()), { minLength: 1, maxLength: 3000 }),
+        (maxFlows, list) => {
+          const pk = list.map(([f, reply]) => {
+            const a = { ip: `10.${(f >> 8) & 255}.${f & 255}.1`, port: 1024 + (f % 7) };
+            const b = { ip: `192.168.${f % 3}.2`, port: 53 };
+            return reply
+              ? { src: b.ip, dst: a.ip, sport: b.port, dport: a.port, proto: IpProto.UDP, t: 0 }
+              : { src: a.ip, dst: b.ip, sport: a.port, dport: b.port, proto: IpProto.UDP, t: 0 };
+          });
+          const { flows, table } = run(pk, { maxFlows });
+          // Model: a Map in LRU order (re-inserted on every packet); full -> the first key is evicted.
+          const model = new Map<number, number>();
+          const expected: Array<[number, number]> = [];
+          for (const [f] of list) {
+            const n = model.get(f);
+            if (n !== undefined) model.delete(f);
+            else if (model.size === maxFlows) {
+              const [victim, count] = model.entries().next().value as [number, number];
+              model.delete(victim);
+              expected.push([victim, count]);
+            }
+            model.set(f, (n ?? 0) + 1);
+          }
+          for (const e of model) expected.push(e);
+          const key = (ip: string): number => {
+            const [, x, y] = ip.split('.').map(Number);
+            return (x! << 8) | y!;
+          };
+          const got = flows.map((f) => {
+            const client = f.client.ip.startsWith('10.') ? f.client.ip : f.server.ip;
+            return [key(client), f.packets.toServer + f.packets.toClient] as [number, number];
+          });
+          expect(got).toEqual(expected);
+          expect(table.evicted).toBe(Math.max(0, expected.length - model.size));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('end reasons are named', () => {
     expect(FlowEndReason.EndOfCapture).toBe(4);
   });
