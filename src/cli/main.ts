@@ -60,7 +60,24 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
   const replay = program
     .command('replay')
     .description('Read a pcap or pcapng file (optionally gzip-compressed), or - for stdin, and report its flows.')
-    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input');
+    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  portsniff replay capture.pcap                         services, verdicts and the top flows as a table
+  portsniff replay capture.pcapng --json                one JSON summary (schema: docs/output-schema.md)
+  portsniff replay capture.pcap --flows flows.ndjson    also one JSON line per flow, with its verdict
+  portsniff replay capture.pcap.gz --products zeebe,redis-enterprise
+                                                        classify only against the products you run
+  tcpdump -i eth0 -w - | portsniff replay -             read a pcap stream from stdin
+  portsniff replay big.pcap --flows - | head            stdout closed early: reading stops, the
+                                                        summary goes to stderr
+
+Ctrl-C or SIGTERM stops reading and still prints the summary and flushes the flow log
+("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
+read), 2 usage error.`,
+    );
   addSessionOptions(replay).action(async (file: string, o: Record<string, unknown>) => {
     setExit(await runReplay(file, sessionOptionsFrom(o), io));
   });
@@ -125,8 +142,9 @@ function isMain(): boolean {
 }
 
 /**
- * The process around main(): SIGINT/SIGTERM abort the run (a second one exits at once), stdout is
- * a synchronous writer, and the process exits with main's code without waiting for stdin.
+ * The process around main(): SIGINT/SIGTERM and a closed stdout abort the run (a second signal
+ * exits at once), stdout is a synchronous writer, and the process exits with main's code without
+ * waiting for stdin.
  */
 export function runProcess(argv: string[]): void {
   const controller = new AbortController();
@@ -141,7 +159,9 @@ export function runProcess(argv: string[]): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stdout = new LineWriter(1);
+  // A reader that went away (`| head`) stops the run like a signal: when stdout carries the flow
+  // log, nothing more could be delivered. The session then reports on stderr.
+  const stdout = new LineWriter(1, () => controller.abort());
   const io: CliIo = {
     stdout,
     stderr: (line) => {

@@ -69,7 +69,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   }
   const top = new TopFlows(opts.json ? 0 : opts.top);
   pipeline.onFlow((f: ClassifiedFlow) => {
-    if (flowLog !== null) flowLog.writeLine(JSON.stringify(f));
+    if (flowLog !== null && !flowLog.closed) flowLog.writeLine(JSON.stringify(f));
     top.add(f);
   });
 
@@ -118,7 +118,12 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
     interrupted: io.signal.aborted,
   });
-  if (opts.json) {
+  if (io.stdout.closed) {
+    // The reader of stdout went away during the run (`--flows - | head`): reading stopped there.
+    // What was counted still gets reported, on the stream that is left.
+    io.stderr(`portsniff: stdout was closed: stopped after ${summary.totals.packets} packets (${io.stdout.linesWritten} lines were handed to it)`);
+    io.stderr(opts.json ? JSON.stringify(summary) : renderTextSummary(summary, top.list()).trimEnd());
+  } else if (opts.json) {
     // With the flow log on stdout too, the summary is the last line (compact) so NDJSON stays NDJSON.
     io.stdout.writeLine(opts.flows === '-' ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
   } else if (opts.flows !== '-' && read !== null) {

@@ -17,7 +17,8 @@ export class LineWriter {
   closed = false;
   linesWritten = 0;
 
-  constructor(target: string | number) {
+  /** `onClosed`: called once, when the reader goes away (EPIPE). */
+  constructor(target: string | number, private readonly onClosed: (() => void) | null = null) {
     if (typeof target === 'number') {
       this.fd = target;
       this.ownsFd = false;
@@ -61,6 +62,7 @@ export class LineWriter {
         if (code === 'EAGAIN') continue; // non-blocking pipe full: retry
         if (code === 'EPIPE') {
           this.closed = true;
+          this.onClosed?.();
           return;
         }
         throw err;

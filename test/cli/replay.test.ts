@@ -99,6 +99,10 @@ describe('exit codes and help', () => {
       expect(sub.stdout).toContain(opt);
     }
     expect(sub.stdout).toMatch(/- for standard input|- for stdin/);
+    expect(sub.stdout).toContain('--workers <n>');
+    expect(sub.stdout).toContain('Examples:');
+    expect(sub.stdout).toContain('portsniff replay capture.pcap --flows flows.ndjson');
+    expect(sub.stdout).toContain('Exit codes: 0 ok');
   });
 
   it('an unknown option is a usage error: exit 2, named on stderr, no stack trace', async () => {
@@ -292,6 +296,41 @@ describe('signals and pipes', () => {
     const flows = lines(readFileSync(flowsFile, 'utf8'));
     expect(flows).toHaveLength(nFlows);
     for (const l of [flows[0]!, flows.at(-1)!]) expect(() => JSON.parse(l) as unknown).not.toThrow();
+  });
+
+  it('--flows - with stdout closed early: reading stops, the summary goes to stderr, exit 0', async () => {
+    const cap = tmp('closed.pcap');
+    const total = 1_000_000;
+    writeBigCapture(cap, total);
+    for (const json of [true, false]) {
+      // --max-flows 64 makes flow records flow from the start (evictions); the reader of stdout is
+      // gone before the child writes its first line, so its first flush meets EPIPE.
+      const args = [MAIN, 'replay', cap, '--flows', '-', '--max-flows', '64', ...(json ? ['--json'] : [])];
+      const p = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout.destroy();
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (c, sig) => resolve([c, sig])));
+      expect(signal).toBeNull();
+      expect(code).toBe(0);
+      noStack(stderr);
+      const err = lines(stderr);
+      const m = /^portsniff: stdout was closed: stopped after (\d+) packets \((\d+) lines were handed to it\)$/.exec(err[0] ?? '');
+      expect(m, stderr.slice(0, 300)).not.toBeNull();
+      const packets = Number(m![1]);
+      expect(packets).toBeGreaterThan(0);
+      expect(packets).toBeLessThan(total); // it stopped instead of replaying the rest for nobody
+      if (json) {
+        const s = JSON.parse(err[1]!) as RunSummary;
+        expect(s.interrupted).toBe(true);
+        expect(s.totals.packets).toBe(packets);
+        expect(s.totals.evictedFlows).toBeGreaterThan(0);
+      } else {
+        expect(err[1]).toMatch(/^portsniff: .*closed\.pcap: pcap/);
+        expect(stderr).toContain('interrupted: the summary covers what was read until then');
+      }
+    }
+    rmSync(cap, { force: true });
   });
 
   it('SIGTERM during a long replay: exit 0, summary says interrupted, flow log flushed', async () => {
