@@ -35,6 +35,7 @@ const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: 
 
 /** Evidence a recogniser marked as incomplete. */
 function isPartial(ev: ProtocolEvidence): boolean {
+  if (ev.settled === true) return false;
   const confidence = ev.detail['confidence'];
   return ev.detail['note'] !== undefined || confidence === 'handshake' || confidence === 'frame-header';
 }

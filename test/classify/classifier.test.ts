@@ -7,6 +7,7 @@ import type { ProtocolEvidence } from '../../src/classify/recognize/index.js';
 import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
 import { DecodedPacket, DecodeStatus, IpProto, TcpFlag } from '../../src/decode/types.js';
 import { buildHandshake, buildRequestFrame, raftSubject } from '../../fixtures/gen/zeebe-frames.js';
+import { sample } from './recognize/samples.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
 const TCP = 6;
@@ -164,6 +165,18 @@ describe('PortMapClassifier', () => {
     expect(verdicts[0]!.evidence['respCommand']).toBe('PING');
     expect(verdicts[1]!.evidence['respCommand']).toBeUndefined();
     expect(verdicts[1]!.evidence['protocol']).toBe('resp');
+  });
+
+  it('settled evidence ends inspection of its direction at once, caveat note or not', () => {
+    const { table } = setup();
+    const client = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    const server = sample('grpc-xds-ads-v3-server').bytes; // SETTINGS + complete HEADERS, with a note
+    table.process(packet(true, TcpFlag.SYN, 0), 0, 1, 0, 60, client);
+    table.process(packet(true, TcpFlag.ACK | TcpFlag.PSH, client.length), 1, 1, 0, 80, client);
+    const slot = table.liveSlots()[0]!;
+    expect(table.inspecting(slot)).toBe(true);
+    table.process(packet(false, TcpFlag.ACK | TcpFlag.PSH, server.length), 2, 1, 0, 80 + server.length, server);
+    expect(table.inspecting(slot)).toBe(false);
   });
 
   it('stops inspecting after the packet bound (no per-packet work on long flows)', () => {

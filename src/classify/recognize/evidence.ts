@@ -15,6 +15,12 @@ export interface ProtocolEvidence {
    * tlsVersion, tlsHandshake, respCommand, respType, dnsQname, dnsQtype, dnsOpcode, dnsQr, note.
    */
   detail: Record<string, string>;
+  /**
+   * True when more bytes of the same direction cannot change this evidence even though
+   * `detail.note` carries a caveat (the classifier otherwise treats a note as "incomplete, keep
+   * reading"). Not part of any output.
+   */
+  settled?: boolean;
 }
 
 /** Which side sent the bytes: the flow's originator (ToServer) or its responder (ToClient). */

@@ -55,7 +55,12 @@ export function recognizeHttp2(
     return fromHeaders(findHeaders(buf, offset + HTTP2_PREFACE.length, end), true, null);
   }
   if (!isServerPreface(buf, offset, end)) return null;
-  return fromHeaders(findHeaders(buf, offset, end), false, 'server SETTINGS preface (no preface string on this side)');
+  const found = findHeaders(buf, offset, end);
+  const ev = fromHeaders(found, false, 'server SETTINGS preface (no preface string on this side)');
+  // The note above is a caveat about this side, not a sign of missing bytes: once the first
+  // response HEADERS block is complete, more bytes only add frames after it.
+  if (found.note === null && found.result !== null && found.result.stop === 'end') ev.settled = true;
+  return ev;
 }
 
 /** True when the bytes start with a SETTINGS frame a server could send first (§3.4, §6.5). */
