@@ -18,6 +18,8 @@ import type { PortIndex, Candidate } from '../rules/compile.js';
 import type { ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
 import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
+import { addressClass, checkExposure, inCidrs, type Cidr, type ExposureClient } from './exposure.js';
+import type { Exposure } from '../rules/types.js';
 import type { Classification, FlowClassifier, ServiceRef, Verdict } from './types.js';
 
 export const INSPECT_PACKETS = 4;
@@ -54,15 +56,18 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly freeTop: Int32Array;
 
   private readonly evidenceDetail: boolean;
+  /** --monitoring-hosts; null when not given (monitoring-only ports are then unchecked). */
+  private readonly monitoringHosts: readonly Cidr[] | null;
   /** Slim evidence (protocol and tags only), one shared object per distinct tag list. */
   private readonly slim = new Map<string, ProtocolEvidence>();
 
   constructor(
     private readonly index: PortIndex,
     capacity: number,
-    opts: { evidenceDetail?: boolean } = {},
+    opts: { evidenceDetail?: boolean; monitoringHosts?: readonly Cidr[] | null } = {},
   ) {
     this.evidenceDetail = opts.evidenceDetail !== false;
+    this.monitoringHosts = opts.monitoringHosts ?? null;
     this.decisions = new Array<PortDecision | null>(capacity).fill(null);
     this.evidence = new Array<ProtocolEvidence | null>(capacity * 2).fill(null);
     this.done = new Uint8Array(capacity * 2);
@@ -167,8 +172,20 @@ export class PortMapClassifier implements FlowClassifier {
     }
   }
 
-  classify(_t: FlowTable, s: number, withEvidence = true): Classification {
-    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence);
+  /** The flow's client (originator) as the exposure check sees it. */
+  private clientOf(t: FlowTable, s: number): ExposureClient {
+    const v = t.ipVersion[s]!;
+    const a = t.clientIsA(s);
+    const w0 = a ? t.a0[s]! : t.b0[s]!;
+    const w1 = a ? t.a1[s]! : t.b1[s]!;
+    const w2 = a ? t.a2[s]! : t.b2[s]!;
+    const w3 = a ? t.a3[s]! : t.b3[s]!;
+    const hosts = this.monitoringHosts;
+    return { client: addressClass(v, w0, w1, w2, w3), monitoringHost: hosts === null ? null : inCidrs(hosts, v, w0, w1, w2, w3) };
+  }
+
+  classify(t: FlowTable, s: number, withEvidence = true): Classification {
+    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s));
     this.releaseBuffer(s);
     this.decisions[s] = null;
     this.evidence[s * 2] = this.evidence[s * 2 + 1] = null;
@@ -190,9 +207,9 @@ export class PortMapClassifier implements FlowClassifier {
     return d;
   }
 
-  peek(_t: FlowTable, s: number): Classification {
+  peek(t: FlowTable, s: number): Classification {
     const decision = this.decisions[s] ?? null;
-    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null);
+    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, true, this.clientOf(t, s));
   }
 }
 
@@ -247,13 +264,14 @@ export function verdictFor(
   toServer: ProtocolEvidence | null,
   toClient: ProtocolEvidence | null,
   withEvidence = true,
+  client: ExposureClient | null = null,
 ): Classification {
   const evidence = withEvidence ? evidenceRecord(toServer, toClient) : EMPTY_EVIDENCE;
   const anyTag = (toServer !== null && toServer.tags.length > 0) || (toClient !== null && toClient.tags.length > 0);
   const candidates = decision?.candidates ?? [];
   const basis = decision?.basis ?? 'none';
   if (candidates.length === 0) {
-    return { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis, evidence };
+    return { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis, evidence, exposure: null };
   }
   const tagged = (p: ProtocolTag): boolean => hasTag(toServer, p) || hasTag(toClient, p);
   let verdict: Verdict;
@@ -276,5 +294,14 @@ export function verdictFor(
     }
   }
   const service = chosen.length === 1 ? ref(chosen[0]!) : null;
-  return { service, verdict, ambiguous: chosen.length > 1, candidates: refList(chosen), basis, evidence };
+  const exposure = client === null ? null : checkExposure(allowedExposure(chosen), client);
+  return { service, verdict, ambiguous: chosen.length > 1, candidates: refList(chosen), basis, evidence, exposure };
+}
+
+/** The exposure classes any of `chosen` documents (an ambiguous flow may be any of them). */
+function allowedExposure(chosen: readonly Candidate[]): readonly Exposure[] {
+  if (chosen.length === 1) return chosen[0]!.rule.exposure;
+  const out = new Set<Exposure>();
+  for (const c of chosen) for (const e of c.rule.exposure) out.add(e);
+  return [...out];
 }

@@ -3,6 +3,7 @@
  * facts in flow/record.ts (Zeek's `proto` versus `service`).
  */
 import type { FlowTable } from '../flow/table.js';
+import type { ExposureCheck } from './exposure.js';
 
 export const VERDICTS = ['verified', 'mismatch', 'encrypted', 'port-only', 'unknown'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -25,6 +26,11 @@ export interface Classification {
   basis: string;
   /** Protocol evidence from payload bytes (e.g. sni, grpcPath, protocol). */
   evidence: Record<string, string>;
+  /**
+   * Whether the client comes from where the matched rule(s) say clients come from (exposure.ts);
+   * null when no rule matched.
+   */
+  exposure: ExposureCheck | null;
 }
 
 /**

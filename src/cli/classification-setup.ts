@@ -5,6 +5,8 @@ export interface ClassificationOptions {
   rules?: string[];
   products?: string[];
   noRules?: boolean;
+  /** --monitoring-hosts as given (validated by the option parser). */
+  monitoringHosts?: string;
 }
 
 /** Rule directories in precedence order: the shipped rules/ (unless --no-rules), then --rules DIRs. */

@@ -4,6 +4,13 @@ import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/pipeline.js';
 import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
 import type { SessionOptions } from './session.js';
+import { parseCidrList } from '../classify/exposure.js';
+
+/** Validates the list now (usage error, exit 2); the workers parse the same text again. */
+function monitoringHostsOption(value: string): string {
+  parseCidrList(value);
+  return value;
+}
 
 export function addSessionOptions(cmd: Command): Command {
   return cmd
@@ -27,6 +34,12 @@ export function addSessionOptions(cmd: Command): Command {
     .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
     .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
     .option('--no-rules', 'do not load the shipped rules/ (flows only, no classification)')
+    .addOption(
+      new Option(
+        '--monitoring-hosts <list>',
+        'addresses/prefixes of your monitoring systems, e.g. 10.0.5.0/24,fd00:5::/64: clients of monitoring-only ports (metrics) outside them are exposure violations',
+      ).argParser(monitoringHostsOption),
+    )
     .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)))
     .addOption(
       new Option('--workers <n>', 'decoding threads (0 = decode on the reading thread); output is the same for any value')
@@ -47,6 +60,7 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
     ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
     noRules: o['rules'] === false,
+    ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
     workers: o['workers'] as number,
   };
 }

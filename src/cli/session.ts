@@ -50,7 +50,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0);
   // Evidence fields (SNI, gRPC path, ...) are only ever printed in the flow log: without one, the
   // classifier keeps just the protocol tags per live flow.
-  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products, evidenceDetail: opts.flows !== undefined };
+  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products, evidenceDetail: opts.flows !== undefined, monitoringHosts: opts.monitoringHosts };
   const workers = opts.workers ?? defaultWorkers();
   const pipeline: Pipeline = createPipeline({
     workers,
@@ -68,9 +68,12 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     throw err;
   }
   const top = new TopFlows(opts.json ? 0 : opts.top);
+  // The first flows that broke the documented exposure, listed by the text summary.
+  const violations: ClassifiedFlow[] = [];
   pipeline.onFlow((f: ClassifiedFlow) => {
     if (flowLog !== null && !flowLog.closed) flowLog.writeLine(JSON.stringify(f));
     top.add(f);
+    if (f.exposure?.status === 'violation' && violations.length < top.capacity) violations.push(f);
   });
 
   let read: CaptureReadResult | null = null;
@@ -98,6 +101,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     }
     exitCode = 1;
   }
+  // Whether reading was cut short (a signal, or stdout closed while flow lines were written). A
+  // closed stdout found by the final flush below stops nothing: everything was read.
+  const interrupted = io.signal.aborted;
   // Ends every flow; with workers, also gathers what a failed worker had counted.
   const result = await pipeline.finish();
   await pipeline.close();
@@ -116,19 +122,23 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     totals: result.totals,
     services: result.services,
     options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
-    interrupted: io.signal.aborted,
+    interrupted,
   });
   if (io.stdout.closed) {
     // The reader of stdout went away during the run (`--flows - | head`): reading stopped there.
     // What was counted still gets reported, on the stream that is left.
-    io.stderr(`portsniff: stdout was closed: stopped after ${summary.totals.packets} packets (${io.stdout.linesWritten} lines were handed to it)`);
-    io.stderr(opts.json ? JSON.stringify(summary) : renderTextSummary(summary, top.list()).trimEnd());
+    io.stderr(
+      interrupted
+        ? `portsniff: stdout was closed: stopped reading after ${summary.totals.packets} packets (${io.stdout.linesWritten} lines were handed to it)`
+        : `portsniff: stdout was closed before all ${io.stdout.linesWritten} lines were written; everything was read`,
+    );
+    io.stderr(opts.json ? JSON.stringify(summary) : renderTextSummary(summary, top.list(), violations).trimEnd());
   } else if (opts.json) {
     // With the flow log on stdout too, the summary is the last line (compact) so NDJSON stays NDJSON.
     io.stdout.writeLine(opts.flows === '-' ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
   } else if (opts.flows !== '-' && read !== null) {
     // Nothing was opened (no such file, ...): the error line alone says it all.
-    io.stdout.write(renderTextSummary(summary, top.list()));
+    io.stdout.write(renderTextSummary(summary, top.list(), violations));
   }
   io.stdout.flush();
   if (read?.truncated) {

@@ -24,7 +24,8 @@ function table(headers: string[], rows: string[][], rightAlign: Set<number>): st
   return [fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
 }
 
-export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): string {
+/** `violations`: flows whose exposure check failed (the first ones), listed in their own table. */
+export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], violations: readonly ClassifiedFlow[] = []): string {
   const out: string[] = [];
   const src = s.source;
   const lts = src.linkTypes.map((l) => `${l.name} (${l.linkType})`).join(', ') || 'none';
@@ -42,12 +43,16 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
   if (src.truncated) out.push('the file ends inside a record: totals cover the packets before it');
   if (src.error) out.push(`reading stopped at byte offset ${src.error.offset ?? '?'}: totals cover the packets before it`);
   if (s.interrupted) out.push('interrupted: the summary covers what was read until then');
+  const violationCount = s.services.reduce((n, e) => n + e.exposure.violation, 0);
+  if (violationCount > 0) {
+    out.push(`exposure: ${violationCount} flow${violationCount === 1 ? '' : 's'} from clients the documents do not expect on that port (column exposure!)`);
+  }
 
   if (s.services.length > 0 && !(s.services.length === 1 && s.services[0]!.key === 'unclassified')) {
     out.push('', 'services');
     out.push(
       ...table(
-        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only'],
+        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only', 'exposure!'],
         s.services.map((e) => [
           serviceLabel(e.key, e.candidates),
           e.product ?? (e.candidates.length ? 'ambiguous' : '-'),
@@ -58,8 +63,9 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
           String(e.verdicts.mismatch),
           String(e.verdicts.encrypted),
           String(e.verdicts['port-only']),
+          String(e.exposure.violation),
         ]),
-        new Set([2, 3, 4, 5, 6, 7, 8]),
+        new Set([2, 3, 4, 5, 6, 7, 8, 9]),
       ),
     );
   }
@@ -80,6 +86,25 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[]): st
           f.verdict ?? '-',
         ]),
         new Set([3, 4]),
+      ),
+    );
+  }
+
+  if (violations.length > 0) {
+    const shown = violations.length < violationCount ? `first ${violations.length} ` : '';
+    out.push('', `exposure violations (${shown}flows from clients the documents do not expect)`);
+    out.push(
+      ...table(
+        ['transport', 'client', 'server', 'client class', 'service', 'documented exposure'],
+        violations.map((f) => [
+          f.transport,
+          endpoint(f.client.ip, f.client.port),
+          endpoint(f.server.ip, f.server.port),
+          f.exposure!.client + (f.exposure!.monitoringHost === false && f.exposure!.allowed.includes('monitoring-only') ? ', not a monitoring host' : ''),
+          f.service?.id ?? `ambiguous(${f.candidates?.length ?? 0})`,
+          f.exposure!.allowed.join(', '),
+        ]),
+        new Set(),
       ),
     );
   }
@@ -106,6 +131,11 @@ function endpoint(ip: string, port: number): string {
 export class TopFlows {
   private readonly items: ClassifiedFlow[] = [];
   constructor(private readonly n: number) {}
+
+  /** How many flows it keeps (--top). */
+  get capacity(): number {
+    return this.n;
+  }
 
   add(f: ClassifiedFlow): void {
     if (this.n <= 0) return;

@@ -6,6 +6,7 @@
  */
 import type { FlowClassifier } from '../classify/types.js';
 import { PortMapClassifier } from '../classify/classifier.js';
+import { parseCidrList } from '../classify/exposure.js';
 import { compileRules } from '../rules/compile.js';
 import type { RuleSet } from '../rules/types.js';
 
@@ -16,6 +17,8 @@ export interface ClassificationSpec {
   products?: string[] | undefined;
   /** Keep the decoded evidence fields per flow (default true); false keeps only protocol tags. */
   evidenceDetail?: boolean | undefined;
+  /** --monitoring-hosts as given (parsed again in each worker; the CLI validates it first). */
+  monitoringHosts?: string | undefined;
 }
 
 export interface BuiltClassification {
@@ -23,12 +26,13 @@ export interface BuiltClassification {
   documentedPorts: { tcp?: Uint8Array; udp?: Uint8Array; sctp?: Uint8Array };
 }
 
-/** Compiles the rules (throws UsageError for an unknown product, like the CLI's setup). */
+/** Compiles the rules (throws UsageError for an unknown product or a bad --monitoring-hosts). */
 export function buildClassification(spec: ClassificationSpec | null): BuiltClassification {
   if (spec === null) return { makeClassifier: () => null, documentedPorts: {} };
   const index = compileRules(spec.ruleSet, { products: spec.products });
+  const monitoringHosts = spec.monitoringHosts === undefined ? null : parseCidrList(spec.monitoringHosts);
   return {
-    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false }),
+    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, monitoringHosts }),
     documentedPorts: { tcp: index.documentedPortMask('tcp'), udp: index.documentedPortMask('udp'), sctp: index.documentedPortMask('sctp') },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { FlowTable } from '../flow/table.js';
 import type { Classification, Verdict } from '../classify/types.js';
+import type { ExposureStatus } from '../classify/exposure.js';
 
 export interface ServiceTotals {
   /** Rule id, `ambiguous:<id>|<id>...` for unresolved ties, or `unknown`. */
@@ -16,6 +17,8 @@ export interface ServiceTotals {
   packets: { toServer: number; toClient: number };
   bytes: { toServer: number; toClient: number };
   verdicts: Record<Verdict, number>;
+  /** Flows by exposure status (exposure.ts); all zero for `unknown` and `unclassified`. */
+  exposure: Record<ExposureStatus, number>;
 }
 
 export function serviceKey(c: Classification | null): string {
@@ -36,6 +39,7 @@ function emptyTotals(key: string, c: Classification | null): ServiceTotals {
     packets: { toServer: 0, toClient: 0 },
     bytes: { toServer: 0, toClient: 0 },
     verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
+    exposure: { ok: 0, violation: 0, unchecked: 0 },
   };
 }
 
@@ -59,6 +63,7 @@ export class ServiceStats {
     e.bytes.toServer += t.bytesToServer(slot);
     e.bytes.toClient += t.bytesToClient(slot);
     if (c) e.verdicts[c.verdict]++;
+    if (c?.exposure) e.exposure[c.exposure.status]++;
   }
 
   /** Merge totals from another engine (worker) into this one. */
@@ -76,6 +81,7 @@ export class ServiceStats {
       e.bytes.toServer += o.bytes.toServer;
       e.bytes.toClient += o.bytes.toClient;
       for (const v of Object.keys(o.verdicts) as Verdict[]) e.verdicts[v] += o.verdicts[v];
+      for (const x of Object.keys(o.exposure) as ExposureStatus[]) e.exposure[x] += o.exposure[x];
     }
   }
 

@@ -75,6 +75,20 @@ describe('verdictFor evidence merge', () => {
   });
 });
 
+describe('exposure in the verdict', () => {
+  const publicClient = { client: 'public' as const, monitoringHost: null };
+  it('an ambiguous flow is checked against every candidate: any that allows the client wins', () => {
+    const c = verdictFor(decidePorts(index, TCP, 8443, 50000), null, null, true, publicClient);
+    expect(c.ambiguous).toBe(true);
+    expect(c.exposure).toEqual({ status: 'ok', client: 'public', monitoringHost: null, allowed: ['external', 'internal'] });
+  });
+
+  it('a single internal rule and a public client: violation; no rule: no exposure', () => {
+    expect(verdictFor(decidePorts(index, TCP, 23001, 50000), null, null, true, publicClient).exposure?.status).toBe('violation');
+    expect(verdictFor(decidePorts(index, TCP, 3342, 50000), null, null, true, publicClient).exposure).toBeNull();
+  });
+});
+
 describe('PortMapClassifier', () => {
   function packet(toServer: boolean, flags: number, payload: number): DecodedPacket {
     const p = new DecodedPacket();

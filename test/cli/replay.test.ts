@@ -95,7 +95,7 @@ describe('exit codes and help', () => {
     expect(top.stdout).toContain('portsniff replay -');
     const sub = await cli(['replay', '--help']);
     expect(sub.code).toBe(0);
-    for (const opt of ['--json', '--flows <path>', '--max-flows <n>', '--idle-timeout <seconds>', '--active-timeout <seconds>', '--rules <dir>', '--products <list>', '--no-rules', '--top <n>']) {
+    for (const opt of ['--json', '--flows <path>', '--max-flows <n>', '--idle-timeout <seconds>', '--active-timeout <seconds>', '--rules <dir>', '--products <list>', '--no-rules', '--top <n>', '--monitoring-hosts <list>']) {
       expect(sub.stdout).toContain(opt);
     }
     expect(sub.stdout).toMatch(/- for standard input|- for stdin/);
@@ -103,6 +103,13 @@ describe('exit codes and help', () => {
     expect(sub.stdout).toContain('Examples:');
     expect(sub.stdout).toContain('portsniff replay capture.pcap --flows flows.ndjson');
     expect(sub.stdout).toContain('Exit codes: 0 ok');
+  });
+
+  it('a bad --monitoring-hosts list is a usage error naming the item', async () => {
+    const r = await cli(['replay', DEMO, '--monitoring-hosts', '10.0.0.0/8,monitoring.example.com']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual(["portsniff: --monitoring-hosts: 'monitoring.example.com' is not an IPv4 or IPv6 address or prefix"]);
   });
 
   it('an unknown option is a usage error: exit 2, named on stderr, no stack trace', async () => {
@@ -315,7 +322,7 @@ describe('signals and pipes', () => {
       expect(code).toBe(0);
       noStack(stderr);
       const err = lines(stderr);
-      const m = /^portsniff: stdout was closed: stopped after (\d+) packets \((\d+) lines were handed to it\)$/.exec(err[0] ?? '');
+      const m = /^portsniff: stdout was closed: stopped reading after (\d+) packets \((\d+) lines were handed to it\)$/.exec(err[0] ?? '');
       expect(m, stderr.slice(0, 300)).not.toBeNull();
       const packets = Number(m![1]);
       expect(packets).toBeGreaterThan(0);

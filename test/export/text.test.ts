@@ -35,12 +35,12 @@ describe('text summary', () => {
     expect(r.err).toEqual([]);
     const lines = r.out.split('\n');
     expect(lines[0]).toMatch(/^portsniff: .*demo\.pcap: pcap, little-endian, link types: Ethernet \(1\)$/);
-    expect(lines[1]).toMatch(/^2276 packets, [\d.]+ KiB on the wire, 89 flows, 2024-05-01T12:00:00\.000000000Z \.\. /);
-    expect(r.out).toMatch(/\nservices\nservice\s+product\s+flows\s+packets\s+bytes\s+verified\s+mismatch\s+encrypted\s+port-only\n/);
+    expect(lines[1]).toMatch(/^2305 packets, [\d.]+ KiB on the wire, 91 flows, 2024-05-01T12:00:00\.000000000Z \.\. /);
+    expect(r.out).toMatch(/\nservices\nservice\s+product\s+flows\s+packets\s+bytes\s+verified\s+mismatch\s+encrypted\s+port-only\s+exposure!\n/);
     // An ambiguous row lists its candidates instead of a rule id.
     expect(r.out).toMatch(/\nedgecomet\.redis \| gloo-mesh-enterprise\.redis\s+ambiguous\s+\d+/);
     expect(r.out).toMatch(/\nredis-enterprise\.database-endpoints\s+redis-enterprise\s+\d+/);
-    const top = r.out.slice(r.out.indexOf('top 3 flows by bytes'));
+    const top = r.out.slice(r.out.indexOf('top 3 flows by bytes')).split('\n\n')[0]!;
     expect(top.split('\n').filter((l) => /^(tcp|udp)\s/.test(l))).toHaveLength(3);
   });
 
@@ -55,6 +55,22 @@ describe('formatBytes and TopFlows', () => {
     expect([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(10 * 1024 * 1024), formatBytes(5 * 1024 ** 3)]).toEqual([
       '0 B', '1023 B', '1.00 KiB', '10.0 MiB', '5.00 GiB',
     ]);
+  });
+
+  it('exposure: a count under the totals, an exposure! column and a table of the violating flows', async () => {
+    const r = await replayText(['--top', '3', '--monitoring-hosts', '10.90.0.0/24']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('\nexposure: 2 flows from clients the documents do not expect on that port (column exposure!)\n');
+    expect(r.out).toMatch(/\nredis-enterprise\.shards\s+redis-enterprise(\s+\S+){8}\s+1\n/);
+    const table = r.out.slice(r.out.indexOf('exposure violations')).split('\n\n')[0]!.split('\n');
+    expect(table[0]).toBe('exposure violations (flows from clients the documents do not expect)');
+    expect(table.slice(3).filter((l) => l !== '').map((l) => l.split(/ {2,}/))).toEqual([
+      ['tcp', '203.0.113.7:61000', '10.20.0.12:23001', 'public', 'redis-enterprise.shards', 'internal'],
+      ['tcp', '10.66.6.66:38300', '10.30.0.20:10079', 'private, not a monitoring host', 'edgecomet.edge-gateway-metrics', 'monitoring-only'],
+    ]);
+    // Without the monitoring hosts the metrics scrape cannot be judged: one violation.
+    const plain = await replayText(['--top', '3']);
+    expect(plain.out).toContain('\nexposure: 1 flow from clients');
   });
 
   it('keeps the N largest flows, ties by id', () => {

@@ -289,6 +289,26 @@ describe('key facts: synthesised captures', () => {
     expect(bare.summary.services.map((s) => s.key)).toEqual(['unclassified']);
   });
 
+  it('demo: exposure is checked against the documents; --monitoring-hosts decides the metrics ports', async () => {
+    const [plain, mon] = await Promise.all([run('demo'), run('demo-monitoring-hosts')]);
+    const from = (ip: string, port: number) => (f: FlowLine) => f.client.ip === ip && f.server.port === port;
+    // An internet client on the internal shard port: a violation with or without monitoring hosts.
+    for (const r of [plain, mon]) {
+      const shard = r.flows.find(from('203.0.113.7', 23001))!;
+      expect(shard.exposure).toEqual({ status: 'violation', client: 'public', monitoringHost: r === mon ? false : null, allowed: ['internal'] });
+    }
+    // Metrics scrapes: unchecked without the list; with it, the Prometheus host is ok and the stranger is not.
+    expect(plain.flows.find(from('10.90.0.9', 10079))!.exposure!.status).toBe('unchecked');
+    expect(plain.flows.find(from('10.66.6.66', 10079))!.exposure!.status).toBe('unchecked');
+    expect(mon.flows.find(from('10.90.0.9', 10079))!.exposure).toMatchObject({ status: 'ok', monitoringHost: true });
+    expect(mon.flows.find(from('10.66.6.66', 10079))!.exposure).toMatchObject({ status: 'violation', client: 'private', monitoringHost: false });
+    // Private clients of internal ports are fine; flows without a rule carry no exposure.
+    expect(plain.flows.filter((f) => f.exposure?.status === 'violation')).toHaveLength(1);
+    for (const f of plain.flows) if (f.verdict === 'unknown') expect(f.exposure).toBeNull();
+    const totals = (r: CaseRun) => r.summary.services.reduce((n, e) => n + e.exposure.violation, 0);
+    expect([totals(plain), totals(mon)]).toEqual([1, 2]);
+  });
+
   it('demo with --idle-timeout 5: long quiet connections are cut into several records', async () => {
     const [plain, cut] = await Promise.all([run('demo'), run('demo-idle-timeout-5')]);
     expect(cut.summary.totals.packets).toBe(plain.summary.totals.packets);

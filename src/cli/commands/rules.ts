@@ -201,6 +201,8 @@ export function runRulesExplain(dirs: readonly string[], target: string, opts: R
         ? `why: the only ${t.name} rule; ICMP has no ports.${lowerText}`
         : `why: ${specificity(best[0]!)} is the most specific match.${lowerText}`);
     }
+    // Who the documents expect as clients: what flows on this port are checked against.
+    for (const c of best) io.out(`exposure: ${best.length > 1 ? `${c.rule.id}: ` : ''}${exposureText(c.rule)}`);
     return EXIT_OK;
   });
 }
@@ -252,3 +254,7 @@ function table(header: string[], rows: string[][]): string[] {
   return [fmt(header), ...rows.map(fmt)];
 }
 
+/** The documented exposure, as flows are checked against it (classify/exposure.ts). */
+function exposureText(r: { exposure: readonly string[]; exposureInferred: boolean }): string {
+  return r.exposure.join(', ') + (r.exposureInferred ? ' (inferred: the document does not say)' : '');
+}

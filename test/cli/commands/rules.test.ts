@@ -98,12 +98,21 @@ describe('portsniff rules explain', () => {
     expect(ids).toEqual(['gloo-mesh.gateway-proxy-https', 'gloo-mesh.gateway-validation', 'kgateway.gateway-proxy-https', 'kgateway.gloo-validation-8443', 'redis-enterprise.web-ui']);
     expect(r.out[7]).toBe('decision: ambiguous between gloo-mesh.gateway-proxy-https, gloo-mesh.gateway-validation, kgateway.gateway-proxy-https, kgateway.gloo-validation-8443, redis-enterprise.web-ui');
     expect(r.out[8]).toBe('why: 5 rules tie at the most specific tier (exact tcp/8443); portsniff never breaks ties. Narrow with --products (here: gloo-mesh, kgateway, redis-enterprise).');
+    // Each candidate's documented exposure (what flows on the port are checked against).
+    expect(r.out.slice(9)).toEqual([
+      'exposure: gloo-mesh.gateway-proxy-https: external (inferred: the document does not say)',
+      'exposure: gloo-mesh.gateway-validation: internal (inferred: the document does not say)',
+      'exposure: kgateway.gateway-proxy-https: external (inferred: the document does not say)',
+      'exposure: kgateway.gloo-validation-8443: internal (inferred: the document does not say)',
+      'exposure: redis-enterprise.web-ui: internal, external',
+    ]);
   });
 
   it('--products narrows it to one', async () => {
     const r = await run('rules', 'explain', 'tcp/8443', '--products', 'redis-enterprise');
     expect(r.out[0]).toBe('tcp/8443: 1 rule matches (products: redis-enterprise)');
-    expect(r.out.at(-2)).toBe('decision: redis-enterprise.web-ui (redis-enterprise, management web UI: Secure (HTTPS) access to the management web UI)');
+    expect(r.out.at(-3)).toBe('decision: redis-enterprise.web-ui (redis-enterprise, management web UI: Secure (HTTPS) access to the management web UI)');
+    expect(r.out.at(-1)).toBe('exposure: internal, external');
   });
 
   it('a port inside two ranges: the narrower wins, the other is a lower tier', async () => {
@@ -115,6 +124,7 @@ describe('portsniff rules explain', () => {
       ' | 2 | range tcp/10000-19999 (width 10000) | redis-enterprise.database-endpoints | database endpoints | Database traffic; the cluster assigns database… | resp | unknown | 003_ee983c6a73cb0d56.txt:34',
       'decision: gloo-mesh-enterprise.console-api (gloo-mesh-enterprise, gloo-fed-console: API Server)',
       'why: exact tcp/10101 is the most specific match. 1 less specific rule in lower tiers loses to it.',
+      'exposure: external (inferred: the document does not say)',
     ]);
   });
 
@@ -125,7 +135,7 @@ describe('portsniff rules explain', () => {
       'why: no rule covers tcp/3342; a flow on it is classified by its other port if that one matches, else it stays unknown.',
     ]);
     const icmp = await run('rules', 'explain', 'icmp');
-    expect(icmp.out.at(-2)).toBe('decision: redis-enterprise.node-connectivity (redis-enterprise, cluster nodes: Connectivity checking between nodes)');
+    expect(icmp.out.at(-3)).toBe('decision: redis-enterprise.node-connectivity (redis-enterprise, cluster nodes: Connectivity checking between nodes)');
     const bad = await run('rules', 'explain', 'tcp/70000');
     expect([bad.code, bad.err]).toEqual([2, ['portsniff: port must be between 1 and 65535, got 70000']]);
     const worse = await run('rules', 'explain', 'http/80');
