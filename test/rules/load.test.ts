@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PortsniffError } from '../../src/errors.js';
 import { defaultRulesDir, formatRuleProblem, loadRuleDirs, loadRuleLayers, RuleFileError } from '../../src/rules/load.js';
-import { fileYaml, ruleYaml } from './rule-builders.js';
+import { errorOf, fileYaml, ruleYaml } from './rule-builders.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BAD = 'fixtures/rules-bad';
@@ -19,16 +19,6 @@ function loadRel(dirs: string[]): void {
   } finally {
     process.chdir(cwd);
   }
-}
-
-function errorOf(fn: () => unknown): RuleFileError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RuleFileError) return err;
-    throw err;
-  }
-  throw new Error('expected a RuleFileError, but loading succeeded');
 }
 
 describe('fixtures/rules-bad: every problem, with file:line:col and rule id, in one error', () => {

@@ -1,5 +1,6 @@
 /** Small builders for rule tests: Rule objects for the compiler, YAML text for the loader. */
 import type { PortSpec, Rule, RuleSet, Transport } from '../../src/rules/types.js';
+import { RuleFileError } from '../../src/rules/load.js';
 
 /** "10000-19999" or 8080 -> PortSpec. */
 export function spec(p: number | string): PortSpec {
@@ -56,4 +57,15 @@ export function ruleYaml(id: string, ports: (number | string)[], extra: Record<s
 
 export function fileYaml(rules: string[]): string {
   return ['schema: 1', 'source: { doc: test.txt, product: Test, title: Test }', 'rules:', ...rules, ''].join('\n');
+}
+
+/** The RuleFileError `fn` throws (any other outcome fails the test). */
+export function errorOf(fn: () => unknown): RuleFileError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RuleFileError) return err;
+    throw err;
+  }
+  throw new Error('expected a RuleFileError, but loading succeeded');
 }

@@ -14,7 +14,7 @@ import { defaultRulesDir, loadRuleDirs, RuleFileError } from '../../src/rules/lo
 import type { LoadOptions, LoadStats } from '../../src/rules/load.js';
 import { defaultRulesCachePath, readRulesCache, RULES_CACHE_VERSION } from '../../src/rules/rules-cache.js';
 import type { RuleSet } from '../../src/rules/types.js';
-import { fileYaml, ruleYaml } from './rule-builders.js';
+import { errorOf, fileYaml, ruleYaml } from './rule-builders.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHIPPED = defaultRulesDir();
@@ -52,16 +52,6 @@ function parsed(dirs: string[]): RuleSet {
   const { set, stats } = load(dirs, null);
   expect(stats.cached).toEqual([]);
   return set;
-}
-
-function errorOf(fn: () => unknown): RuleFileError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RuleFileError) return err;
-    throw err;
-  }
-  throw new Error('expected a RuleFileError, but loading succeeded');
 }
 
 describe('cache hit', () => {
