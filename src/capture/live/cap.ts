@@ -26,7 +26,7 @@ import type { FrameSink, LiveStats } from '../types.js';
 import { LiveControl } from './control.js';
 import { CAP_BUILD_HINT, LiveCaptureError, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, linkTypeFromCapName } from './link-types.js';
-import { PcapStreamFeeder, openWriteFile } from './pcap-stream.js';
+import { PcapStreamFeeder, discardWriteFile, openWriteFile } from './pcap-stream.js';
 import { annotateInterface } from './tcpdump.js';
 import {
   CAP_FIXED_SNAPLEN,
@@ -363,12 +363,7 @@ export class CapSource implements LiveSource {
 
   private discardWriteFile(): void {
     if (this.writeFd === null) return;
-    fs.closeSync(this.writeFd);
+    discardWriteFile(this.writeFd, this.opts.writePath!);
     this.writeFd = null;
-    try {
-      if (fs.statSync(this.opts.writePath!).size === 0) fs.unlinkSync(this.opts.writePath!);
-    } catch {
-      /* already gone */
-    }
   }
 }

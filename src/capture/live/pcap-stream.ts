@@ -101,6 +101,19 @@ export class PcapStreamFeeder {
 }
 
 /** Opens the --write file (created or truncated) or says in one line why it cannot. */
+/**
+ * The capture never started: close the --write file we created and remove it if it is still empty
+ * (tcpdump -w would not have made one).
+ */
+export function discardWriteFile(fd: number, path: string): void {
+  fs.closeSync(fd);
+  try {
+    if (fs.statSync(path).size === 0) fs.unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
 export function openWriteFile(path: string): number {
   try {
     return fs.openSync(path, 'w');

@@ -24,7 +24,7 @@ import type { CaptureReadResult, FrameSink, LiveStats } from '../types.js';
 import { LiveControl, type StopReason } from './control.js';
 import { LiveCaptureError, TCPDUMP_INSTALL_HINT, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, isLoopbackInterface, linkTypeFromDltName } from './link-types.js';
-import { PcapStreamFeeder, openWriteFile } from './pcap-stream.js';
+import { PcapStreamFeeder, discardWriteFile, openWriteFile } from './pcap-stream.js';
 import type { FlowClockTick, LiveCaptureOptions, LiveReadResult, LiveSource } from './types.js';
 
 /** How long tcpdump gets to exit after a stop request before it is killed. */
@@ -229,16 +229,10 @@ export class TcpdumpSource implements LiveSource {
     });
   }
 
-  /** The capture never started: remove the empty --write file we created (tcpdump -w would not have made one). */
   private discardWriteFile(): void {
     if (this.writeFd === null) return;
-    fs.closeSync(this.writeFd);
+    discardWriteFile(this.writeFd, this.opts.writePath!);
     this.writeFd = null;
-    try {
-      if (fs.statSync(this.opts.writePath!).size === 0) fs.unlinkSync(this.opts.writePath!);
-    } catch {
-      /* already gone */
-    }
   }
 
   private stderrLine(raw: string, onReady: () => void): void {
