@@ -53,6 +53,8 @@ Examples:
   portsniff live eth0 --duration 60 --json        capture for a minute (tcpdump backend by default)
   portsniff live lo port 6379                     trailing words are a BPF filter, as with tcpdump
   portsniff rules explain tcp/8443                which documented services claim a port, and why
+  portsniff replay capture.pcap --monitoring-hosts 10.0.5.0/24
+                                                  also check that metrics ports are only reached from there
 
 Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule files.`,
     );

@@ -47,6 +47,10 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
   if (violationCount > 0) {
     out.push(`exposure: ${violationCount} flow${violationCount === 1 ? '' : 's'} from clients the documents do not expect on that port (column exposure!)`);
   }
+  const uncheckedCount = s.services.reduce((n, e) => n + e.exposure.unchecked, 0);
+  if (uncheckedCount > 0) {
+    out.push(`exposure: ${uncheckedCount} flow${uncheckedCount === 1 ? '' : 's'} on monitoring-only ports not checked: give --monitoring-hosts with your monitoring systems' addresses`);
+  }
 
   if (s.services.length > 0 && !(s.services.length === 1 && s.services[0]!.key === 'unclassified')) {
     out.push('', 'services');

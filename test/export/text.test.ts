@@ -71,6 +71,8 @@ describe('formatBytes and TopFlows', () => {
     // Without the monitoring hosts the metrics scrape cannot be judged: one violation.
     const plain = await replayText(['--top', '3']);
     expect(plain.out).toContain('\nexposure: 1 flow from clients');
+    expect(plain.out).toContain("\nexposure: 3 flows on monitoring-only ports not checked: give --monitoring-hosts with your monitoring systems' addresses\n");
+    expect(r.out).not.toContain('not checked');
   });
 
   it('keeps the N largest flows, ties by id', () => {
