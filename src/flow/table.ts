@@ -93,8 +93,8 @@ export interface FlowObserver {
   /** A flow was created (roles decided). */
   flowStarted(slot: number): void;
   /**
-   * Payload of a packet on a flow whose `inspect[slot]` is non-zero. `buf` is valid only during the
-   * call. The observer clears `inspect[slot]` once it has seen enough.
+   * Payload of a packet on a flow with `inspecting(slot)` on. `buf` is valid only during the call.
+   * The observer turns it off (`setInspect(slot, false)`) once it has seen enough.
    */
   payload(slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
   /** The flow ends; its columns are still readable during the call, the slot is recycled after. */
@@ -169,9 +169,9 @@ export class FlowTable {
   /** Entries - 1 (a power of two minus one). */
   private mask: number;
   /**
-   * One word per entry (0 = empty): slot + 1 in the low `slotBits` bits, the key hash's other bits
-   * above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten thousand
-   * flows stays in the core's L2 cache; a tag match (false only 1 in 2^(32 - slotBits)) is then
+   * One word per entry (0 = empty): slot + 1 in the low bits (`slotMask`), the key hash's other
+   * bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten thousand
+   * flows stays in the core's L2 cache; a tag match (a false one is rare: the tag has the bits slotMask leaves) is then
    * confirmed against the key in the row.
    */
   private index: Int32Array;
