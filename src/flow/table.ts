@@ -170,9 +170,9 @@ export class FlowTable {
   private mask: number;
   /**
    * One word per entry (0 = empty): slot + 1 in the low bits (`slotMask`), the key hash's other
-   * bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten thousand
-   * flows stays in the core's L2 cache; a tag match (a false one is rare: the tag has the bits slotMask leaves) is then
-   * confirmed against the key in the row.
+   * bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten
+   * thousand flows stays in the core's L2 cache. A tag match (rarely a false one) is confirmed
+   * against the key in the row.
    */
   private index: Int32Array;
   private readonly slotMask: number;
