@@ -17,8 +17,9 @@
  * What is measured, for each command: wall time (spawn to exit), packets/s and MB/s (file packets
  * and file bytes over the wall time) and peak RSS (GNU time's "Maximum resident set size" when
  * /usr/bin/time exists, else the child's VmHWM polled from /proc every 10 ms). Runs go round-robin
- * over the commands (run 1 of every command, then run 2, ...) after one untimed read that puts the
- * file in the page cache, so every command reads from memory and drifts in machine load are shared.
+ * over the commands (run 1 of every command, then run 2, ...), each run preceded by an untimed read
+ * that puts the file in the page cache, so every command reads from memory and drifts in machine
+ * load are shared.
  * Missing tools are skipped with a note; a command that fails is reported as failed, not timed.
  *
  * Nothing is written into the repository unless --record is given.
@@ -56,6 +57,8 @@ export interface SuiteOptions {
   findTool?: (cmd: string) => string | null;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
+  /** Puts the file in the page cache before each timed run (injected by tests; default reads it). */
+  warm?: (file: string) => void;
 }
 
 export interface Measurement {
@@ -201,7 +204,7 @@ export function measure(argv: readonly string[], opts: { captureStdout: boolean;
   });
 }
 
-/** Reads the whole file once (1 MiB at a time) so every timed command finds it in the page cache. */
+/** Reads the whole file (1 MiB at a time) so that the next timed command finds it in the page cache. */
 function warmPageCache(file: string): void {
   const fd = openSync(file, 'r');
   try {
@@ -294,6 +297,7 @@ interface Planned {
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const warm = o.warm ?? warmPageCache;
   const tmp = mkdtempSync(join(tmpdir(), 'portsniff-bench-'));
   const notes: string[] = [...(o.extraNotes ?? [])];
   try {
@@ -374,8 +378,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     }
     for (const t of ALL_TOOLS) if (!tools.includes(t)) notes.push(`${t}: not selected (--tools).`);
 
-    // Warm the page cache once, untimed.
-    warmPageCache(file);
+    // Untimed, before EVERY run: some machines reclaim page cache proactively (this repository's
+    // VM runs DAMON pageout on pages idle for ~3 s), so one warm-up at the start would leave the
+    // command that follows a slow one (ndpiReader, tshark) re-reading the file from disk.
     const loadBefore = loadAverage();
 
     const results = new Map<string, Measurement[]>();
@@ -384,6 +389,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     for (let run = 1; run <= o.runs; run++) {
       for (const p of planned) {
         if (failures.has(p.id)) continue;
+        warm(file);
         const m = await measure(p.argv, { captureStdout: p.captureStdout, tmp });
         let failure: string | null = null;
         if (m.exitCode !== 0) failure = `exit ${m.exitCode}: ${firstLine(m.stderr).slice(0, 160)}`;

@@ -102,6 +102,7 @@ describe('bench/run.ts', () => {
       size: 'small',
       seed: 1,
       runs: 1,
+
       workers: [0],
       tools: ['portsniff', 'tcpdump', 'ndpiReader', 'tshark'],
       cli: CLI,
@@ -127,6 +128,37 @@ describe('bench/run.ts', () => {
     expect(result.notes).toContain('tshark: not installed, skipped (Debian package tshark).');
     expect(result.notes).toContain('cat: not selected (--tools).');
     expect(lines.some((l) => l.includes('run 1'))).toBe(true);
+  });
+
+  it('warms the page cache right before every timed run, not once for the suite', async () => {
+    // Some kernels reclaim page cache within seconds (this repository's VM: DAMON pageout), so the
+    // command run after a slow one would otherwise re-read the file from disk.
+    const file = join(tmp, 'warm.pcap');
+    generateCapture({ packets: 2000, flows: 100, size: 'small', out: file });
+    const events: string[] = [];
+    await runSuite({
+      file,
+      packets: 0,
+      flows: 0,
+      size: 'small',
+      seed: 1,
+      runs: 2,
+      workers: [0],
+      tools: ['portsniff', 'cat'],
+      cli: CLI,
+      keep: true,
+      findTool: (cmd) => (cmd === 'cat' ? '/bin/cat' : null),
+      log: (l) => {
+        if (/^\s+run \d/.test(l)) events.push(l.trim().split(':')[0]!);
+      },
+      warm: (f) => events.push(`warm ${f === file ? 'F' : f}`),
+    });
+    expect(events).toEqual([
+      'warm F', expect.stringMatching(/^run 1 portsniff/),
+      'warm F', 'run 1 cat',
+      'warm F', expect.stringMatching(/^run 2 portsniff/),
+      'warm F', 'run 2 cat',
+    ]);
   });
 
   it('prints a table with the expected header and rows', () => {
