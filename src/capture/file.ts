@@ -14,7 +14,7 @@ import { Readable, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from './parser.js';
-import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from './read-support.js';
+import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop, plainBytes } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 /**
@@ -58,7 +58,8 @@ export async function readCaptureFile(
     throw ioError('open', path, err);
   }
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
-  let buf = Buffer.allocUnsafe(chunkSize);
+  // A plain Uint8Array, not a Buffer (see plainBytes).
+  let buf = new Uint8Array(chunkSize);
   let filled: number;
   try {
     filled = readSome(fd, buf, 0, path);
@@ -96,8 +97,8 @@ export async function readCaptureFile(
       if (filled === buf.length) {
         // One record is larger than the buffer: grow to what the parser asks for (the parser
         // has already checked that length against its maximum).
-        const bigger = Buffer.allocUnsafe(Math.max(parser.needBytes, buf.length * 2));
-        buf.copy(bigger, 0, 0, filled);
+        const bigger = new Uint8Array(Math.max(parser.needBytes, buf.length * 2));
+        bigger.set(buf.subarray(0, filled));
         buf = bigger;
       }
       const n = readSome(fd, buf, filled, path);
@@ -175,7 +176,9 @@ export async function readCaptureStream(
     }
     if (!aborted) {
       try {
-        for await (const chunk of source) {
+        for await (const piece of source) {
+          // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
+          const chunk = plainBytes(piece);
           if (filled === 0) {
             // Zero-copy: parse straight out of the stream's chunk, keep only the tail.
             const used = parser.feed(chunk, 0, chunk.length);

@@ -80,3 +80,12 @@ export async function* replayHead(head: Uint8Array[], ended: boolean, it: AsyncI
     yield r.value;
   }
 }
+
+/**
+ * The same bytes as a plain Uint8Array (a view, no copy) when `bytes` is a Buffer or another
+ * subclass. Frames then always reach the decoders and recognisers in one array type: with two
+ * (Buffer from streams, Uint8Array elsewhere) each of them deoptimizes once and stays polymorphic.
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { ErrorCode, PortsniffError } from '../../errors.js';
 import { CaptureParser } from '../parser.js';
+import { plainBytes } from '../read-support.js';
 import type { CaptureInfo, CaptureReadResult, FrameSink } from '../types.js';
 
 const INITIAL_TAIL = 256 * 1024;
@@ -37,8 +38,9 @@ export class PcapStreamFeeder {
    * Tees and parses buf[start, end). Throws CaptureFormatError if the stream is not pcap (a
    * backend bug) and PortsniffError(Io) if the --write file cannot be written.
    */
-  push(buf: Uint8Array, start: number, end: number): void {
+  push(bytes: Uint8Array, start: number, end: number): void {
     if (end <= start) return;
+    const buf = plainBytes(bytes); // tcpdump's stdout hands out Buffers
     if (this.writeFd !== null) this.writeOut(buf, start, end);
     this.bytesIn += end - start;
     if (this.filled === 0) {

@@ -36,6 +36,19 @@ describe('PcapStreamFeeder', () => {
     expect(r.truncated).toBeUndefined();
   });
 
+  it('hands frames on in a plain Uint8Array when the pipe gives Buffers (one array type for the decoders)', () => {
+    const kinds = new Set<unknown>();
+    const feeder = new PcapStreamFeeder({ frame: (buf: Uint8Array) => void kinds.add(Object.getPrototypeOf(buf)) } as unknown as CollectingSink, 'test', null);
+    const whole = Buffer.from(file);
+    const firstEnd = 24 + 16 + 40; // file header + the first record: parsed in place
+    feeder.push(whole.subarray(0, firstEnd), 0, firstEnd);
+    feeder.push(whole.subarray(firstEnd, firstEnd + 30), 0, 30); // a cut record: the tail path
+    feeder.push(whole.subarray(firstEnd + 30), 0, whole.length - firstEnd - 30);
+    feeder.finish();
+    expect(feeder.packets).toBe(5);
+    expect([...kinds].map((k) => (k === Uint8Array.prototype ? 'Uint8Array' : 'other'))).toEqual(['Uint8Array']);
+  });
+
   it('a stream cut inside a record is a truncation warning, not an error', () => {
     const sink = new CollectingSink();
     const feeder = new PcapStreamFeeder(sink, 'cut', null);
