@@ -63,6 +63,12 @@ export interface SuiteOptions {
 
 export interface Measurement {
   wall: number;
+  /**
+   * CPU time of the command (user + system, all its threads and children, seconds) from GNU time;
+   * null without it. On a machine with few cores this shows what wall time hides: extra threads
+   * only pay when the CPU they add fits on idle cores.
+   */
+  cpu: number | null;
   /** Peak RSS in bytes, or null when it could not be read. */
   rss: number | null;
   exitCode: number;
@@ -80,6 +86,8 @@ export interface Row {
   /** Set when the command failed in any run (then no figures). */
   failed: string | null;
   wall: number | null;
+  /** Median CPU time (user + system), or null when GNU time is missing. */
+  cpu: number | null;
   rss: number | null;
   pps: number | null;
   mbps: number | null;
@@ -148,6 +156,13 @@ function readVmHwm(pid: number): number | null {
   }
 }
 
+/** User + system seconds from a `/usr/bin/time -v` report, or null when either line is missing. */
+export function cpuSecondsOf(report: string): number | null {
+  const u = /User time \(seconds\): ([0-9.]+)/.exec(report);
+  const s = /System time \(seconds\): ([0-9.]+)/.exec(report);
+  return u && s ? Number(u[1]) + Number(s[1]) : null;
+}
+
 /**
  * Runs argv[0] with argv[1..], stdout to /dev/null unless captured, and measures wall time and peak
  * RSS. With GNU time, its report goes to a temp file (-o) so the command's own stderr stays clean.
@@ -185,12 +200,14 @@ export function measure(argv: readonly string[], opts: { captureStdout: boolean;
       if (poll) clearInterval(poll);
       if (devNull !== null) closeSync(devNull);
       let rss = hwm;
+      let cpu: number | null = null;
       let exitCode = code ?? (signal ? 128 : 1);
       if (useTime) {
         try {
           const t = readFileSync(timeFile, 'utf8');
           const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(t);
           rss = m ? Number(m[1]) * 1024 : null;
+          cpu = cpuSecondsOf(t);
           const e = /Exit status: (\d+)/.exec(t);
           if (e) exitCode = Number(e[1]);
           // GNU time reports a signal death as "Command terminated by signal N".
@@ -199,7 +216,7 @@ export function measure(argv: readonly string[], opts: { captureStdout: boolean;
           rss = null;
         }
       }
-      resolveP({ wall, rss, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolveP({ wall, cpu, rss, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }
@@ -429,6 +446,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const wall = failed === null && runs.length > 0 ? median(runs.map((m) => m.wall)) : null;
       const rssList = runs.map((m) => m.rss).filter((x): x is number => x !== null);
       const rss = failed === null && rssList.length > 0 ? median(rssList) : null;
+      const cpuList = runs.map((m) => m.cpu).filter((x): x is number => x !== null);
+      const cpu = failed === null && cpuList.length > 0 ? median(cpuList) : null;
       return {
         id: p.id,
         label: p.label,
@@ -436,6 +455,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         runs,
         failed,
         wall,
+        cpu,
         rss,
         pps: wall !== null && packets >= 0 ? packets / wall : null,
         mbps: wall !== null ? fileBytes / 1e6 / wall : null,
@@ -485,19 +505,21 @@ function fmtRate(x: number | null): string {
   return x.toFixed(0);
 }
 
-export const TABLE_HEADER = ['command', 'wall s (median)', 'packets/s', 'MB/s', 'peak RSS MB', '÷ portsniff', '÷ tcpdump'] as const;
+export const TABLE_HEADER = ['command', 'wall s (median)', 'CPU s', 'packets/s', 'MB/s', 'peak RSS MB', '÷ portsniff', '÷ tcpdump'] as const;
+/** Column of the first ratio (its header names the reference row). */
+const REFERENCE_COLUMN = TABLE_HEADER.indexOf('÷ portsniff');
 
 /** Table cells, one array per row (header first). */
 export function tableCells(res: SuiteResult): string[][] {
   const head: string[] = [...TABLE_HEADER];
-  if (res.reference !== null) head[5] = `÷ ${res.rows.find((r) => r.id === res.reference)?.label ?? 'portsniff'}`;
+  if (res.reference !== null) head[REFERENCE_COLUMN] = `÷ ${res.rows.find((r) => r.id === res.reference)?.label ?? 'portsniff'}`;
   const out: string[][] = [head];
   for (const r of res.rows) {
     if (r.failed !== null) {
-      out.push([r.command, `FAILED: ${r.failed}`, '', '', '', '', '']);
+      out.push([r.command, `FAILED: ${r.failed}`, ...TABLE_HEADER.slice(2).map(() => '')]);
       continue;
     }
-    out.push([r.command, fmt(r.wall, 3), fmtRate(r.pps), fmt(r.mbps, 0), r.rss === null ? '-' : (r.rss / 1e6).toFixed(0), fmt(r.vsPortsniff, 2), fmt(r.vsTcpdump, 2)]);
+    out.push([r.command, fmt(r.wall, 3), fmt(r.cpu, 2), fmtRate(r.pps), fmt(r.mbps, 0), r.rss === null ? '-' : (r.rss / 1e6).toFixed(0), fmt(r.vsPortsniff, 2), fmt(r.vsTcpdump, 2)]);
   }
   return out;
 }
@@ -527,7 +549,7 @@ export function formatReport(res: SuiteResult): string {
     '',
     file,
     `machine: ${m.cores} cores, ${m.cpu}, ${m.memGb} GB, node ${m.node}; ${Object.entries(m.tools).map(([k, v]) => `${k}: ${v}`).join(', ') || 'no external tools'}`,
-    `${res.runs} run(s) per command, medians; peak RSS from ${res.rssMethod === 'gnu-time' ? '/usr/bin/time -v' : '/proc/PID/status VmHWM (polled)'}; ratios are wall-time ratios (< 1 = faster than the reference).`,
+    `${res.runs} run(s) per command, medians; peak RSS from ${res.rssMethod === 'gnu-time' ? '/usr/bin/time -v' : '/proc/PID/status VmHWM (polled)'}; CPU = user + system time of all the command's threads${res.rssMethod === 'gnu-time' ? '' : ' (needs GNU time: -)'}; ratios are wall-time ratios (< 1 = faster than the reference).`,
     '',
     formatTable(res),
   ];
@@ -559,7 +581,7 @@ export function recordFigures(res: SuiteResult, commandLine: string, readmePath 
     g
       ? `- File: generated, ${g.packets.toLocaleString('en-US')} packets, ${g.flows.toLocaleString('en-US')} flows, ${(g.fileBytes / 1e6).toFixed(0)} MB, mean frame ${g.meanFrame.toFixed(0)} B, ${g.ipv6Flows} IPv6 / ${g.vlanFlows} VLAN flows`
       : `- File: ${res.file}, ${(res.fileBytes / 1e6).toFixed(0)} MB, ${res.packets} packets`,
-    `- ${res.runs} runs per command, medians; peak RSS from ${res.rssMethod === 'gnu-time' ? '`/usr/bin/time -v`' : '`/proc/PID/status` VmHWM'}; ratio columns = wall time ÷ the reference's wall time`,
+    `- ${res.runs} runs per command, medians; peak RSS from ${res.rssMethod === 'gnu-time' ? '`/usr/bin/time -v`' : '`/proc/PID/status` VmHWM'}; CPU s = user + system time of all the command's threads (GNU time); ratio columns = wall time ÷ the reference's wall time`,
     '',
     formatMarkdownTable(res),
     '',

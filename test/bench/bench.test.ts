@@ -16,6 +16,7 @@ import {
   README_PATH,
   formatMarkdownTable,
   formatReport,
+  cpuSecondsOf,
   formatTable,
   median,
   parseSuiteArgs,
@@ -119,6 +120,8 @@ describe('bench/run.ts', () => {
     expect(row.failed).toBeNull();
     expect(row.runs).toHaveLength(1);
     expect(row.wall).toBeGreaterThan(0);
+    if (result.rssMethod === 'gnu-time') expect(row.cpu).toBeGreaterThan(0);
+    else expect(row.cpu).toBeNull();
     expect(row.pps).toBeGreaterThan(0);
     expect(row.detail).toMatch(/^20000 packets, 1000 flows/);
     expect(row.vsPortsniff).toBe(1);
@@ -163,10 +166,10 @@ describe('bench/run.ts', () => {
 
   it('prints a table with the expected header and rows', () => {
     const table = formatTable(result).split('\n');
-    expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump$/);
-    expect(table[1]).toMatch(/^-+( +-+){6}$/);
+    expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+CPU s\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump$/);
+    expect(table[1]).toMatch(/^-+( +-+){7}$/);
     expect(table).toHaveLength(3);
-    expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-$/);
+    expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+(\d+\.\d{2}|-)\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-$/);
     const report = formatReport(result);
     expect(report).toContain('machine: ');
     expect(report).toContain('note: tcpdump: not installed');
@@ -195,6 +198,19 @@ describe('bench/run.ts', () => {
 });
 
 describe('bench helpers', () => {
+  it('CPU seconds from a GNU time -v report: user + system, null when a line is missing', () => {
+    const report = [
+      '\tCommand being timed: "node dist/cli/main.js replay F --json"',
+      '\tUser time (seconds): 1.83',
+      '\tSystem time (seconds): 0.21',
+      '\tPercent of CPU this job got: 130%',
+      '\tMaximum resident set size (kbytes): 110212',
+    ].join('\n');
+    expect(cpuSecondsOf(report)).toBeCloseTo(2.04, 10);
+    expect(cpuSecondsOf('\tUser time (seconds): 1.83\n')).toBeNull();
+    expect(cpuSecondsOf('')).toBeNull();
+  });
+
   it('median of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
