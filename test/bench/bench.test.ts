@@ -103,7 +103,6 @@ describe('bench/run.ts', () => {
       size: 'small',
       seed: 1,
       runs: 1,
-
       workers: [0],
       tools: ['portsniff', 'tcpdump', 'ndpiReader', 'tshark'],
       cli: CLI,
