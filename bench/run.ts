@@ -32,7 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_GEN, describeGen, generateCapture, type GenResult, type PacketSizeProfile } from './gen-capture.js';
 
-const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const README_PATH = join(REPO, 'bench', 'README.md');
 export const FIGURES_START = '<!-- bench:figures:start -->';
 export const FIGURES_END = '<!-- bench:figures:end -->';
@@ -222,7 +222,7 @@ export function measure(argv: readonly string[], opts: { captureStdout: boolean;
 }
 
 /** Reads the whole file (1 MiB at a time) so that the next timed command finds it in the page cache. */
-function warmPageCache(file: string): void {
+export function warmPageCache(file: string): void {
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -242,12 +242,12 @@ function loadAverage(): string | null {
   }
 }
 
-function machineCores(): number {
+export function machineCores(): number {
   const r = spawnSync('nproc', { encoding: 'utf8' });
   return Number(r.stdout?.trim()) || cpus().length;
 }
 
-function firstLine(s: string): string {
+export function firstLine(s: string): string {
   return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
 }
 
@@ -596,7 +596,7 @@ export function recordFigures(res: SuiteResult, commandLine: string, readmePath 
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-function positiveInt(v: string | undefined, name: string, dflt: number, min = 1): number {
+export function positiveInt(v: string | undefined, name: string, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
   const n = Number(v.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < min) throw new RangeError(`${name} must be an integer >= ${min} (got ${v})`);
@@ -656,7 +656,7 @@ async function main(): Promise<void> {
   const o = parseSuiteArgs(argv);
   const res = await runSuite(o);
   process.stdout.write(`${formatReport(res)}\n`);
-  if (o.json) process.stdout.write(`${JSON.stringify({ ...res, rows: res.rows.map((r) => ({ ...r, runs: r.runs.map((m) => ({ wall: m.wall, rss: m.rss })) })) }, null, 2)}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ ...res, rows: res.rows.map((r) => ({ ...r, runs: r.runs.map((m) => ({ wall: m.wall, cpu: m.cpu, rss: m.rss })) })) }, null, 2)}\n`);
   if (o.record) {
     recordFigures(res, `npm run bench${argv.length > 0 ? ` -- ${argv.map(shellQuote).join(' ')}` : ''}`);
     process.stdout.write(`figures recorded in ${README_PATH}\n`);
