@@ -242,7 +242,7 @@ function loadAverage(): string | null {
   }
 }
 
-export function machineCores(): number {
+function machineCores(): number {
   const r = spawnSync('nproc', { encoding: 'utf8' });
   return Number(r.stdout?.trim()) || cpus().length;
 }
