@@ -5,10 +5,12 @@
 #   redis-server, redis-tools, openssl, prometheus, bind9-dnsutils, curl
 #                            real servers/clients for the real-traffic fixture scripts and live tests
 #   time                     /usr/bin/time -v for peak RSS in the benchmark suite
+#   tmux                     a real terminal for the dashboard end-to-end tests
+#   nfdump                   nfcapd, a real IPFIX collector for the flow-export tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time)
+APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time tmux nfdump)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
