@@ -6,7 +6,7 @@
  */
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
-import type { ClassifiedFlow } from '../pipeline/engine.js';
+import type { ClassifiedFlow } from '../pipeline/results.js';
 import { createPipeline, defaultWorkers, type Pipeline } from '../pipeline/pipeline.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { renderTextSummary, TopFlows } from '../export/text.js';

@@ -2,7 +2,7 @@
  * The `--json` run summary: one object, fixed key order, documented in docs/output-schema.md.
  */
 import type { CaptureInfo, CaptureReadResult, LiveStats } from '../capture/types.js';
-import type { EngineTotals } from '../pipeline/engine.js';
+import type { EngineTotals } from '../pipeline/results.js';
 import type { ServiceTotals } from '../pipeline/service-stats.js';
 import { formatTimestamp } from '../util/time.js';
 import { linkTypeName } from './names.js';

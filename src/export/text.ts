@@ -3,7 +3,7 @@
  * Stable layout: a header, totals, per-service table, top flows, anomalies.
  */
 import type { RunSummary } from './summary.js';
-import type { ClassifiedFlow } from '../pipeline/engine.js';
+import type { ClassifiedFlow } from '../pipeline/results.js';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

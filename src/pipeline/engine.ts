@@ -17,7 +17,9 @@ import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, type FlowObserver } f
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
-import type { Snapshot } from './snapshot.js';
+import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
+
+export type { ClassifiedFlow, EngineTotals } from './results.js';
 
 export interface EngineOptions {
   maxFlows: number;
@@ -34,31 +36,6 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_ENGINE_OPTIONS = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0 } as const;
-
-export type ClassifiedFlow = FlowRecord & Partial<Classification>;
-
-export interface EngineTotals {
-  packets: number;
-  /** Sum of frame wire lengths (orig_len). */
-  bytes: number;
-  /** Sum of captured lengths. */
-  capturedBytes: number;
-  /** Frames cut by the snaplen (caplen < origlen). */
-  truncatedFrames: number;
-  /** Frames without IP (ARP, LLDP, unsupported link types). */
-  notIp: number;
-  /** IP frames that could not be put in a flow (truncated transport header, orphan fragment). */
-  unattributed: number;
-  flows: number;
-  liveFlows: number;
-  evictedFlows: number;
-  anomalies: Record<string, number>;
-  packetsByLinkType: Record<string, number>;
-  firstSec: number;
-  firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
-}
 
 export class Engine implements FrameSink, FlowObserver {
   readonly decoder = new PacketDecoder();
@@ -174,7 +151,9 @@ export class Engine implements FrameSink, FlowObserver {
       takenAt: Date.now(),
       workers: 0,
       totals: this.totals(),
-      services: withLive ? this.services.listWithLive(t, classifier ? (slot) => classifier.peek(t, slot) : null) : this.services.list(),
+      services: withLive
+        ? this.services.listWithLive(t, classifier ? (slot) => classifier.peek(t, slot) : null)
+        : this.services.list().map((e) => ({ ...e, liveFlows: 0 })),
       engineDrops: 0,
       inFlightChunks: 0,
     };

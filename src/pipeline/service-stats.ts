@@ -5,21 +5,9 @@
 import type { FlowTable } from '../flow/table.js';
 import type { Classification, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
+import type { ServiceTotals, SnapshotService } from './results.js';
 
-export interface ServiceTotals {
-  /** Rule id, `ambiguous:<id>|<id>...` for unresolved ties, or `unknown`. */
-  key: string;
-  id: string | null;
-  product: string | null;
-  component: string | null;
-  candidates: string[];
-  flows: number;
-  packets: { toServer: number; toClient: number };
-  bytes: { toServer: number; toClient: number };
-  verdicts: Record<Verdict, number>;
-  /** Flows by exposure status (exposure.ts); all zero for `unknown` and `unclassified`. */
-  exposure: Record<ExposureStatus, number>;
-}
+export type { ServiceTotals } from './results.js';
 
 export function serviceKey(c: Classification | null): string {
   if (c === null) return 'unclassified';
@@ -66,12 +54,13 @@ export class ServiceStats {
     if (c?.exposure) e.exposure[c.exposure.status]++;
   }
 
-  /** Merge totals from another engine (worker) into this one. */
-  mergeFrom(list: ServiceTotals[]): void {
+  /** Merge totals from another engine (worker) into this one (a snapshot's live counts are not kept). */
+  mergeFrom(list: readonly ServiceTotals[]): void {
     for (const o of list) {
       let e = this.byKey.get(o.key);
       if (e === undefined) {
-        e = structuredClone(o);
+        const { key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure } = o;
+        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure });
         this.byKey.set(o.key, e);
         continue;
       }
@@ -91,10 +80,15 @@ export class ServiceStats {
   }
 
   /** Ended flows plus the live ones as they are now (snapshots for the dashboard/exporters). */
-  listWithLive(t: FlowTable, peek: ((slot: number) => Classification | null) | null): ServiceTotals[] {
-    const map = new Map<string, ServiceTotals>();
-    for (const e of this.byKey.values()) map.set(e.key, structuredClone(e));
-    for (const slot of t.liveSlots()) ServiceStats.addTo(map, t, slot, peek ? peek(slot) : null);
+  listWithLive(t: FlowTable, peek: ((slot: number) => Classification | null) | null): SnapshotService[] {
+    const map = new Map<string, SnapshotService>();
+    for (const e of this.byKey.values()) map.set(e.key, { ...structuredClone(e), liveFlows: 0 });
+    for (const slot of t.liveSlots()) {
+      const c = peek ? peek(slot) : null;
+      ServiceStats.addTo(map, t, slot, c);
+      const e = map.get(serviceKey(c))!;
+      e.liveFlows = (e.liveFlows ?? 0) + 1;
+    }
     return [...map.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 }

@@ -4,23 +4,10 @@
  * (Engine.snapshot()); each worker posts its own part and the main thread merges them here, so both
  * modes give consumers the same shape.
  */
-import type { EngineTotals } from './engine.js';
-import { ServiceStats, type ServiceTotals } from './service-stats.js';
+import type { EngineTotals, ServiceTotals, Snapshot, SnapshotService } from './results.js';
+import { ServiceStats } from './service-stats.js';
 
-export interface Snapshot {
-  /** Wall-clock time (ms since the epoch) the snapshot was taken; merged: the newest part. */
-  takenAt: number;
-  /** Worker threads behind it (0 = the in-process engine). */
-  workers: number;
-  /** Packets, bytes, flows (created and live), anomalies... summed over the workers. */
-  totals: EngineTotals;
-  /** Per-service totals of ended flows plus live flows as they are now, sorted by key. */
-  services: ServiceTotals[];
-  /** Records a live source offered that the pipeline could not take (every chunk in use). */
-  engineDrops: number;
-  /** Chunks handed to the workers and not yet released (backpressure gauge; 0 in-process). */
-  inFlightChunks: number;
-}
+export type { Snapshot } from './results.js';
 
 /** Sums the totals of engines that each processed part of one capture. */
 export function mergeTotals(parts: readonly EngineTotals[]): EngineTotals {
@@ -74,8 +61,15 @@ export function mergeTotals(parts: readonly EngineTotals[]): EngineTotals {
 /** Merges per-service lists (sums per key; sorted by key like ServiceStats.list()). */
 export function mergeServices(parts: readonly (readonly ServiceTotals[])[]): ServiceTotals[] {
   const stats = new ServiceStats();
-  for (const p of parts) stats.mergeFrom([...p]);
+  for (const p of parts) stats.mergeFrom(p);
   return stats.list();
+}
+
+/** Merges the per-service lists of snapshot parts, live flow counts included. */
+export function mergeSnapshotServices(parts: readonly (readonly SnapshotService[])[]): SnapshotService[] {
+  const live = new Map<string, number>();
+  for (const p of parts) for (const e of p) live.set(e.key, (live.get(e.key) ?? 0) + e.liveFlows);
+  return mergeServices(parts).map((e) => ({ ...e, liveFlows: live.get(e.key) ?? 0 }));
 }
 
 /** One snapshot from the parts the workers posted. */
@@ -89,7 +83,7 @@ export function mergeSnapshots(
     takenAt,
     workers: pipeline.workers,
     totals: mergeTotals(parts.map((p) => p.totals)),
-    services: mergeServices(parts.map((p) => p.services)),
+    services: mergeSnapshotServices(parts.map((p) => p.services)),
     engineDrops: pipeline.engineDrops,
     inFlightChunks: pipeline.inFlightChunks,
   };

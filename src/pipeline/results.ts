@@ -1,0 +1,149 @@
+/**
+ * What the engine produces, as plain data: the types every consumer (text and JSON summaries, the
+ * flow log, the dashboard, exporters) reads. A leaf module: type-only imports, no code, so a
+ * consumer depends on these shapes and never on the engine's implementation.
+ */
+import type { Endpoint, FlowRecord } from '../flow/record.js';
+import type { Classification, Verdict } from '../classify/types.js';
+import type { ExposureStatus } from '../classify/exposure.js';
+
+export type { Endpoint, FlowRecord } from '../flow/record.js';
+export type { Classification, ServiceRef, Verdict } from '../classify/types.js';
+export type { ExposureCheck, ExposureStatus } from '../classify/exposure.js';
+
+/** A finished flow: transport facts plus (when rules are loaded) its classification. */
+export type ClassifiedFlow = FlowRecord & Partial<Classification>;
+
+export interface EngineTotals {
+  packets: number;
+  /** Sum of frame wire lengths (orig_len). */
+  bytes: number;
+  /** Sum of captured lengths. */
+  capturedBytes: number;
+  /** Frames cut by the snaplen (caplen < origlen). */
+  truncatedFrames: number;
+  /** Frames without IP (ARP, LLDP, unsupported link types). */
+  notIp: number;
+  /** IP frames that could not be put in a flow (truncated transport header, orphan fragment). */
+  unattributed: number;
+  flows: number;
+  liveFlows: number;
+  evictedFlows: number;
+  anomalies: Record<string, number>;
+  packetsByLinkType: Record<string, number>;
+  firstSec: number;
+  firstNsec: number;
+  lastSec: number;
+  lastNsec: number;
+}
+
+/** Per-service totals of one run (the `services` of the --json summary). */
+export interface ServiceTotals {
+  /** Rule id, `ambiguous:<id>|<id>...` for unresolved ties, or `unknown`. */
+  key: string;
+  id: string | null;
+  product: string | null;
+  component: string | null;
+  candidates: string[];
+  flows: number;
+  packets: { toServer: number; toClient: number };
+  bytes: { toServer: number; toClient: number };
+  verdicts: Record<Verdict, number>;
+  /** Flows by exposure status (exposure.ts); all zero for `unknown` and `unclassified`. */
+  exposure: Record<ExposureStatus, number>;
+}
+
+/** A service in a snapshot: ended flows plus live flows as they are now. */
+export interface SnapshotService extends ServiceTotals {
+  /** Of `flows`, how many are still live. */
+  liveFlows: number;
+}
+
+/** One flow as the dashboard lists it (live, or recently ended). */
+export interface FlowRow {
+  /** The flow record's id (ordinal of its first packet). */
+  id: number;
+  live: boolean;
+  transport: string;
+  client: Endpoint;
+  server: Endpoint;
+  /** ServiceTotals.key of the flow's service (`unknown`, `ambiguous:...`, or a rule id). */
+  serviceKey: string;
+  verdict: Verdict | null;
+  exposure: ExposureStatus | null;
+  /** Zeek-style connection state (S0, SF, ...) now. */
+  state: string;
+  packets: { toServer: number; toClient: number };
+  bytes: { toServer: number; toClient: number };
+  /** Wire bytes per second (both directions) since the previous snapshot; 0 for ended flows. */
+  rateBytesPerSec: number;
+  handshakeRttMs: number | null;
+  /** Capture time of the first and the latest packet, in seconds since the epoch (fractional). */
+  firstSec: number;
+  lastSec: number;
+  /** Evidence from payload bytes (sni, alpn, grpcPath, httpPath, protocol, ...). */
+  evidence: Record<string, string>;
+  /** Why an ended flow ended (idle-timeout, ...); null while live. */
+  end: string | null;
+}
+
+export const ALERT_KINDS = ['exposure-violation', 'mismatch'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Alerts de-duplicated per (kind, service, client address). */
+export interface AlertRow {
+  kind: AlertKind;
+  serviceKey: string;
+  /** The client address the alert is about. */
+  client: string;
+  /** The server of the latest flow that raised it. */
+  server: Endpoint;
+  /** Flows that raised it. */
+  count: number;
+  /** Capture time (seconds since the epoch, fractional) of the first and the latest flow. */
+  firstSec: number;
+  lastSec: number;
+  /** Ids of the latest flows that raised it (newest first, at most a few). */
+  flowIds: number[];
+  /** Human explanation: "tls on a resp port", "public client on an internal port", ... */
+  detail: string;
+}
+
+/** A server port with no rule, with what was seen on it. */
+export interface UnknownPortRow {
+  transport: string;
+  port: number;
+  flows: number;
+  liveFlows: number;
+  packets: number;
+  bytes: number;
+  /** Protocols the recognisers saw on it (tls, http, resp, ...), most frequent first. */
+  protocols: string[];
+}
+
+/** Dashboard detail of a snapshot: bounded lists, whatever the number of live flows. */
+export interface SnapshotDetail {
+  /** Top live flows (by rate, then bytes) and the most recently ended ones, each list bounded. */
+  flows: FlowRow[];
+  /** Newest first, bounded. */
+  alerts: AlertRow[];
+  /** Busiest unknown server ports (by bytes), bounded. */
+  unknownPorts: UnknownPortRow[];
+}
+
+export interface Snapshot {
+  /** Wall-clock time (ms since the epoch) the snapshot was taken; merged: the newest part. */
+  takenAt: number;
+  /** Worker threads behind it (0 = the in-process engine). */
+  workers: number;
+  /** Packets, bytes, flows (created and live), anomalies... summed over the workers. */
+  totals: EngineTotals;
+  /** Per-service totals of ended flows plus live flows as they are now, sorted by key. */
+  services: SnapshotService[];
+  /** Records a live source offered that the pipeline could not take (every chunk in use). */
+  engineDrops: number;
+  /** Chunks handed to the workers and not yet released (backpressure gauge; 0 in-process). */
+  inFlightChunks: number;
+  /** Present when the pipeline was created with `detail` (the dashboard asks for it). */
+  detail?: SnapshotDetail;
+}
