@@ -34,6 +34,8 @@ export interface ReadCaptureOptions {
   signal?: AbortSignal;
   /** Stream used for '-' (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
+  /** Updated after every chunk: bytes of the capture stream consumed so far (progress, ETA). */
+  progress?: { bytesRead: number };
 }
 
 /**
@@ -87,6 +89,7 @@ export async function readCaptureFile(
           buf.copyWithin(0, used, filled);
           filled -= used;
         }
+        if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
       }
       // Let timers and signal handlers run (and an abort land) between chunks.
       await yieldToEventLoop();
@@ -202,6 +205,7 @@ export async function readCaptureStream(
               filled -= used;
             }
           }
+          if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
           if (isAborted(signal)) {
             aborted = true;
             break;

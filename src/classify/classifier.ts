@@ -207,9 +207,13 @@ export class PortMapClassifier implements FlowClassifier {
     return d;
   }
 
-  peek(t: FlowTable, s: number): Classification {
+  peek(t: FlowTable, s: number, withEvidence = true): Classification {
     const decision = this.decisions[s] ?? null;
-    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, true, this.clientOf(t, s));
+    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s));
+  }
+
+  observedProtocol(s: number): string | null {
+    return (this.evidence[s * 2] ?? this.evidence[s * 2 + 1])?.protocol ?? null;
   }
 }
 

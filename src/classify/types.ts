@@ -45,6 +45,11 @@ export interface FlowClassifier {
    * building the evidence record (nothing will print it): `evidence` is then empty.
    */
   classify(table: FlowTable, slot: number, withEvidence?: boolean): Classification;
-  /** Current verdict for a live flow (snapshots); must not disturb the flow's state. */
-  peek(table: FlowTable, slot: number): Classification;
+  /**
+   * Current verdict for a live flow (snapshots); must not disturb the flow's state. `withEvidence`
+   * false (cheaper) leaves `evidence` empty.
+   */
+  peek(table: FlowTable, slot: number, withEvidence?: boolean): Classification;
+  /** The protocol the recognisers saw on the live flow in `slot` so far (either direction), or null. */
+  observedProtocol?(slot: number): string | null;
 }

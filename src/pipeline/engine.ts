@@ -17,6 +17,7 @@ import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, type FlowObserver } f
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
+import { LiveView } from './live-view.js';
 import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
@@ -45,6 +46,8 @@ export class Engine implements FrameSink, FlowObserver {
   private readonly classifier: FlowClassifier | null;
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
   private readonly linkTypePackets = new Float64Array(65536);
+  /** Live-flow bookkeeping for snapshots; created by the first snapshot that includes live flows. */
+  private liveView: LiveView | null = null;
 
   /** Ordinal of the next record fed through frame(). */
   nextOrdinal = 0;
@@ -120,17 +123,23 @@ export class Engine implements FrameSink, FlowObserver {
   // FlowObserver: classification hooks and record emission.
   flowStarted(slot: number): void {
     this.classifier?.flowStarted(this.table, slot);
+    this.liveView?.flowStarted(slot);
   }
 
   payload(slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
     this.classifier?.payload(this.table, slot, toServer, buf, offset, length);
+    this.liveView?.markDirty(slot);
   }
 
   flowEnded(slot: number, reason: number): void {
     const t = this.table;
     if (t.packetsToServer(slot) + t.packetsToClient(slot) === 0) return; // an active-timeout tail with no packets
-    const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null) : null;
+    const view = this.liveView;
+    // What the recognisers saw, read before classify() releases the flow's inspection state.
+    const protocol = view !== null ? (this.classifier?.observedProtocol?.(slot) ?? null) : null;
+    const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null || (view !== null && view.wantsRow(t, slot))) : null;
     this.services.addFlow(t, slot, cls);
+    view?.flowEnded(t, slot, cls, protocol, reason);
     if (this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);
     if (cls) Object.assign(record, cls);
@@ -143,19 +152,33 @@ export class Engine implements FrameSink, FlowObserver {
     this.table.flush();
   }
 
-  /** Current state for dashboards and exporters: totals plus per-service stats including live flows. */
-  snapshot(withLive = true): Snapshot {
-    const classifier = this.classifier;
+  /**
+   * Current state for dashboards and exporters: totals plus per-service stats including live flows
+   * (`withLive`), and with `detail` the bounded lists the dashboard shows (top live and recently
+   * ended flows, alerts, unknown ports). Cost: one pass over live flows reading typed arrays;
+   * objects only for the listed flows (live-view.ts).
+   */
+  snapshot(withLive = true, detail = false): Snapshot {
     const t = this.table;
+    const takenAt = Date.now();
+    let services: Snapshot['services'];
+    let snapshotDetail: Snapshot['detail'];
+    if (withLive || detail) {
+      this.liveView ??= new LiveView(t.capacity, this.classifier);
+      const view = this.liveView.snapshot(t, this.services, takenAt, detail);
+      services = view.services;
+      snapshotDetail = view.detail;
+    } else {
+      services = this.services.list().map((e) => ({ ...e, liveFlows: 0 }));
+    }
     return {
-      takenAt: Date.now(),
+      takenAt,
       workers: 0,
       totals: this.totals(),
-      services: withLive
-        ? this.services.listWithLive(t, classifier ? (slot) => classifier.peek(t, slot) : null)
-        : this.services.list().map((e) => ({ ...e, liveFlows: 0 })),
+      services,
       engineDrops: 0,
       inFlightChunks: 0,
+      ...(snapshotDetail !== undefined ? { detail: snapshotDetail } : {}),
     };
   }
 

@@ -4,10 +4,9 @@
  * stay in the shared chunks (chunks.ts) and a message names a chunk.
  */
 import type { ErrorRecord } from '../errors.js';
-import type { ClassifiedFlow } from './engine.js';
+import type { ClassifiedFlow, Snapshot } from './results.js';
 import type { ChunkBuffers } from './chunks.js';
 import type { ClassificationSpec } from './classification.js';
-import type { Snapshot } from './snapshot.js';
 
 /** How a worker is to misbehave, for tests of the failure and backpressure paths (never in production). */
 export interface WorkerFailureHook {
@@ -34,6 +33,8 @@ export interface WorkerInit {
   flows: boolean;
   /** Milliseconds between the statistics a worker posts. */
   statsIntervalMs: number;
+  /** Statistics carry the dashboard's detail lists (top flows, alerts, unknown ports). */
+  detail: boolean;
   control: SharedArrayBuffer;
   chunks: ChunkBuffers[];
   failureHook?: WorkerFailureHook;

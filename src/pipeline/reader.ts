@@ -37,6 +37,8 @@ export interface ReadIntoChunksOptions {
   signal?: AbortSignal | undefined;
   /** Stream read for '-' (default process.stdin). */
   stdin?: NodeJS.ReadableStream | undefined;
+  /** Updated after every chunk: bytes of the capture stream consumed so far. */
+  progress?: { bytesRead: number } | undefined;
   /** A partly filled stream chunk is handed over after this many ms without new bytes (default 20). */
   streamFlushMs?: number;
 }
@@ -101,7 +103,7 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
     },
     close: () => fs.closeSync(fd),
   };
-  return readChunks(source, path, host, opts.signal);
+  return readChunks(source, path, host, opts.signal, opts.progress);
 }
 
 async function readStream(stream: NodeJS.ReadableStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
@@ -208,14 +210,20 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await readChunks(source, name, host, signal);
+    return await readChunks(source, name, host, signal, opts.progress);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** The chunk loop shared by files and streams. */
-async function readChunks(source: ByteSource, name: string, host: ChunkHost, signal: AbortSignal | undefined): Promise<CaptureReadResult> {
+async function readChunks(
+  source: ByteSource,
+  name: string,
+  host: ChunkHost,
+  signal: AbortSignal | undefined,
+  progress: { bytesRead: number } | undefined,
+): Promise<CaptureReadResult> {
   const sink = new IndexSink();
   const parser = new CaptureParser(sink, name);
   let chunk: ChunkView | null = null;
@@ -258,6 +266,7 @@ async function readChunks(source: ByteSource, name: string, host: ChunkHost, sig
         throw err;
       }
       const tail = filled - used;
+      if (progress !== undefined) progress.bytesRead = parser.bytesConsumed;
       if (eof) {
         if (sink.count > 0) host.dispatch(chunk, sink.count);
         else host.release(chunk);

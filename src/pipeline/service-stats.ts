@@ -1,11 +1,11 @@
 /**
- * Per-service totals (flows, packets, bytes, verdict counts), accumulated when flows end and, for
- * snapshots, from live flows. Keyed per flow, not per packet, so a string key is fine here.
+ * Per-service totals (flows, packets, bytes, verdict counts), accumulated when flows end (live flows
+ * are added for snapshots by live-view.ts). Keyed per flow, not per packet, so a string key is fine.
  */
 import type { FlowTable } from '../flow/table.js';
 import type { Classification, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
-import type { ServiceTotals, SnapshotService } from './results.js';
+import type { ServiceTotals } from './results.js';
 
 export type { ServiceTotals } from './results.js';
 
@@ -77,18 +77,5 @@ export class ServiceStats {
   /** Sorted by key, so output does not depend on arrival order. */
   list(): ServiceTotals[] {
     return [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => structuredClone(e));
-  }
-
-  /** Ended flows plus the live ones as they are now (snapshots for the dashboard/exporters). */
-  listWithLive(t: FlowTable, peek: ((slot: number) => Classification | null) | null): SnapshotService[] {
-    const map = new Map<string, SnapshotService>();
-    for (const e of this.byKey.values()) map.set(e.key, { ...structuredClone(e), liveFlows: 0 });
-    for (const slot of t.liveSlots()) {
-      const c = peek ? peek(slot) : null;
-      ServiceStats.addTo(map, t, slot, c);
-      const e = map.get(serviceKey(c))!;
-      e.liveFlows = (e.liveFlows ?? 0) + 1;
-    }
-    return [...map.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 }

@@ -4,7 +4,8 @@
  * (Engine.snapshot()); each worker posts its own part and the main thread merges them here, so both
  * modes give consumers the same shape.
  */
-import type { EngineTotals, ServiceTotals, Snapshot, SnapshotService } from './results.js';
+import type { AlertRow, EngineTotals, FlowRow, ServiceTotals, Snapshot, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
+import { DETAIL_LIMITS, sortAlerts, unknownPortRows } from './live-view.js';
 import { ServiceStats } from './service-stats.js';
 
 export type { Snapshot } from './results.js';
@@ -86,5 +87,63 @@ export function mergeSnapshots(
     services: mergeSnapshotServices(parts.map((p) => p.services)),
     engineDrops: pipeline.engineDrops,
     inFlightChunks: pipeline.inFlightChunks,
+    ...(parts.some((p) => p.detail !== undefined) ? { detail: mergeDetail(parts.flatMap((p) => (p.detail ? [p.detail] : []))) } : {}),
   };
+}
+
+/**
+ * The workers' detail lists as one: the top live flows of all, the newest ended ones, alerts
+ * summed per key, unknown ports summed per port (each worker lists its own busiest ports, so a
+ * port spread thinly over many workers may be missing: a display list, not an account).
+ */
+export function mergeDetail(parts: readonly SnapshotDetail[]): SnapshotDetail {
+  const live: FlowRow[] = [];
+  const ended: FlowRow[] = [];
+  for (const p of parts) for (const f of p.flows) (f.live ? live : ended).push(f);
+  live.sort((a, b) => b.rateBytesPerSec - a.rateBytesPerSec || bytesOf(b) - bytesOf(a) || a.id - b.id);
+  ended.sort((a, b) => b.lastSec - a.lastSec || b.id - a.id);
+  const alerts = new Map<string, AlertRow>();
+  for (const p of parts) {
+    for (const a of p.alerts) {
+      const key = `${a.kind}|${a.serviceKey}|${a.client}`;
+      const e = alerts.get(key);
+      if (e === undefined) {
+        alerts.set(key, { ...a, flowIds: [...a.flowIds] });
+        continue;
+      }
+      e.count += a.count;
+      e.firstSec = Math.min(e.firstSec, a.firstSec);
+      if (a.lastSec > e.lastSec) {
+        e.lastSec = a.lastSec;
+        e.server = a.server;
+        e.detail = a.detail;
+      }
+      e.flowIds = [...new Set([...e.flowIds, ...a.flowIds])].sort((x, y) => y - x).slice(0, DETAIL_LIMITS.alertFlowIds);
+    }
+  }
+  const ports = new Map<string, UnknownPortRow>();
+  for (const p of parts) {
+    for (const u of p.unknownPorts) {
+      const key = `${u.transport}/${u.port}`;
+      const e = ports.get(key);
+      if (e === undefined) {
+        ports.set(key, { ...u, protocols: [...u.protocols] });
+        continue;
+      }
+      e.flows += u.flows;
+      e.liveFlows += u.liveFlows;
+      e.packets += u.packets;
+      e.bytes += u.bytes;
+      for (const proto of u.protocols) if (!e.protocols.includes(proto)) e.protocols.push(proto);
+    }
+  }
+  return {
+    flows: [...live.slice(0, DETAIL_LIMITS.liveFlows), ...ended.slice(0, DETAIL_LIMITS.endedFlows)],
+    alerts: sortAlerts([...alerts.values()]).slice(0, DETAIL_LIMITS.alerts),
+    unknownPorts: unknownPortRows([...ports.values()]),
+  };
+}
+
+function bytesOf(f: FlowRow): number {
+  return f.bytes.toServer + f.bytes.toClient;
 }

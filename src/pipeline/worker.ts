@@ -14,13 +14,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { toErrorRecord } from '../errors.js';
-import { Engine, type ClassifiedFlow } from './engine.js';
+import { Engine } from './engine.js';
+import type { ClassifiedFlow, Snapshot } from './results.js';
 import { buildClassification } from './classification.js';
 import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN, RECORD_WORDS } from './chunks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
 import { ShardPicker, SLOW_BUCKET } from './shard.js';
-import type { Snapshot } from './snapshot.js';
 
 /** One run: the engine and everything around it. */
 class Run {
@@ -69,7 +69,7 @@ class Run {
   }
 
   snapshot(): Snapshot {
-    const s = this.engine.snapshot(this.withLive);
+    const s = this.engine.snapshot(this.withLive, this.withLive && this.init.detail);
     s.workers = this.init.workers;
     return s;
   }

@@ -1,0 +1,84 @@
+/**
+ * `--workers 0`: the Engine runs on the reading thread (unit tests, 2-core machines, small inputs).
+ */
+import { readCaptureFile } from '../capture/file.js';
+import type { CaptureReadResult } from '../capture/types.js';
+import { Engine } from './engine.js';
+import { buildClassification } from './classification.js';
+import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, PipelineSink, RunFileOptions } from './pipeline.js';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './pipeline.js';
+import type { ClassifiedFlow, Snapshot } from './results.js';
+import { SnapshotFeed } from './snapshot-feed.js';
+
+export class InProcessPipeline implements Pipeline {
+  readonly workers = 0;
+  readonly sink: PipelineSink;
+  private readonly engine: Engine;
+  private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
+  private readonly feed: SnapshotFeed;
+  private readonly detail: boolean;
+
+  constructor(opts: PipelineOptions) {
+    const classification = buildClassification(opts.classification);
+    this.engine = new Engine({
+      maxFlows: opts.maxFlows,
+      idleTimeout: opts.idleTimeout,
+      activeTimeout: opts.activeTimeout,
+      classifier: classification.makeClassifier(opts.maxFlows),
+      documentedPorts: classification.documentedPorts,
+      ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),
+    });
+    this.sink = this.engine;
+    this.detail = opts.detail === true;
+    this.feed = new SnapshotFeed(opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS, () => this.snapshot());
+  }
+
+  private emit(f: ClassifiedFlow): void {
+    for (const cb of this.flowCallbacks) cb(f);
+  }
+
+  tryAcquire(): boolean {
+    return true;
+  }
+
+  runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
+    return readCaptureFile(pathOrDash, this.engine, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    });
+  }
+
+  onFlow(cb: (flow: ClassifiedFlow) => void): void {
+    this.flowCallbacks.push(cb);
+  }
+
+  onSnapshot(cb: (s: Snapshot) => void): void {
+    this.feed.subscribe(cb);
+  }
+
+  snapshot(): Snapshot {
+    return this.engine.snapshot(true, this.detail);
+  }
+
+  pressure(): PipelinePressure {
+    return { poolChunks: 0, inFlight: 0, maxInFlight: 0, readerWaits: 0 };
+  }
+
+  finish(): Promise<PipelineResult> {
+    this.engine.finish();
+    this.feed.stop();
+    return Promise.resolve({
+      totals: this.engine.totals(),
+      services: this.engine.services.list(),
+      workers: 0,
+      engineDrops: 0,
+      error: null,
+    });
+  }
+
+  close(): Promise<void> {
+    this.feed.stop();
+    return Promise.resolve();
+  }
+}
