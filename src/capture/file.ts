@@ -36,6 +36,8 @@ export interface ReadCaptureOptions {
   stdin?: NodeJS.ReadableStream;
   /** Updated after every chunk: bytes of the capture stream consumed so far (progress, ETA). */
   progress?: { bytesRead: number };
+  /** Awaited between chunks: pacing (`--speed`) and pause hold the read here. */
+  gate?: () => Promise<void>;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function readCaptureFile(
       }
       // Let timers and signal handlers run (and an abort land) between chunks.
       await yieldToEventLoop();
+      if (opts.gate) await opts.gate();
       if (isAborted(signal)) {
         aborted = true;
         break;
@@ -206,6 +209,7 @@ export async function readCaptureStream(
             }
           }
           if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
+          if (opts.gate) await opts.gate();
           if (isAborted(signal)) {
             aborted = true;
             break;

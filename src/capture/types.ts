@@ -88,6 +88,15 @@ export interface CaptureReadResult {
   live?: LiveStats;
 }
 
+/** Live capture counters while capturing (null = the backend cannot know, or has not said yet). */
+export interface LiveCounters {
+  captured: number;
+  droppedByKernel: number | null;
+  droppedByInterface: number | null;
+  /** Records the engine could not take (every chunk busy) or that never reached it. */
+  engineDrops: number;
+}
+
 /**
  * Counters of a live capture. `null` means "unknown" (the backend cannot tell), never 0: the `cap`
  * backend has no drop statistics at all.

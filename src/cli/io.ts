@@ -8,4 +8,13 @@ export interface CliIo {
   isTTY: boolean;
   /** Aborted on SIGINT/SIGTERM: commands stop reading and flush what they have. */
   signal: AbortSignal;
+  /**
+   * The terminal, when stdout and stdin are both TTYs (the dashboard draws on it); absent or null
+   * everywhere else (pipes, files, `</dev/null`, tests).
+   */
+  terminal?: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream } | null;
+  /** Environment (CI, NO_COLOR); default: none. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Print the periodic progress line on stderr when no dashboard runs (the real process: yes). */
+  progress?: boolean;
 }

@@ -10,7 +10,7 @@ import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
 import { runReplay } from './commands/replay.js';
 import { registerLiveCommands } from './commands/live.js';
-import { addSessionOptions, sessionOptionsFrom } from './session-options.js';
+import { addSessionOptions, addSpeedOption, faceOptionsFrom, sessionOptionsFrom } from './session-options.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
 import type { CliIo } from './io.js';
@@ -80,8 +80,8 @@ Ctrl-C or SIGTERM stops reading and still prints the summary and flushes the flo
 ("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
 read), 2 usage error.`,
     );
-  addSessionOptions(replay).action(async (file: string, o: Record<string, unknown>) => {
-    setExit(await runReplay(file, sessionOptionsFrom(o), io));
+  addSpeedOption(addSessionOptions(replay)).action(async (file: string, o: Record<string, unknown>) => {
+    setExit(await runReplay(file, sessionOptionsFrom(o), io, faceOptionsFrom(o)));
   });
 
   registerLiveCommands(program, io, setExit);
@@ -176,6 +176,9 @@ export function runProcess(argv: string[]): void {
     stdin: process.stdin,
     isTTY: process.stdout.isTTY === true,
     signal: controller.signal,
+    terminal: process.stdout.isTTY === true && process.stdin.isTTY === true ? { stdout: process.stdout, stdin: process.stdin } : null,
+    env: process.env,
+    progress: true,
   };
   main(argv, io).then(
     (code) => {

@@ -10,6 +10,14 @@ export function parseIntOption(name: string, min: number, max: number) {
   };
 }
 
+export function parseNumberOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number between ${min} and ${max}, got '${value}'`);
+    return n;
+  };
+}
+
 export function parseSecondsOption(name: string, allowZero: boolean) {
   return (value: string): number => {
     const n = Number(value);

@@ -2,7 +2,10 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_ENGINE_OPTIONS } from '../pipeline/engine.js';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/pipeline.js';
-import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from './options.js';
+import { collectList, collectRepeat, parseIntOption, parseNumberOption, parseSecondsOption } from './options.js';
+import { parseSpeed } from '../capture/pacer.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_REFRESH_HZ, type FaceOptions } from './face.js';
 import type { SessionOptions } from './session.js';
 import { parseCidrList } from '../classify/exposure.js';
 
@@ -42,10 +45,44 @@ export function addSessionOptions(cmd: Command): Command {
     )
     .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)))
     .addOption(
-      new Option('--workers <n>', 'decoding threads (0 = decode on the reading thread); output is the same for any value')
-        .default(defaultWorkers())
-        .argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
-    );
+      new Option(
+        '--workers <n>',
+        `decoding threads (0 = decode on the reading thread); output is the same for any value (default: ${defaultWorkers()} on this machine, 1 with the dashboard)`,
+      ).argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
+    )
+    .option('--no-ui', 'no dashboard: in a terminal too, print the progress line and the final summary')
+    .addOption(
+      new Option('--refresh <hz>', 'dashboard frames (and snapshots) per second')
+        .default(DEFAULT_REFRESH_HZ)
+        .argParser(parseNumberOption('--refresh', 0.5, 30)),
+    )
+    .option('--no-progress', 'without the dashboard, do not print the progress line on stderr every 2 s');
+}
+
+/** `replay --speed`: pacing by capture timestamps. */
+export function addSpeedOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--speed <factor>', 'play the capture at its recorded pace: 1x, 10x, 0.5x (max = as fast as possible)')
+      .default(null, 'max')
+      .argParser((v: string) => {
+        try {
+          return parseSpeed(v);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }),
+  );
+}
+
+/** How the session shows itself (dashboard or progress line), from the parsed options. */
+export function faceOptionsFrom(o: Record<string, unknown>): FaceOptions {
+  return {
+    json: o['json'] === true,
+    ui: o['ui'] !== false,
+    refreshHz: o['refresh'] as number,
+    ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
+    progress: o['progress'] !== false,
+  };
 }
 
 /** Commander's parsed values -> SessionOptions. */
@@ -61,7 +98,8 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
     noRules: o['rules'] === false,
     ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
-    workers: o['workers'] as number,
+    ...(typeof o['workers'] === 'number' ? { workers: o['workers'] } : {}),
+    ...(o['speed'] !== undefined ? { speed: o['speed'] as number | null } : {}),
   };
 }
 

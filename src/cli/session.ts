@@ -1,16 +1,25 @@
 /**
  * One capture session, whatever feeds it (a file, stdin, a live interface): build the pipeline
- * (in-process or worker threads, --workers), let the source feed it, then write the flow log and
- * the summary. Everything already counted is written even when the source fails, a worker dies,
- * the run is interrupted (SIGINT/SIGTERM) or stdout goes away.
+ * (in-process or worker threads, --workers), let the source feed it (paced with --speed), and drive
+ * every output through the SessionConsumer interface (export/consumer.ts): the flow log, the final
+ * summary, the stderr progress line, the dashboard, exporters. Everything already counted reaches
+ * the consumers even when the source fails, a worker dies, the run is interrupted (SIGINT/SIGTERM,
+ * the dashboard's `q`) or stdout goes away.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
+import { readCaptureFile } from '../capture/file.js';
+import { Pacer } from '../capture/pacer.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
-import type { ClassifiedFlow } from '../pipeline/results.js';
 import { createPipeline, defaultWorkers, type Pipeline } from '../pipeline/pipeline.js';
+import type { ClassifiedFlow, Snapshot } from '../pipeline/results.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
-import { renderTextSummary, TopFlows } from '../export/text.js';
+import { TopFlows } from '../export/text.js';
 import { LineWriter } from '../export/line-writer.js';
+import { FlowLog } from '../export/flow-log.js';
+import { SummaryPrinter } from '../export/summary-printer.js';
+import type { LiveCounters, SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionKind, SessionUpdate } from '../export/consumer.js';
+import { ruleInfoOf } from '../export/rule-info.js';
 import { loadRuleDirs } from '../rules/load.js';
 import { ruleDirs, type ClassificationOptions } from './classification-setup.js';
 import type { CliIo } from './io.js';
@@ -24,6 +33,8 @@ export interface SessionOptions extends ClassificationOptions {
   top: number;
   /** Worker threads (0 = in-process); default: defaultWorkers() for this machine. */
   workers?: number;
+  /** Replay pacing: capture seconds per wall second; null or absent = as fast as possible. */
+  speed?: number | null;
 }
 
 /**
@@ -36,6 +47,11 @@ export interface SessionSource {
   name: string;
   /** A capture file, or '-' for io.stdin. */
   file?: string;
+  /** Live: the capture backend and BPF filter (for the dashboard's header). */
+  backend?: string;
+  filter?: string;
+  /** Live: the backend's counters while capturing (drops), or null before it started. */
+  liveCounters?: () => LiveCounters | null;
   /**
    * Push every record into `sink` until the input ends or `signal` aborts. Throw a
    * CaptureFormatError (with `partial`) or PortsniffError on failure. The sink never blocks; with
@@ -44,13 +60,28 @@ export interface SessionSource {
   feed?(sink: FrameSink, signal: AbortSignal): Promise<CaptureReadResult>;
 }
 
-export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo): Promise<number> {
+/** Extra consumers (the dashboard, exporters) and what they need from the pipeline. */
+export interface SessionExtras {
+  consumers?: SessionConsumer[];
+  /** Snapshots carry the dashboard's detail lists. */
+  detail?: boolean;
+  /** Milliseconds between snapshots (default 250). */
+  snapshotIntervalMs?: number;
+}
+
+/** Bytes per read when pacing: records of one read arrive together, so keep reads small. */
+const PACED_READ_BYTES = 4096;
+
+export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo, extras: SessionExtras = {}): Promise<number> {
   const dirs = ruleDirs(opts);
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
-  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0);
-  // Evidence fields (SNI, gRPC path, ...) are only ever printed in the flow log: without one, the
-  // classifier keeps just the protocol tags per live flow.
-  const classification = dirs.length === 0 ? null : { ruleSet: loadRuleDirs(dirs), products: opts.products, evidenceDetail: opts.flows !== undefined, monitoringHosts: opts.monitoringHosts };
+  const ruleSet = dirs.length === 0 ? null : loadRuleDirs(dirs);
+  const extra = extras.consumers ?? [];
+  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0) || extra.some((c) => c.flow !== undefined);
+  // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
+  // flows; without those, the classifier keeps just the protocol tags per live flow.
+  const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
+  const classification = ruleSet === null ? null : { ruleSet, products: opts.products, evidenceDetail, monitoringHosts: opts.monitoringHosts };
   const workers = opts.workers ?? defaultWorkers();
   const pipeline: Pipeline = createPipeline({
     workers,
@@ -59,31 +90,113 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     activeTimeout: opts.activeTimeout,
     classification,
     flows: wantFlows,
+    ...(extras.detail ? { detail: true } : {}),
+    ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
   });
-  let flowLog: LineWriter | null = null;
+
+  const consumers: SessionConsumer[] = [];
   try {
-    flowLog = opts.flows === undefined ? null : opts.flows === '-' ? io.stdout : new LineWriter(opts.flows);
+    if (opts.flows !== undefined) {
+      const toStdout = opts.flows === '-';
+      consumers.push(new FlowLog(toStdout ? io.stdout : new LineWriter(opts.flows), !toStdout));
+    }
   } catch (err) {
     await pipeline.close();
     throw err;
   }
+  // Finish order: the flow log is complete before the dashboard waits for its `q`; the dashboard has
+  // left the terminal before the summary prints.
+  consumers.push(...extra);
+  consumers.push(new SummaryPrinter({ stdout: io.stdout, stderr: io.stderr, json: opts.json === true, flowsOnStdout: opts.flows === '-' }));
+
   const top = new TopFlows(opts.json ? 0 : opts.top);
   // The first flows that broke the documented exposure, listed by the text summary.
   const violations: ClassifiedFlow[] = [];
+  const flowConsumers = consumers.filter((c) => c.flow !== undefined);
   pipeline.onFlow((f: ClassifiedFlow) => {
-    if (flowLog !== null && !flowLog.closed) flowLog.writeLine(JSON.stringify(f));
+    for (const c of flowConsumers) c.flow!(f);
     top.add(f);
     if (f.exposure?.status === 'violation' && violations.length < top.capacity) violations.push(f);
   });
+
+  // Stop: SIGINT/SIGTERM (io.signal) or a consumer (the dashboard's q).
+  const stopper = new AbortController();
+  const signal = AbortSignal.any([io.signal, stopper.signal]);
+  const progress = { bytesRead: 0 };
+  const speed = source.kind !== 'live' && opts.speed != null ? opts.speed : null;
+  let pacer: Pacer | null = null;
+  let paused = false;
+  let resumeGate: (() => void) | null = null;
+  const control: SessionControl = {
+    setPaused(p: boolean) {
+      paused = p;
+      pacer?.setPaused(p);
+      if (!p) resumeGate?.();
+    },
+    stop() {
+      stopper.abort();
+    },
+  };
+  // Max-speed replay: pause holds the reader between chunks.
+  const pauseGate = async (): Promise<void> => {
+    while (paused && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        resumeGate = resolve;
+        const t = setTimeout(resolve, 100);
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+  };
+
+  const info: SessionInfo = {
+    kind: source.kind as SessionKind,
+    name: source.name,
+    backend: source.backend ?? null,
+    filter: source.filter ?? null,
+    totalBytes: source.file !== undefined && source.file !== '-' ? plainFileSize(source.file) : null,
+    speed,
+    workers,
+    rules: ruleSet === null ? [] : ruleSet.rules.filter((r) => opts.products === undefined || opts.products.length === 0 || opts.products.includes(r.product)).map(ruleInfoOf),
+    products: opts.products !== undefined && opts.products.length > 0 ? [...opts.products] : null,
+    startedAt: Date.now(),
+  };
+  for (const c of consumers) c.start?.(info, control);
+
+  const updateConsumers = consumers.filter((c) => c.update !== undefined);
+  const makeUpdate = (snapshot: Snapshot, state: SessionUpdate['state']): SessionUpdate => ({
+    snapshot,
+    wallMs: Date.now(),
+    bytesRead: progress.bytesRead,
+    live: source.liveCounters?.() ?? null,
+    paused,
+    state,
+  });
+  if (updateConsumers.length > 0) {
+    pipeline.onSnapshot((s) => {
+      const u = makeUpdate(s, 'running');
+      for (const c of updateConsumers) c.update!(u);
+    });
+  }
 
   let read: CaptureReadResult | null = null;
   let error: { code: string; message: string; offset: number | null } | null = null;
   let exitCode = 0;
   try {
-    if (source.file !== undefined) {
-      read = await pipeline.runFile(source.file, { signal: io.signal, stdin: io.stdin });
+    if (source.file !== undefined && speed !== null) {
+      pacer = new Pacer(pipeline.sink, speed, () => performance.now(), () => pipeline.tryAcquire());
+      if (paused) pacer.setPaused(true);
+      const p = pacer;
+      read = await readCaptureFile(source.file, p, {
+        signal,
+        stdin: io.stdin,
+        progress,
+        chunkSize: PACED_READ_BYTES,
+        gate: () => p.gate(signal),
+      });
+    } else if (source.file !== undefined) {
+      read = await pipeline.runFile(source.file, { signal, stdin: io.stdin, progress, gate: pauseGate });
     } else if (source.feed !== undefined) {
-      read = await source.feed(pipeline.sink, io.signal);
+      read = await source.feed(pipeline.sink, signal);
     } else {
       throw new Error('SessionSource needs `file` or `feed`');
     }
@@ -97,22 +210,26 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
       error = { code: err.code, message: err.message, offset: null };
     } else {
       await pipeline.close();
+      await endConsumers(consumers, null);
       throw err;
     }
     exitCode = 1;
   }
-  // Whether reading was cut short (a signal, or stdout closed while flow lines were written). A
-  // closed stdout found by the final flush below stops nothing: everything was read.
-  const interrupted = io.signal.aborted;
+  // Whether reading was cut short (a signal, the dashboard's q, or stdout closed while flow lines
+  // were written). A closed stdout found by the final flush below stops nothing: everything was read.
+  const interrupted = signal.aborted;
   // Ends every flow; with workers, also gathers what a failed worker had counted.
   const result = await pipeline.finish();
-  await pipeline.close();
   if (result.error !== null) {
     error ??= { code: result.error.code, message: result.error.message, offset: null };
     exitCode = 1;
   }
-  flowLog?.flush();
-  if (flowLog !== null && flowLog !== io.stdout) flowLog.close();
+  if (updateConsumers.length > 0) {
+    // The final state (every flow ended) for views that stay open after the end of a replay.
+    const u = makeUpdate(pipeline.snapshot(), 'ended');
+    for (const c of updateConsumers) c.update!(u);
+  }
+  await pipeline.close();
 
   const summary: RunSummary = buildSummary({
     kind: source.kind,
@@ -124,27 +241,50 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
     interrupted,
   });
-  if (io.stdout.closed) {
-    // The reader of stdout went away during the run (`--flows - | head`): reading stopped there.
-    // What was counted still gets reported, on the stream that is left.
-    io.stderr(
-      interrupted
-        ? `portsniff: stdout was closed: stopped reading after ${summary.totals.packets} packets (${io.stdout.linesWritten} lines were handed to it)`
-        : `portsniff: stdout was closed before all ${io.stdout.linesWritten} lines were written; everything was read`,
-    );
-    io.stderr(opts.json ? JSON.stringify(summary) : renderTextSummary(summary, top.list(), violations).trimEnd());
-  } else if (opts.json) {
-    // With the flow log on stdout too, the summary is the last line (compact) so NDJSON stays NDJSON.
-    io.stdout.writeLine(opts.flows === '-' ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
-  } else if (opts.flows !== '-' && read !== null) {
-    // Nothing was opened (no such file, ...): the error line alone says it all.
-    io.stdout.write(renderTextSummary(summary, top.list(), violations));
-  }
-  io.stdout.flush();
+  await endConsumers(consumers, { summary, topFlows: top.list(), violations, exitCode, opened: read !== null });
   if (read?.truncated) {
     // Like errors, the warning names the file and the byte offset.
     io.stderr(`portsniff: warning: ${source.name}: ${read.truncated.message} at byte offset ${read.truncated.offset}`);
   }
   if (error) io.stderr(`portsniff: error: ${error.message}${read ? ` (after ${read.packets} packets)` : ''}`);
   return exitCode;
+}
+
+/**
+ * Each consumer's finish, in order, one after the other (the dashboard resolves when the terminal
+ * is clean, then the summary prints). `end` null: an internal error; consumers only release what
+ * they hold (abort).
+ */
+async function endConsumers(consumers: readonly SessionConsumer[], end: SessionEnd | null): Promise<void> {
+  for (const c of consumers) {
+    if (end !== null) {
+      await c.finish?.(end);
+      continue;
+    }
+    try {
+      await c.abort?.();
+    } catch {
+      /* already failing: the first error is the one reported */
+    }
+  }
+}
+
+/** Size of a regular, uncompressed capture file (progress and ETA), else null. */
+function plainFileSize(path: string): number | null {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return null;
+    const fd = openSync(path, 'r');
+    try {
+      const head = new Uint8Array(2);
+      const n = readSync(fd, head, 0, 2, 0);
+      // A gzip file's size says nothing about the capture inside it.
+      if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) return null;
+    } finally {
+      closeSync(fd);
+    }
+    return st.size;
+  } catch {
+    return null; // the reader reports the error with its own wording
+  }
 }

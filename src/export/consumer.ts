@@ -6,6 +6,9 @@
  */
 import type { ClassifiedFlow, Snapshot } from '../pipeline/results.js';
 import type { RunSummary } from './summary.js';
+import type { LiveCounters } from '../capture/types.js';
+
+export type { LiveCounters } from '../capture/types.js';
 
 /** A rule as a consumer shows it (the drill-down, `rules explain`). */
 export interface RuleInfo {
@@ -50,15 +53,6 @@ export interface SessionInfo {
   startedAt: number;
 }
 
-/** Live capture counters while capturing (null = the backend cannot know). */
-export interface LiveCounters {
-  captured: number;
-  droppedByKernel: number | null;
-  droppedByInterface: number | null;
-  /** Records the engine could not take (every chunk busy). */
-  engineDrops: number;
-}
-
 /** A periodic view of the running session (a few times per second, never per packet). */
 export interface SessionUpdate {
   snapshot: Snapshot;
@@ -80,6 +74,8 @@ export interface SessionEnd {
   topFlows: ClassifiedFlow[];
   violations: ClassifiedFlow[];
   exitCode: number;
+  /** False when the input could not even be opened (no such file...): nothing was read. */
+  opened: boolean;
 }
 
 /** What a consumer may ask of the session (the dashboard's keys). */
@@ -103,4 +99,6 @@ export interface SessionConsumer {
    * finish, so final text reaches the terminal after the dashboard has cleaned up.
    */
   finish?(end: SessionEnd): void | Promise<void>;
+  /** The session failed with an internal error: release the terminal, files, sockets; nothing more comes. */
+  abort?(): void | Promise<void>;
 }

@@ -46,6 +46,7 @@ export class InProcessPipeline implements Pipeline {
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
       ...(opts.progress ? { progress: opts.progress } : {}),
+      ...(opts.gate ? { gate: opts.gate } : {}),
     });
   }
 

@@ -59,6 +59,8 @@ export interface RunFileOptions {
   stdin?: NodeJS.ReadableStream;
   /** Updated while reading: bytes of the capture consumed so far (progress, ETA). */
   progress?: { bytesRead: number };
+  /** Awaited between chunks (pause). */
+  gate?: () => Promise<void>;
 }
 
 export type PipelineSink = FrameSink & { tick(nowSec: number): void };

@@ -39,6 +39,8 @@ export interface ReadIntoChunksOptions {
   stdin?: NodeJS.ReadableStream | undefined;
   /** Updated after every chunk: bytes of the capture stream consumed so far. */
   progress?: { bytesRead: number } | undefined;
+  /** Awaited between chunks (pause). */
+  gate?: (() => Promise<void>) | undefined;
   /** A partly filled stream chunk is handed over after this many ms without new bytes (default 20). */
   streamFlushMs?: number;
 }
@@ -103,7 +105,7 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
     },
     close: () => fs.closeSync(fd),
   };
-  return readChunks(source, path, host, opts.signal, opts.progress);
+  return readChunks(source, path, host, opts.signal, opts.progress, opts.gate);
 }
 
 async function readStream(stream: NodeJS.ReadableStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
@@ -210,7 +212,7 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await readChunks(source, name, host, signal, opts.progress);
+    return await readChunks(source, name, host, signal, opts.progress, opts.gate);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -223,6 +225,7 @@ async function readChunks(
   host: ChunkHost,
   signal: AbortSignal | undefined,
   progress: { bytesRead: number } | undefined,
+  gate: (() => Promise<void>) | undefined,
 ): Promise<CaptureReadResult> {
   const sink = new IndexSink();
   const parser = new CaptureParser(sink, name);
@@ -295,6 +298,7 @@ async function readChunks(
       filled = tail;
       // Let worker messages, timers and signal handlers run between chunks.
       await yieldToEventLoop();
+      if (gate !== undefined) await gate();
     }
   } catch (err) {
     throw withPartial(err, parser);

@@ -239,7 +239,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
-    return readIntoChunks(pathOrDash, this, { signal: opts.signal, stdin: opts.stdin, progress: opts.progress });
+    return readIntoChunks(pathOrDash, this, { signal: opts.signal, stdin: opts.stdin, progress: opts.progress, gate: opts.gate });
   }
 
   // Live feeding

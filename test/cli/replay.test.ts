@@ -81,7 +81,8 @@ describe('exit codes and help', () => {
   it('a good capture: exit 0, text summary on stdout, nothing on stderr', async () => {
     const r = await cli(['replay', DEMO]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
+    // (A progress line appears only if the run takes over 2 s, as on a very loaded machine.)
+    expect(lines(r.stderr).filter((l) => !/^portsniff: \S+ packets \(/.test(l))).toEqual([]);
     expect(r.stdout).toMatch(/^portsniff: .*demo\.pcap: pcap, little-endian, link types: Ethernet \(1\)$/m);
     expect(r.stdout).toMatch(/^\d+ packets, .* on the wire, \d+ flows/m);
     expect(r.stdout).toContain('zeebe.gateway-grpc');

@@ -22,7 +22,7 @@ import { isMainThread } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { PCAP_MAGIC_USEC } from '../pcap-reader.js';
-import type { FrameSink, LiveStats } from '../types.js';
+import type { FrameSink, LiveCounters, LiveStats } from '../types.js';
 import { LiveControl } from './control.js';
 import { CAP_BUILD_HINT, LiveCaptureError, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, linkTypeFromCapName } from './link-types.js';
@@ -133,6 +133,12 @@ export class CapSource implements LiveSource {
   private monoAnchorMs = 0;
   private control: LiveControl | null = null;
   private writeFd: number | null = null;
+  /** Counters while capturing: libpcap's statistics are not available through the binding. */
+  counters(): LiveCounters | null {
+    if (this.feeder === null) return null;
+    return { captured: this.feeder.packets, droppedByKernel: null, droppedByInterface: null, engineDrops: 0 };
+  }
+
   private readonly flushSoon = (): void => {
     this.flushScheduled = false;
     this.flush();

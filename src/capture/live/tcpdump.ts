@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CaptureReadResult, FrameSink, LiveStats } from '../types.js';
+import type { LiveCounters, CaptureReadResult, FrameSink, LiveStats } from '../types.js';
 import { LiveControl, type StopReason } from './control.js';
 import { LiveCaptureError, TCPDUMP_INSTALL_HINT, classifyCaptureFailure, withLivePartial } from './errors.js';
 import { defaultBufferKiB, isLoopbackInterface, linkTypeFromDltName } from './link-types.js';
@@ -29,6 +29,8 @@ import type { FlowClockTick, LiveCaptureOptions, LiveReadResult, LiveSource } fr
 
 /** How long tcpdump gets to exit after a stop request before it is killed. */
 const STOP_GRACE_MS = 5000;
+/** Least time between two statistics requests (SIGUSR1) while counters() is read. */
+const STATS_ASK_MS = 2000;
 /** Drain before SIGINT: wait for this much silence on tcpdump's stdout ... */
 const DRAIN_QUIET_MS = 40;
 /** ... but not longer than this on a busy link. */
@@ -133,6 +135,9 @@ export class TcpdumpSource implements LiveSource {
   private killTimer: NodeJS.Timeout | null = null;
   private writeFd: number | null = null;
   private lastDataMs = 0;
+  /** The running capture's parser (counters() reads its packet count). */
+  private feeder: PcapStreamFeeder | null = null;
+  private lastStatsAskMs = -Infinity;
   private readonly exitHook = (): void => {
     this.child?.kill('SIGTERM');
   };
@@ -269,6 +274,7 @@ export class TcpdumpSource implements LiveSource {
     await this.open(signal);
     const writeFd = this.writeFd;
     const feeder = new PcapStreamFeeder(sink, `tcpdump -i ${this.opts.interface}`, writeFd === null ? null : { fd: writeFd, path: this.opts.writePath! });
+    this.feeder = feeder;
     let failure: unknown = null;
     try {
       if (this.child === null || this.abortedBeforeReady) {
@@ -314,6 +320,30 @@ export class TcpdumpSource implements LiveSource {
       this.writeFd = null;
       if (!this.exited) this.child?.kill('SIGKILL');
     }
+  }
+
+  /**
+   * Counters while capturing. Kernel drops come from tcpdump's statistics line, which it prints on
+   * SIGUSR1 and keeps capturing: asked for at most every STATS_ASK_MS while someone reads them, so
+   * the numbers shown are at most that old (null until the first answer).
+   */
+  counters(): LiveCounters | null {
+    const feeder = this.feeder;
+    if (feeder === null) return null;
+    const now = performance.now();
+    if (this.ready !== null && !this.exited && now - this.lastStatsAskMs >= STATS_ASK_MS) {
+      this.lastStatsAskMs = now;
+      this.child?.kill('SIGUSR1');
+    }
+    const s = this.stats;
+    const seen = s.captured !== null || s.droppedByKernel !== null;
+    return {
+      captured: feeder.packets,
+      droppedByKernel: s.droppedByKernel,
+      droppedByInterface: s.droppedByInterface ?? (seen ? 0 : null),
+      // Packets tcpdump counted that have not reached us are in flight, not lost, while it runs.
+      engineDrops: 0,
+    };
   }
 
   private stopChild(reason: StopReason): void {

@@ -3,7 +3,7 @@
  * what they capture into a classic pcap byte stream and push it through the same CaptureParser as
  * replay, into the same FrameSink: one reader, one decoder, whatever the source.
  */
-import type { CaptureReadResult, FrameSink, LiveStats } from '../types.js';
+import type { CaptureReadResult, FrameSink, LiveCounters, LiveStats } from '../types.js';
 
 export type LiveBackendName = LiveStats['backend'];
 export type LiveBackendChoice = LiveBackendName | 'auto';
@@ -68,4 +68,6 @@ export interface LiveSource {
    * packets flowed rejects with a LiveCaptureError whose `partial` says what was captured.
    */
   start(sink: FrameSink, signal: AbortSignal, tick?: FlowClockTick): Promise<LiveReadResult>;
+  /** Counters while capturing (for the dashboard and the progress line); null before start(). */
+  counters?(): LiveCounters | null;
 }

@@ -24,7 +24,8 @@ import { Engine } from '../../pipeline/engine.js';
 import type { CliIo } from '../io.js';
 import { parseIntOption, parseSecondsOption } from '../options.js';
 import { runSession, type SessionOptions } from '../session.js';
-import { addSessionOptions, sessionOptionsFrom } from '../session-options.js';
+import { addSessionOptions, faceOptionsFrom, sessionOptionsFrom } from '../session-options.js';
+import { chooseFace, type FaceOptions } from '../face.js';
 
 const BACKENDS: readonly LiveBackendChoice[] = ['auto', 'tcpdump', 'cap'];
 
@@ -32,6 +33,7 @@ export interface LiveCommandOptions {
   backend: LiveBackendChoice;
   capture: LiveCaptureOptions;
   session: SessionOptions;
+  face: FaceOptions;
 }
 
 export function registerLiveCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -134,7 +136,7 @@ export function parseLiveCommand(iface: string, words: string[], o: Record<strin
   if (typeof o['duration'] === 'number') capture.durationSec = o['duration'];
   if (typeof o['count'] === 'number') capture.count = o['count'];
   if (typeof o['write'] === 'string') capture.writePath = o['write'];
-  return { backend: o['backend'] as LiveBackendChoice, capture, session: sessionOptionsFrom(o) };
+  return { backend: o['backend'] as LiveBackendChoice, capture, session: sessionOptionsFrom(o), face: faceOptionsFrom(o) };
 }
 
 /** Runs one live session; returns the exit code. */
@@ -152,10 +154,14 @@ export async function runLive(cmd: LiveCommandOptions, io: CliIo, open = openLiv
     throw err;
   }
   let read: CaptureReadResult | null = null;
+  const face = await chooseFace(io, cmd.face);
   const code = await runSession(
     {
       kind: 'live',
       name: cmd.capture.interface,
+      backend: source.backend,
+      ...(cmd.capture.filter !== undefined ? { filter: cmd.capture.filter } : {}),
+      liveCounters: () => source.counters?.() ?? null,
       feed: async (sink, signal) => {
         try {
           const r: LiveReadResult = await source.start(sink, signal, flowClockFor(sink));
@@ -167,8 +173,9 @@ export async function runLive(cmd: LiveCommandOptions, io: CliIo, open = openLiv
         }
       },
     },
-    cmd.session,
+    { ...cmd.session, workers: cmd.session.workers ?? face.defaultWorkers },
     io,
+    face.extras,
   );
   const stats = (read as CaptureReadResult | null)?.live;
   if (stats !== undefined) io.stderr(`portsniff: ${formatLiveStats(stats)}`);

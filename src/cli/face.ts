@@ -1,0 +1,75 @@
+/**
+ * What a session shows: the Ink dashboard in a terminal, else the plain progress line on stderr.
+ *
+ * The dashboard opens when stdout and stdin are both TTYs, unless --json, --no-ui, `--flows -`
+ * (stdout carries data) or the CI environment variable says otherwise. Ink is never loaded
+ * anywhere else: it writes escape codes into pipes and its input hook fails without a TTY stdin
+ * (../shared/design/ink-6.8-notes.md). With the dashboard, the engine runs in one worker thread by
+ * default so that the main thread stays free to draw and to read keys (docs/pipeline.md).
+ */
+import type { SessionConsumer } from '../export/consumer.js';
+import { ProgressLine } from '../export/progress-line.js';
+import { defaultWorkers } from '../pipeline/pipeline.js';
+import type { CliIo } from './io.js';
+import type { SessionExtras } from './session.js';
+
+export const DEFAULT_REFRESH_HZ = 4;
+/** Worker threads with the dashboard on (unless --workers says otherwise). */
+export const DASHBOARD_WORKERS = 1;
+
+export interface FaceOptions {
+  json: boolean;
+  /** false: --no-ui. */
+  ui: boolean;
+  /** --refresh: dashboard frames per second. */
+  refreshHz: number;
+  /** --flows PATH|- */
+  flows?: string;
+  /** false: --no-progress. */
+  progress: boolean;
+}
+
+export type DashboardFactory = (opts: {
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  refreshHz: number;
+  env: Readonly<Record<string, string | undefined>>;
+}) => SessionConsumer;
+
+export interface Face {
+  dashboard: boolean;
+  extras: SessionExtras;
+  /** --workers when not given. */
+  defaultWorkers: number;
+}
+
+/** Why the dashboard does not open here (null: it opens). */
+export function noDashboardReason(io: CliIo, o: FaceOptions): string | null {
+  if (!o.ui) return '--no-ui';
+  if (o.json) return '--json';
+  if (o.flows === '-') return '--flows -';
+  if (io.terminal == null) return 'stdout or stdin is not a terminal';
+  const ci = io.env?.['CI'];
+  if (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') return 'CI is set';
+  return null;
+}
+
+export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () => Promise<DashboardFactory> = importDashboard): Promise<Face> {
+  const interval = Math.max(50, Math.round(1000 / o.refreshHz));
+  if (noDashboardReason(io, o) === null) {
+    const create = await loadDashboard();
+    const dashboard = create({ stdout: io.terminal!.stdout, stdin: io.terminal!.stdin, refreshHz: o.refreshHz, env: io.env ?? {} });
+    return { dashboard: true, extras: { consumers: [dashboard], detail: true, snapshotIntervalMs: interval }, defaultWorkers: DASHBOARD_WORKERS };
+  }
+  const consumers: SessionConsumer[] = io.progress === true && o.progress ? [new ProgressLine(io.stderr)] : [];
+  return { dashboard: false, extras: { consumers }, defaultWorkers: defaultWorkers() };
+}
+
+async function importDashboard(): Promise<DashboardFactory> {
+  // React's production build costs a third of the development build per frame.
+  process.env['NODE_ENV'] ??= 'production';
+  // TEMP(lead): literal import once src/ui/dashboard.tsx lands.
+  const path = '../ui/dashboard.js';
+  const ui = (await import(path)) as { createDashboard: DashboardFactory };
+  return ui.createDashboard;
+}
