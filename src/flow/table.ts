@@ -229,6 +229,11 @@ export class FlowTable {
 
   /** Live flows. */
   live = 0;
+  /**
+   * Every slot below this has held a flow; the live ones have serial >= 0 (isLive). A walk over
+   * [0, slotHighWater) reads memory in order, unlike the LRU list (snapshots at 1M flows).
+   */
+  slotHighWater = 0;
   /** Flows created in all. */
   created = 0;
   evicted = 0;
@@ -561,6 +566,7 @@ export class FlowTable {
       this.endFlow(victim, FlowEndReason.Evicted);
     }
     const slot = this.free[--this.freeTop]!;
+    if (slot >= this.slotHighWater) this.slotHighWater = slot + 1;
     this.live++;
     this.created++;
     // Append at the LRU tail.
@@ -839,6 +845,11 @@ export class FlowTable {
   /** End every live flow (end of capture), oldest first. */
   flush(): void {
     while (this.lruHead >= 0) this.endFlow(this.lruHead, FlowEndReason.EndOfCapture);
+  }
+
+  /** Whether `s` (below slotHighWater) holds a live flow. */
+  isLive(s: number): boolean {
+    return this.serial[s]! >= 0;
   }
 
   /** Slots of live flows in LRU order (for snapshots; allocates, not for the hot path). */

@@ -51,6 +51,8 @@ const MISMATCH = VERDICTS.indexOf('mismatch');
 interface Group {
   key: string;
   template: Classification | null;
+  /** No rule matched (the unknown-ports list counts these flows). */
+  unknown: boolean;
   live: number;
   pktsToServer: number;
   pktsToClient: number;
@@ -256,6 +258,17 @@ export class LiveView {
   private readonly alerted: Uint8Array;
   private readonly seenSerial: Float64Array;
   private readonly prevBytes: Float64Array;
+  /** What the recognisers saw on the flow (index into `protocolNames`, 0 = nothing yet). */
+  private readonly protocol: Uint8Array;
+  private readonly protocolNames: string[] = [''];
+  private readonly protocolCode = new Map<string, number>();
+  /** Live unknown-port accumulators for tcp (0..65535) and udp (65536..), reset per snapshot. */
+  private readonly portFlows = new Float64Array(2 * 65536);
+  private readonly portPackets = new Float64Array(2 * 65536);
+  private readonly portBytes = new Float64Array(2 * 65536);
+  /** Protocols seen per port, one bit per protocol code below 32. */
+  private readonly portProtocols = new Uint32Array(2 * 65536);
+  private readonly touchedPorts: number[] = [];
   private readonly groups: Group[] = [];
   private readonly groupOf = new Map<string, number>();
   private readonly top = new TopK(DETAIL_LIMITS.liveFlows);
@@ -279,6 +292,19 @@ export class LiveView {
     this.alerted = new Uint8Array(capacity);
     this.seenSerial = new Float64Array(capacity).fill(-1);
     this.prevBytes = new Float64Array(capacity);
+    this.protocol = new Uint8Array(capacity);
+  }
+
+  private codeOf(protocol: string | null): number {
+    if (protocol === null) return 0;
+    let c = this.protocolCode.get(protocol);
+    if (c === undefined) {
+      if (this.protocolNames.length >= 255) return 0;
+      c = this.protocolNames.length;
+      this.protocolNames.push(protocol);
+      this.protocolCode.set(protocol, c);
+    }
+    return c;
   }
 
   /** The flow's classification may have changed (it started, or a payload was inspected). */
@@ -359,6 +385,7 @@ export class LiveView {
       this.groups.push({
         key,
         template: c,
+        unknown: c !== null && c.service === null && c.candidates.length === 0,
         live: 0,
         pktsToServer: 0,
         pktsToClient: 0,
@@ -386,15 +413,18 @@ export class LiveView {
     }
     const top = this.top;
     top.clear();
-    const livePorts = detail ? new Map<number, PortCount>() : null;
     const classifier = this.classifier;
-    for (const s of t.liveSlots()) {
+    const end = t.slotHighWater;
+    // Slot order, not LRU order: the walk reads the row and the per-slot arrays sequentially.
+    for (let s = 0; s < end; s++) {
+      if (!t.isLive(s)) continue;
       if (this.dirty[s] === 1) {
         this.dirty[s] = 0;
         const c = classifier !== null ? classifier.peek(t, s, false) : null;
         this.group[s] = this.groupIndex(c);
         this.verdict[s] = c === null ? NO_CODE : VERDICTS.indexOf(c.verdict);
         this.exposure[s] = c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : NO_CODE;
+        this.protocol[s] = this.codeOf(classifier?.observedProtocol?.(s) ?? null);
         if (this.verdict[s] === MISMATCH || this.exposure[s] === VIOLATION) this.alertFor(t, s, classifier!.peek(t, s, true));
       }
       const g = this.groups[this.group[s]!]!;
@@ -420,27 +450,22 @@ export class LiveView {
       this.seenSerial[s] = serial;
       this.prevBytes[s] = bytes;
       top.offer(s, rate, bytes);
-      if (g.template !== null && g.template.service === null && g.template.candidates.length === 0 && livePorts !== null) {
+      if (g.unknown) {
         const proto = t.proto[s]!;
-        if (proto === TCP || proto === UDP || t.aPort[s] !== 0 || t.bPort[s] !== 0) {
-          const key = proto * 65536 + serverPortOf(t, s);
-          let e = livePorts.get(key);
-          if (e === undefined) {
-            e = { transport: transportName(proto), port: serverPortOf(t, s), flows: 0, liveFlows: 0, packets: 0, bytes: 0, protocols: new Map() };
-            livePorts.set(key, e);
-          }
-          e.liveFlows++;
-          e.flows++;
-          e.packets += pts + ptc;
-          e.bytes += bytes;
-          const p = classifier?.observedProtocol?.(s) ?? null;
-          if (p !== null) e.protocols.set(p, (e.protocols.get(p) ?? 0) + 1);
+        if (proto === TCP || proto === UDP) {
+          const i = (proto === TCP ? 0 : 65536) + serverPortOf(t, s);
+          if (this.portFlows[i] === 0) this.touchedPorts.push(i);
+          this.portFlows[i]!++;
+          this.portPackets[i]! += pts + ptc;
+          this.portBytes[i]! += bytes;
+          const code = this.protocol[s]!;
+          if (code > 0 && code < 32) this.portProtocols[i] = this.portProtocols[i]! | (1 << code);
         }
       }
     }
     const services = this.mergeServices(ended);
     if (!detail) return { services };
-    return { services, detail: this.detail(t, dt, livePorts!) };
+    return { services, detail: this.detail(t, dt) };
   }
 
   private mergeServices(ended: ServiceStats): SnapshotService[] {
@@ -478,7 +503,26 @@ export class LiveView {
     return [...out.values()].sort((a, b) => cmp(a.key, b.key));
   }
 
-  private detail(t: FlowTable, dt: number, livePorts: Map<number, PortCount>): SnapshotDetail {
+  private detail(t: FlowTable, dt: number): SnapshotDetail {
+    const livePorts = new Map<number, PortCount>();
+    for (const i of this.touchedPorts) {
+      const proto = i < 65536 ? TCP : UDP;
+      const protocols = new Map<string, number>();
+      const bits = this.portProtocols[i]!;
+      for (let c = 1; c < 32; c++) if ((bits & (1 << c)) !== 0) protocols.set(this.protocolNames[c]!, 0);
+      livePorts.set(proto * 65536 + (i & 0xffff), {
+        transport: transportName(proto),
+        port: i & 0xffff,
+        flows: this.portFlows[i]!,
+        liveFlows: this.portFlows[i]!,
+        packets: this.portPackets[i]!,
+        bytes: this.portBytes[i]!,
+        protocols,
+      });
+      this.portFlows[i] = this.portPackets[i] = this.portBytes[i] = 0;
+      this.portProtocols[i] = 0;
+    }
+    this.touchedPorts.length = 0;
     const top = this.top;
     const flows: FlowRow[] = [];
     for (const i of top.order()) {

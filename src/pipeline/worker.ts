@@ -21,6 +21,7 @@ import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN,
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
 import { ShardPicker, SLOW_BUCKET } from './shard.js';
+import { nextSnapshotDelay } from './snapshot-feed.js';
 
 /** One run: the engine and everything around it. */
 class Run {
@@ -38,7 +39,8 @@ class Run {
   /** This thread's copy of the chunk being processed. */
   private local = new Uint8Array(0);
   private hookDone = false;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     init: WorkerInit,
@@ -64,8 +66,18 @@ class Run {
           }
         : {}),
     });
-    this.timer = setInterval(() => this.post({ t: 'stats', snapshot: this.snapshot() }), init.statsIntervalMs);
-    this.timer.unref();
+    this.timer = this.scheduleStats(init.statsIntervalMs);
+  }
+
+  /** Statistics on a wall-clock timer, stretched when a snapshot is costly (snapshot-feed.ts). */
+  private scheduleStats(delay: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const t0 = performance.now();
+      this.post({ t: 'stats', snapshot: this.snapshot() });
+      if (!this.stopped) this.timer = this.scheduleStats(nextSnapshotDelay(this.init.statsIntervalMs, performance.now() - t0));
+    }, delay);
+    timer.unref();
+    return timer;
   }
 
   snapshot(): Snapshot {
@@ -166,7 +178,8 @@ class Run {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 }
 

@@ -131,3 +131,14 @@ describe('alert book', () => {
     expect(m.unknownPorts).toEqual([{ transport: 'tcp', port: 22, flows: 3, liveFlows: 1, packets: 10, bytes: 120, protocols: ['ssh', 'tls'] }]);
   });
 });
+
+describe('snapshot pacing', () => {
+  it('keeps the configured interval for cheap snapshots and stretches it so snapshots take at most 10% of the engine thread', async () => {
+    const { nextSnapshotDelay, SNAPSHOT_SHARE } = await import('../../src/pipeline/snapshot-feed.js');
+    expect(SNAPSHOT_SHARE).toBe(0.1);
+    expect(nextSnapshotDelay(250, 5)).toBe(250);
+    expect(nextSnapshotDelay(250, 25)).toBe(250);
+    expect(nextSnapshotDelay(250, 100)).toBe(1000);
+    expect(nextSnapshotDelay(100, 33.3)).toBe(333);
+  });
+});
