@@ -14,3 +14,18 @@ export function formatTimestamp(sec: number, nsec: number): string {
 export function diffSeconds(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return bSec - aSec + (bNsec - aNsec) / 1e9;
 }
+
+/**
+ * The inverse of formatTimestamp: `2024-05-01T12:00:00.123456789Z` or `@<sec>.<nsec>` back to
+ * (seconds, nanoseconds); null for anything else. Consumers that only see flow records (IPFIX,
+ * alerts) use it to get exact times back.
+ */
+export function parseTimestamp(text: string): { sec: number; nsec: number } | null {
+  const raw = /^@(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\.(\d{9})$/.exec(text);
+  if (raw !== null) return { sec: Number(raw[1]), nsec: Number(raw[2]) };
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(text);
+  if (m === null) return null;
+  const ms = Date.parse(`${m[1]}Z`);
+  if (!Number.isFinite(ms)) return null;
+  return { sec: ms / 1000, nsec: Number((m[2] ?? '').padEnd(9, '0')) };
+}
