@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CAPTURE, demoCapture } from '../../fixtures/gen/demo.js';
+import { FLEET_CAPTURE, fleetCapture } from '../../fixtures/gen/fleet.js';
 import type { CaptureBuilder } from '../../fixtures/gen/scenario.js';
 import { ZEEBE_CAPTURE, zeebeCapture } from '../../fixtures/gen/zeebe.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
@@ -322,6 +323,7 @@ describe('generated captures are fresh', () => {
   it.each([
     [relative(FIXTURES, DEMO_CAPTURE), demoCapture],
     [relative(FIXTURES, ZEEBE_CAPTURE), zeebeCapture],
+    [relative(FIXTURES, FLEET_CAPTURE), fleetCapture],
   ] as Array<[string, () => CaptureBuilder]>)('fixtures/%s equals what its generator writes now (run `npm run fixtures` if not)', (path, build) => {
     expect(Buffer.from(build().toPcap()).equals(readFileSync(join(FIXTURES, path)))).toBe(true);
   });
