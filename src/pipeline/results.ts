@@ -87,7 +87,12 @@ export interface FlowRow {
   end: string | null;
 }
 
-export const ALERT_KINDS = ['exposure-violation', 'mismatch'] as const;
+/**
+ * exposure-violation: a client the documents (or --policy) do not expect; mismatch: another
+ * protocol than documented; undocumented-port: a documented product's protocol (RESP, xDS, ...)
+ * positively recognised on a port no rule documents.
+ */
+export const ALERT_KINDS = ['exposure-violation', 'mismatch', 'undocumented-port'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Alerts de-duplicated per (kind, service, client address). */
