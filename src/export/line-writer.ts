@@ -11,8 +11,10 @@ const FLUSH_AT = 64 * 1024;
 export class LineWriter {
   private parts: string[] = [];
   private size = 0;
-  private readonly fd: number;
+  private fd: number;
   private readonly ownsFd: boolean;
+  /** The file's path when the writer opened it (reopen() opens it again). */
+  private readonly path: string | null;
   /** Set when the reader went away (EPIPE); later writes are dropped. */
   closed = false;
   linesWritten = 0;
@@ -22,15 +24,35 @@ export class LineWriter {
     if (typeof target === 'number') {
       this.fd = target;
       this.ownsFd = false;
+      this.path = null;
     } else {
-      try {
-        this.fd = openSync(target, 'w');
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        throw new PortsniffError(ErrorCode.Io, `cannot write ${target}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
-      }
+      this.fd = LineWriter.open(target, 'w');
       this.ownsFd = true;
+      this.path = target;
     }
+  }
+
+  private static open(path: string, flags: 'w' | 'a'): number {
+    try {
+      return openSync(path, flags);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+    }
+  }
+
+  /**
+   * For logrotate (SIGHUP): flushes, closes the file and opens its path again, appending (a file
+   * moved away leaves a new one at the path; a file truncated in place is appended to). A writer on
+   * a descriptor it did not open (stdout) only flushes. Throws PortsniffError when the path cannot
+   * be opened; the old descriptor is then kept.
+   */
+  reopen(): void {
+    this.flush();
+    if (!this.ownsFd || this.path === null || this.closed) return;
+    const next = LineWriter.open(this.path, 'a');
+    closeSync(this.fd);
+    this.fd = next;
   }
 
   writeLine(line: string): void {

@@ -1,0 +1,60 @@
+/** LineWriter.reopen(): what logrotate needs on SIGHUP (rename then reopen, or truncate in place). */
+import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LineWriter } from '../../src/export/line-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'psn-linewriter-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('LineWriter.reopen', () => {
+  it('after a rename, lines before go to the old file and lines after to a new one at the path', () => {
+    const path = join(dir, 'flows.ndjson');
+    const w = new LineWriter(path);
+    w.writeLine('one');
+    w.writeLine('two');
+    renameSync(path, `${path}.1`);
+    w.writeLine('three'); // still buffered: reopen() flushes it into the renamed file first
+    w.reopen();
+    w.writeLine('four');
+    w.close();
+    expect(readFileSync(`${path}.1`, 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(readFileSync(path, 'utf8')).toBe('four\n');
+  });
+
+  it('after copytruncate, appends instead of writing at the old offset', () => {
+    const path = join(dir, 'alerts.ndjson');
+    const w = new LineWriter(path);
+    w.writeLine('x'.repeat(100));
+    w.flush();
+    truncateSync(path, 0);
+    w.reopen();
+    w.writeLine('after');
+    w.close();
+    expect(readFileSync(path, 'utf8')).toBe('after\n');
+  });
+
+  it('a path that can no longer be opened throws and keeps writing to the old file', () => {
+    const sub = join(dir, 'gone');
+    const path = join(dir, 'keep.ndjson');
+    const w = new LineWriter(path);
+    renameSync(path, `${path}.old`);
+    rmSync(sub, { force: true });
+    // Make the path a directory: opening it for writing fails.
+    (w as unknown as { path: string }).path = dir;
+    expect(() => w.reopen()).toThrow(/cannot write/);
+    w.writeLine('still here');
+    w.close();
+    expect(readFileSync(`${path}.old`, 'utf8')).toBe('still here\n');
+  });
+
+  it('a writer on stdout-like descriptors only flushes', () => {
+    const w = new LineWriter(join(dir, 'fd.txt'));
+    const fdWriter = new LineWriter((w as unknown as { fd: number }).fd);
+    fdWriter.writeLine('via fd');
+    fdWriter.reopen();
+    w.close();
+    expect(readFileSync(join(dir, 'fd.txt'), 'utf8')).toBe('via fd\n');
+  });
+});
