@@ -127,35 +127,5 @@ export function formatAddress(ipVersion: number, w0: number, w1: number, w2: num
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-/** Parse an IPv4 or IPv6 literal into [version, w0, w1, w2, w3]; null if invalid. */
-export function parseAddress(text: string): [number, number, number, number, number] | null {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const p = text.split('.').map(Number);
-    if (p.some((x) => x > 255)) return null;
-    return [4, 0, 0, 0, (((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0)];
-  }
-  if (!text.includes(':')) return null;
-  let head = text;
-  let tailV4: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  const maybeV4 = text.slice(lastColon + 1);
-  if (maybeV4.includes('.')) {
-    const v4 = parseAddress(maybeV4);
-    if (!v4) return null;
-    tailV4 = [v4[4] >>> 16, v4[4] & 0xffff];
-    head = text.slice(0, lastColon + 1) + '0';
-  }
-  const parts = head.split('::');
-  if (parts.length > 2) return null;
-  const left = parts[0] ? parts[0].split(':') : [];
-  const right = parts.length === 2 && parts[1] ? parts[1].split(':') : [];
-  if (tailV4.length) right.pop();
-  const fixed = [...left, ...right].length + tailV4.length;
-  const fill = parts.length === 2 ? 8 - fixed : 0;
-  if (fill < 0 || (parts.length === 1 && fixed !== 8)) return null;
-  const all = [...left, ...Array<string>(fill).fill('0'), ...right].map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
-  all.push(...tailV4);
-  if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
-  const w = (i: number) => (((all[i]! << 16) | all[i + 1]!) >>> 0);
-  return [6, w(0), w(2), w(4), w(6)];
-}
+// Parsing lives in util/ so that rules/ (the --policy file) can validate addresses too.
+export { parseAddress } from '../util/address.js';
