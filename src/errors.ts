@@ -23,6 +23,8 @@ export const ErrorCode = {
   Io: 'PSN_ERR_IO',
   /** Rule files fail validation. */
   RuleFile: 'PSN_ERR_RULE_FILE',
+  /** The --policy file fails validation. */
+  PolicyFile: 'PSN_ERR_POLICY_FILE',
   /** Command-line usage. */
   Usage: 'PSN_ERR_USAGE',
   /** A worker thread died. */

@@ -19,6 +19,7 @@ import type { ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
 import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
 import { addressClass, checkExposure, inCidrs, type Cidr, type ExposureClient } from './exposure.js';
+import type { PolicyChecker, PolicyClient } from './policy-check.js';
 import type { Exposure } from '../rules/types.js';
 import type { Classification, FlowClassifier, ServiceRef, Verdict } from './types.js';
 
@@ -58,16 +59,19 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly evidenceDetail: boolean;
   /** --monitoring-hosts; null when not given (monitoring-only ports are then unchecked). */
   private readonly monitoringHosts: readonly Cidr[] | null;
+  /** --policy (policy-check.ts); null: the documented exposure alone decides. */
+  private readonly policy: PolicyChecker | null;
   /** Slim evidence (protocol and tags only), one shared object per distinct tag list. */
   private readonly slim = new Map<string, ProtocolEvidence>();
 
   constructor(
     private readonly index: PortIndex,
     capacity: number,
-    opts: { evidenceDetail?: boolean; monitoringHosts?: readonly Cidr[] | null } = {},
+    opts: { evidenceDetail?: boolean; monitoringHosts?: readonly Cidr[] | null; policy?: PolicyChecker | null } = {},
   ) {
     this.evidenceDetail = opts.evidenceDetail !== false;
     this.monitoringHosts = opts.monitoringHosts ?? null;
+    this.policy = opts.policy ?? null;
     this.decisions = new Array<PortDecision | null>(capacity).fill(null);
     this.evidence = new Array<ProtocolEvidence | null>(capacity * 2).fill(null);
     this.done = new Uint8Array(capacity * 2);
@@ -180,12 +184,13 @@ export class PortMapClassifier implements FlowClassifier {
     const w1 = a ? t.a1[s]! : t.b1[s]!;
     const w2 = a ? t.a2[s]! : t.b2[s]!;
     const w3 = a ? t.a3[s]! : t.b3[s]!;
+    if (this.policy !== null) return this.policy.client(v, w0, w1, w2, w3);
     const hosts = this.monitoringHosts;
     return { client: addressClass(v, w0, w1, w2, w3), monitoringHost: hosts === null ? null : inCidrs(hosts, v, w0, w1, w2, w3) };
   }
 
   classify(t: FlowTable, s: number, withEvidence = true): Classification {
-    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s));
+    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s), this.policy);
     this.releaseBuffer(s);
     this.decisions[s] = null;
     this.evidence[s * 2] = this.evidence[s * 2 + 1] = null;
@@ -209,7 +214,7 @@ export class PortMapClassifier implements FlowClassifier {
 
   peek(t: FlowTable, s: number, withEvidence = true): Classification {
     const decision = this.decisions[s] ?? null;
-    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s));
+    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s), this.policy);
   }
 
   observedProtocol(s: number): string | null {
@@ -269,6 +274,7 @@ export function verdictFor(
   toClient: ProtocolEvidence | null,
   withEvidence = true,
   client: ExposureClient | null = null,
+  policy: PolicyChecker | null = null,
 ): Classification {
   const evidence = withEvidence ? evidenceRecord(toServer, toClient) : EMPTY_EVIDENCE;
   const anyTag = (toServer !== null && toServer.tags.length > 0) || (toClient !== null && toClient.tags.length > 0);
@@ -298,7 +304,8 @@ export function verdictFor(
     }
   }
   const service = chosen.length === 1 ? ref(chosen[0]!) : null;
-  const exposure = client === null ? null : checkExposure(allowedExposure(chosen), client);
+  const exposure =
+    client === null ? null : policy !== null ? policy.check(chosen, client as PolicyClient) : checkExposure(allowedExposure(chosen), client);
   return { service, verdict, ambiguous: chosen.length > 1, candidates: refList(chosen), basis, evidence, exposure };
 }
 

@@ -33,6 +33,18 @@ export interface ExposureCheck {
   monitoringHost: boolean | null;
   /** The exposure classes the matched rule(s) document, in EXPOSURES order. */
   allowed: Exposure[];
+  /** Only with --policy (classify/policy-check.ts): which policy entry decided, and the client's networks. */
+  policy?: PolicyDecision;
+}
+
+/** What --policy said about a flow's client. */
+export interface PolicyDecision {
+  /** `file:line:col` of the policy entry that decided, or null when the documented exposure did. */
+  entry: string | null;
+  /** That entry's networks (`from`), or null. */
+  from: string[] | null;
+  /** The policy's named networks the client is in. */
+  clientNetworks: string[];
 }
 
 /** An address prefix: four 32-bit words like the flow key (IPv4 in the last word). */

@@ -7,6 +7,8 @@
 import type { FlowClassifier } from '../classify/types.js';
 import { PortMapClassifier } from '../classify/classifier.js';
 import { parseCidrList } from '../classify/exposure.js';
+import { PolicyChecker } from '../classify/policy-check.js';
+import type { PolicySpec } from '../rules/policy.js';
 import { compileRules } from '../rules/compile.js';
 import type { RuleSet } from '../rules/types.js';
 
@@ -19,6 +21,8 @@ export interface ClassificationSpec {
   evidenceDetail?: boolean | undefined;
   /** --monitoring-hosts as given (parsed again in each worker; the CLI validates it first). */
   monitoringHosts?: string | undefined;
+  /** --policy, validated on the main thread (rules/policy.ts): plain data. */
+  policy?: PolicySpec | undefined;
 }
 
 export interface BuiltClassification {
@@ -31,8 +35,9 @@ export function buildClassification(spec: ClassificationSpec | null): BuiltClass
   if (spec === null) return { makeClassifier: () => null, documentedPorts: {} };
   const index = compileRules(spec.ruleSet, { products: spec.products });
   const monitoringHosts = spec.monitoringHosts === undefined ? null : parseCidrList(spec.monitoringHosts);
+  const policy = spec.policy === undefined ? null : new PolicyChecker(spec.policy, monitoringHosts);
   return {
-    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, monitoringHosts }),
+    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, monitoringHosts, policy }),
     documentedPorts: { tcp: index.documentedPortMask('tcp'), udp: index.documentedPortMask('udp'), sctp: index.documentedPortMask('sctp') },
   };
 }
