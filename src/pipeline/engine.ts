@@ -18,6 +18,7 @@ import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
 import { LiveView } from './live-view.js';
+import { PortStats } from './port-stats.js';
 import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
@@ -43,6 +44,8 @@ export class Engine implements FrameSink, FlowObserver {
   readonly table: FlowTable;
   readonly anomalies = new AnomalyCounters();
   readonly services = new ServiceStats();
+  /** Documented ports seen and unknown server ports, for the coverage report. */
+  readonly ports = new PortStats();
   private readonly classifier: FlowClassifier | null;
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
   private readonly linkTypePackets = new Float64Array(65536);
@@ -136,9 +139,10 @@ export class Engine implements FrameSink, FlowObserver {
     if (t.packetsToServer(slot) + t.packetsToClient(slot) === 0) return; // an active-timeout tail with no packets
     const view = this.liveView;
     // What the recognisers saw, read before classify() releases the flow's inspection state.
-    const protocol = view !== null ? (this.classifier?.observedProtocol?.(slot) ?? null) : null;
+    const protocol = this.classifier?.observedProtocol?.(slot) ?? null;
     const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null || (view !== null && view.wantsRow(t, slot))) : null;
     this.services.addFlow(t, slot, cls);
+    this.ports.addFlow(t, slot, cls, protocol);
     view?.flowEnded(t, slot, cls, protocol, reason);
     if (this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);

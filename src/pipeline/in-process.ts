@@ -9,6 +9,7 @@ import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, Pipel
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './pipeline.js';
 import type { ClassifiedFlow, Snapshot } from './results.js';
 import { SnapshotFeed } from './snapshot-feed.js';
+import { mergePortStats } from './port-stats.js';
 
 export class InProcessPipeline implements Pipeline {
   readonly workers = 0;
@@ -75,6 +76,7 @@ export class InProcessPipeline implements Pipeline {
       workers: 0,
       engineDrops: 0,
       error: null,
+      ports: mergePortStats([this.engine.ports.toData()]),
     });
   }
 

@@ -7,6 +7,7 @@ import type { ErrorRecord } from '../errors.js';
 import type { ClassifiedFlow, Snapshot } from './results.js';
 import type { ChunkBuffers } from './chunks.js';
 import type { ClassificationSpec } from './classification.js';
+import type { PortStatsData } from './port-stats.js';
 
 /** How a worker is to misbehave, for tests of the failure and backpressure paths (never in production). */
 export interface WorkerFailureHook {
@@ -63,6 +64,6 @@ export type FromWorker =
   /** Periodic statistics (wall clock). */
   | { t: 'stats'; snapshot: Snapshot }
   /** After 'end': the last flows and the final statistics. */
-  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null; ports: PortStatsData }
   /** The worker failed; `snapshot` is what it had counted (null if it could not tell). */
-  | { t: 'error'; error: ErrorRecord; snapshot: Snapshot | null };
+  | { t: 'error'; error: ErrorRecord; snapshot: Snapshot | null; ports: PortStatsData | null };

@@ -10,6 +10,7 @@
  * `sink` takes records pushed one by one (live capture, paced replay) and never blocks: when every
  * chunk is in use a record is dropped and counted as an engine drop instead of growing memory.
  */
+import type { PortStatsData } from './port-stats.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { ClassificationSpec } from './classification.js';
@@ -51,6 +52,8 @@ export interface PipelineResult {
   engineDrops: number;
   /** A worker failed (PSN_ERR_WORKER): the totals cover what was counted until then. */
   error: { code: string; message: string } | null;
+  /** Documented ports seen and unknown server ports (port-stats.ts), for the coverage report. */
+  ports: PortStatsData;
 }
 
 export interface RunFileOptions {

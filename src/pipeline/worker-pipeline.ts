@@ -17,6 +17,7 @@ import type { ClassifiedFlow, Snapshot } from './results.js';
 import { pairBucketOf } from './shard.js';
 import { mergeServices, mergeSnapshots, mergeTotals } from './snapshot.js';
 import { SnapshotFeed } from './snapshot-feed.js';
+import { mergePortStats, type PortStatsData } from './port-stats.js';
 import { failureHookFromEnv } from './test-hooks.js';
 import { keepIdle, takeWorker, workerScript, type WorkerScript } from './worker-threads.js';
 import type { Worker } from 'node:worker_threads';
@@ -25,6 +26,8 @@ interface WorkerState {
   worker: Worker;
   /** The last statistics it posted (its final ones after 'final'). */
   last: Snapshot | null;
+  /** Its port accounting, sent with 'final' (or 'error'). */
+  ports: PortStatsData | null;
   final: boolean;
   /** Finished, failed or exited: nothing more will come from it. */
   done: boolean;
@@ -97,6 +100,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
       const state: WorkerState = {
         worker,
         last: null,
+        ports: null,
         final: false,
         done: false,
         listeners: {
@@ -143,6 +147,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         break;
       case 'final':
         state.last = m.snapshot;
+        state.ports = m.ports;
         state.final = true;
         state.done = true;
         this.merger.push(i, m.flows, m.keys, Infinity);
@@ -151,6 +156,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         break;
       case 'error':
         if (m.snapshot !== null) state.last = m.snapshot;
+        if (m.ports !== null) state.ports = m.ports;
         this.fail(i, m.error.message);
         break;
     }
@@ -331,6 +337,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
       workers: this.workers,
       engineDrops: this.engineDrops,
       error: this.failure,
+      ports: mergePortStats(this.states.flatMap((s) => (s.ports === null ? [] : [s.ports]))),
     };
   }
 

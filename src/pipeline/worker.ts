@@ -19,6 +19,7 @@ import type { ClassifiedFlow, Snapshot } from './results.js';
 import { buildClassification } from './classification.js';
 import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN, RECORD_WORDS } from './chunks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import type { PortStatsData } from './port-stats.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
 import { ShardPicker, SLOW_BUCKET } from './shard.js';
 import { nextSnapshotDelay } from './snapshot-feed.js';
@@ -170,7 +171,7 @@ class Run {
       case 'end':
         this.engine.finish();
         this.stop();
-        this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows() });
+        this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows(), ports: this.engine.ports.toData() });
         return true;
       case 'init':
         throw new Error(`worker ${this.me}: 'init' during a run`);
@@ -214,14 +215,16 @@ function serve(): void {
       if (run.onMessage(m)) run = null;
     } catch (err) {
       let snap: Snapshot | null = null;
+      let ports: PortStatsData | null = null;
       try {
         snap = run?.snapshot() ?? null;
+        ports = run?.engine.ports.toData() ?? null;
       } catch {
         /* the engine is in no state to report */
       }
       run?.stop();
       run = null;
-      post({ t: 'error', error: toErrorRecord(err), snapshot: snap });
+      post({ t: 'error', error: toErrorRecord(err), snapshot: snap, ports });
       port.off('message', onMessage);
       port.close();
     }
