@@ -6,6 +6,7 @@ import type { EngineTotals } from '../pipeline/results.js';
 import type { ServiceTotals } from '../pipeline/service-stats.js';
 import { formatTimestamp } from '../util/time.js';
 import { linkTypeName } from './names.js';
+import type { CoverageReport } from './coverage.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;
 
@@ -48,6 +49,8 @@ export interface RunSummary {
   };
   time: { first: string | null; last: string | null };
   services: ServiceTotals[];
+  /** Documented ports never seen and the busiest unknown server ports (export/coverage.ts); null with --no-rules. */
+  coverage: CoverageReport | null;
   options: { maxFlows: number; idleTimeout: number; activeTimeout: number; workers: number };
   interrupted: boolean;
 }
@@ -59,6 +62,7 @@ export function buildSummary(args: {
   error: { code: string; message: string; offset: number | null } | null;
   totals: EngineTotals;
   services: ServiceTotals[];
+  coverage?: CoverageReport | null;
   options: RunSummary['options'];
   interrupted: boolean;
 }): RunSummary {
@@ -107,6 +111,7 @@ export function buildSummary(args: {
       last: totals.lastSec >= 0 ? formatTimestamp(totals.lastSec, totals.lastNsec) : null,
     },
     services: args.services,
+    coverage: args.coverage ?? null,
     options: args.options,
     interrupted: args.interrupted,
   };

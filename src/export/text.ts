@@ -4,6 +4,7 @@
  */
 import type { RunSummary } from './summary.js';
 import type { ClassifiedFlow } from '../pipeline/results.js';
+import { describePayload, TEXT_UNKNOWN_PORTS } from './coverage.js';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -111,6 +112,26 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
         new Set(),
       ),
     );
+  }
+
+  const cov = s.coverage;
+  if (cov) {
+    const d = cov.documented;
+    out.push('', `coverage: ${d.portSpecsUnseen} of ${d.portSpecs} documented ports and ranges of ${d.rules} rules saw no flow`);
+    if (cov.unseen.length > 0) {
+      out.push(...table(['rule', 'never seen'], cov.unseen.map((u) => [u.rule, u.ports === '' ? u.transport : `${u.transport}/${u.ports}`]), new Set()));
+    }
+    if (cov.unknownPorts.length > 0) {
+      const shown = cov.unknownPorts.slice(0, TEXT_UNKNOWN_PORTS);
+      out.push('', `busiest server ports no rule documents (${shown.length} of ${cov.unknownPortCount})`);
+      out.push(
+        ...table(
+          ['port', 'flows', 'packets', 'bytes', 'payload (flows)'],
+          shown.map((u) => [`${u.transport}/${u.port}`, String(u.flows), String(u.packets), formatBytes(u.bytes), describePayload(u.payload)]),
+          new Set([1, 2, 3]),
+        ),
+      );
+    }
   }
 
   const anomalies = Object.entries(t.anomalies);
