@@ -17,4 +17,10 @@ export interface CliIo {
   env?: Readonly<Record<string, string | undefined>>;
   /** Print the periodic progress line on stderr when no dashboard runs (the real process: yes). */
   progress?: boolean;
+  /**
+   * Subscribe to SIGHUP (logrotate: reopen output files); returns the unsubscribe function. Absent
+   * in tests that do not need it. While nobody is subscribed, SIGHUP keeps its default (the process
+   * ends, as when its terminal goes away).
+   */
+  onHangup?: (cb: () => void) => () => void;
 }

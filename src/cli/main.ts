@@ -4,7 +4,7 @@
  * error. Errors are one line on stderr; stack traces only with PORTSNIFF_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
@@ -13,16 +13,9 @@ import { registerLiveCommands } from './commands/live.js';
 import { addSessionOptions, addSpeedOption, faceOptionsFrom, sessionOptionsFrom } from './session-options.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
+import { PolicyFileError } from '../rules/policy.js';
 import type { CliIo } from './io.js';
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
+import { packageVersion } from './version.js';
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command();
@@ -112,6 +105,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`portsniff: ${err.message}`);
       return 2;
     }
+    if (err instanceof PolicyFileError) {
+      // Like rule files: every problem of the --policy file, then exit 2.
+      for (const p of err.problems) io.stderr(formatRuleProblem(p));
+      io.stderr(`portsniff: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the policy file`);
+      return 2;
+    }
     if (err instanceof RuleFileError) {
       // A bad rule file is a configuration error: every problem, then exit 2.
       for (const p of err.problems) io.stderr(formatRuleProblem(p));
@@ -179,6 +178,11 @@ export function runProcess(argv: string[]): void {
     terminal: process.stdout.isTTY === true && process.stdin.isTTY === true ? { stdout: process.stdout, stdin: process.stdin } : null,
     env: process.env,
     progress: true,
+    onHangup: (cb) => {
+      const handler = (): void => cb();
+      process.on('SIGHUP', handler);
+      return () => process.off('SIGHUP', handler);
+    },
   };
   main(argv, io).then(
     (code) => {

@@ -8,6 +8,23 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_REFRESH_HZ, type FaceOptions } from './face.js';
 import type { SessionOptions } from './session.js';
 import { parseCidrList } from '../classify/exposure.js';
+import { parseMetricsAddress } from '../export/metrics-server.js';
+import { parseIpfixTarget } from '../export/ipfix.js';
+import type { AlertKind } from '../pipeline/results.js';
+import { FAIL_ON_KINDS, type FleetOptions } from './fleet-outputs.js';
+
+/** Live captures cut long flows every minute by default, so exporters see them while they last. */
+export const LIVE_ACTIVE_TIMEOUT = 60;
+
+function failOnOption(value: string, previous: AlertKind[] | undefined): AlertKind[] {
+  const out = [...(previous ?? [])];
+  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const kind = FAIL_ON_KINDS[item];
+    if (kind === undefined) throw new UsageError(`--fail-on: unknown kind '${item}' (known: ${Object.keys(FAIL_ON_KINDS).join(', ')})`);
+    if (!out.includes(kind)) out.push(kind);
+  }
+  return out;
+}
 
 /** Validates the list now (usage error, exit 2); the workers parse the same text again. */
 function monitoringHostsOption(value: string): string {
@@ -15,7 +32,7 @@ function monitoringHostsOption(value: string): string {
   return value;
 }
 
-export function addSessionOptions(cmd: Command): Command {
+export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: number } = {}): Command {
   return cmd
     .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
     .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
@@ -31,7 +48,7 @@ export function addSessionOptions(cmd: Command): Command {
     )
     .addOption(
       new Option('--active-timeout <seconds>', 'cut long flows into records of at most this duration (0 = off)')
-        .default(DEFAULT_ENGINE_OPTIONS.activeTimeout)
+        .default(defaults.activeTimeout ?? DEFAULT_ENGINE_OPTIONS.activeTimeout)
         .argParser(parseSecondsOption('--active-timeout', true)),
     )
     .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
@@ -43,6 +60,22 @@ export function addSessionOptions(cmd: Command): Command {
         'addresses/prefixes of your monitoring systems, e.g. 10.0.5.0/24,fd00:5::/64: clients of monitoring-only ports (metrics) outside them are exposure violations',
       ).argParser(monitoringHostsOption),
     )
+    .option('--policy <file>', 'exposure policy (YAML, docs/policy.md): your networks and which of them may be clients, per product or rule')
+    .option('--alerts <path>', 'write alert events (NDJSON, docs/alerts.md) to PATH, or - for stdout: exposure violations, mismatches, documented protocols on undocumented ports')
+    .addOption(
+      new Option('--fail-on <kinds>', 'exit 3 when alerts of these kinds occurred: exposure, mismatch, undocumented (comma-separated)').argParser(failOnOption),
+    )
+    .addOption(
+      new Option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (default address 127.0.0.1; 0 = any free port)').argParser((v: string) =>
+        parseMetricsAddress(v),
+      ),
+    )
+    .addOption(
+      new Option('--metrics-linger <seconds>', 'after the end, keep /metrics up until one scrape read the final figures, at most this long')
+        .default(0)
+        .argParser(parseSecondsOption('--metrics-linger', true)),
+    )
+    .addOption(new Option('--ipfix <host:port>', 'send every finished flow to an IPFIX collector over UDP (docs/ipfix.md)').argParser((v: string) => parseIpfixTarget(v)))
     .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)))
     .addOption(
       new Option(
@@ -80,7 +113,8 @@ export function faceOptionsFrom(o: Record<string, unknown>): FaceOptions {
     json: o['json'] === true,
     ui: o['ui'] !== false,
     refreshHz: o['refresh'] as number,
-    ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
+    // Alert lines on stdout are data like the flow log: no dashboard drawing over them.
+    ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : o['alerts'] === '-' ? { flows: '-' } : {}),
     progress: o['progress'] !== false,
   };
 }
@@ -100,6 +134,20 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
     ...(typeof o['workers'] === 'number' ? { workers: o['workers'] } : {}),
     ...(o['speed'] !== undefined ? { speed: o['speed'] as number | null } : {}),
+    ...(typeof o['policy'] === 'string' ? { policy: o['policy'] } : {}),
+    fleet: fleetOptionsFrom(o),
+  };
+}
+
+function fleetOptionsFrom(o: Record<string, unknown>): FleetOptions {
+  if (typeof o['metricsLinger'] === 'number' && o['metricsLinger'] > 0 && o['metrics'] === undefined) throw new UsageError('--metrics-linger needs --metrics');
+  if (o['alerts'] === '-' && o['flows'] === '-') throw new UsageError('--alerts - and --flows - cannot both write to stdout');
+  return {
+    ...(o['metrics'] !== undefined ? { metrics: o['metrics'] as FleetOptions['metrics'] } : {}),
+    ...(typeof o['metricsLinger'] === 'number' && o['metricsLinger'] > 0 ? { metricsLinger: o['metricsLinger'] } : {}),
+    ...(o['ipfix'] !== undefined ? { ipfix: o['ipfix'] as FleetOptions['ipfix'] } : {}),
+    ...(typeof o['alerts'] === 'string' ? { alerts: o['alerts'] } : {}),
+    ...(Array.isArray(o['failOn']) ? { failOn: o['failOn'] as AlertKind[] } : {}),
   };
 }
 

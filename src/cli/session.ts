@@ -21,6 +21,10 @@ import { SummaryPrinter } from '../export/summary-printer.js';
 import type { LiveCounters, SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionKind, SessionUpdate } from '../export/consumer.js';
 import { ruleInfoOf } from '../export/rule-info.js';
 import { loadRuleDirs } from '../rules/load.js';
+import { loadPolicyFile } from '../rules/policy.js';
+import { buildCoverage } from '../export/coverage.js';
+import { UsageError } from '../errors.js';
+import { fleetWantsFlows, openFleetOutputs, reopenWriters, type FleetOptions } from './fleet-outputs.js';
 import { ruleDirs, type ClassificationOptions } from './classification-setup.js';
 import type { CliIo } from './io.js';
 
@@ -35,6 +39,10 @@ export interface SessionOptions extends ClassificationOptions {
   workers?: number;
   /** Replay pacing: capture seconds per wall second; null or absent = as fast as possible. */
   speed?: number | null;
+  /** --policy FILE (rules/policy.ts). */
+  policy?: string;
+  /** --metrics, --ipfix, --alerts, --fail-on (fleet-outputs.ts). */
+  fleet?: FleetOptions;
 }
 
 /**
@@ -77,37 +85,57 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
   const ruleSet = dirs.length === 0 ? null : loadRuleDirs(dirs);
   const extra = extras.consumers ?? [];
-  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0) || extra.some((c) => c.flow !== undefined);
+  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0) || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
   // flows; without those, the classifier keeps just the protocol tags per live flow.
   const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
-  const classification = ruleSet === null ? null : { ruleSet, products: opts.products, evidenceDetail, monitoringHosts: opts.monitoringHosts };
+  if (opts.policy !== undefined && ruleSet === null) throw new UsageError('--policy needs rules: it names products and rules (drop --no-rules)');
+  // Validated once here (PolicyFileError lists every problem); the workers get it as plain data.
+  const policy = opts.policy === undefined || ruleSet === null ? undefined : loadPolicyFile(opts.policy, ruleSet, { monitoringHosts: opts.monitoringHosts !== undefined });
+  const classification =
+    ruleSet === null ? null : { ruleSet, products: opts.products, evidenceDetail, monitoringHosts: opts.monitoringHosts, ...(policy !== undefined ? { policy } : {}) };
   const workers = opts.workers ?? defaultWorkers();
-  const pipeline: Pipeline = createPipeline({
-    workers,
-    maxFlows: opts.maxFlows,
-    idleTimeout: opts.idleTimeout,
-    activeTimeout: opts.activeTimeout,
-    classification,
-    flows: wantFlows,
-    ...(extras.detail ? { detail: true } : {}),
-    ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
-  });
+  // Listening sockets and files first: a port in use is an error before any packet is read.
+  const fleet = await openFleetOutputs(opts.fleet ?? {}, io, source.kind === 'live');
+  let pipeline: Pipeline;
+  try {
+    pipeline = createPipeline({
+      workers,
+      maxFlows: opts.maxFlows,
+      idleTimeout: opts.idleTimeout,
+      activeTimeout: opts.activeTimeout,
+      classification,
+      flows: wantFlows,
+      ...(extras.detail ? { detail: true } : {}),
+      ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
+    });
+  } catch (err) {
+    await fleet.close(io.signal);
+    throw err;
+  }
 
   const consumers: SessionConsumer[] = [];
+  const reopenable = [...fleet.reopenable];
   try {
     if (opts.flows !== undefined) {
       const toStdout = opts.flows === '-';
-      consumers.push(new FlowLog(toStdout ? io.stdout : new LineWriter(opts.flows), !toStdout));
+      const writer = toStdout ? io.stdout : new LineWriter(opts.flows);
+      if (!toStdout) reopenable.unshift(writer);
+      consumers.push(new FlowLog(writer, !toStdout));
     }
   } catch (err) {
     await pipeline.close();
+    await fleet.close(io.signal);
     throw err;
   }
+  // Exporters and alerts end before the dashboard and the summary (their lines are complete first).
+  consumers.push(...fleet.consumers);
+  // logrotate: SIGHUP reopens --flows and --alerts files (only while there are files to reopen).
+  const unhook = reopenable.length > 0 ? io.onHangup?.(() => reopenWriters(reopenable, io)) : undefined;
   // Finish order: the flow log is complete before the dashboard waits for its `q`; the dashboard has
   // left the terminal before the summary prints.
   consumers.push(...extra);
-  consumers.push(new SummaryPrinter({ stdout: io.stdout, stderr: io.stderr, json: opts.json === true, flowsOnStdout: opts.flows === '-' }));
+  consumers.push(new SummaryPrinter({ stdout: io.stdout, stderr: io.stderr, json: opts.json === true, flowsOnStdout: opts.flows === '-' || opts.fleet?.alerts === '-' }));
 
   const top = new TopFlows(opts.json ? 0 : opts.top);
   // The first flows that broke the documented exposure, listed by the text summary.
@@ -211,6 +239,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     } else {
       await pipeline.close();
       await endConsumers(consumers, null);
+      unhook?.();
+      await fleet.close(io.signal);
       throw err;
     }
     exitCode = 1;
@@ -238,10 +268,15 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     error,
     totals: result.totals,
     services: result.services,
+    coverage: ruleSet === null ? null : buildCoverage(result.ports, info.rules, info.products),
     options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
     interrupted,
   });
+  // --fail-on: exit 3 when such alerts occurred (a runtime error's exit 1 comes first).
+  if (exitCode === 0) exitCode = fleet.failOnCode();
   await endConsumers(consumers, { summary, topFlows: top.list(), violations, exitCode, opened: read !== null });
+  unhook?.();
+  await fleet.close(io.signal);
   if (read?.truncated) {
     // Like errors, the warning names the file and the byte offset.
     io.stderr(`portsniff: warning: ${source.name}: ${read.truncated.message} at byte offset ${read.truncated.offset}`);

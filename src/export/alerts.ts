@@ -276,8 +276,11 @@ function serviceKeyOf(f: ClassifiedFlow): string {
 
 function exposureDetail(f: ClassifiedFlow): string {
   const e = f.exposure!;
-  const policy = (e as { policy?: { rule: string; networks: string[] } | null }).policy;
-  if (policy) return `client in none of the networks --policy allows for this port (${policy.networks.join(', ')}; ${policy.rule})`;
+  const p = e.policy;
+  if (p !== undefined && p.entry !== null) {
+    const where = p.clientNetworks.length > 0 ? `in ${p.clientNetworks.join(', ')}` : 'in none of the policy networks';
+    return `${e.client} client ${where}; --policy allows ${p.from!.join(', ')} (${p.entry})`;
+  }
   const who = e.monitoringHost === false && e.allowed.includes('monitoring-only') ? `${e.client} client, not a monitoring host,` : `${e.client} client`;
   return `${who} on a port documented as ${e.allowed.join(', ')}`;
 }

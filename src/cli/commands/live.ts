@@ -24,7 +24,7 @@ import { Engine } from '../../pipeline/engine.js';
 import type { CliIo } from '../io.js';
 import { parseIntOption, parseSecondsOption } from '../options.js';
 import { runSession, type SessionOptions } from '../session.js';
-import { addSessionOptions, faceOptionsFrom, sessionOptionsFrom } from '../session-options.js';
+import { addSessionOptions, faceOptionsFrom, LIVE_ACTIVE_TIMEOUT, sessionOptionsFrom } from '../session-options.js';
 import { chooseFace, type FaceOptions } from '../face.js';
 
 const BACKENDS: readonly LiveBackendChoice[] = ['auto', 'tcpdump', 'cap'];
@@ -65,7 +65,7 @@ export function registerLiveCommands(program: Command, io: CliIo, setExit: (code
     .addOption(new Option('--duration <seconds>', 'stop after this many seconds').argParser(parseSecondsOption('--duration', false)))
     .addOption(new Option('--count <n>', 'stop after this many packets').argParser(parseIntOption('--count', 1, 2_147_483_647)))
     .option('--write <file.pcap>', 'also save exactly what was captured to a pcap file (like tcpdump -w)');
-  addSessionOptions(live)
+  addSessionOptions(live, { activeTimeout: LIVE_ACTIVE_TIMEOUT })
     .addHelpText(
       'after',
       `
