@@ -9,10 +9,10 @@ import type { FrameSink } from '../../src/capture/types.js';
 import { buildClassification, type ClassificationSpec } from '../../src/pipeline/classification.js';
 import { Engine, DEFAULT_ENGINE_OPTIONS } from '../../src/pipeline/engine.js';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
-import type { LiveCounters, RuleInfo, SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../../src/export/consumer.js';
+import type { LiveCounters, SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../../src/export/consumer.js';
 import { buildSummary } from '../../src/export/summary.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
-import { formatPortSpec, type Rule } from '../../src/rules/types.js';
+import { ruleInfoOf } from '../../src/export/rule-info.js';
 
 export type SessionEvent = { flow: ClassifiedFlow } | { update: SessionUpdate };
 
@@ -40,22 +40,6 @@ let shipped: ReturnType<typeof loadRuleDirs> | null = null;
 export function shippedRules(): ReturnType<typeof loadRuleDirs> {
   shipped ??= loadRuleDirs([defaultRulesDir()]);
   return shipped;
-}
-
-export function ruleInfo(r: Rule): RuleInfo {
-  return {
-    id: r.id,
-    product: r.product,
-    component: r.component,
-    transport: r.transport,
-    ports: r.ports.map(formatPortSpec).join(','),
-    purpose: r.purpose,
-    exposure: [...r.exposure],
-    protocols: [...r.protocols],
-    tls: r.tls,
-    cite: r.cites[0]?.text ?? '',
-    sourceDoc: r.source.doc,
-  };
 }
 
 export async function sessionData(capture: string, opts: SessionDataOptions = {}): Promise<SessionData> {
@@ -106,7 +90,7 @@ export async function sessionData(capture: string, opts: SessionDataOptions = {}
     totalBytes: null,
     speed: null,
     workers: 0,
-    rules: spec === null ? [] : ruleSet.rules.map(ruleInfo),
+    rules: spec === null ? [] : ruleSet.rules.map(ruleInfoOf),
     products: opts.products ?? null,
     startedAt: 1_700_000_000_000,
   };
@@ -120,7 +104,7 @@ export async function sessionData(capture: string, opts: SessionDataOptions = {}
     options: { maxFlows, idleTimeout: opts.idleTimeout ?? 120, activeTimeout: opts.activeTimeout ?? 0, workers: 0 },
     interrupted: false,
   });
-  return { info, events, end: { summary, topFlows: [], violations: [], exitCode: 0 }, flows };
+  return { info, events, end: { summary, topFlows: [], violations: [], exitCode: 0, opened: true }, flows };
 }
 
 export const NO_CONTROL: SessionControl = { setPaused: () => {}, stop: () => {} };
