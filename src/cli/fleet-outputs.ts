@@ -43,15 +43,18 @@ export interface FleetOutputs {
   consumers: SessionConsumer[];
   /** The writers SIGHUP reopens (besides the flow log). */
   reopenable: LineWriter[];
+  /** Every writer of these outputs (stdout included), for the periodic flush of live sessions. */
+  writers: LineWriter[];
   /** Exit code 3 when --fail-on kinds were raised; a line on stderr says which. */
   failOnCode(): number;
   /** After every consumer finished: wait for the final scrape (--metrics-linger), close servers. */
   close(signal: AbortSignal): Promise<void>;
 }
 
-export async function openFleetOutputs(o: FleetOptions, io: CliIo, live: boolean): Promise<FleetOutputs> {
+export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<FleetOutputs> {
   const consumers: SessionConsumer[] = [];
   const reopenable: LineWriter[] = [];
+  const writers: LineWriter[] = [];
   let server: MetricsServer | null = null;
   let metrics: MetricsConsumer | null = null;
   let ipfix: IpfixExporter | null = null;
@@ -87,15 +90,15 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo, live: boolean
       reopenable.push(writer);
     }
     const w = writer;
+    if (w !== null) writers.push(w);
     alerts = new AlertsConsumer(w === null ? {} : { write: (line) => w.writeLine(line), flush: () => w.flush() });
     consumers.push(alerts);
     if (w !== null && w !== io.stdout) consumers.push({ finish: () => w.close(), abort: () => w.close() });
   }
-  // A live sensor's files are written as they grow (tail -f, log shippers), not in 64 KiB steps.
-  if (live && reopenable.length > 0) consumers.push(new PeriodicFlush(reopenable));
   return {
     consumers,
     reopenable,
+    writers,
     failOnCode(): number {
       const kinds = o.failOn ?? [];
       if (alerts === null || kinds.length === 0 || !alerts.raised(kinds)) return 0;
@@ -117,8 +120,11 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo, live: boolean
   };
 }
 
-/** Flushes the given writers at most once a second, driven by session updates. */
-class PeriodicFlush implements SessionConsumer {
+/**
+ * Flushes the given writers at most once a second, driven by session updates: a live sensor's
+ * flow log and alerts are written as they grow (tail -f, log shippers), not in 64 KiB steps.
+ */
+export class PeriodicFlush implements SessionConsumer {
   private last = 0;
   constructor(private readonly writers: LineWriter[]) {}
   update(u: SessionUpdate): void {

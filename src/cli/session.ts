@@ -24,7 +24,7 @@ import { loadRuleDirs } from '../rules/load.js';
 import { loadPolicyFile } from '../rules/policy.js';
 import { buildCoverage } from '../export/coverage.js';
 import { UsageError } from '../errors.js';
-import { fleetWantsFlows, openFleetOutputs, reopenWriters, type FleetOptions } from './fleet-outputs.js';
+import { fleetWantsFlows, openFleetOutputs, PeriodicFlush, reopenWriters, type FleetOptions } from './fleet-outputs.js';
 import { ruleDirs, type ClassificationOptions } from './classification-setup.js';
 import type { CliIo } from './io.js';
 
@@ -96,7 +96,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     ruleSet === null ? null : { ruleSet, products: opts.products, evidenceDetail, monitoringHosts: opts.monitoringHosts, ...(policy !== undefined ? { policy } : {}) };
   const workers = opts.workers ?? defaultWorkers();
   // Listening sockets and files first: a port in use is an error before any packet is read.
-  const fleet = await openFleetOutputs(opts.fleet ?? {}, io, source.kind === 'live');
+  const fleet = await openFleetOutputs(opts.fleet ?? {}, io);
   let pipeline: Pipeline;
   try {
     pipeline = createPipeline({
@@ -116,11 +116,13 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
 
   const consumers: SessionConsumer[] = [];
   const reopenable = [...fleet.reopenable];
+  const flushable = [...fleet.writers];
   try {
     if (opts.flows !== undefined) {
       const toStdout = opts.flows === '-';
       const writer = toStdout ? io.stdout : new LineWriter(opts.flows);
       if (!toStdout) reopenable.unshift(writer);
+      flushable.unshift(writer);
       consumers.push(new FlowLog(writer, !toStdout));
     }
   } catch (err) {
@@ -130,6 +132,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   }
   // Exporters and alerts end before the dashboard and the summary (their lines are complete first).
   consumers.push(...fleet.consumers);
+  if (source.kind === 'live' && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
   // logrotate: SIGHUP reopens --flows and --alerts files (only while there are files to reopen).
   const unhook = reopenable.length > 0 ? io.onHangup?.(() => reopenWriters(reopenable, io)) : undefined;
   // Finish order: the flow log is complete before the dashboard waits for its `q`; the dashboard has
