@@ -48,8 +48,11 @@ Examples:
   portsniff rules explain tcp/8443                which documented services claim a port, and why
   portsniff replay capture.pcap --monitoring-hosts 10.0.5.0/24
                                                   also check that metrics ports are only reached from there
+  portsniff live eth0 --metrics 9464 --ipfix 10.0.5.20:4739 --alerts alerts.ndjson --policy policy.yaml
+                                                  a fleet sensor: Prometheus, IPFIX, alerts (docs/deployment.md)
 
-Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule files.`,
+Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad rule/policy files,
+3 alerts of a --fail-on kind occurred.`,
     );
 
   const replay = program
@@ -68,10 +71,17 @@ Examples:
   tcpdump -i eth0 -w - | portsniff replay -             read a pcap stream from stdin
   portsniff replay big.pcap --flows - | head            stdout closed early: reading stops, the
                                                         summary goes to stderr
+  portsniff replay capture.pcap --policy policy.yaml --alerts - | jq -c 'select(.kind == "exposure-violation")'
+                                                        clients your policy does not allow (docs/policy.md)
+  portsniff replay nightly.pcap --policy policy.yaml --fail-on exposure,mismatch
+                                                        exit 3 when such flows occurred (a CI / cron gate)
+  portsniff replay capture.pcap --speed 10x --metrics 9464 --metrics-linger 30
+                                                        paced, with Prometheus metrics (docs/metrics.md)
+  portsniff replay capture.pcap --ipfix 127.0.0.1:4739  flow records to an IPFIX collector (docs/ipfix.md)
 
 Ctrl-C or SIGTERM stops reading and still prints the summary and flushes the flow log
 ("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
-read), 2 usage error.`,
+read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
     );
   addSpeedOption(addSessionOptions(replay)).action(async (file: string, o: Record<string, unknown>) => {
     setExit(await runReplay(file, sessionOptionsFrom(o), io, faceOptionsFrom(o)));

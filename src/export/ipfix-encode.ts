@@ -23,7 +23,7 @@ export const VARIABLE_LENGTH = 0xffff;
 /**
  * The enterprise number of portsniff's own elements. portsniff has no IANA Private Enterprise
  * Number of its own; 32473 is the one RFC 5612 reserves for documentation and examples, which is
- * honest about it (docs/ipfix.md). Deployments with their own PEN can change it (--ipfix-pen).
+ * honest about it (docs/ipfix.md): a collector must not take these numbers as registered to anyone.
  */
 export const DEFAULT_ENTERPRISE_NUMBER = 32473;
 /** Default largest message: fits a 1500-byte Ethernet MTU with IPv6 and UDP headers. */

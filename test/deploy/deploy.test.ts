@@ -46,6 +46,14 @@ describe('deploy/prometheus', () => {
     expect(r.code).toBe(0);
   });
 
+  it.skipIf(PROMTOOL === null)('promtool check config accepts the federation and remote-write examples', () => {
+    for (const file of ['federation.yml', 'remote-write.yml']) {
+      const r = run(PROMTOOL!, ['check', 'config', file], prom);
+      expect(r.out, file).toContain(`SUCCESS: ${file} is valid prometheus config file syntax`);
+      expect(r.code, file).toBe(0);
+    }
+  });
+
   it.skipIf(PROMTOOL === null)('promtool check rules and the rule unit tests pass', () => {
     const check = run(PROMTOOL!, ['check', 'rules', 'portsniff-rules.yml'], prom);
     expect(check.code, check.out).toBe(0);

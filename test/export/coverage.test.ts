@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCoverage, describePayload } from '../../src/export/coverage.js';
 import type { RuleInfo } from '../../src/export/consumer.js';
+import type { UnknownPortStats } from '../../src/pipeline/port-stats.js';
 
 function rule(id: string, transport: string, ports: string): RuleInfo {
   return { id, product: id.split('.')[0]!, component: '', transport, ports, purpose: '', exposure: [], protocols: [], tls: 'unknown', cite: '', sourceDoc: '' };
@@ -9,7 +10,7 @@ function rule(id: string, transport: string, ports: string): RuleInfo {
 
 describe('buildCoverage', () => {
   const rules = [rule('a.db', 'tcp', '10000-19999'), rule('a.api', 'tcp', '9443,8080'), rule('a.icmp', 'icmp', ''), rule('b.dns', 'udp', '53')];
-  const unknown = [
+  const unknown: UnknownPortStats[] = [
     { transport: 'tcp' as const, port: 22, flows: 1, packets: 20, bytes: 9000, payload: { unrecognised: 1 } },
     { transport: 'tcp' as const, port: 7000, flows: 9, packets: 90, bytes: 9000, payload: { resp: 9 } },
     { transport: 'udp' as const, port: 8125, flows: 3, packets: 3, bytes: 300, payload: { unrecognised: 3 } },

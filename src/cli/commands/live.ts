@@ -76,6 +76,11 @@ Examples:
   portsniff live lo --count 10000 --write lo.pcap      keep the packets; replay lo.pcap gives the same flows
   portsniff live eth0 --backend cap                    in-process libpcap (no drop statistics)
   portsniff interfaces                                 which devices can be captured
+  portsniff live eth0 --metrics 0.0.0.0:9464 --ipfix 10.0.5.20:4739 --alerts alerts.ndjson --policy policy.yaml
+                                                       a long-running fleet sensor (docs/deployment.md)
+
+Long flows are reported every 60 s (--active-timeout 60 is the default here); the --flows and
+--alerts files are flushed every second and reopened on SIGHUP (logrotate).
 
 Permissions: tcpdump opens the device, so run as root or give tcpdump the capabilities once:
   setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
