@@ -71,6 +71,8 @@ interface Sample {
   t: number;
   rssMB: number;
   heapMB: number;
+  /** Memory outside the JS heap (ArrayBuffers, Buffers) as Node reports it. */
+  externalMB: number;
   liveFlows: number;
   evicted: number;
   packets: number;
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
       t: Math.round((Date.now() - t0) / 1000),
       rssMB: rssMB(sensor.pid!),
       heapMB: (metric(text, 'nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+      externalMB: (metric(text, 'nodejs_external_memory_bytes') ?? NaN) / 2 ** 20,
       liveFlows: metric(text, 'portsniff_live_flows') ?? 0,
       evicted: metric(text, 'portsniff_flows_evicted_total') ?? 0,
       packets: metric(text, 'portsniff_packets_total') ?? 0,
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     });
     if (!args.json) {
       const s = samples.at(-1)!;
-      process.stderr.write(`t=${s.t}s rss=${s.rssMB.toFixed(1)}MB heap=${s.heapMB.toFixed(1)}MB live=${s.liveFlows} evicted=${s.evicted} packets=${s.packets} kdrop=${s.kernelDrops} edrop=${s.engineDrops}\n`);
+      process.stderr.write(`t=${s.t}s rss=${s.rssMB.toFixed(1)}MB heap=${s.heapMB.toFixed(1)}MB ext=${s.externalMB.toFixed(1)}MB live=${s.liveFlows} evicted=${s.evicted} packets=${s.packets} kdrop=${s.kernelDrops} edrop=${s.engineDrops}\n`);
     }
   };
   // The sensor's /metrics is scraped every 5 s like a Prometheus would; every `sample` s is recorded.
@@ -177,8 +180,8 @@ async function main(): Promise<void> {
       `sent ${sent}, captured ${summary.totals.packets}, flows ${summary.totals.flows}, evicted ${summary.totals.evictedFlows}, flow log ${flowLogMB.toFixed(0)} MB`,
       `RSS ${first.rssMB.toFixed(1)} MB at ${first.t} s -> ${last.rssMB.toFixed(1)} MB at ${last.t} s (max ${Math.max(...samples.map((s) => s.rssMB)).toFixed(1)} MB)`,
       '',
-      't(s)   RSS(MB)  heap(MB)  live flows  evicted    packets',
-      ...samples.map((s) => `${String(s.t).padStart(4)}  ${s.rssMB.toFixed(1).padStart(8)}  ${s.heapMB.toFixed(1).padStart(8)}  ${String(s.liveFlows).padStart(10)}  ${String(s.evicted).padStart(7)}  ${String(s.packets).padStart(9)}`),
+      't(s)   RSS(MB)  heap(MB)  ext(MB)  live flows  evicted    packets',
+      ...samples.map((s) => `${String(s.t).padStart(4)}  ${s.rssMB.toFixed(1).padStart(8)}  ${s.heapMB.toFixed(1).padStart(8)}  ${s.externalMB.toFixed(1).padStart(7)}  ${String(s.liveFlows).padStart(10)}  ${String(s.evicted).padStart(7)}  ${String(s.packets).padStart(9)}`),
     ].join('\n') + '\n',
   );
 }
