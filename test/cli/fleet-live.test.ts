@@ -5,13 +5,14 @@
  * the tcpdump backend's kernel drop counter (0, present) and the live flows, SIGTERM ends cleanly.
  */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
-import { canCapture, exitOf, freeServerPort, sendUdp, waitForLine } from '../capture/live/env.js';
+import { canCapture, exitOf, freeServerPort, waitForLine } from '../capture/live/env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -34,12 +35,15 @@ describe.skipIf(!canRun)('portsniff live as a fleet sensor', () => {
     const metricsLine = waitForLine(child, /^portsniff: metrics at /);
     await waitForLine(child, /^portsniff: capturing on lo/);
     const url = /(http:\S+\/metrics)/.exec(await metricsLine)![1]!;
-    // One flow (same source port) for ~4 s, a datagram every 250 ms.
+    // One flow (one socket, so one source port) for ~4 s, a datagram every 250 ms.
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
     const sender = (async () => {
       for (let i = 0; i < 16; i++) {
-        await sendUdp(port, 1, `tick-${i}`);
+        await new Promise<void>((resolve, reject) => socket.send(`tick-${i}`, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
         await new Promise((r) => setTimeout(r, 250));
       }
+      socket.close();
     })();
     await new Promise((r) => setTimeout(r, 3500));
     // While the capture still runs: records of the active timeout are already in the file.
