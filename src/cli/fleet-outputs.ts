@@ -10,7 +10,6 @@ import { AlertsConsumer } from '../export/alerts.js';
 import type { SessionConsumer, SessionEnd, SessionUpdate } from '../export/consumer.js';
 import { IpfixExporter, type IpfixTarget } from '../export/ipfix.js';
 import { LineWriter } from '../export/line-writer.js';
-import { MetricsConsumer } from '../export/metrics.js';
 import { MetricsServer, type MetricsAddress } from '../export/metrics-server.js';
 import { PortsniffError } from '../errors.js';
 import type { CliIo } from './io.js';
@@ -56,10 +55,12 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
   const reopenable: LineWriter[] = [];
   const writers: LineWriter[] = [];
   let server: MetricsServer | null = null;
-  let metrics: MetricsConsumer | null = null;
+  let metrics: import('../export/metrics.js').MetricsConsumer | null = null;
   let ipfix: IpfixExporter | null = null;
   try {
     if (o.metrics !== undefined) {
+      // prom-client takes ~140 ms to load: only runs that serve metrics pay it.
+      const { MetricsConsumer } = await import('../export/metrics.js');
       metrics = new MetricsConsumer({ version: packageVersion() });
       server = await MetricsServer.listen(o.metrics, metrics);
       io.stderr(server.describe());

@@ -3,7 +3,7 @@
  * per product or rule, which networks may be clients. YAML, validated like rule files: every
  * problem at once as `file:line:col: <subject>: <problem>`, then one PolicyFileError.
  *
- * The shape is one zod schema (POLICY_SCHEMA), which also produces rules/policy.schema.json for
+ * The shape is one zod schema (policySchema()), which also produces rules/policy.schema.json for
  * editors (`npm run schema`, checked fresh by a test). What a schema cannot say (prefix syntax,
  * known products and rule ids, defined network names, duplicates) is checked here after it.
  * Evaluation per flow is classify/policy-check.ts; this module only produces plain data
@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import { parsePrefix } from '../util/address.js';
 import { formatRuleProblem, type RuleProblem } from './load.js';
@@ -31,38 +31,49 @@ export const SPECIAL_NETWORKS = ['private', 'monitoring'] as const;
 
 const NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
-const networkName = z.string().regex(NAME_RE, { error: 'network names are lowercase letters, digits and dashes, starting with a letter' });
+/**
+ * The schema, built on first use: zod takes ~180 ms to load, which a run without --policy must not
+ * pay (the yaml parser is loaded lazily for the same reason).
+ */
+let schemaCache: ReturnType<typeof buildSchema> | undefined;
+export function policySchema(): ReturnType<typeof buildSchema> {
+  schemaCache ??= buildSchema(createRequire(import.meta.url)('zod') as typeof import('zod'));
+  return schemaCache;
+}
 
-export const POLICY_SCHEMA = z
-  .strictObject({
-    schema: z.literal(POLICY_SCHEMA_VERSION).describe('Policy file format version; this portsniff reads 1.'),
-    networks: z
-      .record(networkName, z.array(z.string()).min(1).describe('Addresses (a host) and prefixes, e.g. 10.20.0.0/24, 192.0.2.7, fd00:20::/64.'))
-      .optional()
-      .describe(
-        'Named networks. `private` replaces the built-in private ranges for ports documented as internal; `monitoring` adds to --monitoring-hosts. `any` and `loopback` are built in.',
-      ),
-    clients: z
-      .array(
-        z
-          .strictObject({
-            product: z.string().optional().describe('A product key (rules/README.md): the entry applies to every rule of the product.'),
-            rules: z.array(z.string()).min(1).optional().describe('Rule ids: the entry applies to these rules (beats a product entry).'),
-            from: z.array(networkName).min(1).describe('Networks whose hosts may be clients: names from `networks`, or any, loopback, private, monitoring.'),
-            note: z.string().optional().describe('Why (shown by nothing; for the reader of the file).'),
-          })
-          .describe('Who may be a client of a product or of some rules; give either product or rules.'),
-      )
-      .optional()
-      .describe('Per product or rule, which networks may be clients. A flow of a rule with an entry is checked against it instead of the documented exposure.'),
-  })
-  .describe('portsniff exposure policy (docs/policy.md)');
+function buildSchema({ z }: typeof import('zod')) {
+  const networkName = z.string().regex(NAME_RE, { error: 'network names are lowercase letters, digits and dashes, starting with a letter' });
+  return z
+    .strictObject({
+      schema: z.literal(POLICY_SCHEMA_VERSION).describe('Policy file format version; this portsniff reads 1.'),
+      networks: z
+        .record(networkName, z.array(z.string()).min(1).describe('Addresses (a host) and prefixes, e.g. 10.20.0.0/24, 192.0.2.7, fd00:20::/64.'))
+        .optional()
+        .describe(
+          'Named networks. `private` replaces the built-in private ranges for ports documented as internal; `monitoring` adds to --monitoring-hosts. `any` and `loopback` are built in.',
+        ),
+      clients: z
+        .array(
+          z
+            .strictObject({
+              product: z.string().optional().describe('A product key (rules/README.md): the entry applies to every rule of the product.'),
+              rules: z.array(z.string()).min(1).optional().describe('Rule ids: the entry applies to these rules (beats a product entry).'),
+              from: z.array(networkName).min(1).describe('Networks whose hosts may be clients: names from `networks`, or any, loopback, private, monitoring.'),
+              note: z.string().optional().describe('Why (shown by nothing; for the reader of the file).'),
+            })
+            .describe('Who may be a client of a product or of some rules; give either product or rules.'),
+        )
+        .optional()
+        .describe('Per product or rule, which networks may be clients. A flow of a rule with an entry is checked against it instead of the documented exposure.'),
+    })
+    .describe('portsniff exposure policy (docs/policy.md)');
+}
 
 /** The JSON Schema (draft-07) editors use: rules/policy.schema.json is this, written by `npm run schema`. */
 export function policyJsonSchema(): Record<string, unknown> {
   return {
     title: 'portsniff exposure policy',
-    ...(z.toJSONSchema(POLICY_SCHEMA, { target: 'draft-7' }) as Record<string, unknown>),
+    ...((createRequire(import.meta.url)('zod') as typeof import('zod')).z.toJSONSchema(policySchema(), { target: 'draft-7' }) as Record<string, unknown>),
   };
 }
 
@@ -141,7 +152,7 @@ export function parsePolicyText(path: string, text: string, ruleSet: RuleSet, op
   }
   const locate = new Locator(doc, lc, path);
   const value: unknown = doc.toJS();
-  const parsed = POLICY_SCHEMA.safeParse(value);
+  const parsed = policySchema().safeParse(value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path as Array<string | number>;
