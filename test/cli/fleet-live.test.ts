@@ -65,12 +65,18 @@ describe.skipIf(!canRun)('portsniff live as a fleet sensor', () => {
     expect(records.reduce((n, r) => n + r.packets.toServer, 0)).toBe(summary.totals.packets);
   }, 60_000);
 
-  it('live defaults to --active-timeout 60, replay to 0', () => {
-    const live = spawn(process.execPath, [MAIN, 'live', '--help']);
-    let help = '';
-    live.stdout.setEncoding('utf8').on('data', (s: string) => (help += s));
-    return exitOf(live).then(() => {
-      expect(help).toMatch(/--active-timeout <seconds>[\s\S]*?\(default: 60\)/);
-    });
+});
+
+describe('live defaults', () => {
+  it('--active-timeout is 60 s for live, 0 for replay', async () => {
+    const help = async (cmd: string): Promise<string> => {
+      const p = spawn(process.execPath, [MAIN, cmd, '--help']);
+      let out = '';
+      p.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+      await exitOf(p);
+      return out;
+    };
+    expect(await help('live')).toMatch(/--active-timeout <seconds>[\s\S]*?\(default: 60\)/);
+    expect(await help('replay')).toMatch(/--active-timeout <seconds>[\s\S]*?\(default: 0\)/);
   });
 });
