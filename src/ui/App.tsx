@@ -1,0 +1,221 @@
+/**
+ * The dashboard's root component. It owns the key state machine (view-model/state.ts, run with
+ * useReducer so every key applies to the latest state) and lays the screen out for the terminal
+ * size: header, tab bar, the current view or drill-down, footer; never more than rows - 1 lines (a
+ * frame as tall as the terminal makes Ink clear the screen and scrollback on every frame).
+ *
+ * Frames come either as props (tests) or from a FrameSource the dashboard publishes to at its
+ * refresh rate. Side effects are callbacks: onPause(paused) when `p` toggles, onQuit() for every
+ * quit request (q, Ctrl-C); the owner decides what they mean.
+ */
+import { useEffect, useMemo, useReducer, useRef } from 'react';
+import { Box, useInput, useStdout } from 'ink';
+import type { SessionInfo } from '../export/consumer.js';
+import { AlertDetail } from './components/AlertDetail.js';
+import { AlertsView } from './components/AlertsView.js';
+import { FlowDetail } from './components/FlowDetail.js';
+import { FlowsView } from './components/FlowsView.js';
+import { Footer } from './components/Footer.js';
+import { Header } from './components/Header.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { Lines } from './components/Lines.js';
+import { ServiceDetail } from './components/ServiceDetail.js';
+import { ServicesView } from './components/ServicesView.js';
+import { TabBar } from './components/TabBar.js';
+import { buildAlerts } from './view-model/alerts.js';
+import { EMPTY_FILTER } from './view-model/filter.js';
+import { buildFlows, flowItem, captureNow } from './view-model/flows.js';
+import type { Frame, SessionStatus } from './view-model/frame.js';
+import { HEADER_LINES } from './view-model/header-lines.js';
+import type { KeyFlags } from './view-model/keys.js';
+import { line, span } from './view-model/lines.js';
+import { buildServices } from './view-model/services.js';
+import { initialUi, reduce, selectedKey, type AppState, type TerminalSize, type ViewName } from './view-model/state.js';
+import { clip } from './view-model/text.js';
+
+/** Frames published by the dashboard: the latest one, and a way to hear about the next. */
+export interface FrameSource {
+  current(): { frame: Frame | null; status: SessionStatus };
+  subscribe(listener: () => void): () => void;
+}
+
+export interface AppProps {
+  info: SessionInfo | null;
+  /** A fixed frame (tests); ignored when `source` is given. */
+  frame?: Frame | null;
+  status?: SessionStatus;
+  source?: FrameSource;
+  /** Initial terminal size; later sizes come from stdout 'resize' events. Default: stdout's. */
+  size?: TerminalSize;
+  /** Whether to read keys (only with a raw-mode capable stdin). Default: stdin.isTTY === true. */
+  inputActive?: boolean;
+  onPause?: (paused: boolean) => void;
+  onQuit?: () => void;
+}
+
+/** Below this the dashboard only says the terminal is too small. */
+export const MIN_COLUMNS = 40;
+export const MIN_ROWS = 10;
+
+function stdoutSize(stdout: NodeJS.WriteStream | undefined): TerminalSize {
+  return { columns: stdout?.columns ?? 80, rows: stdout?.rows ?? 24 };
+}
+
+export function App(props: AppProps) {
+  const { stdout } = useStdout();
+  const [state, dispatch] = useReducer(reduce, undefined, (): AppState => {
+    const fromSource = props.source?.current();
+    return {
+      ui: initialUi(props.size ?? stdoutSize(stdout)),
+      info: props.info,
+      frame: fromSource?.frame ?? props.frame ?? null,
+      status: fromSource?.status ?? props.status ?? 'running',
+    };
+  });
+
+  // Frames: from the source (dashboard) or from props (tests, rerender).
+  const { source } = props;
+  useEffect(() => {
+    if (source === undefined) return undefined;
+    const pull = () => {
+      const c = source.current();
+      dispatch({ type: 'frame', frame: c.frame, status: c.status });
+    };
+    pull();
+    return source.subscribe(pull);
+  }, [source]);
+  useEffect(() => {
+    if (source !== undefined) return;
+    dispatch({ type: 'frame', frame: props.frame ?? null, status: props.status ?? 'running' });
+  }, [source, props.frame, props.status]);
+  useEffect(() => {
+    dispatch({ type: 'info', info: props.info });
+  }, [props.info]);
+
+  // Terminal size lives in state: Ink 6.8 re-lays out on resize but does not re-render us.
+  useEffect(() => {
+    if (stdout === undefined || typeof stdout.on !== 'function') return undefined;
+    const onResize = () => dispatch({ type: 'resize', size: stdoutSize(stdout) });
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+
+  const inputActive = props.inputActive ?? true;
+  useInput((input: string, key: KeyFlags) => dispatch({ type: 'keys', input, key }), { isActive: inputActive });
+
+  // Side effects of keys, reported after the state changed.
+  const { onPause, onQuit } = props;
+  const firstPause = useRef(true);
+  useEffect(() => {
+    if (firstPause.current) {
+      firstPause.current = false;
+      return;
+    }
+    onPause?.(state.ui.paused);
+  }, [state.ui.paused, onPause]);
+  const quitsSeen = useRef(0);
+  useEffect(() => {
+    while (quitsSeen.current < state.ui.quits) {
+      quitsSeen.current++;
+      onQuit?.();
+    }
+  }, [state.ui.quits, onQuit]);
+
+  return <Screen state={state} />;
+}
+
+/** The whole frame for a state (exported for tests that render a state directly). */
+export function Screen({ state }: { state: AppState }) {
+  const { ui, info, frame, status } = state;
+  const { columns: width, rows } = ui.size;
+  const frameHeight = rows - 1;
+  const filter = ui.filter.applied;
+  const top = ui.stack[ui.stack.length - 1];
+
+  const services = useMemo(() => buildServices(info, frame, ui.sort, filter), [info, frame, ui.sort, filter]);
+  const flows = useMemo(() => {
+    if (top?.kind === 'service') return buildFlows(info, frame, ui.sort, filter, { serviceKey: top.key });
+    if (top?.kind === 'alert') {
+      const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id);
+      return buildFlows(info, frame, ui.sort, filter, { ids: alert?.flowIds ?? [] });
+    }
+    return buildFlows(info, frame, ui.sort, filter);
+  }, [info, frame, ui.sort, filter, top]);
+  const alerts = useMemo(() => buildAlerts(info, frame, filter), [info, frame, filter]);
+
+  if (frameHeight <= 0 || width <= 0) return null;
+  if (width < MIN_COLUMNS || frameHeight < MIN_ROWS - 1) {
+    const msg = [
+      line(span(clip(`portsniff: terminal ${width}x${rows} is too small`, width), 'title')),
+      line(span(clip(`the dashboard needs ${MIN_COLUMNS}x${MIN_ROWS}; q quits`, width))),
+    ];
+    return <Lines lines={msg.slice(0, frameHeight)} />;
+  }
+
+  const listKeys = top === undefined ? (ui.view === 'services' ? services.order : ui.view === 'flows' ? flows.order.map(String) : alerts.order) : flows.order.map(String);
+  const selected = selectedKey(state, listKeys);
+  const selectedIndex = selected === null ? -1 : listKeys.indexOf(selected);
+  const position = listKeys.length === 0 ? '' : `${selectedIndex + 1}/${listKeys.length}`;
+  const shown =
+    top === undefined
+      ? ui.view === 'services'
+        ? { rows: services.shown, total: services.total }
+        : ui.view === 'flows'
+          ? { rows: flows.shown, total: flows.total }
+          : { rows: alerts.shown, total: alerts.total }
+      : { rows: flows.shown, total: flows.total };
+
+  const footer = <Footer ui={ui} status={status} width={width} shown={shown} />;
+  if (ui.help) {
+    return (
+      <Box flexDirection="column">
+        <HelpOverlay width={width} height={frameHeight - 1} />
+        {footer}
+      </Box>
+    );
+  }
+
+  const snap = frame?.update.snapshot;
+  const counts: Record<ViewName, number | null> = {
+    services: snap === undefined ? null : snap.services.length,
+    flows: snap?.detail === undefined ? null : snap.detail.flows.length,
+    alerts: snap?.detail === undefined ? null : snap.detail.alerts.length,
+  };
+  const crumbs = ui.stack.map((d) => {
+    if (d.kind === 'service') {
+      const row = services.groups.flatMap((g) => g.rows).find((r) => r.key === d.key);
+      return row === undefined ? d.key : row.kind === 'rule' ? row.name : row.kind === 'ambiguous' ? `ambiguous ${row.port}` : row.key;
+    }
+    if (d.kind === 'alert') return d.id.split('|').slice(0, 1).join('');
+    return `flow ${d.id}`;
+  });
+  const bodyHeight = Math.max(0, frameHeight - HEADER_LINES - 2);
+  const common = { width, height: bodyHeight, sort: ui.sort, unit: ui.unit, selected };
+  let body;
+  if (top === undefined) {
+    if (ui.view === 'services') body = <ServicesView model={services} {...common} />;
+    else if (ui.view === 'flows') body = <FlowsView model={flows} {...common} />;
+    else body = <AlertsView model={alerts} width={width} height={bodyHeight} selected={selected} />;
+  } else if (top.kind === 'service') {
+    const row = services.groups.flatMap((g) => g.rows).find((r) => r.key === top.key) ?? null;
+    body = <ServiceDetail info={info} serviceKey={top.key} row={row} flows={flows} {...common} />;
+  } else if (top.kind === 'alert') {
+    const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id) ?? null;
+    body = <AlertDetail alertId={top.id} alert={alert} flows={flows} {...common} />;
+  } else {
+    const raw = snap?.detail?.flows.find((f) => f.id === top.id);
+    body = <FlowDetail flowId={top.id} flow={raw === undefined ? null : flowItem(raw, captureNow(frame))} width={width} height={bodyHeight} unit={ui.unit} />;
+  }
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header info={info} frame={frame} status={status} paused={ui.paused} unit={ui.unit} width={width} />
+      <TabBar ui={ui} counts={counts} position={position} crumbs={crumbs} width={width} />
+      <Box flexDirection="column" height={bodyHeight}>
+        {body}
+      </Box>
+      {footer}
+    </Box>
+  );
+}

@@ -1,0 +1,208 @@
+/**
+ * The terminal dashboard as a session consumer (export/consumer.ts).
+ *
+ *   const ui = createDashboard({ stdout: process.stdout, stdin: process.stdin, refreshHz: 4 });
+ *   // the session calls ui.start(info, control), ui.update(u) a few times a second, await ui.finish(end)
+ *
+ * - start() mounts Ink on `stdout` (the caller checks that stdout is a TTY; keys are read only when
+ *   stdin can go raw: `stdin.isTTY === true`).
+ * - update() only stores the update. A timer at `refreshHz` (default 4) turns the newest stored
+ *   update into a frame (rates from the updates before it) and publishes it: React renders at most
+ *   refreshHz times per second plus once per key, whatever the update rate.
+ * - `p` calls control.setPaused(). Live: the session keeps capturing and the display freezes on the
+ *   last frame (sort, filter and drill-down keep working on it). Replay: the session stops reading.
+ * - `q` / Ctrl-C while running calls control.stop(); the session ends and calls finish(). Pressed
+ *   again before finish() arrives, the dashboard unmounts at once (the terminal is given back; finish
+ *   then resolves immediately).
+ * - finish(end): a replay (file or stdin) that reached its end without interruption or error stays
+ *   on its final state with "replay finished: q to quit" until `q`; anything else unmounts at once.
+ *   The returned promise (and `done`) resolve once the terminal is clean: frame erased, cursor shown,
+ *   raw mode off. The dashboard prints nothing itself; the session prints the summary afterwards.
+ *
+ * Importing this module has no side effects (the CLI loads it lazily after setting NODE_ENV).
+ */
+import { render, type Instance } from 'ink';
+import type { SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../export/consumer.js';
+import { App, type FrameSource } from './App.js';
+import { ColourContext, colourAllowed } from './components/theme.js';
+import { FrameBuilder, type Frame, type SessionStatus } from './view-model/frame.js';
+
+export interface DashboardOptions {
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  /** Frames per second at most (the CLI's --refresh); default 4, clamped to 0.2-30. */
+  refreshHz?: number;
+  /** Environment (NO_COLOR); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Instrumentation (bench/ui.ts): called after every frame Ink renders, with its render time in ms. */
+  onRender?: (renderMs: number) => void;
+}
+
+export interface Dashboard extends SessionConsumer {
+  start(info: SessionInfo, control: SessionControl): void;
+  update(update: SessionUpdate): void;
+  finish(end: SessionEnd): Promise<void>;
+  /** Resolves when the dashboard has unmounted and the terminal is clean. */
+  readonly done: Promise<void>;
+}
+
+export const DEFAULT_REFRESH_HZ = 4;
+
+class FrameStore implements FrameSource {
+  private frame: Frame | null = null;
+  private status: SessionStatus = 'running';
+  private readonly listeners = new Set<() => void>();
+
+  current(): { frame: Frame | null; status: SessionStatus } {
+    return { frame: this.frame, status: this.status };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  publish(frame: Frame | null, status: SessionStatus): void {
+    if (frame === this.frame && status === this.status) return;
+    this.frame = frame;
+    this.status = status;
+    for (const l of this.listeners) l();
+  }
+
+  get currentStatus(): SessionStatus {
+    return this.status;
+  }
+}
+
+export function createDashboard(opts: DashboardOptions): Dashboard {
+  const hz = Number.isFinite(opts.refreshHz) && opts.refreshHz! > 0 ? Math.min(30, Math.max(0.2, opts.refreshHz!)) : DEFAULT_REFRESH_HZ;
+  const env = opts.env ?? process.env;
+  const store = new FrameStore();
+  const builder = new FrameBuilder();
+  let info: SessionInfo | null = null;
+  let control: SessionControl | null = null;
+  let instance: Instance | null = null;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let latest: SessionUpdate | null = null;
+  let frozen = false;
+  let quitRequested = false;
+  let unmounted = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const isLive = (): boolean => info !== null && (info.kind === 'live' || info.kind === 'proxy');
+
+  let lastIngested: SessionUpdate | null = null;
+  let shownFrame: Frame | null = null;
+
+  /** Folds the newest update into the history and publishes its frame, unless the view is frozen. */
+  const tick = (status: SessionStatus = store.currentStatus): void => {
+    if (latest !== null && latest !== lastIngested) {
+      builder.ingest(latest);
+      lastIngested = latest;
+    }
+    if (!frozen && lastIngested !== null && shownFrame?.update !== lastIngested) shownFrame = builder.build(lastIngested);
+    store.publish(shownFrame, status);
+  };
+
+  const stopTimer = (): void => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+  };
+
+  const unmount = (): void => {
+    if (unmounted) return;
+    unmounted = true;
+    stopTimer();
+    const inst = instance;
+    instance = null;
+    if (inst === null) {
+      resolveDone();
+      return;
+    }
+    try {
+      inst.clear();
+      inst.unmount();
+    } catch {
+      // The terminal may already be gone (closed pty): nothing left to clean.
+    }
+    inst.waitUntilExit().then(
+      () => resolveDone(),
+      () => resolveDone(),
+    );
+  };
+
+  const onPause = (paused: boolean): void => {
+    if (unmounted || store.currentStatus !== 'running') return;
+    frozen = paused && isLive();
+    control?.setPaused(paused);
+    if (!frozen) tick();
+  };
+
+  const onQuit = (): void => {
+    if (unmounted) return;
+    if (store.currentStatus === 'finished' || control === null) {
+      unmount();
+      return;
+    }
+    if (quitRequested) {
+      // Asked twice: give the terminal back now; the session finishes on its own.
+      unmount();
+      return;
+    }
+    quitRequested = true;
+    frozen = false;
+    tick('stopping');
+    control.stop();
+  };
+
+  return {
+    done,
+    start(sessionInfo: SessionInfo, sessionControl: SessionControl): void {
+      if (instance !== null || unmounted) return;
+      info = sessionInfo;
+      control = sessionControl;
+      const inputActive = opts.stdin.isTTY === true && typeof opts.stdin.setRawMode === 'function';
+      instance = render(
+        <ColourContext.Provider value={colourAllowed(env)}>
+          <App info={sessionInfo} source={store} inputActive={inputActive} onPause={onPause} onQuit={onQuit} />
+        </ColourContext.Provider>,
+        {
+          stdout: opts.stdout,
+          stdin: opts.stdin,
+          exitOnCtrlC: false,
+          patchConsole: false,
+          ...(opts.onRender ? { onRender: (m: { renderTime: number }) => opts.onRender!(m.renderTime) } : {}),
+        },
+      );
+      timer = setInterval(() => tick(), Math.round(1000 / hz));
+    },
+    update(u: SessionUpdate): void {
+      latest = u;
+    },
+    finish(end: SessionEnd): Promise<void> {
+      if (unmounted || instance === null) {
+        unmount();
+        return done;
+      }
+      stopTimer();
+      const completed =
+        info !== null &&
+        (info.kind === 'file' || info.kind === 'stdin') &&
+        !quitRequested &&
+        !end.summary.interrupted &&
+        end.summary.source.error === null;
+      if (!completed) {
+        unmount();
+        return done;
+      }
+      frozen = false;
+      tick('finished');
+      return done;
+    },
+  };
+}
