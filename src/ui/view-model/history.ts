@@ -110,7 +110,8 @@ export class CounterHistory {
     const out = new Array<number>(SERIES_SECONDS).fill(0);
     const h = this.keys.get(key);
     if (h === undefined || Number.isNaN(this.lastWallMs)) return out;
-    const newest = Math.floor(this.lastWallMs / 1000);
+    // The second holding the instant just before the newest sample (a sample on a second boundary ends the previous second).
+    const newest = Math.ceil(this.lastWallMs / 1000) - 1;
     for (let i = 0; i < SERIES_SECONDS; i++) {
       const second = newest - (SERIES_SECONDS - 1) + i;
       const slot = mod(second, SERIES_SECONDS);
