@@ -148,8 +148,8 @@ export function Screen({ state }: { state: AppState }) {
   if (frameHeight <= 0 || width <= 0) return null;
   if (width < MIN_COLUMNS || frameHeight < MIN_ROWS - 1) {
     const msg = [
-      line(span(clip(`portsniff: terminal ${width}x${rows} is too small`, width), 'title')),
-      line(span(clip(`the dashboard needs ${MIN_COLUMNS}x${MIN_ROWS}; q quits`, width))),
+      line(span(clip(`too small (${width}x${rows})`, width), 'title')),
+      line(span(clip(`portsniff needs ${MIN_COLUMNS}x${MIN_ROWS}; q quits`, width))),
     ];
     return <Lines lines={msg.slice(0, frameHeight)} />;
   }

@@ -11,8 +11,8 @@ export function alertColumns(width: number): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   return layoutColumns(width, [
     c('kind', 'ALERT', 8, 'left'),
-    c('service', 'SERVICE', 18, 'left', { max: width >= 110 ? 34 : 22 }),
-    c('client', 'CLIENT', 15, 'left', { max: 39 }),
+    c('service', 'SERVICE', 18, 'left', { max: width >= 110 ? 34 : width >= 96 ? 26 : 22 }),
+    c('client', 'CLIENT', 15, 'left', { max: width >= 110 ? 39 : 17 }),
     ...(width >= 110 ? [c('server', 'SERVER', 21, 'left')] : []),
     c('count', 'FLOWS', 5, 'right'),
     ...(width >= 110 ? [c('first', 'FIRST', 8, 'left')] : []),

@@ -118,7 +118,7 @@ describe('header', () => {
     const lines = headerLines({ info, frame, status: 'running', paused: false, unit: 'bits', width: 100 }).map(text);
     expect(lines[0]).toMatch(/^portsniff replay demo\.pcap · 10x/);
     expect(lines[1]).toMatch(/^now +[\d.]+ kp\/s +[\d.]+ Mb\/s │ total +[\d.]+k pkts +[\d.]+ [KM]iB │ flows +\d+ \(\d+ live\)$/);
-    expect(lines[2]).toMatch(/^█+░+ 30% ETA +0:07 · elapsed +0:03 · anomalies 2 · workers 1$/);
+    expect(lines[2]).toMatch(/^█+░+ +30% ETA +0:07 · elapsed +0:03 · anomalies 2 · workers 1$/);
     expect(lines[3]).toMatch(/^mismatch 2 · exposure! 1 · ambiguous 1 · unknown \d+% of bytes \(tcp\/5432, tcp\/7000, udp\/4789\)$/);
   });
 
