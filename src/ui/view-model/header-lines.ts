@@ -90,7 +90,7 @@ function progressLine(h: HeaderInput): Line {
     const fraction = read / info.totalBytes;
     const rate = elapsed > 0 ? read / (elapsed / 1000) : 0;
     const eta = rate > 0 && read < info.totalBytes ? (info.totalBytes - read) / rate : read >= info.totalBytes ? 0 : NaN;
-    const barWidth = Math.max(5, Math.min(40, h.width - 60));
+    const barWidth = Math.max(5, Math.min(40, h.width - 66));
     spans.push(span(progressBar(fraction, barWidth), 'ok'), span(` ${formatPercent(fraction)}`), span(` ETA ${formatDuration(eta).padStart(7)}`));
   } else {
     spans.push(span(`read ${formatBytes(u?.bytesRead ?? 0).trim()}`));
