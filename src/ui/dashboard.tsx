@@ -5,7 +5,7 @@
  *   // the session calls ui.start(info, control), ui.update(u) a few times a second, await ui.finish(end)
  *
  * - start() mounts Ink on `stdout` (the caller checks that stdout is a TTY; keys are read only when
- *   stdin can go raw: `stdin.isTTY === true`).
+ *   stdin can go raw: `stdin.isTTY === true`), on the alternate screen unless told otherwise.
  * - update() only stores the update. A timer at `refreshHz` (default 4) turns the newest stored
  *   update into a frame (rates from the updates before it) and publishes it: React renders at most
  *   refreshHz times per second plus once per key, whatever the update rate.
@@ -17,7 +17,7 @@
  * - finish(end): a replay (file or stdin) that reached its end without interruption or error stays
  *   on its final state with "replay finished: q to quit" until `q`; anything else unmounts at once.
  *   The returned promise (and `done`) resolve once the terminal is clean: frame erased, cursor shown,
- *   raw mode off. The dashboard prints nothing itself; the session prints the summary afterwards.
+ *   raw mode off, back on the normal screen. The dashboard prints nothing itself; the session prints the summary afterwards.
  *
  * Importing this module has no side effects (the CLI loads it lazily after setting NODE_ENV).
  */
@@ -36,6 +36,12 @@ export interface DashboardOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Instrumentation (bench/ui.ts): called after every frame Ink renders, with its render time in ms. */
   onRender?: (renderMs: number) => void;
+  /**
+   * Draw on the terminal's alternate screen (default true), like htop or k9s: resizing cannot push
+   * frame fragments into the scrollback, and the screen the user had comes back at the end (the
+   * summary is then printed below it).
+   */
+  alternateScreen?: boolean;
 }
 
 export interface Dashboard extends SessionConsumer {
@@ -47,6 +53,11 @@ export interface Dashboard extends SessionConsumer {
 }
 
 export const DEFAULT_REFRESH_HZ = 4;
+/** DEC private mode 1049: save the cursor and switch to the alternate screen (cleared, cursor home). */
+const ENTER_ALTERNATE_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALTERNATE_SCREEN = '\x1b[?1049l';
+/** Ink's default maxFps is 30: a pending frame is written within ~34 ms. */
+const FLUSH_MS = 60;
 
 class FrameStore implements FrameSource {
   private frame: Frame | null = null;
@@ -89,6 +100,19 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   let frozen = false;
   let quitRequested = false;
   let unmounted = false;
+  let onAlternateScreen = false;
+  const useAlternateScreen = opts.alternateScreen !== false;
+  /** Back to the normal screen; also on process exit, should the session die with the dashboard up. */
+  const leaveAlternateScreen = (): void => {
+    if (!onAlternateScreen) return;
+    onAlternateScreen = false;
+    process.off('exit', leaveAlternateScreen);
+    try {
+      opts.stdout.write(LEAVE_ALTERNATE_SCREEN);
+    } catch {
+      // The terminal is gone.
+    }
+  };
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -121,19 +145,31 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     const inst = instance;
     instance = null;
     if (inst === null) {
+      leaveAlternateScreen();
       resolveDone();
       return;
     }
+    // Ink writes frames through a throttle (maxFps): a frame still pending when clear() runs would be
+    // written after the erase, over the summary. So: render nothing (raw mode goes off with the
+    // input hook), let that land, then erase it and unmount (which shows the cursor again).
     try {
-      inst.clear();
-      inst.unmount();
+      inst.rerender(<></>);
     } catch {
-      // The terminal may already be gone (closed pty): nothing left to clean.
+      // A closed terminal: nothing left to draw on.
     }
-    inst.waitUntilExit().then(
-      () => resolveDone(),
-      () => resolveDone(),
-    );
+    setTimeout(() => {
+      try {
+        inst.clear();
+        inst.unmount();
+      } catch {
+        // As above.
+      }
+      const after = (): void => {
+        leaveAlternateScreen();
+        resolveDone();
+      };
+      inst.waitUntilExit().then(after, after);
+    }, FLUSH_MS);
   };
 
   const onPause = (paused: boolean): void => {
@@ -167,6 +203,11 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       info = sessionInfo;
       control = sessionControl;
       const inputActive = opts.stdin.isTTY === true && typeof opts.stdin.setRawMode === 'function';
+      if (useAlternateScreen) {
+        opts.stdout.write(ENTER_ALTERNATE_SCREEN);
+        onAlternateScreen = true;
+        process.once('exit', leaveAlternateScreen);
+      }
       instance = render(
         <ColourContext.Provider value={colourAllowed(env)}>
           <App info={sessionInfo} source={store} inputActive={inputActive} onPause={onPause} onQuit={onQuit} />

@@ -91,6 +91,8 @@ function expectCleanTail(writes: readonly string[]): void {
   const tail = writes.slice(last + 1).join('');
   expect(tail).toContain('\x1b[2K');
   expect(tail).toContain('\x1b[?25h');
+  // Back on the normal screen, as the last thing written.
+  expect(tail.endsWith('\x1b[?1049l')).toBe(true);
   expect(tail.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim()).toBe('');
 }
 
@@ -144,6 +146,7 @@ describe('createDashboard', () => {
     ui.update(upd(3));
     await vi.waitFor(() => expect(stdout.text()).toContain('portsniff live eth0'));
     expect(stdin.rawModes).toEqual([true]);
+    expect(stdout.writes[0]).toBe('\x1b[?1049h\x1b[H');
     stdin.press('q');
     await vi.waitFor(() => expect(control.stops).toBe(1));
     await vi.waitFor(() => expect(stdout.text()).toContain('STOPPING'));
@@ -210,6 +213,18 @@ describe('createDashboard', () => {
     expect(stdin.rawModes.at(-1)).toBe(false);
     // The session finishes later: nothing left to do.
     await ui.finish(fixtureEnd(upd(2), { interrupted: true, info }));
+  });
+
+  it('alternateScreen: false draws inline (the frame is erased where it was drawn)', async () => {
+    const { ui, stdout, control, info, upd } = setup('live', { alternateScreen: false });
+    ui.start(info, control);
+    ui.update(upd(2));
+    await vi.waitFor(() => expect(stdout.text()).toContain('portsniff live'));
+    await ui.finish(fixtureEnd(upd(2), { info }));
+    expect(stdout.out).not.toContain('\x1b[?1049');
+    const tail = stdout.writes.slice(-3).join('');
+    expect(tail).toContain('\x1b[2K');
+    expect(tail).toContain('\x1b[?25h');
   });
 
   it('without a raw-mode stdin it never reads keys, and still ends cleanly', async () => {
