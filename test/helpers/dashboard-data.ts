@@ -39,14 +39,21 @@ export const FIXTURE_RULES: RuleInfo[] = [
   rule('edgecomet.render-service-api', 'Render Service', '10080', ['internal'], [], 'unknown', 'Render Service API', 'internal.listen: ":10080"', EC),
 ];
 
-/** Extra synthetic rules so a services table can have `count` rows (bench: 60). */
-export function syntheticRules(count: number): RuleInfo[] {
+/** Service rows the fixture data has with FIXTURE_RULES (8 rules with traffic, ambiguous, unknown). */
+export const FIXTURE_ROWS = 10;
+
+/**
+ * FIXTURE_RULES plus synthetic rules ("component 0", "component 1", ...), so that the services
+ * table of the fixture data has `rows` rows (bench: 60).
+ */
+export function rulesForRows(rows: number): RuleInfo[] {
   const out = [...FIXTURE_RULES];
-  for (let i = 0; out.length < count; i++) {
+  const target = FIXTURE_RULES.length + Math.max(0, rows - FIXTURE_ROWS);
+  for (let i = 0; out.length < target; i++) {
     const product = `product-${String.fromCharCode(97 + (i % 6))}`;
     out.push(rule(`${product}.component-${i}`, `component ${i}`, String(30000 + i), ['internal'], ['http1'], 'none', `Synthetic component ${i}`, `| TCP | ${30000 + i} | Internal |`, 'synthetic.txt'));
   }
-  return out.slice(0, Math.max(count, 0));
+  return out;
 }
 
 export interface FixtureOptions {

@@ -5,17 +5,21 @@
  * and exits 0, like the CLI prints its text summary after the dashboard has cleaned up.
  *
  *   tsx test/ui/fake-session.ts [--kind file|live] [--steps N] [--step-ms MS] [--hz HZ]
- *                               [--services N] [--dashboard PATH]
+ *                               [--services N] [--dashboard PATH] [--stats PATH] [--headless]
  *
  * --steps: updates until the replay reaches its end (file); live runs until q.
- * --services: rules (and service rows) in the data, for the 60-row bench table.
+ * --services: service rows in the data (synthetic "component N" rows added), for the 60-row bench table.
  * --dashboard: the module to load createDashboard from (bench: the built dist/ui/dashboard.js).
+ * --stats: write {pid, seq, frames, renderMs, cpuMs} as JSON to PATH at start and on every SIGUSR2
+ *   (bench/ui.ts reads the process's CPU time and frame count at the start and end of a window).
+ * --headless: the same updates to a consumer that does nothing (the bench's baseline).
  */
+import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { SessionControl, SessionUpdate } from '../../src/export/consumer.js';
 import type { createDashboard as CreateDashboard } from '../../src/ui/dashboard.js';
-import { fixtureEnd, fixtureInfo, fixtureUpdate, syntheticRules } from '../helpers/dashboard-data.js';
+import { fixtureEnd, fixtureInfo, fixtureUpdate, rulesForRows } from '../helpers/dashboard-data.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,14 +32,37 @@ const stepMs = Number(arg('step-ms', '250'));
 const hz = Number(arg('hz', '4'));
 const services = Number(arg('services', '0'));
 const dashboardPath = arg('dashboard', '');
+const statsPath = arg('stats', '');
+const headless = process.argv.includes('--headless');
 
 const mod: { createDashboard: typeof CreateDashboard } =
   dashboardPath === '' ? await import('../../src/ui/dashboard.js') : await import(pathToFileURL(resolve(dashboardPath)).href);
 
 const startedAt = Date.now();
-const opts = { kind, endStep: steps, startedAt, stepMs, ...(services > 0 ? { rules: syntheticRules(services) } : {}) };
+const opts = { kind, endStep: steps, startedAt, stepMs, ...(services > 0 ? { rules: rulesForRows(services) } : {}) };
 const info = fixtureInfo(opts);
-const ui = mod.createDashboard({ stdout: process.stdout, stdin: process.stdin, refreshHz: hz });
+let frames = 0;
+let renderMs = 0;
+let seq = 0;
+const writeStats = (): void => {
+  const cpu = process.cpuUsage();
+  writeFileSync(statsPath, JSON.stringify({ pid: process.pid, seq: seq++, frames, renderMs, cpuMs: (cpu.user + cpu.system) / 1000 }));
+};
+if (statsPath !== '') {
+  writeStats();
+  process.on('SIGUSR2', writeStats);
+}
+const ui = headless
+  ? { start() {}, update() {}, finish: async () => {} }
+  : mod.createDashboard({
+      stdout: process.stdout,
+      stdin: process.stdin,
+      refreshHz: hz,
+      onRender: (ms: number) => {
+        frames++;
+        renderMs += ms;
+      },
+    });
 
 let paused = false;
 let stopped = false;

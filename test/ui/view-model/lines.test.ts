@@ -15,7 +15,7 @@ import { buildServices } from '../../../src/ui/view-model/services.js';
 import { checksText, servicesScreen, windowStart } from '../../../src/ui/view-model/services-lines.js';
 import { DEFAULT_SORT } from '../../../src/ui/view-model/sort.js';
 import { initialUi, reduce, type AppState } from '../../../src/ui/view-model/state.js';
-import { fixtureInfo, fixtureUpdate, syntheticRules } from '../../helpers/dashboard-data.js';
+import { fixtureInfo, fixtureUpdate, rulesForRows } from '../../helpers/dashboard-data.js';
 import type { SessionUpdate } from '../../../src/export/consumer.js';
 
 function frames(n: number, o: Parameters<typeof fixtureUpdate>[1] = {}): Frame {
@@ -62,7 +62,7 @@ describe('services screen', () => {
   });
 
   it('the window scrolls to keep the selected row visible', () => {
-    const rules = syntheticRules(60);
+    const rules = rulesForRows(60);
     const big = frames(8, { rules });
     const model = buildServices({ ...info, rules }, big, DEFAULT_SORT, EMPTY_FILTER);
     const last = model.order.at(-2)!;
