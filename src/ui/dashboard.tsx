@@ -16,6 +16,7 @@
  *   then resolves immediately).
  * - finish(end): a replay (file or stdin) that reached its end without interruption or error stays
  *   on its final state with "replay finished: q to quit" until `q`; anything else unmounts at once.
+ * - abort() (the session failed) unmounts at once.
  *   The returned promise (and `done`) resolve once the terminal is clean: frame erased, cursor shown,
  *   raw mode off, back on the normal screen. The dashboard prints nothing itself; the session prints the summary afterwards.
  *
@@ -48,6 +49,8 @@ export interface Dashboard extends SessionConsumer {
   start(info: SessionInfo, control: SessionControl): void;
   update(update: SessionUpdate): void;
   finish(end: SessionEnd): Promise<void>;
+  /** The session failed: give the terminal back now (resolves when it is clean). */
+  abort(): Promise<void>;
   /** Resolves when the dashboard has unmounted and the terminal is clean. */
   readonly done: Promise<void>;
 }
@@ -235,6 +238,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
         info !== null &&
         (info.kind === 'file' || info.kind === 'stdin') &&
         !quitRequested &&
+        end.opened !== false &&
         !end.summary.interrupted &&
         end.summary.source.error === null;
       if (!completed) {
@@ -243,6 +247,10 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       }
       frozen = false;
       tick('finished');
+      return done;
+    },
+    abort(): Promise<void> {
+      unmount();
       return done;
     },
   };

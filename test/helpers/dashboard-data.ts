@@ -266,7 +266,7 @@ export function fixtureUpdate(step: number, o: FixtureOptions = {}): SessionUpda
 }
 
 /** A SessionEnd for the last update (interrupted: the user or a signal stopped it). */
-export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; error?: string | null; info?: SessionInfo } = {}): SessionEnd {
+export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; error?: string | null; info?: SessionInfo; opened?: boolean } = {}): SessionEnd {
   const info = o.info ?? fixtureInfo();
   const t = last.snapshot.totals;
   const summary: RunSummary = {
@@ -291,5 +291,5 @@ export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; erro
     options: { maxFlows: 1_000_000, idleTimeout: 60, activeTimeout: 3600, workers: info.workers },
     interrupted: o.interrupted ?? false,
   };
-  return { summary, topFlows: [], violations: [], exitCode: o.error ? 1 : 0 };
+  return { summary, topFlows: [], violations: [], exitCode: o.error ? 1 : 0, opened: o.opened ?? true };
 }

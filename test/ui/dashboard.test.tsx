@@ -189,6 +189,7 @@ describe('createDashboard', () => {
     for (const [kind, end] of [
       ['file', { interrupted: true }],
       ['file', { error: 'truncated record' }],
+      ['file', { opened: false }],
       ['live', {}],
     ] as const) {
       const { ui, stdout, control, info, upd } = setup(kind);
@@ -199,6 +200,18 @@ describe('createDashboard', () => {
       await ui.done;
       expectCleanTail(stdout.writes);
     }
+  });
+
+  it('abort() (the session failed) gives the terminal back at once', async () => {
+    const { ui, stdout, stdin, control, info, upd } = setup('file');
+    ui.start(info, control);
+    ui.update(upd(2));
+    await vi.waitFor(() => expect(stdout.text()).toContain('portsniff'));
+    await ui.abort();
+    await ui.done;
+    expectCleanTail(stdout.writes);
+    expect(stdin.rawModes.at(-1)).toBe(false);
+    expect(control.stops).toBe(0);
   });
 
   it('q twice before the session finishes gives the terminal back at once', async () => {
