@@ -20,7 +20,9 @@ export function tabBar(ui: UiState, counts: Readonly<Record<ViewName, number | n
   }
   for (const c of crumbs) left.push(span(' › ', 'dim'), span(safeText(c), 'title'));
   const right: Span[] = [];
-  right.push(span(`sort ${ui.sort.key}${sortMarker(ui.sort, ui.sort.key)}`, 'dim'));
+  // Alerts are always newest first; the sort applies to the other lists.
+  const alertsList = ui.view === 'alerts' && ui.stack.length === 0;
+  right.push(span(alertsList ? 'newest first' : `sort ${ui.sort.key}${sortMarker(ui.sort, ui.sort.key)}`, 'dim'));
   if (ui.filter.applied.text !== '' && !ui.filter.editing) right.push(span(' · filter ', 'dim'), span(clip(ui.filter.applied.text, 24), 'warn'));
   if (position !== '') right.push(span(` · ${position}`, 'dim'));
   return leftRight(left, right, width);

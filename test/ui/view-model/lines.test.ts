@@ -163,6 +163,8 @@ describe('footer, filter bar, tab bar', () => {
     const filtered = reduce(base, { type: 'keys', input: '/zeebe\r', key: {} });
     const l = text(tabBar(filtered.ui, { services: 10, flows: 20, alerts: 2 }, '1/3', 80, []));
     expect(l).toMatch(/^\[Services 10\] +Flows 20 +Alerts 2 +sort bytes▼ · filter zeebe · 1\/3$/);
+    const alerts = reduce(base, { type: 'keys', input: '\t\t', key: {} });
+    expect(text(tabBar(alerts.ui, { services: 10, flows: 20, alerts: 2 }, '', 80, []))).toMatch(/\[Alerts 2\] +newest first$/);
     const drilled = text(tabBar(filtered.ui, { services: 10, flows: null, alerts: null }, '', 80, ['database shards']));
     expect(drilled).toContain('› database shards');
   });
