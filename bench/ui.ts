@@ -13,11 +13,12 @@
  *
  *   npm run bench:ui                         # 10 fps, 60 rows, 10 s windows, 20 presses
  *   npm run bench:ui -- --hz 4 --rows 60 --seconds 20 --presses 40 --json
+ *   npm run bench:ui -- --rows 8 --width 80   # an 80x24 terminal (8 service rows fill it)
  *
  * Nothing is written into the repository. Exit status: 0, 1 when a run failed, 2 on a usage error.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -92,9 +93,11 @@ function sessionArgs(o: { rows: number; hz: number; statsPath: string; steps: nu
   ].join(' ');
 }
 
+let terminalWidth = 160;
+
 /** Terminal size that shows every row of the table (rows + product groups + header and footer). */
 function terminalFor(rows: number): { width: number; height: number } {
-  return { width: 160, height: rows + 16 };
+  return { width: terminalWidth, height: rows + 16 };
 }
 
 async function cpuRun(o: { rows: number; hz: number; seconds: number; headless: boolean; dir: string }): Promise<CpuResult & { screen: string }> {
@@ -175,7 +178,7 @@ async function latencyRun(o: { rows: number; presses: number; dir: string }): Pr
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--seconds N] [--presses N] [--json]\n`);
+  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--seconds N] [--presses N] [--json]\n`);
   process.exit(2);
 }
 
@@ -188,6 +191,7 @@ async function main(): Promise<number> {
         rows: { type: 'string', default: '60' },
         seconds: { type: 'string', default: '10' },
         presses: { type: 'string', default: '20' },
+        width: { type: 'string', default: '160' },
         json: { type: 'boolean', default: false },
       },
     }));
@@ -203,10 +207,12 @@ async function main(): Promise<number> {
   const rows = Math.floor(num('rows', values.rows, 1));
   const seconds = num('seconds', values.seconds, 1);
   const presses = Math.floor(num('presses', values.presses, 1));
+  terminalWidth = Math.floor(num('width', values.width, 40));
   if (!existsSync(DASHBOARD)) usage(`${DASHBOARD} is missing: run npm run build first (npm run bench:ui does)`);
   const dir = mkdtempSync(join(tmpdir(), 'psn-bench-ui-'));
   try {
     const log = (l: string) => process.stderr.write(`${l}\n`);
+    log(`bench:ui: load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
     log(`bench:ui: ${rows}-row services table, ${hz} frames/s, ${seconds} s windows, NODE_ENV=production, tmux ${terminalFor(rows).width}x${terminalFor(rows).height}`);
     const base = await cpuRun({ rows, hz, seconds, headless: true, dir });
     log(`  baseline (fake updates, no UI): ${cpuPercent(base).toFixed(1)}% of a core`);
@@ -216,6 +222,8 @@ async function main(): Promise<number> {
     log(`  with the dashboard: ${cpuPercent(ui).toFixed(1)}% of a core, ${fps.toFixed(1)} frames/s`);
     const latencies = await latencyRun({ rows, presses, dir });
     const result = {
+      loadAverage: loadavg(),
+      terminal: terminalFor(rows),
       rows,
       hz,
       framesPerSec: fps,
@@ -230,7 +238,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       [
         `UI CPU at ${f1(result.framesPerSec)} frames/s on a ${rows}-row table: ${f1(result.uiCpuPercent)}% of a core (${f1(result.totalCpuPercent)}% with the fake session, whose updates alone cost ${f1(result.baselineCpuPercent)}%)`,
-        `per frame: ${f1(result.cpuMsPerFrame)} ms CPU, of which Ink's render step ${f1(result.inkRenderMsPerFrame)} ms`,
+        `per frame: ${f1(result.cpuMsPerFrame)} ms CPU; Ink's render step ${f1(result.inkRenderMsPerFrame)} ms wall (its onRender metric; above the CPU figure when the machine is busy)`,
         `key-to-screen latency through tmux (idle dashboard, ${latencies.length} presses): p50 ${f1(result.keyLatencyMs.p50)} ms, p95 ${f1(result.keyLatencyMs.p95)} ms (min ${f1(result.keyLatencyMs.min)}, max ${f1(result.keyLatencyMs.max)})`,
         '',
       ].join('\n'),
