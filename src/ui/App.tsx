@@ -22,14 +22,14 @@ import { Lines } from './components/Lines.js';
 import { ServiceDetail } from './components/ServiceDetail.js';
 import { ServicesView } from './components/ServicesView.js';
 import { TabBar } from './components/TabBar.js';
-import { buildAlerts } from './view-model/alerts.js';
+import { buildAlerts, type AlertsModel } from './view-model/alerts.js';
 import { EMPTY_FILTER } from './view-model/filter.js';
-import { buildFlows, flowItem, captureNow } from './view-model/flows.js';
+import { buildFlows, flowItem, captureNow, type FlowsModel } from './view-model/flows.js';
 import type { Frame, SessionStatus } from './view-model/frame.js';
 import { HEADER_LINES } from './view-model/header-lines.js';
 import type { KeyFlags } from './view-model/keys.js';
 import { line, span } from './view-model/lines.js';
-import { buildServices } from './view-model/services.js';
+import { buildServices, type ServicesModel } from './view-model/services.js';
 import { initialUi, reduce, selectedKey, type AppState, type TerminalSize, type ViewName } from './view-model/state.js';
 import { clip } from './view-model/text.js';
 
@@ -126,6 +126,10 @@ export function App(props: AppProps) {
   return <Screen state={state} />;
 }
 
+const NO_SERVICES: ServicesModel = { groups: [], order: [], shown: 0, total: 0 };
+const NO_FLOWS: FlowsModel = { live: [], ended: [], order: [], shown: 0, total: 0 };
+const NO_ALERTS: AlertsModel = { items: [], order: [], shown: 0, total: 0 };
+
 /** The whole frame for a state (exported for tests that render a state directly). */
 export function Screen({ state }: { state: AppState }) {
   const { ui, info, frame, status } = state;
@@ -134,16 +138,21 @@ export function Screen({ state }: { state: AppState }) {
   const filter = ui.filter.applied;
   const top = ui.stack[ui.stack.length - 1];
 
-  const services = useMemo(() => buildServices(info, frame, ui.sort, filter), [info, frame, ui.sort, filter]);
+  // Only what this screen shows is built (each is a pass over the snapshot's lists).
+  const wantServices = ui.view === 'services' || top?.kind === 'service' || ui.stack.some((d) => d.kind === 'service');
+  const wantFlows = ui.view === 'flows' || top !== undefined;
+  const wantAlerts = ui.view === 'alerts' && top === undefined;
+  const services = useMemo(() => (wantServices ? buildServices(info, frame, ui.sort, filter) : NO_SERVICES), [wantServices, info, frame, ui.sort, filter]);
   const flows = useMemo(() => {
+    if (!wantFlows) return NO_FLOWS;
     if (top?.kind === 'service') return buildFlows(info, frame, ui.sort, filter, { serviceKey: top.key });
     if (top?.kind === 'alert') {
       const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id);
       return buildFlows(info, frame, ui.sort, filter, { ids: alert?.flowIds ?? [] });
     }
     return buildFlows(info, frame, ui.sort, filter);
-  }, [info, frame, ui.sort, filter, top]);
-  const alerts = useMemo(() => buildAlerts(info, frame, filter), [info, frame, filter]);
+  }, [wantFlows, info, frame, ui.sort, filter, top]);
+  const alerts = useMemo(() => (wantAlerts ? buildAlerts(info, frame, filter) : NO_ALERTS), [wantAlerts, info, frame, filter]);
 
   if (frameHeight <= 0 || width <= 0) return null;
   if (width < MIN_COLUMNS || frameHeight < MIN_ROWS - 1) {

@@ -159,10 +159,6 @@ export function matchesFilter(f: Filter, s: FilterSubject): boolean {
   return true;
 }
 
-/** Whether the filter has a term on flow data (addresses, SNI) that service rows can only answer through their listed flows. */
-export function filtersFlows(f: Filter): boolean {
-  return f.terms.some((t) => t.field === 'src' || t.field === 'dst' || t.field === 'addr' || t.field === 'sni');
-}
 
 /** A port as a range list, for flow subjects. */
 export function portsOf(...ports: number[]): PortRanges {

@@ -73,5 +73,3 @@ export function leftRight(left: Span[], right: Span[], width: number): Line {
   }
   return { spans: [...left, span(' '.repeat(width - lw - rw)), ...right] };
 }
-
-export const EMPTY_LINE: Line = { spans: [] };

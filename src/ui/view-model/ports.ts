@@ -39,10 +39,6 @@ export function portInRanges(port: number, ranges: PortRanges): boolean {
   return false;
 }
 
-/** Whether two range lists share at least one port. */
-export function rangesOverlap(a: PortRanges, b: PortRanges): boolean {
-  return intersectRanges(a, b).length > 0;
-}
 
 export function intersectRanges(a: PortRanges, b: PortRanges): PortRanges {
   const out: Array<[number, number]> = [];
