@@ -9,7 +9,7 @@
  * quit request (q, Ctrl-C); the owner decides what they mean.
  */
 import { useEffect, useMemo, useReducer, useRef } from 'react';
-import { Box, useInput, useStdout } from 'ink';
+import { Box, useInput, useStdin, useStdout } from 'ink';
 import type { SessionInfo } from '../export/consumer.js';
 import { AlertDetail } from './components/AlertDetail.js';
 import { AlertsView } from './components/AlertsView.js';
@@ -47,7 +47,7 @@ export interface AppProps {
   source?: FrameSource;
   /** Initial terminal size; later sizes come from stdout 'resize' events. Default: stdout's. */
   size?: TerminalSize;
-  /** Whether to read keys (only with a raw-mode capable stdin). Default: stdin.isTTY === true. */
+  /** Whether to read keys (default true); never without a raw-mode capable stdin. */
   inputActive?: boolean;
   onPause?: (paused: boolean) => void;
   onQuit?: () => void;
@@ -102,7 +102,10 @@ export function App(props: AppProps) {
     };
   }, [stdout]);
 
-  const inputActive = props.inputActive ?? true;
+  // Ink's isRawModeSupported is undefined (not false) for a non-TTY stdin, and useInput throws
+  // without raw mode: only a strict true turns input on.
+  const { isRawModeSupported } = useStdin();
+  const inputActive = (props.inputActive ?? true) && isRawModeSupported === true;
   useInput((input: string, key: KeyFlags) => dispatch({ type: 'keys', input, key }), { isActive: inputActive });
 
   // Side effects of keys, reported after the state changed.

@@ -53,9 +53,10 @@ export interface SizedRender {
   unmount(): void;
 }
 
-export function renderSized(tree: ReactElement, columns: number, rows: number): SizedRender {
+export function renderSized(tree: ReactElement, columns: number, rows: number, opts: { stdinIsTTY?: boolean } = {}): SizedRender {
   const stdout = new FakeStdout(columns, rows);
   const stdin = new FakeStdin();
+  stdin.isTTY = opts.stdinIsTTY ?? true;
   const stderr = new FakeStdout(columns, rows);
   const instance = inkRender(tree, {
     stdout: stdout as unknown as NodeJS.WriteStream,

@@ -97,6 +97,15 @@ describe('whole screen', () => {
     r.unmount();
   });
 
+  it('a stdin that cannot go raw (not a TTY): no input hook, no "Raw mode is not supported" error', async () => {
+    const r = renderSized(<App info={info} frame={frame} status="running" />, 80, 24, { stdinIsTTY: false });
+    await vi.waitFor(() => expect(r.lastFrame()).toContain('database endpoints'));
+    r.stdin.write('?');
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.lastFrame()).not.toContain('portsniff dashboard: keys');
+    r.unmount();
+  });
+
   it('before the first update: the header and an empty table, no crash', async () => {
     const r = await screenAt(80, 24, null);
     expect(r.lastFrame()).toContain('no traffic yet');
