@@ -13,7 +13,7 @@
  *
  *   npm run bench:ui                         # 10 fps, 60 rows, 10 s windows, 20 presses
  *   npm run bench:ui -- --hz 4 --rows 60 --seconds 20 --presses 40 --json
- *   npm run bench:ui -- --rows 8 --width 80   # an 80x24 terminal (8 service rows fill it)
+ *   npm run bench:ui -- --rows 10 --width 80 --height 24   # an 80x24 terminal (the fixture's 10 rows)
  *
  * Nothing is written into the repository. Exit status: 0, 1 when a run failed, 2 on a usage error.
  */
@@ -94,10 +94,11 @@ function sessionArgs(o: { rows: number; hz: number; statsPath: string; steps: nu
 }
 
 let terminalWidth = 160;
+let terminalHeight: number | null = null;
 
-/** Terminal size that shows every row of the table (rows + product groups + header and footer). */
+/** Terminal size that shows every row of the table (rows + product groups + header and footer), unless --height. */
 function terminalFor(rows: number): { width: number; height: number } {
-  return { width: terminalWidth, height: rows + 16 };
+  return { width: terminalWidth, height: terminalHeight ?? rows + 16 };
 }
 
 async function cpuRun(o: { rows: number; hz: number; seconds: number; headless: boolean; dir: string }): Promise<CpuResult & { screen: string }> {
@@ -114,8 +115,14 @@ async function cpuRun(o: { rows: number; hz: number; seconds: number; headless: 
       if (Date.now() > deadline) throw new Error(`the fake session did not start; last pane text:\n${t.capture()}`);
       await sleep(50);
     }
-    // The last synthetic row ("component N") on screen: the whole table is drawn.
-    const screen = o.headless || o.rows <= FIXTURE_ROWS ? '' : await t.waitFor(new RegExp(`component ${o.rows - FIXTURE_ROWS - 1}\\b`), { what: `all ${o.rows} rows`, timeoutMs: 30_000 });
+    let screen = '';
+    if (!o.headless) {
+      screen = await t.waitFor('q quit', { what: 'the dashboard', timeoutMs: 30_000 });
+      // The last synthetic row ("component N") on screen: the whole table is drawn.
+      if (o.rows > FIXTURE_ROWS && terminalHeight === null) {
+        screen = await t.waitFor(new RegExp(`component ${o.rows - FIXTURE_ROWS - 1}\\b`), { what: `all ${o.rows} rows`, timeoutMs: 30_000 });
+      }
+    }
     await sleep(3000); // warm-up: JIT, history filled
     const s0 = await sample(statsPath, first.pid, first.seq);
     const w0 = Date.now();
@@ -178,7 +185,7 @@ async function latencyRun(o: { rows: number; presses: number; dir: string }): Pr
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--seconds N] [--presses N] [--json]\n`);
+  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--height N] [--seconds N] [--presses N] [--json]\n`);
   process.exit(2);
 }
 
@@ -192,6 +199,7 @@ async function main(): Promise<number> {
         seconds: { type: 'string', default: '10' },
         presses: { type: 'string', default: '20' },
         width: { type: 'string', default: '160' },
+        height: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     }));
@@ -204,10 +212,12 @@ async function main(): Promise<number> {
     return n;
   };
   const hz = num('hz', values.hz, 0.2);
-  const rows = Math.floor(num('rows', values.rows, 1));
+  // The fixture data has FIXTURE_ROWS services before synthetic ones are added.
+  const rows = Math.max(FIXTURE_ROWS, Math.floor(num('rows', values.rows, 1)));
   const seconds = num('seconds', values.seconds, 1);
   const presses = Math.floor(num('presses', values.presses, 1));
   terminalWidth = Math.floor(num('width', values.width, 40));
+  if (values.height !== undefined) terminalHeight = Math.floor(num('height', values.height, 10));
   if (!existsSync(DASHBOARD)) usage(`${DASHBOARD} is missing: run npm run build first (npm run bench:ui does)`);
   const dir = mkdtempSync(join(tmpdir(), 'psn-bench-ui-'));
   try {
@@ -238,7 +248,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       [
         `UI CPU at ${f1(result.framesPerSec)} frames/s on a ${rows}-row table: ${f1(result.uiCpuPercent)}% of a core (${f1(result.totalCpuPercent)}% with the fake session, whose updates alone cost ${f1(result.baselineCpuPercent)}%)`,
-        `per frame: ${f1(result.cpuMsPerFrame)} ms CPU; Ink's render step ${f1(result.inkRenderMsPerFrame)} ms wall (its onRender metric; above the CPU figure when the machine is busy)`,
+        `per frame: ${f1(result.cpuMsPerFrame)} ms CPU (React, view model, Ink, write); Ink's layout and output step alone ${f1(result.inkRenderMsPerFrame)} ms wall (its onRender metric)`,
         `key-to-screen latency through tmux (idle dashboard, ${latencies.length} presses): p50 ${f1(result.keyLatencyMs.p50)} ms, p95 ${f1(result.keyLatencyMs.p95)} ms (min ${f1(result.keyLatencyMs.min)}, max ${f1(result.keyLatencyMs.max)})`,
         '',
       ].join('\n'),
