@@ -3,14 +3,21 @@
  * all, and the meaning is still on screen in words and markers. chalk decides its colour level when
  * Ink is imported, so this file forces colour on before a dynamic import.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { SessionUpdate } from '../../src/export/consumer.js';
 import { FrameBuilder } from '../../src/ui/view-model/frame.js';
 import { colourAllowed } from '../../src/ui/components/theme.js';
 import { fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
 
-vi.hoisted(() => {
+const previous = vi.hoisted(() => {
+  const before = process.env['FORCE_COLOR'];
   process.env['FORCE_COLOR'] = '1';
+  return before;
+});
+// A worker process runs other test files after this one: they must not inherit forced colour.
+afterAll(() => {
+  if (previous === undefined) delete process.env['FORCE_COLOR'];
+  else process.env['FORCE_COLOR'] = previous;
 });
 
 const COLOUR_SGR = /\x1b\[(3[0-7]|9[0-7]|38;)/;

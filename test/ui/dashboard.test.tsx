@@ -3,15 +3,20 @@
  * display in live), quit, the end-of-replay wait, and a clean terminal when it unmounts.
  */
 import { EventEmitter } from 'node:events';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { SessionControl, SessionUpdate } from '../../src/export/consumer.js';
 import { createDashboard, type DashboardOptions } from '../../src/ui/dashboard.js';
 import { fixtureEnd, fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
 
 // Ink writes only the last frame when it thinks it runs in CI; these tests read every frame.
-vi.hoisted(() => {
+const ciEnv = vi.hoisted(() => {
+  const before = { CI: process.env['CI'], CONTINUOUS_INTEGRATION: process.env['CONTINUOUS_INTEGRATION'] };
   delete process.env['CI'];
   delete process.env['CONTINUOUS_INTEGRATION'];
+  return before;
+});
+afterAll(() => {
+  for (const [k, v] of Object.entries(ciEnv)) if (v !== undefined) process.env[k] = v;
 });
 
 class FakeTty extends EventEmitter {
