@@ -3,8 +3,8 @@
  * (test/ui/fake-session.ts) and bench/ui.ts: rules as SessionInfo carries them (copied from
  * rules/*.yaml), and SessionUpdates whose counters grow step by step the way a capture's do, with
  * an ambiguous port (6379: edgecomet vs gloo-mesh-enterprise, both RESP), a payload mismatch
- * (TLS on a RESP port), an exposure violation (a public client on an internal port) and unknown
- * traffic (5432, 7000).
+ * (TLS on a RESP port), an exposure violation (a public client on an internal port), RESP on an
+ * undocumented port, and unknown traffic (5432, 7000).
  */
 import type { RuleInfo, SessionEnd, SessionInfo, SessionUpdate } from '../../src/export/consumer.js';
 import type { AlertRow, EngineTotals, FlowRow, Snapshot, SnapshotService, UnknownPortRow } from '../../src/pipeline/results.js';
@@ -196,6 +196,8 @@ function alertRows(step: number, now: number): AlertRow[] {
   return [
     { kind: 'mismatch', serviceKey: 'redis-enterprise.shards', client: '10.0.1.33', server: { ip: '10.1.0.11', port: 20001 }, count: Math.floor(step / 6) + 1, firstSec: now - 40, lastSec: now - 3, flowIds: [1003], detail: 'tls on a resp port' },
     { kind: 'exposure-violation', serviceKey: 'zeebe.broker-monitoring', client: '203.0.113.7', server: { ip: '10.2.0.6', port: 9600 }, count: Math.floor(step / 4) + 1, firstSec: now - 25, lastSec: now - 1, flowIds: [1011], detail: 'public client on a monitoring-only port' },
+    // Its flow has left the snapshot's lists: the drill-down says so.
+    { kind: 'undocumented-port', serviceKey: 'unknown', client: '10.0.0.40', server: { ip: '10.9.0.4', port: 7000 }, count: 1, firstSec: now - 20, lastSec: now - 20, flowIds: [999], detail: 'resp on a port no rule documents' },
   ];
 }
 
@@ -288,6 +290,7 @@ export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; erro
     totals: { packets: t.packets, bytes: t.bytes, capturedBytes: t.capturedBytes, flows: t.flows, truncatedFrames: 0, notIp: t.notIp, unattributed: 0, evictedFlows: 0, anomalies: t.anomalies },
     time: { first: null, last: null },
     services: last.snapshot.services,
+    coverage: null,
     options: { maxFlows: 1_000_000, idleTimeout: 60, activeTimeout: 3600, workers: info.workers },
     interrupted: o.interrupted ?? false,
   };

@@ -117,12 +117,24 @@ describe('App', () => {
     expect(frame()).toContain('live flows (10)');
     expect(frame()).toContain('recently ended (10');
     await type(TAB);
-    await vi.waitFor(() => expect(frame()).toContain('[Alerts 2]'));
-    expect(frame()).toMatch(/EXPOSURE zeebe\.broker-monitor\S* +203\.0\.113\.7/);
-    expect(frame()).toMatch(/MISMATCH redis-enterprise\.sh\S* +10\.0\.1\.33/);
+    await vi.waitFor(() => expect(frame()).toContain('[Alerts 3]'));
+    expect(frame()).toMatch(/EXPOSURE +zeebe\.broker-monitor\S* +203\.0\.113\.7/);
+    expect(frame()).toMatch(/MISMATCH +redis-enterprise\.sh\S* +10\.0\.1\.33/);
+    expect(frame()).toMatch(/UNDOC-PORT unknown +10\.0\.0\.40/);
     await type(ENTER);
     await vi.waitFor(() => expect(frame()).toContain('public client on a monitoring-only port'));
     expect(frame()).toContain('203.0.113.7 → 10.2.0.6:9600');
+  });
+
+  it('an alert whose flows have left the snapshot\'s lists says so', async () => {
+    const { type, frame } = await setup();
+    await type(TAB);
+    await type(TAB);
+    await type(DOWN);
+    await type(DOWN);
+    await type(ENTER);
+    await vi.waitFor(() => expect(frame()).toContain('resp on a port no rule documents'));
+    expect(frame()).toContain('its flows are no longer listed');
   });
 
   it('? shows the help overlay; ? again closes it', async () => {

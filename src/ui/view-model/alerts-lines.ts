@@ -10,7 +10,7 @@ type ColId = 'kind' | 'service' | 'client' | 'server' | 'count' | 'first' | 'las
 export function alertColumns(width: number): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   return layoutColumns(width, [
-    c('kind', 'ALERT', 8, 'left'),
+    c('kind', 'ALERT', 10, 'left'),
     c('service', 'SERVICE', 18, 'left', { max: width >= 110 ? 34 : width >= 96 ? 26 : 22 }),
     c('client', 'CLIENT', 15, 'left', { max: width >= 110 ? 39 : 17 }),
     ...(width >= 110 ? [c('server', 'SERVER', 21, 'left')] : []),

@@ -13,7 +13,7 @@ export interface AlertItem {
   /** Stable id: kind|serviceKey|client. */
   id: string;
   kind: AlertRow['kind'];
-  /** "MISMATCH" / "EXPOSURE": the kind in words, so nothing depends on colour. */
+  /** "MISMATCH" / "EXPOSURE" / "UNDOC-PORT": the kind in words, so nothing depends on colour. */
   label: string;
   service: string;
   client: string;
@@ -37,7 +37,7 @@ export function alertId(a: AlertRow): string {
   return `${a.kind}|${a.serviceKey}|${a.client}`;
 }
 
-const LABELS: Readonly<Record<AlertRow['kind'], string>> = { mismatch: 'MISMATCH', 'exposure-violation': 'EXPOSURE' };
+const LABELS: Readonly<Record<AlertRow['kind'], string>> = { mismatch: 'MISMATCH', 'exposure-violation': 'EXPOSURE', 'undocumented-port': 'UNDOC-PORT' };
 
 export function buildAlerts(info: SessionInfo | null, frame: Frame | null, filter: Filter): AlertsModel {
   const idx = ruleIndex(info);

@@ -101,10 +101,11 @@ describe('buildAlerts', () => {
     expect(m.items.map((a) => [a.label, a.service, a.client])).toEqual([
       ['EXPOSURE', 'zeebe.broker-monitoring', '203.0.113.7'],
       ['MISMATCH', 'redis-enterprise.shards', '10.0.1.33'],
+      ['UNDOC-PORT', 'unknown', '10.0.0.40'],
     ]);
     expect(m.items[0]!.flowIds).toEqual([1011]);
     expect(m.items[1]!.count).toBe(2);
-    expect(m.order).toEqual(['exposure-violation|zeebe.broker-monitoring|203.0.113.7', 'mismatch|redis-enterprise.shards|10.0.1.33']);
+    expect(m.order).toEqual(['exposure-violation|zeebe.broker-monitoring|203.0.113.7', 'mismatch|redis-enterprise.shards|10.0.1.33', 'undocumented-port|unknown|10.0.0.40']);
   });
 
   it('filters alerts', () => {
@@ -112,6 +113,7 @@ describe('buildAlerts', () => {
     expect(buildAlerts(info, f, filter('product:redis')).order).toEqual(['mismatch|redis-enterprise.shards|10.0.1.33']);
     expect(buildAlerts(info, f, filter('src:203.0.113.0/24')).items.map((a) => a.kind)).toEqual(['exposure-violation']);
     expect(buildAlerts(info, f, filter('MISMATCH')).shown).toBe(1);
+    expect(buildAlerts(info, f, filter('port:7000')).items.map((a) => a.kind)).toEqual(['undocumented-port']);
     expect(buildAlerts(info, frameAt(0), EMPTY_FILTER).total).toBe(0);
   });
 });
