@@ -68,8 +68,6 @@ export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () =>
 async function importDashboard(): Promise<DashboardFactory> {
   // React's production build costs a third of the development build per frame.
   process.env['NODE_ENV'] ??= 'production';
-  // TEMP(lead): literal import once src/ui/dashboard.tsx lands.
-  const path = '../ui/dashboard.js';
-  const ui = (await import(path)) as { createDashboard: DashboardFactory };
+  const ui = await import('../ui/dashboard.js');
   return ui.createDashboard;
 }

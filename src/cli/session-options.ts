@@ -96,10 +96,11 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
 export function addSpeedOption(cmd: Command): Command {
   return cmd.addOption(
     new Option('--speed <factor>', 'play the capture at its recorded pace: 1x, 10x, 0.5x (max = as fast as possible)')
-      .default(null, 'max')
-      .argParser((v: string) => {
+      .default('max')
+      // Commander takes a null from a parser for "no value": keep 'max' as a string until sessionOptionsFrom.
+      .argParser((v: string): number | 'max' => {
         try {
-          return parseSpeed(v);
+          return parseSpeed(v) ?? 'max';
         } catch (err) {
           throw new UsageError((err as Error).message);
         }
@@ -133,7 +134,7 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     noRules: o['rules'] === false,
     ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
     ...(typeof o['workers'] === 'number' ? { workers: o['workers'] } : {}),
-    ...(o['speed'] !== undefined ? { speed: o['speed'] as number | null } : {}),
+    ...(typeof o['speed'] === 'number' ? { speed: o['speed'] } : {}),
     ...(typeof o['policy'] === 'string' ? { policy: o['policy'] } : {}),
     fleet: fleetOptionsFrom(o),
   };

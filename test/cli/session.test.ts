@@ -137,6 +137,7 @@ describe('replay --speed', () => {
 
   it('plays at the recorded pace and gives the same flows and summary as full speed, with 0 and 1 workers', async () => {
     const max = await replayJson(['--workers', '0'], 'max');
+    expect((await replayJson(['--workers', '0', '--speed', 'max'], 'max2')).flows).toBe(max.flows);
     // The demo spans 107 s of capture time: 40x plays it in about 2.7 s.
     const paced = await replayJson(['--workers', '0', '--speed', '40x'], 'paced');
     expect(paced.ms).toBeGreaterThan(0.9 * (107_000 / 40));
