@@ -59,10 +59,26 @@ export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () =>
   if (noDashboardReason(io, o) === null) {
     const create = await loadDashboard();
     const dashboard = create({ stdout: io.terminal!.stdout, stdin: io.terminal!.stdin, refreshHz: o.refreshHz, env: io.env ?? {} });
-    return { dashboard: true, extras: { consumers: [dashboard], detail: true, snapshotIntervalMs: interval }, defaultWorkers: DASHBOARD_WORKERS };
+    return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval }, defaultWorkers: DASHBOARD_WORKERS };
   }
   const consumers: SessionConsumer[] = io.progress === true && o.progress ? [new ProgressLine(io.stderr)] : [];
   return { dashboard: false, extras: { consumers }, defaultWorkers: defaultWorkers() };
+}
+
+/**
+ * While the dashboard owns the terminal, lines for stderr (a backend's warnings) would be drawn
+ * over by the next frame: they are held, and printed once the dashboard has left the terminal
+ * (this consumer finishes right after it, before the summary).
+ */
+function holdStderr(io: CliIo): SessionConsumer {
+  const print = io.stderr;
+  const held: string[] = [];
+  io.stderr = (line) => held.push(line);
+  const release = (): void => {
+    io.stderr = print;
+    for (const line of held.splice(0)) print(line);
+  };
+  return { finish: release, abort: release };
 }
 
 async function importDashboard(): Promise<DashboardFactory> {

@@ -1,0 +1,175 @@
+/**
+ * The real CLI's dashboard in a real terminal (tmux): `portsniff replay` of the generated demo
+ * capture with --speed shows products and services, sort changes the order, the filter narrows
+ * rows, drill-down shows a service's flows and rule, the end of the replay waits for q, and q exits
+ * 0 leaving the summary in the scrollback. `portsniff live lo` with real redis-benchmark traffic:
+ * the Redis Enterprise database row counts up while it runs. With stdout piped, no Ink at all.
+ *
+ * PSN_README_SCREENSHOT=FILE writes the 100x32 services view of the demo replay to FILE (the
+ * README's screenshot is taken this way, never drawn by hand).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { hasTmux, startTmux, type TmuxSession } from '../helpers/tmux.js';
+import { canCapture, freeTcpPort, startRedis, which } from '../capture/live/env.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'dist/cli/main.js');
+const DEMO = join(ROOT, 'fixtures/captures/demo.pcap');
+const dir = mkdtempSync(join(tmpdir(), 'portsniff-dashboard-e2e-'));
+/** After the command: its exit status, then a live shell so the pane stays readable. */
+const AFTER = 'echo "exit=$?"; sleep 300';
+
+let session: TmuxSession | null = null;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  session?.kill();
+  session = null;
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function lineIndex(screen: string, needle: string): number {
+  return screen.split('\n').findIndex((l) => l.includes(needle));
+}
+
+const ready = (): boolean => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  if (!hasTmux()) {
+    console.warn('SKIPPED dashboard end-to-end tests: tmux is not installed (scripts/setup.sh installs it)');
+    return false;
+  }
+  return true;
+};
+
+describe('portsniff replay with the dashboard', () => {
+  it('shows every product, sorts, filters, drills down, waits at the end, and q leaves the summary', async () => {
+    if (!ready()) return;
+    const flows = join(dir, 'flows.ndjson');
+    const t = (session = await startTmux(`node ${MAIN} replay ${DEMO} --speed 6x --flows ${flows}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    let s = await t.waitFor((x) => ['zeebe (', 'redis-enterprise (', 'kgateway (', 'edgecomet ('].every((p) => x.includes(p)), {
+      what: 'the services view with the products',
+      timeoutMs: 30_000,
+    });
+    expect(s).toMatch(/^portsniff replay .*demo\.pcap · 6x/m);
+    expect(s).toContain('sort bytes▼');
+    expect(s).toMatch(/\d+% ETA/);
+    if (process.env['PSN_README_SCREENSHOT']) {
+      await new Promise((r) => setTimeout(r, 4000));
+      writeFileSync(process.env['PSN_README_SCREENSHOT'], t.capture().trimEnd() + '\n');
+    }
+
+    // Sort by name (s three times: rate, flows, name): the product groups come A-Z.
+    t.sendKeys('s', 's', 's');
+    s = await t.waitFor('sort name▼', { what: 'the name sort' });
+    expect(lineIndex(s, 'edgecomet (')).toBeLessThan(lineIndex(s, 'kgateway ('));
+    expect(lineIndex(s, 'kgateway (')).toBeLessThan(lineIndex(s, 'redis-enterprise ('));
+    expect(lineIndex(s, 'redis-enterprise (')).toBeLessThan(lineIndex(s, 'zeebe ('));
+    // Pressed again, the same sort reverses.
+    t.sendKeys('4');
+    s = await t.waitFor('sort name▲', { what: 'the reversed name sort' });
+    expect(lineIndex(s, 'zeebe (')).toBeLessThan(lineIndex(s, 'edgecomet ('));
+
+    // Filter to one product; Esc clears.
+    t.sendKeys('/');
+    await t.waitFor(/^\/ /m, { what: 'the filter bar' });
+    t.sendText('product:zeebe');
+    t.sendKeys('Enter');
+    s = await t.waitFor('filter product:zeebe', { what: 'the applied filter' });
+    expect(s).toContain('zeebe (');
+    for (const gone of ['redis-enterprise (', 'kgateway (', 'edgecomet (']) expect(s).not.toContain(gone);
+
+    // Drill-down on the first zeebe service: its rule (with the source citation) and its flows.
+    t.sendKeys('Enter');
+    s = await t.waitFor(/zeebe › /, { what: 'the service drill-down' });
+    expect(s).toMatch(/source/);
+    expect(s).toMatch(/\d+\.\d+\.\d+\.\d+:\d+/);
+    t.sendKeys('Escape');
+    await t.waitFor('filter product:zeebe', { what: 'back to the filtered services' });
+    t.sendKeys('Escape');
+    await t.waitFor('redis-enterprise (', { what: 'all products after Esc' });
+
+    // The end of the replay: the final state stays until q.
+    s = await t.waitFor('replay finished: q to quit', { what: 'the end of the replay', timeoutMs: 60_000 });
+    expect(s).toMatch(/100% ETA/);
+    t.sendKeys('q');
+    s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    // The text summary is in the scrollback, the dashboard is gone.
+    expect(all).toMatch(/^2305 packets, .* on the wire, 91 flows/m);
+    expect(all).toContain('zeebe.gateway-grpc');
+    expect(all).not.toContain('q quit  ? help');
+    expect(all).not.toContain('replay finished');
+    expect(t.cursorVisible()).toBe(true);
+    // The flow log is complete, exactly as without the dashboard.
+    expect(readFileSync(flows, 'utf8').trim().split('\n')).toHaveLength(91);
+  }, 180_000);
+
+  it('q in the middle of a replay stops it: exit 0, the summary says interrupted', async () => {
+    if (!ready()) return;
+    const json = join(dir, 'interrupted.json');
+    // --json would turn the dashboard off: the flow log and the text summary carry the evidence.
+    const t = (session = await startTmux(`node ${MAIN} replay ${DEMO} --speed 2x; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor('zeebe (', { what: 'the dashboard', timeoutMs: 30_000 });
+    t.sendKeys('q');
+    const s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).toMatch(/^interrupted: the summary covers what was read until then$/m);
+    expect(all).not.toContain('q quit  ? help');
+    expect(existsSync(json)).toBe(false);
+  }, 120_000);
+
+  it('with stdout piped there is no Ink: plain text and the progress line only', async () => {
+    if (!ready()) return;
+    const out = join(dir, 'piped.txt');
+    const err = join(dir, 'piped.err');
+    const t = (session = await startTmux(`node ${MAIN} replay ${DEMO} --speed 40x 2>${err} | cat > ${out}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor(/^exit=0$/m, { what: 'the end of the piped run', timeoutMs: 60_000 });
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^2305 packets/m);
+    expect(text).not.toContain('\x1b');
+    const progress = readFileSync(err, 'utf8');
+    expect(progress).toMatch(/^portsniff: \S+ packets \(.*\), \d+ flows .*% of .*demo\.pcap, ETA/m);
+    expect(progress).not.toContain('\x1b');
+  }, 120_000);
+});
+
+describe('portsniff live lo with the dashboard', () => {
+  it('the Redis Enterprise database row counts up while redis-benchmark runs', async () => {
+    if (!ready()) return;
+    if (!canCapture('tcpdump', 'the live dashboard test')) return;
+    if (which('redis-server') === null || which('redis-benchmark') === null) {
+      console.warn('SKIPPED the live dashboard test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
+      return;
+    }
+    // A port in Redis Enterprise's documented database endpoint range (10000-19999).
+    const port = await freeTcpPort(10000, 19999);
+    const redis = await startRedis(port);
+    children.push(redis);
+    const t = (session = await startTmux(`node ${MAIN} live lo tcp port ${port}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor(/^portsniff live lo/m, { what: 'the live dashboard', timeoutMs: 30_000 });
+    const bench = spawn('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-n', '2000000', '-c', '4', '-q', '-P', '1'], { stdio: 'ignore' });
+    children.push(bench);
+    const row = /database endpoints\s+10000-19999\s+(\d+)\/(\d+)\s+([\d.]+ \S+)/;
+    const first = await t.waitFor(row, { what: 'the Redis Enterprise database row', timeoutMs: 30_000 });
+    const a = row.exec(first)!;
+    const later = await t.waitFor((x) => {
+      const m = row.exec(x);
+      return m !== null && m[3] !== a[3];
+    }, { what: 'the database row counting up', timeoutMs: 30_000 });
+    expect(later).toMatch(/✓\d+/); // RESP verified on the documented port
+    bench.kill('SIGKILL');
+    t.sendKeys('q');
+    const s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).toMatch(/redis-enterprise\.database-endpoints/);
+    expect(all).toMatch(/^portsniff: lo: \d+ packets captured/m);
+  }, 180_000);
+});
