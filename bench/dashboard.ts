@@ -1,0 +1,153 @@
+/**
+ * The dashboard during a max-speed replay (`npm run bench:dashboard -- --file F`), in a real
+ * terminal (tmux), against the same replay with `--no-ui`:
+ *
+ * 1. Time: each round runs `replay F --no-ui` and `replay F` with the dashboard (--workers 1, its
+ *    default, and --workers 0), in a rotating order. The time runs from the shell starting node to
+ *    the end of the flow log: `--flows` is a FIFO this script reads, whose end comes when reading
+ *    is over (the dashboard then waits on its final state for q, which is not the replay's time).
+ *    Median of the rounds, and each dashboard run's ratio to the --no-ui run of its round.
+ * 2. Key-to-screen latency while the engine runs flat out: during each dashboard run, `b` is
+ *    pressed every 150-300 ms through `tmux send-keys`; the time from sending it to the first output
+ *    bytes showing the other unit (read from `tmux pipe-pane`). p50 and p95 over every press.
+ *
+ *   npm run bench:gen -- --out /tmp/ref.pcap          # the 5M-packet reference capture
+ *   npm run bench:dashboard -- --file /tmp/ref.pcap --rounds 5
+ *
+ * Nothing is written into the repository.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startTmux, type TmuxSession } from '../test/helpers/tmux.js';
+import { percentile } from './ui.js';
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const MAIN = join(REPO, 'dist/cli/main.js');
+
+interface Variant {
+  name: string;
+  args: string[];
+  dashboard: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false },
+  { name: 'dashboard, --workers 1 (default)', args: [], dashboard: true },
+  { name: 'dashboard, --workers 0', args: ['--workers', '0'], dashboard: true },
+];
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with Date.now() when the FIFO's writer closes it (the end of the flow log). */
+function endOfFifo(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createReadStream(path);
+    s.on('data', () => {});
+    s.on('end', () => resolve(Date.now()));
+    s.on('error', reject);
+  });
+}
+
+function readFrom(path: string, offset: number): string {
+  if (!existsSync(path)) return '';
+  const buf = readFileSync(path);
+  return buf.subarray(Math.min(offset, buf.length)).toString('utf8');
+}
+
+async function run(v: Variant, file: string, dir: string, round: number): Promise<{ ms: number; latencies: number[] }> {
+  const fifo = join(dir, `flows-${round}-${v.dashboard ? 'ui' : 'plain'}.fifo`);
+  const start = join(dir, `start-${round}`);
+  const pane = join(dir, `pane-${round}.out`);
+  rmSync(fifo, { force: true });
+  rmSync(pane, { force: true });
+  execFileSync('mkfifo', [fifo]);
+  // The dashboard draws on the terminal; --no-ui's summary goes nowhere (as when piped).
+  const redirect = v.dashboard ? '' : ' > /dev/null 2>&1';
+  const cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
+  const t: TmuxSession = await startTmux(cmd, { width: 120, height: 40, cwd: REPO });
+  try {
+    const ended = endOfFifo(fifo);
+    t.tmux('pipe-pane', '-t', 'main', '-o', `cat >> '${pane}'`);
+    const latencies: number[] = [];
+    let done = false;
+    void ended.then(() => (done = true));
+    if (v.dashboard) {
+      // Wait for the first frame, then press b until the replay ends.
+      const t0 = performance.now();
+      while (!done && !/SERVICE/.test(readFrom(pane, 0))) {
+        if (performance.now() - t0 > 30_000) throw new Error(`no dashboard within 30 s:\n${t.capture()}`);
+        await sleep(5);
+      }
+      let bytes = true;
+      while (!done) {
+        const offset = existsSync(pane) ? statSync(pane).size : 0;
+        const want = bytes ? /[kMG ]B\/s/ : /[kMG ]b\/s/;
+        const k0 = performance.now();
+        t.sendKeys('b');
+        while (!want.test(readFrom(pane, offset))) {
+          if (performance.now() - k0 > 5000) throw new Error(`no new frame within 5 s of a key:\n${t.capture()}`);
+          await sleep(2);
+        }
+        if (!done) latencies.push(performance.now() - k0);
+        bytes = !bytes;
+        await sleep(150 + Math.random() * 150);
+      }
+    }
+    const end = await ended;
+    const began = Number(readFileSync(start, 'utf8').trim());
+    return { ms: end - began, latencies };
+  } finally {
+    t.kill();
+    rmSync(fifo, { force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' } } });
+  if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
+  if (!existsSync(MAIN)) throw new Error('run npm run build first');
+  const rounds = Number(values.rounds);
+  const dir = mkdtempSync(join(tmpdir(), 'portsniff-bench-dashboard-'));
+  const times = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  const ratios = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  const keys = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]!);
+      const got = new Map<string, number>();
+      for (const v of order) {
+        // Warm the page cache before every run (this VM pages out idle file pages within seconds).
+        execFileSync('sh', ['-c', `cat '${values.file}' > /dev/null`]);
+        const res = await run(v, values.file, dir, r);
+        got.set(v.name, res.ms);
+        times.get(v.name)!.push(res.ms);
+        keys.get(v.name)!.push(...res.latencies);
+        process.stderr.write(`round ${r + 1}: ${v.name}: ${(res.ms / 1000).toFixed(2)} s${res.latencies.length ? `, ${res.latencies.length} key presses` : ''}\n`);
+      }
+      const base = got.get('--no-ui')!;
+      for (const v of VARIANTS) ratios.get(v.name)!.push(got.get(v.name)! / base);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nreplay ${values.file}, ${rounds} rounds, load average ${loadavg()[0]!.toFixed(1)}\n`);
+  console.log('| run | median s | median ratio to --no-ui (range) | key to screen p50 / p95 (presses) |');
+  console.log('|---|---:|---:|---:|');
+  for (const v of VARIANTS) {
+    const t = times.get(v.name)!;
+    const q = ratios.get(v.name)!;
+    const k = keys.get(v.name)!;
+    console.log(
+      `| ${v.name} | ${(percentile(t, 50) / 1000).toFixed(2)} | ${percentile(q, 50).toFixed(3)} (${Math.min(...q).toFixed(2)}-${Math.max(...q).toFixed(2)}) | ${k.length ? `${percentile(k, 50).toFixed(0)} / ${percentile(k, 95).toFixed(0)} ms (${k.length})` : '-'} |`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:dashboard: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
