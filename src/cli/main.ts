@@ -37,7 +37,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'after',
       `
 Examples:
-  portsniff replay capture.pcap                   summary table of flows and services
+  portsniff replay capture.pcap                   in a terminal: the dashboard; else the summary table
+  portsniff replay incident.pcap --speed 10x      play a recording at ten times its pace, like live
+  portsniff live eth0                             watch live traffic in the dashboard (q quits)
   portsniff replay capture.pcapng --json          machine-readable summary (docs/output-schema.md)
   portsniff replay capture.pcap --flows flows.ndjson
                                                   one JSON line per flow
@@ -63,7 +65,10 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
       'after',
       `
 Examples:
-  portsniff replay capture.pcap                         services, verdicts and the top flows as a table
+  portsniff replay capture.pcap                         the dashboard in a terminal; elsewhere the
+                                                        services, verdicts and top flows as a table
+  portsniff replay capture.pcap --speed 1x              at the recorded pace (10x, 0.5x, max)
+  portsniff replay capture.pcap --no-ui | less          no dashboard: progress on stderr, table on stdout
   portsniff replay capture.pcapng --json                one JSON summary (schema: docs/output-schema.md)
   portsniff replay capture.pcap --flows flows.ndjson    also one JSON line per flow, with its verdict
   portsniff replay capture.pcap.gz --products zeebe,redis-enterprise
@@ -79,7 +84,9 @@ Examples:
                                                         paced, with Prometheus metrics (docs/metrics.md)
   portsniff replay capture.pcap --ipfix 127.0.0.1:4739  flow records to an IPFIX collector (docs/ipfix.md)
 
-Ctrl-C or SIGTERM stops reading and still prints the summary and flushes the flow log
+Dashboard keys: q quit, p pause, s sort, / filter, tab views, arrows + Enter drill down, Esc back,
+? help, b bits/bytes. At the end of a replay it stays on the final state until q.
+Ctrl-C, SIGTERM or q stops reading and still prints the summary and flushes the flow log
 ("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
 read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
     );

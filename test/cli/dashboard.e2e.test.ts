@@ -19,7 +19,8 @@ import { canCapture, freeTcpPort, startRedis, which } from '../capture/live/env.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
-const DEMO = join(ROOT, 'fixtures/captures/demo.pcap');
+/** Relative to the tmux command's cwd (ROOT), as a user types it. */
+const DEMO = 'fixtures/captures/demo.pcap';
 const dir = mkdtempSync(join(tmpdir(), 'portsniff-dashboard-e2e-'));
 /** After the command: its exit status, then a live shell so the pane stays readable. */
 const AFTER = 'echo "exit=$?"; sleep 300';
@@ -59,8 +60,9 @@ describe('portsniff replay with the dashboard', () => {
     expect(s).toContain('sort bytes▼');
     expect(s).toMatch(/\d+% ETA/);
     if (process.env['PSN_README_SCREENSHOT']) {
-      await new Promise((r) => setTimeout(r, 4000));
-      writeFileSync(process.env['PSN_README_SCREENSHOT'], t.capture().trimEnd() + '\n');
+      // Once the demo's mismatch and exposure violation have shown up.
+      const shot = await t.waitFor(/mismatch [1-9].*exposure! [1-9]/, { what: 'the alerts of the demo', timeoutMs: 60_000 });
+      writeFileSync(process.env['PSN_README_SCREENSHOT'], shot.trimEnd() + '\n');
     }
 
     // Sort by name (s three times: rate, flows, name): the product groups come A-Z.

@@ -70,7 +70,8 @@ export function registerLiveCommands(program: Command, io: CliIo, setExit: (code
       'after',
       `
 Examples:
-  portsniff live eth0                                  capture until Ctrl-C, then print the summary
+  portsniff live eth0                                  the dashboard until q (or Ctrl-C), then the summary
+  portsniff live eth0 --no-ui                          no dashboard: a progress line every 2 s, then the summary
   portsniff live eth0 tcp port 6379 or port 8443       BPF filter as trailing words
   portsniff live any --filter 'not port 22' --duration 60 --json
   portsniff live lo --count 10000 --write lo.pcap      keep the packets; replay lo.pcap gives the same flows
