@@ -12,6 +12,7 @@
  * so whether it gets a buffer depends only on flows of the same bucket. The worker pipeline shards by
  * those buckets, which keeps verdicts identical whatever the number of workers.
  */
+import { IpProto, isIcmpProto } from '../util/ip-proto.js';
 import type { FlowTable } from '../flow/table.js';
 import { PAIR_BUCKETS, pairBucket, pairHash } from '../flow/key.js';
 import type { PortIndex, Candidate } from '../rules/compile.js';
@@ -28,11 +29,6 @@ export const INSPECT_BYTES = 2048;
 /** Flows inspected with concatenation at the same time (2 directions x INSPECT_BYTES each). */
 export const INSPECT_POOL = 2048;
 const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
-
-const ICMP = 1;
-const TCP = 6;
-const UDP = 17;
-const ICMPV6 = 58;
 
 const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: ['icmp'], detail: {} }) as ProtocolEvidence;
 
@@ -98,7 +94,7 @@ export class PortMapClassifier implements FlowClassifier {
     const e = s * 2;
     this.evidence[e] = this.evidence[e + 1] = null;
     this.done[e] = this.done[e + 1] = 0;
-    if (proto === ICMP || proto === ICMPV6) {
+    if (isIcmpProto(proto)) {
       // The transport itself is the documented protocol (e.g. Redis Enterprise node connectivity).
       this.evidence[e] = ICMP_EVIDENCE;
       this.done[e] = this.done[e + 1] = 1;
@@ -106,9 +102,9 @@ export class PortMapClassifier implements FlowClassifier {
     this.packets[e] = this.packets[e + 1] = 0;
     this.filled[e] = this.filled[e + 1] = 0;
     this.releaseBuffer(s);
-    if (proto === TCP || proto === UDP) {
+    if (proto === IpProto.TCP || proto === IpProto.UDP) {
       t.setInspect(s, true);
-      if (proto === TCP) {
+      if (proto === IpProto.TCP) {
         const bucket = pairBucket(pairHash(t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!, t.vlan[s]!));
         const top = this.freeTop[bucket]!;
         if (top > 0) {
@@ -128,7 +124,7 @@ export class PortMapClassifier implements FlowClassifier {
     const n = ++this.packets[e]!;
     let ev: ProtocolEvidence | null;
     const b = this.bufferOf[s]!;
-    if (proto === TCP && b >= 0) {
+    if (proto === IpProto.TCP && b >= 0) {
       const base = (b * 2 + d) * INSPECT_BYTES;
       const have = this.filled[e]!;
       const take = Math.min(length, INSPECT_BYTES - have);

@@ -5,7 +5,7 @@
  * matches nothing; within a port the most specific tier wins and ties stay ambiguous.
  */
 import type { Candidate, PortIndex } from '../rules/compile.js';
-import { IP_PROTO } from '../rules/types.js';
+import { isIcmpProto } from '../util/ip-proto.js';
 
 /**
  * Which port decided: the server port, the client port (server port unmatched), the transport
@@ -29,7 +29,7 @@ const NONE: PortDecision = Object.freeze({ basis: 'none', port: null, candidates
 
 /** `transport` is the IP protocol number (6, 17, 132, 1, 58). */
 export function decidePorts(index: PortIndex, transport: number, serverPort: number, clientPort: number): PortDecision {
-  if (transport === IP_PROTO.icmp || transport === IP_PROTO.icmpv6) {
+  if (isIcmpProto(transport)) {
     const g = index.group(index.lookup(transport, 0));
     if (g.id === 0) return NONE;
     return { basis: 'transport', port: null, candidates: g.bestCandidates, alternatives: g.all.filter((c) => c.tier > 0), ambiguous: g.ambiguous };

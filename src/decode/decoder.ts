@@ -21,6 +21,7 @@
  */
 import { LinkType } from '../capture/types.js';
 import { Anomaly } from '../util/anomaly.js';
+import { IpProto } from '../util/ip-proto.js';
 import { decodeEthernet } from './ethernet.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethertype.js';
 import { decodeIcmp } from './icmp.js';
@@ -36,7 +37,7 @@ import { decodeRawIp } from './raw-ip.js';
 import { decodeSctp } from './sctp.js';
 import { notIp, note } from './status.js';
 import { decodeTcp } from './tcp.js';
-import { DecodedPacket, FragmentKind, IpProto } from './types.js';
+import { DecodedPacket, FragmentKind } from './types.js';
 import { decodeUdp } from './udp.js';
 import { decodeVlanTags, isVlanTpid } from './vlan.js';
 

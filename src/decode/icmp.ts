@@ -11,11 +11,12 @@
  * The checksum is not verified.
  */
 import { Anomaly } from '../util/anomaly.js';
+import { IpProto } from '../util/ip-proto.js';
 import { u16be, u32be } from './bytes.js';
 import { walkIpv6Chain, IPV6_HEADER_LEN, type Ipv6ChainWalk } from './ipv6.js';
 import { setPayload, PORTS_LEN } from './payload.js';
 import { cut, malformed } from './status.js';
-import { IpProto, type DecodedPacket } from './types.js';
+import type { DecodedPacket } from './types.js';
 
 export const ICMP_HEADER_LEN = 8;
 const ICMP_TYPE = 0;

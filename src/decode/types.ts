@@ -4,14 +4,6 @@
  * packet. Valid until the next decode() call.
  */
 
-export const IpProto = {
-  ICMP: 1,
-  TCP: 6,
-  UDP: 17,
-  ICMPV6: 58,
-  SCTP: 132,
-} as const;
-
 /** Outcome of decoding one frame. */
 export const DecodeStatus = {
   /** Decoded down to the transport header (or to IP for protocols without ports). */

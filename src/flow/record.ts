@@ -5,7 +5,7 @@
  */
 import { anomalyName } from '../util/anomaly.js';
 import { diffSeconds, formatTimestamp } from '../util/time.js';
-import { IpProto } from '../decode/types.js';
+import { ipProtoName } from '../util/ip-proto.js';
 import { formatAddress } from './key.js';
 import { DIRECTION_BASIS_NAMES, FLOW_END_REASON_NAMES, FlowFlag, type FlowTable } from './table.js';
 
@@ -44,17 +44,6 @@ export interface FlowRecord {
   continued: boolean;
 }
 
-export function transportName(proto: number): string {
-  switch (proto) {
-    case IpProto.TCP: return 'tcp';
-    case IpProto.UDP: return 'udp';
-    case IpProto.SCTP: return 'sctp';
-    case IpProto.ICMP: return 'icmp';
-    case IpProto.ICMPV6: return 'icmpv6';
-    default: return `ip-proto-${proto}`;
-  }
-}
-
 export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecord {
   const v = t.ipVersion[s]!;
   const aIp = formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!);
@@ -72,7 +61,7 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
   const rtt = t.rttNs[s]!;
   return {
     id: t.serial[s]!,
-    transport: transportName(t.proto[s]!),
+    transport: ipProtoName(t.proto[s]!),
     ipVersion: v,
     vlan,
     client: clientIsA ? a : b,

@@ -23,7 +23,8 @@
  * split flows over several tables and merge their output into exactly the single-table order.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { DecodeStatus, FragmentKind, IpProto, TcpFlag, type DecodedPacket } from '../decode/types.js';
+import { IpProto } from '../util/ip-proto.js';
+import { DecodeStatus, FragmentKind, TcpFlag, type DecodedPacket } from '../decode/types.js';
 import { canonicalKeyHash, compareEndpoints } from './key.js';
 import { FragmentTable } from './fragments.js';
 

@@ -13,7 +13,7 @@
 import type { FlowTable } from '../flow/table.js';
 import { FLOW_END_REASON_NAMES } from '../flow/table.js';
 import { formatAddress } from '../flow/key.js';
-import { transportName } from '../flow/record.js';
+import { ipProtoName } from '../util/ip-proto.js';
 import { VERDICTS, type Classification, type FlowClassifier } from '../classify/types.js';
 import { EXPOSURE_STATUSES } from '../classify/exposure.js';
 import type { ServiceStats } from './service-stats.js';
@@ -103,7 +103,7 @@ export function flowRowOf(t: FlowTable, s: number, c: Classification | null, rat
   return {
     id: t.serial[s]!,
     live: end === null,
-    transport: transportName(t.proto[s]!),
+    transport: ipProtoName(t.proto[s]!),
     client: { ip: clientIp(t, s), port: clientPortOf(t, s) },
     server: { ip: serverIp(t, s), port: serverPortOf(t, s) },
     serviceKey: serviceKey(c),
@@ -346,7 +346,7 @@ export class LiveView {
     const key = proto * 65536 + port;
     let e = this.endedPorts.get(key);
     if (e === undefined) {
-      e = { transport: transportName(proto), port, flows: 0, liveFlows: 0, packets: 0, bytes: 0, protocols: new Map() };
+      e = { transport: ipProtoName(proto), port, flows: 0, liveFlows: 0, packets: 0, bytes: 0, protocols: new Map() };
       this.endedPorts.set(key, e);
     }
     e.flows++;
@@ -511,7 +511,7 @@ export class LiveView {
       const bits = this.portProtocols[i]!;
       for (let c = 1; c < 32; c++) if ((bits & (1 << c)) !== 0) protocols.set(this.protocolNames[c]!, 0);
       livePorts.set(proto * 65536 + (i & 0xffff), {
-        transport: transportName(proto),
+        transport: ipProtoName(proto),
         port: i & 0xffff,
         flows: this.portFlows[i]!,
         liveFlows: this.portFlows[i]!,

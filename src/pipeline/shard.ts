@@ -22,6 +22,7 @@
  * which credits the quoted flow (FlowTable.creditQuoted) while the error's own worker counts it as a
  * packet of its ICMP flow.
  */
+import { IpProto } from '../util/ip-proto.js';
 import { LinkType } from '../capture/types.js';
 import { PacketDecoder } from '../decode/decoder.js';
 import { DecodeStatus, FragmentKind, type DecodedPacket } from '../decode/types.js';
@@ -37,9 +38,6 @@ const ETHERTYPE_QINQ_OLD = 0x9100;
 const MAX_VLAN_DEPTH = 2;
 const IPV4_MIN_HEADER_LEN = 20;
 const IPV6_HEADER_LEN = 40;
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
 
 /** Bucket value: the record needs the real decoder to tell its pair (and an ICMP error's quote). */
 export const SLOW_BUCKET = 254;
@@ -85,7 +83,7 @@ export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, li
   const vlan = ((vlanCount << 24) | (outer << 12) | inner) >>> 0;
   if (type === ETHERTYPE_IPV4) {
     if (end - l3 < IPV4_MIN_HEADER_LEN) return NO_PAIR_BUCKET;
-    if (buf[l3 + 9] === PROTO_ICMP) return SLOW_BUCKET;
+    if (buf[l3 + 9] === IpProto.ICMP) return SLOW_BUCKET;
     const s = ((buf[l3 + 12]! << 24) | (buf[l3 + 13]! << 16) | (buf[l3 + 14]! << 8) | buf[l3 + 15]!) >>> 0;
     const d = ((buf[l3 + 16]! << 24) | (buf[l3 + 17]! << 16) | (buf[l3 + 18]! << 8) | buf[l3 + 19]!) >>> 0;
     return pairBucket(pairHash(0, 0, 0, s, 0, 0, 0, d, vlan));
@@ -93,7 +91,7 @@ export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, li
   if (type === ETHERTYPE_IPV6) {
     if (end - l3 < IPV6_HEADER_LEN) return NO_PAIR_BUCKET;
     const nh = buf[l3 + 6];
-    if (nh !== PROTO_TCP && nh !== PROTO_UDP) return SLOW_BUCKET;
+    if (nh !== IpProto.TCP && nh !== IpProto.UDP) return SLOW_BUCKET;
     return pairBucket(pairHash(
       word(buf, l3 + 8), word(buf, l3 + 12), word(buf, l3 + 16), word(buf, l3 + 20),
       word(buf, l3 + 24), word(buf, l3 + 28), word(buf, l3 + 32), word(buf, l3 + 36),

@@ -9,7 +9,8 @@
  * Rules are ordered by id before anything else, so the result does not depend on file or rule order.
  */
 import { UsageError, ErrorCode, PortsniffError } from '../errors.js';
-import { IP_PROTO, compareIds } from './types.js';
+import { IpProto, isIcmpProto } from '../util/ip-proto.js';
+import { compareIds } from './types.js';
 import type { PortSpec, Rule, RuleSet, Transport } from './types.js';
 
 /** How a rule matched: an exact port, a range, or a portless transport (ICMP). */
@@ -82,10 +83,10 @@ export class PortIndex {
    */
   lookup(transport: number, port: number): number {
     let slots: Uint16Array;
-    if (transport === IP_PROTO.tcp) slots = this.tcp;
-    else if (transport === IP_PROTO.udp) slots = this.udp;
-    else if (transport === IP_PROTO.sctp) slots = this.sctp;
-    else if (transport === IP_PROTO.icmp || transport === IP_PROTO.icmpv6) return this.icmpGroup;
+    if (transport === IpProto.TCP) slots = this.tcp;
+    else if (transport === IpProto.UDP) slots = this.udp;
+    else if (transport === IpProto.SCTP) slots = this.sctp;
+    else if (isIcmpProto(transport)) return this.icmpGroup;
     else return 0;
     return slots[port] ?? 0; // out of range or fractional ports read undefined
   }

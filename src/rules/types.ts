@@ -9,9 +9,6 @@ import type { ProtocolTag } from './protocol-tags.js';
 export const TRANSPORTS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
-/** IP protocol numbers the index answers for (`PortIndex.lookup` takes these numbers). */
-export const IP_PROTO = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 } as const;
-
 /**
  * Who is expected to open connections to the port (rules/README.md defines each precisely).
  * - public: anyone, including the internet; the document says to allow public access.

@@ -5,7 +5,8 @@ import { compileRules } from '../../src/rules/compile.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import type { ProtocolEvidence } from '../../src/classify/recognize/index.js';
 import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
-import { DecodedPacket, DecodeStatus, IpProto, TcpFlag } from '../../src/decode/types.js';
+import { DecodedPacket, DecodeStatus, TcpFlag } from '../../src/decode/types.js';
+import { IpProto } from '../../src/util/ip-proto.js';
 import { buildHandshake, buildRequestFrame, raftSubject } from '../../fixtures/gen/zeebe-frames.js';
 import { sample } from './recognize/samples.js';
 

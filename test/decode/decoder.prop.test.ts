@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/decode/decoder.js';
-import { DecodeStatus, FragmentKind, IpProto } from '../../src/decode/types.js';
+import { DecodeStatus, FragmentKind } from '../../src/decode/types.js';
+import { IpProto } from '../../src/util/ip-proto.js';
 import * as B from '../../fixtures/gen/packet-builder.js';
 import { TEST_FRAMES } from './frames.js';
 import { addrs, checkInvariants, decode, expected, fields, recordingBuffer } from './helpers.js';

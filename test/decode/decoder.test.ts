@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/decode/decoder.js';
-import { DecodeStatus, FragmentKind, IpProto } from '../../src/decode/types.js';
+import { DecodeStatus, FragmentKind } from '../../src/decode/types.js';
+import { IpProto } from '../../src/util/ip-proto.js';
 import { Anomaly, ANOMALY_NAMES, type AnomalyName } from '../../src/util/anomaly.js';
 import * as B from '../../fixtures/gen/packet-builder.js';
 import { CORPUS_DIR, corpusFile, readCaptureFile } from './capture-files.js';

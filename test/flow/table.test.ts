@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DecodedPacket, DecodeStatus, FragmentKind, IpProto, TcpFlag } from '../../src/decode/types.js';
+import { DecodedPacket, DecodeStatus, FragmentKind, TcpFlag } from '../../src/decode/types.js';
+import { IpProto } from '../../src/util/ip-proto.js';
 import { FlowTable, FlowEndReason, type FlowObserver } from '../../src/flow/table.js';
 import { describeFlow, type FlowRecord } from '../../src/flow/record.js';
 import { flowHash, parseAddress, formatAddress } from '../../src/flow/key.js';

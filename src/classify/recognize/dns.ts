@@ -10,7 +10,7 @@
  */
 import { windowEnd } from './bytes.js';
 import type { ProtocolEvidence } from './evidence.js';
-import { TRANSPORT_TCP } from './evidence.js';
+import { IpProto } from '../../util/ip-proto.js';
 
 const HEADER_LEN = 12;
 export const MDNS_PORT = 5353;
@@ -57,7 +57,7 @@ export function recognizeDns(
   if (end0 < 0) return null;
   let m = offset;
   let end = end0;
-  if (transport === TRANSPORT_TCP) {
+  if (transport === IpProto.TCP) {
     if (end - offset < 2) return null;
     const msgLen = (buf[offset]! << 8) | buf[offset + 1]!;
     if (msgLen < HEADER_LEN + 5) return null;
@@ -65,7 +65,7 @@ export function recognizeDns(
     end = Math.min(end, m + msgLen);
   }
   if (end - m < HEADER_LEN) return null;
-  const mdns = transport !== TRANSPORT_TCP && serverPort === MDNS_PORT;
+  const mdns = transport !== IpProto.TCP && serverPort === MDNS_PORT;
   const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
   const qr = (flags & FLAG_QR) !== 0;
   const opcode = (flags >> 11) & 0xf;

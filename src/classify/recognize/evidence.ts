@@ -27,9 +27,5 @@ export interface ProtocolEvidence {
 export const Direction = { ToServer: 0, ToClient: 1 } as const;
 export type Direction = (typeof Direction)[keyof typeof Direction];
 
-/** IP protocol numbers of the transports a recogniser is asked about. */
-export const TRANSPORT_TCP = 6;
-export const TRANSPORT_UDP = 17;
-
 /** The first payload bytes of one direction the classifier keeps per flow. */
 export const MAX_PAYLOAD_BYTES = 512;

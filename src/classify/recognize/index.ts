@@ -8,14 +8,15 @@
  */
 import { windowEnd } from './bytes.js';
 import { recognizeDns } from './dns.js';
-import { Direction, TRANSPORT_TCP, TRANSPORT_UDP, type ProtocolEvidence } from './evidence.js';
+import { IpProto } from '../../util/ip-proto.js';
+import { Direction, type ProtocolEvidence } from './evidence.js';
 import { mayStartHttp1, recognizeHttp1 } from './http1.js';
 import { recognizeHttp2 } from './http2.js';
 import { mayStartResp, recognizeResp } from './resp.js';
 import { recognizeTls } from './tls.js';
 import { recognizeZeebe } from './zeebe.js';
 
-export { Direction, MAX_PAYLOAD_BYTES, TRANSPORT_TCP, TRANSPORT_UDP, type ProtocolEvidence } from './evidence.js';
+export { Direction, MAX_PAYLOAD_BYTES, type ProtocolEvidence } from './evidence.js';
 export { recognizeDns, readName, MDNS_PORT } from './dns.js';
 export { recognizeHttp1, pathTags, isPrometheusContentType, HTTP1_METHODS } from './http1.js';
 export { recognizeHttp2, isServerPreface, HTTP2_PREFACE } from './http2.js';
@@ -57,8 +58,8 @@ export function recognizePayload(
 ): ProtocolEvidence | null {
   try {
     if (windowEnd(buf, offset, length) < 0) return null;
-    if (transport === TRANSPORT_UDP) return recognizeDns(buf, offset, length, transport, serverPort);
-    if (transport !== TRANSPORT_TCP) return null;
+    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort);
+    if (transport !== IpProto.TCP) return null;
     const m = FIRST_BYTE[buf[offset]!]!;
     let e: ProtocolEvidence | null = null;
     if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction);

@@ -14,7 +14,8 @@ import { PortsniffError, UsageError } from '../../errors.js';
 import { compileRules, selectRules } from '../../rules/compile.js';
 import type { Candidate } from '../../rules/compile.js';
 import { defaultRulesDir, loadRuleDirs, RuleFileError, formatRuleProblem } from '../../rules/load.js';
-import { IP_PROTO, formatPortSpec, formatRulePorts } from '../../rules/types.js';
+import { formatPortSpec, formatRulePorts } from '../../rules/types.js';
+import { ipProtoByName, isIcmpProto } from '../../util/ip-proto.js';
 import type { Rule } from '../../rules/types.js';
 import { decidePorts } from '../../classify/port-decision.js';
 import { collectList, collectRepeat } from '../options.js';
@@ -134,16 +135,14 @@ export function runRulesCheck(dirs: readonly string[], io: RulesIo): number {
   });
 }
 
-const TRANSPORT_NAMES: Readonly<Record<string, number>> = { tcp: IP_PROTO.tcp, udp: IP_PROTO.udp, sctp: IP_PROTO.sctp, icmp: IP_PROTO.icmp, icmpv6: IP_PROTO.icmpv6 };
-
 /** "tcp/8443" -> {proto 6, port 8443}; "icmp" -> {proto 1, port null}. */
 export function parseExplainTarget(target: string): { name: string; proto: number; port: number | null } {
   const m = /^(tcp|udp|sctp|icmp|icmpv6)(?:\/(\d{1,5}))?$/i.exec(target.trim());
   const usage = `explain target must be tcp/PORT, udp/PORT, sctp/PORT or icmp, got '${target}'`;
   if (m === null) throw new UsageError(usage);
   const name = m[1]!.toLowerCase();
-  const proto = TRANSPORT_NAMES[name]!;
-  const portless = proto === IP_PROTO.icmp || proto === IP_PROTO.icmpv6;
+  const proto = ipProtoByName(name)!;
+  const portless = isIcmpProto(proto);
   if (portless) {
     if (m[2] !== undefined) throw new UsageError(`${name} has no ports; write just '${name}'`);
     return { name, proto, port: null };

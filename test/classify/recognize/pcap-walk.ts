@@ -4,7 +4,8 @@
  * decoder; the only test-specific part is the in-order TCP reassembly.
  */
 import { PacketDecoder } from '../../../src/decode/decoder.js';
-import { FragmentKind, IpProto } from '../../../src/decode/types.js';
+import { FragmentKind } from '../../../src/decode/types.js';
+import { IpProto } from '../../../src/util/ip-proto.js';
 import { formatAddress } from '../../../src/flow/key.js';
 import { readFramesSync } from '../../helpers/read-frames.js';
 

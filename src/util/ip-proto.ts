@@ -1,0 +1,37 @@
+/**
+ * IP protocol numbers portsniff knows by name (IANA "Assigned Internet Protocol Numbers"; for IPv6
+ * the final Next Header value). The one definition the decoder, the flow table, the rules index,
+ * the classifier and the shard picker use; any other value is kept as a plain number.
+ */
+export const IpProto = {
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ICMPV6: 58,
+  SCTP: 132,
+} as const;
+
+/** Transport names as outputs and `rules explain` spell them; other protocols are `ip-proto-N`. */
+const NAMES: ReadonlyMap<number, string> = new Map([
+  [IpProto.TCP, 'tcp'],
+  [IpProto.UDP, 'udp'],
+  [IpProto.SCTP, 'sctp'],
+  [IpProto.ICMP, 'icmp'],
+  [IpProto.ICMPV6, 'icmpv6'],
+]);
+
+/** 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', or `ip-proto-N` for any other protocol number. */
+export function ipProtoName(proto: number): string {
+  return NAMES.get(proto) ?? `ip-proto-${proto}`;
+}
+
+/** The protocol number of a name ipProtoName() gives for a known protocol, or null. */
+export function ipProtoByName(name: string): number | null {
+  for (const [n, s] of NAMES) if (s === name) return n;
+  return null;
+}
+
+/** ICMP and ICMPv6: no ports; rules of transport `icmp` answer for both. */
+export function isIcmpProto(proto: number): boolean {
+  return proto === IpProto.ICMP || proto === IpProto.ICMPV6;
+}
