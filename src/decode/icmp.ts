@@ -1,8 +1,11 @@
 /**
  * ICMP (RFC 792) and ICMPv6 (RFC 4443 section 2.1): type (1), code (1), checksum (2), then 4 bytes
  * whose meaning depends on the type; every message has this 8-byte header.
- * - Echo request/reply (ICMP 8/0, RFC 792; ICMPv6 128/129, RFC 4443 section 4): identifier (2) and
- *   sequence (2). The identifier pairs requests with replies, so it stands in for both ports.
+ * - Query messages: echo request/reply (ICMP 8/0, RFC 792; ICMPv6 128/129, RFC 4443 section 4),
+ *   timestamp (13/14) and information (15/16) request/reply (RFC 792), address mask request/reply
+ *   (17/18, RFC 950): identifier (2) and sequence (2). The identifier pairs requests with replies,
+ *   so it stands in for both ports (icmpQueryKind() is the one list of these types; the flow table
+ *   uses it to tell the requester from the responder).
  * - Any other type: the "ports" are type (source) and code (destination).
  * - Error messages (ICMP 3, 4, 5, 11, 12; ICMPv6 1, 2, 3, 4) quote the offending packet after the
  *   header: its IP header and at least the first 8 bytes of its transport header. The quote is
@@ -21,7 +24,8 @@ import type { DecodedPacket } from './types.js';
 export const ICMP_HEADER_LEN = 8;
 const ICMP_TYPE = 0;
 const ICMP_CODE = 1;
-const ICMP_ECHO_ID = 4;
+/** Identifier of a query message (echo, timestamp, ...). */
+const ICMP_QUERY_ID = 4;
 
 const ICMP_ECHO_REPLY = 0;
 const ICMP_DEST_UNREACH = 3;
@@ -30,13 +34,52 @@ const ICMP_REDIRECT = 5;
 const ICMP_ECHO_REQUEST = 8;
 const ICMP_TIME_EXCEEDED = 11;
 const ICMP_PARAM_PROBLEM = 12;
+const ICMP_TIMESTAMP_REQUEST = 13;
+const ICMP_TIMESTAMP_REPLY = 14;
+const ICMP_INFO_REQUEST = 15;
+const ICMP_INFO_REPLY = 16;
+const ICMP_ADDRESS_MASK_REQUEST = 17;
+const ICMP_ADDRESS_MASK_REPLY = 18;
 
+// ICMPv6 error types are 1 (destination unreachable), 2 (packet too big), 3 (time exceeded) and
+// 4 (parameter problem): a contiguous range.
 const ICMPV6_DEST_UNREACH = 1;
-const ICMPV6_PACKET_TOO_BIG = 2;
-const ICMPV6_TIME_EXCEEDED = 3;
 const ICMPV6_PARAM_PROBLEM = 4;
 const ICMPV6_ECHO_REQUEST = 128;
 const ICMPV6_ECHO_REPLY = 129;
+
+/** What icmpQueryKind() says about a message type. */
+export const IcmpQuery = {
+  /** Not a query: an error or an informational message without an identifier. */
+  None: 0,
+  /** Sent by the side that asks (the flow's client). */
+  Request: 1,
+  /** Sent by the side that answers (the flow's server). */
+  Reply: 2,
+} as const;
+
+/**
+ * Whether an ICMP (v6 = false) or ICMPv6 (v6 = true) message type is a request or reply of a query
+ * pair that carries an identifier (see the file comment). Requests and replies of one query share
+ * a flow keyed by that identifier.
+ */
+export function icmpQueryKind(v6: boolean, type: number): number {
+  if (v6) return type === ICMPV6_ECHO_REQUEST ? IcmpQuery.Request : type === ICMPV6_ECHO_REPLY ? IcmpQuery.Reply : IcmpQuery.None;
+  switch (type) {
+    case ICMP_ECHO_REQUEST:
+    case ICMP_TIMESTAMP_REQUEST:
+    case ICMP_INFO_REQUEST:
+    case ICMP_ADDRESS_MASK_REQUEST:
+      return IcmpQuery.Request;
+    case ICMP_ECHO_REPLY:
+    case ICMP_TIMESTAMP_REPLY:
+    case ICMP_INFO_REPLY:
+    case ICMP_ADDRESS_MASK_REPLY:
+      return IcmpQuery.Reply;
+    default:
+      return IcmpQuery.None;
+  }
+}
 
 // Quoted IPv4 header fields (RFC 791).
 const QIP4_MIN_LEN = 20;
@@ -49,10 +92,6 @@ const QIP4_FRAG_OFFSET_MASK = 0x1fff;
 const QIP6_NEXT_HEADER = 6;
 const QIP6_SRC = 8;
 const QIP6_DST = 24;
-
-function isEcho(v6: boolean, type: number): boolean {
-  return v6 ? type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY : type === ICMP_ECHO_REQUEST || type === ICMP_ECHO_REPLY;
-}
 
 function isError(v6: boolean, type: number): boolean {
   if (v6) return type >= ICMPV6_DEST_UNREACH && type <= ICMPV6_PARAM_PROBLEM;
@@ -90,8 +129,8 @@ export function decodeIcmp(
   out.icmpType = type;
   out.icmpCode = code;
   out.hasPorts = true;
-  if (isEcho(v6, type)) {
-    out.srcPort = out.dstPort = u16be(buf, l4 + ICMP_ECHO_ID);
+  if (icmpQueryKind(v6, type) !== IcmpQuery.None) {
+    out.srcPort = out.dstPort = u16be(buf, l4 + ICMP_QUERY_ID);
   } else {
     out.srcPort = type;
     out.dstPort = code;
@@ -135,7 +174,7 @@ function decodeQuotedIpv6(out: DecodedPacket, buf: Uint8Array, q: number, end: n
   decodeQuotedPorts(out, buf, w.offset, end);
 }
 
-/** Ports of the quoted transport header at `t` (ICMP echo: identifier; other ICMP: type/code). */
+/** Ports of the quoted transport header at `t` (ICMP query: identifier; other ICMP: type/code). */
 function decodeQuotedPorts(out: DecodedPacket, buf: Uint8Array, t: number, end: number): void {
   switch (out.quotedProto) {
     case IpProto.TCP:
@@ -149,8 +188,8 @@ function decodeQuotedPorts(out: DecodedPacket, buf: Uint8Array, t: number, end: 
     case IpProto.ICMPV6: {
       if (end - t < ICMP_HEADER_LEN) return;
       const type = buf[t + ICMP_TYPE]!;
-      if (isEcho(out.quotedProto === IpProto.ICMPV6, type)) {
-        out.quotedSrcPort = out.quotedDstPort = u16be(buf, t + ICMP_ECHO_ID);
+      if (icmpQueryKind(out.quotedProto === IpProto.ICMPV6, type) !== IcmpQuery.None) {
+        out.quotedSrcPort = out.quotedDstPort = u16be(buf, t + ICMP_QUERY_ID);
       } else {
         out.quotedSrcPort = type;
         out.quotedDstPort = buf[t + ICMP_CODE]!;

@@ -23,7 +23,8 @@
  * split flows over several tables and merge their output into exactly the single-table order.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { IpProto } from '../util/ip-proto.js';
+import { IpProto, isIcmpProto } from '../util/ip-proto.js';
+import { IcmpQuery, icmpQueryKind } from '../decode/icmp.js';
 import { DecodeStatus, FragmentKind, TcpFlag, type DecodedPacket } from '../decode/types.js';
 import { canonicalKeyHash, compareEndpoints } from './key.js';
 import { FragmentTable } from './fragments.js';
@@ -329,7 +330,7 @@ export class FlowTable {
     if (!p.hasPorts) {
       // Transport header missing (truncated/malformed): no 5-tuple. tshark leaves such frames out of
       // its conversation tables too. Protocols without ports (GRE, ESP, ...) still form flows.
-      if (proto === IpProto.TCP || proto === IpProto.UDP || proto === IpProto.SCTP || proto === IpProto.ICMP || proto === IpProto.ICMPV6) {
+      if (proto === IpProto.TCP || proto === IpProto.UDP || proto === IpProto.SCTP || isIcmpProto(proto)) {
         this.unattributed++;
         return -1;
       }
@@ -640,18 +641,11 @@ export class FlowTable {
         this.basis[slot] = DirectionBasis.SynAck;
         return false;
       }
-    } else if (proto === IpProto.ICMP || proto === IpProto.ICMPV6) {
-      const t = p.icmpType;
-      if (t === 8 || t === 128 || t === 13 || t === 17) {
-        this.basis[slot] = DirectionBasis.IcmpEcho;
-        return true;
-      }
-      if (t === 0 || t === 129 || t === 14 || t === 18) {
-        this.basis[slot] = DirectionBasis.IcmpEcho;
-        return false;
-      }
-      this.basis[slot] = DirectionBasis.FirstPacket;
-      return true;
+    } else if (isIcmpProto(proto)) {
+      // A query pair (echo, timestamp, ...) shares one flow keyed by its identifier (decode/icmp.ts).
+      const q = icmpQueryKind(proto === IpProto.ICMPV6, p.icmpType);
+      this.basis[slot] = q === IcmpQuery.None ? DirectionBasis.FirstPacket : DirectionBasis.IcmpEcho;
+      return q !== IcmpQuery.Reply;
     }
     const ranks = proto === IpProto.TCP ? this.rankTcp : proto === IpProto.UDP ? this.rankUdp : proto === IpProto.SCTP ? this.rankSctp : this.rankOther;
     const rs = ranks[sPort]!;

@@ -21,7 +21,7 @@ describe('ICMP', () => {
     }));
   });
 
-  it('other types: type and code stand in for the ports', () => {
+  it('timestamp request (issue 10): a query like echo, the identifier stands in for both ports', () => {
     // IP 10.0.0.1 > 10.0.0.2: ICMP time stamp query id 1 seq 1, length 20
     const f = hex(`
       0200000000020200000000010800
@@ -31,8 +31,37 @@ describe('ICMP', () => {
     expect(decode(f, ETHERNET)).toEqual(expected({
       ...addrs('10.0.0.1', '10.0.0.2'),
       etherType: 0x0800, l3Offset: 14, ipLength: 40, ipProto: 1, fragId: 1, l4Offset: 34,
-      hasPorts: true, srcPort: 13, dstPort: 0, icmpType: 13, icmpCode: 0,
+      hasPorts: true, srcPort: 1, dstPort: 1, icmpType: 13, icmpCode: 0,
       payloadOffset: 42, payloadCaptured: 12, payloadLength: 12,
+    }));
+  });
+
+  it('address mask reply (issue 10): keyed by its identifier like the request it answers', () => {
+    // IP 10.0.0.2 > 10.0.0.1: ICMP address mask is 0xffffff00, length 12
+    const f = hex(`
+      0200000000010200000000020800
+      4500002000010000400166da0a0000020a000001
+      1200ecfa02030001
+      ffffff00`);
+    expect(decode(f, ETHERNET)).toEqual(expected({
+      ...addrs('10.0.0.2', '10.0.0.1'),
+      etherType: 0x0800, l3Offset: 14, ipLength: 32, ipProto: 1, fragId: 1, l4Offset: 34,
+      hasPorts: true, srcPort: 0x0203, dstPort: 0x0203, icmpType: 18, icmpCode: 0,
+      payloadOffset: 42, payloadCaptured: 4, payloadLength: 4,
+    }));
+  });
+
+  it('other types: type and code stand in for the ports', () => {
+    // IP 10.0.0.1 > 10.0.0.2: ICMP router solicitation, length 8
+    const f = hex(`
+      0200000000020200000000010800
+      4500001c00010000400166de0a0000010a000002
+      0a00f5ff00000000`);
+    expect(decode(f, ETHERNET)).toEqual(expected({
+      ...addrs('10.0.0.1', '10.0.0.2'),
+      etherType: 0x0800, l3Offset: 14, ipLength: 28, ipProto: 1, fragId: 1, l4Offset: 34,
+      hasPorts: true, srcPort: 10, dstPort: 0, icmpType: 10, icmpCode: 0,
+      payloadOffset: 42, payloadCaptured: 0, payloadLength: 0,
     }));
   });
 

@@ -6,6 +6,8 @@ import { FlowTable, FlowEndReason, type FlowObserver } from '../../src/flow/tabl
 import { describeFlow, type FlowRecord } from '../../src/flow/record.js';
 import { flowHash, parseAddress, formatAddress } from '../../src/flow/key.js';
 import { Anomaly } from '../../src/util/anomaly.js';
+import { PacketDecoder } from '../../src/decode/decoder.js';
+import { frame, icmpMessage, ipv4Packet, ipv6Packet, PROTO } from '../../fixtures/gen/packet-builder.js';
 
 interface P {
   src: string;
@@ -228,6 +230,35 @@ describe('FlowTable', () => {
     expect(flows[0]!.client.ip).toBe('10.0.0.1');
     expect(flows[0]!.packets).toEqual({ toServer: 1, toClient: 1 });
     expect(flows[1]!.client.ip).toBe('10.0.0.1'); // reply only: the receiver asked
+  });
+
+  it('ICMP query pairs (issue 10): timestamp, information and address mask request/reply are one two-way flow each', () => {
+    // Decoded from real bytes: the decoder keys the pair, the table decides who asked.
+    const icmp = (src: string, dst: string, type: number, ident: number, body: number[] = []) =>
+      frame(ipv4Packet({ src, dst }, PROTO.ICMP, icmpMessage({ type, rest: (ident << 16) | 1, body })));
+    const frames = [
+      icmp('10.0.0.1', '10.0.0.2', 13, 0x11, new Array(12).fill(0)), icmp('10.0.0.2', '10.0.0.1', 14, 0x11, new Array(12).fill(0)),
+      icmp('10.0.0.1', '10.0.0.2', 15, 0x22), icmp('10.0.0.2', '10.0.0.1', 16, 0x22),
+      icmp('10.0.0.1', '10.0.0.2', 17, 0x33, [0, 0, 0, 0]), icmp('10.0.0.2', '10.0.0.1', 18, 0x33, [255, 255, 255, 0]),
+      // Not a query: a router solicitation stays a one-way flow keyed by type/code.
+      icmp('10.0.0.1', '10.0.0.2', 10, 0),
+      // ICMPv6 echo.
+      frame(ipv6Packet({ src: 'fd00::1', dst: 'fd00::2' }, PROTO.ICMPV6, icmpMessage({ type: 128, rest: (0x44 << 16) | 1 }))),
+      frame(ipv6Packet({ src: 'fd00::2', dst: 'fd00::1' }, PROTO.ICMPV6, icmpMessage({ type: 129, rest: (0x44 << 16) | 1 }))),
+    ];
+    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+    const flows: FlowRecord[] = [];
+    table.setObserver({ flowStarted: () => {}, payload: () => {}, flowEnded: (slot, reason) => flows.push(describeFlow(table, slot, reason)) });
+    const decoder = new PacketDecoder();
+    frames.forEach((f, i) => table.process(decoder.decode(f, 0, f.length, f.length, 1), i, 1_700_000_000, i, f.length, f));
+    table.flush();
+    expect(flows.map((f) => [f.transport, f.client.ip, f.client.port, f.server.ip, f.server.port, f.state, f.directionBasis, f.packets.toServer, f.packets.toClient])).toEqual([
+      ['icmp', '10.0.0.1', 0x11, '10.0.0.2', 0x11, 'two-way', 'icmp-echo', 1, 1],
+      ['icmp', '10.0.0.1', 0x22, '10.0.0.2', 0x22, 'two-way', 'icmp-echo', 1, 1],
+      ['icmp', '10.0.0.1', 0x33, '10.0.0.2', 0x33, 'two-way', 'icmp-echo', 1, 1],
+      ['icmp', '10.0.0.1', 10, '10.0.0.2', 0, 'one-way', 'first-packet', 1, 0],
+      ['icmpv6', 'fd00::1', 0x44, 'fd00::2', 0x44, 'two-way', 'icmp-echo', 1, 1],
+    ]);
   });
 
   it('truncated transport headers are not flows but are counted', () => {
