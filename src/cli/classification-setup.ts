@@ -9,7 +9,10 @@ export interface ClassificationOptions {
   monitoringHosts?: string;
 }
 
-/** Rule directories in precedence order: the shipped rules/ (unless --no-rules), then --rules DIRs. */
+/**
+ * Rule directories in precedence order: the shipped rules/ (unless --no-rules), then the --rules
+ * DIRs as given. `--no-rules` with `--rules DIR` (either order) loads only DIR; alone, nothing.
+ */
 export function ruleDirs(opts: ClassificationOptions): string[] {
   return [...(opts.noRules ? [] : [defaultRulesDir()]), ...(opts.rules ?? [])];
 }

@@ -32,6 +32,17 @@ function monitoringHostsOption(value: string): string {
   return value;
 }
 
+/**
+ * `--no-rules` as a flag of its own (key `noRules`). Commander reads a `--no-X` flag as the negation
+ * of `--X`, sharing its key: `--no-rules --rules DIR` then crashed appending DIR to `false`, and
+ * `--rules DIR --no-rules` silently dropped DIR. Either order now means "only my rules".
+ */
+function noRulesOption(): Option {
+  const o = new Option('--no-rules', 'do not load the shipped rules/; with --rules DIR, classify by your rules only; alone, no classification');
+  o.negate = false;
+  return o;
+}
+
 export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: number } = {}): Command {
   return cmd
     .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
@@ -53,7 +64,7 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
     )
     .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
     .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
-    .option('--no-rules', 'do not load the shipped rules/ (flows only, no classification)')
+    .addOption(noRulesOption())
     .addOption(
       new Option(
         '--monitoring-hosts <list>',
@@ -131,7 +142,7 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     top: o['top'] as number,
     ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
     ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
-    noRules: o['rules'] === false,
+    noRules: o['noRules'] === true,
     ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
     ...(typeof o['workers'] === 'number' ? { workers: o['workers'] } : {}),
     ...(typeof o['speed'] === 'number' ? { speed: o['speed'] } : {}),

@@ -5,7 +5,7 @@
  * early, and SIGTERM in the middle of a long replay.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
 import { writeBigCapture } from './replay-gen.js';
+import { fileYaml, ruleYaml } from '../rules/rule-builders.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -136,6 +137,24 @@ describe('exit codes and help', () => {
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toContain('no-such-capture.pcap');
     noStack(r.stderr);
+  });
+});
+
+describe('rule options', () => {
+  it('--no-rules with --rules DIR, either order (issue 10): classified by the user rules only', async () => {
+    const rules = tmp('user-rules');
+    mkdirSync(rules);
+    writeFileSync(join(rules, 'mycorp.yaml'), fileYaml([ruleYaml('mycorp.cache', [6379])]));
+    for (const args of [['--no-rules', '--rules', rules], ['--rules', rules, '--no-rules']]) {
+      const r = await cli(['replay', DEMO, '--json', ...args]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(r.stdout) as RunSummary;
+      expect(summary.services.map((x) => x.key)).toEqual(['mycorp.cache', 'unknown']);
+    }
+    // Without --no-rules the shipped rules come first and the user's add to them.
+    const both = JSON.parse((await cli(['replay', DEMO, '--json', '--rules', rules])).stdout) as RunSummary;
+    expect(both.services.map((x) => x.key)).toContain('zeebe.gateway-grpc');
   });
 });
 
