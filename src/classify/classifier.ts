@@ -32,13 +32,6 @@ const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 
 const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: ['icmp'], detail: {} }) as ProtocolEvidence;
 
-/** Evidence a recogniser marked as incomplete. */
-function isPartial(ev: ProtocolEvidence): boolean {
-  if (ev.settled === true) return false;
-  const confidence = ev.detail['confidence'];
-  return ev.detail['note'] !== undefined || confidence === 'handshake' || confidence === 'frame-header';
-}
-
 export class PortMapClassifier implements FlowClassifier {
   private readonly decisions: Array<PortDecision | null>;
   private readonly decisionCache = new Map<number, PortDecision>();
@@ -139,9 +132,8 @@ export class PortMapClassifier implements FlowClassifier {
       // Per live flow, detail objects are most of the classifier's memory: keep them only when a
       // flow log will print them.
       this.evidence[e] = this.evidenceDetail ? ev : this.slimOf(ev);
-      // Partial evidence (a ClientHello cut before the SNI, a Zeebe handshake before its first
-      // message) may improve with more bytes: keep inspecting within the bounds.
-      if (!isPartial(ev)) this.done[e] = 1;
+      // Incomplete evidence may improve with more bytes: keep inspecting within the bounds.
+      if (ev.incomplete !== true) this.done[e] = 1;
     }
     if (n >= INSPECT_PACKETS) this.done[e] = 1;
     if (this.done[s * 2] === 1 && this.done[s * 2 + 1] === 1) {

@@ -182,7 +182,7 @@ describe('PortMapClassifier', () => {
     expect(verdicts[1]!.evidence['protocol']).toBe('resp');
   });
 
-  it('settled evidence ends inspection of its direction at once, caveat note or not', () => {
+  it('complete evidence ends inspection of its direction at once, caveat note or not', () => {
     const { table } = setup();
     const client = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
     const server = sample('grpc-xds-ads-v3-server').bytes; // SETTINGS + complete HEADERS, with a note

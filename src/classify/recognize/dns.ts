@@ -107,8 +107,11 @@ export function recognizeDns(
     if (qd === 0) detail['note'] = 'no question: name of the first answer';
   }
   if (opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE) detail['note'] = `opcode ${OPCODE_NAMES[opcode]!}`;
-  if (mdns) return { protocol: 'mdns', tags: ['dns', 'mdns'], detail };
-  return { protocol: 'dns', tags: ['dns'], detail };
+  const ev: ProtocolEvidence = mdns ? { protocol: 'mdns', tags: ['dns', 'mdns'], detail } : { protocol: 'dns', tags: ['dns'], detail };
+  // An answer without a question, or a NOTIFY/UPDATE, names less than a query does: a later
+  // message of this direction may say more.
+  if (detail['note'] !== undefined) ev.incomplete = true;
+  return ev;
 }
 
 /** Offset just after the name readName() parsed last (in the original, not the jumped-to, bytes). */

@@ -16,11 +16,12 @@ export interface ProtocolEvidence {
    */
   detail: Record<string, string>;
   /**
-   * True when more bytes of the same direction cannot change this evidence even though
-   * `detail.note` carries a caveat (the classifier otherwise treats a note as "incomplete, keep
-   * reading"). Not part of any output.
+   * True when more bytes of the same direction may improve this evidence (a ClientHello cut before
+   * its SNI, a Zeebe handshake before its first message): the classifier then keeps inspecting
+   * that direction within its packet and byte budget instead of stopping here. Every recogniser
+   * decides this for its own protocol. Not part of any output.
    */
-  settled?: boolean;
+  incomplete?: boolean;
 }
 
 /** Which side sent the bytes: the flow's originator (ToServer) or its responder (ToClient). */

@@ -99,7 +99,8 @@ function request(buf: Uint8Array, start: number, end: number): ProtocolEvidence 
   if (lineEnd >= 0) readHeaders(buf, lineEnd, end, detail);
   delete detail['transferEncoding'];
   const tags: ProtocolTag[] = ['http1', ...pathTags(method, target)];
-  return { protocol: 'http1', tags, detail };
+  // A request line cut by the end of the bytes: the rest of it (and the headers) may follow.
+  return note === null ? { protocol: 'http1', tags, detail } : { protocol: 'http1', tags, detail, incomplete: true };
 }
 
 /** Sub-tags for a request path; see the file comment. */

@@ -56,11 +56,7 @@ export function recognizeHttp2(
   }
   if (!isServerPreface(buf, offset, end)) return null;
   const found = findHeaders(buf, offset, end);
-  const ev = fromHeaders(found, false, 'server SETTINGS preface (no preface string on this side)');
-  // The note above is a caveat about this side, not a sign of missing bytes: once the first
-  // response HEADERS block is complete, more bytes only add frames after it.
-  if (found.note === null && found.result !== null && found.result.stop === 'end') ev.settled = true;
-  return ev;
+  return fromHeaders(found, false, 'server SETTINGS preface (no preface string on this side)');
 }
 
 /** True when the bytes start with a SETTINGS frame a server could send first (§3.4, §6.5). */
@@ -175,7 +171,11 @@ function fromHeaders(found: FoundHeaders, client: boolean, note: string | null):
     if (sub === 'grpc:envoy-xds' && grpcPath !== null) detail['xdsService'] = grpcPath.service;
   }
   if (notes.length > 0) detail['note'] = notes.join('; ');
-  return { protocol: tags.includes('grpc') ? 'grpc' : 'http2', tags, detail };
+  const protocol = tags.includes('grpc') ? 'grpc' : 'http2';
+  // More bytes help until the first HEADERS block has been decoded to its end. The server-side
+  // caveat (`note` argument) is about that side, not about missing bytes.
+  const incomplete = found.note !== null || found.result === null || found.result.stop !== 'end';
+  return incomplete ? { protocol, tags, detail, incomplete } : { protocol, tags, detail };
 }
 
 function cut(s: string): string {

@@ -93,6 +93,8 @@ function alert(buf: Uint8Array, p: number, end: number, recLen: number): Protoco
     protocol: 'tls',
     tags: ['tls'],
     detail: { tlsAlert: String(buf[p + 6]!), note: level === 2 ? 'fatal alert' : 'warning alert' },
+    // A handshake may still follow a warning; after a fatal alert the peer closes anyway.
+    incomplete: true,
   };
 }
 
@@ -124,8 +126,10 @@ function parseHello(hsType: number, legacy: number, end: number, cut: boolean): 
   let version = legacy;
   const out = (note: string | null): ProtocolEvidence => {
     detail['tlsVersion'] = tlsVersionName(version);
-    if (note !== null) detail['note'] = note;
-    return { protocol: 'tls', tags: ['tls'], detail };
+    if (note === null) return { protocol: 'tls', tags: ['tls'], detail };
+    // The note says where the hello stopped: the rest of it may be in the next bytes.
+    detail['note'] = note;
+    return { protocol: 'tls', tags: ['tls'], detail, incomplete: true };
   };
   let p = HS_HEADER_LEN + 2 + RANDOM_LEN;
   if (p + 1 > end) return out('hello cut before the session id');

@@ -35,6 +35,8 @@ export interface ZeebeEvidence {
   tags: Array<'zeebe-sbe' | 'zeebe-atomix'>;
   /** What was decoded; every value is a string. See docs/zeebe-wire-format.md for the keys. */
   detail: Record<string, string>;
+  /** A handshake alone or a frame cut inside: the next bytes may carry the subject or SBE header. */
+  incomplete?: boolean;
 }
 
 export const ZEEBE_COMMAND_API_PORT = 26501;
@@ -351,7 +353,7 @@ function familyOfSbeKey(key: number): Family {
   return schema === SBE_SCHEMA_PROTOCOL || schema === SBE_SCHEMA_CLUSTER_MANAGEMENT ? 'sbe' : 'transport';
 }
 
-function result(family: Family, serverPort: number, detail: Record<string, string>): ZeebeEvidence {
+function result(family: Family, serverPort: number, detail: Record<string, string>, incomplete: boolean): ZeebeEvidence {
   let protocol: 'zeebe-sbe' | 'zeebe-atomix';
   if (family === 'sbe') protocol = 'zeebe-sbe';
   else if (family === 'atomix') protocol = 'zeebe-atomix';
@@ -361,7 +363,7 @@ function result(family: Family, serverPort: number, detail: Record<string, strin
     protocol = serverPort === ZEEBE_COMMAND_API_PORT ? 'zeebe-sbe' : 'zeebe-atomix';
     detail['basis'] = 'port';
   }
-  return { protocol, tags: [protocol], detail };
+  return incomplete ? { protocol, tags: [protocol], detail, incomplete } : { protocol, tags: [protocol], detail };
 }
 
 /** Builds the evidence for a frame already parsed into `fr`. */
@@ -418,7 +420,7 @@ function frameEvidence(
     if (!fromSubject) family = familyOfSbeKey(key);
   }
   detail['basis'] = fromSubject ? 'subject' : key >= 0 ? 'sbe' : 'transport';
-  return result(family, serverPort, detail);
+  return result(family, serverPort, detail, level !== FRAME_FULL);
 }
 
 function startsWith(buf: Uint8Array, p: number, end: number, magic: readonly number[]): boolean {
@@ -456,7 +458,7 @@ function recognizeUnicast(buf: Uint8Array, p: number, end: number, serverPort: n
       detail['subject'] = 'atomix-membership-gossip';
       detail['message'] = 'SwimGossip';
     }
-    return result('atomix', serverPort, detail);
+    return result('atomix', serverPort, detail, false);
   }
   return null;
 }
@@ -515,7 +517,7 @@ export function recognizeZeebe(
       detail['frame'] = 'handshake';
       detail['confidence'] = 'handshake';
       detail['direction'] = direction === 0 ? 'to-server' : 'to-client';
-      return result('transport', serverPort, detail);
+      return result('transport', serverPort, detail, true);
     }
   }
 

@@ -46,6 +46,8 @@ describe('HTTP/1.x requests (curl)', () => {
     const e = recognizeHttp1(text(line), 0, 512);
     expect(e?.tags).toEqual(['http1', 'http1:prometheus-api']);
     expect(e?.detail['note']).toMatch(/cut/);
+    expect(e?.incomplete).toBe(true);
+    expect(recognizeHttp1(text('GET /metrics HTTP/1.1\r\n\r\n'), 0, 25)?.incomplete).toBeUndefined();
     expect(recognizeHttp1(text('GET /metrics HTTP/1.1\r\n'), 0, 12)).toBeNull();
     expect(recognizeHttp1(text('GET /metrics HTTP/1.1\r\n'), 0, 20)).toBeNull();
     expect(recognizeHttp1(text('GET /metrics HTTP/1.1\r\n'), 0, 22)).toBeNull(); // CR in, LF not yet

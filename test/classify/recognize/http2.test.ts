@@ -130,19 +130,19 @@ describe('HTTP/2 server side: SETTINGS preface', () => {
     expect(e?.detail['note']).toMatch(/server SETTINGS preface/);
   });
 
-  it('settled once the first response HEADERS block is complete; SETTINGS alone or a cut block keep reading', () => {
+  it('complete once the first response HEADERS block is decoded; SETTINGS alone or a cut block are incomplete', () => {
     const bytes = sample('grpc-xds-ads-v3-server').bytes;
-    expect(r2(bytes, TO_CLIENT)?.settled).toBe(true);
+    expect(r2(bytes, TO_CLIENT)?.incomplete).toBeUndefined();
     // Only the SETTINGS frame: no HEADERS yet, more bytes can add them.
     const settingsOnly = bytes.subarray(0, 9 + ((bytes[0]! << 16) | (bytes[1]! << 8) | bytes[2]!));
     const early = r2(settingsOnly, TO_CLIENT);
     expect(early?.tags).toEqual(['http2']);
-    expect(early?.settled).not.toBe(true);
-    // Every cut inside the first HEADERS frame stays unsettled.
+    expect(early?.incomplete).toBe(true);
+    // Every cut inside the first HEADERS frame stays incomplete.
     let headers = 0;
     while (bytes[headers + 3] !== 0x1) headers += 9 + ((bytes[headers]! << 16) | (bytes[headers + 1]! << 8) | bytes[headers + 2]!);
     const headersEnd = headers + 9 + ((bytes[headers]! << 16) | (bytes[headers + 1]! << 8) | bytes[headers + 2]!);
-    for (let cut = headers; cut < headersEnd; cut++) expect(r2(bytes.subarray(0, cut), TO_CLIENT)?.settled).not.toBe(true);
+    for (let cut = headers; cut < headersEnd; cut++) expect(r2(bytes.subarray(0, cut), TO_CLIENT)?.incomplete).toBe(true);
   });
 
   it('node http2 server: http2 with :status', () => {

@@ -56,8 +56,13 @@ describe('TLS ClientHello', () => {
           expect(e.detail['sni']).toBe('xds.portsniff.test');
           if (sawSni < 0) sawSni = n;
         } else expect(sawSni, `SNI lost at cut ${n}`).toBe(-1);
-        if (n < helloEnd) expect(e?.detail['note'], `cut ${n}`).toMatch(/cut/);
-        else expect(e?.detail['note'], `cut ${n}`).toBeUndefined();
+        if (n < helloEnd) {
+          expect(e?.detail['note'], `cut ${n}`).toMatch(/cut/);
+          expect(e?.incomplete, `cut ${n}`).toBe(true);
+        } else {
+          expect(e?.detail['note'], `cut ${n}`).toBeUndefined();
+          expect(e?.incomplete, `cut ${n}`).toBeUndefined();
+        }
       }
     }
     expect(sawSni).toBeGreaterThan(11);

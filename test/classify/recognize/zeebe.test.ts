@@ -77,6 +77,8 @@ describe('recognizeZeebe: synthesised frames', () => {
       clusterName: 'zeebe-cluster',
       basis: 'port',
     });
+    // The handshake alone: the first message (subject, SBE header) comes next.
+    expect(r!.incomplete).toBe(true);
   });
 
   it('recognises the handshake on the internal port as zeebe-atomix', () => {
@@ -257,6 +259,8 @@ describe('recognizeZeebe: truncation', () => {
     expect(r!.detail['confidence']).toBe('frame-header');
     expect(r!.detail['subject']).toBeUndefined();
     expect(r!.detail['basis']).toBe('port');
+    expect(r!.incomplete).toBe(true);
+    expect(rz(f, 26502)!.incomplete).toBeUndefined();
   });
 
   it('a frame cut inside the address header is not recognised', () => {
