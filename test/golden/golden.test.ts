@@ -194,7 +194,7 @@ describe('key facts: real loopback captures', () => {
 });
 
 describe('key facts: synthesised captures', () => {
-  it('Zeebe broker: Command API verified as SBE, internal API as Atomix, UDP gossip unknown', async () => {
+  it('Zeebe broker: Command API verified as SBE, internal API as Atomix, UDP gossip unknown but recognised', async () => {
     const { flows } = await run('zeebe-broker');
     const api = flows.filter((f) => f.transport === 'tcp' && f.server.port === 26501);
     const internal = flows.filter((f) => f.transport === 'tcp' && f.server.port === 26502);
@@ -211,7 +211,10 @@ describe('key facts: synthesised captures', () => {
     expect(internal.some((f) => f.evidence?.['subject'] === 'atomix-membership-sync')).toBe(true);
     const gossip = flows.filter((f) => f.transport === 'udp');
     expect(gossip).toHaveLength(1);
+    // No rule documents udp/26502, so no verdict; the payload is still recognised (issue 10).
     expect(gossip[0]!.verdict).toBe('unknown');
+    expect(gossip[0]!.server.port).toBe(26502);
+    expect(gossip[0]!.evidence).toMatchObject({ protocol: 'zeebe-atomix', frame: 'unicast', subject: 'atomix-membership-gossip', message: 'SwimGossip' });
   });
 
   it('demo: every verdict, ambiguity, VLAN, IPv6 and ICMP appear', async () => {

@@ -27,6 +27,3 @@ export interface ProtocolEvidence {
 /** Which side sent the bytes: the flow's originator (ToServer) or its responder (ToClient). */
 export const Direction = { ToServer: 0, ToClient: 1 } as const;
 export type Direction = (typeof Direction)[keyof typeof Direction];
-
-/** The first payload bytes of one direction the classifier keeps per flow. */
-export const MAX_PAYLOAD_BYTES = 512;

@@ -1,10 +1,12 @@
 /**
  * Payload verification: which protocol do the first bytes of one direction of a flow speak?
  *
- * recognizePayload() runs the recognisers in a fixed order (HTTP/2, TLS, HTTP/1, RESP, DNS),
- * skipping those that cannot start with the first byte (one table lookup), and returns the first
- * evidence found. Each recogniser is a pure function over bytes, exported on its own, never throws
- * and allocates only once it has matched. Called a few times per flow, not per packet.
+ * recognizePayload() runs the recognisers in a fixed order and returns the first evidence found:
+ * - TCP: HTTP/2, TLS, HTTP/1, RESP (each skipped when it cannot start with the first byte: one
+ *   table lookup), then Zeebe's messaging transport and DNS over TCP (any first byte);
+ * - UDP: DNS/mDNS, then Zeebe's SWIM gossip datagram.
+ * Each recogniser is a pure function over bytes, exported on its own, never throws and allocates
+ * only once it has matched. Called a few times per flow (classifier.ts bounds it), not per packet.
  */
 import { windowEnd } from './bytes.js';
 import { recognizeDns } from './dns.js';
@@ -14,9 +16,9 @@ import { mayStartHttp1, recognizeHttp1 } from './http1.js';
 import { recognizeHttp2 } from './http2.js';
 import { mayStartResp, recognizeResp } from './resp.js';
 import { recognizeTls } from './tls.js';
-import { recognizeZeebe } from './zeebe.js';
+import { recognizeZeebe, recognizeZeebeUnicast } from './zeebe.js';
 
-export { Direction, MAX_PAYLOAD_BYTES, type ProtocolEvidence } from './evidence.js';
+export { Direction, type ProtocolEvidence } from './evidence.js';
 export { recognizeDns, readName, MDNS_PORT } from './dns.js';
 export { recognizeHttp1, pathTags, isPrometheusContentType, HTTP1_METHODS } from './http1.js';
 export { recognizeHttp2, isServerPreface, HTTP2_PREFACE } from './http2.js';
@@ -43,8 +45,9 @@ for (let b = 0; b < 256; b++) {
 }
 
 /**
- * `buf[offset, offset+length)` = the first (up to 512) payload bytes of ONE direction of a flow,
- * concatenated in order, possibly cut mid-message. Returns null when nothing is recognised (yet).
+ * `buf[offset, offset+length)` = the first payload bytes of ONE direction of a flow (TCP: up to
+ * the classifier's INSPECT_BYTES, concatenated in order; UDP: one datagram), possibly cut
+ * mid-message. Returns null when nothing is recognised (yet).
  * `transport` is the IP protocol number (6 TCP, 17 UDP); `serverPort` the responder's port.
  * Never throws, on any input.
  */
@@ -58,7 +61,7 @@ export function recognizePayload(
 ): ProtocolEvidence | null {
   try {
     if (windowEnd(buf, offset, length) < 0) return null;
-    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort);
+    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort) ?? recognizeZeebeUnicast(buf, offset, length, serverPort);
     if (transport !== IpProto.TCP) return null;
     const m = FIRST_BYTE[buf[offset]!]!;
     let e: ProtocolEvidence | null = null;

@@ -18,6 +18,9 @@
  *               are not decoded: their subjects name them.
  *   unicast     UDP gossip datagram: i32 preamble + i32 length + Kryo Message(source, subject, payload).
  *
+ * recognizeZeebe() reads the TCP stream of either port (handshake, frames); recognizeZeebeUnicast()
+ * reads one UDP datagram (SWIM gossip, sent to the internal API port).
+ *
  * Never throws; reads are bounds-checked against [offset, offset+length); the work is bounded by
  * MAX_HOST_LEN, MAX_SUBJECT_LEN and UNICAST_SCAN_LIMIT. The reject path allocates nothing (it only
  * touches the module-level scratch record below); a positive result allocates its evidence object.
@@ -26,6 +29,8 @@
  * responder. It is recorded but not enforced: Atomix connections carry requests one way and replies
  * the other, yet a flow's direction may have been guessed wrongly upstream.
  */
+
+import { windowEnd } from './bytes.js';
 
 /** Evidence returned when the bytes are recognised. */
 export interface ZeebeEvidence {
@@ -429,8 +434,15 @@ function startsWith(buf: Uint8Array, p: number, end: number, magic: readonly num
   return true;
 }
 
-/** UDP gossip (NettyUnicastService): i32 preamble, i32 length == rest, Kryo body naming the subject. */
-function recognizeUnicast(buf: Uint8Array, p: number, end: number, serverPort: number): ZeebeEvidence | null {
+/**
+ * One UDP datagram of Atomix's unicast service (NettyUnicastService), which carries Zeebe's SWIM
+ * gossip: i32 preamble, i32 length equal to the rest of the datagram, a Kryo body whose subject
+ * starts with "atomix-membership-" within its first UNICAST_SCAN_LIMIT bytes. Never throws.
+ */
+export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: number, serverPort: number): ZeebeEvidence | null {
+  const end = windowEnd(buf, offset, length);
+  if (end < 0) return null;
+  const p = offset;
   const total = end - p;
   if (total < 8 + SWIM_PREFIX.length) return null;
   const declared = i32be(buf, p + 4);
@@ -464,10 +476,10 @@ function recognizeUnicast(buf: Uint8Array, p: number, end: number, serverPort: n
 }
 
 /**
- * Recognises Zeebe broker traffic in `buf[offset, offset+length)`: the messaging handshake, a
- * message frame with or without the per-connection address header, the SBE header of its content,
- * and Atomix subjects; also UDP SWIM gossip datagrams. Returns null when the bytes are not
- * recognised (including when a prefix is too short to judge). Never throws.
+ * Recognises Zeebe broker traffic in `buf[offset, offset+length)`, the first bytes of one direction
+ * of a TCP connection: the messaging handshake, a message frame with or without the per-connection
+ * address header, the SBE header of its content, and Atomix subjects. Returns null when the bytes
+ * are not recognised (including when a prefix is too short to judge). Never throws.
  */
 export function recognizeZeebe(
   buf: Uint8Array,
@@ -543,7 +555,5 @@ export function recognizeZeebe(
       }
     }
   }
-
-  // 4. UDP SWIM gossip datagram.
-  return recognizeUnicast(buf, p, end, serverPort);
+  return null;
 }

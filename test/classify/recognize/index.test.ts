@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Direction, recognizePayload } from '../../../src/classify/recognize/index.js';
 import { isProtocolTag } from '../../../src/rules/protocol-tags.js';
 import { cat, samples, text } from './samples.js';
+import { buildGossipDatagram } from '../../../fixtures/gen/zeebe-frames.js';
 
 /** Expected tags of every committed sample through the dispatcher. */
 const EXPECTED: Record<string, string[]> = {
@@ -92,8 +93,17 @@ describe('recognizePayload dispatch over every committed real sample', () => {
     expect(recognizePayload(new Uint8Array(0), 0, 0, Direction.ToServer, 6, 80)).toBeNull();
   });
 
-  it('UDP is only ever DNS', () => {
+  it('UDP is DNS or Zeebe gossip, never a TCP protocol', () => {
     const s = samples().find((x) => x.name === 'resp-cli-ping')!;
     expect(recognizePayload(s.bytes, 0, s.bytes.length, Direction.ToServer, 17, 6379)).toBeNull();
+    const http = text('GET /metrics HTTP/1.1\r\n\r\n');
+    expect(recognizePayload(http, 0, http.length, Direction.ToServer, 17, 80)).toBeNull();
+  });
+
+  it('a Zeebe SWIM gossip datagram over UDP is zeebe-atomix (issue 10: the recogniser was never reached)', () => {
+    const d = buildGossipDatagram();
+    expect(recognizePayload(d, 0, d.length, Direction.ToServer, 17, 26502)?.tags).toEqual(['zeebe-atomix']);
+    // The same bytes on a TCP stream are not a Zeebe frame.
+    expect(recognizePayload(d, 0, d.length, Direction.ToServer, 6, 26502)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   recognizeZeebe,
+  recognizeZeebeUnicast,
   ZEEBE_DEFAULT_CLUSTER_PREAMBLE,
 } from '../../../src/classify/recognize/zeebe.js';
 import { isProtocolTag } from '../../../src/rules/protocol-tags.js';
@@ -21,6 +22,7 @@ import {
   raftSubject,
   REPLY_STATUS,
   zeebeSamples,
+  type ZeebeSample,
 } from '../../../fixtures/gen/zeebe-frames.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -34,6 +36,9 @@ const cat = (...parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 const rz = (b: Uint8Array, port = 26501, dir: 0 | 1 = 0) => recognizeZeebe(b, 0, b.length, dir, port);
+/** A sample through the recogniser for its transport (TCP stream or UDP datagram). */
+const recognizeSample = (s: ZeebeSample, b: Uint8Array, offset: number, length: number, dir: 0 | 1) =>
+  s.transport === 'udp' ? recognizeZeebeUnicast(b, offset, length, s.serverPort) : recognizeZeebe(b, offset, length, dir, s.serverPort);
 const sample = (name: string) => {
   const s = zeebeSamples().find((x) => x.name === name);
   if (!s) throw new Error(`no sample ${name}`);
@@ -219,17 +224,20 @@ describe('recognizeZeebe: synthesised frames', () => {
   });
 
   it('recognises the UDP gossip datagram (synthesised body)', () => {
-    const r = rz(buildGossipDatagram(), 26502);
+    const d = buildGossipDatagram();
+    const r = recognizeZeebeUnicast(d, 0, d.length, 26502);
     expect(r!.protocol).toBe('zeebe-atomix');
     expect(r!.detail).toMatchObject({ frame: 'unicast', subject: 'atomix-membership-gossip', clusterName: 'zeebe-cluster' });
+    expect(r!.incomplete).toBeUndefined();
     // the declared length must match the datagram exactly
-    const d = buildGossipDatagram();
-    expect(rz(d.subarray(0, d.length - 1), 26502)).toBeNull();
+    expect(recognizeZeebeUnicast(d, 0, d.length - 1, 26502)).toBeNull();
+    // a datagram is not a TCP stream: the stream recogniser does not take it
+    expect(rz(d, 26502)).toBeNull();
   });
 
   it('returns only known protocol tags', () => {
     for (const s of zeebeSamples()) {
-      const r = rz(s.bytes, s.serverPort, s.direction);
+      const r = recognizeSample(s, s.bytes, 0, s.bytes.length, s.direction);
       expect(r, s.name).not.toBeNull();
       expect(r!.protocol, s.name).toBe(s.expectedProtocol);
       expect(r!.tags.every(isProtocolTag), s.name).toBe(true);
@@ -247,7 +255,7 @@ describe('recognizeZeebe: truncation', () => {
   it('every prefix of every sample is null or names the same protocol, never throws', () => {
     for (const s of zeebeSamples()) {
       for (let n = 0; n <= s.bytes.length; n++) {
-        const r = recognizeZeebe(s.bytes, 0, n, s.direction, s.serverPort);
+        const r = recognizeSample(s, s.bytes, 0, n, s.direction);
         if (r !== null) expect(r.protocol, `${s.name} prefix ${n}`).toBe(s.expectedProtocol);
       }
     }
@@ -306,6 +314,8 @@ describe('recognizeZeebe: hostile input never throws', () => {
       fc.property(fc.uint8Array({ maxLength: 600 }), ports, dirs, (b, port, dir) => {
         const r = recognizeZeebe(b, 0, b.length, dir, port);
         if (r !== null) expect(r.tags).toEqual([r.protocol]);
+        const u = recognizeZeebeUnicast(b, 0, b.length, port);
+        if (u !== null) expect(u.tags).toEqual(['zeebe-atomix']);
       }),
       { numRuns: 2000 },
     );
@@ -316,6 +326,7 @@ describe('recognizeZeebe: hostile input never throws', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), anyNum, anyNum, ports, (b, off, len, port) => {
         recognizeZeebe(b, off, len, 0, port);
+        recognizeZeebeUnicast(b, off, len, port);
       }),
       { numRuns: 1000 },
     );
@@ -336,7 +347,7 @@ describe('recognizeZeebe: hostile input never throws', () => {
           for (const [pos, v] of flips) b[pos % b.length] = v;
           const start = a % (b.length + 1);
           const len = c % (b.length - start + 1);
-          const r = recognizeZeebe(b, start, len, dir, s.serverPort);
+          const r = recognizeSample(s, b, start, len, dir);
           if (r !== null) {
             expect(['zeebe-sbe', 'zeebe-atomix']).toContain(r.protocol);
             for (const v of Object.values(r.detail)) expect(typeof v).toBe('string');
