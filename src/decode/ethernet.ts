@@ -6,7 +6,7 @@
  * length fields bound everything inside.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { ETHER_MAX_LENGTH_FIELD } from './ethertype.js';
 import { decodeLlcSnap } from './llc-snap.js';
 import { cut } from './status.js';

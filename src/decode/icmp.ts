@@ -15,7 +15,7 @@
  */
 import { Anomaly } from '../util/anomaly.js';
 import { IpProto } from '../util/ip-proto.js';
-import { u16be, u32be } from './bytes.js';
+import { u16be, u32be } from '../util/bytes.js';
 import { walkIpv6Chain, IPV6_HEADER_LEN, type Ipv6ChainWalk } from './ipv6.js';
 import { setPayload, PORTS_LEN } from './payload.js';
 import { cut, malformed } from './status.js';

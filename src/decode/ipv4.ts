@@ -14,7 +14,7 @@
  * The header checksum is not verified (offloaded checksums are routinely wrong in captures).
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from './bytes.js';
+import { u16be, u32be } from '../util/bytes.js';
 import { cut, malformed, note } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';
 

@@ -19,7 +19,7 @@
  * final destination of a type-0 routing header for its conversations).
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from './bytes.js';
+import { u16be, u32be } from '../util/bytes.js';
 import { cut, malformed, note } from './status.js';
 import { DecodeStatus, FragmentKind, MAX_IPV6_EXT_HEADERS, type DecodedPacket } from './types.js';
 

@@ -6,7 +6,7 @@
  * an 802.2 LLC header follows. libpcap re-inserts VLAN tags, so 0x8100 is followed by a tag.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { decodeLlcSnap } from './llc-snap.js';
 import { cut } from './status.js';
 import type { DecodedPacket } from './types.js';

@@ -5,7 +5,7 @@
  * address (8, zero padded) = 20 bytes. Protocol values as in SLL v1.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { decodeLlcSnap } from './llc-snap.js';
 import { LINUX_ETH_P_802_2 } from './linux-sll.js';
 import { cut } from './status.js';

@@ -5,7 +5,7 @@
  * (IEEE 802.1H bridge tunnel) carry an EtherType; any other LLC (STP, CDP, ...) is not IP.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { cut, notIp } from './status.js';
 import type { DecodedPacket } from './types.js';
 

@@ -9,7 +9,7 @@
  * (macOS, iOS), and all three appear in captures moved between systems.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u32be, u32le } from './bytes.js';
+import { u32be, u32le } from '../util/bytes.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethertype.js';
 import { cut, notIp } from './status.js';
 import type { DecodedPacket } from './types.js';

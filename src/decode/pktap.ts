@@ -8,7 +8,7 @@
  */
 import { LinkType } from '../capture/types.js';
 import { Anomaly } from '../util/anomaly.js';
-import { u32be, u32le } from './bytes.js';
+import { u32be, u32le } from '../util/bytes.js';
 import { cut, malformed, notIp } from './status.js';
 import type { DecodedPacket } from './types.js';
 

@@ -15,7 +15,7 @@
  * not IP; Protected frames are encrypted and cannot be decoded.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16le, u32le } from './bytes.js';
+import { u16le, u32le } from '../util/bytes.js';
 import { decodeLlcSnap } from './llc-snap.js';
 import { cut, malformed, notIp } from './status.js';
 import type { DecodedPacket } from './types.js';

@@ -4,7 +4,7 @@
  * A first fragment shorter than the header is ip_fragment_too_small_for_ports.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { setPayload } from './payload.js';
 import { cut, malformed } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';

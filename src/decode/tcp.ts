@@ -12,7 +12,7 @@
  * The checksum is not verified.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from './bytes.js';
+import { u16be, u32be } from '../util/bytes.js';
 import { setPayload } from './payload.js';
 import { cut, malformed } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';

@@ -14,7 +14,7 @@
  * ip_fragment_too_small_for_ports.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { setPayload } from './payload.js';
 import { cut, malformed, note } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';

@@ -5,7 +5,7 @@
  * vlan_depth_exceeded), which bounds the work per frame.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be } from './bytes.js';
+import { u16be } from '../util/bytes.js';
 import { ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_VLAN } from './ethertype.js';
 import { cut, notIp } from './status.js';
 import { MAX_VLAN_DEPTH, type DecodedPacket } from './types.js';

@@ -31,12 +31,6 @@ export function matchLower(buf: Uint8Array, pos: number, end: number, lit: Uint8
   return true;
 }
 
-/** Index of the first `byte` in [pos, end), or -1. */
-export function indexOfByte(buf: Uint8Array, pos: number, end: number, byte: number): number {
-  for (let i = pos; i < end; i++) if (buf[i] === byte) return i;
-  return -1;
-}
-
 /** Visible ASCII: 0x21..0x7e (no space, no controls). */
 export function isVisible(b: number): boolean {
   return b > 0x20 && b < 0x7f;

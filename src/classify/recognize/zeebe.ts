@@ -30,7 +30,8 @@
  * the other, yet a flow's direction may have been guessed wrongly upstream.
  */
 
-import { windowEnd } from './bytes.js';
+import { u16be, u16le, u32be } from '../../util/bytes.js';
+import { ascii, latin1, matchBytes, windowEnd } from './bytes.js';
 
 /** Evidence returned when the bytes are recognised. */
 export interface ZeebeEvidence {
@@ -144,10 +145,14 @@ const STREAM_SUBJECT = /^(?:(.+)-)?stream-(add|push|remove|remove-all|recreate)$
 const HEARTBEAT_SETUP_SUBJECT = 'internal-heartbeat-setup';
 const HEARTBEAT_SUBJECT = 'internal-heartbeat';
 
-/** "atomix-membership-" in ASCII: the subject prefix searched for in UDP gossip datagrams. */
-const SWIM_PREFIX = [0x61, 0x74, 0x6f, 0x6d, 0x69, 0x78, 0x2d, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x73, 0x68,
-  0x69, 0x70, 0x2d] as const;
-const SNAPPY_STREAM_ID = [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59] as const;
+/** The subject prefix searched for in UDP gossip datagrams. */
+const SWIM_PREFIX = ascii('atomix-membership-');
+/** Snappy framing format: the stream identifier chunk every stream starts with. */
+const SNAPPY_STREAM_ID = Uint8Array.of(0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59);
+/** gzip member header: magic 1f 8b, compression method 8 (deflate). */
+const GZIP_MAGIC = Uint8Array.of(0x1f, 0x8b, 0x08);
+/** "gossip" without its last letter, which Kryo may write with the high bit set. */
+const GOSSI = ascii('gossi');
 
 /** parseFrame outcomes. */
 const FRAME_NO = 0;
@@ -197,7 +202,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
   fr.status = -1;
   if (withAddress) {
     if (end - p < 2) return FRAME_NO;
-    const hostLen = (buf[p]! << 8) | buf[p + 1]!;
+    const hostLen = u16be(buf, p);
     if (hostLen < 1 || hostLen > MAX_HOST_LEN) return FRAME_NO;
     // Too few bytes to see the whole address: not enough to judge.
     if (end - p < 2 + hostLen + 4) return FRAME_NO;
@@ -206,7 +211,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
     const q = hostStart + hostLen;
     // i32 port: the two high bytes must be zero and the port non-zero.
     if (buf[q]! !== 0 || buf[q + 1]! !== 0) return FRAME_NO;
-    const port = (buf[q + 2]! << 8) | buf[q + 3]!;
+    const port = u16be(buf, q + 2);
     if (port === 0) return FRAME_NO;
     fr.hasAddress = true;
     fr.hostStart = hostStart;
@@ -264,7 +269,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
 
   if (type === TYPE_REQUEST) {
     if (end - p < 2) return FRAME_HEADER;
-    const subjectLen = (buf[p]! << 8) | buf[p + 1]!;
+    const subjectLen = u16be(buf, p);
     if (subjectLen < 1 || subjectLen > MAX_SUBJECT_LEN) return FRAME_NO;
     const start = p + 2;
     const avail = Math.min(subjectLen, end - start);
@@ -284,22 +289,23 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
   return FRAME_FULL;
 }
 
-function ascii(buf: Uint8Array, start: number, len: number): string {
-  let s = '';
-  for (let i = 0; i < len; i++) s += String.fromCharCode(buf[start + i]!);
-  return s;
+/**
+ * windowEnd() for a window that must lie inside the buffer whole: a datagram or stream prefix cut
+ * by a caller's mistake is not judged on the part that is there. -1 when it does not.
+ */
+function wholeWindowEnd(buf: Uint8Array, offset: number, length: number): number {
+  const end = windowEnd(buf, offset, length);
+  return end >= 0 && end - offset === length ? end : -1;
 }
 
-function u16le(buf: Uint8Array, p: number): number {
-  return buf[p]! | (buf[p + 1]! << 8);
-}
-
+/** A preamble as the detail shows it: 0x + 8 hex digits. */
 function hex32(v: number): string {
   return '0x' + (v >>> 0).toString(16).padStart(8, '0');
 }
 
+/** Java's signed 32-bit big-endian int (preambles are String.hashCode values, often negative). */
 function i32be(buf: Uint8Array, p: number): number {
-  return (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+  return u32be(buf, p) | 0;
 }
 
 /**
@@ -383,7 +389,7 @@ function frameEvidence(
   detail['frame'] = fr.type === TYPE_REQUEST ? 'request' : 'reply';
   detail['confidence'] = level === FRAME_FULL ? 'frame' : 'frame-header';
   detail['direction'] = direction === 0 ? 'to-server' : 'to-client';
-  if (fr.hasAddress) detail['sender'] = ascii(buf, fr.hostStart, fr.hostLen) + ':' + String(fr.port);
+  if (fr.hasAddress) detail['sender'] = latin1(buf, fr.hostStart, fr.hostStart + fr.hostLen) + ':' + String(fr.port);
   detail['messageId'] = String(fr.id);
   detail['contentLength'] = String(fr.contentLen);
   if (fr.status >= 0) detail['status'] = REPLY_STATUS[fr.status]!;
@@ -391,7 +397,7 @@ function frameEvidence(
   let family: Family = 'transport';
   let fromSubject = false;
   if (fr.subjectLen > 0 && fr.subjectAvail === fr.subjectLen) {
-    const subject = ascii(buf, fr.subjectStart, fr.subjectLen);
+    const subject = latin1(buf, fr.subjectStart, fr.subjectStart + fr.subjectLen);
     detail['subject'] = subject;
     family = classifySubject(subject, detail);
     fromSubject = family !== 'transport';
@@ -428,19 +434,13 @@ function frameEvidence(
   return result(family, serverPort, detail, level !== FRAME_FULL);
 }
 
-function startsWith(buf: Uint8Array, p: number, end: number, magic: readonly number[]): boolean {
-  if (end - p < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (buf[p + i]! !== magic[i]!) return false;
-  return true;
-}
-
 /**
  * One UDP datagram of Atomix's unicast service (NettyUnicastService), which carries Zeebe's SWIM
  * gossip: i32 preamble, i32 length equal to the rest of the datagram, a Kryo body whose subject
  * starts with "atomix-membership-" within its first UNICAST_SCAN_LIMIT bytes. Never throws.
  */
 export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: number, serverPort: number): ZeebeEvidence | null {
-  const end = windowEnd(buf, offset, length);
+  const end = wholeWindowEnd(buf, offset, length);
   if (end < 0) return null;
   const p = offset;
   const total = end - p;
@@ -450,10 +450,7 @@ export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: n
   const bodyStart = p + 8;
   const scanEnd = Math.min(end, bodyStart + UNICAST_SCAN_LIMIT) - SWIM_PREFIX.length;
   for (let i = bodyStart; i <= scanEnd; i++) {
-    if (buf[i]! !== 0x61) continue;
-    let k = 1;
-    while (k < SWIM_PREFIX.length && buf[i + k]! === SWIM_PREFIX[k]!) k++;
-    if (k < SWIM_PREFIX.length) continue;
+    if (buf[i] !== SWIM_PREFIX[0] || !matchBytes(buf, i, end, SWIM_PREFIX)) continue;
     const preamble = i32be(buf, p);
     const detail: Record<string, string> = {
       frame: 'unicast',
@@ -466,7 +463,7 @@ export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: n
     // Kryo writes ASCII strings with the high bit set on the last character, so "...gossip"
     // may end in 0xf0: match "gossi" and accept either form of the final 'p'.
     const s = i + SWIM_PREFIX.length;
-    if (end - s >= 6 && ascii(buf, s, 5) === 'gossi' && (buf[s + 5]! & 0x7f) === 0x70) {
+    if (matchBytes(buf, s, end, GOSSI) && s + 5 < end && (buf[s + 5]! & 0x7f) === 0x70) {
       detail['subject'] = 'atomix-membership-gossip';
       detail['message'] = 'SwimGossip';
     }
@@ -488,10 +485,9 @@ export function recognizeZeebe(
   direction: 0 | 1,
   serverPort: number,
 ): ZeebeEvidence | null {
-  if (!(offset >= 0) || !(length > 0) || !Number.isInteger(offset) || !Number.isInteger(length)) return null;
-  if (offset + length > buf.length) return null;
+  const end = wholeWindowEnd(buf, offset, length);
+  if (end < 0) return null;
   const p = offset;
-  const end = offset + length;
   const b0 = buf[p]!;
 
   // 1. Handshake: i32 preamble + i16 version (1|2).
@@ -507,10 +503,10 @@ export function recognizeZeebe(
       // Six bytes on their own are weak evidence: accept them on the documented ports, or
       // anywhere when the preamble is the default cluster name's hash.
       ok = isDefault || serverPort === ZEEBE_COMMAND_API_PORT || serverPort === ZEEBE_INTERNAL_API_PORT;
-    } else if (startsWith(buf, after, end, SNAPPY_STREAM_ID)) {
+    } else if (matchBytes(buf, after, end, SNAPPY_STREAM_ID)) {
       ok = true;
       compression = 'snappy';
-    } else if (end - after >= 3 && buf[after]! === 0x1f && buf[after + 1]! === 0x8b && buf[after + 2]! === 0x08) {
+    } else if (matchBytes(buf, after, end, GZIP_MAGIC)) {
       ok = true;
       compression = 'gzip';
     } else if (version === MESSAGING_V2) {
@@ -545,7 +541,7 @@ export function recognizeZeebe(
     const level = parseFrame(buf, p, end, false);
     if (level === FRAME_FULL && (fr.end === end || buf[fr.end]! === TYPE_REQUEST || buf[fr.end]! === TYPE_REPLY)) {
       if (fr.type === TYPE_REQUEST) {
-        const subject = ascii(buf, fr.subjectStart, fr.subjectLen);
+        const subject = latin1(buf, fr.subjectStart, fr.subjectStart + fr.subjectLen);
         const probe: Record<string, string> = {};
         const family = classifySubject(subject, probe);
         const known = family !== 'transport' || subject === HEARTBEAT_SUBJECT || subject === HEARTBEAT_SETUP_SUBJECT;

@@ -1,7 +1,8 @@
 /**
- * Unchecked fixed-width readers for the decoders. Every caller has already checked, once per layer,
- * that the bytes lie inside the captured frame; these only assemble the integer. Reading past the
- * end of a Uint8Array yields undefined (0 after the bit operations), never an exception.
+ * Unchecked fixed-width readers for the decoders, the payload recognisers and the shard picker.
+ * Every caller has already checked, once per layer or message, that the bytes lie inside the buffer;
+ * these only assemble the integer. Reading past the end of a Uint8Array yields undefined (0 after
+ * the bit operations), never an exception.
  */
 
 /** Big-endian (network order) unsigned 16-bit value at `i`. */
