@@ -1,20 +1,18 @@
 /**
  * Reads a capture file (pcap or pcapng, optionally gzip-compressed) or stdin into a FrameSink.
  *
- * Regular files are read synchronously into one reused buffer (1 MiB by default, which measured
- * 8-14% faster than 8 MiB); the unconsumed tail of each chunk moves to the front and the buffer
- * grows only when a single record is larger than it. Gzip files (recognised by their 1f 8b magic,
- * not their name) and stdin ('-', also gzip-sniffed) go through a stream path that feeds the same
- * CaptureParser. The loop yields to the event loop between chunks, so an AbortSignal fired from a
- * signal handler (Ctrl-C during a replay) stops the read cleanly: the result comes back with
- * `aborted: true`, not as an error.
+ * Regular files are read synchronously into one reused buffer (DEFAULT_CHUNK_SIZE); the unconsumed
+ * tail of each chunk moves to the front and the buffer grows only when a single record is larger
+ * than it. Gzip files (recognised by their 1f 8b magic, not their name) and stdin ('-', also
+ * gzip-sniffed) go through a CaptureStream (capture-stream.ts) that feeds the same CaptureParser.
+ * The loop yields to the event loop between chunks, so an AbortSignal fired from a signal handler
+ * (Ctrl-C during a replay) stops the read cleanly: the result comes back with `aborted: true`, not
+ * as an error.
  */
 import * as fs from 'node:fs';
-import { Readable, pipeline } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { ErrorCode, PortsniffError } from '../errors.js';
+import { CaptureStream, isGzipFile, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
-import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop, plainBytes } from './read-support.js';
+import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop, plainBytes } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 /**
@@ -28,7 +26,7 @@ export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 export const STDIN_NAME = '<stdin>';
 
 export interface ReadCaptureOptions {
-  /** Read size for regular files, and the initial buffer size (default 1 MiB). */
+  /** Read size for regular files, and the initial buffer size (default DEFAULT_CHUNK_SIZE). */
   chunkSize?: number;
   /** Checked between chunks; when aborted, reading stops and the partial result is returned. */
   signal?: AbortSignal;
@@ -61,6 +59,17 @@ export async function readCaptureFile(
   } catch (err) {
     throw ioError('open', path, err);
   }
+  let gzip: boolean;
+  try {
+    gzip = isGzipFile(fd, path);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  if (gzip) {
+    fs.closeSync(fd);
+    return readCaptureStream(fs.createReadStream(path), path, sink, opts);
+  }
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
   // A plain Uint8Array, not a Buffer (see plainBytes).
   let buf = new Uint8Array(chunkSize);
@@ -70,10 +79,6 @@ export async function readCaptureFile(
   } catch (err) {
     fs.closeSync(fd);
     throw err;
-  }
-  if (filled >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    fs.closeSync(fd);
-    return readCaptureStream(fs.createReadStream(path), path, sink, opts);
   }
 
   const parser = new CaptureParser(sink, path);
@@ -122,7 +127,7 @@ export async function readCaptureFile(
 
 /**
  * Reads a capture from a stream (stdin, a socket, a file stream); gzip is detected from the
- * first two bytes and decompressed on the fly. `name` is used in messages.
+ * first two bytes and decompressed on the fly (CaptureStream). `name` is used in messages.
  */
 export async function readCaptureStream(
   stream: NodeJS.ReadableStream,
@@ -131,121 +136,59 @@ export async function readCaptureStream(
   opts: ReadCaptureOptions = {},
 ): Promise<CaptureReadResult> {
   const parser = new CaptureParser(sink, name);
+  const input = new CaptureStream(stream, name);
   const signal = opts.signal;
-  const raw = stream as NodeJS.ReadableStream & { destroy?: (err?: Error) => void };
-  let source: AsyncIterable<Uint8Array> = stream as AsyncIterable<Uint8Array>;
-  let gzip = false;
   let buf = new Uint8Array(0);
   let filled = 0;
   let aborted = false;
-  let gzipCut: string | null = null;
-  let active: { destroy?: (err?: Error) => void } = raw;
   const onAbort = (): void => {
     aborted = true;
-    active.destroy?.();
+    input.stop();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (isAborted(signal)) {
-      aborted = true;
-    } else {
-      // Peek at the first bytes for the gzip magic, then read on through the same iterator.
-      const it = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-      const head: Uint8Array[] = [];
-      let headLen = 0;
-      let done = false;
-      try {
-        while (headLen < 2) {
-          const r = await it.next();
-          if (r.done === true) {
-            done = true;
-            break;
-          }
-          head.push(r.value);
-          headLen += r.value.length;
+    if (isAborted(signal)) aborted = true;
+    while (!aborted) {
+      const r = await input.next();
+      if (r.done === true) break;
+      // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
+      const chunk = plainBytes(r.value);
+      if (filled === 0) {
+        // Zero-copy: parse straight out of the stream's chunk, keep only the tail.
+        const used = parser.feed(chunk, 0, chunk.length);
+        const tail = chunk.length - used;
+        if (tail > 0) {
+          if (buf.length < tail) buf = new Uint8Array(Math.max(tail, DEFAULT_CHUNK_SIZE));
+          buf.set(chunk.subarray(used), 0);
+          filled = tail;
         }
-      } catch (err) {
-        if (!aborted) throw ioError('read', name, err);
-        done = true;
-      }
-      gzip = isGzipHead(head);
-      const rest = (): AsyncGenerator<Uint8Array> => replayHead(head, done, it);
-      if (gzip) {
-        const gunzip = zlib.createGunzip();
-        active = gunzip;
-        source = pipeline(Readable.from(rest()), gunzip, () => {
-          /* errors surface through the iteration below */
-        });
       } else {
-        source = rest();
-      }
-    }
-    if (!aborted) {
-      try {
-        for await (const piece of source) {
-          // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
-          const chunk = plainBytes(piece);
-          if (filled === 0) {
-            // Zero-copy: parse straight out of the stream's chunk, keep only the tail.
-            const used = parser.feed(chunk, 0, chunk.length);
-            const tail = chunk.length - used;
-            if (tail > 0) {
-              if (buf.length < tail) buf = new Uint8Array(Math.max(tail, DEFAULT_CHUNK_SIZE));
-              buf.set(chunk.subarray(used), 0);
-              filled = tail;
-            }
-          } else {
-            if (buf.length < filled + chunk.length) {
-              const bigger = new Uint8Array(Math.max(filled + chunk.length, buf.length * 2));
-              bigger.set(buf.subarray(0, filled), 0);
-              buf = bigger;
-            }
-            buf.set(chunk, filled);
-            filled += chunk.length;
-            const used = parser.feed(buf, 0, filled);
-            if (used > 0) {
-              buf.copyWithin(0, used, filled);
-              filled -= used;
-            }
-          }
-          if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
-          if (opts.gate) await opts.gate();
-          if (isAborted(signal)) {
-            aborted = true;
-            break;
-          }
+        if (buf.length < filled + chunk.length) {
+          const bigger = new Uint8Array(Math.max(filled + chunk.length, buf.length * 2));
+          bigger.set(buf.subarray(0, filled), 0);
+          buf = bigger;
         }
-      } catch (err) {
-        if (err instanceof PortsniffError) throw err;
-        if (aborted) {
-          // The abort listener destroyed the stream under the iteration: a clean stop.
-        } else if (gzip && isZlibError(err)) {
-          if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
-            // The gzip stream ends early: what was decompressed so far is still good.
-            gzipCut = `the gzip stream ends early (${(err as Error).message})`;
-          } else {
-            throw new PortsniffError(ErrorCode.Decompress, `cannot decompress ${name}: ${(err as Error).message}`, {
-              cause: err,
-            });
-          }
-        } else {
-          throw ioError('read', name, err);
+        buf.set(chunk, filled);
+        filled += chunk.length;
+        const used = parser.feed(buf, 0, filled);
+        if (used > 0) {
+          buf.copyWithin(0, used, filled);
+          filled -= used;
         }
       }
+      if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
+      if (opts.gate) await opts.gate();
+      if (isAborted(signal)) aborted = true;
     }
     if (!aborted) {
       parser.finish(filled, parser.bytesConsumed);
-      if (gzipCut !== null && parser.truncated === undefined) {
-        parser.truncated = { offset: parser.bytesConsumed, message: gzipCut };
-      }
+      reportGzipCut(parser, input.cut);
     }
   } catch (err) {
     throw withPartial(err, parser);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    // Release the source (a file stream's descriptor) also when we stopped before its end.
-    active.destroy?.();
-    if (active !== raw) raw.destroy?.();
+    input.close();
   }
   return resultOf(parser, aborted ? 0 : filled, aborted);
 }

@@ -7,15 +7,14 @@
  * in place with an index sink that writes each record's position, lengths, time and link type into
  * the chunk's index; then the chunk goes to every worker. A record cut by the end of a chunk is
  * moved to the start of the next one (as capture/file.ts does with its tail), and a record larger
- * than a chunk gets a larger chunk. Errors, truncation warnings and aborts behave exactly as in
- * readCaptureFile (same messages, `partial` on CaptureFormatError).
+ * than a chunk gets a larger chunk. Gzip detection, read and decompression errors and the warning
+ * for a gzip stream cut short come from the same code as readCaptureFile's (capture-stream.ts), so
+ * messages, truncation warnings and `partial` on CaptureFormatError are the same.
  */
 import * as fs from 'node:fs';
-import { Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
-import { ErrorCode, PortsniffError } from '../errors.js';
 import { CaptureParser } from '../capture/parser.js';
-import { ioError, isGzipHead, replayHead, isAborted, isZlibError, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
+import { CaptureStream, isGzipFile, reportGzipCut } from '../capture/capture-stream.js';
+import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import type { ChunkView } from './chunks.js';
@@ -82,15 +81,14 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
   } catch (err) {
     throw ioError('open', path, err);
   }
-  const head = Buffer.alloc(2);
-  let headLen: number;
+  let gzip: boolean;
   try {
-    headLen = fs.readSync(fd, head, 0, 2, 0);
+    gzip = isGzipFile(fd, path);
   } catch (err) {
     fs.closeSync(fd);
-    throw ioError('read', path, err);
+    throw err;
   }
-  if (headLen === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (gzip) {
     fs.closeSync(fd);
     return readStream(fs.createReadStream(path), path, host, opts);
   }
@@ -110,23 +108,14 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
 
 async function readStream(stream: NodeJS.ReadableStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
   const flushMs = opts.streamFlushMs ?? 20;
-  const raw = stream as NodeJS.ReadableStream & { destroy?: (err?: Error) => void };
-  let it: AsyncIterator<Uint8Array> = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  let active: { destroy?: (err?: Error) => void } = raw;
+  const input = new CaptureStream(stream, name);
   let piece: Uint8Array | null = null;
   let pieceOff = 0;
   let done = false;
   let pending: Promise<IteratorResult<Uint8Array>> | null = null;
-  let gzip = false;
-  let started = false;
-  let stopped = false;
   const source: ByteSource = {
     cut: null,
     fill: async (buf, offset, max, wait) => {
-      if (!started) {
-        started = true;
-        await sniffGzip();
-      }
       let copied = 0;
       while (copied < max) {
         if (piece !== null && pieceOff < piece.length) {
@@ -137,7 +126,7 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
           continue;
         }
         if (done) break;
-        pending ??= next();
+        pending ??= input.next();
         if (copied > 0 || !wait) {
           // Something to hand over already: wait for more only briefly.
           const timer = new Promise<null>((resolve) => setTimeout(() => resolve(null), copied > 0 || !wait ? flushMs : 0).unref());
@@ -148,6 +137,7 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
         pending = null;
         if (r.done === true) {
           done = true;
+          source.cut = input.cut;
           break;
         }
         piece = r.value;
@@ -155,61 +145,11 @@ async function readStream(stream: NodeJS.ReadableStream, name: string, host: Chu
       }
       return copied;
     },
-    close: () => {
-      active.destroy?.();
-      if (active !== raw) raw.destroy?.();
-    },
-  };
-  const next = async (): Promise<IteratorResult<Uint8Array>> => {
-    try {
-      return await it.next();
-    } catch (err) {
-      // The abort listener destroyed the stream under the iteration: a clean stop.
-      if (stopped) return { done: true, value: undefined };
-      if (err instanceof PortsniffError) throw err;
-      if (gzip && isZlibError(err)) {
-        if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
-          // The gzip stream ends early: what was decompressed so far is still good.
-          source.cut = `the gzip stream ends early (${(err as Error).message})`;
-          return { done: true, value: undefined };
-        }
-        throw new PortsniffError(ErrorCode.Decompress, `cannot decompress ${name}: ${(err as Error).message}`, { cause: err });
-      }
-      throw ioError('read', name, err);
-    }
-  };
-  // Peek at the first bytes for the gzip magic, then read on through the same iterator.
-  const sniffGzip = async (): Promise<void> => {
-    const head: Uint8Array[] = [];
-    let headLen = 0;
-    let ended = false;
-    while (headLen < 2) {
-      const r = await next();
-      if (r.done === true) {
-        ended = true;
-        break;
-      }
-      head.push(r.value);
-      headLen += r.value.length;
-    }
-    gzip = isGzipHead(head);
-    const first = it;
-    const rest = (): AsyncGenerator<Uint8Array> => replayHead(head, ended, first);
-    if (gzip) {
-      const gunzip = zlib.createGunzip();
-      active = gunzip;
-      Readable.from(rest()).on('error', (err) => gunzip.destroy(err)).pipe(gunzip);
-      it = (gunzip as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    } else {
-      it = rest();
-    }
+    close: () => input.close(),
   };
   // An abort must also end a wait for bytes that may never come (an idle stdin).
   const signal = opts.signal;
-  const onAbort = (): void => {
-    stopped = true;
-    source.close();
-  };
+  const onAbort = (): void => input.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await readChunks(source, name, host, signal, opts.progress, opts.gate);
@@ -276,9 +216,7 @@ async function readChunks(
         chunk = null;
         filled = tail;
         parser.finish(tail, parser.bytesConsumed);
-        if (source.cut !== null && parser.truncated === undefined) {
-          parser.truncated = { offset: parser.bytesConsumed, message: source.cut };
-        }
+        reportGzipCut(parser, source.cut);
         break;
       }
       if (used === 0 && tail < chunk.size) continue; // a stream paused inside the first record: read on

@@ -175,6 +175,32 @@ describe('worker pipeline output equals the in-process engine', () => {
     expect(comparable(b)).toEqual(comparable(a));
     expect(a.result.totals.packets).toBe(1);
   });
+
+  it('a gzip capture cut short or corrupt: the same warning or error as the in-process reader, from a file and from stdin', async () => {
+    const gz = gzipSync(readFileSync(mixedFile));
+    const short = gz.subarray(0, Math.floor(gz.length / 2));
+    const corrupt = Buffer.from(gz);
+    for (let i = 2000; i < 2040; i++) corrupt[i] = corrupt[i]! ^ 0x5a;
+    for (const [name, bytes] of [['short.pcap.gz', short], ['corrupt.pcap.gz', corrupt]] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const a = await runPipeline(path, options(0));
+      const b = await runPipeline(path, options(2, { chunkBytes: 65536 }));
+      expect(comparable(b), name).toEqual(comparable(a));
+      expect((b.readError as Error | null)?.message, name).toBe((a.readError as Error | null)?.message);
+      const stdinA = await runPipeline('-', options(0), { stdin: Readable.from([bytes]) });
+      const stdinB = await runPipeline('-', options(2, { chunkBytes: 65536 }), { stdin: Readable.from([bytes]) });
+      expect(comparable(stdinB), name).toEqual(comparable(stdinA));
+      expect((stdinB.readError as Error | null)?.message, name).toBe((stdinA.readError as Error | null)?.message);
+    }
+    const cut = await runPipeline(join(dir, 'short.pcap.gz'), options(2));
+    // The record the cut falls into is reported (the gzip warning comes only when no record is cut).
+    expect(cut.read?.truncated?.message).toMatch(/^file ends inside pcap record|^the gzip stream ends early/);
+    expect(cut.read!.packets).toBeGreaterThan(0);
+    const bad = await runPipeline(join(dir, 'corrupt.pcap.gz'), options(2));
+    expect((bad.readError as PortsniffError).code).toBe(ErrorCode.Decompress);
+    expect((bad.readError as Error).message).toContain(`cannot decompress ${join(dir, 'corrupt.pcap.gz')}`);
+  });
 });
 
 describe('backpressure', () => {

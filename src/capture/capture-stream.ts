@@ -1,0 +1,156 @@
+/**
+ * Capture bytes that arrive as a stream (stdin, a gzip file, tcpdump's stdout), for both reading
+ * stacks: readCaptureStream (capture/file.ts) and the worker pipeline's reading thread
+ * (pipeline/reader.ts). The one place that
+ * - decides on decompression by content: the first two bytes 1f 8b (gzip magic), never the name;
+ * - words read errors (ioError) and a corrupt gzip stream (PSN_ERR_DECOMPRESS), naming the input;
+ * - turns a gzip stream that ends early into a clean end plus a warning (`cut`), which the caller
+ *   reports as a truncated capture after the packets decompressed before it (reportGzipCut).
+ */
+import * as fs from 'node:fs';
+import { Readable, pipeline } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { ErrorCode, PortsniffError } from '../errors.js';
+import type { CaptureParser } from './parser.js';
+import { ioError } from './read-support.js';
+
+type Destroyable = { destroy?: (err?: Error) => void };
+
+export class CaptureStream {
+  /** Set when a gzip stream ended early: the warning to report once the packets are counted. */
+  cut: string | null = null;
+  /** Whether the bytes are being gunzipped (known after the first next()). */
+  gzip = false;
+  private it: AsyncIterator<Uint8Array>;
+  private readonly raw: NodeJS.ReadableStream & Destroyable;
+  /** What stop() and close() destroy: the gunzip stream once there is one, else the input. */
+  private active: Destroyable;
+  private sniffed = false;
+  private stopped = false;
+
+  /** `name` is what messages call the input (a path, `<stdin>`). */
+  constructor(stream: NodeJS.ReadableStream, private readonly name: string) {
+    this.raw = stream as NodeJS.ReadableStream & Destroyable;
+    this.active = this.raw;
+    this.it = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  }
+
+  /**
+   * The next piece of (decompressed) bytes; done at the end of the input, after stop(), or when a
+   * gzip stream ends early (then `cut` says so). Throws a PortsniffError for a read error or a
+   * corrupt gzip stream.
+   */
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.sniffed) {
+      this.sniffed = true;
+      await this.sniff();
+    }
+    return this.pull();
+  }
+
+  /** Ends the iteration now (an abort): a pending or later next() resolves done. */
+  stop(): void {
+    this.stopped = true;
+    this.close();
+  }
+
+  /** Releases the input (a file stream's descriptor) also when reading stopped before its end. */
+  close(): void {
+    this.active.destroy?.();
+    if (this.active !== this.raw) this.raw.destroy?.();
+  }
+
+  private async pull(): Promise<IteratorResult<Uint8Array>> {
+    try {
+      return await this.it.next();
+    } catch (err) {
+      // stop() destroyed the stream under the iteration: a clean end.
+      if (this.stopped) return { done: true, value: undefined };
+      if (err instanceof PortsniffError) throw err;
+      if (this.gzip && isZlibError(err)) {
+        if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+          // The gzip stream ends early: what was decompressed so far is still good.
+          this.cut = `the gzip stream ends early (${(err as Error).message})`;
+          return { done: true, value: undefined };
+        }
+        throw new PortsniffError(ErrorCode.Decompress, `cannot decompress ${this.name}: ${(err as Error).message}`, { cause: err });
+      }
+      throw ioError('read', this.name, err);
+    }
+  }
+
+  /** Peeks at the first bytes for the gzip magic, then reads on through the same iterator. */
+  private async sniff(): Promise<void> {
+    const head: Uint8Array[] = [];
+    let headLen = 0;
+    let ended = false;
+    while (headLen < 2) {
+      const r = await this.pull();
+      if (r.done === true) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      headLen += r.value.length;
+    }
+    this.gzip = isGzipHead(head);
+    const rest = replayHead(head, ended || this.stopped, this.it);
+    if (!this.gzip) {
+      this.it = rest;
+      return;
+    }
+    const gunzip = zlib.createGunzip();
+    this.active = gunzip;
+    // Errors of either side surface through the iteration of the gunzip stream.
+    const out = pipeline(Readable.from(rest), gunzip, () => {});
+    this.it = (out as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  }
+}
+
+/** Records a gzip stream's early end as the capture's truncation warning, unless one is set. */
+export function reportGzipCut(parser: CaptureParser, cut: string | null): void {
+  if (cut !== null && parser.truncated === undefined) parser.truncated = { offset: parser.bytesConsumed, message: cut };
+}
+
+/** True when the file at `fd` starts with the gzip magic (read at offset 0, the position is kept). */
+export function isGzipFile(fd: number, path: string): boolean {
+  const head = new Uint8Array(2);
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, 2, 0);
+  } catch (err) {
+    throw ioError('read', path, err);
+  }
+  return isGzipHead([head.subarray(0, n)]);
+}
+
+/** Byte `index` of the bytes held by `chunks` in order, or undefined past their end. */
+function byteAt(chunks: readonly Uint8Array[], index: number): number | undefined {
+  let i = index;
+  for (const c of chunks) {
+    if (i < c.length) return c[i];
+    i -= c.length;
+  }
+  return undefined;
+}
+
+/** True when the first bytes read are a gzip header (1f 8b): decompression is chosen by content. */
+function isGzipHead(head: readonly Uint8Array[]): boolean {
+  return byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** The bytes already read to sniff the format, then the rest of the stream (unless it ended). */
+async function* replayHead(head: readonly Uint8Array[], ended: boolean, it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (const h of head) yield h;
+  if (ended) return;
+  for (;;) {
+    const r = await it.next();
+    if (r.done === true) return;
+    yield r.value;
+  }
+}
