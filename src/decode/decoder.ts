@@ -45,6 +45,16 @@ import { decodeVlanTags, isVlanTpid } from './vlan.js';
 const LINKTYPE_MASK = 0xffff;
 
 /**
+ * The link layer of a frame (any LINKTYPE the decoder reads; the pcap field's upper bits are
+ * ignored): returns the EtherType of what follows, out.l3Offset = its start, or -1 (status and
+ * anomaly set). VLAN tags are the caller's next step. Also used by pipeline/shard.ts, which must
+ * find the same IP header the decoder finds.
+ */
+export function decodeLinkLayer(out: DecodedPacket, buf: Uint8Array, off: number, end: number, linkType: number): number {
+  return decodeLink(out, buf, off, end, linkType & LINKTYPE_MASK, false);
+}
+
+/**
  * Link-layer dispatch. Returns the EtherType of what follows (out.l3Offset = its start) or -1.
  * `nested`: inside a PKTAP header (which may not contain another).
  */
@@ -134,7 +144,7 @@ export class PacketDecoder {
     if (end > buf.length) end = buf.length; // a caller bug must not let us read a neighbour's bytes
     const frameEnd = offset + (origLen > capLen ? origLen : capLen);
 
-    let type = decodeLink(out, buf, offset, end, linkType & LINKTYPE_MASK, false);
+    let type = decodeLinkLayer(out, buf, offset, end, linkType);
     if (type < 0) return out;
     if (isVlanTpid(type)) {
       type = decodeVlanTags(out, buf, type, end);

@@ -13,7 +13,8 @@ import { cut } from './status.js';
 import type { DecodedPacket } from './types.js';
 
 export const ETH_HEADER_LEN = 14;
-const ETH_TYPE = 12;
+/** Offset of the type-or-length field. */
+export const ETH_TYPE = 12;
 
 /**
  * Decodes the MAC header at `off`. Returns the EtherType (out.l3Offset = where its payload starts)

@@ -23,9 +23,9 @@ const IPV4_VERSION_IHL = 0;
 const IPV4_TOTAL_LEN = 2;
 const IPV4_ID = 4;
 const IPV4_FRAG = 6;
-const IPV4_PROTO = 9;
-const IPV4_SRC = 12;
-const IPV4_DST = 16;
+export const IPV4_PROTO = 9;
+export const IPV4_SRC = 12;
+export const IPV4_DST = 16;
 const IPV4_FLAG_MF = 0x2000;
 const IPV4_FRAG_OFFSET_MASK = 0x1fff;
 

@@ -25,9 +25,9 @@ import { DecodeStatus, FragmentKind, MAX_IPV6_EXT_HEADERS, type DecodedPacket } 
 
 export const IPV6_HEADER_LEN = 40;
 const IPV6_PAYLOAD_LEN = 4;
-const IPV6_NEXT_HEADER = 6;
-const IPV6_SRC = 8;
-const IPV6_DST = 24;
+export const IPV6_NEXT_HEADER = 6;
+export const IPV6_SRC = 8;
+export const IPV6_DST = 24;
 
 const NH_HOP_BY_HOP = 0;
 const NH_ROUTING = 43;

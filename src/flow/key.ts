@@ -1,8 +1,21 @@
 /**
  * Flow keys without objects: a flow is identified by transport, both endpoints and VLAN ids. The
  * key is canonical (the "lower" endpoint first) so both directions of a conversation land on the
- * same flow, and the hash is symmetric (gopacket FastHash idea) so a shard can be picked from it.
+ * same flow; canonicalKeyHash() hashes it in that order for the flow table's index. Sharding uses
+ * pairHash() instead: symmetric (gopacket FastHash idea) and over the host pair only.
  */
+import type { DecodedPacket } from '../decode/types.js';
+
+/** The key's VLAN word of a packet: tag count << 24 | outer VID << 12 | inner VID (0: untagged). */
+export function vlanKey(p: DecodedPacket): number {
+  return ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
+}
+
+/** The VLAN ids of a vlanKey() word, outer first; empty when untagged. */
+export function vlanIds(key: number): number[] {
+  const count = key >>> 24;
+  return count === 0 ? [] : count === 1 ? [(key >>> 12) & 0xfff] : [(key >>> 12) & 0xfff, key & 0xfff];
+}
 
 /** Compare endpoint (a0..a3, aPort) with (b0..b3, bPort); negative when a < b. */
 export function compareEndpoints(
@@ -16,31 +29,9 @@ export function compareEndpoints(
   return aPort - bPort;
 }
 
-function mix(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0x9e3779b1);
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
 /**
- * Symmetric 32-bit hash: the same for (src, dst) and (dst, src). Commutative combination of the two
- * endpoint hashes (sum and xor), then the shared fields.
- */
-export function flowHash(
-  s0: number, s1: number, s2: number, s3: number, sPort: number,
-  d0: number, d1: number, d2: number, d3: number, dPort: number,
-  proto: number, vlan: number,
-): number {
-  let hs = mix(mix(mix(mix(mix(0x811c9dc5, s0), s1), s2), s3), sPort);
-  let hd = mix(mix(mix(mix(mix(0x811c9dc5, d0), d1), d2), d3), dPort);
-  let h = ((hs + hd) >>> 0) ^ Math.imul(hs ^ hd, 0x85ebca6b);
-  h = mix(mix(h >>> 0, proto), vlan);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
-/**
- * Hash of a key already in canonical order (endpoint A <= endpoint B): cheaper than flowHash, which
- * must not depend on the order. Used by the flow table's index.
+ * Hash of a key already in canonical order (endpoint A <= endpoint B): the order is fixed, so it
+ * need not be symmetric. Used by the flow table's index.
  */
 export function canonicalKeyHash(
   a0: number, a1: number, a2: number, a3: number, aPort: number,
@@ -71,8 +62,8 @@ export const PAIR_BUCKETS = 64;
 
 /**
  * Symmetric hash of a host pair and its VLAN tags (ports and protocol left out, so later IP
- * fragments and ICMP errors between the same hosts hash alike). `vlan` is the flow key's
- * vlanCount << 24 | outer << 12 | inner. Runs on the reading thread for every record, so it is
+ * fragments and ICMP errors between the same hosts hash alike). `vlan` is the flow key's VLAN word
+ * (vlanKey). Runs on the reading thread for every record, so it is
  * kept to a few multiplications: sum and xor of the two endpoints are both order-independent.
  */
 export function pairHash(

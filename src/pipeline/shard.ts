@@ -15,34 +15,56 @@
  * IP, cut, malformed) any single answer will do, and such records go to worker 0, which counts them
  * exactly once.
  *
- * Fast path (no full decode, on the reading thread): Ethernet with up to two VLAN tags, raw IP
- * link types; IPv4 unless ICMP, IPv6 whose next header is TCP or UDP. Everything else (other link
- * layers, LLC/SNAP, ICMP, IPv6 extension headers) is marked SLOW_BUCKET and every worker runs the
- * real decoder on it (rare records), which also reveals the packet an ICMP error quotes. Such an error is also "owned" by the worker of the quoted host pair (`quoteShard`),
- * which credits the quoted flow (FlowTable.creditQuoted) while the error's own worker counts it as a
- * packet of its ICMP flow.
+ * Fast path (on the reading thread, no full decode): the decoder's own link-layer and VLAN code
+ * (decodeLinkLayer, decodeVlanTags) finds the IP header exactly where the decoder does, for every
+ * link type; the addresses are read at the decoder's offsets (decode/ipv4.ts, ipv6.ts). IPv4
+ * unless ICMP, IPv6 whose next header is TCP or UDP. ICMP (whose errors quote another packet) and
+ * IPv6 extension headers are marked SLOW_BUCKET and every worker runs the real decoder on them
+ * (rare records), which also reveals the packet an ICMP error quotes. Such an error is also
+ * "owned" by the worker of the quoted host pair (`quoteShard`), which credits the quoted flow
+ * (FlowTable.creditQuoted) while the error's own worker counts it as a packet of its ICMP flow.
  */
 import { IpProto } from '../util/ip-proto.js';
+import { u16be, u32be } from '../util/bytes.js';
 import { LinkType } from '../capture/types.js';
-import { PacketDecoder } from '../decode/decoder.js';
-import { DecodeStatus, FragmentKind, type DecodedPacket } from '../decode/types.js';
-import { PAIR_BUCKETS, pairBucket, pairHash } from '../flow/key.js';
-
-const ETH_HEADER_LEN = 14;
-const ETHER_MAX_LENGTH_FIELD = 1500;
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const ETHERTYPE_QINQ = 0x88a8;
-const ETHERTYPE_QINQ_OLD = 0x9100;
-const MAX_VLAN_DEPTH = 2;
-const IPV4_MIN_HEADER_LEN = 20;
-const IPV6_HEADER_LEN = 40;
+import { decodeLinkLayer, PacketDecoder } from '../decode/decoder.js';
+import { ETH_HEADER_LEN, ETH_TYPE } from '../decode/ethernet.js';
+import { ETHER_MAX_LENGTH_FIELD, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethertype.js';
+import { IPV4_DST, IPV4_MIN_HEADER_LEN, IPV4_PROTO, IPV4_SRC } from '../decode/ipv4.js';
+import { IPV6_DST, IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_SRC } from '../decode/ipv6.js';
+import { DecodedPacket, DecodeStatus, FragmentKind } from '../decode/types.js';
+import { decodeVlanTags, isVlanTpid } from '../decode/vlan.js';
+import { PAIR_BUCKETS, pairBucket, pairHash, vlanKey } from '../flow/key.js';
 
 /** Bucket value: the record needs the real decoder to tell its pair (and an ICMP error's quote). */
 export const SLOW_BUCKET = 254;
 /** Bucket value: no host pair (not IP, or cut before the addresses): worker 0 counts it. */
 export const NO_PAIR_BUCKET = 255;
+
+// Module-local copies of the decoder's definitions used per record: V8 folds a module's own
+// constants into optimized code but reads an imported binding (and checks it is initialised) on
+// every use, which cost this function ~5 ns per record (24 -> 29 ns, in cache) when it read them
+// directly.
+const ETHERNET = LinkType.ETHERNET;
+const ETH_LEN = ETH_HEADER_LEN;
+const ETH_TYPE_AT = ETH_TYPE;
+const MAX_LENGTH_FIELD = ETHER_MAX_LENGTH_FIELD;
+const IPV4 = ETHERTYPE_IPV4;
+const IPV6 = ETHERTYPE_IPV6;
+const IPV4_MIN = IPV4_MIN_HEADER_LEN;
+const IPV4_PROTO_AT = IPV4_PROTO;
+const IPV4_SRC_AT = IPV4_SRC;
+const IPV4_DST_AT = IPV4_DST;
+const IPV6_LEN = IPV6_HEADER_LEN;
+const IPV6_NEXT_AT = IPV6_NEXT_HEADER;
+const IPV6_SRC_AT = IPV6_SRC;
+const IPV6_DST_AT = IPV6_DST;
+const ICMP = IpProto.ICMP;
+const TCP = IpProto.TCP;
+const UDP = IpProto.UDP;
+
+/** Output of the decoder's link and VLAN layers when they run here (l3Offset, VLAN ids). */
+const scratch = new DecodedPacket();
 
 /**
  * The host-pair bucket of a record (0..PAIR_BUCKETS-1), SLOW_BUCKET or NO_PAIR_BUCKET, from the
@@ -51,50 +73,42 @@ export const NO_PAIR_BUCKET = 255;
 export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
   let end = offset + capLen;
   if (end > buf.length) end = buf.length;
-  const lt = linkType & 0xffff;
-  let l3: number;
   let type: number;
-  if (lt === LinkType.ETHERNET) {
-    if (end - offset < ETH_HEADER_LEN) return NO_PAIR_BUCKET;
-    type = (buf[offset + 12]! << 8) | buf[offset + 13]!;
-    if (type <= ETHER_MAX_LENGTH_FIELD) return SLOW_BUCKET;
-    l3 = offset + ETH_HEADER_LEN;
-  } else if (lt === LinkType.RAW || lt === LinkType.IPV4 || lt === LinkType.IPV6) {
-    if (end - offset < 1) return NO_PAIR_BUCKET;
-    l3 = offset;
-    const v = buf[offset]! >> 4;
-    // A version that contradicts LINKTYPE_IPV4/IPV6 fails in the decoder: no flow, any answer.
-    type = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : 0;
+  let l3: number;
+  if ((linkType & 0xffff) === ETHERNET && end - offset >= ETH_LEN && (type = u16be(buf, offset + ETH_TYPE_AT)) > MAX_LENGTH_FIELD) {
+    // Ethernet II, nearly every record: decodeEthernet's answer without the call.
+    l3 = offset + ETH_LEN;
   } else {
-    return SLOW_BUCKET;
+    // Every other link layer (and 802.3 + LLC/SNAP): the decoder's own code.
+    type = decodeLinkLayer(scratch, buf, offset, end, linkType);
+    // The decoder makes no flow of a frame its link layer rejects: any answer will do.
+    if (type < 0) return NO_PAIR_BUCKET;
+    l3 = scratch.l3Offset;
   }
-  let vlanCount = 0;
-  let outer = 0;
-  let inner = 0;
-  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
-    if (vlanCount === MAX_VLAN_DEPTH || end - l3 < 4) return NO_PAIR_BUCKET; // the decoder gives up: no flow
-    const vid = ((buf[l3]! << 8) | buf[l3 + 1]!) & 0x0fff;
-    if (vlanCount === 0) outer = vid;
-    else inner = vid;
-    vlanCount++;
-    type = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
-    l3 += 4;
+  let vlan = 0;
+  if (isVlanTpid(type)) {
+    const out = scratch;
+    out.l3Offset = l3;
+    out.vlanCount = out.vlanOuter = out.vlanInner = 0;
+    type = decodeVlanTags(out, buf, type, end);
+    if (type < 0) return NO_PAIR_BUCKET;
+    l3 = out.l3Offset;
+    vlan = vlanKey(out);
   }
-  const vlan = ((vlanCount << 24) | (outer << 12) | inner) >>> 0;
-  if (type === ETHERTYPE_IPV4) {
-    if (end - l3 < IPV4_MIN_HEADER_LEN) return NO_PAIR_BUCKET;
-    if (buf[l3 + 9] === IpProto.ICMP) return SLOW_BUCKET;
-    const s = ((buf[l3 + 12]! << 24) | (buf[l3 + 13]! << 16) | (buf[l3 + 14]! << 8) | buf[l3 + 15]!) >>> 0;
-    const d = ((buf[l3 + 16]! << 24) | (buf[l3 + 17]! << 16) | (buf[l3 + 18]! << 8) | buf[l3 + 19]!) >>> 0;
-    return pairBucket(pairHash(0, 0, 0, s, 0, 0, 0, d, vlan));
+  if (type === IPV4) {
+    if (end - l3 < IPV4_MIN) return NO_PAIR_BUCKET;
+    if (buf[l3 + IPV4_PROTO_AT] === ICMP) return SLOW_BUCKET;
+    return pairBucket(pairHash(0, 0, 0, u32be(buf, l3 + IPV4_SRC_AT), 0, 0, 0, u32be(buf, l3 + IPV4_DST_AT), vlan));
   }
-  if (type === ETHERTYPE_IPV6) {
-    if (end - l3 < IPV6_HEADER_LEN) return NO_PAIR_BUCKET;
-    const nh = buf[l3 + 6];
-    if (nh !== IpProto.TCP && nh !== IpProto.UDP) return SLOW_BUCKET;
+  if (type === IPV6) {
+    if (end - l3 < IPV6_LEN) return NO_PAIR_BUCKET;
+    const nh = buf[l3 + IPV6_NEXT_AT];
+    if (nh !== TCP && nh !== UDP) return SLOW_BUCKET;
+    const s = l3 + IPV6_SRC_AT;
+    const d = l3 + IPV6_DST_AT;
     return pairBucket(pairHash(
-      word(buf, l3 + 8), word(buf, l3 + 12), word(buf, l3 + 16), word(buf, l3 + 20),
-      word(buf, l3 + 24), word(buf, l3 + 28), word(buf, l3 + 32), word(buf, l3 + 36),
+      u32be(buf, s), u32be(buf, s + 4), u32be(buf, s + 8), u32be(buf, s + 12),
+      u32be(buf, d), u32be(buf, d + 4), u32be(buf, d + 8), u32be(buf, d + 12),
       vlan,
     ));
   }
@@ -128,12 +142,12 @@ export class ShardPicker {
     return this.owner(pairBucketOf(buf, offset, capLen, linkType), buf, offset, capLen, origLen, linkType);
   }
 
-  /** The decoder's answer (rare link types, LLC/SNAP, ICMP, IPv6 extension headers). */
+  /** The decoder's answer (ICMP, IPv6 extension headers). */
   private slow(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number): number {
     const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
     this.decoded = p;
     if (p.status === DecodeStatus.NotIp || p.ipVersion === 0) return 0;
-    const vlan = ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
+    const vlan = vlanKey(p);
     if (p.hasPorts && p.quotedValid && p.fragment !== FragmentKind.Later) {
       this.quoteShard = this.shardOfBucket[pairBucket(pairHash(
         p.quotedSrc0, p.quotedSrc1, p.quotedSrc2, p.quotedSrc3, p.quotedDst0, p.quotedDst1, p.quotedDst2, p.quotedDst3, vlan,
@@ -141,8 +155,4 @@ export class ShardPicker {
     }
     return this.shardOfBucket[pairBucket(pairHash(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, vlan))]!;
   }
-}
-
-function word(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 }
