@@ -6,8 +6,11 @@
 import { anomalyName } from '../util/anomaly.js';
 import { diffSeconds, formatTimestamp } from '../util/time.js';
 import { ipProtoName } from '../util/ip-proto.js';
-import { formatAddress } from './key.js';
-import { DIRECTION_BASIS_NAMES, FLOW_END_REASON_NAMES, FlowFlag, type FlowTable } from './table.js';
+import { formatAddress, vlanIds } from './key.js';
+import { FLOW_END_REASON_NAMES } from './lifetimes.js';
+import { DIRECTION_BASIS_NAMES } from './roles.js';
+import type { FlowTable } from './table.js';
+import { FlowFlag } from './tcp-state.js';
 
 export interface Endpoint {
   ip: string;
@@ -51,9 +54,6 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
   const a: Endpoint = { ip: aIp, port: t.aPort[s]! };
   const b: Endpoint = { ip: bIp, port: t.bPort[s]! };
   const clientIsA = t.clientIsA(s);
-  const vl = t.vlan[s]!;
-  const vlanCount = vl >>> 24;
-  const vlan = vlanCount === 0 ? [] : vlanCount === 1 ? [(vl >>> 12) & 0xfff] : [(vl >>> 12) & 0xfff, vl & 0xfff];
   const anomalies: Record<string, number> = {};
   for (const [code, count] of t.flowAnomalyPairs(s).sort((x, y) => (anomalyName(x[0]) < anomalyName(y[0]) ? -1 : 1))) {
     anomalies[anomalyName(code)] = count;
@@ -63,7 +63,7 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
     id: t.serial[s]!,
     transport: ipProtoName(t.proto[s]!),
     ipVersion: v,
-    vlan,
+    vlan: vlanIds(t.vlan[s]!),
     client: clientIsA ? a : b,
     server: clientIsA ? b : a,
     directionBasis: DIRECTION_BASIS_NAMES[t.basis[s]!] ?? 'first-packet',

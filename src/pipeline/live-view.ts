@@ -11,7 +11,7 @@
  * nothing.
  */
 import type { FlowTable } from '../flow/table.js';
-import { FLOW_END_REASON_NAMES } from '../flow/table.js';
+import { FLOW_END_REASON_NAMES } from '../flow/lifetimes.js';
 import { formatAddress } from '../flow/key.js';
 import { ipProtoName } from '../util/ip-proto.js';
 import { VERDICTS, type Classification, type FlowClassifier } from '../classify/types.js';

@@ -1,0 +1,141 @@
+/**
+ * The flow table's index: key -> slot, open addressing with linear probing and backward-shift
+ * deletion (no tombstones). No Map and no string keys: a string-keyed Map was measured ~3x slower
+ * (bench/micro.ts keeps it as the losing alternative).
+ *
+ * An entry is one 32-bit word (0 = empty): slot + 1 in the low bits (`slotMask`), the key hash's
+ * other bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten
+ * thousand flows stays in the core's L2 cache. A tag match (rarely a false one) is confirmed
+ * against the key at the start of the slot's row (row-layout.ts). The index starts small and
+ * doubles whenever it is half full, up to 2 x capacity entries, instead of being sized for
+ * --max-flows up front.
+ */
+import type { DecodedPacket } from '../decode/types.js';
+import { ROW } from './row-layout.js';
+
+// Module-local copies (row-layout.ts says why).
+const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN } = ROW;
+
+/** Index entries to start with. */
+const INITIAL_INDEX_ENTRIES = 4096;
+
+function nextPow2(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export class FlowIndex {
+  /** Entries - 1 (a power of two minus one). */
+  private mask: number;
+  private index: Int32Array;
+  private readonly slotMask: number;
+  private readonly maxEntries: number;
+
+  /**
+   * `keys` is the rows' int32 view (the key at the start of each row), `hash` the key hash of each
+   * slot (written by the table before insert()). Both are shared with the table, not copied.
+   */
+  constructor(
+    capacity: number,
+    private readonly keys: Int32Array,
+    private readonly hash: Uint32Array,
+  ) {
+    this.maxEntries = nextPow2(capacity * 2);
+    const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);
+    this.mask = entries - 1;
+    this.index = new Int32Array(entries);
+    // Bits for slot + 1 (at most capacity); the remaining high bits of the entry carry the hash tag.
+    this.slotMask = capacity >= 0x7fffffff ? -1 : (2 ** (32 - Math.clz32(capacity)) - 1) | 0;
+  }
+
+  /**
+   * The slot whose key is the packet's (hash `h`, from canonicalKeyHash over the key in canonical
+   * order), or -1. `srcIsA`: the packet's source is endpoint A of the key; the ports and VLAN word
+   * are passed as the key has them (0 for a packet without ports). The only lookup: a quoted key
+   * (ICMP errors) is looked up through a packet holding that key (icmp-errors.ts).
+   */
+  find(h: number, p: DecodedPacket, srcIsA: boolean, sPort: number, dPort: number, proto: number, vlan: number): number {
+    const index = this.index;
+    const keys = this.keys;
+    const mask = this.mask;
+    const slotMask = this.slotMask;
+    const tag = h & ~slotMask;
+    // The key row holds endpoint A (the lower one) first.
+    const ports = srcIsA ? (sPort << 16) | dPort : (dPort << 16) | sPort;
+    const x3 = (srcIsA ? p.src3 : p.dst3) | 0;
+    const y3 = (srcIsA ? p.dst3 : p.src3) | 0;
+    let i = h & mask;
+    for (;;) {
+      const e = index[i]!;
+      if (e === 0) return -1;
+      if ((e & ~slotMask) === tag) {
+        // The row starts with the whole key: one cache line for the comparison.
+        const k = ((e & slotMask) - 1) * ROW_I32;
+        if (keys[k + K_PORTS] === ports && keys[k + K_A + 3] === x3 && keys[k + K_B + 3] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
+          const v6 = srcIsA
+            ? keys[k + K_A] === (p.src0 | 0) && keys[k + K_A + 1] === (p.src1 | 0) && keys[k + K_A + 2] === (p.src2 | 0) &&
+              keys[k + K_B] === (p.dst0 | 0) && keys[k + K_B + 1] === (p.dst1 | 0) && keys[k + K_B + 2] === (p.dst2 | 0)
+            : keys[k + K_A] === (p.dst0 | 0) && keys[k + K_A + 1] === (p.dst1 | 0) && keys[k + K_A + 2] === (p.dst2 | 0) &&
+              keys[k + K_B] === (p.src0 | 0) && keys[k + K_B + 1] === (p.src1 | 0) && keys[k + K_B + 2] === (p.src2 | 0);
+          if (v6) return (e & slotMask) - 1;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds `slot` (its key already in its row, its hash in `hash`); `live` counts it already. */
+  insert(slot: number, h: number, live: number): void {
+    // Keep the load factor at most 1/2 (short probe chains).
+    if (live * 2 > this.mask + 1 && this.mask + 1 < this.maxEntries) this.grow();
+    const index = this.index;
+    const mask = this.mask;
+    let i = h & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = (h & ~this.slotMask) | (slot + 1);
+  }
+
+  private grow(): void {
+    const old = this.index;
+    const entries = (this.mask + 1) * 2;
+    const index = new Int32Array(entries);
+    const mask = entries - 1;
+    const slotMask = this.slotMask;
+    for (let k = 0; k < old.length; k++) {
+      const e = old[k]!;
+      if (e === 0) continue;
+      let i = this.hash[(e & slotMask) - 1]! & mask;
+      while (index[i] !== 0) i = (i + 1) & mask;
+      index[i] = e;
+    }
+    this.index = index;
+    this.mask = mask;
+  }
+
+  /** Removes `slot`. Backward-shift deletion keeps probe chains intact without tombstones. */
+  remove(slot: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    const slotMask = this.slotMask;
+    let i = this.hash[slot]! & mask;
+    while ((index[i]! & slotMask) !== slot + 1) {
+      if (index[i] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
+      i = (i + 1) & mask;
+    }
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = index[j]!;
+      if (e === 0) break;
+      const home = this.hash[(e & slotMask) - 1]! & mask;
+      // Move e back into the hole at i unless its home lies cyclically in (i, j].
+      const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!inRange) {
+        index[i] = e;
+        i = j;
+      }
+    }
+    index[i] = 0;
+  }
+}
