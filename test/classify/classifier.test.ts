@@ -32,7 +32,8 @@ describe('verdictFor', () => {
     expect(c.verdict).toBe('port-only');
     expect(c.ambiguous).toBe(true);
     expect(c.service).toBeNull();
-    expect(c.candidates.map((x) => x.id)).toEqual(d.candidates.map((x) => x.rule.id));
+    // rules/edgecomet.yaml and rules/gloo-mesh.yaml both document Redis on 6379.
+    expect(c.candidates.map((x) => x.id)).toEqual(['edgecomet.redis', 'gloo-mesh-enterprise.redis']);
   });
 
   it('RESP on the Redis Enterprise database range is verified', () => {
@@ -47,12 +48,27 @@ describe('verdictFor', () => {
     expect(verdictFor(d, null, null).verdict).toBe('port-only');
   });
 
-  it('gRPC path evidence resolves a tie to the rule that speaks it', () => {
-    // 9977 is xDS for several products; evidence narrows to rules listing grpc:envoy-xds.
+  it('evidence narrows a tie to the rules whose protocol it names', () => {
+    // 8080: kube-state-metrics (Prometheus scrape), two gateway proxies (HTTP/1, HTTP/2) and the
+    // Redis Enterprise REST API (HTTP/1). HTTP/2 is only the gateway proxies'.
+    const d = decidePorts(index, TCP, 8080, 50000);
+    expect(d.candidates).toHaveLength(4);
+    const c = verdictFor(d, ev('http2', ['http2'], { httpMethod: 'GET' }), null);
+    expect(c.verdict).toBe('verified');
+    expect(c.candidates.map((x) => x.id)).toEqual(['gloo-mesh.gateway-proxy-http', 'kgateway.gateway-proxy-http']);
+    // A Prometheus scrape is HTTP/1 too, which all four document: the tie stays.
+    const scrape = verdictFor(d, ev('http1', ['http1', 'http1:prometheus-scrape'], { httpPath: '/metrics' }), null);
+    expect(scrape.verdict).toBe('verified');
+    expect(scrape.ambiguous).toBe(true);
+    expect(scrape.candidates).toHaveLength(4);
+  });
+
+  it('evidence both tied rules speak leaves the tie: xDS on 9977', () => {
     const d = decidePorts(index, TCP, 9977, 50000);
     const c = verdictFor(d, ev('grpc', ['http2', 'grpc', 'grpc:envoy-xds'], { grpcPath: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources' }), null);
     expect(c.verdict).toBe('verified');
-    expect(c.candidates.every((x) => index.rules.find((r) => r.id === x.id)!.protocols.includes('grpc:envoy-xds') || index.rules.find((r) => r.id === x.id)!.protocols.includes('grpc'))).toBe(true);
+    expect(c.ambiguous).toBe(true);
+    expect(c.candidates.map((x) => x.id)).toEqual(['gloo-mesh.gloo-xds', 'kgateway.gloo-xds']);
   });
 
   it('the verdict does not depend on which direction carried the evidence first', () => {

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DecodedPacket, DecodeStatus, FragmentKind, TcpFlag } from '../../src/decode/types.js';
 import { IpProto } from '../../src/util/ip-proto.js';
-import { FlowTable, FlowEndReason, type FlowObserver } from '../../src/flow/table.js';
+import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
 import { describeFlow, type FlowRecord } from '../../src/flow/record.js';
 import { parseAddress, formatAddress } from '../../src/flow/key.js';
 import { Anomaly } from '../../src/util/anomaly.js';
@@ -322,7 +323,24 @@ describe('FlowTable', () => {
     );
   });
 
-  it('end reasons are named', () => {
-    expect(FlowEndReason.EndOfCapture).toBe(4);
+  it('every end reason reaches a record under the name docs/output-schema.md gives it', () => {
+    const u = (sport: number, t: number) => ({ src: '10.0.0.1', dst: '10.0.0.2', sport, dport: 53, proto: IpProto.UDP, t });
+    const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80 };
+    const { flows } = run(
+      [
+        u(1000, 0), // idles out
+        { ...c, flags: 'S', t: 1 }, { ...c, flags: 'R', t: 1 }, { ...c, flags: 'S', t: 1 }, // port reuse
+        u(3000, 100), u(3000, 140), u(3000, 175), // cut by the active timeout, then continued to the end
+      ],
+      { maxFlows: 16, idleTimeout: 60, activeTimeout: 70 },
+    );
+    const doc = readFileSync(new URL('../../docs/output-schema.md', import.meta.url), 'utf8');
+    const row = doc.split('\n').find((l) => l.startsWith('| `end` |'))!;
+    const documented = [...row.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!).filter((s) => s !== 'end');
+    expect([...new Set(flows.map((f) => f.end))].sort()).toEqual(['active-timeout', 'end-of-capture', 'idle-timeout', 'port-reuse']);
+    expect(documented).toEqual(expect.arrayContaining(['idle-timeout', 'active-timeout', 'port-reuse', 'evicted', 'end-of-capture']));
+    // The table holds at least 16 flows: the 17th evicts the first.
+    const evicting = run(Array.from({ length: 17 }, (_, i) => u(1 + i, 0)), { maxFlows: 16 }).flows;
+    expect(evicting.map((f) => f.end)).toEqual(['evicted', ...Array<string>(16).fill('end-of-capture')]);
   });
 });
