@@ -49,8 +49,9 @@ export function sha256Hex(bytes: Uint8Array): string {
 let fingerprint: string | undefined;
 
 /**
- * Identifies the code that turns YAML into RuleFiles: the bytes of the rules modules (load, types,
- * protocol tags, this file; .js under dist/, .ts under tsx/vitest) and the yaml package version.
+ * Identifies the code that turns YAML into RuleFiles: the bytes of the rules modules (load,
+ * parse-file, yaml-tree, schema, types, protocol tags, this file; .js under dist/, .ts under
+ * tsx/vitest) and the yaml package version.
  * A `tsc` without the cache step, or a yaml upgrade, therefore makes an old cache stale instead of
  * serving results the current validator might not produce.
  */
@@ -59,7 +60,9 @@ export function loaderFingerprint(): string {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const h = createHash('sha256');
   h.update(`portsniff-rules-cache ${RULES_CACHE_VERSION}\n`);
-  for (const mod of ['load', 'rules-cache', 'types', 'protocol-tags']) {
+  // Every module that decides what a file's RuleFile is (a module missing here could change the
+  // validator's results while an old cache is still served).
+  for (const mod of ['load', 'parse-file', 'yaml-tree', 'schema', 'rules-cache', 'types', 'protocol-tags']) {
     h.update(`${mod}${ext}\n`);
     h.update(readFileSync(new URL(`./${mod}${ext}`, import.meta.url)));
   }
