@@ -3,7 +3,7 @@
  * which are required, what each means and what values it takes. The validator (parse-file.ts)
  * takes its key lists and patterns from here; ruleFileJsonSchema() turns the same statements into
  * a JSON Schema (draft-07) for editors, committed as rules/rule-file.schema.json
- * (`npm run rules:schema` writes it; a test checks it is current). The validator still checks more
+ * (`npm run schema` writes it; a test checks it is current). The validator still checks more
  * than JSON Schema can say (ranges that overlap, an erratum naming a rule of its file, ids unique
  * across files) and words every problem as `file:line:col: rule <id>: <problem>`.
  */
@@ -99,35 +99,37 @@ export const RULE_KEYS = Object.keys(RULE_FIELDS);
 export const ERRATUM_KEYS = Object.keys(ERRATUM_FIELDS);
 export const CITE_KEYS = Object.keys(CITE_FIELDS);
 
-/** A closed object of `fields`. */
-function objectSchema(fields: Record<string, FieldSpec>, description: string): JsonSchema {
+/** A closed object of `fields`; `patch` replaces some properties' schemas, `alsoRequired` adds keys. */
+function objectSchema(fields: Record<string, FieldSpec>, description: string, patch: Record<string, JsonSchema> = {}, alsoRequired: string[] = []): JsonSchema {
   return {
     type: 'object',
     description,
     additionalProperties: false,
-    required: Object.entries(fields).filter(([, f]) => f.required).map(([k]) => k),
-    properties: Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, { ...f.schema, description: f.description }])),
+    required: [...Object.entries(fields).filter(([, f]) => f.required).map(([k]) => k), ...alsoRequired],
+    properties: Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, { ...(patch[k] ?? f.schema), description: f.description }])),
   };
 }
 
 /** JSON Schema (draft-07) of a rule file, for editors (yaml-language-server and others). */
 export function ruleFileJsonSchema(): JsonSchema {
-  const rule = objectSchema(RULE_FIELDS, 'one documented port (or ICMP) of one component');
+  // Two shapes of rule, whole (some validators read anyOf only between complete schemas): icmp
+  // rules have no ports and only the icmp tag; every other transport lists at least one port.
+  const icmpRule = objectSchema(RULE_FIELDS, 'an icmp rule: ICMP and ICMPv6, no ports', {
+    transport: { const: 'icmp' },
+    ports: { type: 'array', items: port, maxItems: 0 },
+    protocols: { type: 'array', items: { const: 'icmp' } },
+  });
+  const portRule = objectSchema(RULE_FIELDS, 'a rule for documented ports', {
+    transport: { enum: TRANSPORTS.filter((t) => t !== 'icmp') },
+    ports: { type: 'array', items: port, minItems: 1 },
+  }, ['ports']);
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://portsniff.dev/schemas/rule-file-1.json',
     title: 'portsniff rule file (schema: 1)',
-    description: 'One vendor port reference transcribed as rules; see rules/README.md. `portsniff rules check` validates more than this schema can say.',
-    ...objectSchema(FILE_FIELDS, 'a rule file'),
+    ...objectSchema(FILE_FIELDS, 'One vendor port reference transcribed as rules; see rules/README.md. `portsniff rules check` validates more than this schema can say.'),
     definitions: {
       source: objectSchema(SOURCE_FIELDS, 'the document this file transcribes'),
-      rule: {
-        ...rule,
-        // icmp rules have no ports and only the icmp tag; every other transport needs ports.
-        if: { properties: { transport: { const: 'icmp' } }, required: ['transport'] },
-        then: { properties: { ports: { type: 'array', maxItems: 0 }, protocols: { type: 'array', items: { const: 'icmp' } } } },
-        else: { required: ['ports'], properties: { ports: { type: 'array', minItems: 1 } } },
-      },
+      rule: { description: 'one documented port (or ICMP) of one component', anyOf: [portRule, icmpRule] },
       erratum: objectSchema(ERRATUM_FIELDS, 'a known mistake or oddity in the source document'),
     },
   };
