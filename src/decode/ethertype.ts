@@ -3,7 +3,6 @@
  * https://www.iana.org/assignments/ieee-802-numbers). Unknown values are kept as numbers.
  */
 export const ETHERTYPE_IPV4 = 0x0800;
-export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
 /** IEEE 802.1Q customer VLAN tag. */
 export const ETHERTYPE_VLAN = 0x8100;

@@ -1,6 +1,6 @@
 /**
  * K-way merge of the flows several workers report, by end key (trigger, phase, last): the order
- * the single-threaded engine emits them in (flow/table.ts "End order").
+ * the single-threaded engine emits them in (flow/lifetimes.ts "End order").
  *
  * Each worker reports its flows in end-key order, plus a watermark: every flow it will still report
  * ends at an ordinal >= its watermark. A queued flow is emitted once it is the smallest of all queue

@@ -2,7 +2,7 @@
  * The build-time cache of the shipped rules (dist/rules/shipped-rules.cache.json, written by
  * build-cache.ts after `tsc` in `npm run build`). The YAML files stay the only source of truth:
  * the cache holds, per file of the shipped rules directory, the SHA-256 of the file's exact bytes
- * and the RuleFile that load.ts built from them. load.ts serves a file from the cache only when
+ * and the RuleFile the loader (parse-file.ts) built from them. load.ts serves a file from the cache only when
  * its bytes still hash the same; anything else (no cache, unreadable or corrupt cache, another
  * format version or loader, a changed or new file) parses that file's YAML as before. The cache
  * never produces an error.
@@ -26,7 +26,7 @@ export interface RulesCacheEntry {
   readonly name: string;
   /** SHA-256 (hex) of the file's exact bytes. */
   readonly sha256: string;
-  /** What load.ts built from the file, with `path` and every `location.file` set to `name`. */
+  /** What parse-file.ts built from the file, with `path` and every `location.file` set to `name`. */
   readonly file: RuleFile;
 }
 
@@ -108,8 +108,8 @@ export function toCachedFile(file: RuleFile, name: string): RuleFile {
 }
 
 /**
- * A cached RuleFile as load.ts would have built it for `path`: same key order, same values, and
- * (as in load.ts) every rule shares the file's `source` object.
+ * A cached RuleFile as parse-file.ts would have built it for `path`: same key order, same values,
+ * and (as there) every rule shares the file's `source` object.
  */
 export function fromCachedFile(file: RuleFile, path: string): RuleFile {
   return relocate(file, path);

@@ -17,7 +17,7 @@ export const MDNS_PORT = 5353;
 const MAX_LABEL = 63;
 const MAX_NAME = 255;
 const MAX_POINTER_JUMPS = 16;
-/** More records than this in the first 512 bytes is not a DNS message we believe. */
+/** Record counts above this are random bytes, not a DNS message we believe (a plausibility bound). */
 const MAX_RR_COUNT = 4096;
 /** mDNS queries may carry several questions (RFC 6762 §5.3). */
 const MAX_MDNS_QUESTIONS = 64;

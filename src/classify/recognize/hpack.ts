@@ -38,9 +38,9 @@ export const HPACK_DEFAULT_TABLE_SIZE = 4096;
 const ENTRY_OVERHEAD = 32;
 /** Larger table-size updates are treated as bad data (no real peer advertises more). */
 const MAX_TABLE_SIZE = 1 << 20;
-/** Prefix integers longer than this are bad data here (a header block of 512 bytes never needs more). */
+/** Prefix integers longer than this are bad data here (no length, index or table size in a header block of a few KiB needs more). */
 const MAX_INT_SHIFT = 28;
-/** Bound on fields decoded per block: a 512-byte block cannot hold more than this many useful ones. */
+/** Bound on fields decoded per block (the work on garbage); real request and response blocks carry a few dozen. */
 export const HPACK_MAX_FIELDS = 128;
 
 /** Why decoding stopped. */

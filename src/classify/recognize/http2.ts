@@ -32,7 +32,11 @@ const PRIORITY_FIELDS_LEN = 5; // exclusive bit + stream dependency (4) + weight
 const SETTING_LEN = 6;
 /** A server preface with more settings than this is not believed (RFC 9113 defines 6, extensions a few). */
 const MAX_PREFACE_SETTINGS = 16;
-/** Frames walked before giving up on finding HEADERS (512 bytes hold at most ~56 empty frames). */
+/**
+ * Frames walked before giving up on finding HEADERS: a client sends a handful first (SETTINGS,
+ * WINDOW_UPDATE, PRIORITY); the bound keeps garbage cheap (the classifier's 2 KiB per direction
+ * could hold ~220 empty frames).
+ */
 const MAX_FRAMES = 64;
 const SETTINGS_ENABLE_PUSH = 0x2;
 const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;

@@ -6,7 +6,8 @@
  * A handshake record (content type 22, record version 0x0301-0x0304) carrying a ClientHello (type
  * 1) or ServerHello (type 2). A handshake message split over several records is joined; one cut by
  * the end of the bytes is parsed as far as it goes (detail.note says where it stopped), so a
- * ClientHello whose SNI lies past the first 512 bytes is still 'tls', just without detail.sni.
+ * ClientHello whose SNI lies past the bytes the classifier keeps per direction (INSPECT_BYTES) is
+ * still 'tls', just without detail.sni.
  * A lone alert record (type 21, length 2) is also TLS: servers answer a bad hello with one.
  */
 import { detailString, windowEnd } from './bytes.js';
