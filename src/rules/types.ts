@@ -1,7 +1,7 @@
 /**
  * The port map as data: what rules/*.yaml parse into (see rules/README.md for the YAML format and
- * the precise meaning of every field). Everything here is plain immutable data; parse-file.ts builds it,
- * compile.ts turns it into the O(1) port index.
+ * the precise meaning of every field). Everything here is plain immutable data; parse-file.ts
+ * builds it, compile.ts turns it into the O(1) port index.
  */
 import type { ProtocolTag } from './protocol-tags.js';
 
