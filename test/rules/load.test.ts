@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PortsniffError } from '../../src/errors.js';
-import { defaultRulesDir, formatRuleProblem, loadRuleDirs, loadRuleLayers, RuleFileError } from '../../src/rules/load.js';
+import { defaultRulesDir, formatRuleProblem, loadRuleDirs, loadRuleLayers } from '../../src/rules/load.js';
 import { errorOf, fileYaml, ruleYaml } from './rule-builders.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

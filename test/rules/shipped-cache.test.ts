@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRulesCache } from '../../src/rules/build-cache.js';
-import { defaultRulesDir, loadRuleDirs, RuleFileError } from '../../src/rules/load.js';
+import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import type { LoadOptions, LoadStats } from '../../src/rules/load.js';
 import { defaultRulesCachePath, readRulesCache, RULES_CACHE_VERSION } from '../../src/rules/rules-cache.js';
 import type { RuleSet } from '../../src/rules/types.js';
