@@ -10,6 +10,7 @@
  */
 import { parseAddress } from '../flow/key.js';
 import type { ClassifiedFlow } from '../pipeline/results.js';
+import { ipProtoByName } from '../util/ip-proto.js';
 import { parseTimestamp } from '../util/time.js';
 
 export const IPFIX_VERSION = 10;
@@ -112,13 +113,8 @@ export const FLOW_END_REASON: Record<string, number> = {
   evicted: 5, // "lack of resources"
 };
 
-const IP_PROTOCOL: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, icmpv6: 58 };
-
 export function protocolNumber(transport: string): number {
-  const known = IP_PROTOCOL[transport];
-  if (known !== undefined) return known;
-  const m = /^ip-proto-(\d+)$/.exec(transport);
-  return m === null ? 0 : Number(m[1]) & 0xff;
+  return ipProtoByName(transport) ?? 0;
 }
 
 const TCP_FIN = 0x01;

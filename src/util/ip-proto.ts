@@ -25,10 +25,11 @@ export function ipProtoName(proto: number): string {
   return NAMES.get(proto) ?? `ip-proto-${proto}`;
 }
 
-/** The protocol number of a name ipProtoName() gives for a known protocol, or null. */
+/** The protocol number of a name ipProtoName() gives (`ip-proto-N` too), or null for anything else. */
 export function ipProtoByName(name: string): number | null {
   for (const [n, s] of NAMES) if (s === name) return n;
-  return null;
+  const m = /^ip-proto-(\d{1,3})$/.exec(name);
+  return m !== null && Number(m[1]) <= 255 ? Number(m[1]) : null;
 }
 
 /** ICMP and ICMPv6: no ports; rules of transport `icmp` answer for both. */

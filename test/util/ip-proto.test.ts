@@ -13,8 +13,10 @@ describe('IP protocol numbers', () => {
       expect(ipProtoByName(name)).toBe(n);
     }
     expect(ipProtoName(47)).toBe('ip-proto-47');
+    expect(ipProtoByName('ip-proto-47')).toBe(47);
     expect(ipProtoByName('gre')).toBeNull();
-    expect(ipProtoByName('ip-proto-47')).toBeNull();
+    expect(ipProtoByName('ip-proto-256')).toBeNull();
+    expect(ipProtoByName('ip-proto-')).toBeNull();
   });
 
   it('ICMP and ICMPv6 are the portless transports', () => {
