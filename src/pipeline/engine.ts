@@ -7,7 +7,7 @@
  * Every record has an ordinal (its 0-based position in the capture). As a FrameSink the engine
  * numbers records itself; a worker that sees only some records in full calls handle() with the
  * capture-wide ordinal and advances the flow clock for the others (see pipeline/worker.ts).
- * Finished flows come out in end-key order (flow/table.ts "End order"), with their key.
+ * Finished flows come out in end-key order (flow/lifetimes.ts "End order"), with their key.
  */
 import { AnomalyCounters, ANOMALY_COUNT } from '../util/anomaly.js';
 import type { FrameSink } from '../capture/types.js';
