@@ -124,6 +124,30 @@ export function isGzipFile(fd: number, path: string): boolean {
   return isGzipHead([head.subarray(0, n)]);
 }
 
+/**
+ * Opens a capture file the way both readers do: a plain file's descriptor (read it with readSync),
+ * or, for a gzip file (recognised by content, not name), a stream of its bytes to decompress.
+ * Throws PortsniffError(Io) naming the file when it cannot be opened or read.
+ */
+export function openCapturePath(path: string): { fd: number } | { gzipStream: fs.ReadStream } {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw ioError('open', path, err);
+  }
+  let gzip: boolean;
+  try {
+    gzip = isGzipFile(fd, path);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  if (!gzip) return { fd };
+  fs.closeSync(fd);
+  return { gzipStream: fs.createReadStream(path) };
+}
+
 /** Byte `index` of the bytes held by `chunks` in order, or undefined past their end. */
 function byteAt(chunks: readonly Uint8Array[], index: number): number | undefined {
   let i = index;

@@ -10,7 +10,7 @@
  * as an error.
  */
 import * as fs from 'node:fs';
-import { CaptureStream, isGzipFile, reportGzipCut } from './capture-stream.js';
+import { CaptureStream, openCapturePath, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
 import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop, plainBytes } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
@@ -53,23 +53,9 @@ export async function readCaptureFile(
     return readCaptureStream(opts.stdin ?? process.stdin, STDIN_NAME, sink, opts);
   }
   const path = pathOrDash;
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw ioError('open', path, err);
-  }
-  let gzip: boolean;
-  try {
-    gzip = isGzipFile(fd, path);
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  if (gzip) {
-    fs.closeSync(fd);
-    return readCaptureStream(fs.createReadStream(path), path, sink, opts);
-  }
+  const opened = openCapturePath(path);
+  if ('gzipStream' in opened) return readCaptureStream(opened.gzipStream, path, sink, opts);
+  const fd = opened.fd;
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
   // A plain Uint8Array, not a Buffer (see plainBytes).
   let buf = new Uint8Array(chunkSize);

@@ -6,7 +6,8 @@
  * the consumers even when the source fails, a worker dies, the run is interrupted (SIGINT/SIGTERM,
  * the dashboard's `q`) or stdout goes away.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { isGzipFile } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
 import { Pacer } from '../capture/pacer.js';
@@ -314,14 +315,11 @@ function plainFileSize(path: string): number | null {
     if (!st.isFile()) return null;
     const fd = openSync(path, 'r');
     try {
-      const head = new Uint8Array(2);
-      const n = readSync(fd, head, 0, 2, 0);
       // A gzip file's size says nothing about the capture inside it.
-      if (n === 2 && head[0] === 0x1f && head[1] === 0x8b) return null;
+      return isGzipFile(fd, path) ? null : st.size;
     } finally {
       closeSync(fd);
     }
-    return st.size;
   } catch {
     return null; // the reader reports the error with its own wording
   }

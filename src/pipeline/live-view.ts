@@ -17,7 +17,7 @@ import { ipProtoName } from '../util/ip-proto.js';
 import { VERDICTS, type Classification, type FlowClassifier } from '../classify/types.js';
 import { EXPOSURE_STATUSES } from '../classify/exposure.js';
 import type { ServiceStats } from './service-stats.js';
-import { serviceKey } from './service-stats.js';
+import { emptyTotals, serviceKey } from './service-stats.js';
 import type { AlertKind, AlertRow, FlowRow, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
 
 /** Bounds of the lists a snapshot carries, whatever the number of flows. */
@@ -475,20 +475,7 @@ export class LiveView {
       if (g.live === 0) continue;
       let e = out.get(g.key);
       if (e === undefined) {
-        const c = g.template;
-        e = {
-          key: g.key,
-          id: c?.service?.id ?? null,
-          product: c?.service?.product ?? null,
-          component: c?.service?.component ?? null,
-          candidates: c ? c.candidates.map((x) => x.id) : [],
-          flows: 0,
-          packets: { toServer: 0, toClient: 0 },
-          bytes: { toServer: 0, toClient: 0 },
-          verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
-          exposure: { ok: 0, violation: 0, unchecked: 0 },
-          liveFlows: 0,
-        };
+        e = { ...emptyTotals(g.key, g.template), liveFlows: 0 };
         out.set(g.key, e);
       }
       e.flows += g.live;

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { CaptureParser } from '../capture/parser.js';
-import { CaptureStream, isGzipFile, reportGzipCut } from '../capture/capture-stream.js';
+import { CaptureStream, openCapturePath, reportGzipCut } from '../capture/capture-stream.js';
 import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
@@ -75,23 +75,9 @@ interface ByteSource {
 export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: ReadIntoChunksOptions = {}): Promise<CaptureReadResult> {
   if (pathOrDash === '-') return readStream(opts.stdin ?? process.stdin, STDIN_NAME, host, opts);
   const path = pathOrDash;
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw ioError('open', path, err);
-  }
-  let gzip: boolean;
-  try {
-    gzip = isGzipFile(fd, path);
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  if (gzip) {
-    fs.closeSync(fd);
-    return readStream(fs.createReadStream(path), path, host, opts);
-  }
+  const opened = openCapturePath(path);
+  if ('gzipStream' in opened) return readStream(opened.gzipStream, path, host, opts);
+  const fd = opened.fd;
   const source: ByteSource = {
     cut: null,
     fill: (buf, offset, max) => {

@@ -16,7 +16,8 @@ export function serviceKey(c: Classification | null): string {
   return 'unknown';
 }
 
-function emptyTotals(key: string, c: Classification | null): ServiceTotals {
+/** Zero totals for a service key, described by a classification of one of its flows. */
+export function emptyTotals(key: string, c: Classification | null): ServiceTotals {
   return {
     key,
     id: c?.service?.id ?? null,
