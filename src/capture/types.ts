@@ -15,6 +15,7 @@ export const LinkType = {
   PKTAP: 258,
   IPV4: 228,
   IPV6: 229,
+  NFLOG: 239, // Linux netfilter log messages (TLVs around the logged IP packet)
   LINUX_SLL2: 276,
 } as const;
 

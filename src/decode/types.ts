@@ -37,6 +37,15 @@ export const FragmentKind = {
   Later: 2,
 } as const;
 
+/**
+ * Encapsulations followed per frame (tunnel.ts): a frame nested deeper is counted up to this depth
+ * and the next tunnel is left closed (tunnel_depth_exceeded). Real overlays nest two or three deep
+ * (zeek's vxlan-triple test trace: three VXLAN headers).
+ */
+export const MAX_TUNNEL_DEPTH = 4;
+/** Words per entry of DecodedPacket.tunnels (tunnel.ts TW_* offsets). */
+export const TUNNEL_WORDS = 11;
+
 export class DecodedPacket {
   /** DecodeStatus. */
   status = 0;
@@ -124,10 +133,47 @@ export class DecodedPacket {
    */
   ipLength = 0;
 
+  /**
+   * Tunnels (see tunnel.ts). `level`: which IP packet of the frame this is, 0 for the first (the
+   * frame's own), n for the one inside the n-th tunnel that carries IP; PacketDecoder.next() moves
+   * to the next level. Link-level encapsulations (MPLS, PPPoE) add to `tunnelDepth` without a level.
+   */
+  level = 0;
+  /** Encapsulations this packet was found inside: entries [0, tunnelDepth) of `tunnels`. */
+  tunnelDepth = 0;
+  /**
+   * The flow key's encapsulation word: 0 outside tunnels; else a digest of the tunnel types and of
+   * the identifiers both directions share (VNI, PPPoE session, ERSPAN session). See tunnel.ts.
+   */
+  tunnelContext = 0;
+  /**
+   * What this packet carries that next() can open (InnerKind, 0 = nothing), where it starts, where
+   * its captured bytes end and where it ends according to the outer headers.
+   */
+  innerKind = 0;
+  innerOffset = 0;
+  innerEnd = 0;
+  innerDeclEnd = 0;
+  /** Offset of the Ethernet header of this level (outer MACs of MPLS/PPPoE), -1 when none. */
+  ethOffset = -1;
+  /**
+   * The encapsulation stack, TUNNEL_WORDS per entry, outermost first (tunnel.ts TW_* offsets). Only
+   * entries below tunnelDepth are meaningful: reset() does not clear it (the depth does).
+   */
+  readonly tunnels = new Uint32Array(MAX_TUNNEL_DEPTH * TUNNEL_WORDS);
+
   reset(): void {
+    this.resetLevel();
+    this.truncated = false;
+    this.level = 0;
+    this.tunnelDepth = 0;
+    this.tunnelContext = 0;
+  }
+
+  /** Clears the fields of one IP level (everything except the frame's and the tunnel stack's). */
+  resetLevel(): void {
     this.status = 0;
     this.anomaly = 0;
-    this.truncated = false;
     this.vlanCount = 0;
     this.vlanOuter = 0;
     this.vlanInner = 0;
@@ -159,6 +205,11 @@ export class DecodedPacket {
     this.l4Offset = 0;
     this.fragOffset = 0;
     this.ipLength = 0;
+    this.innerKind = 0;
+    this.innerOffset = 0;
+    this.innerEnd = 0;
+    this.innerDeclEnd = 0;
+    this.ethOffset = -1;
   }
 }
 

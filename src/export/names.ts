@@ -9,6 +9,7 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   127: 'IEEE 802.11 + radiotap',
   228: 'Raw IPv4',
   229: 'Raw IPv6',
+  239: 'Linux NFLOG',
   258: 'Apple PKTAP',
   276: 'Linux cooked v2 (SLL2)',
 };

@@ -60,6 +60,40 @@ export const ANOMALY_NAMES = [
   'ieee80211_non_data_frame', // 802.11 management/control frame or data frame without a body: not IP
   'ieee80211_protected_frame', // 802.11 data frame with the Protected bit: encrypted, not decodable
   'pktap_bad_header', // PKTAP header length below the 108-byte fixed header
+  // tunnels and encapsulations (appended). A malformed tunnel header is noted on the outer packet,
+  // whose own flow still counts it; the packet inside is then not decoded.
+  'truncated_vxlan_header',
+  'vxlan_i_flag_clear', // VXLAN I flag not set (RFC 7348: the VNI is then not valid); decoded anyway, as tshark does
+  'truncated_geneve_header', // fixed header or its options cut
+  'geneve_bad_version',
+  'geneve_unknown_protocol', // protocol type neither Ethernet nor IPv4/IPv6
+  'truncated_gre_header', // a GRE header with its optional fields (checksum, key, sequence, ack, routing) cut
+  'gre_bad_version', // GRE version neither 0 (RFC 2784) nor 1 (PPTP, RFC 2637 with PPP)
+  'gre_unknown_protocol', // GRE protocol type portsniff does not open (WCCP, NSH, ...)
+  'gre_routing_too_long', // RFC 1701 source route entries beyond the limit
+  'truncated_erspan_header',
+  'erspan_bad_version', // ERSPAN version field does not match the GRE protocol type
+  'truncated_mpls_header',
+  'mpls_label_stack_too_deep', // no bottom-of-stack label within MAX_MPLS_LABELS
+  'mpls_unknown_payload', // after the label stack: neither IPv4/IPv6 nor an Ethernet pseudowire
+  'truncated_pppoe_header',
+  'pppoe_bad_header', // PPPoE version/type not 1/1 or code not session data
+  'pppoe_discovery', // PPPoE discovery (PADI, PADO, ...): counted, not a flow
+  'truncated_ppp_header',
+  'ppp_non_ip_protocol', // PPP control (LCP, IPCP, CCP, ...) or compressed/encrypted data: not a flow
+  'truncated_nflog_header',
+  'nflog_bad_header', // NFLOG version != 0 or a TLV length below 4
+  'nflog_no_payload', // NFLOG message without an NFULA_PAYLOAD TLV
+  'truncated_teredo_header', // authentication or origin indication cut
+  'teredo_bad_payload', // UDP 3544 payload that is not an IPv6 packet after the indicators
+  'truncated_gtpu_header', // GTP-U header, optional fields or extension headers cut
+  'gtpu_bad_version', // not GTPv1 with PT = 1
+  'gtpu_bad_extension', // extension header of length 0, or extensions past the message length
+  'gtpu_unknown_payload', // T-PDU that is neither IPv4 nor IPv6 (5G Ethernet or unstructured PDU sessions)
+  'tunnel_depth_exceeded', // a further encapsulation beyond MAX_TUNNEL_DEPTH: not opened
+  'tunnel_outer_fragmented', // a tunnel packet inside a fragmented outer datagram: counted in the outer flow, not opened
+  'truncated_vxlan_gpe_header',
+  'vxlan_gpe_unknown_protocol', // VXLAN-GPE next protocol other than IPv4, IPv6, Ethernet, MPLS (NSH, ...)
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];

@@ -5,10 +5,18 @@
  */
 export const IpProto = {
   ICMP: 1,
+  /** IPv4 in IP (RFC 2003). */
+  IPIP: 4,
   TCP: 6,
   UDP: 17,
+  /** IPv6 in IP (RFC 4213, "6in4"; also 6in6). */
+  IPV6: 41,
+  /** GRE (RFC 2784). */
+  GRE: 47,
   ICMPV6: 58,
   SCTP: 132,
+  /** MPLS in IP (RFC 4023). */
+  MPLS_IN_IP: 137,
 } as const;
 
 /** Transport names as outputs and `rules explain` spell them; other protocols are `ip-proto-N`. */

@@ -59,7 +59,8 @@ describe('decoder properties', () => {
     const link = fc.constantFrom<B.LinkFraming>('ethernet', 'sll', 'sll2', 'null', 'loop', 'raw', 'radiotap', 'ieee80211', 'pktap');
     const vlan = fc.array(fc.integer({ min: 0, max: 4095 }), { maxLength: 2 });
     const proto = fc.constantFrom('tcp', 'udp', 'sctp', 'echo');
-    const dec = new PacketDecoder();
+    // Plain frames: with random ports a UDP datagram to 4789 would be opened as VXLAN (tunnel tests).
+    const dec = new PacketDecoder({ mode: 'off' });
     fc.assert(
       fc.property(
         fc.oneof(v4, v6), port, port, proto, link, vlan,

@@ -1,13 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/decode/decoder.js';
 import { DecodeStatus, FragmentKind } from '../../src/decode/types.js';
 import { IpProto } from '../../src/util/ip-proto.js';
 import { Anomaly, ANOMALY_NAMES, type AnomalyName } from '../../src/util/anomaly.js';
 import * as B from '../../fixtures/gen/packet-builder.js';
-import { CORPUS_DIR, corpusFile, readCaptureFile } from './capture-files.js';
+import { CORPUS_DIR, corpusFile, readCaptureFile, TUNNEL_CORPUS_DIR } from './capture-files.js';
 import { TEST_FRAMES } from './frames.js';
-import { checkInvariants, decode, fields, hex, patch, recordingBuffer, type Fields } from './helpers.js';
+import { TUNNEL_REJECTIONS } from './tunnel-rejections.js';
+import { checkInvariants, decode, decodeLevels, fields, hex, patch, recordingBuffer, type Fields } from './helpers.js';
 
 /** The same record with its buffer offsets moved by `by` (the frame's position in the buffer). */
 function shifted(f: Fields, by: number): Fields {
@@ -23,7 +24,7 @@ describe('PacketDecoder', () => {
     for (const t of TEST_FRAMES) {
       const d = decode(t.frame, t.linkType);
       if (t.name === 'arp') expect(d.status, t.name).toBe(DecodeStatus.NotIp);
-      else if (t.name === 'gre' || t.name === 'esp v6') expect([d.status, d.anomaly]).toEqual([DecodeStatus.Ok, Anomaly.unknown_ip_protocol]);
+      else if (t.name === 'esp v6') expect([d.status, d.anomaly]).toEqual([DecodeStatus.Ok, Anomaly.unknown_ip_protocol]);
       else expect([t.name, d.status, d.anomaly]).toEqual([t.name, DecodeStatus.Ok, 0]);
     }
   });
@@ -165,12 +166,15 @@ const REJECTIONS: Rejection[] = [
   { anomaly: 'truncated_sctp_header', status: Truncated, frame: B.ipv4Sctp({ src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2, link: 'raw' }), linkType: 228, capLen: 31 },
   { anomaly: 'truncated_icmp_header', status: Truncated, frame: B.ipv4IcmpEcho({ src: '1.1.1.1', dst: '2.2.2.2', ident: 1, link: 'raw' }), linkType: 228, capLen: 27 },
   { anomaly: 'truncated_icmpv6_header', status: Truncated, frame: B.ipv6IcmpEcho({ src: '::1', dst: '::2', ident: 1, link: 'raw' }), linkType: 229, capLen: 47 },
-  { anomaly: 'unknown_ip_protocol', status: Ok, frame: patch(raw4, 9, 47), linkType: 228 },
+  { anomaly: 'unknown_ip_protocol', status: Ok, frame: patch(raw4, 9, 50), linkType: 228 },
+  ...TUNNEL_REJECTIONS,
 ];
 
 describe('rejections: one per check branch', () => {
   it.each(REJECTIONS.map((r) => [r.anomaly, r] as const))('%s', (_name, r) => {
-    const p = decode(r.frame, r.linkType, { capLen: r.capLen ?? r.frame.length, origLen: r.frame.length });
+    // The first level with an anomaly (a tunnel's own packet, or one inside it), else the last.
+    const levels = decodeLevels(r.frame, r.linkType, { capLen: r.capLen ?? r.frame.length, origLen: r.frame.length });
+    const p = levels.find((l) => l.anomaly !== 0) ?? levels.at(-1)!;
     expect([p.status, ANOMALY_NAMES[p.anomaly]]).toEqual([r.status, r.anomaly]);
     if (r.status !== Ok) expect(p.hasPorts).toBe(false);
   });
@@ -188,12 +192,12 @@ describe('rejections: one per check branch', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The shared corpus: decode every frame, and compare the TCP/UDP/SCTP 5-tuples with tshark's
-// conversation tables (IP reassembly off: first fragments count, later ones do not).
+// The shared corpora: decode every frame, every level, and compare the TCP/UDP/SCTP 5-tuples with
+// tshark's conversation tables (IP reassembly off: first fragments count, later ones do not; a
+// tunnelled frame counts in every conversation it contains, as in tshark).
 
 interface RefRow { proto: string; a: string; a_port: number; b: string; b_port: number; frames: number }
 interface Ref {
-  frames: { frames_with_tunnelled_l4?: number };
   conv: { flows_5tuple: RefRow[] };
   conv_nodefrag: { same_as_conv: boolean; flows_5tuple?: RefRow[] };
 }
@@ -205,14 +209,12 @@ function endpoint(words: readonly number[], port: number): string {
   return `${words.join('.')}:${port}`;
 }
 
-describe.skipIf(!corpusPresent)('corpus: flows agree with tshark', () => {
-  const files = corpusPresent ? readdirSync(CORPUS_DIR).filter((n) => !/\.(json|md|txt|js)$/.test(n)).sort() : [];
-  it.each(files)('%s', (file) => {
-    const ref = JSON.parse(readFileSync(CORPUS_DIR + file + '.ref.json', 'utf8')) as Ref;
-    const dec = new PacketDecoder();
-    const got = new Map<string, number>();
-    for (const fr of readCaptureFile(CORPUS_DIR + file)) {
-      const p = dec.decode(fr.data, fr.offset, fr.capLen, fr.origLen, fr.linkType);
+function corpusCase(dir: string, file: string): void {
+  const ref = JSON.parse(readFileSync(dir + file + '.ref.json', 'utf8')) as Ref;
+  const dec = new PacketDecoder();
+  const got = new Map<string, number>();
+  for (const fr of readCaptureFile(dir + file)) {
+    for (let p: ReturnType<PacketDecoder['next']> = dec.decode(fr.data, fr.offset, fr.capLen, fr.origLen, fr.linkType); p !== null; p = dec.next()) {
       checkInvariants(p, fr.offset, fr.capLen);
       const proto = PROTO_NAMES[p.ipProto];
       if (proto === undefined || !p.hasPorts || p.fragment === FragmentKind.Later) continue;
@@ -220,14 +222,24 @@ describe.skipIf(!corpusPresent)('corpus: flows agree with tshark', () => {
       const key = `${proto} ${ends.join(' ')}`;
       got.set(key, (got.get(key) ?? 0) + 1);
     }
-    // Tunnelled flows (VXLAN, GRE, ...) are not decoded: only the outer flows are compared there.
-    if ((ref.frames.frames_with_tunnelled_l4 ?? 0) > 0) return;
-    const rows = ref.conv_nodefrag.same_as_conv ? ref.conv.flows_5tuple : ref.conv_nodefrag.flows_5tuple ?? [];
-    const want = new Map<string, number>();
-    for (const r of rows) {
-      const ends = [endpoint(B.addressWords(r.a), r.a_port), endpoint(B.addressWords(r.b), r.b_port)].sort();
-      want.set(`${r.proto} ${ends.join(' ')}`, r.frames);
-    }
-    expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want].sort()));
-  });
+  }
+  const rows = ref.conv_nodefrag.same_as_conv ? ref.conv.flows_5tuple : ref.conv_nodefrag.flows_5tuple ?? [];
+  const want = new Map<string, number>();
+  for (const r of rows) {
+    const ends = [endpoint(B.addressWords(r.a), r.a_port), endpoint(B.addressWords(r.b), r.b_port)].sort();
+    want.set(`${r.proto} ${ends.join(' ')}`, r.frames);
+  }
+  expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want].sort()));
+}
+
+function captures(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((n) => !/\.(json|md|txt|js)$/.test(n)).sort() : [];
+}
+
+describe.skipIf(!corpusPresent)('corpus: flows agree with tshark', () => {
+  it.each(captures(CORPUS_DIR))('%s', (file) => corpusCase(CORPUS_DIR, file));
+});
+
+describe.skipIf(!existsSync(TUNNEL_CORPUS_DIR))('tunnel corpus: inner and outer flows agree with tshark', () => {
+  it.each(captures(TUNNEL_CORPUS_DIR))('%s', (file) => corpusCase(TUNNEL_CORPUS_DIR, file));
 });

@@ -1,7 +1,10 @@
 /** Shared helpers for the decoder tests. */
 import { PacketDecoder } from '../../src/decode/decoder.js';
 import { expect } from 'vitest';
-import { DecodedPacket, DecodeStatus } from '../../src/decode/types.js';
+import { DecodedPacket, DecodeStatus, TUNNEL_WORDS } from '../../src/decode/types.js';
+import type { DecapOptions } from '../../src/decode/decap-options.js';
+import { OuterKind, TF_HAS_ID, TF_OUTER_SHIFT, TW_DST, TW_FLAGS, TW_ID, TW_SRC, TW_TYPE, tunnelTypeName } from '../../src/decode/tunnel.js';
+import { formatAddress } from '../../src/flow/key.js';
 import { ANOMALY_NAMES } from '../../src/util/anomaly.js';
 import { addressWords, fromHex } from '../../fixtures/gen/packet-builder.js';
 
@@ -10,12 +13,16 @@ export function hex(s: string): Uint8Array {
   return fromHex(s);
 }
 
-/** All data fields of a DecodedPacket (no methods). */
-export type Fields = { [K in keyof DecodedPacket as DecodedPacket[K] extends () => void ? never : K]: DecodedPacket[K] };
+/**
+ * All data fields of a DecodedPacket (no methods), except the tunnel stack (a reused array, compared
+ * with tunnelEntries()) and ethOffset (where the level's Ethernet header is, for the stack's MACs).
+ */
+export type Fields = Omit<{ [K in keyof DecodedPacket as DecodedPacket[K] extends () => void ? never : K]: DecodedPacket[K] }, 'tunnels' | 'ethOffset'>;
 
 /** A plain copy of every field, for whole-record equality. */
 export function fields(p: DecodedPacket): Fields {
-  return { ...p } as Fields;
+  const { tunnels: _stack, ethOffset: _eth, ...rest } = p;
+  return { ...rest } as Fields;
 }
 
 /** Every field at its reset value. */
@@ -108,4 +115,47 @@ export function checkInvariants(p: DecodedPacket, offset: number, capLen: number
     expect(p.payloadCaptured).toBe(0);
   }
   if (p.hasPorts) expect(p.status).toBe(DecodeStatus.Ok);
+}
+
+/** One encapsulation entry as tests compare it: type name, id (null when absent), outer "src > dst". */
+export interface StackEntry {
+  type: string;
+  id: number | null;
+  outer: string | null;
+}
+
+function mac(hi: number, lo: number): string {
+  const b = [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The packet's encapsulation stack, outermost first. */
+export function stackOf(p: DecodedPacket): StackEntry[] {
+  const out: StackEntry[] = [];
+  for (let d = 0; d < p.tunnelDepth; d++) {
+    const w = Array.from(p.tunnels.subarray(d * TUNNEL_WORDS, (d + 1) * TUNNEL_WORDS));
+    const [type, flags, id] = [w[TW_TYPE]!, w[TW_FLAGS]!, w[TW_ID]!];
+    const kind = flags >>> TF_OUTER_SHIFT;
+    const s = w.slice(TW_SRC, TW_SRC + 4) as [number, number, number, number];
+    const t = w.slice(TW_DST, TW_DST + 4) as [number, number, number, number];
+    const outer = kind === OuterKind.Mac ? `${mac(s[0], s[1])} > ${mac(t[0], t[1])}`
+      : kind === OuterKind.Ipv4 || kind === OuterKind.Ipv6 ? `${formatAddress(kind, ...s)} > ${formatAddress(kind, ...t)}` : null;
+    out.push({ type: tunnelTypeName(type), id: (flags & TF_HAS_ID) !== 0 ? id : null, outer });
+  }
+  return out;
+}
+
+export type Level = Fields & { stack: StackEntry[] };
+
+/** Every level of a frame (decode(), then next() until null), each as a copy with its stack. */
+export function decodeLevels(frame: Uint8Array, linkType: number, o: DecodeOptions & { decap?: DecapOptions } = {}): Level[] {
+  const dec = o.decap ? new PacketDecoder(o.decap) : shared;
+  const capLen = o.capLen ?? frame.length;
+  const origLen = o.origLen ?? frame.length;
+  const out: Level[] = [];
+  for (let p: DecodedPacket | null = dec.decode(frame, 0, capLen, origLen, linkType); p !== null; p = dec.next()) {
+    checkInvariants(p, 0, capLen);
+    out.push({ ...fields(p), stack: stackOf(p) });
+  }
+  return out;
 }

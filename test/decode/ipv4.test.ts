@@ -130,12 +130,12 @@ describe('IPv4', () => {
   });
 
   it('reports protocols without ports as Ok with unknown_ip_protocol, payload = IP payload', () => {
-    // IP 10.0.0.1 > 10.0.0.2: GREv0, length 4: IP
-    const f = hex('4500001800010000402f66bc0a0000010a000002 00000800');
+    // IP 10.0.0.1 > 10.0.0.2: ESP(spi=0x00000800,seq=0x0), length 4 (tunnels such as GRE are opened: tunnel tests)
+    const f = hex('4500001800010000403266b90a0000010a000002 00000800');
     expect(decode(f, RAW)).toEqual(expected({
       ...addrs('10.0.0.1', '10.0.0.2'),
       anomaly: Anomaly.unknown_ip_protocol,
-      etherType: 0x0800, ipLength: 24, ipProto: 47, fragId: 1, l4Offset: 20,
+      etherType: 0x0800, ipLength: 24, ipProto: 50, fragId: 1, l4Offset: 20,
       payloadOffset: 20, payloadCaptured: 4, payloadLength: 4,
     }));
   });

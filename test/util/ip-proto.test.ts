@@ -4,7 +4,7 @@ import { IpProto, ipProtoByName, ipProtoName, isIcmpProto } from '../../src/util
 describe('IP protocol numbers', () => {
   it('are the IANA numbers', () => {
     // IANA "Assigned Internet Protocol Numbers".
-    expect(IpProto).toEqual({ ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132 });
+    expect(IpProto).toEqual({ ICMP: 1, IPIP: 4, TCP: 6, UDP: 17, IPV6: 41, GRE: 47, ICMPV6: 58, SCTP: 132, MPLS_IN_IP: 137 });
   });
 
   it('names and numbers round-trip; unknown protocols keep their number', () => {
