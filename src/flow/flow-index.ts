@@ -14,7 +14,7 @@ import type { DecodedPacket } from '../decode/types.js';
 import { ROW } from './row-layout.js';
 
 // Module-local copies (row-layout.ts says why).
-const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN } = ROW;
+const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL } = ROW;
 
 /** Index entries to start with. */
 const INITIAL_INDEX_ENTRIES = 4096;
@@ -51,11 +51,11 @@ export class FlowIndex {
 
   /**
    * The slot whose key is the packet's (hash `h`, from canonicalKeyHash over the key in canonical
-   * order), or -1. `srcIsA`: the packet's source is endpoint A of the key; the ports and VLAN word
-   * are passed as the key has them (0 for a packet without ports). The only lookup: a quoted key
+   * order), or -1. `srcIsA`: the packet's source is endpoint A of the key; the ports, VLAN and tunnel
+   * words are passed as the key has them (0 for a packet without ports, outside tunnels). The only lookup: a quoted key
    * (ICMP errors) is looked up through a packet holding that key (icmp-errors.ts).
    */
-  find(h: number, p: DecodedPacket, srcIsA: boolean, sPort: number, dPort: number, proto: number, vlan: number): number {
+  find(h: number, p: DecodedPacket, srcIsA: boolean, sPort: number, dPort: number, proto: number, vlan: number, tunnel: number): number {
     const index = this.index;
     const keys = this.keys;
     const mask = this.mask;
@@ -72,7 +72,10 @@ export class FlowIndex {
       if ((e & ~slotMask) === tag) {
         // The row starts with the whole key: one cache line for the comparison.
         const k = ((e & slotMask) - 1) * ROW_I32;
-        if (keys[k + K_PORTS] === ports && keys[k + K_A + 3] === x3 && keys[k + K_B + 3] === y3 && keys[k + K_PROTO] === proto && keys[k + K_VLAN] === (vlan | 0)) {
+        if (
+          keys[k + K_PORTS] === ports && keys[k + K_A + 3] === x3 && keys[k + K_B + 3] === y3 && keys[k + K_PROTO] === proto &&
+          keys[k + K_VLAN] === (vlan | 0) && keys[k + K_TUNNEL] === (tunnel | 0)
+        ) {
           const v6 = srcIsA
             ? keys[k + K_A] === (p.src0 | 0) && keys[k + K_A + 1] === (p.src1 | 0) && keys[k + K_A + 2] === (p.src2 | 0) &&
               keys[k + K_B] === (p.dst0 | 0) && keys[k + K_B + 1] === (p.dst1 | 0) && keys[k + K_B + 2] === (p.dst2 | 0)

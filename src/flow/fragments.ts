@@ -1,6 +1,6 @@
 /**
  * Attributes non-first IP fragments to the flow of their first fragment, keyed by
- * (src, dst, protocol, fragment id, VLAN). Later fragments carry no ports, so without this table
+ * (src, dst, protocol, fragment id, VLAN, tunnel context). Later fragments carry no ports, so without this table
  * they would be lost to the flow.
  *
  * Bounded by design: a direct-mapped table of FRAGMENT_SLOTS entries; a colliding datagram replaces
@@ -15,7 +15,7 @@ import { PAIR_BUCKETS, pairBucket, pairHash } from './key.js';
 
 export const FRAGMENT_SLOTS = 4096;
 const SLOTS_PER_BUCKET = FRAGMENT_SLOTS / PAIR_BUCKETS;
-const KEY_WORDS = 11;
+const KEY_WORDS = 12;
 
 export class FragmentTable {
   private readonly k = new Uint32Array(FRAGMENT_SLOTS * KEY_WORDS);
@@ -36,7 +36,7 @@ export class FragmentTable {
 
   remember(
     s0: number, s1: number, s2: number, s3: number,
-    d0: number, d1: number, d2: number, d3: number, proto: number, id: number, vlan: number,
+    d0: number, d1: number, d2: number, d3: number, proto: number, id: number, vlan: number, tunnel: number,
     slot: number, serial: number, toServer: boolean,
   ): void {
     const i = FragmentTable.hash(s0, s1, s2, s3, d0, d1, d2, d3, proto, id, vlan);
@@ -44,7 +44,7 @@ export class FragmentTable {
     const k = this.k;
     k[b] = s0; k[b + 1] = s1; k[b + 2] = s2; k[b + 3] = s3;
     k[b + 4] = d0; k[b + 5] = d1; k[b + 6] = d2; k[b + 7] = d3;
-    k[b + 8] = proto; k[b + 9] = id; k[b + 10] = vlan;
+    k[b + 8] = proto; k[b + 9] = id; k[b + 10] = vlan; k[b + 11] = tunnel;
     this.flowSlot[i] = slot;
     this.flowSerial[i] = serial;
     this.toServer[i] = toServer ? 1 : 0;
@@ -56,7 +56,7 @@ export class FragmentTable {
    */
   find(
     s0: number, s1: number, s2: number, s3: number,
-    d0: number, d1: number, d2: number, d3: number, proto: number, id: number, vlan: number,
+    d0: number, d1: number, d2: number, d3: number, proto: number, id: number, vlan: number, tunnel: number,
   ): number {
     const i = FragmentTable.hash(s0, s1, s2, s3, d0, d1, d2, d3, proto, id, vlan);
     if (this.flowSlot[i]! < 0) return -1;
@@ -64,7 +64,7 @@ export class FragmentTable {
     const k = this.k;
     if (k[b] !== s0 || k[b + 1] !== s1 || k[b + 2] !== s2 || k[b + 3] !== s3) return -1;
     if (k[b + 4] !== d0 || k[b + 5] !== d1 || k[b + 6] !== d2 || k[b + 7] !== d3) return -1;
-    if (k[b + 8] !== proto || k[b + 9] !== id || k[b + 10] !== vlan) return -1;
+    if (k[b + 8] !== proto || k[b + 9] !== id || k[b + 10] !== vlan || k[b + 11] !== tunnel) return -1;
     return i;
   }
 

@@ -19,7 +19,7 @@ export function quotesOwnPair(p: DecodedPacket): boolean {
 
 /**
  * The packet an ICMP error quotes, as a packet: its addresses, ports and protocol in the fields a
- * flow lookup reads, with the error's VLAN tags. Reused (one per table); valid until the next
+ * flow lookup reads, with the error's VLAN tags and tunnel context. Reused (one per table); valid until the next
  * call. Lets the table find the quoted flow with the same lookup it uses for packets.
  */
 export class QuotedPacket {
@@ -35,6 +35,8 @@ export class QuotedPacket {
     q.vlanCount = p.vlanCount;
     q.vlanOuter = p.vlanOuter;
     q.vlanInner = p.vlanInner;
+    // Inside a tunnel the quoted packet travelled through the same one.
+    q.tunnelContext = p.tunnelContext;
     return q;
   }
 }

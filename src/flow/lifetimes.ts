@@ -8,7 +8,7 @@
  * End order. Every ended flow has an end key (trigger, phase, last): `trigger` is the ordinal of the
  * record during which it ended (the table's currentOrdinal; END_OF_CAPTURE_TRIGGER for flush()),
  * `phase` is its FlowEndReason (within one record: idle sweep, active cuts, port reuse, eviction;
- * then the end of capture), and `last` is the ordinal of its last packet. Flows end in increasing
+ * then the end of capture), and `last` is the position of its last packet (its record's ordinal, + level / 10 for a packet inside a tunnel: table.ts). Flows end in increasing
  * end-key order, and which flows end at a given key does not depend on the other flows in the table
  * (except for evictions, which depend on the table's capacity): this is what lets the worker
  * pipeline split flows over several tables and merge their output into exactly the single-table

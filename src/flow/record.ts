@@ -11,6 +11,9 @@ import { FLOW_END_REASON_NAMES } from './lifetimes.js';
 import { DIRECTION_BASIS_NAMES } from './roles.js';
 import type { FlowTable } from './table.js';
 import { FlowFlag } from './tcp-state.js';
+import type { TunnelInfo } from './tunnel-store.js';
+
+export type { TunnelInfo } from './tunnel-store.js';
 
 export interface Endpoint {
   ip: string;
@@ -18,12 +21,17 @@ export interface Endpoint {
 }
 
 export interface FlowRecord {
-  /** Ordinal (0-based) of the flow's first packet in the capture: unique and stable. */
+  /**
+   * Ordinal (0-based) of the flow's first packet in the capture: unique and stable. A flow found
+   * inside a tunnel adds its level / 10 (12.1: the packet inside the first tunnel of record 12).
+   */
   id: number;
   transport: string;
   ipVersion: number;
   /** VLAN ids outer first; empty when untagged. */
   vlan: number[];
+  /** Encapsulations the flow was found inside, outer to inner; absent for flows outside tunnels. */
+  tunnel?: TunnelInfo[];
   client: Endpoint;
   server: Endpoint;
   /** How client and server were told apart. */
@@ -64,6 +72,7 @@ export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecor
     transport: ipProtoName(t.proto[s]!),
     ipVersion: v,
     vlan: vlanIds(t.vlan[s]!),
+    ...(t.tunnels.depth(s) !== 0 ? { tunnel: t.tunnels.describe(s) } : {}),
     client: clientIsA ? a : b,
     server: clientIsA ? b : a,
     directionBasis: DIRECTION_BASIS_NAMES[t.basis[s]!] ?? 'first-packet',

@@ -29,6 +29,8 @@ export const ROW = Object.freeze({
   K_PROTO: 9,
   /** The key's VLAN word (flow/key.ts vlanKey). */
   K_VLAN: 10,
+  /** The key's tunnel context word (decode/tunnel.ts; 0 outside tunnels). */
+  K_TUNNEL: 11,
 
   // f64 words.
   F_LAST_ORDINAL: 6,

@@ -16,10 +16,17 @@
  * direction, times, TCP state and history, anomalies. The service verdict lives in classify/, fed
  * through the FlowObserver hooks.
  *
- * Slots are recycled; `serial` (the ordinal of the flow's first packet in the capture) identifies a
- * flow for good and orders output deterministically whatever the slot numbers are.
+ * Slots are recycled; `serial` (the position of the flow's first packet in the capture) identifies
+ * a flow for good and orders output deterministically whatever the slot numbers are.
+ *
+ * Tunnels: one frame can hold several flow packets, one per level (decode/decoder.ts: the outer UDP
+ * or GRE packet, then the packet inside). A packet's position is its record's ordinal plus level / 10
+ * (12, 12.1, 12.2 for a frame carrying two tunnels), so flows started by the same record still get
+ * distinct serials, and the last-packet order (LRU list, end keys) follows processing order. The
+ * key holds the packet's tunnel context word (decode/tunnel.ts), and a tunnelled flow's encapsulation
+ * stack is kept in `tunnels` (tunnel-store.ts).
  */
-import { Anomaly } from '../util/anomaly.js';
+import { Anomaly, ANOMALY_COUNT } from '../util/anomaly.js';
 import { IpProto, isIcmpProto } from '../util/ip-proto.js';
 import { DecodeStatus, FragmentKind, TcpFlag, type DecodedPacket } from '../decode/types.js';
 import { FlowIndex } from './flow-index.js';
@@ -31,6 +38,7 @@ import { LruSlots } from './lru.js';
 import { RoleDecider, type DocumentedPorts } from './roles.js';
 import { FlowRows, ROW } from './row-layout.js';
 import { FlowFlag, HISTORY_MAX, TcpState } from './tcp-state.js';
+import { TunnelStore } from './tunnel-store.js';
 
 // What the engine imports from here (pipeline/engine.ts).
 export { END_OF_CAPTURE_TRIGGER, FlowEndReason } from './lifetimes.js';
@@ -40,7 +48,7 @@ export const FLOW_ANOMALY_PAIRS = 4;
 
 // Module-local copies (row-layout.ts says why).
 const {
-  F64: ROW_F64, I32: ROW_I32, BYTES: ROW_BYTES, K_PORTS, K_PROTO, K_VLAN,
+  F64: ROW_F64, I32: ROW_I32, BYTES: ROW_BYTES, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL,
   F_LAST_ORDINAL, F_PKTS_TO_SERVER, F_PKTS_TO_CLIENT, F_BYTES_TO_SERVER, F_BYTES_TO_CLIENT,
   F_PAYLOAD_TO_SERVER, F_PAYLOAD_TO_CLIENT, F_LAST_SEC, I_LAST_NSEC, I_FLAGS, B_CLIENT_IS_A, B_INSPECT,
 } = ROW;
@@ -69,6 +77,11 @@ export interface FlowTableOptions {
   documentedPorts?: DocumentedPorts;
 }
 
+/** The vlan word as the key hash sees it, with the tunnel context folded in (the row compares both exactly). */
+function keyMix(vlan: number, tunnel: number): number {
+  return tunnel === 0 ? vlan : (vlan ^ Math.imul(tunnel, 0x2c1b3c6d)) >>> 0;
+}
+
 export class FlowTable {
   readonly capacity: number;
   private readonly rows: FlowRows;
@@ -92,6 +105,10 @@ export class FlowTable {
   readonly proto: Uint8Array; readonly ipVersion: Uint8Array;
   /** The key's VLAN word (flow/key.ts vlanKey). */
   readonly vlan: Uint32Array;
+  /** The key's tunnel context word (decode/tunnel.ts; 0 outside tunnels). */
+  readonly tunnelContext: Uint32Array;
+  /** Encapsulation stacks of tunnelled flows. */
+  readonly tunnels: TunnelStore;
   readonly hash: Uint32Array;
 
   // Facts.
@@ -124,7 +141,7 @@ export class FlowTable {
   /** Packets that could not be attributed to any flow (no ports, unmatched later fragment, ...). */
   unattributed = 0;
   /** Anomalies raised by the flow layer itself, by id (ip_fragment_without_first, flow_evicted, ...). */
-  readonly flowAnomalies = new Float64Array(64);
+  readonly flowAnomalies = new Float64Array(ANOMALY_COUNT);
 
   constructor(opts: FlowTableOptions) {
     const cap = Math.max(16, Math.floor(opts.maxFlows));
@@ -138,6 +155,8 @@ export class FlowTable {
     this.aPort = new Uint16Array(cap); this.bPort = new Uint16Array(cap);
     this.proto = new Uint8Array(cap); this.ipVersion = new Uint8Array(cap);
     this.vlan = new Uint32Array(cap);
+    this.tunnelContext = new Uint32Array(cap);
+    this.tunnels = new TunnelStore(cap);
     this.hash = new Uint32Array(cap);
     this.serial = new Float64Array(cap);
     this.basis = new Uint8Array(cap);
@@ -173,7 +192,7 @@ export class FlowTable {
   bytesToClient(s: number): number { return this.rowF64[s * ROW_F64 + F_BYTES_TO_CLIENT]!; }
   payloadToServer(s: number): number { return this.rowF64[s * ROW_F64 + F_PAYLOAD_TO_SERVER]!; }
   payloadToClient(s: number): number { return this.rowF64[s * ROW_F64 + F_PAYLOAD_TO_CLIENT]!; }
-  /** Ordinal of the flow's last packet (the LRU order is this order). */
+  /** Position of the flow's last packet: its record's ordinal, + level / 10 inside a tunnel (the LRU order is this order). */
   lastOrdinal(s: number): number { return this.rowF64[s * ROW_F64 + F_LAST_ORDINAL]!; }
   lastSec(s: number): number { return this.rowF64[s * ROW_F64 + F_LAST_SEC]!; }
   lastNsec(s: number): number { return this.rowI32[s * ROW_I32 + I_LAST_NSEC]! >>> 0; }
@@ -186,21 +205,25 @@ export class FlowTable {
   setInspect(s: number, on: boolean): void { this.rowU8[s * ROW_BYTES + B_INSPECT] = on ? 1 : 0; }
 
   /**
-   * Account one decoded packet. `ordinal` is the packet's position in the capture (0-based), used as
-   * the serial of a flow it creates. Returns the flow slot, or -1 when not attributed.
+   * Account one decoded packet. `ordinal` is its record's position in the capture (0-based); with the
+   * packet's tunnel level it makes the serial of a flow it creates. Returns the flow slot, or -1 when
+   * not attributed.
    */
   process(p: DecodedPacket, ordinal: number, tsSec: number, tsNsec: number, wireLen: number, buf: Uint8Array): number {
     this.clock(tsSec, ordinal);
     if (p.ipVersion === 0 || p.status === DecodeStatus.NotIp) return -1;
 
-    if (p.fragment === FragmentKind.Later) return this.laterFragment(p, ordinal, tsSec, tsNsec, wireLen);
+    // Position of the packet: the record's ordinal, plus level / 10 inside a tunnel (see the header).
+    const pos = p.level === 0 ? ordinal : ordinal + p.level / 10;
+    if (p.fragment === FragmentKind.Later) return this.laterFragment(p, pos, tsSec, tsNsec, wireLen);
 
     let proto = p.ipProto;
     if (!p.hasPorts) {
       // Transport header missing (truncated/malformed): no 5-tuple. tshark leaves such frames out of
       // its conversation tables too. Protocols without ports (GRE, ESP, ...) still form flows.
       if (proto === IpProto.TCP || proto === IpProto.UDP || proto === IpProto.SCTP || isIcmpProto(proto)) {
-        this.unattributed++;
+        // A packet inside a tunnel is not a frame of its own: its frame is in the outer flow.
+        if (p.level === 0) this.unattributed++;
         return -1;
       }
     } else if (p.quotedValid && quotesOwnPair(p)) {
@@ -216,11 +239,13 @@ export class FlowTable {
     const sPort = p.hasPorts ? p.srcPort : 0;
     const dPort = p.hasPorts ? p.dstPort : 0;
     const vlan = vlanKey(p);
+    const tunnel = p.tunnelContext;
+    const hv = keyMix(vlan, tunnel);
     const srcIsA = compareEndpoints(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort) <= 0;
     const h = srcIsA
-      ? canonicalKeyHash(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan)
-      : canonicalKeyHash(p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan);
-    let slot = this.index.find(h, p, srcIsA, sPort, dPort, proto, vlan);
+      ? canonicalKeyHash(p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, hv)
+      : canonicalKeyHash(p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, hv);
+    let slot = this.index.find(h, p, srcIsA, sPort, dPort, proto, vlan, tunnel);
 
     const flagsTcp = proto === IpProto.TCP ? p.tcpFlags : 0;
     if (slot >= 0 && (flagsTcp & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN && this.tcp.isClosed(slot)) {
@@ -231,23 +256,24 @@ export class FlowTable {
     }
     if (slot < 0) {
       slot = this.allocate();
-      if (srcIsA) this.setKey(slot, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan);
-      else this.setKey(slot, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan);
+      if (srcIsA) this.setKey(slot, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan, tunnel);
+      else this.setKey(slot, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan, tunnel);
       this.ipVersion[slot] = p.ipVersion;
       this.hash[slot] = h;
       this.index.insert(slot, h, this.live);
-      this.initFlow(slot, ordinal, tsSec, tsNsec);
+      this.initFlow(slot, pos, tsSec, tsNsec);
       const srcIsClient = this.roles.decide(slot, p, proto, sPort, dPort);
       this.rowU8[slot * ROW_BYTES + B_CLIENT_IS_A] = srcIsClient === srcIsA ? 1 : 0;
+      if (p.tunnelDepth !== 0) this.tunnels.set(slot, p, srcIsClient);
       this.observer?.flowStarted(slot);
     } else {
       this.lru.touch(slot);
     }
 
     const toServer = srcIsA === (this.rowU8[slot * ROW_BYTES + B_CLIENT_IS_A] === 1);
-    this.account(slot, ordinal, toServer, tsSec, tsNsec, wireLen, p);
+    this.account(slot, pos, toServer, tsSec, tsNsec, wireLen, p);
     if (p.fragment === FragmentKind.First) {
-      this.frags.remember(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, proto, p.fragId, vlan, slot, this.serial[slot]!, toServer);
+      this.frags.remember(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, proto, p.fragId, vlan, tunnel, slot, this.serial[slot]!, toServer);
     }
     if (flagsTcp !== 0 || proto === IpProto.TCP) this.tcp.update(slot, toServer, flagsTcp, tsSec, tsNsec, p.payloadLength);
     else this.tcp.data(slot, toServer);
@@ -257,16 +283,16 @@ export class FlowTable {
     return slot;
   }
 
-  private laterFragment(p: DecodedPacket, ordinal: number, tsSec: number, tsNsec: number, wireLen: number): number {
-    const e = this.frags.find(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, p.ipProto, p.fragId, vlanKey(p));
+  private laterFragment(p: DecodedPacket, pos: number, tsSec: number, tsNsec: number, wireLen: number): number {
+    const e = this.frags.find(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, p.ipProto, p.fragId, vlanKey(p), p.tunnelContext);
     const slot = e >= 0 ? this.frags.slotOf(e) : -1;
     if (slot < 0 || this.serial[slot] !== this.frags.serialOf(e)) {
       this.flowAnomalies[Anomaly.ip_fragment_without_first]!++;
-      this.unattributed++;
+      if (p.level === 0) this.unattributed++;
       return -1;
     }
     this.lru.touch(slot);
-    this.account(slot, ordinal, this.frags.isToServer(e), tsSec, tsNsec, wireLen, p);
+    this.account(slot, pos, this.frags.isToServer(e), tsSec, tsNsec, wireLen, p);
     return slot;
   }
 
@@ -290,23 +316,26 @@ export class FlowTable {
     const dp = q.dstPort;
     const proto = q.ipProto;
     const vlan = vlanKey(q);
+    const tunnel = q.tunnelContext;
+    const hv = keyMix(vlan, tunnel);
     const srcIsA = compareEndpoints(q.src0, q.src1, q.src2, q.src3, sp, q.dst0, q.dst1, q.dst2, q.dst3, dp) <= 0;
     const h = srcIsA
-      ? canonicalKeyHash(q.src0, q.src1, q.src2, q.src3, sp, q.dst0, q.dst1, q.dst2, q.dst3, dp, proto, vlan)
-      : canonicalKeyHash(q.dst0, q.dst1, q.dst2, q.dst3, dp, q.src0, q.src1, q.src2, q.src3, sp, proto, vlan);
-    return this.index.find(h, q, srcIsA, sp, dp, proto, vlan);
+      ? canonicalKeyHash(q.src0, q.src1, q.src2, q.src3, sp, q.dst0, q.dst1, q.dst2, q.dst3, dp, proto, hv)
+      : canonicalKeyHash(q.dst0, q.dst1, q.dst2, q.dst3, dp, q.src0, q.src1, q.src2, q.src3, sp, proto, hv);
+    return this.index.find(h, q, srcIsA, sp, dp, proto, vlan, tunnel);
   }
 
   private setKey(
     s: number,
     a0: number, a1: number, a2: number, a3: number, ap: number,
     b0: number, b1: number, b2: number, b3: number, bp: number,
-    proto: number, vlan: number,
+    proto: number, vlan: number, tunnel: number,
   ): void {
     this.a0[s] = a0; this.a1[s] = a1; this.a2[s] = a2; this.a3[s] = a3; this.aPort[s] = ap;
     this.b0[s] = b0; this.b1[s] = b1; this.b2[s] = b2; this.b3[s] = b3; this.bPort[s] = bp;
     this.proto[s] = proto;
     this.vlan[s] = vlan;
+    this.tunnelContext[s] = tunnel;
     const k = s * ROW_I32;
     const keys = this.rowI32;
     keys[k] = a0; keys[k + 1] = a1; keys[k + 2] = a2; keys[k + 3] = a3;
@@ -314,6 +343,7 @@ export class FlowTable {
     keys[k + K_PORTS] = (ap << 16) | bp;
     keys[k + K_PROTO] = proto;
     keys[k + K_VLAN] = vlan;
+    keys[k + K_TUNNEL] = tunnel;
   }
 
   /** A free slot, at the LRU tail; when full, the least recently seen flow is evicted first. */
@@ -331,8 +361,8 @@ export class FlowTable {
     return slot;
   }
 
-  private initFlow(s: number, ordinal: number, tsSec: number, tsNsec: number): void {
-    this.serial[s] = ordinal;
+  private initFlow(s: number, pos: number, tsSec: number, tsNsec: number): void {
+    this.serial[s] = pos;
     const f = s * ROW_F64;
     const rf = this.rowF64;
     rf[f + F_PKTS_TO_SERVER] = 0; rf[f + F_PKTS_TO_CLIENT] = 0;
@@ -353,12 +383,12 @@ export class FlowTable {
     this.icmpErrors[s] = 0;
   }
 
-  private account(s: number, ordinal: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
+  private account(s: number, pos: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
     const rf = this.rowF64;
     const ri = this.rowI32;
     const f = s * ROW_F64;
     const i = s * ROW_I32;
-    rf[f + F_LAST_ORDINAL] = ordinal;
+    rf[f + F_LAST_ORDINAL] = pos;
     let fl = ri[i + I_FLAGS]!;
     if (toServer) {
       rf[f + F_PKTS_TO_SERVER]!++;
@@ -406,6 +436,7 @@ export class FlowTable {
     this.index.remove(slot);
     this.lru.release(slot);
     this.serial[slot] = -1;
+    if (this.tunnels.live !== 0) this.tunnels.clear(slot);
     this.live--;
   }
 

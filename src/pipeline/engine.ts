@@ -8,9 +8,11 @@
  * numbers records itself; a worker that sees only some records in full calls handle() with the
  * capture-wide ordinal and advances the flow clock for the others (see pipeline/worker.ts).
  * Finished flows come out in end-key order (flow/lifetimes.ts "End order"), with their key.
+ * A tunnelled frame is several flow packets, one per level (tunnel-levels.ts).
  */
 import { AnomalyCounters, ANOMALY_COUNT } from '../util/anomaly.js';
 import type { FrameSink } from '../capture/types.js';
+import type { DecapOptions } from '../decode/decap-options.js';
 import { PacketDecoder } from '../decode/decoder.js';
 import { DecodeStatus } from '../decode/types.js';
 import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, type FlowObserver } from '../flow/table.js';
@@ -20,6 +22,7 @@ import { ServiceStats } from './service-stats.js';
 import { LiveView } from './live-view.js';
 import { PortStats } from './port-stats.js';
 import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
+import { processInnerLevels, type LevelShard } from './tunnel-levels.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
 
@@ -35,12 +38,16 @@ export interface EngineOptions {
    * of its last packet.
    */
   onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void;
+  /** Which encapsulations to open (`--decap`, `--vxlan-port`); default: all. */
+  decap?: DecapOptions;
+  /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
+  shard?: LevelShard;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0 } as const;
 
 export class Engine implements FrameSink, FlowObserver {
-  readonly decoder = new PacketDecoder();
+  readonly decoder: PacketDecoder;
   readonly table: FlowTable;
   readonly anomalies = new AnomalyCounters();
   readonly services = new ServiceStats();
@@ -49,6 +56,7 @@ export class Engine implements FrameSink, FlowObserver {
   private readonly classifier: FlowClassifier | null;
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
   private readonly linkTypePackets = new Float64Array(65536);
+  private readonly shard: LevelShard | null;
   /** Live-flow bookkeeping for snapshots; created by the first snapshot that includes live flows. */
   private liveView: LiveView | null = null;
 
@@ -66,6 +74,8 @@ export class Engine implements FrameSink, FlowObserver {
   private lastNsec = 0;
 
   constructor(opts: EngineOptions) {
+    this.decoder = new PacketDecoder(opts.decap);
+    this.shard = opts.shard ?? null;
     const tableOpts = { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout };
     this.table = new FlowTable(opts.documentedPorts ? { ...tableOpts, documentedPorts: opts.documentedPorts } : tableOpts);
     this.table.setObserver(this);
@@ -104,6 +114,19 @@ export class Engine implements FrameSink, FlowObserver {
       this.table.creditQuoted(p);
     }
     this.table.process(p, ordinal, tsSec, tsNsec, origLen, buf);
+    if (p.innerKind !== 0) processInnerLevels(this.decoder, this.table, this.anomalies.counts, this.shard, ordinal, tsSec, tsNsec, origLen, buf);
+  }
+
+  /**
+   * A tunnelled record whose frame level another worker processes (and counts): only the levels
+   * inside it that this worker owns. The caller has advanced the flow clock for it.
+   */
+  handleInner(
+    ordinal: number, buf: Uint8Array, offset: number, capLen: number, origLen: number,
+    tsSec: number, tsNsec: number, linkType: number,
+  ): void {
+    const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
+    if (p.innerKind !== 0) processInnerLevels(this.decoder, this.table, null, this.shard, ordinal, tsSec, tsNsec, origLen, buf);
   }
 
   /** Capture-time span: first record's time and the latest time (workers call it for every record). */

@@ -27,6 +27,7 @@ export class InProcessPipeline implements Pipeline {
       activeTimeout: opts.activeTimeout,
       classifier: classification.makeClassifier(opts.maxFlows),
       documentedPorts: classification.documentedPorts,
+      ...(opts.decap ? { decap: opts.decap } : {}),
       ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),
     });
     this.sink = this.engine;

@@ -3,6 +3,7 @@
  * class instances, errors travel as ErrorRecord. Records themselves never travel in messages; they
  * stay in the shared chunks (chunks.ts) and a message names a chunk.
  */
+import type { DecapOptions } from '../decode/decap-options.js';
 import type { ErrorRecord } from '../errors.js';
 import type { ClassifiedFlow, Snapshot } from './results.js';
 import type { ChunkBuffers } from './chunks.js';
@@ -27,7 +28,7 @@ export interface WorkerInit {
   /** This worker's number (0-based) and how many there are. */
   index: number;
   workers: number;
-  engine: { maxFlows: number; idleTimeout: number; activeTimeout: number };
+  engine: { maxFlows: number; idleTimeout: number; activeTimeout: number; decap?: DecapOptions };
   /** The loaded rules and product filter; the worker compiles them itself. Null: no rules. */
   classification: ClassificationSpec | null;
   /** Whether finished flow records are wanted (else only statistics are kept). */

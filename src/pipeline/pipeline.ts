@@ -10,6 +10,7 @@
  * `sink` takes records pushed one by one (live capture, paced replay) and never blocks: when every
  * chunk is in use a record is dropped and counted as an engine drop instead of growing memory.
  */
+import type { DecapOptions } from '../decode/decap-options.js';
 import type { PortStatsData } from './port-stats.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   workerUrl?: URL;
   /** Tests only: make a worker fail (also read from PORTSNIFF_TEST_WORKER_FAILURE=worker:packets:kind). */
   failureHook?: WorkerFailureHook;
+  /** Which encapsulations to open (`--decap`, `--vxlan-port`); default: all. */
+  decap?: DecapOptions;
 }
 
 export interface PipelineResult {

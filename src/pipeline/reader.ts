@@ -18,7 +18,7 @@ import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop } from '../
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import type { ChunkView } from './chunks.js';
-import { pairBucketOf } from './shard.js';
+import { DEFAULT_TUNNEL_PORTS, pairBucketOf } from './shard.js';
 
 /** What the reader needs from the pipeline: chunks to fill and a way to hand them over. */
 export interface ChunkHost {
@@ -30,6 +30,8 @@ export interface ChunkHost {
   dispatch(chunk: ChunkView, count: number): void;
   /** Gives back a chunk that holds no record. */
   release(chunk: ChunkView): void;
+  /** UDP tunnel ports of the run's decapsulation options (pairBucketOf); default: the default options'. */
+  readonly tunnelPorts?: Uint8Array | null;
 }
 
 export interface ReadIntoChunksOptions {
@@ -49,6 +51,8 @@ class IndexSink implements FrameSink {
   private chunk: ChunkView | null = null;
   count = 0;
 
+  constructor(private readonly tunnelPorts: Uint8Array | null) {}
+
   reset(chunk: ChunkView): void {
     this.chunk = chunk;
     this.count = 0;
@@ -56,7 +60,7 @@ class IndexSink implements FrameSink {
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
     // The record's bytes were just read and are in this core's cache: cheap here, not in a worker.
-    this.chunk!.put(this.count++, offset, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType));
+    this.chunk!.put(this.count++, offset, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts));
   }
 }
 
@@ -153,7 +157,7 @@ async function readChunks(
   progress: { bytesRead: number } | undefined,
   gate: (() => Promise<void>) | undefined,
 ): Promise<CaptureReadResult> {
-  const sink = new IndexSink();
+  const sink = new IndexSink(host.tunnelPorts === undefined ? DEFAULT_TUNNEL_PORTS : host.tunnelPorts);
   const parser = new CaptureParser(sink, name);
   let chunk: ChunkView | null = null;
   let filled = 0;

@@ -23,13 +23,23 @@
  * (rare records), which also reveals the packet an ICMP error quotes. Such an error is also
  * "owned" by the worker of the quoted host pair (`quoteShard`), which credits the quoted flow
  * (FlowTable.creditQuoted) while the error's own worker counts it as a packet of its ICMP flow.
+ *
+ * Tunnels: a tunnelled frame holds one flow packet per level (the outer UDP/GRE packet, the packet
+ * inside), each between its own pair of hosts. Anything that may be a tunnel (a UDP port of the
+ * decapsulation table, IP protocols 4/41/47/137, MPLS and PPPoE EtherTypes) is SLOW_BUCKET, so every
+ * worker decodes it: the frame's own level belongs to the worker of its pair as before, and each
+ * level inside to the worker of that level's pair (levelOwner), which processes it (Engine.handle /
+ * handleInner). The fast path must therefore never let through a record the decoder would open.
  */
 import { IpProto } from '../util/ip-proto.js';
 import { u16be, u32be } from '../util/bytes.js';
 import { LinkType } from '../capture/types.js';
+import { udpTunnelPorts, type DecapOptions } from '../decode/decap-options.js';
 import { decodeLinkLayer, PacketDecoder } from '../decode/decoder.js';
 import { ETH_HEADER_LEN, ETH_TYPE } from '../decode/ethernet.js';
-import { ETHER_MAX_LENGTH_FIELD, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethertype.js';
+import {
+  ETHER_MAX_LENGTH_FIELD, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS_MC, ETHERTYPE_MPLS_UC, ETHERTYPE_PPPOE_SESSION,
+} from '../decode/ethertype.js';
 import { IPV4_DST, IPV4_MIN_HEADER_LEN, IPV4_PROTO, IPV4_SRC } from '../decode/ipv4.js';
 import { IPV6_DST, IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_SRC } from '../decode/ipv6.js';
 import { DecodedPacket, DecodeStatus, FragmentKind } from '../decode/types.js';
@@ -62,15 +72,34 @@ const IPV6_DST_AT = IPV6_DST;
 const ICMP = IpProto.ICMP;
 const TCP = IpProto.TCP;
 const UDP = IpProto.UDP;
+const IPIP = IpProto.IPIP;
+const IP6_IN_IP = IpProto.IPV6;
+const GRE = IpProto.GRE;
+const MPLS_IN_IP = IpProto.MPLS_IN_IP;
+const MPLS_UC = ETHERTYPE_MPLS_UC;
+const MPLS_MC = ETHERTYPE_MPLS_MC;
+const PPPOE_SESSION = ETHERTYPE_PPPOE_SESSION;
+
+/** The UDP tunnel ports of the default decapsulation options (pairBucketOf's default). */
+export const DEFAULT_TUNNEL_PORTS: Uint8Array | null = udpTunnelPorts();
+
+/** Whether a UDP header at `l4` (captured up to `end`) names a tunnel port. */
+function udpTunnelPort(buf: Uint8Array, l4: number, end: number, ports: Uint8Array): boolean {
+  if (end - l4 < 4) return false; // the decoder cannot read the ports either
+  return (ports[u16be(buf, l4)]! | ports[u16be(buf, l4 + 2)]!) !== 0;
+}
 
 /** Output of the decoder's link and VLAN layers when they run here (l3Offset, VLAN ids). */
 const scratch = new DecodedPacket();
 
 /**
  * The host-pair bucket of a record (0..PAIR_BUCKETS-1), SLOW_BUCKET or NO_PAIR_BUCKET, from the
- * link, VLAN and IP headers only. Allocates nothing.
+ * link, VLAN and IP headers only. `tunnels`: the UDP tunnel port table of the run's DecapOptions
+ * (udpTunnelPorts; null when decapsulation is off). Allocates nothing.
  */
-export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
+export function pairBucketOf(
+  buf: Uint8Array, offset: number, capLen: number, linkType: number, tunnels: Uint8Array | null = DEFAULT_TUNNEL_PORTS,
+): number {
   let end = offset + capLen;
   if (end > buf.length) end = buf.length;
   let type: number;
@@ -97,13 +126,22 @@ export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, li
   }
   if (type === IPV4) {
     if (end - l3 < IPV4_MIN) return NO_PAIR_BUCKET;
-    if (buf[l3 + IPV4_PROTO_AT] === ICMP) return SLOW_BUCKET;
+    const proto = buf[l3 + IPV4_PROTO_AT]!;
+    if (proto === ICMP) return SLOW_BUCKET;
+    if (tunnels !== null) {
+      if (proto === UDP) {
+        if (udpTunnelPort(buf, l3 + ((buf[l3]! & 0x0f) << 2), end, tunnels)) return SLOW_BUCKET;
+      } else if (proto === IPIP || proto === IP6_IN_IP || proto === GRE || proto === MPLS_IN_IP) {
+        return SLOW_BUCKET;
+      }
+    }
     return pairBucket(pairHash(0, 0, 0, u32be(buf, l3 + IPV4_SRC_AT), 0, 0, 0, u32be(buf, l3 + IPV4_DST_AT), vlan));
   }
   if (type === IPV6) {
     if (end - l3 < IPV6_LEN) return NO_PAIR_BUCKET;
     const nh = buf[l3 + IPV6_NEXT_AT];
     if (nh !== TCP && nh !== UDP) return SLOW_BUCKET;
+    if (nh === UDP && tunnels !== null && udpTunnelPort(buf, l3 + IPV6_LEN, end, tunnels)) return SLOW_BUCKET;
     const s = l3 + IPV6_SRC_AT;
     const d = l3 + IPV6_DST_AT;
     return pairBucket(pairHash(
@@ -112,7 +150,19 @@ export function pairBucketOf(buf: Uint8Array, offset: number, capLen: number, li
       vlan,
     ));
   }
+  // Link-level encapsulations: the decoder finds the IP packet (and its pair) behind them.
+  if (tunnels !== null && (type === MPLS_UC || type === MPLS_MC || type === PPPOE_SESSION)) return SLOW_BUCKET;
   return NO_PAIR_BUCKET;
+}
+
+/** The worker (0..workers-1) owning a decoded packet of any level: the worker of its host pair. */
+export function levelOwner(p: DecodedPacket, workers: number): number {
+  return pairBucket(pairHash(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, vlanKey(p))) % workers;
+}
+
+/** The worker owning the flow an ICMP error (of any level) quotes. */
+export function quoteOwner(p: DecodedPacket, workers: number): number {
+  return pairBucket(pairHash(p.quotedSrc0, p.quotedSrc1, p.quotedSrc2, p.quotedSrc3, p.quotedDst0, p.quotedDst1, p.quotedDst2, p.quotedDst3, vlanKey(p))) % workers;
 }
 
 export class ShardPicker {
@@ -120,10 +170,16 @@ export class ShardPicker {
   quoteShard = -1;
   /** After owner()/pick(): the decoded packet when the slow path ran (valid until the next call), else null. */
   decoded: DecodedPacket | null = null;
+  /** After owner()/pick(): the record's frame level carries a tunnel (levels inside it may belong to any worker). */
+  tunnelled = false;
   private readonly shardOfBucket: Int32Array;
-  private readonly decoder = new PacketDecoder();
+  private readonly decoder: PacketDecoder;
+  private readonly tunnels: Uint8Array | null;
 
-  constructor(workers: number) {
+  /** `decap`: the run's decapsulation options (the same as the engines'). */
+  constructor(workers: number, decap?: DecapOptions) {
+    this.decoder = new PacketDecoder(decap);
+    this.tunnels = decap === undefined ? DEFAULT_TUNNEL_PORTS : udpTunnelPorts(decap);
     this.shardOfBucket = new Int32Array(PAIR_BUCKETS);
     for (let b = 0; b < PAIR_BUCKETS; b++) this.shardOfBucket[b] = b % workers;
   }
@@ -132,6 +188,7 @@ export class ShardPicker {
   owner(bucket: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number): number {
     this.quoteShard = -1;
     this.decoded = null;
+    this.tunnelled = false;
     if (bucket < PAIR_BUCKETS) return this.shardOfBucket[bucket]!;
     if (bucket === NO_PAIR_BUCKET) return 0;
     return this.slow(buf, offset, capLen, origLen, linkType);
@@ -139,14 +196,15 @@ export class ShardPicker {
 
   /** The worker owning a record (pairBucketOf + owner). */
   pick(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number): number {
-    return this.owner(pairBucketOf(buf, offset, capLen, linkType), buf, offset, capLen, origLen, linkType);
+    return this.owner(pairBucketOf(buf, offset, capLen, linkType, this.tunnels), buf, offset, capLen, origLen, linkType);
   }
 
-  /** The decoder's answer (ICMP, IPv6 extension headers). */
+  /** The decoder's answer (ICMP, IPv6 extension headers, tunnels). */
   private slow(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number): number {
     const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
     this.decoded = p;
     if (p.status === DecodeStatus.NotIp || p.ipVersion === 0) return 0;
+    this.tunnelled = p.innerKind !== 0;
     const vlan = vlanKey(p);
     if (p.hasPorts && p.quotedValid && p.fragment !== FragmentKind.Later) {
       this.quoteShard = this.shardOfBucket[pairBucket(pairHash(

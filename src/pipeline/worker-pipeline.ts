@@ -14,7 +14,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, PipelineSink, RunFileOptions } from './pipeline.js';
 import { readIntoChunks, type ChunkHost } from './reader.js';
 import type { ClassifiedFlow, Snapshot } from './results.js';
-import { pairBucketOf } from './shard.js';
+import { DEFAULT_TUNNEL_PORTS, pairBucketOf } from './shard.js';
+import { udpTunnelPorts } from '../decode/decap-options.js';
 import { mergeServices, mergeSnapshots, mergeTotals } from './snapshot.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import { mergePortStats, type PortStatsData } from './port-stats.js';
@@ -61,9 +62,12 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   private liveCount = 0;
   private liveTimer: NodeJS.Timeout | null = null;
   private readonly script: WorkerScript;
+  /** UDP tunnel ports for the reading thread's sharding (shard.ts pairBucketOf). */
+  readonly tunnelPorts: Uint8Array | null;
 
   constructor(opts: PipelineOptions) {
     const n = opts.workers;
+    this.tunnelPorts = opts.decap ? udpTunnelPorts(opts.decap) : DEFAULT_TUNNEL_PORTS;
     this.workers = n;
     this.chunkSize = Math.max(64 * 1024, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     const poolChunks = Math.max(2, Math.floor(opts.poolChunks ?? DEFAULT_POOL_CHUNKS));
@@ -86,7 +90,10 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         index: i,
         workers: n,
         // Each worker holds its share of the flows: the --max-flows bound is split between them.
-        engine: { maxFlows: Math.max(16, Math.ceil(opts.maxFlows / n)), idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout },
+        engine: {
+          maxFlows: Math.max(16, Math.ceil(opts.maxFlows / n)), idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout,
+          ...(opts.decap ? { decap: opts.decap } : {}),
+        },
         classification: opts.classification,
         flows: opts.flows,
         statsIntervalMs: intervalMs,
@@ -278,7 +285,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     } else {
       u8.set(buf.subarray(offset, offset + capLen), at);
     }
-    c.put(this.liveCount++, at, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType));
+    c.put(this.liveCount++, at, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts));
     this.liveFilled = at + capLen;
     if (this.liveTimer === null) {
       this.liveTimer = setTimeout(() => {

@@ -51,11 +51,12 @@ class Run {
     this.me = init.index;
     this.control = new Int32Array(init.control);
     this.chunks = init.chunks.map((b, id) => new ChunkView(id, b));
-    this.picker = new ShardPicker(init.workers);
+    this.picker = new ShardPicker(init.workers, init.engine.decap);
     for (let b = 0; b < 256; b++) this.ownerOf[b] = b < PAIR_BUCKETS ? b % init.workers : b === SLOW_BUCKET ? this.me : 0;
     const classification = buildClassification(init.classification);
     this.engine = new Engine({
       ...init.engine,
+      shard: { index: init.index, workers: init.workers },
       classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(init.flows
@@ -133,6 +134,8 @@ class Run {
           engine.noteTime(s, rec[r + REC_NSEC]!);
           table.clock(s, base + i);
           if (quote === me) table.creditQuoted(picker.decoded!);
+          // Levels inside a tunnel may be this worker's even when the frame level is not.
+          if (picker.tunnelled) engine.handleInner(base + i, u8, off, capLen, origLen, s, rec[r + REC_NSEC]!, linkType);
         }
       } else if (ownerOf[b] === me) {
         engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, s, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, false);

@@ -1,8 +1,9 @@
 /**
  * Whole-engine fuzzing: reader + decoder + flow table + classifier over random and mutated
- * captures. Nothing may throw except a CaptureFormatError (bad file), nothing may hang, and no
- * packet may be lost: every packet is in a flow, credited to a flow as an ICMP error, or counted as
- * not-IP / unattributed.
+ * captures, tunnelled frames among them. Nothing may throw except a CaptureFormatError (bad file),
+ * nothing may hang, and no packet may be lost: every frame is in a flow of its own level (the frame's
+ * first IP packet), credited to a flow as an ICMP error, or counted as not-IP / unattributed; the
+ * packets inside tunnels are additional flow packets, never more than one per frame and level.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -14,6 +15,8 @@ import { PortMapClassifier } from '../../src/classify/classifier.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import { ipv4Tcp, ipv6Udp, ipv4Udp, fragmentIpv4, frame, ipv4Packet, udpDatagram } from '../../fixtures/gen/packet-builder.js';
+import { MAX_TUNNEL_DEPTH } from '../../src/decode/types.js';
+import { TUNNEL_FRAMES } from '../decode/tunnel-frames.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
 const RUNS = process.env['CI'] ? 400 : 100;
@@ -28,6 +31,8 @@ const SEEDS: Uint8Array[] = [
   ipv6Udp({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5353, dport: 5353, payload: new Uint8Array(40) }),
   ...fragmentIpv4(ipv4Packet({ src: '10.1.0.1', dst: '10.1.0.2', id: 99 }, 17, udpDatagram({ sport: 53, dport: 5000, payload: new Uint8Array(300) })), 64).map((d) => frame(d)),
   ipv4Udp({ src: '10.0.0.9', dst: '10.0.0.8', sport: 1, dport: 53, payload: new Uint8Array(12) }),
+  // Tunnels: random bytes and bit flips land in tunnel headers and in the packets inside.
+  ...Object.entries(TUNNEL_FRAMES).filter(([name]) => name !== 'nflog').map(([, f]) => f),
 ];
 
 function runEngine(file: Uint8Array): { engine: Engine; flows: ClassifiedFlow[]; error: unknown } {
@@ -52,9 +57,17 @@ function runEngine(file: Uint8Array): { engine: Engine; flows: ClassifiedFlow[];
 
 function conserved(engine: Engine, flows: ClassifiedFlow[]): void {
   const t = engine.totals();
-  const inFlows = flows.reduce((a, f) => a + f.packets.toServer + f.packets.toClient + f.icmpErrors, 0);
-  expect(inFlows + t.notIp + t.unattributed).toBe(t.packets);
-  expect(flows.reduce((a, f) => a + f.bytes.toServer + f.bytes.toClient, 0)).toBeLessThanOrEqual(t.bytes);
+  // Flows of the frames' own packets have whole-number ids (the record's ordinal); a flow inside a
+  // tunnel adds its level / 10.
+  const levels = Array.from({ length: MAX_TUNNEL_DEPTH + 1 }, (_, l) => flows.filter((f) => Math.round((f.id % 1) * 10) === l));
+  const sum = (fs: ClassifiedFlow[], w: (f: ClassifiedFlow) => number) => fs.reduce((a, f) => a + w(f), 0);
+  const frameLevel = levels[0]!;
+  expect(sum(frameLevel, (f) => f.packets.toServer + f.packets.toClient + f.icmpErrors) + t.notIp + t.unattributed).toBe(t.packets);
+  expect(sum(frameLevel, (f) => f.bytes.toServer + f.bytes.toClient)).toBeLessThanOrEqual(t.bytes);
+  for (const [l, fs] of levels.entries()) {
+    expect(sum(fs, (f) => f.packets.toServer + f.packets.toClient), `level ${l}`).toBeLessThanOrEqual(t.packets);
+    expect(fs.every((f) => (l === 0) === (f.tunnel === undefined || f.tunnel.every((e) => e.type === 'mpls' || e.type === 'pppoe')))).toBe(true);
+  }
 }
 
 describe('engine fuzz', () => {

@@ -10,6 +10,22 @@ if (!corpusPresent) {
   console.warn(`[portsniff tests] corpus not found at ${CORPUS_DIR}: corpus conformance tests are SKIPPED`);
 }
 
+/** The tunnelled-capture corpus (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP, MPLS, PPPoE, NFLOG, Teredo, GTP-U). */
+export const TUNNEL_CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus-tunnels/', import.meta.url));
+export const tunnelCorpusPresent = existsSync(TUNNEL_CORPUS_DIR);
+
+if (!tunnelCorpusPresent) {
+  console.warn(`[portsniff tests] tunnel corpus not found at ${TUNNEL_CORPUS_DIR}: tunnel conformance tests are SKIPPED`);
+}
+
+/** Captures of the tunnel corpus, sorted. */
+export function tunnelCorpusFiles(): string[] {
+  if (!tunnelCorpusPresent) return [];
+  return readdirSync(TUNNEL_CORPUS_DIR)
+    .filter((f) => !/\.(json|md|txt|js)$/.test(f))
+    .sort();
+}
+
 export function corpusFiles(): string[] {
   if (!corpusPresent) return [];
   return readdirSync(CORPUS_DIR)
@@ -38,8 +54,8 @@ export interface CorpusRef {
   conv_nodefrag: { same_as_conv: true } | { same_as_conv: false; flows_5tuple: RefRow[] };
 }
 
-export function loadRef(file: string): CorpusRef {
-  return JSON.parse(readFileSync(join(CORPUS_DIR, `${file}.ref.json`), 'utf8')) as CorpusRef;
+export function loadRef(file: string, dir: string = CORPUS_DIR): CorpusRef {
+  return JSON.parse(readFileSync(join(dir, `${file}.ref.json`), 'utf8')) as CorpusRef;
 }
 
 export function corpusPath(file: string): string {

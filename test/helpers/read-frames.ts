@@ -19,7 +19,12 @@ export interface CapturedFrame {
 }
 
 export function readFramesSync(path: string): CapturedFrame[] {
-  const data = new Uint8Array(readFileSync(path));
+  return readFramesFromBytes(new Uint8Array(readFileSync(path)), path);
+}
+
+/** The frames of a capture held in memory (`name` for error messages). */
+export function readFramesFromBytes(data: Uint8Array, name = 'memory.pcap'): CapturedFrame[] {
+  const path = name;
   const frames: CapturedFrame[] = [];
   const parser = new CaptureParser(
     {

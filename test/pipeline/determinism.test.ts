@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusFiles, corpusPath, corpusPresent, CORPUS_DIR } from '../helpers/corpus.js';
+import { corpusFiles, corpusPath, corpusPresent, CORPUS_DIR, TUNNEL_CORPUS_DIR, tunnelCorpusFiles, tunnelCorpusPresent } from '../helpers/corpus.js';
 import { closeIdleWorkers } from '../../src/pipeline/pipeline.js';
 import { pairBucket, pairHash, parseAddress } from '../../src/flow/key.js';
 import { backstepCapture, mixedCapture, stormCapture } from './mixed-capture.js';
+import { tunnelledCapture } from './tunnel-capture.js';
 import { replay, withoutWorkers, type CliRun } from './run.js';
 
 const WORKERS = [0, 1, 2, 4];
@@ -72,6 +73,45 @@ describe('generated capture (fragments, VLANs, IPv6, ICMP errors, timeouts, port
   });
 });
 
+describe('generated tunnelled capture (the mixed capture inside VXLAN, Geneve, IP-in-IP, GRE, GTP-U, PPPoE, MPLS)', () => {
+  let dir = '';
+  let file = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portsniff-determinism-'));
+    file = join(dir, 'tunnelled.pcap');
+    writeFileSync(file, tunnelledCapture(11, 3000).pcap);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is byte-identical for 0, 1, 2 and 4 workers (idle and active timeouts on)', async () => {
+    const runs = await runAll(file, ['--idle-timeout', '30', '--active-timeout', '4']);
+    expectIdentical(runs);
+    const flows = runs[0]!.flowsText.trim().split('\n').map((l) => JSON.parse(l) as {
+      id: number; tunnel?: Array<{ type: string; id: number | null }>; client: { ip: string; port: number }; server: { ip: string; port: number };
+      transport: string; end: string; icmpErrors: number;
+    });
+    // The capture really exercises what it is meant to: every tunnel type, inner flows whose host pair
+    // lands on another worker than their tunnel's (with 2 and with 4 workers), the same inner 5-tuple
+    // in two VNIs, port reuse and ICMP errors inside tunnels.
+    const types = new Set(flows.flatMap((f) => (f.tunnel ?? []).map((t) => t.type)));
+    expect([...types].sort()).toEqual(['geneve', 'gre', 'gtp-u', 'ip-in-ip', 'mpls', 'pppoe', 'vxlan']);
+    const addr = (a: string): number[] => { const p = parseAddress(a)!; return [p[1], p[2], p[3], p[4]]; };
+    const bucket = (a: string, b: string): number => { const [x, y] = [addr(a), addr(b)]; return pairBucket(pairHash(x[0]!, x[1]!, x[2]!, x[3]!, y[0]!, y[1]!, y[2]!, y[3]!, 0)); };
+    const inner = flows.filter((f) => f.tunnel !== undefined && f.tunnel[0]!.type === 'vxlan');
+    expect(inner.length).toBeGreaterThan(100);
+    const outerOf = (f: (typeof flows)[number]) => (f.tunnel as unknown as Array<{ outer: { src: string; dst: string } }>)[0]!.outer;
+    for (const n of [2, 4]) {
+      expect(inner.filter((f) => bucket(f.client.ip, f.server.ip) % n !== bucket(outerOf(f).src, outerOf(f).dst) % n).length).toBeGreaterThan(20);
+    }
+    const key = (f: (typeof flows)[number]) => `${f.transport} ${f.client.ip}:${f.client.port} ${f.server.ip}:${f.server.port}`;
+    const vnis = new Map<string, Set<number>>();
+    for (const f of inner) vnis.set(key(f), (vnis.get(key(f)) ?? new Set()).add(f.tunnel!.at(-1)!.id!));
+    expect([...vnis.values()].some((v) => v.size === 2)).toBe(true);
+    expect(flows.some((f) => f.tunnel !== undefined && f.end === 'port-reuse')).toBe(true);
+    expect(flows.some((f) => f.tunnel !== undefined && f.icmpErrors > 0)).toBe(true);
+  });
+});
+
 describe('stress captures', () => {
   let dir = '';
   beforeAll(() => {
@@ -117,5 +157,13 @@ if (!corpusPresent) console.warn(`[portsniff tests] ${CORPUS_DIR} is absent: the
 describe.skipIf(!corpusPresent)('every corpus capture', () => {
   it.each(corpusFiles())('%s is byte-identical for 0, 1, 2 and 4 workers', async (name) => {
     expectIdentical(await runAll(corpusPath(name)));
+  });
+});
+
+if (!tunnelCorpusPresent) console.warn(`[portsniff tests] ${TUNNEL_CORPUS_DIR} is absent: the tunnel corpus determinism tests are SKIPPED`);
+
+describe.skipIf(!tunnelCorpusPresent)('every tunnel corpus capture (inner flows on other workers than their outer flows)', () => {
+  it.each(tunnelCorpusFiles())('%s is byte-identical for 0, 1, 2 and 4 workers', async (name) => {
+    expectIdentical(await runAll(TUNNEL_CORPUS_DIR + name));
   });
 });

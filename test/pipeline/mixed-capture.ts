@@ -32,6 +32,11 @@ export interface MixedCaptureOptions {
   conversations?: number;
   /** Conversations open at once. */
   concurrency?: number;
+  /**
+   * Rewrites every frame of conversation `k` (before the snaplen cut), e.g. into a tunnel; may
+   * return several frames (a copy in another tunnel).
+   */
+  wrap?: (frame: Uint8Array, k: number) => Uint8Array[];
 }
 
 export interface MixedCapture {
@@ -170,7 +175,12 @@ export function mixedCapture(o: MixedCaptureOptions = {}): MixedCapture {
   let n = 0;
   const cutAt = new Set([7, 29, 101]);
   while (started < total || open.length > 0) {
-    while (open.length < concurrency && started < total) open.push(conversation(started++));
+    while (open.length < concurrency && started < total) {
+      const k = started++;
+      const steps = conversation(k);
+      const wrap = o.wrap;
+      open.push(wrap === undefined ? steps : steps.map((step) => (t: number) => step(t).flatMap((f) => wrap(f, k))));
+    }
     const i = Math.floor(rnd() * open.length);
     const conv = open[i]!;
     const step = conv.shift()!;

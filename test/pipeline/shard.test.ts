@@ -16,7 +16,7 @@ import { NO_PAIR_BUCKET, pairBucketOf, SLOW_BUCKET, ShardPicker } from '../../sr
 import {
   ipv4IcmpEcho, ipv4Tcp, ipv4Udp, ipv6Tcp, ipv6Udp, LINK_TYPES, type LinkFraming,
 } from '../../fixtures/gen/packet-builder.js';
-import { CORPUS_DIR, corpusFiles } from '../helpers/corpus.js';
+import { CORPUS_DIR, corpusFiles, TUNNEL_CORPUS_DIR, tunnelCorpusFiles } from '../helpers/corpus.js';
 import { readFramesSync } from '../helpers/read-frames.js';
 
 const CAPTURES = fileURLToPath(new URL('../../fixtures/captures/', import.meta.url));
@@ -35,6 +35,8 @@ function disagreement(buf: Uint8Array, offset: number, capLen: number, origLen: 
   if (fast === SLOW_BUCKET) return null; // the workers run the decoder itself
   const decoded = decodedBucket(buf, offset, capLen, origLen, linkType);
   if (decoded === null) return null; // no flow packet: any answer will do
+  // A tunnel's inner levels may belong to other workers, which skip fast records not theirs.
+  if (decoder.out.innerKind !== 0) return `fast path bucket ${fast} for a tunnelled record`;
   if (fast === NO_PAIR_BUCKET) return `fast path found no pair, the decoder did (bucket ${decoded})`;
   return fast === decoded ? null : `fast path bucket ${fast}, decoder ${decoded}`;
 }
@@ -46,7 +48,9 @@ function captureFiles(dir: string): string[] {
 }
 
 describe('pairBucketOf agrees with the decoder', () => {
-  const files = [...captureFiles(CAPTURES), ...corpusFiles().map((f) => join(CORPUS_DIR, f))];
+  const files = [
+    ...captureFiles(CAPTURES), ...corpusFiles().map((f) => join(CORPUS_DIR, f)), ...tunnelCorpusFiles().map((f) => join(TUNNEL_CORPUS_DIR, f)),
+  ];
 
   it.each(files.map((f) => [f.replace(/.*\/(shared|fixtures)\//, '$1/')] as const))('every record of %s', (name) => {
     const path = files.find((f) => f.endsWith(name.replace(/^(shared|fixtures)\//, '')))!;
@@ -59,7 +63,8 @@ describe('pairBucketOf agrees with the decoder', () => {
       if (pairBucketOf(f.data, f.offset, f.capLen, f.linkType) < PAIR_BUCKETS) fast++;
     }
     expect(bad.slice(0, 5)).toEqual([]);
-    if (frames.length > 0 && /demo|zeebe|real/.test(path)) expect(fast).toBeGreaterThan(0);
+    // (Every record of the tunnelled demo is slow: each one is a tunnel.)
+    if (frames.length > 0 && /demo|zeebe|real/.test(path) && !/tunnels/.test(path)) expect(fast).toBeGreaterThan(0);
   });
 
   const framings = Object.keys(LINK_TYPES) as LinkFraming[];
