@@ -83,6 +83,14 @@ Examples:
   portsniff replay capture.pcap --speed 10x --metrics 9464 --metrics-linger 30
                                                         paced, with Prometheus metrics (docs/metrics.md)
   portsniff replay capture.pcap --ipfix 127.0.0.1:4739  flow records to an IPFIX collector (docs/ipfix.md)
+  portsniff replay node.pcap --vxlan-port 4790          also open VXLAN on UDP 4790; inner flows are
+                                                        classified, "via" and --json say which tunnel
+  portsniff replay node.pcap --decap off                only the outer flows (no tunnel opened)
+
+Tunnels are opened by default (--decap auto): VXLAN (UDP 4789, 8472), VXLAN-GPE (4790), Geneve
+(6081), GRE with ERSPAN, IP-in-IP, MPLS, PPPoE, Teredo (3544) and GTP-U (2152), nested up to 4 deep. The tunnel's
+own flow stays a flow; each flow inside it is classified on its own addresses and carries a
+"tunnel" list in --flows.
 
 Dashboard keys: q quit, p pause, s sort, / filter, tab views, arrows + Enter drill down, Esc back,
 ? help, b bits/bytes. At the end of a replay it stays on the final state until q.

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_REFRESH_HZ, type FaceOptions } from './face.js';
 import type { SessionOptions } from './session.js';
 import { parseCidrList } from '../classify/exposure.js';
+import { VXLAN_PORTS } from '../decode/decap-options.js';
 import { parseMetricsAddress } from '../export/metrics-server.js';
 import { parseIpfixTarget } from '../export/ipfix.js';
 import type { AlertKind } from '../pipeline/results.js';
@@ -24,6 +25,17 @@ function failOnOption(value: string, previous: AlertKind[] | undefined): AlertKi
     if (!out.includes(kind)) out.push(kind);
   }
   return out;
+}
+
+/** `--decap auto|off`. */
+function decapOption(value: string): 'auto' | 'off' {
+  if (value !== 'auto' && value !== 'off') throw new UsageError(`--decap must be auto or off, got '${value}'`);
+  return value;
+}
+
+/** `--vxlan-port N` (repeatable). */
+function vxlanPortOption(value: string, previous: number[] | undefined): number[] {
+  return [...(previous ?? []), parseIntOption('--vxlan-port', 1, 65535)(value)];
 }
 
 /** Validates the list now (usage error, exit 2); the workers parse the same text again. */
@@ -87,6 +99,17 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
         .argParser(parseSecondsOption('--metrics-linger', true)),
     )
     .addOption(new Option('--ipfix <host:port>', 'send every finished flow to an IPFIX collector over UDP (docs/ipfix.md)').argParser((v: string) => parseIpfixTarget(v)))
+    .addOption(
+      new Option(
+        '--decap <mode>',
+        'tunnels and encapsulations: auto opens VXLAN, Geneve, GRE/ERSPAN, IP-in-IP, MPLS, PPPoE, Teredo and GTP-U and classifies the flows inside; off counts the outer flows only',
+      )
+        .default('auto')
+        .argParser(decapOption),
+    )
+    .addOption(
+      new Option('--vxlan-port <port>', `another UDP port carrying VXLAN, besides ${VXLAN_PORTS.join(' and ')} (repeatable)`).argParser(vxlanPortOption),
+    )
     .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)))
     .addOption(
       new Option(
@@ -148,6 +171,10 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
     ...(typeof o['speed'] === 'number' ? { speed: o['speed'] } : {}),
     ...(typeof o['policy'] === 'string' ? { policy: o['policy'] } : {}),
     fleet: fleetOptionsFrom(o),
+    decap: {
+      mode: o['decap'] === 'off' ? 'off' : 'auto',
+      ...(Array.isArray(o['vxlanPort']) ? { vxlanPorts: o['vxlanPort'] as number[] } : {}),
+    },
   };
 }
 

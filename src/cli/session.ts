@@ -28,6 +28,7 @@ import { UsageError } from '../errors.js';
 import { fleetWantsFlows, openFleetOutputs, PeriodicFlush, reopenWriters, type FleetOptions } from './fleet-outputs.js';
 import { ruleDirs, type ClassificationOptions } from './classification-setup.js';
 import type { CliIo } from './io.js';
+import { decapSummary, type DecapOptions } from '../decode/decap-options.js';
 
 export interface SessionOptions extends ClassificationOptions {
   json?: boolean;
@@ -44,6 +45,8 @@ export interface SessionOptions extends ClassificationOptions {
   policy?: string;
   /** --metrics, --ipfix, --alerts, --fail-on (fleet-outputs.ts). */
   fleet?: FleetOptions;
+  /** `--decap`, `--vxlan-port`: which encapsulations to open (default: all). */
+  decap?: DecapOptions;
 }
 
 /**
@@ -107,6 +110,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
       activeTimeout: opts.activeTimeout,
       classification,
       flows: wantFlows,
+      ...(opts.decap ? { decap: opts.decap } : {}),
       ...(extras.detail ? { detail: true } : {}),
       ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
     });
@@ -273,7 +277,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     totals: result.totals,
     services: result.services,
     coverage: ruleSet === null ? null : buildCoverage(result.ports, info.rules, info.products),
-    options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers },
+    options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers, ...decapSummary(opts.decap) },
     interrupted,
   });
   // --fail-on: exit 3 when such alerts occurred (a runtime error's exit 1 comes first).

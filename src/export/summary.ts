@@ -2,7 +2,8 @@
  * The `--json` run summary: one object, fixed key order, documented in docs/output-schema.md.
  */
 import type { CaptureInfo, CaptureReadResult, LiveStats } from '../capture/types.js';
-import type { EngineTotals } from '../pipeline/results.js';
+import type { EncapsulationCount, EngineTotals } from '../pipeline/results.js';
+import { encapsulationTotals } from '../pipeline/encapsulations.js';
 import type { ServiceTotals } from '../pipeline/service-stats.js';
 import { formatTimestamp } from '../util/time.js';
 import { linkTypeName } from './names.js';
@@ -46,12 +47,27 @@ export interface RunSummary {
     unattributed: number;
     evictedFlows: number;
     anomalies: Record<string, number>;
+    /**
+     * Encapsulations flows were found inside, per type and id (docs/output-schema.md). Always set
+     * by buildSummary ([] without tunnels); optional for summaries built elsewhere (tests, older
+     * producers).
+     */
+    encapsulations?: EncapsulationCount[];
   };
   time: { first: string | null; last: string | null };
   services: ServiceTotals[];
   /** Documented ports never seen and the busiest unknown server ports (export/coverage.ts); null with --no-rules. */
   coverage: CoverageReport | null;
-  options: { maxFlows: number; idleTimeout: number; activeTimeout: number; workers: number };
+  options: {
+    maxFlows: number;
+    idleTimeout: number;
+    activeTimeout: number;
+    workers: number;
+    /** `--decap`: auto or off. */
+    decap?: 'auto' | 'off';
+    /** UDP ports opened as VXLAN (defaults and --vxlan-port); empty with --decap off. */
+    vxlanPorts?: number[];
+  };
   interrupted: boolean;
 }
 
@@ -105,6 +121,7 @@ export function buildSummary(args: {
       unattributed: totals.unattributed,
       evictedFlows: totals.evictedFlows,
       anomalies: totals.anomalies,
+      encapsulations: encapsulationTotals(args.services),
     },
     time: {
       first: totals.firstSec >= 0 ? formatTimestamp(totals.firstSec, totals.firstNsec) : null,

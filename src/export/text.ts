@@ -1,9 +1,9 @@
 /**
  * Plain-text run summary for humans when no TTY dashboard runs (pipes, CI logs, `--text`).
- * Stable layout: a header, totals, per-service table, top flows, anomalies.
+ * Stable layout: a header, totals, per-service table, encapsulations, top flows, anomalies.
  */
 import type { RunSummary } from './summary.js';
-import type { ClassifiedFlow } from '../pipeline/results.js';
+import type { ClassifiedFlow, EncapsulationCount } from '../pipeline/results.js';
 import { describePayload, TEXT_UNKNOWN_PORTS } from './coverage.js';
 
 export function formatBytes(n: number): string {
@@ -53,11 +53,13 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
     out.push(`exposure: ${uncheckedCount} flow${uncheckedCount === 1 ? '' : 's'} on monitoring-only ports not checked: give --monitoring-hosts with your monitoring systems' addresses`);
   }
 
+  // A service whose flows came through tunnels says which (its row is never hidden behind them).
+  const tunnelled = s.services.some((e) => (e.encapsulations ?? []).length > 0);
   if (s.services.length > 0 && !(s.services.length === 1 && s.services[0]!.key === 'unclassified')) {
     out.push('', 'services');
     out.push(
       ...table(
-        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only', 'exposure!'],
+        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only', 'exposure!', ...(tunnelled ? ['via'] : [])],
         s.services.map((e) => [
           serviceLabel(e.key, e.candidates),
           e.product ?? (e.candidates.length ? 'ambiguous' : '-'),
@@ -69,8 +71,21 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
           String(e.verdicts.encrypted),
           String(e.verdicts['port-only']),
           String(e.exposure.violation),
+          ...(tunnelled ? [viaLabel(e.encapsulations ?? [])] : []),
         ]),
         new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+      ),
+    );
+  }
+
+  const encapsulations = t.encapsulations ?? [];
+  if (encapsulations.length > 0) {
+    out.push('', 'encapsulations (flows found inside each, at any depth)');
+    out.push(
+      ...table(
+        ['type', 'id', 'flows', 'packets', 'bytes'],
+        encapsulations.map((e) => [e.type, e.id === null ? '-' : String(e.id), String(e.flows), String(e.packets), formatBytes(e.bytes)]),
+        new Set([1, 2, 3, 4]),
       ),
     );
   }
@@ -140,6 +155,14 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
     out.push(...table(['code', 'count'], anomalies.map(([k, v]) => [k, String(v)]), new Set([1])));
   }
   return out.join('\n') + '\n';
+}
+
+/** The encapsulations of a service row, e.g. "vxlan 1 (12), geneve 7 (3)": at most three, then "+N". */
+function viaLabel(list: readonly EncapsulationCount[]): string {
+  if (list.length === 0) return '-';
+  const top = [...list].sort((a, b) => b.flows - a.flows).slice(0, 3);
+  const label = top.map((e) => `${e.type}${e.id === null ? '' : ` ${e.id}`} (${e.flows})`).join(', ');
+  return list.length > top.length ? `${label} +${list.length - top.length}` : label;
 }
 
 /** Ambiguous rows list their candidates (the product column already says "ambiguous"). */

@@ -51,6 +51,23 @@ export interface ServiceTotals {
   verdicts: Record<Verdict, number>;
   /** Flows by exposure status (exposure.ts); all zero for `unknown` and `unclassified`. */
   exposure: Record<ExposureStatus, number>;
+  /**
+   * Encapsulations the service's flows were found inside (each counted once per flow, at any
+   * depth), by type then id; absent when none of its flows was tunnelled. Ended flows only
+   * (snapshots add no live flows here).
+   */
+  encapsulations?: EncapsulationCount[];
+}
+
+/** Flows (and their packets and bytes) found inside one encapsulation: a type and its id. */
+export interface EncapsulationCount {
+  /** vxlan, vxlan-gpe, geneve, gre, erspan, ip-in-ip, mpls, pppoe, teredo, gtp-u. */
+  type: string;
+  /** VNI (VXLAN, VXLAN-GPE, Geneve), GRE key / PPTP call id, ERSPAN session, bottom MPLS label, PPPoE session, GTP-U TEID; null when the header has none. */
+  id: number | null;
+  flows: number;
+  packets: number;
+  bytes: number;
 }
 
 /** A service in a snapshot: ended flows plus live flows as they are now. */

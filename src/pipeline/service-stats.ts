@@ -6,6 +6,7 @@ import type { FlowTable } from '../flow/table.js';
 import type { Classification, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
 import type { ServiceTotals } from './results.js';
+import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
 
 export type { ServiceTotals } from './results.js';
 
@@ -29,6 +30,7 @@ export function emptyTotals(key: string, c: Classification | null): ServiceTotal
     bytes: { toServer: 0, toClient: 0 },
     verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
     exposure: { ok: 0, violation: 0, unchecked: 0 },
+    encapsulations: [],
   };
 }
 
@@ -53,6 +55,7 @@ export class ServiceStats {
     e.bytes.toClient += t.bytesToClient(slot);
     if (c) e.verdicts[c.verdict]++;
     if (c?.exposure) e.exposure[c.exposure.status]++;
+    addFlowEncapsulations(e.encapsulations!, t, slot);
   }
 
   /** Merge totals from another engine (worker) into this one (a snapshot's live counts are not kept). */
@@ -61,10 +64,11 @@ export class ServiceStats {
       let e = this.byKey.get(o.key);
       if (e === undefined) {
         const { key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure } = o;
-        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure });
+        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure, encapsulations: o.encapsulations ?? [] });
         this.byKey.set(o.key, e);
         continue;
       }
+      mergeEncapsulations((e.encapsulations ??= []), o.encapsulations ?? []);
       e.flows += o.flows;
       e.packets.toServer += o.packets.toServer;
       e.packets.toClient += o.packets.toClient;
@@ -77,6 +81,14 @@ export class ServiceStats {
 
   /** Sorted by key, so output does not depend on arrival order. */
   list(): ServiceTotals[] {
-    return [...this.byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => structuredClone(e));
+    return [...this.byKey.values()]
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((e) => {
+        const c = structuredClone(e);
+        // Only services with tunnelled flows carry the field (plain captures look as before).
+        if (c.encapsulations === undefined || c.encapsulations.length === 0) delete c.encapsulations;
+        else sortEncapsulations(c.encapsulations);
+        return c;
+      });
   }
 }

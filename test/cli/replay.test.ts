@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
 import { writeBigCapture } from './replay-gen.js';
 import { fileYaml, ruleYaml } from '../rules/rule-builders.js';
+import { buildPcap } from '../../src/capture/pcap-writer.js';
+import { ipv4Tcp } from '../../fixtures/gen/packet-builder.js';
+import { vxlanFrame } from '../../fixtures/gen/tunnel-builder.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -105,6 +108,28 @@ describe('exit codes and help', () => {
     expect(sub.stdout).toContain('Examples:');
     expect(sub.stdout).toContain('portsniff replay capture.pcap --flows flows.ndjson');
     expect(sub.stdout).toContain('Exit codes: 0 ok');
+    expect(sub.stdout).toContain('--decap <mode>');
+    expect(sub.stdout).toContain('--vxlan-port <port>');
+    expect(sub.stdout).toContain('portsniff replay node.pcap --vxlan-port 4790');
+  });
+
+  it('--decap and --vxlan-port: bad values are usage errors; a VXLAN port opens that port\'s tunnels', async () => {
+    const bad = await cli(['replay', DEMO, '--decap', 'maybe']);
+    expect([bad.code, lines(bad.stderr)]).toEqual([2, ["portsniff: --decap must be auto or off, got 'maybe'"]]);
+    const port = await cli(['replay', DEMO, '--vxlan-port', '70000']);
+    expect([port.code, lines(port.stderr)]).toEqual([2, ['portsniff: --vxlan-port must be between 1 and 65535, got 70000']]);
+    // VXLAN on UDP 9999 (not a default port): closed by default, opened with --vxlan-port 9999.
+    const inner = ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'S' });
+    const file = tmp('vxlan-9999.pcap');
+    writeFileSync(file, buildPcap([{ tsSec: 1_700_000_000, data: vxlanFrame({ src: '192.168.0.1', dst: '192.168.0.2', dport: 9999, vni: 5 }, inner) }], { linkType: 1 }));
+    const closed = JSON.parse((await cli(['replay', file, '--json'])).stdout) as RunSummary;
+    const open = JSON.parse((await cli(['replay', file, '--json', '--vxlan-port', '9999', '--vxlan-port', '10000'])).stdout) as RunSummary;
+    expect([closed.totals.flows, closed.totals.encapsulations]).toEqual([1, []]);
+    expect([open.totals.flows, open.totals.encapsulations]).toEqual([2, [{ type: 'vxlan', id: 5, flows: 1, packets: 1, bytes: 104 }]]);
+    expect(open.options).toMatchObject({ decap: 'auto', vxlanPorts: [4789, 8472, 9999, 10000] });
+    const text = await cli(['replay', file, '--vxlan-port', '9999']);
+    expect(text.stdout).toMatch(/^encapsulations \(flows found inside each, at any depth\)$/m);
+    expect(text.stdout).toMatch(/^vxlan\s+5\s+1\s+1\s+104 B$/m);
   });
 
   it('a bad --monitoring-hosts list is a usage error naming the item', async () => {

@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { openSync, closeSync } from 'node:fs';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/captures/demo.pcap', import.meta.url));
+const DEMO_TUNNELS = fileURLToPath(new URL('../../fixtures/captures/demo-tunnels.pcap', import.meta.url));
 
-async function replayText(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
+async function replayText(args: string[], capture = DEMO): Promise<{ code: number; out: string; err: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'psn-text-'));
   const path = join(dir, 'out.txt');
   const fd = openSync(path, 'w');
   const err: string[] = [];
-  const code = await main(['replay', DEMO, '--workers', '0', ...args], {
+  const code = await main(['replay', capture, '--workers', '0', ...args], {
     stdout: new LineWriter(fd),
     stderr: (l) => err.push(l),
     stdin: process.stdin,
@@ -47,6 +48,17 @@ describe('text summary', () => {
   it('--top 0 leaves the flow table out', async () => {
     const r = await replayText(['--top', '0']);
     expect(r.out).not.toContain('flows by bytes');
+  });
+
+  it('tunnels: a via column naming each service\'s overlays and an encapsulations table; neither without tunnels', async () => {
+    const plain = await replayText(['--top', '0']);
+    expect(plain.out).not.toMatch(/\bvia\b/);
+    expect(plain.out).not.toContain('encapsulations');
+    const r = await replayText(['--top', '0'], DEMO_TUNNELS);
+    expect(r.out).toMatch(/\nservice\s+product\s+flows\s+packets\s+bytes\s+verified\s+mismatch\s+encrypted\s+port-only\s+exposure!\s+via\n/);
+    expect(r.out).toMatch(/\nzeebe\.gateway-grpc\s+zeebe\s+2\s.*\s+ip-in-ip \(2\)\n/);
+    expect(r.out).toMatch(/\nkgateway\.gloo-xds\s+kgateway\s+1\s.*\s+geneve 16 \(1\)\n/);
+    expect(r.out).toMatch(/\nencapsulations \(flows found inside each, at any depth\)\ntype\s+id\s+flows\s+packets\s+bytes\n[- ]+\ngeneve\s+16\s+6\s+105\s.*\nip-in-ip\s+-\s+10\s+332\s.*\nvxlan\s+1\s+75\s+1868\s/);
   });
 });
 

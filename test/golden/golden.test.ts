@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_CAPTURE, demoCapture } from '../../fixtures/gen/demo.js';
 import { FLEET_CAPTURE, fleetCapture } from '../../fixtures/gen/fleet.js';
+import { DEMO_TUNNELS_CAPTURE, demoTunnelsCapture } from '../../fixtures/gen/demo-tunnels.js';
 import type { CaptureBuilder } from '../../fixtures/gen/scenario.js';
 import { ZEEBE_CAPTURE, zeebeCapture } from '../../fixtures/gen/zeebe.js';
 import { FIXTURES, loadCases, runCase, type CaseRun, type FlowLine, type GoldenCase } from './run-case.js';
@@ -319,9 +320,61 @@ describe('key facts: synthesised captures', () => {
   });
 });
 
+describe('key facts: the demo inside overlays (demo-tunnels)', () => {
+  /** What identifies a flow and its verdict, without the bytes (the tunnels make frames longer). */
+  const facts = (f: FlowLine) => JSON.stringify([
+    f.transport, f.ipVersion, f.vlan, f.client, f.server, f.packets, f.payloadBytes, f.state, f.history, f.service, f.verdict,
+    ids(f), f.basis, f.evidence ?? null, f.exposure ?? null, f.end,
+  ]);
+  const overlayOf = (f: FlowLine): string => {
+    const hosts = `${f.client.ip} ${f.server.ip}`;
+    return /(^| )10\.42\./.test(hosts) ? 'ip-in-ip' : /(^| )(10\.40\.|fd00:40:)/.test(hosts) ? 'geneve' : 'vxlan';
+  };
+
+  it('every flow of the plain demo is there, inside its overlay, with the same verdict and exposure result', async () => {
+    const [plain, tunnelled] = await Promise.all([run('demo'), run('demo-tunnels')]);
+    const inner = tunnelled.flows.filter((f) => f.tunnel !== undefined);
+    expect(inner.map(facts).sort()).toEqual(plain.flows.map(facts).sort());
+    for (const f of inner) {
+      expect(f.tunnel).toHaveLength(1);
+      const t = f.tunnel![0]!;
+      expect(t.type).toBe(overlayOf(f));
+      expect(t.id).toBe(t.type === 'vxlan' ? 1 : t.type === 'geneve' ? 16 : null);
+      expect(t.outer!.src).toMatch(/^192\.168\.10\.[1-4]$/);
+    }
+    // The rest are the overlays' own flows: flannel's UDP 8472, Geneve's 6081, Calico's IP-in-IP.
+    const outer = tunnelled.flows.filter((f) => f.tunnel === undefined);
+    expect(new Set(outer.map((f) => (f.transport === 'udp' ? `udp/${f.server.port}` : f.transport)))).toEqual(new Set(['udp/8472', 'udp/6081', 'ip-proto-4']));
+    expect(inner.some((f) => f.vlan.length === 1 && f.tunnel![0]!.type === 'vxlan')).toBe(true);
+    expect(inner.some((f) => f.ipVersion === 6 && f.tunnel![0]!.type === 'geneve')).toBe(true);
+  });
+
+  it('the same services (flows, packets, verdicts, exposure) as the plain demo, each marked with its overlay', async () => {
+    const [plain, tunnelled] = await Promise.all([run('demo'), run('demo-tunnels')]);
+    const strip = (s: (typeof plain.summary.services)[number]) => [s.key, s.flows, s.packets, s.verdicts, s.exposure];
+    const services = tunnelled.summary.services.filter((s) => s.key !== 'unknown');
+    expect(services.map(strip)).toEqual(plain.summary.services.filter((s) => s.key !== 'unknown').map(strip));
+    for (const s of services) {
+      expect(s.encapsulations!.length, s.key).toBeGreaterThan(0);
+      expect(s.encapsulations!.reduce((n, e) => n + e.flows, 0), s.key).toBe(s.flows);
+    }
+    expect(tunnelled.summary.totals.encapsulations!.map((e) => [e.type, e.id])).toEqual([['geneve', 16], ['ip-in-ip', null], ['vxlan', 1]]);
+    expect(tunnelled.summary.totals.encapsulations!.reduce((n, e) => n + e.flows, 0)).toBe(plain.flows.length);
+    expect(tunnelled.summary.options).toMatchObject({ decap: 'auto', vxlanPorts: [4789, 8472] });
+  });
+
+  it('--decap off: only the overlays\' flows, as before tunnels were opened', async () => {
+    const off = await run('demo-tunnels-decap-off');
+    expect(off.flows.every((f) => f.tunnel === undefined && !['tcp'].includes(f.transport))).toBe(true);
+    expect(off.summary.totals.encapsulations).toEqual([]);
+    expect(off.summary.options).toMatchObject({ decap: 'off', vxlanPorts: [] });
+  });
+});
+
 describe('generated captures are fresh', () => {
   it.each([
     [relative(FIXTURES, DEMO_CAPTURE), demoCapture],
+    [relative(FIXTURES, DEMO_TUNNELS_CAPTURE), demoTunnelsCapture],
     [relative(FIXTURES, ZEEBE_CAPTURE), zeebeCapture],
     [relative(FIXTURES, FLEET_CAPTURE), fleetCapture],
   ] as Array<[string, () => CaptureBuilder]>)('fixtures/%s equals what its generator writes now (run `npm run fixtures` if not)', (path, build) => {

@@ -76,6 +76,8 @@ Examples:
   portsniff live any --filter 'not port 22' --duration 60 --json
   portsniff live lo --count 10000 --write lo.pcap      keep the packets; replay lo.pcap gives the same flows
   portsniff live eth0 --backend cap                    in-process libpcap (no drop statistics)
+  portsniff live eth0 --vxlan-port 4790                open VXLAN on another port too (overlays are
+                                                       opened by default; --decap off: outer flows only)
   portsniff interfaces                                 which devices can be captured
   portsniff live eth0 --metrics 0.0.0.0:9464 --ipfix 10.0.5.20:4739 --alerts alerts.ndjson --policy policy.yaml
                                                        a long-running fleet sensor (docs/deployment.md)
