@@ -7,7 +7,10 @@
  * Options: --packets N (default 5,000,000; the suite uses 100k..5M), --flows N (default 50,000;
  * 1k..1M), --size small|mixed|large (mean frame ~320 / ~600 / ~1000 bytes), --seed N (default 1),
  * --concurrency N (flows open at once, default min(flows, 2048)), --pps N (capture-clock packet
- * rate, default 100,000/s), --out PATH (required). The same options give a byte-identical file.
+ * rate, default 100,000/s), --tunnel none|vxlan (default none: vxlan carries every frame in VXLAN
+ * on UDP 4789 between 16 node addresses, VNI 1-8 per flow, as an overlay network's node interface
+ * shows it; the inner frames are those of `none`), --out PATH (required). The same options give a
+ * byte-identical file.
  *
  * What is in it (see bench/README.md "The generated capture"):
  * - Ethernet, ~10% of flows 802.1Q-tagged; ~20% IPv6; correct IPv4/TCP/UDP/ICMP checksums.
@@ -64,7 +67,11 @@ export interface GenOptions {
   concurrency?: number;
   /** Packets per second of capture time (default 100,000). */
   pps?: number;
+  /** Carry every frame in a tunnel (default 'none'). */
+  tunnel?: TunnelProfile;
 }
+
+export type TunnelProfile = 'none' | 'vxlan';
 
 export interface GenResult {
   packets: number;
@@ -248,8 +255,61 @@ function put32(b: Uint8Array, i: number, v: number): void {
   b[i + 3] = v & 0xff;
 }
 
+/** Outer Ethernet (14) + IPv4 (20) + UDP (8) + VXLAN (8) before a tunnelled frame. */
+const VXLAN_OUTER_LEN = 50;
+const NODE_MAC_A = Uint8Array.of(0x02, 0x00, 0x0a, 0xff, 0x00, 0x01);
+const NODE_MAC_B = Uint8Array.of(0x02, 0x00, 0x0a, 0xff, 0x00, 0x02);
+
+/** A small deterministic hash of a flow (its client address and ports): node, VNI, source port. */
+function flowHash(f: Flow): number {
+  let h = Math.imul(f.cPort ^ (f.sPort << 16), 0x9e3779b1);
+  for (let i = 0; i < f.client.length; i++) h = Math.imul(h ^ f.client[i]!, 0x85ebca6b);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Moves the frame in b[0, len) behind outer Ethernet/IPv4/UDP/VXLAN headers: the client side's node
+ * (10.255.N.1) sends to the server side's node, VXLAN to UDP 4789 with a source port per flow and
+ * direction, VNI 1-8 per flow. Returns the new length.
+ */
+function wrapVxlan(b: Buffer, len: number, f: Flow, fromClient: boolean): number {
+  b.copyWithin(VXLAN_OUTER_LEN, 0, len);
+  const h = flowHash(f);
+  const nodeC = h & 15;
+  let nodeS = (h >>> 4) & 15;
+  if (nodeS === nodeC) nodeS ^= 1; // two different nodes
+  b.set(fromClient ? NODE_MAC_B : NODE_MAC_A, 0);
+  b.set(fromClient ? NODE_MAC_A : NODE_MAC_B, 6);
+  put16(b, 12, 0x0800);
+  const ip = 14;
+  const total = len + VXLAN_OUTER_LEN - 14;
+  b[ip] = 0x45;
+  b[ip + 1] = 0;
+  put16(b, ip + 2, total);
+  put16(b, ip + 4, (h ^ f.sent) & 0xffff);
+  put16(b, ip + 6, 0);
+  b[ip + 8] = 64;
+  b[ip + 9] = PROTO_UDP;
+  put16(b, ip + 10, 0);
+  put32(b, ip + 12, (0x0aff0001 | ((fromClient ? nodeC : nodeS) << 8)) >>> 0);
+  put32(b, ip + 16, (0x0aff0001 | ((fromClient ? nodeS : nodeC) << 8)) >>> 0);
+  put16(b, ip + 10, fold(sum16(b, ip, ip + 20, 0)));
+  const udp = ip + 20;
+  put16(b, udp, 32768 + (((h >>> 8) ^ (fromClient ? 0 : 0x5555)) % 28232));
+  put16(b, udp + 2, 4789);
+  put16(b, udp + 4, total - 20);
+  put16(b, udp + 6, 0); // zero checksum: allowed over IPv4 (RFC 768), as Linux sends VXLAN
+  const vx = udp + 8;
+  b[vx] = 0x08;
+  b[vx + 1] = 0; b[vx + 2] = 0; b[vx + 3] = 0;
+  put32(b, vx + 4, (1 + (h % 8)) << 8);
+  return len + VXLAN_OUTER_LEN;
+}
+
 class FrameEncoder {
   readonly buf = Buffer.alloc(2048);
+  /** Direction of the frame encode() wrote last. */
+  lastFromClient = true;
 
   /**
    * Encodes one frame of `f` and returns its length. `payload` is copied from `src[off, off+len)`
@@ -258,6 +318,7 @@ class FrameEncoder {
    */
   encode(f: Flow, fromClient: boolean, flags: number, src: Uint8Array | null, off: number, len: number, tsMs: number): number {
     const b = this.buf;
+    this.lastFromClient = fromClient;
     b.set(fromClient ? ROUTER_MAC : CLIENT_MAC, 0);
     b.set(fromClient ? CLIENT_MAC : ROUTER_MAC, 6);
     let p = 12;
@@ -524,6 +585,7 @@ export function generateCapture(o: GenOptions): GenResult {
   };
 
   const enc = new FrameEncoder();
+  const tunnel = o.tunnel ?? 'none';
   const fd = openSync(o.out, 'w');
   const writer = new PcapWriter(fd, { linkType: 1, bufferSize: 1 << 20 });
   let frameBytes = 0;
@@ -541,7 +603,8 @@ export function generateCapture(o: GenOptions): GenResult {
       const f = pool[i]!;
       clockUs += r.exp(gapMean);
       const us = Math.floor(clockUs);
-      const len = emit(f, enc, r, FILL, size, Math.floor(us / 1000));
+      let len = emit(f, enc, r, FILL, size, Math.floor(us / 1000));
+      if (tunnel === 'vxlan') len = wrapVxlan(enc.buf, len, f, enc.lastFromClient);
       if (f.sent === 0) flowsWithPackets++;
       f.sent++;
       writer.writePacket(EPOCH + Math.floor(us / 1e6), (us % 1e6) * 1000, enc.buf.subarray(0, len));
@@ -712,6 +775,7 @@ export function parseGenArgs(argv: string[]): GenOptions {
       seed: { type: 'string' },
       concurrency: { type: 'string' },
       pps: { type: 'string' },
+      tunnel: { type: 'string' },
       out: { type: 'string' },
     },
     strict: true,
@@ -728,6 +792,10 @@ export function parseGenArgs(argv: string[]): GenOptions {
     pps: intOpt(values.pps, '--pps', DEFAULT_GEN.pps),
   };
   if (values.concurrency !== undefined) o.concurrency = intOpt(values.concurrency, '--concurrency', 2048);
+  if (values.tunnel !== undefined) {
+    if (values.tunnel !== 'none' && values.tunnel !== 'vxlan') throw new RangeError(`--tunnel must be none or vxlan (got ${values.tunnel})`);
+    o.tunnel = values.tunnel;
+  }
   return o;
 }
 

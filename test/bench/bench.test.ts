@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateCapture } from '../../bench/gen-capture.js';
+import { generateCapture, parseGenArgs } from '../../bench/gen-capture.js';
 import { indexPcap } from '../../bench/micro.js';
 import {
   FIGURES_END,
@@ -31,6 +31,9 @@ interface FlowLine {
   verdict: string;
   anomalies: Record<string, number>;
   evidence: Record<string, string>;
+  client: { ip: string; port: number };
+  server: { ip: string; port: number };
+  packets: { toServer: number; toClient: number };
 }
 
 const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
@@ -89,6 +92,31 @@ describe('bench/gen-capture.ts', () => {
     expect(verified.some((f) => f.evidence['grpcPath'] === '/gateway_protocol.Gateway/ActivateJobs')).toBe(true);
     expect(flows.some((f) => f.verdict === 'mismatch')).toBe(true);
     expect(flows.some((f) => f.vlan.length > 0 && f.ipVersion === 6)).toBe(true);
+  });
+
+  it('--tunnel vxlan: every frame in VXLAN on 4789, the same inner flows and verdicts as without', () => {
+    const plainPath = join(tmp, 'plain.pcap');
+    const vxPath = join(tmp, 'vxlan.pcap');
+    generateCapture({ packets: 5000, flows: 300, size: 'small', out: plainPath });
+    const g = generateCapture({ packets: 5000, flows: 300, size: 'small', out: vxPath, tunnel: 'vxlan' });
+    expect(g.packets).toBe(5000);
+    const file = readFileSync(vxPath);
+    const ix = indexPcap(file);
+    for (let i = 0; i < ix.count; i++) {
+      const o = ix.offset[i]!;
+      expect([file.readUInt16BE(o + 12), file[o + 23], file.readUInt16BE(o + 36), file[o + 42]]).toEqual([0x0800, 17, 4789, 0x08]);
+    }
+    const flowsOf = (path: string) => {
+      const r = spawnSync(process.execPath, [CLI, 'replay', path, '--flows', '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(r.status).toBe(0);
+      return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as FlowLine & { tunnel?: unknown[] });
+    };
+    const key = (f: FlowLine) => JSON.stringify([f.client, f.server, f.packets, f.verdict, f.evidence]);
+    const plain = flowsOf(plainPath);
+    const inner = flowsOf(vxPath).filter((f) => f.tunnel !== undefined);
+    expect(inner.map(key).sort()).toEqual(plain.map(key).sort());
+    expect(parseGenArgs(['--out', 'x', '--tunnel', 'vxlan']).tunnel).toBe('vxlan');
+    expect(() => parseGenArgs(['--out', 'x', '--tunnel', 'gre'])).toThrow(/--tunnel must be none or vxlan/);
   });
 });
 
