@@ -236,11 +236,16 @@ export class PacketDecoder {
   private readonly walk = new Ipv6ChainWalk();
   /** UDP tunnel ports (DecapOptions); null: decapsulation off. */
   private readonly ports: Uint8Array | null;
+  /** 1 for the IP protocols that may carry a tunnel (UDP, 4, 41, 47, 137); all 0 with decapsulation off. */
+  private readonly tunnelProtos = new Uint8Array(256);
   /** The frame of the level whose tunnel next() opens. */
   private buf: Uint8Array = EMPTY_FRAME;
 
   constructor(decap: DecapOptions = DEFAULT_DECAP_OPTIONS) {
     this.ports = udpTunnelPorts(decap);
+    if (this.ports !== null) {
+      for (const p of [IpProto.UDP, IpProto.IPIP, IpProto.IPV6, IpProto.GRE, IpProto.MPLS_IN_IP]) this.tunnelProtos[p] = 1;
+    }
   }
 
   /**
@@ -327,12 +332,15 @@ export class PacketDecoder {
     }
     const l4 = type === ETHERTYPE_IPV4 ? decodeIpv4(out, buf, end, frameEnd) : decodeIpv6(out, buf, end, frameEnd, this.walk);
     if (l4 < 0) return;
-    const ports = this.ports;
-    decodeTransport(out, buf, end, this.walk, ports !== null);
-    // A tunnel? Two table reads for UDP, a comparison for other protocols; the rest is off this path.
-    if (ports === null) return;
-    const proto = out.ipProto;
-    if (proto === IpProto.UDP ? out.hasPorts && (ports[out.srcPort]! | ports[out.dstPort]!) !== 0 : isIpTunnel(proto) && out.status === DecodeStatus.Ok) {
+    decodeTransport(out, buf, end, this.walk, this.ports !== null);
+    // May it carry a tunnel? One table read on the common path (TCP: never); the rest is off it.
+    if (this.tunnelProtos[out.ipProto] !== 0) this.maybeTunnel(out, buf, end);
+  }
+
+  /** UDP, IP in IP, GRE, MPLS in IP with decapsulation on: opens the tunnel if there is one. */
+  private maybeTunnel(out: DecodedPacket, buf: Uint8Array, end: number): void {
+    const ports = this.ports!;
+    if (out.ipProto === IpProto.UDP ? out.hasPorts && (ports[out.srcPort]! | ports[out.dstPort]!) !== 0 : out.status === DecodeStatus.Ok) {
       findTunnel(out, buf, end, ports);
     }
   }
