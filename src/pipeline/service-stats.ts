@@ -30,7 +30,6 @@ export function emptyTotals(key: string, c: Classification | null): ServiceTotal
     bytes: { toServer: 0, toClient: 0 },
     verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
     exposure: { ok: 0, violation: 0, unchecked: 0 },
-    encapsulations: [],
   };
 }
 
@@ -55,7 +54,8 @@ export class ServiceStats {
     e.bytes.toClient += t.bytesToClient(slot);
     if (c) e.verdicts[c.verdict]++;
     if (c?.exposure) e.exposure[c.exposure.status]++;
-    addFlowEncapsulations(e.encapsulations!, t, slot);
+    // The field appears with the service's first tunnelled flow (plain services look as before).
+    if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
   }
 
   /** Merge totals from another engine (worker) into this one (a snapshot's live counts are not kept). */
@@ -64,11 +64,11 @@ export class ServiceStats {
       let e = this.byKey.get(o.key);
       if (e === undefined) {
         const { key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure } = o;
-        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure, encapsulations: o.encapsulations ?? [] });
+        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure, ...(o.encapsulations ? { encapsulations: o.encapsulations } : {}) });
         this.byKey.set(o.key, e);
         continue;
       }
-      mergeEncapsulations((e.encapsulations ??= []), o.encapsulations ?? []);
+      if (o.encapsulations) mergeEncapsulations((e.encapsulations ??= []), o.encapsulations);
       e.flows += o.flows;
       e.packets.toServer += o.packets.toServer;
       e.packets.toClient += o.packets.toClient;
