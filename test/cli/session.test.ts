@@ -107,14 +107,15 @@ describe('session consumers', () => {
         setTimeout(() => {
           resumedAt = Date.now();
           control.setPaused(false);
-        }, 400);
+        }, 700);
       },
     };
     const io = ioTo(join(dir, 'c.json'));
     await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS }, io, { consumers: [pauser, rec], snapshotIntervalMs: 50 });
     io.stdout.close();
     const pausedUpdates = rec.updates.filter((u) => u.paused);
-    expect(pausedUpdates.length).toBeGreaterThan(2);
+    // 50 ms updates over a 700 ms pause; a loaded machine may delay timers, so only a few are required.
+    expect(pausedUpdates.length).toBeGreaterThanOrEqual(2);
     // While paused at most the first chunk was read.
     expect(Math.max(...pausedUpdates.map((u) => u.bytesRead))).toBeLessThan(readFileSync(DEMO).length);
     expect(rec.updates.filter((u) => u.wallMs < resumedAt).every((u) => u.paused)).toBe(true);
