@@ -11,13 +11,61 @@ import type { FrameSink } from './types.js';
 /** Longest single sleep: keeps pause and abort responsive during long gaps in the capture. */
 const MAX_SLEEP_MS = 100;
 
+/**
+ * A pause switch a reader awaits between reads: hold() returns at once while running, and while
+ * paused returns when resumed (or aborted). The time spent paused is kept, for pacing.
+ */
+export class Pause {
+  private since: number | null = null;
+  private total = 0;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  get paused(): boolean {
+    return this.since !== null;
+  }
+
+  /** Milliseconds spent paused so far (not counting a pause still going on). */
+  get pausedMs(): number {
+    return this.total;
+  }
+
+  set(paused: boolean): void {
+    if (paused && this.since === null) {
+      this.since = this.now();
+    } else if (!paused && this.since !== null) {
+      this.total += this.now() - this.since;
+      this.since = null;
+      this.wake?.();
+    }
+  }
+
+  async hold(signal?: AbortSignal): Promise<void> {
+    while (this.since !== null && signal?.aborted !== true) await sleep(MAX_SLEEP_MS, signal, (w) => (this.wake = w));
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts or the function given to `onWake` is called. */
+function sleep(ms: number, signal: AbortSignal | undefined, onWake: (wake: (() => void) | null) => void = () => {}): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      onWake(null);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    onWake(done);
+  });
+}
+
 export class Pacer implements FrameSink {
   private firstCapture = NaN;
   private lastCapture = NaN;
   private wallStart = 0;
-  private pausedSince: number | null = null;
-  private pausedTotal = 0;
-  private resume: (() => void) | null = null;
+  private readonly pause: Pause;
 
   /**
    * `speed`: capture seconds per wall second (1 = as recorded). `ready`: extra condition to wait
@@ -30,6 +78,7 @@ export class Pacer implements FrameSink {
     private readonly ready: () => boolean = () => true,
   ) {
     if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
+    this.pause = new Pause(now);
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number): void {
@@ -47,51 +96,31 @@ export class Pacer implements FrameSink {
   }
 
   get paused(): boolean {
-    return this.pausedSince !== null;
+    return this.pause.paused;
   }
 
   setPaused(paused: boolean): void {
-    if (paused && this.pausedSince === null) {
-      this.pausedSince = this.now();
-    } else if (!paused && this.pausedSince !== null) {
-      this.pausedTotal += this.now() - this.pausedSince;
-      this.pausedSince = null;
-      this.resume?.();
-    }
+    this.pause.set(paused);
   }
 
   /** Wall time (ms, on `now`'s clock) at which the last record delivered is due. */
   dueAt(): number {
     if (Number.isNaN(this.firstCapture)) return -Infinity;
-    return this.wallStart + this.pausedTotal + ((this.lastCapture - this.firstCapture) * 1000) / this.speed;
+    return this.wallStart + this.pause.pausedMs + ((this.lastCapture - this.firstCapture) * 1000) / this.speed;
   }
 
   /** Awaited by the reader between reads: returns once the records delivered so far are due. */
   async gate(signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) return;
-      if (this.pausedSince !== null) {
-        await this.sleep(MAX_SLEEP_MS, signal, true);
+      if (this.pause.paused) {
+        await this.pause.hold(signal);
         continue;
       }
       const wait = this.dueAt() - this.now();
       if (wait <= 0 && this.ready()) return;
-      await this.sleep(Math.min(MAX_SLEEP_MS, Math.max(1, wait)), signal, false);
+      await sleep(Math.min(MAX_SLEEP_MS, Math.max(1, wait)), signal);
     }
-  }
-
-  private sleep(ms: number, signal: AbortSignal | undefined, wakeOnResume: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        if (this.resume === done) this.resume = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      if (wakeOnResume) this.resume = done;
-    });
   }
 }
 

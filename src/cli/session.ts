@@ -10,7 +10,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { isGzipFile } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
-import { Pacer } from '../capture/pacer.js';
+import { Pacer, Pause } from '../capture/pacer.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
 import { createPipeline, defaultWorkers, type Pipeline } from '../pipeline/pipeline.js';
 import type { ClassifiedFlow, Snapshot } from '../pipeline/results.js';
@@ -161,27 +161,16 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const progress = { bytesRead: 0 };
   const speed = source.kind !== 'live' && opts.speed != null ? opts.speed : null;
   let pacer: Pacer | null = null;
-  let paused = false;
-  let resumeGate: (() => void) | null = null;
+  // Max-speed replay: pause holds the reader between chunks; paced replay: the pacer holds it.
+  const pause = new Pause();
   const control: SessionControl = {
     setPaused(p: boolean) {
-      paused = p;
+      pause.set(p);
       pacer?.setPaused(p);
-      if (!p) resumeGate?.();
     },
     stop() {
       stopper.abort();
     },
-  };
-  // Max-speed replay: pause holds the reader between chunks.
-  const pauseGate = async (): Promise<void> => {
-    while (paused && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        resumeGate = resolve;
-        const t = setTimeout(resolve, 100);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    }
   };
 
   const info: SessionInfo = {
@@ -204,7 +193,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     wallMs: Date.now(),
     bytesRead: progress.bytesRead,
     live: source.liveCounters?.() ?? null,
-    paused,
+    paused: pause.paused,
     state,
   });
   if (updateConsumers.length > 0) {
@@ -220,7 +209,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   try {
     if (source.file !== undefined && speed !== null) {
       pacer = new Pacer(pipeline.sink, speed, () => performance.now(), () => pipeline.tryAcquire());
-      if (paused) pacer.setPaused(true);
+      if (pause.paused) pacer.setPaused(true);
       const p = pacer;
       read = await readCaptureFile(source.file, p, {
         signal,
@@ -230,7 +219,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         gate: () => p.gate(signal),
       });
     } else if (source.file !== undefined) {
-      read = await pipeline.runFile(source.file, { signal, stdin: io.stdin, progress, gate: pauseGate });
+      read = await pipeline.runFile(source.file, { signal, stdin: io.stdin, progress, gate: () => pause.hold(signal) });
     } else if (source.feed !== undefined) {
       read = await source.feed(pipeline.sink, signal);
     } else {

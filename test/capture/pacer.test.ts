@@ -1,6 +1,6 @@
 /** Replay pacing: when records are due, pause, abort, and the --speed syntax. */
 import { describe, expect, it } from 'vitest';
-import { Pacer, parseSpeed } from '../../src/capture/pacer.js';
+import { Pacer, Pause, parseSpeed } from '../../src/capture/pacer.js';
 import type { FrameSink } from '../../src/capture/types.js';
 
 function sinkCounting(): { frames: number[]; sink: FrameSink } {
@@ -82,5 +82,38 @@ describe('parseSpeed', () => {
     for (const bad of ['', 'x', '0', '0x', '-1x', 'fast', '1e3', '10xx', '2000000x']) {
       expect(() => parseSpeed(bad), bad).toThrow(/--speed/);
     }
+  });
+});
+
+describe('Pause', () => {
+  it('holds while paused, counts the time paused, and adds no listener per wait', async () => {
+    let now = 0;
+    const p = new Pause(() => now);
+    await p.hold(); // running: returns at once
+    p.set(true);
+    const ac = new AbortController();
+    let released = false;
+    const held = p.hold(ac.signal).then(() => (released = true));
+    await new Promise((r) => setTimeout(r, 350)); // several internal sleeps
+    expect(released).toBe(false);
+    now = 500;
+    p.set(false);
+    await held;
+    expect(p.pausedMs).toBe(500);
+    // A long pause must not pile up abort listeners on the session's signal.
+    p.set(true);
+    let added = 0;
+    let removed = 0;
+    const signal = ac.signal;
+    const add = signal.addEventListener.bind(signal);
+    const rm = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...a: Parameters<typeof add>) => { added++; return add(...a); }) as typeof add;
+    signal.removeEventListener = ((...a: Parameters<typeof rm>) => { removed++; return rm(...a); }) as typeof rm;
+    const again = p.hold(signal);
+    await new Promise((r) => setTimeout(r, 350));
+    p.set(false);
+    await again;
+    expect(added).toBeGreaterThan(1);
+    expect(removed).toBe(added);
   });
 });
