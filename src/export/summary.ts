@@ -2,7 +2,7 @@
  * The `--json` run summary: one object, fixed key order, documented in docs/output-schema.md.
  */
 import type { CaptureInfo, CaptureReadResult, LiveStats } from '../capture/types.js';
-import type { EncapsulationCount, EngineTotals } from '../pipeline/results.js';
+import type { EncapsulationCount, EngineTotals, ProxyStats } from '../pipeline/results.js';
 import { encapsulationTotals } from '../pipeline/encapsulations.js';
 import type { ServiceTotals } from '../pipeline/service-stats.js';
 import { formatTimestamp } from '../util/time.js';
@@ -14,7 +14,7 @@ export const SUMMARY_SCHEMA_VERSION = 1;
 export interface RunSummary {
   schema: number;
   source: {
-    kind: 'file' | 'stdin' | 'live';
+    kind: 'file' | 'stdin' | 'live' | 'proxy';
     name: string;
     format: CaptureInfo['format'] | null;
     byteOrder: CaptureInfo['byteOrder'] | null;
@@ -36,6 +36,8 @@ export interface RunSummary {
     error: { code: string; message: string; offset: number | null } | null;
     /** Live captures only (absent for files and stdin): backend, kernel drop counters, caveats. */
     live?: LiveStats;
+    /** `portsniff proxy` only: listeners and relay counters. */
+    proxy?: ProxyStats;
   };
   totals: {
     packets: number;
@@ -72,7 +74,7 @@ export interface RunSummary {
 }
 
 export function buildSummary(args: {
-  kind: 'file' | 'stdin' | 'live';
+  kind: 'file' | 'stdin' | 'live' | 'proxy';
   name: string;
   read: CaptureReadResult | null;
   error: { code: string; message: string; offset: number | null } | null;
@@ -81,6 +83,7 @@ export function buildSummary(args: {
   coverage?: CoverageReport | null;
   options: RunSummary['options'];
   interrupted: boolean;
+  proxy?: ProxyStats;
 }): RunSummary {
   const { read, totals } = args;
   const info = read?.info ?? null;
@@ -110,6 +113,7 @@ export function buildSummary(args: {
       truncated: read?.truncated ?? null,
       error: args.error,
       ...(read?.live ? { live: read.live } : {}),
+      ...(args.proxy ? { proxy: args.proxy } : {}),
     },
     totals: {
       packets: totals.packets,

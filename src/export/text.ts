@@ -29,11 +29,30 @@ function table(headers: string[], rows: string[][], rightAlign: Set<number>): st
 export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], violations: readonly ClassifiedFlow[] = []): string {
   const out: string[] = [];
   const src = s.source;
-  const lts = src.linkTypes.map((l) => `${l.name} (${l.linkType})`).join(', ') || 'none';
-  out.push(`portsniff: ${src.name}: ${src.format ?? 'unknown format'}${src.byteOrder ? `, ${src.byteOrder}-endian` : ''}, link types: ${lts}`);
   const t = s.totals;
   const dur = s.time.first && s.time.last ? `, ${s.time.first} .. ${s.time.last}` : '';
-  out.push(`${t.packets} packets, ${formatBytes(t.bytes)} on the wire, ${t.flows} flows${dur}`);
+  // A relay sees connections and payload, no frames: its header and tables say what it counted.
+  const relay = src.proxy ?? null;
+  if (relay !== null) {
+    out.push(`portsniff: proxy ${src.name}`);
+    const p = relay;
+    out.push(
+      `${t.flows} connection${t.flows === 1 ? '' : 's'}, ${formatBytes(p.payloadBytes.toServer + p.payloadBytes.toClient)} relayed ` +
+        `(${formatBytes(p.payloadBytes.toServer)} to upstreams, ${formatBytes(p.payloadBytes.toClient)} to clients)${dur}`,
+    );
+    const problems = [
+      p.refused > 0 ? `${p.refused} refused (--max-connections ${p.options.maxConnections})` : '',
+      p.upstreamErrors > 0 ? `${p.upstreamErrors} upstream unreachable` : '',
+      p.connectTimeouts > 0 ? `${p.connectTimeouts} upstream connect timeouts` : '',
+      p.proxyProtocolErrors > 0 ? `${p.proxyProtocolErrors} bad PROXY protocol headers` : '',
+      p.datagramsDropped > 0 ? `${p.datagramsDropped} UDP datagrams dropped` : '',
+    ].filter((x) => x !== '');
+    if (problems.length > 0) out.push(problems.join(', '));
+  } else {
+    const lts = src.linkTypes.map((l) => `${l.name} (${l.linkType})`).join(', ') || 'none';
+    out.push(`portsniff: ${src.name}: ${src.format ?? 'unknown format'}${src.byteOrder ? `, ${src.byteOrder}-endian` : ''}, link types: ${lts}`);
+    out.push(`${t.packets} packets, ${formatBytes(t.bytes)} on the wire, ${t.flows} flows${dur}`);
+  }
   if (t.truncatedFrames || t.notIp || t.unattributed || t.evictedFlows) {
     out.push(`${t.truncatedFrames} truncated by snaplen, ${t.notIp} not IP, ${t.unattributed} not attributed to a flow, ${t.evictedFlows} flows evicted`);
   }
@@ -59,13 +78,14 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
     out.push('', 'services');
     out.push(
       ...table(
-        ['service', 'product', 'flows', 'packets', 'bytes', 'verified', 'mismatch', 'encrypted', 'port-only', 'exposure!', ...(tunnelled ? ['via'] : [])],
+        ['service', 'product', 'flows', ...(relay ? ['relayed'] : ['packets', 'bytes']), 'verified', 'mismatch', 'encrypted', 'port-only', 'exposure!', ...(tunnelled ? ['via'] : [])],
         s.services.map((e) => [
           serviceLabel(e.key, e.candidates),
           e.product ?? (e.candidates.length ? 'ambiguous' : '-'),
           String(e.flows),
-          String(e.packets.toServer + e.packets.toClient),
-          formatBytes(e.bytes.toServer + e.bytes.toClient),
+          ...(relay
+            ? [formatBytes(e.payloadBytes.toServer + e.payloadBytes.toClient)]
+            : [String(e.packets.toServer + e.packets.toClient), formatBytes(e.bytes.toServer + e.bytes.toClient)]),
           String(e.verdicts.verified),
           String(e.verdicts.mismatch),
           String(e.verdicts.encrypted),
@@ -73,7 +93,7 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
           String(e.exposure.violation),
           ...(tunnelled ? [viaLabel(e.encapsulations ?? [])] : []),
         ]),
-        new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+        new Set(relay ? [2, 3, 4, 5, 6, 7, 8] : [2, 3, 4, 5, 6, 7, 8, 9]),
       ),
     );
   }
@@ -92,21 +112,37 @@ export function renderTextSummary(s: RunSummary, topFlows: ClassifiedFlow[], vio
 
   if (topFlows.length > 0) {
     out.push('', `top ${topFlows.length} flows by bytes`);
+    const label = (f: ClassifiedFlow): string => f.service?.id ?? (f.ambiguous ? `ambiguous(${f.candidates?.length ?? 0})` : '-');
     out.push(
-      ...table(
-        ['transport', 'client', 'server', 'packets', 'bytes', 'state', 'service', 'verdict'],
-        topFlows.map((f) => [
-          f.transport,
-          endpoint(f.client.ip, f.client.port),
-          endpoint(f.server.ip, f.server.port),
-          `${f.packets.toServer}/${f.packets.toClient}`,
-          formatBytes(f.bytes.toServer + f.bytes.toClient),
-          f.state,
-          f.service?.id ?? (f.ambiguous ? `ambiguous(${f.candidates?.length ?? 0})` : '-'),
-          f.verdict ?? '-',
-        ]),
-        new Set([3, 4]),
-      ),
+      ...(relay
+        ? table(
+            ['transport', 'client', 'listener', 'upstream', 'relayed', 'end', 'service', 'verdict'],
+            topFlows.map((f) => [
+              f.transport,
+              endpoint(f.client.ip, f.client.port),
+              f.proxy ? endpoint(f.proxy.listener.ip, f.proxy.listener.port) : '-',
+              endpoint(f.server.ip, f.server.port),
+              `${formatBytes(f.payloadBytes.toServer)}/${formatBytes(f.payloadBytes.toClient)}`,
+              f.end,
+              label(f),
+              f.verdict ?? '-',
+            ]),
+            new Set([4]),
+          )
+        : table(
+            ['transport', 'client', 'server', 'packets', 'bytes', 'state', 'service', 'verdict'],
+            topFlows.map((f) => [
+              f.transport,
+              endpoint(f.client.ip, f.client.port),
+              endpoint(f.server.ip, f.server.port),
+              f.packets ? `${f.packets.toServer}/${f.packets.toClient}` : '-',
+              f.bytes ? formatBytes(f.bytes.toServer + f.bytes.toClient) : '-',
+              f.state ?? '-',
+              label(f),
+              f.verdict ?? '-',
+            ]),
+            new Set([3, 4]),
+          )),
     );
   }
 
@@ -175,6 +211,11 @@ function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** Wire bytes of a captured flow; payload bytes of a relayed one (a relay sees no frames). */
+function flowSize(f: ClassifiedFlow): number {
+  return f.bytes ? f.bytes.toServer + f.bytes.toClient : f.payloadBytes.toServer + f.payloadBytes.toClient;
+}
+
 /** Keeps the N largest flows (by bytes, ties by id) without holding every flow. */
 export class TopFlows {
   private readonly items: ClassifiedFlow[] = [];
@@ -187,16 +228,16 @@ export class TopFlows {
 
   add(f: ClassifiedFlow): void {
     if (this.n <= 0) return;
-    const size = f.bytes.toServer + f.bytes.toClient;
+    const size = flowSize(f);
     if (this.items.length === this.n) {
       const last = this.items[this.items.length - 1]!;
-      if (size <= last.bytes.toServer + last.bytes.toClient) return;
+      if (size <= flowSize(last)) return;
       this.items.pop();
     }
     let i = this.items.length;
     while (i > 0) {
       const o = this.items[i - 1]!;
-      const os = o.bytes.toServer + o.bytes.toClient;
+      const os = flowSize(o);
       if (os > size || (os === size && o.id < f.id)) break;
       i--;
     }

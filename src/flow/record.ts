@@ -28,26 +28,30 @@ export interface FlowRecord {
   id: number;
   transport: string;
   ipVersion: number;
-  /** VLAN ids outer first; empty when untagged. */
-  vlan: number[];
+  /** VLAN ids outer first; empty when untagged; null when unknown (a relayed connection). */
+  vlan: number[] | null;
   /** Encapsulations the flow was found inside, outer to inner; absent for flows outside tunnels. */
   tunnel?: TunnelInfo[];
   client: Endpoint;
   server: Endpoint;
   /** How client and server were told apart. */
   directionBasis: string;
-  packets: { toServer: number; toClient: number };
-  /** Frame wire lengths (pcap orig_len), as in tshark's conversation table. */
-  bytes: { toServer: number; toClient: number };
+  /** Frames per direction; null when no frames were seen (a relayed connection). */
+  packets: { toServer: number; toClient: number } | null;
+  /** Frame wire lengths (pcap orig_len), as in tshark's conversation table; null like `packets`. */
+  bytes: { toServer: number; toClient: number } | null;
   /** Transport payload bytes according to the headers. */
   payloadBytes: { toServer: number; toClient: number };
   first: string;
   last: string;
   durationSec: number;
-  state: string;
-  history: string;
+  /** Zeek conn_state (TCP) or one-way/two-way; null when no packets were seen (a relayed connection). */
+  state: string | null;
+  /** Zeek-style history; null like `state`. */
+  history: string | null;
   handshakeRttMs: number | null;
-  icmpErrors: number;
+  /** ICMP errors quoting the flow; null when they cannot be seen (a relayed connection). */
+  icmpErrors: number | null;
   anomalies: Record<string, number>;
   /** Why the record was written: idle-timeout, active-timeout, port-reuse, evicted, end-of-capture. */
   end: string;
@@ -55,7 +59,17 @@ export interface FlowRecord {
   continued: boolean;
 }
 
-export function describeFlow(t: FlowTable, s: number, reason: number): FlowRecord {
+/** A record built from captured packets: every packet-level field is known. */
+export interface CapturedFlowRecord extends FlowRecord {
+  vlan: number[];
+  packets: { toServer: number; toClient: number };
+  bytes: { toServer: number; toClient: number };
+  state: string;
+  history: string;
+  icmpErrors: number;
+}
+
+export function describeFlow(t: FlowTable, s: number, reason: number): CapturedFlowRecord {
   const v = t.ipVersion[s]!;
   const aIp = formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!);
   const bIp = formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!);

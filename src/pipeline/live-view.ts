@@ -58,6 +58,8 @@ interface Group {
   pktsToClient: number;
   bytesToServer: number;
   bytesToClient: number;
+  payloadToServer: number;
+  payloadToClient: number;
   verdicts: Float64Array;
   exposure: Float64Array;
 }
@@ -391,6 +393,8 @@ export class LiveView {
         pktsToClient: 0,
         bytesToServer: 0,
         bytesToClient: 0,
+        payloadToServer: 0,
+        payloadToClient: 0,
         verdicts: new Float64Array(VERDICTS.length),
         exposure: new Float64Array(EXPOSURE_STATUSES.length),
       });
@@ -407,7 +411,7 @@ export class LiveView {
     const dt = this.lastWallMs > 0 ? Math.max(1, wallMs - this.lastWallMs) / 1000 : 0;
     this.lastWallMs = wallMs;
     for (const g of this.groups) {
-      g.live = g.pktsToServer = g.pktsToClient = g.bytesToServer = g.bytesToClient = 0;
+      g.live = g.pktsToServer = g.pktsToClient = g.bytesToServer = g.bytesToClient = g.payloadToServer = g.payloadToClient = 0;
       g.verdicts.fill(0);
       g.exposure.fill(0);
     }
@@ -437,6 +441,8 @@ export class LiveView {
       g.pktsToClient += ptc;
       g.bytesToServer += bts;
       g.bytesToClient += btc;
+      g.payloadToServer += t.payloadToServer(s);
+      g.payloadToClient += t.payloadToClient(s);
       if (this.verdict[s] !== NO_CODE) g.verdicts[this.verdict[s]!]!++;
       if (this.exposure[s] !== NO_CODE) g.exposure[this.exposure[s]!]!++;
       if (!detail) continue;
@@ -484,6 +490,8 @@ export class LiveView {
       e.packets.toClient += g.pktsToClient;
       e.bytes.toServer += g.bytesToServer;
       e.bytes.toClient += g.bytesToClient;
+      e.payloadBytes.toServer += g.payloadToServer;
+      e.payloadBytes.toClient += g.payloadToClient;
       VERDICTS.forEach((v, i) => (e.verdicts[v] += g.verdicts[i]!));
       EXPOSURE_STATUSES.forEach((x, i) => (e.exposure[x] += g.exposure[i]!));
     }

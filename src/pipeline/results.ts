@@ -11,8 +11,73 @@ export type { Endpoint, FlowRecord } from '../flow/record.js';
 export type { Classification, ServiceRef, Verdict } from '../classify/types.js';
 export type { ExposureCheck, ExposureStatus } from '../classify/exposure.js';
 
-/** A finished flow: transport facts plus (when rules are loaded) its classification. */
-export type ClassifiedFlow = FlowRecord & Partial<Classification>;
+/**
+ * A finished flow: transport facts plus (when rules are loaded) its classification. Flows relayed
+ * by `portsniff proxy` also carry `source: 'proxy'` and `proxy` (what the relay knows), and have
+ * null for the packet-level facts a relay cannot see (packets, wire bytes, state, history, ...).
+ */
+export type ClassifiedFlow = FlowRecord & Partial<Classification> & { source?: 'proxy'; proxy?: RelayInfo };
+
+/** How one side of a relayed connection ended. */
+export type RelayClose = 'fin' | 'reset' | 'error' | 'proxy';
+
+/** What a relay knows about a connection beyond the flow record (docs/output-schema.md). */
+export interface RelayInfo {
+  /** The proxy's address the client connected to (the listen port is recorded here). */
+  listener: Endpoint;
+  /** The upstream as configured (`host` may be a name) and the address connected to (null if never connected). */
+  upstream: { host: string; port: number; ip: string | null };
+  /** The listener's TCP peer; differs from `client` when a PROXY protocol header named the real client. */
+  peer: Endpoint;
+  /** PROXY protocol version received from the peer (listeners with proxy-protocol-in), else null. */
+  proxyProtocolIn: 'v1' | 'v2' | null;
+  /** PROXY protocol version sent to the upstream, else null. */
+  proxyProtocolOut: 'v1' | 'v2' | null;
+  /** Accept to upstream connected, in milliseconds; null when the upstream was never connected. */
+  connectMs: number | null;
+  /** Wall-clock time of the first payload byte per direction. */
+  firstByte: { toServer: string | null; toClient: string | null };
+  /** Who sent payload first; null when nobody did. */
+  firstSpeaker: 'client' | 'server' | null;
+  /** How each side's connection ended (fin, reset, error, or `proxy`: closed by portsniff); null: never connected. */
+  close: { client: RelayClose | null; server: RelayClose | null };
+  /** UDP only: datagrams per direction. */
+  datagrams: { toServer: number; toClient: number } | null;
+  /** Why the connection failed, e.g. `connect ECONNREFUSED 127.0.0.1:6379` or a bad PROXY header; null when it did not. */
+  error: string | null;
+}
+
+/** One proxy listener as the summary lists it. */
+export interface ProxyListenerInfo {
+  transport: 'tcp' | 'udp';
+  listen: Endpoint;
+  upstream: { host: string; port: number };
+  proxyProtocolIn: boolean;
+  proxyProtocolOut: 'v1' | 'v2' | null;
+}
+
+/** Relay counters of a proxy run (the summary's `source.proxy`). */
+export interface ProxyStats {
+  listeners: ProxyListenerInfo[];
+  /** TCP connections accepted plus UDP sessions started (each is one flow). */
+  accepted: number;
+  /** Connections reset at once because --max-connections were open (no flow record). */
+  refused: number;
+  /** Connections and sessions open now (0 at the end). */
+  open: number;
+  /** Flows whose upstream could not be reached (refused, unreachable, name not resolved). */
+  upstreamErrors: number;
+  connectTimeouts: number;
+  /** Connections closed because their PROXY protocol header was missing or malformed. */
+  proxyProtocolErrors: number;
+  /** Payload bytes relayed. */
+  payloadBytes: { toServer: number; toClient: number };
+  /** UDP datagrams dropped (session table full, upstream not ready, send failed). */
+  datagramsDropped: number;
+  elapsedSec: number;
+  /** The relay settings in effect (seconds; max connections). */
+  options: { connectTimeout: number; idleTimeout: number; linger: number; udpIdleTimeout: number; maxConnections: number };
+}
 
 export interface EngineTotals {
   packets: number;
@@ -46,8 +111,11 @@ export interface ServiceTotals {
   component: string | null;
   candidates: string[];
   flows: number;
+  /** Frames and their wire bytes (capture mode; 0 in proxy mode, where no frames are seen). */
   packets: { toServer: number; toClient: number };
   bytes: { toServer: number; toClient: number };
+  /** Transport payload bytes (capture: by the headers; proxy: the bytes relayed). */
+  payloadBytes: { toServer: number; toClient: number };
   verdicts: Record<Verdict, number>;
   /** Flows by exposure status (exposure.ts); all zero for `unknown` and `unclassified`. */
   exposure: Record<ExposureStatus, number>;

@@ -5,10 +5,20 @@
 import type { FlowTable } from '../flow/table.js';
 import type { Classification, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
-import type { ServiceTotals } from './results.js';
+import type { ServiceTotals, SnapshotService } from './results.js';
 import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
 
 export type { ServiceTotals } from './results.js';
+
+/** What one flow adds to its service's totals. */
+export interface FlowCounts {
+  packetsToServer: number;
+  packetsToClient: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  payloadToServer: number;
+  payloadToClient: number;
+}
 
 export function serviceKey(c: Classification | null): string {
   if (c === null) return 'unclassified';
@@ -28,6 +38,7 @@ export function emptyTotals(key: string, c: Classification | null): ServiceTotal
     flows: 0,
     packets: { toServer: 0, toClient: 0 },
     bytes: { toServer: 0, toClient: 0 },
+    payloadBytes: { toServer: 0, toClient: 0 },
     verdicts: { verified: 0, mismatch: 0, encrypted: 0, 'port-only': 0, unknown: 0 },
     exposure: { ok: 0, violation: 0, unchecked: 0 },
   };
@@ -40,7 +51,22 @@ export class ServiceStats {
     ServiceStats.addTo(this.byKey, t, slot, c);
   }
 
-  private static addTo(map: Map<string, ServiceTotals>, t: FlowTable, slot: number, c: Classification | null): void {
+  /** A flow that is not in a flow table (a relayed connection): its counts given directly. */
+  addCounts(c: Classification | null, counts: FlowCounts): void {
+    ServiceStats.add(this.byKey, c, counts.packetsToServer, counts.packetsToClient, counts.bytesToServer, counts.bytesToClient, counts.payloadToServer, counts.payloadToClient);
+  }
+
+  private static addTo(map: Map<string, ServiceTotals>, t: FlowTable, slot: number, c: Classification | null): ServiceTotals {
+    const e = ServiceStats.add(map, c, t.packetsToServer(slot), t.packetsToClient(slot), t.bytesToServer(slot), t.bytesToClient(slot), t.payloadToServer(slot), t.payloadToClient(slot));
+    // The field appears with the service's first tunnelled flow (plain services look as before).
+    if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
+    return e;
+  }
+
+  private static add(
+    map: Map<string, ServiceTotals>, c: Classification | null,
+    packetsToServer: number, packetsToClient: number, bytesToServer: number, bytesToClient: number, payloadToServer: number, payloadToClient: number,
+  ): ServiceTotals {
     const key = serviceKey(c);
     let e = map.get(key);
     if (e === undefined) {
@@ -48,14 +74,15 @@ export class ServiceStats {
       map.set(key, e);
     }
     e.flows++;
-    e.packets.toServer += t.packetsToServer(slot);
-    e.packets.toClient += t.packetsToClient(slot);
-    e.bytes.toServer += t.bytesToServer(slot);
-    e.bytes.toClient += t.bytesToClient(slot);
+    e.packets.toServer += packetsToServer;
+    e.packets.toClient += packetsToClient;
+    e.bytes.toServer += bytesToServer;
+    e.bytes.toClient += bytesToClient;
+    e.payloadBytes.toServer += payloadToServer;
+    e.payloadBytes.toClient += payloadToClient;
     if (c) e.verdicts[c.verdict]++;
     if (c?.exposure) e.exposure[c.exposure.status]++;
-    // The field appears with the service's first tunnelled flow (plain services look as before).
-    if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
+    return e;
   }
 
   /** Merge totals from another engine (worker) into this one (a snapshot's live counts are not kept). */
@@ -63,8 +90,8 @@ export class ServiceStats {
     for (const o of list) {
       let e = this.byKey.get(o.key);
       if (e === undefined) {
-        const { key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure } = o;
-        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, verdicts, exposure, ...(o.encapsulations ? { encapsulations: o.encapsulations } : {}) });
+        const { key, id, product, component, candidates, flows, packets, bytes, payloadBytes, verdicts, exposure } = o;
+        e = structuredClone({ key, id, product, component, candidates, flows, packets, bytes, payloadBytes, verdicts, exposure, ...(o.encapsulations ? { encapsulations: o.encapsulations } : {}) });
         this.byKey.set(o.key, e);
         continue;
       }
@@ -74,6 +101,8 @@ export class ServiceStats {
       e.packets.toClient += o.packets.toClient;
       e.bytes.toServer += o.bytes.toServer;
       e.bytes.toClient += o.bytes.toClient;
+      e.payloadBytes.toServer += o.payloadBytes.toServer;
+      e.payloadBytes.toClient += o.payloadBytes.toClient;
       for (const v of Object.keys(o.verdicts) as Verdict[]) e.verdicts[v] += o.verdicts[v];
       for (const x of Object.keys(o.exposure) as ExposureStatus[]) e.exposure[x] += o.exposure[x];
     }
@@ -90,5 +119,16 @@ export class ServiceStats {
         else sortEncapsulations(c.encapsulations);
         return c;
       });
+  }
+
+  /** Ended flows plus live flows given with their current classification and counts (the proxy). */
+  listWithLiveCounts(live: Iterable<readonly [Classification | null, FlowCounts]>): SnapshotService[] {
+    const map = new Map<string, SnapshotService>();
+    for (const e of this.byKey.values()) map.set(e.key, { ...structuredClone(e), liveFlows: 0 });
+    for (const [c, n] of live) {
+      const e = ServiceStats.add(map, c, n.packetsToServer, n.packetsToClient, n.bytesToServer, n.bytesToClient, n.payloadToServer, n.payloadToClient) as SnapshotService;
+      e.liveFlows = (e.liveFlows ?? 0) + 1;
+    }
+    return [...map.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 }

@@ -162,7 +162,7 @@ describe('portsniff live: stopping flushes everything', () => {
       else expect(typeof summary.source.live!.droppedByKernel).toBe('number');
       const flows = readFileSync(flowsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ClassifiedFlow);
       expect(flows).toHaveLength(1);
-      expect(flows[0]!.packets.toServer).toBe(30);
+      expect(flows[0]!.packets!.toServer).toBe(30);
       const saved = new CountingSink();
       const replay = await readCaptureFile(pcap, saved);
       expect(replay.packets).toBe(30);

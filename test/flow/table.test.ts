@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { DecodedPacket, DecodeStatus, FragmentKind, TcpFlag } from '../../src/decode/types.js';
 import { IpProto } from '../../src/util/ip-proto.js';
 import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
-import { describeFlow, type FlowRecord } from '../../src/flow/record.js';
+import { describeFlow, type CapturedFlowRecord } from '../../src/flow/record.js';
 import { parseAddress, formatAddress } from '../../src/flow/key.js';
 import { Anomaly } from '../../src/util/anomaly.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
@@ -59,7 +59,7 @@ function run(packets: Array<P & { t?: number; len?: number }>, opts: Partial<{ m
     activeTimeout: opts.activeTimeout ?? 0,
     documentedPorts: { tcp: documented, udp: documented },
   });
-  const ended: FlowRecord[] = [];
+  const ended: CapturedFlowRecord[] = [];
   const obs: FlowObserver = {
     flowStarted: () => {},
     payload: () => {},
@@ -237,7 +237,7 @@ describe('FlowTable', () => {
       frame(ipv6Packet({ src: 'fd00::2', dst: 'fd00::1' }, PROTO.ICMPV6, icmpMessage({ type: 129, rest: (0x44 << 16) | 1 }))),
     ];
     const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
-    const flows: FlowRecord[] = [];
+    const flows: CapturedFlowRecord[] = [];
     table.setObserver({ flowStarted: () => {}, payload: () => {}, flowEnded: (slot, reason) => flows.push(describeFlow(table, slot, reason)) });
     const decoder = new PacketDecoder();
     frames.forEach((f, i) => table.process(decoder.decode(f, 0, f.length, f.length, 1), i, 1_700_000_000, i, f.length, f));

@@ -62,10 +62,10 @@ function conserved(engine: Engine, flows: ClassifiedFlow[]): void {
   const levels = Array.from({ length: MAX_TUNNEL_DEPTH + 1 }, (_, l) => flows.filter((f) => Math.round((f.id % 1) * 10) === l));
   const sum = (fs: ClassifiedFlow[], w: (f: ClassifiedFlow) => number) => fs.reduce((a, f) => a + w(f), 0);
   const frameLevel = levels[0]!;
-  expect(sum(frameLevel, (f) => f.packets.toServer + f.packets.toClient + f.icmpErrors) + t.notIp + t.unattributed).toBe(t.packets);
-  expect(sum(frameLevel, (f) => f.bytes.toServer + f.bytes.toClient)).toBeLessThanOrEqual(t.bytes);
+  expect(sum(frameLevel, (f) => f.packets!.toServer + f.packets!.toClient + f.icmpErrors!) + t.notIp + t.unattributed).toBe(t.packets);
+  expect(sum(frameLevel, (f) => f.bytes!.toServer + f.bytes!.toClient)).toBeLessThanOrEqual(t.bytes);
   for (const [l, fs] of levels.entries()) {
-    expect(sum(fs, (f) => f.packets.toServer + f.packets.toClient), `level ${l}`).toBeLessThanOrEqual(t.packets);
+    expect(sum(fs, (f) => f.packets!.toServer + f.packets!.toClient), `level ${l}`).toBeLessThanOrEqual(t.packets);
     expect(fs.every((f) => (l === 0) === (f.tunnel === undefined || f.tunnel.every((e) => e.type === 'mpls' || e.type === 'pppoe')))).toBe(true);
   }
 }

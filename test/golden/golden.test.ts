@@ -223,7 +223,7 @@ describe('key facts: synthesised captures', () => {
     const verdicts = new Set(flows.map((f) => f.verdict));
     expect([...verdicts].sort()).toEqual(['encrypted', 'mismatch', 'port-only', 'unknown', 'verified']);
     expect(flows.some((f) => f.ambiguous)).toBe(true);
-    expect(flows.some((f) => f.vlan.length > 0)).toBe(true);
+    expect(flows.some((f) => f.vlan !== null && f.vlan.length > 0)).toBe(true);
     expect(flows.some((f) => f.ipVersion === 6)).toBe(true);
     expect(flows.some((f) => f.transport === 'icmp')).toBe(true);
     for (const key of ['redis-enterprise.database-endpoints', 'zeebe.gateway-grpc', 'zeebe.broker-command-api', 'zeebe.internal-api', 'zeebe.broker-monitoring', 'edgecomet.edge-gateway-metrics', 'redis-enterprise.dns', 'kgateway.gloo-xds']) {

@@ -38,10 +38,10 @@ export function sumOurFlows(flows: ClassifiedFlow[]): Map<string, Sums> {
     const key = fiveTupleKey(f.transport, f.client.ip, f.client.port, f.server.ip, f.server.port);
     const clientLow = endpointKey(f.client.ip, f.client.port) < endpointKey(f.server.ip, f.server.port);
     const s = out.get(key) ?? { lowPkts: 0, highPkts: 0, lowBytes: 0, highBytes: 0 };
-    s.lowPkts += clientLow ? f.packets.toServer : f.packets.toClient;
-    s.highPkts += clientLow ? f.packets.toClient : f.packets.toServer;
-    s.lowBytes += clientLow ? f.bytes.toServer : f.bytes.toClient;
-    s.highBytes += clientLow ? f.bytes.toClient : f.bytes.toServer;
+    s.lowPkts += clientLow ? f.packets!.toServer : f.packets!.toClient;
+    s.highPkts += clientLow ? f.packets!.toClient : f.packets!.toServer;
+    s.lowBytes += clientLow ? f.bytes!.toServer : f.bytes!.toClient;
+    s.highBytes += clientLow ? f.bytes!.toClient : f.bytes!.toServer;
     out.set(key, s);
   }
   return out;

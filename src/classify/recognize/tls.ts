@@ -33,8 +33,12 @@ const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
 const SNI_HOST_NAME = 0;
 
-/** Handshake bytes joined from consecutive records; reused (recognisers are not re-entrant). */
-const HS_SCRATCH = new Uint8Array(4096);
+/**
+ * Handshake bytes joined from consecutive records; reused (recognisers are not re-entrant). Sized
+ * for the largest first message the proxy collects (16 KiB: post-quantum key shares, ECH and big
+ * PSK lists make ClientHellos of several KiB); capture mode passes at most 2 KiB.
+ */
+const HS_SCRATCH = new Uint8Array(16 * 1024);
 
 function recordVersionOk(major: number, minor: number): boolean {
   return major === 3 && minor >= 1 && minor <= 4;

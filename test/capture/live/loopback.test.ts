@@ -57,8 +57,8 @@ function flowCounts(flows: ClassifiedFlow[]): FlowCounts {
     const key = `${f.transport} ${f.client.ip}:${f.client.port} > ${f.server.ip}:${f.server.port}`;
     const prev = out[key] ?? { packets: 0, bytes: 0 };
     out[key] = {
-      packets: prev.packets + f.packets.toServer + f.packets.toClient,
-      bytes: prev.bytes + f.bytes.toServer + f.bytes.toClient,
+      packets: prev.packets + f.packets!.toServer + f.packets!.toClient,
+      bytes: prev.bytes + f.bytes!.toServer + f.bytes!.toClient,
     };
   }
   return out;
@@ -237,7 +237,7 @@ describe('live capture on lo: flow clock', () => {
       expect(expired).toBe(true);
       expect(flows).toHaveLength(1);
       expect(flows[0]!.end).toBe('idle-timeout');
-      expect(flows[0]!.packets.toServer).toBe(3);
+      expect(flows[0]!.packets!.toServer).toBe(3);
     });
   }
 });
