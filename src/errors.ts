@@ -31,6 +31,8 @@ export const ErrorCode = {
   Worker: 'PSN_ERR_WORKER',
   /** Live capture could not start or failed. */
   Capture: 'PSN_ERR_CAPTURE',
+  /** `portsniff proxy` could not start (a listener cannot bind: address in use, no permission). */
+  Proxy: 'PSN_ERR_PROXY',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

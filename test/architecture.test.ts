@@ -21,6 +21,8 @@ const RANK: Record<string, number> = {
   rules: 3,
   classify: 4,
   pipeline: 5,
+  // The relay (portsniff proxy) produces what the pipeline produces, from sockets instead of packets.
+  proxy: 5,
   export: 6,
   ui: 7,
   cli: 8,

@@ -10,6 +10,7 @@ import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
 import { runReplay } from './commands/replay.js';
 import { registerLiveCommands } from './commands/live.js';
+import { registerProxyCommand } from './commands/proxy.js';
 import { addSessionOptions, addSpeedOption, faceOptionsFrom, sessionOptionsFrom } from './session-options.js';
 import { defaultGetRuleDirs, registerRulesCommands } from './commands/rules.js';
 import { RuleFileError, formatRuleProblem } from '../rules/load.js';
@@ -47,6 +48,7 @@ Examples:
   portsniff replay big.pcap.gz --max-flows 100000 gzip is detected by content
   portsniff live eth0 --duration 60 --json        capture for a minute (tcpdump backend by default)
   portsniff live lo port 6379                     trailing words are a BPF filter, as with tcpdump
+  portsniff proxy --map 16379=10.0.0.5:12000      relay and classify without capture rights (docs/proxy.md)
   portsniff rules explain tcp/8443                which documented services claim a port, and why
   portsniff replay capture.pcap --monitoring-hosts 10.0.5.0/24
                                                   also check that metrics ports are only reached from there
@@ -103,6 +105,7 @@ read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occ
   });
 
   registerLiveCommands(program, io, setExit);
+  registerProxyCommand(program, io, setExit);
 
   registerRulesCommands(program, defaultGetRuleDirs, {
     out: (line) => io.stdout.writeLine(line),
