@@ -147,7 +147,9 @@ function splitHostPorts(text: string, needHost: boolean, fail: (why: string) => 
       if (host === '') fail(`'${text}' has an empty host`);
     }
   }
-  if (needHost && host === null) fail(`the upstream '${text}' needs a host, e.g. 127.0.0.1:${text || '6379'}`);
+  if (needHost && host === null) {
+    fail(/^\d+(-\d+)?$/.test(text) ? `the upstream '${text}' needs a host, e.g. 127.0.0.1:${text}` : `the upstream '${text}' needs a port, e.g. ${text || 'db.internal'}:6379`);
+  }
   if (host !== null && !/^[A-Za-z0-9.\-_:%]+$/.test(host)) fail(`'${host}' is not a host name or address`);
   const r = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(ports);
   if (r === null) fail(`'${ports}' is not a port or a port range`);

@@ -70,6 +70,8 @@ export class TcpRelay {
   private upstreamClosed = true; // until there is an upstream socket
   private finished = false;
   private halfClosed = false;
+  /** 'header': reading a PROXY header; 'connecting'; 'relaying'. */
+  private phase: 'header' | 'connecting' | 'relaying' = 'connecting';
   /** Client bytes read while waiting for the PROXY header (then: the bytes after it). */
   private pending: Buffer | null = null;
 
@@ -85,6 +87,9 @@ export class TcpRelay {
     this.listener = { ip: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
     socket.setNoDelay(true);
     socket.on('error', (err: NodeJS.ErrnoException) => this.clientError(err));
+    // Registered once, up front: an EOF read together with the last bytes of a PROXY header (or
+    // while the upstream is connecting) is emitted before the relay stage begins.
+    socket.on('end', () => this.clientEnded());
     socket.on('close', () => {
       this.clientClosed = true;
       if (this.clientClose === null) this.clientClose = 'proxy';
@@ -107,6 +112,7 @@ export class TcpRelay {
 
   private readProxyHeader(): void {
     const s = this.socket;
+    this.phase = 'header';
     this.arm(this.host.settings.connectTimeoutMs, () => this.refuse('proxy-protocol-error', `no complete PROXY protocol header within ${seconds(this.host.settings.connectTimeoutMs)}`));
     const onData = (chunk: Buffer): void => {
       const buf = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
@@ -117,7 +123,6 @@ export class TcpRelay {
         return;
       }
       s.off('data', onData);
-      s.off('end', onEnd);
       s.pause();
       if (r.kind === 'bad') {
         this.pending = null;
@@ -129,18 +134,26 @@ export class TcpRelay {
       this.pending = buf.length > r.length ? buf.subarray(r.length) : null;
       this.connect();
     };
-    const onEnd = (): void => {
-      this.clientClose = 'fin';
-      this.refuse('proxy-protocol-error', this.pending === null ? 'closed before sending a PROXY protocol header' : 'closed inside the PROXY protocol header');
-    };
     s.on('data', onData);
-    s.on('end', onEnd);
     s.resume();
+  }
+
+  /** The client's FIN, whatever the phase. */
+  private clientEnded(): void {
+    this.clientClose = 'fin';
+    if (this.phase === 'header') {
+      this.refuse('proxy-protocol-error', this.pending === null ? 'closed before sending a PROXY protocol header' : 'closed inside the PROXY protocol header');
+    } else if (this.phase === 'relaying') {
+      this.upstream!.end();
+      this.halfClose();
+    }
+    // 'connecting': connected() passes the FIN on after the early bytes.
   }
 
   // -- upstream -----------------------------------------------------------------------------
 
   private connect(): void {
+    this.phase = 'connecting';
     const m = this.mapping;
     this.inspection = this.host.inspect(6, m.upstreamPort, this.client.port, this.client.ip);
     const up = net.connect({ host: m.upstreamHost, port: m.upstreamPort, allowHalfOpen: true, noDelay: true });
@@ -187,11 +200,11 @@ export class TcpRelay {
     client.on('drain', () => {
       if (!this.upstreamClosed) up.resume();
     });
-    client.on('end', () => {
-      this.clientClose = 'fin';
+    this.phase = 'relaying';
+    if (this.clientClose === 'fin') {
       up.end();
       this.halfClose();
-    });
+    }
     up.on('end', () => {
       this.serverClose = 'fin';
       client.end();
