@@ -56,7 +56,7 @@ function noRulesOption(): Option {
 }
 
 export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: number } = {}): Command {
-  return cmd
+  cmd
     .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
     .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
     .addOption(
@@ -116,7 +116,13 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
         '--workers <n>',
         `decoding threads (0 = decode on the reading thread); output is the same for any value (default: ${defaultWorkers()} on this machine, 1 with the dashboard)`,
       ).argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
-    )
+    );
+  return addFaceOptions(cmd);
+}
+
+/** Dashboard or progress line (also used by `proxy`). */
+export function addFaceOptions(cmd: Command): Command {
+  return cmd
     .option('--no-ui', 'no dashboard: in a terminal too, print the progress line and the final summary')
     .addOption(
       new Option('--refresh <hz>', 'dashboard frames (and snapshots) per second')

@@ -1,5 +1,6 @@
 /**
- * One capture session, whatever feeds it (a file, stdin, a live interface): build the pipeline
+ * One session, whatever feeds it (a file, stdin, a live interface, or the relay of `portsniff
+ * proxy`, which brings its own producer): build the pipeline
  * (in-process or worker threads, --workers), let the source feed it (paced with --speed), and drive
  * every output through the SessionConsumer interface (export/consumer.ts): the flow log, the final
  * summary, the stderr progress line, the dashboard, exporters. Everything already counted reaches
@@ -12,8 +13,9 @@ import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
 import { Pacer, Pause } from '../capture/pacer.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
-import { createPipeline, defaultWorkers, type Pipeline } from '../pipeline/pipeline.js';
-import type { ClassifiedFlow, Snapshot } from '../pipeline/results.js';
+import { createPipeline, defaultWorkers, type Pipeline, type PipelineResult } from '../pipeline/pipeline.js';
+import type { ClassifiedFlow, ProxyStats, Snapshot } from '../pipeline/results.js';
+import type { RuleSet } from '../rules/types.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { TopFlows } from '../export/text.js';
 import { LineWriter } from '../export/line-writer.js';
@@ -55,7 +57,7 @@ export interface SessionOptions extends ClassificationOptions {
  * records into the pipeline's sink, e.g. a live capture). One of the two must be set.
  */
 export interface SessionSource {
-  kind: 'file' | 'stdin' | 'live';
+  kind: 'file' | 'stdin' | 'live' | 'proxy';
   name: string;
   /** A capture file, or '-' for io.stdin. */
   file?: string;
@@ -70,6 +72,25 @@ export interface SessionSource {
    * worker threads it drops (and counts) what it cannot take when every chunk is busy.
    */
   feed?(sink: FrameSink, signal: AbortSignal): Promise<CaptureReadResult>;
+  /**
+   * Instead of a capture pipeline, a producer of flows and snapshots that is already running
+   * (`portsniff proxy`: the relay, listening). `run` resolves when it should stop (`signal`
+   * aborts, or its own end such as --duration); then the session finishes it like a pipeline.
+   */
+  producer?: SessionProducer;
+  run?(signal: AbortSignal): Promise<void>;
+  /** The rules the producer classifies with (loaded by the command, shown by consumers). */
+  ruleSet?: RuleSet | null;
+}
+
+/** What the session needs from whatever produces flows: the capture Pipeline's shape. */
+export interface SessionProducer {
+  onFlow(cb: (flow: ClassifiedFlow) => void): void;
+  onSnapshot(cb: (snapshot: Snapshot) => void): void;
+  snapshot(): Snapshot;
+  /** Ends every flow (they reach onFlow) and returns the totals; a relay adds its counters. */
+  finish(): Promise<PipelineResult & { proxy?: ProxyStats }>;
+  close(): Promise<void>;
 }
 
 /** Extra consumers (the dashboard, exporters) and what they need from the pipeline. */
@@ -87,7 +108,7 @@ const PACED_READ_BYTES = 4096;
 export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo, extras: SessionExtras = {}): Promise<number> {
   const dirs = ruleDirs(opts);
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
-  const ruleSet = dirs.length === 0 ? null : loadRuleDirs(dirs);
+  const ruleSet = source.ruleSet !== undefined ? source.ruleSet : dirs.length === 0 ? null : loadRuleDirs(dirs);
   const extra = extras.consumers ?? [];
   const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0) || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
@@ -101,19 +122,26 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const workers = opts.workers ?? defaultWorkers();
   // Listening sockets and files first: a port in use is an error before any packet is read.
   const fleet = await openFleetOutputs(opts.fleet ?? {}, io);
-  let pipeline: Pipeline;
+  // A producer brought by the source (the proxy) classifies with its own copy of the same rules.
+  let capture: Pipeline | null = null;
+  let pipeline: SessionProducer;
   try {
-    pipeline = createPipeline({
-      workers,
-      maxFlows: opts.maxFlows,
-      idleTimeout: opts.idleTimeout,
-      activeTimeout: opts.activeTimeout,
-      classification,
-      flows: wantFlows,
-      ...(opts.decap ? { decap: opts.decap } : {}),
-      ...(extras.detail ? { detail: true } : {}),
-      ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
-    });
+    if (source.producer !== undefined) {
+      pipeline = source.producer;
+    } else {
+      capture = createPipeline({
+        workers,
+        maxFlows: opts.maxFlows,
+        idleTimeout: opts.idleTimeout,
+        activeTimeout: opts.activeTimeout,
+        classification,
+        flows: wantFlows,
+        ...(opts.decap ? { decap: opts.decap } : {}),
+        ...(extras.detail ? { detail: true } : {}),
+        ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
+      });
+      pipeline = capture;
+    }
   } catch (err) {
     await fleet.close(io.signal);
     throw err;
@@ -208,7 +236,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   let exitCode = 0;
   try {
     if (source.file !== undefined && speed !== null) {
-      pacer = new Pacer(pipeline.sink, speed, () => performance.now(), () => pipeline.tryAcquire());
+      pacer = new Pacer(capture!.sink, speed, () => performance.now(), () => capture!.tryAcquire());
       if (pause.paused) pacer.setPaused(true);
       const p = pacer;
       read = await readCaptureFile(source.file, p, {
@@ -219,11 +247,13 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         gate: () => p.gate(signal),
       });
     } else if (source.file !== undefined) {
-      read = await pipeline.runFile(source.file, { signal, stdin: io.stdin, progress, gate: () => pause.hold(signal) });
+      read = await capture!.runFile(source.file, { signal, stdin: io.stdin, progress, gate: () => pause.hold(signal) });
     } else if (source.feed !== undefined) {
-      read = await source.feed(pipeline.sink, signal);
+      read = await source.feed(capture!.sink, signal);
+    } else if (source.run !== undefined) {
+      await source.run(signal);
     } else {
-      throw new Error('SessionSource needs `file` or `feed`');
+      throw new Error('SessionSource needs `file`, `feed` or `producer` and `run`');
     }
   } catch (err) {
     if (err instanceof CaptureFormatError) {
@@ -268,10 +298,11 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     coverage: ruleSet === null ? null : buildCoverage(result.ports, info.rules, info.products),
     options: { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout, workers, ...decapSummary(opts.decap) },
     interrupted,
+    ...(result.proxy !== undefined ? { proxy: result.proxy } : {}),
   });
   // --fail-on: exit 3 when such alerts occurred (a runtime error's exit 1 comes first).
   if (exitCode === 0) exitCode = fleet.failOnCode();
-  await endConsumers(consumers, { summary, topFlows: top.list(), violations, exitCode, opened: read !== null });
+  await endConsumers(consumers, { summary, topFlows: top.list(), violations, exitCode, opened: read !== null || source.run !== undefined });
   unhook?.();
   await fleet.close(io.signal);
   if (read?.truncated) {

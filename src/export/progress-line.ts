@@ -1,10 +1,19 @@
 /**
  * Progress without a terminal UI (pipes, files, CI): one line on stderr every ~2 s with packets,
- * packets/s, bits/s, flows, and for a file the % read and an ETA, for a live capture the drops.
+ * packets/s, bits/s, flows, and for a file the % read and an ETA, for a live capture the drops; for
+ * the proxy, connections and the payload relayed.
  * Rates are measured between two updates; nothing is printed for runs shorter than the interval.
  */
 import type { SessionConsumer, SessionInfo, SessionUpdate } from './consumer.js';
 import { formatCount, formatDuration, formatRate } from '../util/units.js';
+import { formatBytes } from './text.js';
+
+/** Payload bytes relayed so far (closed and open connections), for `portsniff proxy`. */
+function relayedBytes(u: SessionUpdate): number {
+  let n = 0;
+  for (const e of u.snapshot.services) n += e.payloadBytes.toServer + e.payloadBytes.toClient;
+  return n;
+}
 
 export const PROGRESS_INTERVAL_MS = 2000;
 
@@ -23,7 +32,9 @@ export class ProgressLine implements SessionConsumer {
 
   update(u: SessionUpdate): void {
     const t = u.snapshot.totals;
-    const now = { wallMs: u.wallMs, packets: t.packets, bytes: t.bytes, bytesRead: u.bytesRead };
+    // A relay sees no frames: its rate is the payload it relays.
+    const bytes = this.info?.kind === 'proxy' ? relayedBytes(u) : t.bytes;
+    const now = { wallMs: u.wallMs, packets: t.packets, bytes, bytesRead: u.bytesRead };
     if (this.last === null) {
       this.last = { ...now, wallMs: this.info?.startedAt ?? u.wallMs, packets: 0, bytes: 0, bytesRead: 0 };
     }
@@ -37,6 +48,10 @@ export class ProgressLine implements SessionConsumer {
 /** "portsniff: 1.20M packets (250k/s, 1.1 Gbit/s), 50.2k flows, 45% of capture.pcap, ETA 3 s". */
 export function progressText(info: SessionInfo | null, u: SessionUpdate, packetsPerSec: number, bytesPerSec: number, readPerSec: number): string {
   const t = u.snapshot.totals;
+  if (info?.kind === 'proxy') {
+    // "portsniff: 1.20k connections (12 open), 35.2 MiB relayed (4.10 Mbit/s)"
+    return `portsniff: ${formatCount(t.flows)} connections (${formatCount(t.liveFlows)} open), ${formatBytes(relayedBytes(u))} relayed (${formatRate(bytesPerSec * 8, 'bit')})`;
+  }
   const parts = [`${formatCount(t.packets)} packets (${formatCount(packetsPerSec)}/s, ${formatRate(bytesPerSec * 8, 'bit')})`, `${formatCount(t.flows)} flows (${formatCount(t.liveFlows)} live)`];
   const total = info?.totalBytes ?? null;
   if (total !== null && total > 0) {

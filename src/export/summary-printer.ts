@@ -23,7 +23,9 @@ export class SummaryPrinter implements SessionConsumer {
     const { summary } = end;
     if (stdout.closed) {
       stderr(
-        summary.interrupted
+        summary.source.kind === 'proxy'
+          ? `portsniff: stdout was closed: the proxy stopped after ${summary.totals.flows} connections (${stdout.linesWritten} lines were handed to it)`
+          : summary.interrupted
           ? `portsniff: stdout was closed: stopped reading after ${summary.totals.packets} packets (${stdout.linesWritten} lines were handed to it)`
           : `portsniff: stdout was closed before all ${stdout.linesWritten} lines were written; everything was read`,
       );

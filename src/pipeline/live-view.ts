@@ -246,7 +246,7 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function exposureDetail(c: Classification): string {
+export function exposureDetail(c: Classification): string {
   const e = c.exposure!;
   const who = e.monitoringHost === false ? `${e.client} client, not a monitoring host` : `${e.client} client`;
   return `${who}; documented for ${e.allowed.join(', ')}`;

@@ -156,11 +156,13 @@ export interface FlowRow {
   serviceKey: string;
   verdict: Verdict | null;
   exposure: ExposureStatus | null;
-  /** Zeek-style connection state (S0, SF, ...) now. */
-  state: string;
-  packets: { toServer: number; toClient: number };
+  /** Zeek-style connection state (S0, SF, ...) now; null for a relayed connection (no packets seen). */
+  state: string | null;
+  /** Frames per direction; null for a relayed connection. */
+  packets: { toServer: number; toClient: number } | null;
+  /** Wire bytes per direction; for a relayed connection (portsniff proxy), the payload bytes relayed. */
   bytes: { toServer: number; toClient: number };
-  /** Wire bytes per second (both directions) since the previous snapshot; 0 for ended flows. */
+  /** `bytes` per second (both directions) since the previous snapshot; 0 for ended flows. */
   rateBytesPerSec: number;
   handshakeRttMs: number | null;
   /** Capture time of the first and the latest packet, in seconds since the epoch (fractional). */
@@ -205,7 +207,9 @@ export interface UnknownPortRow {
   port: number;
   flows: number;
   liveFlows: number;
-  packets: number;
+  /** Null for relayed connections (no packets seen). */
+  packets: number | null;
+  /** Wire bytes; for relayed connections, the payload bytes relayed. */
   bytes: number;
   /** Protocols the recognisers saw on it (tls, http, resp, ...), most frequent first. */
   protocols: string[];

@@ -132,7 +132,7 @@ export function mergeDetail(parts: readonly SnapshotDetail[]): SnapshotDetail {
       }
       e.flows += u.flows;
       e.liveFlows += u.liveFlows;
-      e.packets += u.packets;
+      e.packets = e.packets === null || u.packets === null ? null : e.packets + u.packets;
       e.bytes += u.bytes;
       for (const proto of u.protocols) if (!e.protocols.includes(proto)) e.protocols.push(proto);
     }

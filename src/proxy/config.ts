@@ -18,7 +18,8 @@
  * rule files; unknown keys are errors (a typo is reported, not ignored).
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node as YamlNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { PortsniffError, UsageError } from '../errors.js';
 import { parseMapping, type ProxyMapping, type ProxyProtocolVersion } from './mapping.js';
 
@@ -44,6 +45,17 @@ const SECONDS: Record<string, keyof ProxyFileSettings> = {
   udp_idle_timeout: 'udpIdleTimeout',
 };
 
+// The yaml package is loaded only when a config file is read: other commands never pay for it
+// (the shipped rules come from a build-time cache, see rules/load.ts).
+let yamlModule: typeof import('yaml') | null = null;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
+const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
+
 /** Thrown for a config file with problems: a usage error (exit 2) listing each as file:line:col. */
 export class ProxyConfigError extends UsageError {
   constructor(readonly problems: readonly string[]) {
@@ -64,6 +76,7 @@ export function loadProxyConfig(path: string): ProxyConfig {
 }
 
 export function parseProxyConfig(path: string, text: string): ProxyConfig {
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];

@@ -12,11 +12,13 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { StreamClassifier, StreamInspection } from '../classify/stream-classifier.js';
+import type { Classification } from '../classify/types.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { ClassifiedFlow, EngineTotals, ProxyListenerInfo, ProxyStats, ServiceTotals, Snapshot } from '../pipeline/results.js';
 import { ServiceStats, type FlowCounts } from '../pipeline/service-stats.js';
 import { splitMs, systemClock, type WallClock } from './clock.js';
 import { formatHostPort, type ProxyMapping } from './mapping.js';
+import { ProxyDetail, type RelayRowSource } from './detail.js';
 import { relayRecord, type RelayFacts } from './record.js';
 import { plainAddress, resetSocket, TcpRelay, type TcpRelayHost, type TcpRelaySettings } from './tcp-relay.js';
 import { UdpListener, type UdpRelayHost, type UdpSession } from './udp-relay.js';
@@ -31,8 +33,8 @@ export interface ProxyOptions {
   linger: number;
   udpIdleTimeout: number;
   maxConnections: number;
-  /** Whether flow records are wanted (onFlow); without, only statistics are kept. */
-  flows: boolean;
+  /** Snapshots carry the dashboard's detail lists (flows, alerts, unknown ports). */
+  detail?: boolean;
   snapshotIntervalMs?: number;
   /** Lines worth telling the operator (refused connections, bad PROXY headers...), rate-limited. */
   onWarning?: (line: string) => void;
@@ -75,6 +77,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
   private firstMs = -1;
   private lastMs = -1;
   private idleWaiters: Array<() => void> = [];
+  private readonly detail: ProxyDetail | null;
   private readonly stats = {
     accepted: 0,
     refused: 0,
@@ -91,6 +94,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     this.settings = { connectTimeoutMs: opts.connectTimeout * 1000, idleTimeoutMs: opts.idleTimeout * 1000, lingerMs: opts.linger * 1000 };
     this.udpIdleTimeoutMs = opts.udpIdleTimeout * 1000;
     this.intervalMs = opts.snapshotIntervalMs ?? 250;
+    this.detail = opts.detail === true ? new ProxyDetail() : null;
   }
 
   /** Binds every listener; returns them with the ports actually bound (listen port 0). */
@@ -202,8 +206,9 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
       this.stats.proxyProtocolErrors++;
       this.warn('proxy-protocol', `${where}: bad PROXY protocol header: ${f.error ?? ''}; connection reset, the proxy keeps serving others`);
     }
-    const cls = c.inspection === null ? null : c.inspection.classification(this.opts.flows ? undefined : false);
+    const cls = c.inspection === null ? null : c.inspection.classification();
     this.services.addCounts(cls, countsOf(f.payloadToServer, f.payloadToClient));
+    this.detail?.ended(rowSource(c, f.client), cls, f.end, f.endMs);
     if (this.flowCallbacks.length > 0) {
       const record = relayRecord(f, cls);
       for (const cb of this.flowCallbacks) cb(record);
@@ -243,17 +248,23 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
 
   /** Ended connections plus the open ones as they are now (their verdict so far). */
   snapshot(): Snapshot {
-    const live: Array<readonly [ReturnType<StreamInspection['classification']> | null, FlowCounts]> = [];
+    const withDetail = this.detail !== null;
+    const live: Array<readonly [Classification | null, FlowCounts]> = [];
+    const rows: Array<readonly [RelayRowSource, Classification | null]> = [];
     for (const c of this.live) {
-      live.push([c.inspection === null ? null : c.inspection.classification(false), countsOf(c.payloadToServer, c.payloadToClient)]);
+      const cls = c.inspection === null ? null : c.inspection.classification(withDetail);
+      live.push([cls, countsOf(c.payloadToServer, c.payloadToClient)]);
+      if (withDetail) rows.push([rowSource(c, c.client), cls]);
     }
+    const takenAt = Date.now();
     return {
-      takenAt: Date.now(),
+      takenAt,
       workers: 0,
       totals: this.totals(),
       services: this.services.listWithLiveCounts(live),
       engineDrops: 0,
       inFlightChunks: 0,
+      ...(withDetail ? { detail: this.detail!.snapshot(rows, this.clock()) } : {}),
     };
   }
 
@@ -343,6 +354,20 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     this.stopTimer();
     await this.closeListeners();
   }
+}
+
+/** A connection as the detail lists see it (the upstream as connected, else as configured). */
+function rowSource(c: Live, client: { ip: string; port: number }): RelayRowSource {
+  const m = c.mapping;
+  return {
+    id: c.id,
+    transport: m.transport,
+    client,
+    server: { ip: c.upstreamIp ?? m.upstreamHost, port: m.upstreamPort },
+    startMs: c.startMs,
+    payloadToServer: c.payloadToServer,
+    payloadToClient: c.payloadToClient,
+  };
 }
 
 function countsOf(toServer: number, toClient: number): FlowCounts {

@@ -180,6 +180,10 @@ export class UdpSession {
     });
   }
 
+  get mapping(): ProxyMapping {
+    return this.owner.mapping;
+  }
+
   private fromUpstream(msg: Buffer): void {
     if (this.finished) return;
     const now = this.host.clock();

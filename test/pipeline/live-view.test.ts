@@ -77,7 +77,7 @@ describe('live view', () => {
     for (let i = 1; i < live.length; i++) expect(live[i - 1]!.rateBytesPerSec).toBeGreaterThanOrEqual(live[i]!.rateBytesPerSec);
     expect(ended.length).toBeGreaterThan(0);
     expect(ended.every((f) => f.end !== null)).toBe(true);
-    expect(live.every((f) => f.end === null && f.state.length > 0)).toBe(true);
+    expect(live.every((f) => f.end === null && f.state !== null && f.state.length > 0)).toBe(true);
     // The demo has HTTP on the RESP port 6379 and clients the documents do not expect.
     expect(d.alerts.some((a) => a.kind === 'mismatch' && /http/.test(a.detail))).toBe(true);
     expect(d.alerts.some((a) => a.kind === 'exposure-violation')).toBe(true);

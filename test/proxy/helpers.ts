@@ -131,7 +131,6 @@ export async function startProxy(maps: Array<string | ProxyMapping>, opts: Parti
     linger: 30,
     udpIdleTimeout: 30,
     maxConnections: 4096,
-    flows: true,
     onWarning: (l) => warnings.push(l),
     ...opts,
   });

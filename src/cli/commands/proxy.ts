@@ -11,18 +11,19 @@ import { Command, Option } from 'commander';
 import { StreamClassifier } from '../../classify/stream-classifier.js';
 import { parseCidrList } from '../../classify/exposure.js';
 import { PortsniffError, UsageError } from '../../errors.js';
-import { buildSummary } from '../../export/summary.js';
-import { LineWriter } from '../../export/line-writer.js';
-import { renderTextSummary, TopFlows } from '../../export/text.js';
-import type { ClassifiedFlow, ProxyListenerInfo } from '../../pipeline/results.js';
+import type { ProxyListenerInfo } from '../../pipeline/results.js';
 import { loadProxyConfig, type ProxyFileSettings } from '../../proxy/config.js';
 import { checkMappings, formatHostPort, isLoopback, parseListenUpstream, parseMapping, type ProxyMapping, type ProxyProtocolVersion } from '../../proxy/mapping.js';
 import { DEFAULT_PROXY_SETTINGS, ProxyServer, type ProxyOptions } from '../../proxy/server.js';
 import { compileRules } from '../../rules/compile.js';
 import { loadRuleDirs } from '../../rules/load.js';
+import type { RuleSet } from '../../rules/types.js';
 import { ruleDirs, type ClassificationOptions } from '../classification-setup.js';
+import { chooseFace, type FaceOptions } from '../face.js';
 import type { CliIo } from '../io.js';
 import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from '../options.js';
+import { runSession, type SessionOptions } from '../session.js';
+import { addFaceOptions, faceOptionsFrom } from '../session-options.js';
 
 export interface ProxyCommandOptions extends ClassificationOptions {
   mappings: ProxyMapping[];
@@ -35,6 +36,7 @@ export interface ProxyCommandOptions extends ClassificationOptions {
   json: boolean;
   flows?: string;
   top: number;
+  face: FaceOptions;
 }
 
 const EXAMPLES = `
@@ -55,7 +57,7 @@ ClientHello). Ctrl-C or SIGTERM closes every connection and prints the summary; 
 1 a listener could not start, 2 usage error. See docs/proxy.md.`;
 
 export function registerProxyCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const proxy = program
     .command('proxy')
     .description(
       'Relay TCP (and DNS-style UDP) connections to upstreams and classify each one like captured traffic: ' +
@@ -84,7 +86,8 @@ export function registerProxyCommand(program: Command, io: CliIo, setExit: (code
         return v;
       }),
     )
-    .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)))
+    .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)));
+  addFaceOptions(proxy)
     .addHelpText('after', EXAMPLES)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       setExit(await runProxy(parseProxyCommand(o, (name) => cmd.getOptionValueSource(name) === 'cli'), io));
@@ -134,6 +137,7 @@ export function parseProxyCommand(o: Record<string, unknown>, given: (name: stri
     json: o['json'] === true,
     ...(typeof o['flows'] === 'string' ? { flows: o['flows'] } : {}),
     top: o['top'] as number,
+    face: faceOptionsFrom(o),
     ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
     ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
     noRules: o['rules'] === false,
@@ -153,11 +157,9 @@ function portList(text: string): Set<number> {
   return out;
 }
 
-/** The classifier for the options (null with --no-rules and no --rules). */
-export function proxyClassifier(opts: ClassificationOptions, evidenceDetail: boolean): StreamClassifier | null {
-  const dirs = ruleDirs(opts);
-  if (dirs.length === 0) return null;
-  const index = compileRules(loadRuleDirs(dirs), { products: opts.products });
+/** The classifier for the loaded rules and the options (--products, --monitoring-hosts). */
+export function proxyClassifier(ruleSet: RuleSet, opts: ClassificationOptions, evidenceDetail: boolean): StreamClassifier {
+  const index = compileRules(ruleSet, { products: opts.products });
   return new StreamClassifier(index, {
     monitoringHosts: opts.monitoringHosts === undefined ? null : parseCidrList(opts.monitoringHosts),
     evidenceDetail,
@@ -178,10 +180,18 @@ export function describeListeners(list: readonly ProxyListenerInfo[]): string[] 
   return lines;
 }
 
-/** Runs the proxy until io.signal aborts or --duration passes; returns the exit code. */
+/**
+ * Runs the proxy until io.signal aborts or --duration passes; returns the exit code. The relay is a
+ * producer for the same session as `replay` and `live` (cli/session.ts): the flow log, the summary,
+ * the progress line and the dashboard are the session's consumers, not a copy of them.
+ */
 export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Partial<ProxyOptions> = {}): Promise<number> {
-  const classifier = proxyClassifier(cmd, cmd.flows !== undefined);
-  const wantFlows = cmd.flows !== undefined || (!cmd.json && cmd.top > 0);
+  const face = await chooseFace(io, cmd.face);
+  const dirs = ruleDirs(cmd);
+  const ruleSet = dirs.length === 0 ? null : loadRuleDirs(dirs);
+  // Evidence fields (SNI, gRPC path...) are kept when something shows flows: the flow log or a consumer.
+  const evidenceDetail = cmd.flows !== undefined || (face.extras.consumers ?? []).some((c) => c.flow !== undefined);
+  const classifier = ruleSet === null ? null : proxyClassifier(ruleSet, cmd, evidenceDetail);
   const server = new ProxyServer({
     mappings: cmd.mappings,
     classifier,
@@ -190,17 +200,16 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
     linger: cmd.linger,
     udpIdleTimeout: cmd.udpIdleTimeout,
     maxConnections: cmd.maxConnections,
-    flows: wantFlows,
+    detail: face.extras.detail === true,
+    ...(face.extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: face.extras.snapshotIntervalMs } : {}),
     onWarning: (line) => io.stderr(`portsniff: ${line}`),
     ...extra,
   });
-  let flowLog: LineWriter | null = null;
-  flowLog = cmd.flows === undefined ? null : cmd.flows === '-' ? io.stdout : new LineWriter(cmd.flows);
   let listeners: ProxyListenerInfo[];
   try {
     listeners = await server.start();
   } catch (err) {
-    if (flowLog !== null && flowLog !== io.stdout) flowLog.close();
+    // Start-up failure: one line, no summary (nothing was relayed).
     if (err instanceof PortsniffError && !(err instanceof UsageError)) {
       io.stderr(`portsniff: ${err.message}`);
       return 1;
@@ -209,45 +218,39 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
   }
   for (const line of describeListeners(listeners)) io.stderr(line);
   io.stderr(`portsniff: relaying; Ctrl-C to stop${cmd.durationSec !== null ? ` (or after ${cmd.durationSec} s)` : ''}`);
-
-  const top = new TopFlows(cmd.json ? 0 : cmd.top);
-  const violations: ClassifiedFlow[] = [];
-  if (wantFlows) {
-    server.onFlow((f) => {
-      if (flowLog !== null && !flowLog.closed) flowLog.writeLine(JSON.stringify(f));
-      top.add(f);
-      if (f.exposure?.status === 'violation' && violations.length < top.capacity) violations.push(f);
-    });
+  const session: SessionOptions = {
+    json: cmd.json,
+    ...(cmd.flows !== undefined ? { flows: cmd.flows } : {}),
+    // The summary's options: --max-connections bounds the live flows, --idle-timeout ends them.
+    maxFlows: cmd.maxConnections,
+    idleTimeout: cmd.idleTimeout,
+    activeTimeout: 0,
+    top: cmd.top,
+    workers: 0,
+    ...(cmd.rules !== undefined ? { rules: cmd.rules } : {}),
+    ...(cmd.products !== undefined ? { products: cmd.products } : {}),
+    ...(cmd.noRules !== undefined ? { noRules: cmd.noRules } : {}),
+    ...(cmd.monitoringHosts !== undefined ? { monitoringHosts: cmd.monitoringHosts } : {}),
+  };
+  try {
+    return await runSession(
+      {
+        kind: 'proxy',
+        name: listeners.map((l) => `${l.transport} ${formatHostPort(l.listen.ip, l.listen.port)}->${formatHostPort(l.upstream.host, l.upstream.port)}`).join(', '),
+        producer: server,
+        ruleSet,
+        run: (signal) =>
+          new Promise<void>((resolve) => {
+            if (signal.aborted) return resolve();
+            signal.addEventListener('abort', () => resolve(), { once: true });
+            if (cmd.durationSec !== null) setTimeout(resolve, cmd.durationSec * 1000).unref();
+          }),
+      },
+      session,
+      io,
+      face.extras,
+    );
+  } finally {
+    await server.close();
   }
-  await new Promise<void>((resolve) => {
-    if (io.signal.aborted) return resolve();
-    io.signal.addEventListener('abort', () => resolve(), { once: true });
-    if (cmd.durationSec !== null) setTimeout(resolve, cmd.durationSec * 1000).unref();
-  });
-  const interrupted = io.signal.aborted;
-  const result = await server.finish();
-  await server.close();
-  flowLog?.flush();
-  if (flowLog !== null && flowLog !== io.stdout) flowLog.close();
-  const summary = buildSummary({
-    kind: 'proxy',
-    name: listeners.map((l) => `${l.transport} ${formatHostPort(l.listen.ip, l.listen.port)}->${formatHostPort(l.upstream.host, l.upstream.port)}`).join(', '),
-    read: null,
-    error: null,
-    totals: result.totals,
-    services: result.services,
-    options: { maxFlows: cmd.maxConnections, idleTimeout: cmd.idleTimeout, activeTimeout: 0, workers: 0 },
-    interrupted,
-    proxy: result.proxy,
-  });
-  if (io.stdout.closed) {
-    io.stderr(`portsniff: stdout was closed after ${io.stdout.linesWritten} lines; the proxy stopped there`);
-    io.stderr(cmd.json ? JSON.stringify(summary) : renderTextSummary(summary, top.list(), violations).trimEnd());
-  } else if (cmd.json) {
-    io.stdout.writeLine(cmd.flows === '-' ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
-  } else if (cmd.flows !== '-') {
-    io.stdout.write(renderTextSummary(summary, top.list(), violations));
-  }
-  io.stdout.flush();
-  return 0;
 }
