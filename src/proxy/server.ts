@@ -68,6 +68,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
   private readonly flowCallbacks: Array<(f: ClassifiedFlow) => void> = [];
   private readonly snapshotCallbacks: Array<(s: Snapshot) => void> = [];
   private snapshotTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
   private readonly warnings = new Map<string, number>();
   private listenersInfo: ProxyListenerInfo[] = [];
@@ -109,6 +110,14 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
       await this.closeListeners();
       throw err;
     }
+    // One timer for every connection's idle/linger limit (tcp-relay.ts sweep()).
+    const s = this.settings;
+    const sweepMs = Math.min(1000, Math.max(20, Math.min(s.idleTimeoutMs, s.lingerMs) / 5));
+    this.sweepTimer = setInterval(() => {
+      const now = this.clock();
+      for (const c of this.live) if (c instanceof TcpRelay) c.sweep(now);
+    }, sweepMs);
+    this.sweepTimer.unref();
     this.listenersInfo = [
       ...this.tcpServers.map(({ server, mapping }) => listenerInfo(mapping, server.address() as net.AddressInfo)),
       ...this.udpListeners.map((l) => listenerInfo(l.mapping, l.socket.address())),
@@ -342,6 +351,8 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
   private stopTimer(): void {
     if (this.snapshotTimer !== null) clearInterval(this.snapshotTimer);
     this.snapshotTimer = null;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   private async closeListeners(): Promise<void> {

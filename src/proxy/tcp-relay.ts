@@ -70,6 +70,10 @@ export class TcpRelay {
   private upstreamClosed = true; // until there is an upstream socket
   private finished = false;
   private halfClosed = false;
+  /** Reads relayed so far; the idle sweep compares it with the value it saw last time. */
+  private activity = 0;
+  private seenActivity = 0;
+  private quietSinceMs = 0;
   /** 'header': reading a PROXY header; 'connecting'; 'relaying'. */
   private phase: 'header' | 'connecting' | 'relaying' = 'connecting';
   /** Client bytes read while waiting for the PROXY header (then: the bytes after it). */
@@ -156,7 +160,13 @@ export class TcpRelay {
     this.phase = 'connecting';
     const m = this.mapping;
     this.inspection = this.host.inspect(6, m.upstreamPort, this.client.port, this.client.ip);
-    const up = net.connect({ host: m.upstreamHost, port: m.upstreamPort, allowHalfOpen: true, noDelay: true });
+    const up = net.connect({
+      host: m.upstreamHost,
+      port: m.upstreamPort,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.fromUpstream(n, buf) },
+    });
     this.upstream = up;
     this.upstreamClosed = false;
     this.arm(this.host.settings.connectTimeoutMs, () => {
@@ -193,7 +203,6 @@ export class TcpRelay {
       this.fromClient(early);
     }
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    up.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
     up.on('drain', () => {
       if (!this.clientClosed) client.resume();
     });
@@ -210,12 +219,13 @@ export class TcpRelay {
       client.end();
       this.halfClose();
     });
-    client.setTimeout(this.host.settings.idleTimeoutMs, () => this.timedOut());
+    this.quietSinceMs = now;
     client.resume();
   }
 
   private fromClient(chunk: Buffer): void {
     const n = chunk.length;
+    this.activity++;
     if (this.firstToServerMs < 0) this.firstToServerMs = this.host.clock();
     this.payloadToServer += n;
     const i = this.inspection;
@@ -223,20 +233,44 @@ export class TcpRelay {
     if (!this.upstream!.write(chunk)) this.socket.pause();
   }
 
-  private fromUpstream(chunk: Buffer): void {
-    const n = chunk.length;
+  /**
+   * Upstream reads land in one buffer shared by every upstream socket (onread): no readable-stream
+   * machinery per read, which measured about 14% less relay CPU per request with redis-benchmark
+   * (bench/README.md). The bytes are copied out before they are written (a pending write must own
+   * them). Returning false pauses the upstream until the client drains.
+   */
+  private fromUpstream(n: number, buf: Uint8Array): boolean {
+    this.activity++;
     if (this.firstToClientMs < 0) this.firstToClientMs = this.host.clock();
     this.payloadToClient += n;
     const i = this.inspection;
-    if (i !== null && i.wants(1)) i.feed(1, chunk, 0, n, this.host.clock());
-    if (!this.socket.write(chunk)) this.upstream!.pause();
+    if (i !== null && i.wants(1)) i.feed(1, buf, 0, n, this.host.clock());
+    const client = this.socket;
+    if (client.destroyed) return false;
+    return client.write(copyOf(buf, n));
   }
 
   /** One side sent FIN: the other direction now has the linger limit instead of the idle one. */
   private halfClose(): void {
-    if (this.halfClosed) return;
     this.halfClosed = true;
-    if (!this.clientClosed && this.host.settings.lingerMs < this.host.settings.idleTimeoutMs) this.socket.setTimeout(this.host.settings.lingerMs);
+  }
+
+  /**
+   * Idle and linger timeouts, checked by the server's periodic sweep instead of a timer per socket
+   * (a socket timeout is re-armed on every read and write: measurable per request). A connection
+   * with no read since the last sweep has been quiet since then; once quiet for the limit (the
+   * linger limit after a half-close) it is closed. Precision: the sweep interval.
+   */
+  sweep(nowMs: number): void {
+    if (this.phase !== 'relaying' || this.finished) return;
+    if (this.activity !== this.seenActivity) {
+      this.seenActivity = this.activity;
+      this.quietSinceMs = nowMs;
+      return;
+    }
+    const s = this.host.settings;
+    const limit = this.halfClosed ? Math.min(s.lingerMs, s.idleTimeoutMs) : s.idleTimeoutMs;
+    if (nowMs - this.quietSinceMs >= limit) this.timedOut();
   }
 
   private timedOut(): void {
@@ -335,6 +369,23 @@ export class TcpRelay {
       error: this.error,
     });
   }
+}
+
+/** Bytes per upstream read (Node's own default read size). */
+const READ_BYTES = 64 * 1024;
+/**
+ * The buffer every upstream socket reads into. JavaScript handles one read at a time and each
+ * read's bytes are copied out before anything else can read, so one buffer serves every connection.
+ */
+const sharedRead: Buffer = Buffer.allocUnsafe(READ_BYTES);
+
+function sharedReadBuffer(): Uint8Array {
+  return sharedRead;
+}
+
+/** The first `n` bytes of `buf` in a buffer of their own (small copies come from Node's pool). */
+function copyOf(buf: Uint8Array, n: number): Buffer {
+  return Buffer.from(buf.subarray(0, n));
 }
 
 /** RST instead of FIN (a socket still connecting is just destroyed). */
