@@ -52,12 +52,13 @@ export interface TargetFigures {
   getRpsPipelined: number;
   /** GET p50 at one connection, ms. */
   p50Ms: number;
-  /** Bulk throughput, MiB/s. */
+  /** Bulk throughput, MiB/s: client to server (up) and server to client (down). */
   bulkMiBps: number;
+  bulkDownMiBps: number;
   /** Relay CPU seconds per 100k requests (50 connections, not pipelined; and pipelined). */
   cpuPer100k: number | null;
   cpuPer100kPipelined: number | null;
-  /** Relay CPU seconds per GiB of bulk transfer. */
+  /** Relay CPU seconds per GiB of bulk transfer (mean of the two directions). */
   cpuPerGiB: number | null;
 }
 
@@ -147,6 +148,7 @@ function redisBenchmark(port: number, args: string[]): Map<string, { rps: number
   return out;
 }
 
+/** Upload: the source connects and sends, the sink (the server side) counts. */
 const SINK = `
 const net = require('net');
 const want = Number(process.argv[1]);
@@ -177,34 +179,97 @@ const c = net.connect(port, '127.0.0.1', () => {
 });
 c.on('error', () => {});`;
 
-/** The sink, listening; resolves with its port and a promise of {bytes, ms}. */
-async function startSink(bytes: number): Promise<{ port: number; done: Promise<{ bytes: number; ms: number }>; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['-e', SINK, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout!.setEncoding('utf8');
-  let resolveDone: (v: { bytes: number; ms: number }) => void = () => {};
-  const done = new Promise<{ bytes: number; ms: number }>((r) => (resolveDone = r));
-  const port = await new Promise<number>((resolve) => {
-    proc.stdout!.on('data', (s: string) => {
-      out += s;
-      const lines = out.split('\n');
-      if (lines.length > 1 && !out.startsWith('{')) resolve(Number(lines[0]));
-      const j = lines.find((l) => l.startsWith('{'));
-      if (j !== undefined) resolveDone(JSON.parse(j) as { bytes: number; ms: number });
-    });
-  });
-  return { port, done, proc };
+/** Download: the server side sends as soon as a client connects; the client counts. */
+const SERVER_SOURCE = `
+const net = require('net');
+const total = Number(process.argv[1]);
+const buf = Buffer.alloc(1 << 20, 0x5a);
+const s = net.createServer((c) => {
+  let sent = 0;
+  const pump = () => {
+    while (sent < total) {
+      sent += buf.length;
+      if (!c.write(buf)) return c.once('drain', pump);
+    }
+    c.end();
+  };
+  c.on('error', () => {});
+  pump();
+});
+s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));`;
+
+const CLIENT_SINK = `
+const net = require('net');
+const [port, want] = process.argv.slice(1).map(Number);
+let n = 0, t0 = 0;
+const c = net.connect(port, '127.0.0.1');
+c.on('data', (d) => {
+  if (n === 0) t0 = performance.now();
+  n += d.length;
+  if (n >= want) { process.stdout.write(JSON.stringify({ bytes: n, ms: performance.now() - t0 }) + '\\n'); c.destroy(); }
+});
+c.on('error', () => {});`;
+
+/** The listening side (sink for upload, source for download); resolves with its port and, for upload, a promise of {bytes, ms}. */
+async function startSink(bytes: number, script = SINK): Promise<{ port: number; report: () => Promise<{ bytes: number; ms: number }>; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['-e', script, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = linesOf(proc);
+  const port = Number(await lines.next());
+  return { port, report: async () => JSON.parse(await lines.next()) as { bytes: number; ms: number }, proc };
 }
 
-/** One bulk transfer of `bytes` through `via(sinkPort)` (a relay to the sink, or the sink itself). */
-async function bulk(bytes: number, relayTo: (sinkPort: number) => Promise<{ port: number; stop: () => void }>): Promise<{ mibps: number }> {
-  const sink = await startSink(bytes);
-  const relay = await relayTo(sink.port);
-  const source = spawn(process.execPath, ['-e', SOURCE, String(relay.port), String(bytes)], { stdio: 'ignore' });
-  const r = await sink.done;
-  source.kill();
+/** Successive stdout lines of a child; rejects when it exits before writing the next one. */
+function linesOf(proc: ChildProcess): { next: () => Promise<string> } {
+  const queue: string[] = [];
+  const waiting: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
+  let buf = '';
+  let exited: Error | null = null;
+  proc.stdout!.setEncoding('utf8');
+  proc.stdout!.on('data', (s: string) => {
+    buf += s;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w.resolve(line);
+      else queue.push(line);
+    }
+  });
+  proc.once('exit', (code) => {
+    exited = new Error(`a bulk helper exited with code ${code} before reporting`);
+    for (const w of waiting.splice(0)) w.reject(exited);
+  });
+  return {
+    next: () =>
+      new Promise<string>((resolve, reject) => {
+        const l = queue.shift();
+        if (l !== undefined) resolve(l);
+        else if (exited !== null) reject(exited);
+        else waiting.push({ resolve, reject });
+      }),
+  };
+}
+
+/**
+ * One bulk transfer of `bytes` through `relayTo(serverPort)` (a relay to the server side, or the
+ * server itself): `up` from the connecting side to the server, `down` from the server to it.
+ */
+async function bulk(bytes: number, direction: 'up' | 'down', relayTo: (serverPort: number) => Promise<{ port: number; stop: () => void }>): Promise<{ mibps: number }> {
+  const server = await startSink(bytes, direction === 'up' ? SINK : SERVER_SOURCE);
+  const relay = await relayTo(server.port);
+  let r: { bytes: number; ms: number };
+  if (direction === 'up') {
+    const source = spawn(process.execPath, ['-e', SOURCE, String(relay.port), String(bytes)], { stdio: 'ignore' });
+    r = await server.report();
+    source.kill();
+  } else {
+    const client = spawn(process.execPath, ['-e', CLIENT_SINK, String(relay.port), String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    r = JSON.parse(await linesOf(client).next()) as { bytes: number; ms: number };
+    client.kill();
+  }
   relay.stop();
-  sink.proc.kill();
+  server.proc.kill();
   return { mibps: r.bytes / (1 << 20) / (r.ms / 1000) };
 }
 
@@ -235,7 +300,7 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRes
       await waitForTcp(port);
       targets.push({ name: 'socat', port, proc });
     }
-    type Round = { set: number; get: number; setP: number; getP: number; p50: number; mibps: number; cpu: number | null; cpuP: number | null; cpuBulk: number | null };
+    type Round = { set: number; get: number; setP: number; getP: number; p50: number; mibps: number; mibpsDown: number; cpu: number | null; cpuP: number | null; cpuBulk: number | null };
     const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
     const bulkBytes = o.bulkMiB * (1 << 20);
     for (let round = 1; round <= o.rounds; round++) {
@@ -249,33 +314,9 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRes
         const piped = redisBenchmark(t.port, ['-t', 'set,get', '-c', '50', '-n', String(o.requests * 4), '-P', '16']);
         const cpuPiped = cpu() - c0;
         const lat = redisBenchmark(t.port, ['-t', 'get', '-c', '1', '-n', String(o.latencyRequests)]);
-        // Bulk: a fresh relay of the same kind in front of the sink (direct: the sink itself).
-        let cpuBulk: number | null = null;
-        const b = await bulk(bulkBytes, async (sinkPort) => {
-          if (t.name === 'direct') return { port: sinkPort, stop: () => {} };
-          if (t.name === 'socat') {
-            const port = await freePort();
-            const proc = spawn(socatPath!, [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${sinkPort}`], { stdio: 'ignore' });
-            await waitForTcpOnce(port);
-            const start = cpuSeconds(proc.pid!);
-            return {
-              port,
-              stop: () => {
-                cpuBulk = readCpuOrNull(proc.pid!, start);
-                proc.kill();
-              },
-            };
-          }
-          const r = await startPortsniff(o.cli, sinkPort, t.name === 'portsniff' ? [] : ['--no-rules']);
-          const start = cpuSeconds(r.proc.pid!);
-          return {
-            port: r.port,
-            stop: () => {
-              cpuBulk = readCpuOrNull(r.proc.pid!, start);
-              r.proc.kill();
-            },
-          };
-        });
+        // Bulk, both directions: a fresh relay of the same kind in front of the server side.
+        const up = await bulkThrough(o, t.name, socatPath, bulkBytes, 'up');
+        const down = await bulkThrough(o, t.name, socatPath, bulkBytes, 'down');
         const nPlain = 2 * o.requests;
         const nPiped = 2 * o.requests * 4;
         rounds.get(t.name)!.push({
@@ -284,10 +325,11 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRes
           setP: piped.get('SET')?.rps ?? NaN,
           getP: piped.get('GET')?.rps ?? NaN,
           p50: lat.get('GET')?.p50 ?? NaN,
-          mibps: b.mibps,
+          mibps: up.mibps,
+          mibpsDown: down.mibps,
           cpu: t.proc === null ? null : (cpuPlain / nPlain) * 1e5,
           cpuP: t.proc === null ? null : (cpuPiped / nPiped) * 1e5,
-          cpuBulk: cpuBulk === null ? null : (cpuBulk as number) / (o.bulkMiB / 1024),
+          cpuBulk: up.cpu === null || down.cpu === null ? null : (up.cpu + down.cpu) / 2 / (o.bulkMiB / 1024),
         });
       }
     }
@@ -302,12 +344,13 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRes
         getRpsPipelined: median(r.map((x) => x.getP)),
         p50Ms: median(r.map((x) => x.p50)),
         bulkMiBps: median(r.map((x) => x.mibps)),
+        bulkDownMiBps: median(r.map((x) => x.mibpsDown)),
         cpuPer100k: med(r.map((x) => x.cpu)),
         cpuPer100kPipelined: med(r.map((x) => x.cpuP)),
         cpuPerGiB: med(r.map((x) => x.cpuBulk)),
       };
     });
-    notes.push('bulk: one connection, source -> target -> sink, 1 MiB writes; the sink times its first to last byte');
+    notes.push('bulk: one connection per direction, 1 MiB writes, timed by the receiver from its first to its last byte; "vs socat" compares the sum of both directions');
     notes.push('CPU: the relay process only (user + system, children included for socat fork); 10 ms resolution');
     const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2] ?? '?';
     const socatVersion = socatPath ? (/socat version (\S+)/.exec(spawnSync(socatPath, ['-V'], { encoding: 'utf8' }).stdout)?.[1] ?? '?') : null;
@@ -331,6 +374,32 @@ export async function runProxyBench(o: ProxyBenchOptions): Promise<ProxyBenchRes
   } finally {
     for (const c of children) c.kill();
   }
+}
+
+/** One bulk transfer through a fresh relay of the target's kind; the relay's CPU seconds for it. */
+async function bulkThrough(o: ProxyBenchOptions, target: string, socatPath: string | null, bytes: number, direction: 'up' | 'down'): Promise<{ mibps: number; cpu: number | null }> {
+  let cpu: number | null = null;
+  const r = await bulk(bytes, direction, async (serverPort) => {
+    if (target === 'direct') return { port: serverPort, stop: () => {} };
+    let proc: ChildProcess;
+    let port: number;
+    if (target === 'socat') {
+      port = await freePort();
+      proc = spawn(socatPath!, [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${serverPort}`], { stdio: 'ignore' });
+      await waitForTcpOnce(port);
+    } else {
+      ({ port, proc } = await startPortsniff(o.cli, serverPort, target === 'portsniff' ? [] : ['--no-rules']));
+    }
+    const start = cpuSeconds(proc.pid!);
+    return {
+      port,
+      stop: () => {
+        cpu = readCpuOrNull(proc.pid!, start);
+        proc.kill();
+      },
+    };
+  });
+  return { mibps: r.mibps, cpu };
 }
 
 function readCpuOrNull(pid: number, start: number): number | null {
@@ -360,7 +429,7 @@ function f(x: number | null, digits: number): string {
 export function formatProxyTable(r: ProxyBenchResult): string {
   const direct = r.figures.find((x) => x.target === 'direct')!;
   const socat = r.figures.find((x) => x.target === 'socat') ?? null;
-  const header = ['target', 'SET/s', 'GET/s', 'vs direct', 'SET/s -P16', 'GET/s -P16', 'vs direct', 'p50 1 conn', 'added p50', 'bulk MiB/s', 'vs socat', 'CPU s/100k req', 'CPU s/100k -P16', 'CPU s/GiB'];
+  const header = ['target', 'SET/s', 'GET/s', 'vs direct', 'SET/s -P16', 'GET/s -P16', 'vs direct', 'p50 1 conn', 'added p50', 'bulk up MiB/s', 'bulk down MiB/s', 'vs socat', 'CPU s/100k req', 'CPU s/100k -P16', 'CPU s/GiB'];
   const rows = r.figures.map((x) => [
     x.target,
     f(x.setRps, 0),
@@ -372,7 +441,8 @@ export function formatProxyTable(r: ProxyBenchResult): string {
     `${f(x.p50Ms, 3)} ms`,
     x.target === 'direct' ? '-' : `+${f(x.p50Ms - direct.p50Ms, 3)} ms`,
     f(x.bulkMiBps, 0),
-    socat !== null ? f(x.bulkMiBps / socat.bulkMiBps, 2) : '-',
+    f(x.bulkDownMiBps, 0),
+    socat !== null ? f((x.bulkMiBps + x.bulkDownMiBps) / (socat.bulkMiBps + socat.bulkDownMiBps), 2) : '-',
     f(x.cpuPer100k, 2),
     f(x.cpuPer100kPipelined, 3),
     f(x.cpuPerGiB, 2),
