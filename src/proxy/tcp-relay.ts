@@ -107,11 +107,6 @@ export class TcpRelay {
     else this.connect();
   }
 
-  /** Live counters for snapshots. */
-  get open(): boolean {
-    return !this.finished;
-  }
-
   // -- PROXY protocol in ------------------------------------------------------------------------
 
   private readProxyHeader(): void {
@@ -230,7 +225,9 @@ export class TcpRelay {
     this.payloadToServer += n;
     const i = this.inspection;
     if (i !== null && i.wants(0)) i.feed(0, chunk, 0, n, this.host.clock());
-    if (!this.upstream!.write(chunk)) this.socket.pause();
+    const up = this.upstream!;
+    if (up.destroyed) return;
+    if (!up.write(chunk)) this.socket.pause();
   }
 
   /**
