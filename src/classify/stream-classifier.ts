@@ -1,7 +1,7 @@
 /**
  * Classification of one relayed connection (portsniff proxy): the same port decision, recognisers,
  * verdict and exposure check as PortMapClassifier (decidePorts, recognizePayload, verdictFor,
- * checkExposure), fed from the ports, the client address and the first bytes of each direction of
+ * checkExposure, the --policy checker), fed from the ports, the client address and the first bytes of each direction of
  * a socket pair instead of flow-table slots.
  *
  * A relay sees whole byte streams, so it can afford one complete first message per direction: TCP
@@ -13,11 +13,16 @@
  */
 import { parseAddress } from '../flow/key.js';
 import type { PortIndex } from '../rules/compile.js';
-import { INSPECT_PACKETS, isPartial, verdictFor } from './classifier.js';
+import { IpProto } from '../util/ip-proto.js';
+import { INSPECT_PACKETS, verdictFor } from './classifier.js';
 import { addressClass, inCidrs, type Cidr, type ExposureClient } from './exposure.js';
+import type { PolicyChecker } from './policy-check.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
-import { recognizePayload, TRANSPORT_TCP, TRANSPORT_UDP, type ProtocolEvidence } from './recognize/index.js';
+import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
 import type { Classification } from './types.js';
+
+const TRANSPORT_TCP = IpProto.TCP;
+const TRANSPORT_UDP = IpProto.UDP;
 
 /** Bytes of one direction kept for recognition at most (a large ClientHello fits). */
 export const STREAM_INSPECT_BYTES = 16 * 1024;
@@ -34,12 +39,15 @@ export interface StreamClassifierOptions {
   monitoringHosts?: readonly Cidr[] | null;
   /** Keep the decoded evidence fields (SNI, gRPC path, ...); false keeps the protocol tags only. */
   evidenceDetail?: boolean;
+  /** --policy (policy-check.ts), as capture mode applies it; null: the documented exposure decides. */
+  policy?: PolicyChecker | null;
 }
 
 /** Shared by every connection of a proxy: the compiled rules, the monitoring hosts and a decision cache. */
 export class StreamClassifier {
   private readonly monitoringHosts: readonly Cidr[] | null;
   readonly evidenceDetail: boolean;
+  readonly policy: PolicyChecker | null;
   private readonly decisionCache = new Map<number, PortDecision>();
 
   constructor(
@@ -48,6 +56,7 @@ export class StreamClassifier {
   ) {
     this.monitoringHosts = opts.monitoringHosts ?? null;
     this.evidenceDetail = opts.evidenceDetail !== false;
+    this.policy = opts.policy ?? null;
   }
 
   /**
@@ -69,6 +78,7 @@ export class StreamClassifier {
   exposureClient(ip: string): ExposureClient | null {
     const a = parseAddress(ip);
     if (a === null) return null;
+    if (this.policy !== null) return this.policy.client(a[0], a[1], a[2], a[3], a[4]);
     const hosts = this.monitoringHosts;
     return {
       client: addressClass(a[0], a[1], a[2], a[3], a[4]),
@@ -145,7 +155,8 @@ export class StreamInspection {
     }
     if (ev !== null) {
       this.evidence[direction] = ev;
-      if (!isPartial(ev)) this.done[direction] = true;
+      // Incomplete evidence (a ClientHello cut short, ...) may improve with more bytes.
+      if (ev.incomplete !== true) this.done[direction] = true;
     }
     if (nowMs - this.firstMs[direction]! >= STREAM_INSPECT_MS) this.done[direction] = true;
     if (this.done[direction]) this.buffers[direction] = null;
@@ -153,7 +164,12 @@ export class StreamInspection {
 
   /** The verdict from what was seen so far (the same function capture mode uses). */
   classification(withEvidence = this.owner.evidenceDetail): Classification {
-    return verdictFor(this.portDecision, this.evidence[0], this.evidence[1], withEvidence, this.client);
+    return verdictFor(this.portDecision, this.evidence[0], this.evidence[1], withEvidence, this.client, this.owner.policy);
+  }
+
+  /** What the recognisers saw (either direction), for the coverage report; null when nothing. */
+  observedProtocol(): string | null {
+    return (this.evidence[0] ?? this.evidence[1])?.protocol ?? null;
   }
 
   /** The port decision this connection was opened with. */

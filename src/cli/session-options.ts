@@ -73,31 +73,10 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
       new Option('--active-timeout <seconds>', 'cut long flows into records of at most this duration (0 = off)')
         .default(defaults.activeTimeout ?? DEFAULT_ENGINE_OPTIONS.activeTimeout)
         .argParser(parseSecondsOption('--active-timeout', true)),
-    )
-    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
-    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
-    .addOption(noRulesOption())
-    .addOption(
-      new Option(
-        '--monitoring-hosts <list>',
-        'addresses/prefixes of your monitoring systems, e.g. 10.0.5.0/24,fd00:5::/64: clients of monitoring-only ports (metrics) outside them are exposure violations',
-      ).argParser(monitoringHostsOption),
-    )
-    .option('--policy <file>', 'exposure policy (YAML, docs/policy.md): your networks and which of them may be clients, per product or rule')
-    .option('--alerts <path>', 'write alert events (NDJSON, docs/alerts.md) to PATH, or - for stdout: exposure violations, mismatches, documented protocols on undocumented ports')
-    .addOption(
-      new Option('--fail-on <kinds>', 'exit 3 when alerts of these kinds occurred: exposure, mismatch, undocumented (comma-separated)').argParser(failOnOption),
-    )
-    .addOption(
-      new Option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (default address 127.0.0.1; 0 = any free port)').argParser((v: string) =>
-        parseMetricsAddress(v),
-      ),
-    )
-    .addOption(
-      new Option('--metrics-linger <seconds>', 'after the end, keep /metrics up until one scrape read the final figures, at most this long')
-        .default(0)
-        .argParser(parseSecondsOption('--metrics-linger', true)),
-    )
+    );
+  addClassificationOptions(cmd);
+  addAlertAndMetricsOptions(cmd);
+  cmd
     .addOption(new Option('--ipfix <host:port>', 'send every finished flow to an IPFIX collector over UDP (docs/ipfix.md)').argParser((v: string) => parseIpfixTarget(v)))
     .addOption(
       new Option(
@@ -118,6 +97,40 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
       ).argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
     );
   return addFaceOptions(cmd);
+}
+
+/** Rules, products, monitoring hosts and the exposure policy (also used by `proxy`). */
+export function addClassificationOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
+    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
+    .addOption(noRulesOption())
+    .addOption(
+      new Option(
+        '--monitoring-hosts <list>',
+        'addresses/prefixes of your monitoring systems, e.g. 10.0.5.0/24,fd00:5::/64: clients of monitoring-only ports (metrics) outside them are exposure violations',
+      ).argParser(monitoringHostsOption),
+    )
+    .option('--policy <file>', 'exposure policy (YAML, docs/policy.md): your networks and which of them may be clients, per product or rule');
+}
+
+/** Alert events, --fail-on and Prometheus metrics (also used by `proxy`). */
+export function addAlertAndMetricsOptions(cmd: Command): Command {
+  return cmd
+    .option('--alerts <path>', 'write alert events (NDJSON, docs/alerts.md) to PATH, or - for stdout: exposure violations, mismatches, documented protocols on undocumented ports')
+    .addOption(
+      new Option('--fail-on <kinds>', 'exit 3 when alerts of these kinds occurred: exposure, mismatch, undocumented (comma-separated)').argParser(failOnOption),
+    )
+    .addOption(
+      new Option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (default address 127.0.0.1; 0 = any free port)').argParser((v: string) =>
+        parseMetricsAddress(v),
+      ),
+    )
+    .addOption(
+      new Option('--metrics-linger <seconds>', 'after the end, keep /metrics up until one scrape read the final figures, at most this long')
+        .default(0)
+        .argParser(parseSecondsOption('--metrics-linger', true)),
+    );
 }
 
 /** Dashboard or progress line (also used by `proxy`). */
@@ -184,7 +197,7 @@ export function sessionOptionsFrom(o: Record<string, unknown>): SessionOptions {
   };
 }
 
-function fleetOptionsFrom(o: Record<string, unknown>): FleetOptions {
+export function fleetOptionsFrom(o: Record<string, unknown>): FleetOptions {
   if (typeof o['metricsLinger'] === 'number' && o['metricsLinger'] > 0 && o['metrics'] === undefined) throw new UsageError('--metrics-linger needs --metrics');
   if (o['alerts'] === '-' && o['flows'] === '-') throw new UsageError('--alerts - and --flows - cannot both write to stdout');
   return {

@@ -238,6 +238,8 @@ export function encodeFlowRecords(f: ClassifiedFlow): DirectionRecord[] {
   const client = parseAddress(f.client.ip);
   const server = parseAddress(f.server.ip);
   if (client === null || server === null) return [];
+  // A relayed connection (portsniff proxy) has no packet or octet counts for an IPFIX record.
+  if (f.packets === null || f.bytes === null) return [];
   const ipVersion: 4 | 6 = client[0] === 4 ? 4 : 6;
   const start = msOf(f.first);
   const end = msOf(f.last);
@@ -264,13 +266,13 @@ export function encodeFlowRecords(f: ClassifiedFlow): DirectionRecord[] {
     w.u16(d.dport);
     w.u8(proto);
     w.u8(ipVersion);
-    w.u16(f.transport === 'tcp' ? tcpBitsFromHistory(f.history, d.fromClient) : 0);
+    w.u16(f.transport === 'tcp' ? tcpBitsFromHistory(f.history ?? '', d.fromClient) : 0);
     w.u64(d.packets);
     // Frame bytes: the same numbers as --flows (docs/ipfix.md says why in octetDeltaCount too).
     w.u64(d.bytes);
     w.u64(d.bytes);
-    w.u16(f.vlan[0] ?? 0);
-    w.u16(f.vlan[1] ?? 0);
+    w.u16(f.vlan?.[0] ?? 0);
+    w.u16(f.vlan?.[1] ?? 0);
     w.u8(d.fromClient ? 1 : 2); // biflowDirection: initiator / reverseInitiator
     w.u8(endReason);
     w.u64(f.id);

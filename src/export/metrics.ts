@@ -69,6 +69,7 @@ export class MetricsConsumer implements SessionConsumer {
   private readonly flowRecords: Counter<'service' | 'product' | 'transport' | 'verdict' | 'exposure'>;
   private readonly flowPackets: Counter<'service' | 'product' | 'transport' | 'direction'>;
   private readonly flowBytes: Counter<'service' | 'product' | 'transport' | 'direction'>;
+  private readonly flowPayloadBytes: Counter<'service' | 'product' | 'transport' | 'direction'>;
   private readonly packets: Counter;
   private readonly bytes: Counter;
   private readonly notIp: Counter;
@@ -110,6 +111,12 @@ export class MetricsConsumer implements SessionConsumer {
     this.flowBytes = new Counter({
       name: 'portsniff_flow_bytes_total',
       help: 'Frame bytes on the wire (link header included) of finished flow records, by service and direction.',
+      labelNames: ['service', 'product', 'transport', 'direction'],
+      registers,
+    });
+    this.flowPayloadBytes = new Counter({
+      name: 'portsniff_flow_payload_bytes_total',
+      help: 'Transport payload bytes of finished flow records (portsniff proxy: the bytes relayed), by service and direction.',
       labelNames: ['service', 'product', 'transport', 'direction'],
       registers,
     });
@@ -177,10 +184,17 @@ export class MetricsConsumer implements SessionConsumer {
   flow(f: ClassifiedFlow): void {
     const l = serviceLabels(f);
     this.flowRecords.inc({ ...l, verdict: f.verdict ?? 'none', exposure: f.exposure?.status ?? 'none' });
-    this.flowPackets.inc({ ...l, direction: 'to_server' }, f.packets.toServer);
-    this.flowPackets.inc({ ...l, direction: 'to_client' }, f.packets.toClient);
-    this.flowBytes.inc({ ...l, direction: 'to_server' }, f.bytes.toServer);
-    this.flowBytes.inc({ ...l, direction: 'to_client' }, f.bytes.toClient);
+    // A relayed connection (portsniff proxy) has no frames: only its payload is counted.
+    if (f.packets !== null) {
+      this.flowPackets.inc({ ...l, direction: 'to_server' }, f.packets.toServer);
+      this.flowPackets.inc({ ...l, direction: 'to_client' }, f.packets.toClient);
+    }
+    if (f.bytes !== null) {
+      this.flowBytes.inc({ ...l, direction: 'to_server' }, f.bytes.toServer);
+      this.flowBytes.inc({ ...l, direction: 'to_client' }, f.bytes.toClient);
+    }
+    this.flowPayloadBytes.inc({ ...l, direction: 'to_server' }, f.payloadBytes.toServer);
+    this.flowPayloadBytes.inc({ ...l, direction: 'to_client' }, f.payloadBytes.toClient);
   }
 
   update(u: SessionUpdate): void {

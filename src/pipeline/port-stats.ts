@@ -66,17 +66,26 @@ export class PortStats {
    * before classify() releases it); null when nothing was recognised.
    */
   addFlow(t: FlowTable, s: number, c: Classification | null, protocol: string | null): void {
-    if (c === null) return; // --no-rules: nothing is documented, nothing is unknown
-    const proto = t.proto[s]!;
-    const ti = transportIndex(proto);
     const clientIsA = t.clientIsA(s);
-    const serverPort = clientIsA ? t.bPort[s]! : t.aPort[s]!;
+    this.add(
+      t.proto[s]!, clientIsA ? t.bPort[s]! : t.aPort[s]!, clientIsA ? t.aPort[s]! : t.bPort[s]!, c, protocol,
+      t.packetsToServer(s) + t.packetsToClient(s), t.bytesToServer(s) + t.bytesToClient(s), t.payloadToServer(s) + t.payloadToClient(s),
+    );
+  }
+
+  /**
+   * One ended flow given by its facts (a relayed connection: `packets` 0 and `bytes` the payload
+   * relayed, as a relay sees no frames). `transport` is the IP protocol number.
+   */
+  add(transport: number, serverPort: number, clientPort: number, c: Classification | null, protocol: string | null, packets: number, bytes: number, payload: number): void {
+    if (c === null) return; // --no-rules: nothing is documented, nothing is unknown
+    const ti = transportIndex(transport);
     if (c.candidates.length > 0) {
       if (ti >= 0) {
-        const port = c.basis === 'client-port' ? (clientIsA ? t.aPort[s]! : t.bPort[s]!) : serverPort;
+        const port = c.basis === 'client-port' ? clientPort : serverPort;
         const bits = (this.seen[ti] ??= new Uint8Array(8192));
         bits[port >>> 3]! |= 1 << (port & 7);
-      } else if (proto === ICMP || proto === ICMPV6) {
+      } else if (transport === ICMP || transport === ICMPV6) {
         for (const cand of c.candidates) this.seenIcmp.add(cand.id);
       }
       return;
@@ -85,14 +94,14 @@ export class PortStats {
     const counters = (this.counters[ti] ??= new Float64Array(65536 * FIELDS));
     const base = serverPort * FIELDS;
     counters[base + F_FLOWS]!++;
-    counters[base + F_PACKETS]! += t.packetsToServer(s) + t.packetsToClient(s);
-    counters[base + F_BYTES]! += t.bytesToServer(s) + t.bytesToClient(s);
+    counters[base + F_PACKETS]! += packets;
+    counters[base + F_BYTES]! += bytes;
     if (protocol !== null) {
       const key = ti * 65536 + serverPort;
       let m = this.protocols.get(key);
       if (m === undefined) this.protocols.set(key, (m = new Map()));
       m.set(protocol, (m.get(protocol) ?? 0) + 1);
-    } else if (t.payloadToServer(s) + t.payloadToClient(s) > 0) {
+    } else if (payload > 0) {
       counters[base + F_UNRECOGNISED]!++;
     } else {
       counters[base + F_NONE]!++;

@@ -16,6 +16,7 @@ import type { Classification } from '../classify/types.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { ClassifiedFlow, EngineTotals, ProxyListenerInfo, ProxyStats, ServiceTotals, Snapshot } from '../pipeline/results.js';
 import { ServiceStats, type FlowCounts } from '../pipeline/service-stats.js';
+import { PortStats, type PortStatsData } from '../pipeline/port-stats.js';
 import { splitMs, systemClock, type WallClock } from './clock.js';
 import { formatHostPort, type ProxyMapping } from './mapping.js';
 import { ProxyDetail, type RelayRowSource } from './detail.js';
@@ -48,6 +49,8 @@ export interface ProxyResult {
   workers: 0;
   engineDrops: 0;
   error: null;
+  /** Documented upstream ports seen and undocumented ones (the summary's coverage report). */
+  ports: PortStatsData;
   proxy: ProxyStats;
 }
 
@@ -65,6 +68,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
   private readonly udpListeners: UdpListener[] = [];
   private readonly live = new Set<Live>();
   private readonly services = new ServiceStats();
+  private readonly ports = new PortStats();
   private readonly flowCallbacks: Array<(f: ClassifiedFlow) => void> = [];
   private readonly snapshotCallbacks: Array<(s: Snapshot) => void> = [];
   private snapshotTimer: NodeJS.Timeout | null = null;
@@ -217,6 +221,9 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     }
     const cls = c.inspection === null ? null : c.inspection.classification();
     this.services.addCounts(cls, countsOf(f.payloadToServer, f.payloadToClient));
+    // Coverage: the upstream port is the server port; a relay counts payload, not frames.
+    const payload = f.payloadToServer + f.payloadToClient;
+    this.ports.add(f.transport === 'tcp' ? 6 : 17, f.mapping.upstreamPort, f.client.port, cls, c.inspection?.observedProtocol() ?? null, 0, payload, payload);
     this.detail?.ended(rowSource(c, f.client), cls, f.end, f.endMs);
     if (this.flowCallbacks.length > 0) {
       const record = relayRecord(f, cls);
@@ -345,7 +352,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     this.stop();
     if (this.live.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     this.stopTimer();
-    return { totals: this.totals(), services: this.services.list(), workers: 0, engineDrops: 0, error: null, proxy: this.proxyStats() };
+    return { totals: this.totals(), services: this.services.list(), workers: 0, engineDrops: 0, error: null, ports: this.ports.toData(), proxy: this.proxyStats() };
   }
 
   private stopTimer(): void {

@@ -62,7 +62,7 @@ describe.skipIf(!canRun)('portsniff live as a fleet sensor', () => {
     expect(summary.options.activeTimeout).toBe(1);
     const records = readFileSync(flows, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ClassifiedFlow);
     expect(records.filter((r) => r.continued).length).toBeGreaterThan(0);
-    expect(records.reduce((n, r) => n + r.packets.toServer, 0)).toBe(summary.totals.packets);
+    expect(records.reduce((n, r) => n + r.packets!.toServer, 0)).toBe(summary.totals.packets);
   }, 60_000);
 
 });

@@ -123,9 +123,9 @@ function expected(flows: ClassifiedFlow[]): NfRecord[] {
     const t = parseTimestamp(f.first)!;
     const firstMs = Math.floor(t.sec) * 1000 + Math.floor(t.nsec / 1e6);
     const proto = PROTO[f.transport] ?? Number(/\d+/.exec(f.transport)?.[0] ?? 0);
-    const vlan = f.vlan[0] ?? 0;
-    if (f.packets.toServer > 0) out.push({ src: f.client.ip, dst: f.server.ip, sport: f.client.port, dport: f.server.port, proto, packets: f.packets.toServer, bytes: f.bytes.toServer, firstMs, vlan });
-    if (f.packets.toClient > 0) out.push({ src: f.server.ip, dst: f.client.ip, sport: f.server.port, dport: f.client.port, proto, packets: f.packets.toClient, bytes: f.bytes.toClient, firstMs, vlan });
+    const vlan = f.vlan![0] ?? 0;
+    if (f.packets!.toServer > 0) out.push({ src: f.client.ip, dst: f.server.ip, sport: f.client.port, dport: f.server.port, proto, packets: f.packets!.toServer, bytes: f.bytes!.toServer, firstMs, vlan });
+    if (f.packets!.toClient > 0) out.push({ src: f.server.ip, dst: f.client.ip, sport: f.server.port, dport: f.client.port, proto, packets: f.packets!.toClient, bytes: f.bytes!.toClient, firstMs, vlan });
   }
   return out;
 }

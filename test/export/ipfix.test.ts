@@ -88,7 +88,7 @@ describe('IPFIX export of the demo capture', () => {
     expect(messages.length).toBe(exporter.stats.messages);
     expect(exporter.stats.sendErrors).toBe(0);
     const records = messages.flatMap((m) => m.records);
-    const expected = data.flows.reduce((n, f) => n + (f.packets.toServer > 0 ? 1 : 0) + (f.packets.toClient > 0 ? 1 : 0), 0);
+    const expected = data.flows.reduce((n, f) => n + (f.packets!.toServer > 0 ? 1 : 0) + (f.packets!.toClient > 0 ? 1 : 0), 0);
     expect(records.length).toBe(expected);
     expect(exporter.stats.records).toBe(expected);
     const byFlow = new Map<number, typeof records>();
@@ -102,8 +102,8 @@ describe('IPFIX export of the demo capture', () => {
       const rs = byFlow.get(f.id)!;
       const fwd = rs.find((r) => num(r.values, IE.biflowDirection) === 1);
       const rev = rs.find((r) => num(r.values, IE.biflowDirection) === 2);
-      expect(fwd === undefined, `flow ${f.id}`).toBe(f.packets.toServer === 0);
-      expect(rev === undefined, `flow ${f.id}`).toBe(f.packets.toClient === 0);
+      expect(fwd === undefined, `flow ${f.id}`).toBe(f.packets!.toServer === 0);
+      expect(rev === undefined, `flow ${f.id}`).toBe(f.packets!.toClient === 0);
       const v4 = f.ipVersion === 4;
       if (!v4) v6++;
       for (const [r, fromClient] of [[fwd, true], [rev, false]] as const) {
@@ -111,9 +111,9 @@ describe('IPFIX export of the demo capture', () => {
         const m = r.values;
         const src = fromClient ? f.client : f.server;
         const dst = fromClient ? f.server : f.client;
-        expect(num(m, IE.packetDeltaCount)).toBe(fromClient ? f.packets.toServer : f.packets.toClient);
-        expect(num(m, IE.octetDeltaCount)).toBe(fromClient ? f.bytes.toServer : f.bytes.toClient);
-        expect(num(m, IE.layer2OctetDeltaCount)).toBe(fromClient ? f.bytes.toServer : f.bytes.toClient);
+        expect(num(m, IE.packetDeltaCount)).toBe(fromClient ? f.packets!.toServer : f.packets!.toClient);
+        expect(num(m, IE.octetDeltaCount)).toBe(fromClient ? f.bytes!.toServer : f.bytes!.toClient);
+        expect(num(m, IE.layer2OctetDeltaCount)).toBe(fromClient ? f.bytes!.toServer : f.bytes!.toClient);
         const srcKey = v4 ? IE.sourceIPv4Address : IE.sourceIPv6Address;
         const dstKey = v4 ? IE.destinationIPv4Address : IE.destinationIPv6Address;
         expect(v4 ? num(m, srcKey) : m.get(String(srcKey))).toBe(addrHex(src.ip));
@@ -122,7 +122,7 @@ describe('IPFIX export of the demo capture', () => {
         expect(num(m, IE.destinationTransportPort)).toBe(dst.port);
         expect(num(m, IE.flowStartMilliseconds)).toBe(msOf(f.first));
         expect(num(m, IE.flowEndMilliseconds)).toBe(msOf(f.last));
-        expect(num(m, IE.vlanId)).toBe(f.vlan[0] ?? 0);
+        expect(num(m, IE.vlanId)).toBe(f.vlan![0] ?? 0);
         expect(num(m, IE.ipVersion)).toBe(f.ipVersion);
         expect(str(m, PORTSNIFF_IE.verdict)).toBe(f.verdict);
         expect(str(m, PORTSNIFF_IE.exposure)).toBe(f.exposure?.status ?? 'none');

@@ -95,8 +95,8 @@ describe('connection states', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
         for (const f of run(steps)) {
-          expect(known.has(f.state), `${steps.join(' ')} -> ${f.state}`).toBe(true);
-          expect(new Set(f.history).size).toBe(f.history.length);
+          expect(known.has(f.state!), `${steps.join(' ')} -> ${f.state}`).toBe(true);
+          expect(new Set(f.history).size).toBe(f.history!.length);
         }
       }),
       { numRuns: 500 },

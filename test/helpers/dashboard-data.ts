@@ -153,6 +153,7 @@ function serviceAt(p: ServicePlan, step: number): SnapshotService {
     liveFlows: Math.min(flows, 1 + (step % 4)),
     packets: { toServer: Math.floor(bytes / 300), toClient: Math.floor(bytes / 500) },
     bytes: { toServer: Math.floor(bytes * 0.3), toClient: bytes - Math.floor(bytes * 0.3) },
+    payloadBytes: { toServer: Math.floor(bytes * 0.25), toClient: Math.floor((bytes - Math.floor(bytes * 0.3)) * 0.9) },
     verdicts,
     exposure: { ok: flows - violations, violation: violations, unchecked: 0 },
   };

@@ -25,8 +25,8 @@ describe('PortStats', () => {
       const k = `${f.transport}/${f.server.port}`;
       const e = byPort.get(k) ?? { flows: 0, packets: 0, bytes: 0 };
       e.flows++;
-      e.packets += f.packets.toServer + f.packets.toClient;
-      e.bytes += f.bytes.toServer + f.bytes.toClient;
+      e.packets += f.packets!.toServer + f.packets!.toClient;
+      e.bytes += f.bytes!.toServer + f.bytes!.toClient;
       byPort.set(k, e);
     }
     const ports = runs[0]!.result.ports;

@@ -23,7 +23,10 @@ import { chooseFace, type FaceOptions } from '../face.js';
 import type { CliIo } from '../io.js';
 import { collectList, collectRepeat, parseIntOption, parseSecondsOption } from '../options.js';
 import { runSession, type SessionOptions } from '../session.js';
-import { addFaceOptions, faceOptionsFrom } from '../session-options.js';
+import { addAlertAndMetricsOptions, addClassificationOptions, addFaceOptions, faceOptionsFrom, fleetOptionsFrom } from '../session-options.js';
+import type { FleetOptions } from '../fleet-outputs.js';
+import { PolicyChecker } from '../../classify/policy-check.js';
+import { loadPolicyFile } from '../../rules/policy.js';
 
 export interface ProxyCommandOptions extends ClassificationOptions {
   mappings: ProxyMapping[];
@@ -37,6 +40,10 @@ export interface ProxyCommandOptions extends ClassificationOptions {
   flows?: string;
   top: number;
   face: FaceOptions;
+  /** --policy FILE. */
+  policy?: string;
+  /** --metrics, --alerts, --fail-on. */
+  fleet: FleetOptions;
 }
 
 const EXAMPLES = `
@@ -77,16 +84,10 @@ export function registerProxyCommand(program: Command, io: CliIo, setExit: (code
     .addOption(new Option('--duration <seconds>', 'stop after this many seconds').argParser(parseSecondsOption('--duration', false)))
     .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
     .option('--flows <path>', 'write one JSON line per connection (NDJSON) to PATH, or - for stdout')
-    .addOption(new Option('--rules <dir>', 'extra rule directory (repeatable; later ones may override)').argParser(collectRepeat))
-    .addOption(new Option('--products <list>', 'only classify against these products, e.g. zeebe,redis-enterprise').argParser(collectList))
-    .option('--no-rules', 'do not load the shipped rules/ (relay and count only, no classification)')
-    .addOption(
-      new Option('--monitoring-hosts <list>', 'your monitoring systems, e.g. 10.0.5.0/24: other clients of monitoring-only ports are exposure violations').argParser((v: string) => {
-        parseCidrList(v);
-        return v;
-      }),
-    )
     .addOption(new Option('--top <n>', 'flows listed in the text summary').default(20).argParser(parseIntOption('--top', 0, 100_000)));
+  // The same classification, policy, alert and metrics options as replay and live.
+  addClassificationOptions(proxy);
+  addAlertAndMetricsOptions(proxy);
   addFaceOptions(proxy)
     .addHelpText('after', EXAMPLES)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
@@ -140,8 +141,10 @@ export function parseProxyCommand(o: Record<string, unknown>, given: (name: stri
     face: faceOptionsFrom(o),
     ...(Array.isArray(o['rules']) ? { rules: o['rules'] as string[] } : {}),
     ...(Array.isArray(o['products']) ? { products: o['products'] as string[] } : {}),
-    noRules: o['rules'] === false,
+    noRules: o['noRules'] === true,
     ...(typeof o['monitoringHosts'] === 'string' ? { monitoringHosts: o['monitoringHosts'] } : {}),
+    ...(typeof o['policy'] === 'string' ? { policy: o['policy'] } : {}),
+    fleet: fleetOptionsFrom(o),
   };
 }
 
@@ -157,13 +160,12 @@ function portList(text: string): Set<number> {
   return out;
 }
 
-/** The classifier for the loaded rules and the options (--products, --monitoring-hosts). */
-export function proxyClassifier(ruleSet: RuleSet, opts: ClassificationOptions, evidenceDetail: boolean): StreamClassifier {
+/** The classifier for the loaded rules and the options (--products, --monitoring-hosts, --policy), as capture mode builds it. */
+export function proxyClassifier(ruleSet: RuleSet, opts: ClassificationOptions & { policy?: string }, evidenceDetail: boolean): StreamClassifier {
   const index = compileRules(ruleSet, { products: opts.products });
-  return new StreamClassifier(index, {
-    monitoringHosts: opts.monitoringHosts === undefined ? null : parseCidrList(opts.monitoringHosts),
-    evidenceDetail,
-  });
+  const monitoringHosts = opts.monitoringHosts === undefined ? null : parseCidrList(opts.monitoringHosts);
+  const policy = opts.policy === undefined ? null : new PolicyChecker(loadPolicyFile(opts.policy, ruleSet, { monitoringHosts: monitoringHosts !== null }), monitoringHosts);
+  return new StreamClassifier(index, { monitoringHosts, evidenceDetail, policy });
 }
 
 /** The startup lines: one per listener (at most 16, then a count), saying which are not loopback. */
@@ -189,6 +191,7 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
   const face = await chooseFace(io, cmd.face);
   const dirs = ruleDirs(cmd);
   const ruleSet = dirs.length === 0 ? null : loadRuleDirs(dirs);
+  if (cmd.policy !== undefined && ruleSet === null) throw new UsageError('--policy needs rules: it names products and rules (drop --no-rules)');
   // Evidence fields (SNI, gRPC path...) are kept when something shows flows: the flow log or a consumer.
   const evidenceDetail = cmd.flows !== undefined || (face.extras.consumers ?? []).some((c) => c.flow !== undefined);
   const classifier = ruleSet === null ? null : proxyClassifier(ruleSet, cmd, evidenceDetail);
@@ -231,6 +234,8 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
     ...(cmd.products !== undefined ? { products: cmd.products } : {}),
     ...(cmd.noRules !== undefined ? { noRules: cmd.noRules } : {}),
     ...(cmd.monitoringHosts !== undefined ? { monitoringHosts: cmd.monitoringHosts } : {}),
+    ...(cmd.policy !== undefined ? { policy: cmd.policy } : {}),
+    fleet: cmd.fleet,
   };
   try {
     return await runSession(

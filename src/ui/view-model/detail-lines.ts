@@ -60,7 +60,7 @@ export function serviceDetailLines(info: SessionInfo | null, key: string, row: S
     if (ports.length === 0) out.push(...field('ports', 'none listed in this snapshot', width));
     for (const p of ports.slice(0, compact ? 4 : 10)) {
       const seen = p.protocols.length > 0 ? ` · seen: ${p.protocols.join(',')}` : '';
-      out.push(...field(`${p.transport}/${p.port}`, `${formatCount(p.liveFlows).trim()} live / ${formatCount(p.flows).trim()} flows · ${formatCount(p.packets).trim()} pkts · ${formatBytes(p.bytes).trim()}${seen}`, width));
+      out.push(...field(`${p.transport}/${p.port}`, `${formatCount(p.liveFlows).trim()} live / ${formatCount(p.flows).trim()} flows · ${p.packets === null ? 'relayed' : `${formatCount(p.packets).trim()} pkts`} · ${formatBytes(p.bytes).trim()}${seen}`, width));
     }
   } else {
     out.push(title([span('unclassified', 'title'), span(': rules are off (--no-rules)', 'dim')], width));
@@ -106,8 +106,10 @@ export function flowDetailLines(f: FlowItem | null, id: number, opts: { width: n
   out.push(...field('service', f.service, width, 2));
   out.push(...field('verdict', `${f.verdict} · exposure ${f.exposure}`, width, 1, f.verdict === 'mismatch' || f.exposure === 'violation' ? 'alert' : 'normal'));
   out.push(...field('state', `${f.state} · handshake RTT ${formatRtt(f.rttMs)}`, width));
-  out.push(...field('to server', `${formatCount(f.packetsUp).trim()} pkts · ${formatBytes(f.bytesUp).trim()}`, width));
-  out.push(...field('to client', `${formatCount(f.packetsDown).trim()} pkts · ${formatBytes(f.bytesDown).trim()}`, width));
+  // A relayed connection (portsniff proxy) has no packet counts; its bytes are the payload relayed.
+  const pkts = (n: number | null): string => (n === null ? 'relayed' : `${formatCount(n).trim()} pkts`);
+  out.push(...field('to server', `${pkts(f.packetsUp)} · ${formatBytes(f.bytesUp).trim()}`, width));
+  out.push(...field('to client', `${pkts(f.packetsDown)} · ${formatBytes(f.bytesDown).trim()}`, width));
   out.push(...field('rate', f.live ? formatRate(f.bytesPerSec, unit).trim() : '-', width));
   out.push(...field('time', `first ${formatClock(f.raw.firstSec)} · last ${formatClock(f.raw.lastSec)} (capture time, UTC)`, width));
   const ev = Object.entries(f.raw.evidence);

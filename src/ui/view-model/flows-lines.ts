@@ -73,7 +73,7 @@ export function flowsScreen(
       service: f.service,
       verdict: f.verdict === 'mismatch' ? '✗mismatch' : f.verdict === 'verified' ? '✓verified' : f.verdict,
       state: f.state,
-      packets: `${formatCount(f.packetsUp).trim()}/${formatCount(f.packetsDown).trim()}`,
+      packets: f.packetsUp === null || f.packetsDown === null ? '-' : `${formatCount(f.packetsUp).trim()}/${formatCount(f.packetsDown).trim()}`,
       bytes: formatBytes(f.bytesUp + f.bytesDown),
       up: formatBytes(f.bytesUp),
       down: formatBytes(f.bytesDown),

@@ -22,9 +22,11 @@ export interface FlowItem {
   service: string;
   verdict: string;
   exposure: string;
+  /** Zeek-style state; '-' for a relayed connection (portsniff proxy sees no packets). */
   state: string;
-  packetsUp: number;
-  packetsDown: number;
+  /** Null for a relayed connection. */
+  packetsUp: number | null;
+  packetsDown: number | null;
   bytesUp: number;
   bytesDown: number;
   bytesPerSec: number;
@@ -99,9 +101,9 @@ export function flowItem(f: FlowRow, now: number): FlowItem {
     service: serviceLabel(f.serviceKey),
     verdict: f.verdict ?? '-',
     exposure: f.exposure ?? '-',
-    state: f.state,
-    packetsUp: f.packets.toServer,
-    packetsDown: f.packets.toClient,
+    state: f.state ?? '-',
+    packetsUp: f.packets?.toServer ?? null,
+    packetsDown: f.packets?.toClient ?? null,
     bytesUp: f.bytes.toServer,
     bytesDown: f.bytes.toClient,
     bytesPerSec: f.live ? f.rateBytesPerSec : 0,
@@ -159,7 +161,7 @@ export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: 
     bytes: x.bytesUp + x.bytesDown,
     bytesPerSec: x.bytesPerSec,
     // Flows view: the "flows" order is by packets.
-    flows: x.packetsUp + x.packetsDown,
+    flows: (x.packetsUp ?? 0) + (x.packetsDown ?? 0),
   });
   const byOrder = (a: FlowItem, b: FlowItem) => cmp(sortable(a), sortable(b));
   live.sort(byOrder);
