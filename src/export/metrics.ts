@@ -121,7 +121,7 @@ export class MetricsConsumer implements SessionConsumer {
       registers,
     });
     this.packets = new Counter({ name: 'portsniff_packets_total', help: 'Packets processed by the engine.', registers });
-    this.bytes = new Counter({ name: 'portsniff_bytes_total', help: 'Frame bytes on the wire (orig_len) processed by the engine.', registers });
+    this.bytes = new Counter({ name: 'portsniff_bytes_total', help: 'Frame bytes on the wire (orig_len) processed by the engine (portsniff proxy: payload bytes relayed).', registers });
     this.notIp = new Counter({ name: 'portsniff_not_ip_packets_total', help: 'Frames without IP (ARP, LLDP, ...).', registers });
     this.unattributed = new Counter({
       name: 'portsniff_unattributed_packets_total',

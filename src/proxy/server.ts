@@ -284,13 +284,18 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     };
   }
 
-  /** The capture pipeline's totals: connections are flows; a relay sees no packets or frames. */
+  /**
+   * The capture pipeline's totals: connections are flows; a relay sees no packets or frames, so
+   * `packets` is 0 and `bytes` the payload relayed (closed and open connections).
+   */
   totals(): EngineTotals {
+    let relayed = this.stats.toServer + this.stats.toClient;
+    for (const c of this.live) relayed += c.payloadToServer + c.payloadToClient;
     const [firstSec, firstNsec] = this.firstMs < 0 ? [-1, 0] : splitMs(this.firstMs);
     const [lastSec, lastNsec] = this.lastMs < 0 ? [-1, 0] : splitMs(this.lastMs);
     return {
       packets: 0,
-      bytes: 0,
+      bytes: relayed,
       capturedBytes: 0,
       truncatedFrames: 0,
       notIp: 0,
@@ -388,8 +393,12 @@ function rowSource(c: Live, client: { ip: string; port: number }): RelayRowSourc
   };
 }
 
+/**
+ * A relayed flow's counts: no packets; its bytes are the payload relayed (a relay sees no frames),
+ * so per-service byte totals, rates and shares mean the relayed volume in proxy mode.
+ */
 function countsOf(toServer: number, toClient: number): FlowCounts {
-  return { packetsToServer: 0, packetsToClient: 0, bytesToServer: 0, bytesToClient: 0, payloadToServer: toServer, payloadToClient: toClient };
+  return { packetsToServer: 0, packetsToClient: 0, bytesToServer: toServer, bytesToClient: toClient, payloadToServer: toServer, payloadToClient: toClient };
 }
 
 function listenerInfo(m: ProxyMapping, a: net.AddressInfo | { address: string; port: number }): ProxyListenerInfo {

@@ -303,7 +303,8 @@ describe('failures', () => {
     const r = await p.stop();
     expect(p.flows).toHaveLength(1);
     expect(p.flows[0]).toMatchObject({ end: 'shutdown', proxy: { close: { client: 'proxy', server: 'proxy' } } });
-    expect(r.totals).toMatchObject({ flows: 1, liveFlows: 0, packets: 0, bytes: 0 });
+    // A relay sees no frames: bytes are the payload relayed.
+    expect(r.totals).toMatchObject({ flows: 1, liveFlows: 0, packets: 0, bytes: 14 });
     expect(r.proxy.open).toBe(0);
     await c.received;
   });
@@ -330,7 +331,7 @@ describe('classification and snapshots', () => {
     c.socket.end();
     const r = await p.stop();
     expect(p.flows[0]).toMatchObject({ service: { id: 'db.resp' }, verdict: 'verified', basis: 'server-port', proxy: { listener: { port: listenProbe } } });
-    expect(r.services).toEqual([expect.objectContaining({ key: 'db.resp', flows: 1, packets: { toServer: 0, toClient: 0 }, payloadBytes: { toServer: 14, toClient: 7 } })]);
+    expect(r.services).toEqual([expect.objectContaining({ key: 'db.resp', flows: 1, packets: { toServer: 0, toClient: 0 }, bytes: { toServer: 14, toClient: 7 }, payloadBytes: { toServer: 14, toClient: 7 } })]);
   });
 });
 

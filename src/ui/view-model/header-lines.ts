@@ -42,7 +42,11 @@ function badges(h: HeaderInput): Span[] {
   if (h.paused) out.push(span(' PAUSED ', 'badge'));
   if (h.status === 'finished') out.push(span(' FINISHED ', 'badge'));
   if (h.status === 'stopping') out.push(span(' STOPPING ', 'badge'));
-  if (h.frame !== null && h.frame.update.snapshot.totals.packets === 0 && h.status === 'running') out.push(span('waiting for packets', 'dim'));
+  if (h.frame !== null && h.status === 'running') {
+    // A relay (portsniff proxy) counts connections, never packets.
+    const t = h.frame.update.snapshot.totals;
+    if (h.info?.kind === 'proxy' ? t.flows === 0 : t.packets === 0) out.push(span(h.info?.kind === 'proxy' ? 'waiting for connections' : 'waiting for packets', 'dim'));
+  }
   const spaced: Span[] = [];
   for (const b of out) {
     if (spaced.length > 0) spaced.push(span(' '));
