@@ -45,7 +45,7 @@ describe('flows inside tunnels', () => {
       vx(1, '192.168.0.2', '192.168.0.1', synAck, 50001),
       vx(2, '192.168.0.1', '192.168.0.2', syn),
     ]);
-    expect(flows.map((f) => [f.id, f.transport, f.client.port, f.server.port, f.packets.toServer, f.packets.toClient, f.tunnel?.[0]?.id ?? null])).toEqual([
+    expect(flows.map((f) => [f.id, f.transport, f.client.port, f.server.port, f.packets!.toServer, f.packets!.toClient, f.tunnel?.[0]?.id ?? null])).toEqual([
       [0, 'udp', 50000, 4789, 2, 0, null],
       [0.1, 'tcp', 40000, 6379, 1, 1, 1],
       [1, 'udp', 50001, 4789, 1, 0, null],
@@ -53,7 +53,7 @@ describe('flows inside tunnels', () => {
     ]);
     // The frame, whole, in every flow it contains (as tshark's conversation tables).
     const len = vx(1, '192.168.0.1', '192.168.0.2', syn).length;
-    expect(flows.filter((f) => f.id === 0 || f.id === 0.1).map((f) => f.bytes.toServer)).toEqual([2 * len, len]);
+    expect(flows.filter((f) => f.id === 0 || f.id === 0.1).map((f) => f.bytes!.toServer)).toEqual([2 * len, len]);
   });
 
   it('PPTP call ids and GTP-U TEIDs differ per direction: still one inner flow', () => {
@@ -63,7 +63,7 @@ describe('flows inside tunnels', () => {
     const gtp = (src: string, dst: string, teid: number, p: Uint8Array) => T.udpTunnelFrame({ src, dst, sport: 2152, dport: 2152 }, T.gtpu({ teid }, p), new Uint8Array(0));
     for (const [a, b] of [[gre('16.0.0.200', '192.52.166.154', 6016, q), gre('192.52.166.154', '16.0.0.200', 17, r)], [gtp('1.1.1.1', '2.2.2.2', 5, q), gtp('2.2.2.2', '1.1.1.1', 9, r)]] as const) {
       const inner = run([a, b]).flows.filter((f) => f.transport === 'udp' && f.server.port === 53);
-      expect(inner.map((f) => [f.packets.toServer, f.packets.toClient])).toEqual([[1, 1]]);
+      expect(inner.map((f) => [f.packets!.toServer, f.packets!.toClient])).toEqual([[1, 1]]);
     }
   });
 
@@ -82,7 +82,7 @@ describe('flows inside tunnels', () => {
       B.frame(B.concat(T.mplsStack([16, 99]), d), { etherType: 0x8847, srcMac: '02:00:00:00:00:0a', dstMac: '02:00:00:00:00:0b' }),
       B.frame(back), // penultimate-hop popping: the other direction arrives unlabelled
     ]);
-    expect(flows.map((f) => [f.id, f.packets.toServer, f.packets.toClient, f.tunnel])).toEqual([
+    expect(flows.map((f) => [f.id, f.packets!.toServer, f.packets!.toClient, f.tunnel])).toEqual([
       [0, 1, 1, [{ type: 'mpls', id: 99, outer: { src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b' } }]],
     ]);
     const pppoe = run([B.frame(T.pppoeSession(0x2d, 0x21, d), { etherType: 0x8864 }), B.frame(T.pppoeSession(0x2e, 0x21, d), { etherType: 0x8864 })]).flows;
@@ -98,7 +98,7 @@ describe('flows inside tunnels', () => {
       T.ipInIpFrame({ src: '192.168.0.1', dst: '192.168.0.2' }, second!),
     ]);
     const inner = flows.find((f) => f.transport === 'udp')!;
-    expect([inner.id, inner.packets.toServer + inner.packets.toClient]).toEqual([0.1, 2]);
+    expect([inner.id, inner.packets!.toServer + inner.packets!.toClient]).toEqual([0.1, 2]);
     expect(table.unattributed).toBe(1);
   });
 

@@ -345,7 +345,7 @@ describe('key facts: the demo inside overlays (demo-tunnels)', () => {
     // The rest are the overlays' own flows: flannel's UDP 8472, Geneve's 6081, Calico's IP-in-IP.
     const outer = tunnelled.flows.filter((f) => f.tunnel === undefined);
     expect(new Set(outer.map((f) => (f.transport === 'udp' ? `udp/${f.server.port}` : f.transport)))).toEqual(new Set(['udp/8472', 'udp/6081', 'ip-proto-4']));
-    expect(inner.some((f) => f.vlan.length === 1 && f.tunnel![0]!.type === 'vxlan')).toBe(true);
+    expect(inner.some((f) => f.vlan!.length === 1 && f.tunnel![0]!.type === 'vxlan')).toBe(true);
     expect(inner.some((f) => f.ipVersion === 6 && f.tunnel![0]!.type === 'geneve')).toBe(true);
   });
 
