@@ -435,27 +435,45 @@ export async function captureResp(): Promise<Sample[]> {
 
 export async function captureDns(): Promise<Sample[]> {
   const out: Sample[] = [];
-  const sock = dgram.createSocket('udp4');
   const got: Buffer[] = [];
-  sock.on('message', (msg, rinfo) => {
+  const tcpGot: Buffer[] = [];
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     got.push(Buffer.from(msg));
     // Answer with the TC bit set so c-ares retries the same question over TCP (RFC 7766).
     const reply = Buffer.from(msg);
     reply[2] = (reply[2]! | 0x80 | 0x02) & 0xff; // QR + TC
     reply[3] = 0x80; // RA, rcode 0
     sock.send(reply, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  const port = sock.address().port;
-  const tcpGot: Buffer[] = [];
-  const tcp = net.createServer((s) => {
-    s.on('data', (d) => {
-      tcpGot.push(Buffer.from(d));
-      s.destroy();
+  };
+  let sock = dgram.createSocket('udp4');
+  sock.on('message', onMessage);
+  // c-ares retries over TCP on the same port: a UDP and a TCP socket on one port number. The
+  // kernel picks the UDP port; that number may be taken for TCP by another process: try again.
+  let port = 0;
+  let tcp: net.Server | null = null;
+  for (let attempt = 0; ; attempt++) {
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    port = sock.address().port;
+    const server = net.createServer((s) => {
+      s.on('data', (d) => {
+        tcpGot.push(Buffer.from(d));
+        s.destroy();
+      });
+      s.on('error', () => {});
     });
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r));
+    const ok = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (ok) {
+      tcp = server;
+      break;
+    }
+    if (attempt >= 20) throw new Error(`captureDns: no port free for both UDP and TCP after ${attempt + 1} tries`);
+    await new Promise<void>((r) => sock.close(() => r()));
+    sock = dgram.createSocket('udp4');
+    sock.on('message', onMessage);
+  }
   try {
     const queries: [string, (r: Resolver) => Promise<unknown>][] = [
       ['dns-cares-a', (r) => r.resolve4('zeebe-gateway.portsniff.example')],
@@ -474,7 +492,7 @@ export async function captureDns(): Promise<Sample[]> {
     }
   } finally {
     sock.close();
-    await new Promise<void>((r) => tcp.close(() => r()));
+    await new Promise<void>((r) => tcp!.close(() => r()));
   }
   return out;
 }
