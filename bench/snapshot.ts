@@ -7,6 +7,7 @@
  *
  *   npm run bench:snapshot                          # 100k and 1M live flows
  *   npm run bench:snapshot -- --flows 100000 --runs 10
+ *   npm run bench:snapshot -- --tunnel vxlan        # every flow inside VXLAN (live encapsulation counts)
  *
  * The capture is generated into a temp dir (bench/gen-capture.ts) with every flow still live at
  * the end (long idle timeout, --max-flows above the flow count). Nothing is written into the repo.
@@ -27,8 +28,11 @@ const { values } = parseArgs({
   options: {
     flows: { type: 'string', default: '100000,1000000' },
     runs: { type: 'string', default: '15' },
+    tunnel: { type: 'string', default: 'none' },
   },
 });
+if (values.tunnel !== 'none' && values.tunnel !== 'vxlan') throw new RangeError(`--tunnel must be none or vxlan (got ${values.tunnel})`);
+const tunnel = values.tunnel;
 const flowCounts = values.flows.split(',').map(Number);
 const runs = Number(values.runs);
 const ruleSet = loadRuleDirs([defaultRulesDir()]);
@@ -59,11 +63,12 @@ function reclassifyAll(engine: Engine): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'portsniff-bench-snapshot-'));
 try {
+  if (tunnel !== 'none') console.log(`every frame inside ${tunnel}: live flows are the inner flows plus the outer tunnel flows`);
   console.log('live flows | first snapshot (totals) | steady (totals) | steady (with detail) | re-classify every flow (old way)');
   for (const flows of flowCounts) {
     const out = join(dir, `flows-${flows}.pcap`);
     // Two packets per flow, all flows open at once: every flow is live at the end.
-    const gen = generateCapture({ packets: flows * 2, flows, size: 'small', out, concurrency: flows, pps: 1_000_000 });
+    const gen = generateCapture({ packets: flows * 2, flows, size: 'small', out, concurrency: flows, pps: 1_000_000, tunnel });
     const c = buildClassification({ ruleSet, evidenceDetail: true });
     const maxFlows = Math.ceil(flows * 1.25);
     const engine = new Engine({ maxFlows, idleTimeout: 1e9, activeTimeout: 0, classifier: c.makeClassifier(maxFlows), documentedPorts: c.documentedPorts });

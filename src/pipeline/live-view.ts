@@ -18,7 +18,8 @@ import { VERDICTS, type Classification, type FlowClassifier } from '../classify/
 import { EXPOSURE_STATUSES } from '../classify/exposure.js';
 import type { ServiceStats } from './service-stats.js';
 import { emptyTotals, serviceKey } from './service-stats.js';
-import type { AlertKind, AlertRow, FlowRow, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
+import type { AlertKind, AlertRow, EncapsulationCount, FlowRow, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
+import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
 
 /** Bounds of the lists a snapshot carries, whatever the number of flows. */
 export const DETAIL_LIMITS = {
@@ -62,6 +63,8 @@ interface Group {
   payloadToClient: number;
   verdicts: Float64Array;
   exposure: Float64Array;
+  /** Live tunnelled flows per encapsulation; entries stay (zeroed) between snapshots. */
+  encapsulations: EncapsulationCount[];
 }
 
 interface PortCount {
@@ -120,6 +123,7 @@ export function flowRowOf(t: FlowTable, s: number, c: Classification | null, rat
     lastSec: lastTime(t, s),
     evidence: c?.evidence ?? {},
     end,
+    ...(t.tunnels.depth(s) !== 0 ? { tunnel: t.tunnels.describe(s) } : {}),
   };
 }
 
@@ -397,6 +401,7 @@ export class LiveView {
         payloadToClient: 0,
         verdicts: new Float64Array(VERDICTS.length),
         exposure: new Float64Array(EXPOSURE_STATUSES.length),
+        encapsulations: [],
       });
       this.groupOf.set(key, g);
     }
@@ -414,10 +419,13 @@ export class LiveView {
       g.live = g.pktsToServer = g.pktsToClient = g.bytesToServer = g.bytesToClient = g.payloadToServer = g.payloadToClient = 0;
       g.verdicts.fill(0);
       g.exposure.fill(0);
+      for (const e of g.encapsulations) e.flows = e.packets = e.bytes = 0;
     }
     const top = this.top;
     top.clear();
     const classifier = this.classifier;
+    // Only tunnelled flows cost more: one test per flow while any live flow is tunnelled, none otherwise.
+    const tunnels = t.tunnels.live !== 0 ? t.tunnels : null;
     const end = t.slotHighWater;
     // Slot order, not LRU order: the walk reads the row and the per-slot arrays sequentially.
     for (let s = 0; s < end; s++) {
@@ -445,6 +453,7 @@ export class LiveView {
       g.payloadToClient += t.payloadToClient(s);
       if (this.verdict[s] !== NO_CODE) g.verdicts[this.verdict[s]!]!++;
       if (this.exposure[s] !== NO_CODE) g.exposure[this.exposure[s]!]!++;
+      if (tunnels !== null && tunnels.depth(s) !== 0) addFlowEncapsulations(g.encapsulations, t, s);
       if (!detail) continue;
       const bytes = bts + btc;
       const serial = t.serial[s]!;
@@ -494,6 +503,12 @@ export class LiveView {
       e.payloadBytes.toClient += g.payloadToClient;
       VERDICTS.forEach((v, i) => (e.verdicts[v] += g.verdicts[i]!));
       EXPOSURE_STATUSES.forEach((x, i) => (e.exposure[x] += g.exposure[i]!));
+      const tunnelled = g.encapsulations.filter((x) => x.flows > 0);
+      // Like ServiceStats: the field appears with the service's first tunnelled flow.
+      if (tunnelled.length > 0) {
+        mergeEncapsulations((e.encapsulations ??= []), tunnelled);
+        sortEncapsulations(e.encapsulations);
+      }
     }
     return [...out.values()].sort((a, b) => cmp(a.key, b.key));
   }

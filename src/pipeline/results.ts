@@ -3,11 +3,11 @@
  * flow log, the dashboard, exporters) reads. A leaf module: type-only imports, no code, so a
  * consumer depends on these shapes and never on the engine's implementation.
  */
-import type { Endpoint, FlowRecord } from '../flow/record.js';
+import type { Endpoint, FlowRecord, TunnelInfo } from '../flow/record.js';
 import type { Classification, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
 
-export type { Endpoint, FlowRecord } from '../flow/record.js';
+export type { Endpoint, FlowRecord, TunnelInfo } from '../flow/record.js';
 export type { Classification, ServiceRef, Verdict } from '../classify/types.js';
 export type { ExposureCheck, ExposureStatus } from '../classify/exposure.js';
 
@@ -121,8 +121,8 @@ export interface ServiceTotals {
   exposure: Record<ExposureStatus, number>;
   /**
    * Encapsulations the service's flows were found inside (each counted once per flow, at any
-   * depth), by type then id; absent when none of its flows was tunnelled. Ended flows only
-   * (snapshots add no live flows here).
+   * depth), by type then id; absent when none of its flows was tunnelled. Snapshots count live
+   * flows too, like every other field of a SnapshotService.
    */
   encapsulations?: EncapsulationCount[];
 }
@@ -172,6 +172,8 @@ export interface FlowRow {
   evidence: Record<string, string>;
   /** Why an ended flow ended (idle-timeout, ...); null while live. */
   end: string | null;
+  /** Encapsulations the flow was found inside, outer to inner (the flow record's `tunnel`); absent outside tunnels. */
+  tunnel?: TunnelInfo[];
 }
 
 /**

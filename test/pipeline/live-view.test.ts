@@ -13,18 +13,25 @@ import { DETAIL_LIMITS, AlertBook } from '../../src/pipeline/live-view.js';
 import { mergeDetail } from '../../src/pipeline/snapshot.js';
 import { loadRuleDirs, defaultRulesDir } from '../../src/rules/load.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
-import type { SnapshotService } from '../../src/pipeline/results.js';
+import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
+import type { ClassifiedFlow, SnapshotService } from '../../src/pipeline/results.js';
 
 const ruleSet = loadRuleDirs([defaultRulesDir()]);
 
-function engineFor(opts: { monitoringHosts?: string } = {}, idleTimeout: number = DEFAULT_ENGINE_OPTIONS.idleTimeout): Engine {
-  const c = buildClassification({ ruleSet, ...opts });
-  return new Engine({ ...DEFAULT_ENGINE_OPTIONS, idleTimeout, classifier: c.makeClassifier(DEFAULT_ENGINE_OPTIONS.maxFlows), documentedPorts: c.documentedPorts });
+function engineFor(opts: { monitoringHosts?: string } = {}, idleTimeout: number = DEFAULT_ENGINE_OPTIONS.idleTimeout, onFlow?: (f: ClassifiedFlow) => void): Engine {
+  const c = buildClassification({ ruleSet, ...opts, evidenceDetail: onFlow !== undefined });
+  return new Engine({
+    ...DEFAULT_ENGINE_OPTIONS,
+    idleTimeout,
+    classifier: c.makeClassifier(DEFAULT_ENGINE_OPTIONS.maxFlows),
+    documentedPorts: c.documentedPorts,
+    ...(onFlow !== undefined ? { onFlow } : {}),
+  });
 }
 
-/** Feeds the demo capture record by record, calling `at(i)` before record i for the chosen i. */
-function feed(engine: Engine, stops: ReadonlySet<number>, at: (i: number) => void): number {
-  const bytes = new Uint8Array(readFileSync(DEMO_CAPTURE));
+/** Feeds the demo capture (or `file`) record by record, calling `at(i)` before record i for the chosen i. */
+function feed(engine: Engine, stops: ReadonlySet<number>, at: (i: number) => void, file: string = DEMO_CAPTURE): number {
+  const bytes = new Uint8Array(readFileSync(file));
   let i = 0;
   const sink = {
     frame: (buf: Uint8Array, off: number, cap: number, orig: number, sec: number, nsec: number, lt: number) => {
@@ -36,6 +43,8 @@ function feed(engine: Engine, stops: ReadonlySet<number>, at: (i: number) => voi
   new CaptureParser(sink as never, 'demo').feed(bytes, 0, bytes.length);
   return i;
 }
+
+let k = 0;
 
 function withoutLive(list: SnapshotService[]): unknown[] {
   return list.map(({ liveFlows: _live, ...rest }) => rest);
@@ -91,6 +100,49 @@ describe('live view', () => {
     expect(ports).toEqual(expect.arrayContaining(['tcp/22', 'tcp/5432', 'udp/123', 'tcp/3342']));
     expect(d.unknownPorts.length).toBeLessThanOrEqual(DETAIL_LIMITS.unknownPorts);
     expect(mid.detail).toBeDefined();
+  });
+
+  it('tunnelled live flows: services count their encapsulations like ended ones, and flow rows carry the stack', () => {
+    // A long idle timeout: every flow is still live when the last record has been fed.
+    const records = new Map<number, ClassifiedFlow>();
+    const engine = engineFor({}, 1e6, (f) => records.set(f.id, f));
+    const n = feed(engine, new Set(), () => {}, DEMO_TUNNELS_CAPTURE);
+    const before = engine.snapshot(true, true);
+    expect(engine.table.live).toBeGreaterThan(200);
+    expect(before.services.reduce((a, s) => a + s.liveFlows, 0)).toBe(before.totals.flows);
+    engine.finish();
+    const final = engine.services.list();
+    // The summary's encapsulation counts (ended flows) are what the snapshot said while all were live.
+    expect(final.filter((s) => s.encapsulations !== undefined).length).toBeGreaterThan(10);
+    expect(withoutLive(before.services)).toEqual(final);
+    const db = before.services.find((s) => s.key === 'redis-enterprise.database-endpoints')!;
+    expect(db.liveFlows).toBe(db.flows);
+    expect(db.encapsulations).toEqual([{ type: 'vxlan', id: 1, flows: db.flows, packets: db.packets.toServer + db.packets.toClient, bytes: db.bytes.toServer + db.bytes.toClient }]);
+    expect(before.services.find((s) => s.key === 'zeebe.gateway-grpc')!.encapsulations).toMatchObject([{ type: 'ip-in-ip', id: null }]);
+    // Live rows carry the flow record's tunnel list; plain (outer) flows carry none.
+    const live = before.detail!.flows.filter((f) => f.live);
+    expect(live.length).toBe(DETAIL_LIMITS.liveFlows);
+    expect(live.some((f) => f.tunnel !== undefined) && live.some((f) => f.tunnel === undefined)).toBe(true);
+    for (const f of live) expect([f.id, f.tunnel]).toEqual([f.id, records.get(f.id)!.tunnel]);
+    expect(live.find((f) => f.tunnel?.[0]?.type === 'geneve')?.tunnel).toEqual([{ type: 'geneve', id: 16, outer: { src: expect.stringMatching(/^192\.168\.10\./), dst: expect.stringMatching(/^192\.168\.10\./) } }]);
+    expect(n).toBe(2305);
+
+    // Snapshots all along (classifications and encapsulation entries cached between them) give the same.
+    const watched = engineFor({}, 1e6);
+    const stops = new Set(Array.from({ length: 30 }, (_, k) => Math.floor((k * n) / 30)));
+    feed(watched, stops, () => watched.snapshot(true, k++ % 2 === 0), DEMO_TUNNELS_CAPTURE);
+    expect(withoutLive(watched.snapshot(true, true).services)).toEqual(final);
+  });
+
+  it('an ended tunnelled flow keeps its stack in the recently ended list', () => {
+    const engine = engineFor({}, 5);
+    // The view (and its list of ended flows) exists from the first snapshot on.
+    engine.snapshot(true, true);
+    feed(engine, new Set(), () => {}, DEMO_TUNNELS_CAPTURE);
+    engine.finish();
+    const ended = engine.snapshot(true, true).detail!.flows.filter((f) => !f.live);
+    expect(ended.length).toBeGreaterThan(0);
+    expect(ended.some((f) => f.tunnel !== undefined && f.tunnel.length > 0)).toBe(true);
   });
 
   it('without detail a snapshot carries no lists', () => {

@@ -20,6 +20,7 @@ import { mergeSnapshots, type Snapshot } from '../../src/pipeline/snapshot.js';
 import { ipv4Udp } from '../../fixtures/gen/packet-builder.js';
 import { comparable, options, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
+import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import { replay, withoutWorkers } from './run.js';
 
 let dir = '';
@@ -329,6 +330,27 @@ describe('snapshots', () => {
     expect(last.services.map(({ liveFlows, ...rest }) => (expect(liveFlows).toBe(0), rest))).toEqual(result.services);
     expect(result.totals).toEqual(inProcess.result.totals);
   });
+});
+
+describe('snapshots of tunnelled flows with workers', () => {
+  it('merge the workers\' live encapsulation counts and flow stacks; equal to the final totals', async () => {
+    // Flows stay live until finish(): the snapshot taken after the last record counts them all as live.
+    const p = createPipeline(options(2, { idleTimeout: 1e6, snapshotIntervalMs: 10, detail: true }));
+    let latest: Snapshot | null = null;
+    p.onSnapshot((s) => (latest = s));
+    await p.runFile(DEMO_TUNNELS_CAPTURE);
+    await vi.waitFor(() => expect(latest?.totals.packets).toBe(2305), { timeout: 30_000, interval: 5 });
+    await new Promise((r) => setTimeout(r, 50));
+    const running = p.snapshot();
+    const result = await p.finish();
+    await p.close();
+    expect(running.services.every((s) => s.liveFlows === s.flows)).toBe(true);
+    expect(running.services.map(({ liveFlows: _l, ...rest }) => rest)).toEqual(result.services);
+    expect(running.services.filter((s) => s.encapsulations !== undefined).length).toBeGreaterThan(10);
+    const tunnelled = running.detail!.flows.filter((f) => f.tunnel !== undefined);
+    expect(tunnelled.length).toBeGreaterThan(0);
+    expect(new Set(tunnelled.map((f) => f.tunnel![0]!.type))).toEqual(new Set(['vxlan', 'geneve', 'ip-in-ip']));
+  }, 60_000);
 });
 
 describe('options', () => {
