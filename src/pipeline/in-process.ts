@@ -32,7 +32,12 @@ export class InProcessPipeline implements Pipeline {
     });
     this.sink = this.engine;
     this.detail = opts.detail === true;
-    this.feed = new SnapshotFeed(opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS, () => this.snapshot());
+    // The engine's live view starts with its first snapshot, and its lists (recently ended flows,
+    // alerts, unknown ports) count flows that end from then on: with detail, start it when someone
+    // subscribes, before the first record, or a replay faster than one snapshot interval lists nothing.
+    this.feed = new SnapshotFeed(opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS, () => this.snapshot(), () => {
+      if (this.detail) this.engine.snapshot(true, true);
+    });
   }
 
   private emit(f: ClassifiedFlow): void {

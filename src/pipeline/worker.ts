@@ -170,6 +170,8 @@ class Run {
         return false;
       case 'snapshots':
         this.withLive = m.on;
+        // Starts the live view before the first record (in-process.ts says why).
+        if (m.on && this.init.detail) this.engine.snapshot(true, true);
         return false;
       case 'end':
         this.engine.finish();

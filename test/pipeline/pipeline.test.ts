@@ -21,6 +21,7 @@ import { ipv4Udp } from '../../fixtures/gen/packet-builder.js';
 import { comparable, options, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
+import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
 import { replay, withoutWorkers } from './run.js';
 
 let dir = '';
@@ -329,6 +330,21 @@ describe('snapshots', () => {
     expect(last.totals).toEqual(result.totals);
     expect(last.services.map(({ liveFlows, ...rest }) => (expect(liveFlows).toBe(0), rest))).toEqual(result.services);
     expect(result.totals).toEqual(inProcess.result.totals);
+  });
+});
+
+describe('detail lists of a replay shorter than one snapshot interval', () => {
+  it.each([0, 1])('with %i workers the final snapshot still lists the ended flows, alerts and unknown ports', async (workers) => {
+    // A max-speed replay of the demo ends long before the first periodic snapshot (1 minute here).
+    const p = createPipeline(options(workers, { idleTimeout: 5, snapshotIntervalMs: 60_000, detail: true }));
+    p.onSnapshot(() => {});
+    await p.runFile(DEMO_CAPTURE);
+    await p.finish();
+    const d = p.snapshot().detail!;
+    await p.close();
+    expect(d.flows.filter((f) => !f.live).length).toBeGreaterThan(10);
+    expect(new Set(d.alerts.map((a) => a.kind))).toEqual(new Set(['mismatch', 'exposure-violation']));
+    expect(d.unknownPorts.map((u) => `${u.transport}/${u.port}`)).toEqual(expect.arrayContaining(['tcp/22', 'tcp/5432']));
   });
 });
 
