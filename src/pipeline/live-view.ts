@@ -18,8 +18,9 @@ import { VERDICTS, type Classification, type FlowClassifier } from '../classify/
 import { EXPOSURE_STATUSES } from '../classify/exposure.js';
 import type { ServiceStats } from './service-stats.js';
 import { emptyTotals, serviceKey } from './service-stats.js';
-import type { AlertKind, AlertRow, EncapsulationCount, FlowRow, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
-import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
+import type { AlertKind, AlertRow, FlowRow, SnapshotDetail, SnapshotService, UnknownPortRow } from './results.js';
+import { mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
+import { LiveEncapsulations } from './live-encapsulations.js';
 
 /** Bounds of the lists a snapshot carries, whatever the number of flows. */
 export const DETAIL_LIMITS = {
@@ -63,8 +64,6 @@ interface Group {
   payloadToClient: number;
   verdicts: Float64Array;
   exposure: Float64Array;
-  /** Live tunnelled flows per encapsulation; entries stay (zeroed) between snapshots. */
-  encapsulations: EncapsulationCount[];
 }
 
 interface PortCount {
@@ -285,6 +284,8 @@ export class LiveView {
   readonly alerts = new AlertBook();
   /** Unknown server ports of ended flows (key: proto << 16 | port). */
   private readonly endedPorts = new Map<number, PortCount>();
+  /** Live flows' encapsulation counts; created with the first tunnelled flow. */
+  private encapsulations: LiveEncapsulations | null = null;
   private lastWallMs = 0;
 
   constructor(
@@ -401,7 +402,6 @@ export class LiveView {
         payloadToClient: 0,
         verdicts: new Float64Array(VERDICTS.length),
         exposure: new Float64Array(EXPOSURE_STATUSES.length),
-        encapsulations: [],
       });
       this.groupOf.set(key, g);
     }
@@ -419,13 +419,13 @@ export class LiveView {
       g.live = g.pktsToServer = g.pktsToClient = g.bytesToServer = g.bytesToClient = g.payloadToServer = g.payloadToClient = 0;
       g.verdicts.fill(0);
       g.exposure.fill(0);
-      for (const e of g.encapsulations) e.flows = e.packets = e.bytes = 0;
     }
+    this.encapsulations?.reset();
     const top = this.top;
     top.clear();
     const classifier = this.classifier;
-    // Only tunnelled flows cost more: one test per flow while any live flow is tunnelled, none otherwise.
-    const tunnels = t.tunnels.live !== 0 ? t.tunnels : null;
+    // Encapsulation counts only while some live flow is tunnelled (a plain capture pays nothing).
+    const encapsulations = t.tunnels.live !== 0 ? (this.encapsulations ??= new LiveEncapsulations(t.capacity)) : null;
     const end = t.slotHighWater;
     // Slot order, not LRU order: the walk reads the row and the per-slot arrays sequentially.
     for (let s = 0; s < end; s++) {
@@ -438,6 +438,8 @@ export class LiveView {
         this.exposure[s] = c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : NO_CODE;
         this.protocol[s] = this.codeOf(classifier?.observedProtocol?.(s) ?? null);
         if (this.verdict[s] === MISMATCH || this.exposure[s] === VIOLATION) this.alertFor(t, s, classifier!.peek(t, s, true));
+        // (Without it no live flow has been tunnelled since the view started: every slot's code is "none".)
+        this.encapsulations?.resolve(t, s);
       }
       const g = this.groups[this.group[s]!]!;
       const pts = t.packetsToServer(s);
@@ -453,7 +455,7 @@ export class LiveView {
       g.payloadToClient += t.payloadToClient(s);
       if (this.verdict[s] !== NO_CODE) g.verdicts[this.verdict[s]!]!++;
       if (this.exposure[s] !== NO_CODE) g.exposure[this.exposure[s]!]!++;
-      if (tunnels !== null && tunnels.depth(s) !== 0) addFlowEncapsulations(g.encapsulations, t, s);
+      if (encapsulations !== null) encapsulations.add(this.group[s]!, s, pts + ptc, bts + btc);
       if (!detail) continue;
       const bytes = bts + btc;
       const serial = t.serial[s]!;
@@ -486,7 +488,8 @@ export class LiveView {
   private mergeServices(ended: ServiceStats): SnapshotService[] {
     const out = new Map<string, SnapshotService>();
     for (const e of ended.list()) out.set(e.key, { ...e, liveFlows: 0 });
-    for (const g of this.groups) {
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi]!;
       if (g.live === 0) continue;
       let e = out.get(g.key);
       if (e === undefined) {
@@ -503,7 +506,7 @@ export class LiveView {
       e.payloadBytes.toClient += g.payloadToClient;
       VERDICTS.forEach((v, i) => (e.verdicts[v] += g.verdicts[i]!));
       EXPOSURE_STATUSES.forEach((x, i) => (e.exposure[x] += g.exposure[i]!));
-      const tunnelled = g.encapsulations.filter((x) => x.flows > 0);
+      const tunnelled = this.encapsulations?.countsOf(gi) ?? [];
       // Like ServiceStats: the field appears with the service's first tunnelled flow.
       if (tunnelled.length > 0) {
         mergeEncapsulations((e.encapsulations ??= []), tunnelled);

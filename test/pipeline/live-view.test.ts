@@ -15,6 +15,9 @@ import { loadRuleDirs, defaultRulesDir } from '../../src/rules/load.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import type { ClassifiedFlow, SnapshotService } from '../../src/pipeline/results.js';
+import { tunnelledCapture } from './tunnel-capture.js';
+import { TUNNEL_CORPUS_DIR, tunnelCorpusFiles, tunnelCorpusPresent } from '../helpers/corpus.js';
+import { join } from 'node:path';
 
 const ruleSet = loadRuleDirs([defaultRulesDir()]);
 
@@ -29,9 +32,9 @@ function engineFor(opts: { monitoringHosts?: string } = {}, idleTimeout: number 
   });
 }
 
-/** Feeds the demo capture (or `file`) record by record, calling `at(i)` before record i for the chosen i. */
-function feed(engine: Engine, stops: ReadonlySet<number>, at: (i: number) => void, file: string = DEMO_CAPTURE): number {
-  const bytes = new Uint8Array(readFileSync(file));
+/** Feeds the demo capture (or `file`, or its bytes) record by record, calling `at(i)` before record i for the chosen i. */
+function feed(engine: Engine, stops: ReadonlySet<number>, at: (i: number) => void, file: string | Uint8Array = DEMO_CAPTURE): number {
+  const bytes = typeof file === 'string' ? new Uint8Array(readFileSync(file)) : file;
   let i = 0;
   const sink = {
     frame: (buf: Uint8Array, off: number, cap: number, orig: number, sec: number, nsec: number, lt: number) => {
@@ -132,6 +135,34 @@ describe('live view', () => {
     const stops = new Set(Array.from({ length: 30 }, (_, k) => Math.floor((k * n) / 30)));
     feed(watched, stops, () => watched.snapshot(true, k++ % 2 === 0), DEMO_TUNNELS_CAPTURE);
     expect(withoutLive(watched.snapshot(true, true).services)).toEqual(final);
+  });
+
+  it('every tunnel type of the generated capture and the tunnel corpus, nested stacks too: live counts equal the counts of the ended flows', () => {
+    if (!tunnelCorpusPresent) console.warn(`SKIPPED the tunnel corpus part: ${TUNNEL_CORPUS_DIR} is absent`);
+    const captures: Array<[string, Uint8Array]> = [
+      ['generated tunnelled capture', tunnelledCapture(7, 300).pcap],
+      ...tunnelCorpusFiles().map((f): [string, Uint8Array] => [f, new Uint8Array(readFileSync(join(TUNNEL_CORPUS_DIR, f)))]),
+    ];
+    const live = new Map<string, SnapshotService[]>();
+    for (const [name, bytes] of captures) {
+      const engine = engineFor({}, 1e6);
+      // Snapshots along the way: flows end (FIN, RST) between them and their slots are reused.
+      let n = 0;
+      feed(engine, new Set([0, 5, 50, 500]), () => engine.snapshot(true, n++ % 2 === 0), bytes);
+      const before = engine.snapshot(true, false);
+      live.set(name, before.services);
+      engine.finish();
+      expect([name, withoutLive(before.services)]).toEqual([name, engine.services.list()]);
+    }
+    expect(live.get('generated tunnelled capture')!.flatMap((s) => (s.encapsulations ?? []).map((e) => e.type))).toEqual(
+      expect.arrayContaining(['vxlan', 'geneve', 'ip-in-ip', 'gre', 'gtp-u', 'pppoe', 'mpls']),
+    );
+    if (tunnelCorpusPresent) {
+      // DNS inside VXLAN inside VXLAN inside VXLAN: one flow in each of the three.
+      const dns = live.get('zeek__vxlan-triple-v2.pcap')!.find((s) => s.key === 'redis-enterprise.dns')!;
+      expect(dns.liveFlows).toBe(1);
+      expect(dns.encapsulations!.map((e) => `${e.type}:${e.id}:${e.flows}`)).toEqual(['vxlan:1:1', 'vxlan:2:1', 'vxlan:3:1']);
+    }
   });
 
   it('an ended tunnelled flow keeps its stack in the recently ended list', () => {
