@@ -19,12 +19,8 @@
  */
 import type { ClassifiedFlow, AlertKind, AlertRow, Endpoint } from '../pipeline/results.js';
 import { parseTimestamp } from '../util/time.js';
+import { GENERIC_PROTOCOL_TAGS } from '../util/protocol-tags.js';
 import type { RuleInfo, SessionConsumer, SessionEnd, SessionInfo, SessionUpdate } from './consumer.js';
-
-/** Tags that say which product speaks, not just which family of protocol. */
-const GENERIC_TAGS = new Set([
-  'http1', 'http2', 'grpc', 'tls', 'dns', 'mdns', 'icmp', 'http1:health', 'http1:prometheus-scrape', 'prometheus-text',
-]);
 
 export interface AlertLine {
   kind: AlertKind;
@@ -102,7 +98,7 @@ export class AlertsConsumer implements SessionConsumer {
     this.documented = new Map();
     for (const r of selected) {
       for (const tag of r.protocols) {
-        if (GENERIC_TAGS.has(tag)) continue;
+        if (GENERIC_PROTOCOL_TAGS.has(tag)) continue;
         this.documented.set(tag, [...(this.documented.get(tag) ?? []), r.id]);
       }
     }

@@ -26,7 +26,7 @@ import { buildAlerts, type AlertsModel } from './view-model/alerts.js';
 import { EMPTY_FILTER } from './view-model/filter.js';
 import { buildFlows, flowItem, captureNow, type FlowsModel } from './view-model/flows.js';
 import type { Frame, SessionStatus } from './view-model/frame.js';
-import { HEADER_LINES } from './view-model/header-lines.js';
+import { headerHeight } from './view-model/header-lines.js';
 import type { KeyFlags } from './view-model/keys.js';
 import { line, span } from './view-model/lines.js';
 import { buildServices, type ServicesModel } from './view-model/services.js';
@@ -129,8 +129,8 @@ export function App(props: AppProps) {
   return <Screen state={state} />;
 }
 
-const NO_SERVICES: ServicesModel = { groups: [], order: [], shown: 0, total: 0 };
-const NO_FLOWS: FlowsModel = { live: [], ended: [], order: [], shown: 0, total: 0 };
+const NO_SERVICES: ServicesModel = { groups: [], order: [], shown: 0, total: 0, tunnelled: false };
+const NO_FLOWS: FlowsModel = { live: [], ended: [], order: [], shown: 0, total: 0, tunnelled: false };
 const NO_ALERTS: AlertsModel = { items: [], order: [], shown: 0, total: 0 };
 
 /** The whole frame for a state (exported for tests that render a state directly). */
@@ -203,7 +203,7 @@ export function Screen({ state }: { state: AppState }) {
     if (d.kind === 'alert') return d.id.split('|').slice(0, 1).join('');
     return `flow ${d.id}`;
   });
-  const bodyHeight = Math.max(0, frameHeight - HEADER_LINES - 2);
+  const bodyHeight = Math.max(0, frameHeight - headerHeight(frame) - 2);
   const common = { width, height: bodyHeight, sort: ui.sort, unit: ui.unit, selected };
   let body;
   if (top === undefined) {

@@ -42,6 +42,7 @@ const LABELS: Readonly<Record<AlertRow['kind'], string>> = { mismatch: 'MISMATCH
 export function buildAlerts(info: SessionInfo | null, frame: Frame | null, filter: Filter): AlertsModel {
   const idx = ruleIndex(info);
   const all = frame?.update.snapshot.detail?.alerts ?? [];
+  const flows = frame?.update.snapshot.detail?.flows ?? [];
   const items: AlertItem[] = [];
   for (const a of all) {
     const kind = keyKind(a.serviceKey);
@@ -69,6 +70,8 @@ export function buildAlerts(info: SessionInfo | null, frame: Frame | null, filte
         clients: [a.client],
         servers: [a.server.ip],
         sni: [],
+        // Known through the alert's flows that the snapshot still lists.
+        tunnels: flows.filter((f) => a.flowIds.includes(f.id)).flatMap((f) => f.tunnel ?? []),
         text: [item.label, item.kind, a.detail, server],
       };
       if (!matchesFilter(filter, subject)) continue;

@@ -82,7 +82,8 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
 const FILTER_HELP = [
   'filter terms (all must match): product:redis  service:web-ui  port:6379',
   '  port:8000-9000  src:10.0.0.5  dst:10.1.  addr:10.0.0.0/8  sni:example',
-  '  free text  ·  !term or -term negates  ·  a,b = either value',
+  '  tunnel:vxlan  tunnel:vxlan:1  tunnel:any  ·  free text',
+  '  !term or -term negates  ·  a,b = either value',
 ];
 
 const LEGEND = [

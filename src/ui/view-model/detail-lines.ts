@@ -11,6 +11,7 @@ import { line, padLine, span, type Line, type Span } from './lines.js';
 import { ruleIndex } from './rules.js';
 import type { ServiceRow } from './services.js';
 import { safeText, wrap } from './text.js';
+import { stackDetail, tunnelLabel } from './tunnels.js';
 
 const LABEL = 10;
 
@@ -83,6 +84,11 @@ export function serviceDetailLines(info: SessionInfo | null, key: string, row: S
         v.mismatch > 0 || row.violations > 0 ? 'alert' : 'normal',
       ),
     );
+    if (row.encapsulations.length > 0) {
+      const list = [...row.encapsulations].sort((a, b) => b.flows - a.flows);
+      const text = list.map((e) => `${tunnelLabel(e)}: ${formatCount(e.flows).trim()} flows, ${formatCount(e.packets).trim()} pkts, ${formatBytes(e.bytes).trim()}`).join(' · ');
+      out.push(...field('tunnels', text, width, 2));
+    }
   } else {
     out.push(...field('traffic', 'not in the current snapshot (filtered out, or no flows yet)', width));
   }
@@ -104,6 +110,7 @@ export function flowDetailLines(f: FlowItem | null, id: number, opts: { width: n
   if (f === null) return [title([span(`flow ${id}`, 'title'), span(': no longer listed (the snapshot keeps the top live flows and the latest ended ones)', 'dim')], width)];
   const out: Line[] = [title([span(`flow ${f.id} `, 'title'), span(`${f.transport} ${f.client} → ${f.server}`, 'title'), span(f.live ? '  live' : `  ended (${f.end ?? 'ended'})`, 'dim')], width)];
   out.push(...field('service', f.service, width, 2));
+  if (f.tunnel !== '') out.push(...field('tunnel', `${stackDetail(f.raw.tunnel)} (outer to inner)`, width, 2));
   out.push(...field('verdict', `${f.verdict} · exposure ${f.exposure}`, width, 1, f.verdict === 'mismatch' || f.exposure === 'violation' ? 'alert' : 'normal'));
   out.push(...field('state', `${f.state} · handshake RTT ${formatRtt(f.rttMs)}`, width));
   // A relayed connection (portsniff proxy) has no packet counts; its bytes are the payload relayed.

@@ -7,6 +7,8 @@
  *   src:10.0.0.5  dst:10.1.  addr:10.0.0.0/8  addr:fd00::/8   (client, server, either; exact,
  *                          textual prefix, or CIDR; aliases client:, server:, ip:)
  *   sni:example.com        TLS server name contains
+ *   tunnel:vxlan  tunnel:vxlan:1  tunnel:any   the flow (a service: some of its flows) came through
+ *                          that encapsulation type, type and id (VNI, GRE key, ...), or any tunnel
  *   redis                  free text: anything shown on the row contains it
  *   !term  -term           negation
  *   a,b                    any of several values (port:6379,8443  product:zeebe,kgateway)
@@ -16,13 +18,20 @@
  */
 import { inCidr, parseCidr, parseIp, type Cidr } from './address.js';
 import type { PortRanges } from './ports.js';
+import { TUNNEL_TYPES, type TunnelKey } from './tunnels.js';
 
-export const FILTER_FIELDS = ['product', 'service', 'port', 'src', 'dst', 'addr', 'sni'] as const;
+export const FILTER_FIELDS = ['product', 'service', 'port', 'src', 'dst', 'addr', 'sni', 'tunnel'] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 
 const ALIASES: Readonly<Record<string, FilterField>> = { client: 'src', server: 'dst', ip: 'addr' };
 
 type AddressMatcher = { kind: 'cidr'; cidr: Cidr } | { kind: 'exact'; bytes: Uint8Array } | { kind: 'prefix'; text: string };
+
+/** tunnel: a type (null: any tunnel) and an id (null: any id). */
+interface TunnelMatcher {
+  type: string | null;
+  id: number | null;
+}
 
 export interface FilterTerm {
   field: FilterField | 'text';
@@ -33,6 +42,8 @@ export interface FilterTerm {
   ports: Array<[number, number]>;
   /** src/dst/addr: one matcher per value. */
   addresses: AddressMatcher[];
+  /** tunnel: one matcher per value. */
+  tunnels: TunnelMatcher[];
 }
 
 export interface Filter {
@@ -55,6 +66,8 @@ export interface FilterSubject {
   clients: readonly string[];
   servers: readonly string[];
   sni: readonly string[];
+  /** Encapsulations of the row's flows (any level of a flow's stack). */
+  tunnels: readonly TunnelKey[];
   /** Everything else the row shows, for free text. */
   text: readonly string[];
 }
@@ -97,7 +110,7 @@ function parseTerm(word: string): FilterTerm | string {
   }
   const values = value.toLowerCase().split(',');
   if (values.some((v) => v === '')) return `'${word}' has an empty value in its list`;
-  const term: FilterTerm = { field, negate, values, ports: [], addresses: [] };
+  const term: FilterTerm = { field, negate, values, ports: [], addresses: [], tunnels: [] };
   if (field === 'port') {
     for (const v of values) {
       const pm = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v);
@@ -106,6 +119,17 @@ function parseTerm(word: string): FilterTerm | string {
       if (!pm || lo > 65_535 || hi > 65_535) return `port: '${v}' is not a port (0-65535, or LO-HI)`;
       if (hi < lo) return `port: range '${v}' ends before it starts`;
       term.ports.push([lo, hi]);
+    }
+  } else if (field === 'tunnel') {
+    for (const v of values) {
+      const m = /^([a-z-]+)(?::(\d{1,10}))?$/.exec(v);
+      const type = m?.[1];
+      if (m === null || type === undefined || (type !== 'any' && !(TUNNEL_TYPES as readonly string[]).includes(type))) {
+        return `tunnel: '${v}' is not a tunnel type (${TUNNEL_TYPES.join(', ')}, any), optionally with :id`;
+      }
+      const id = m[2] === undefined ? null : Number(m[2]);
+      if (id !== null && (type === 'any' || id > 0xffff_ffff)) return `tunnel: '${v}' ${type === 'any' ? 'cannot have an id' : 'has an id above 4294967295'}`;
+      term.tunnels.push({ type: type === 'any' ? null : type, id });
     }
   } else if (field === 'src' || field === 'dst' || field === 'addr') {
     for (const v of values) {
@@ -149,6 +173,8 @@ function termMatches(t: FilterTerm, s: FilterSubject): boolean {
       return t.addresses.some((m) => s.servers.some((ip) => addressMatches(m, ip)));
     case 'addr':
       return t.addresses.some((m) => s.clients.some((ip) => addressMatches(m, ip)) || s.servers.some((ip) => addressMatches(m, ip)));
+    case 'tunnel':
+      return t.tunnels.some((m) => s.tunnels.some((k) => (m.type === null || k.type === m.type) && (m.id === null || k.id === m.id)));
     case 'text':
       return t.values.some((v) => contains(s.text, v) || contains(s.products, v) || contains(s.services, v) || contains(s.sni, v) || contains(s.clients, v) || contains(s.servers, v));
   }

@@ -10,9 +10,10 @@ import { sortMarker, type SortOrder } from './sort.js';
 import { fitMiddle } from './text.js';
 import { headerSpans, layoutColumns, rowSpans, type Column, type ColumnSpec } from './table.js';
 
-type ColId = 'endpoints' | 'service' | 'verdict' | 'state' | 'packets' | 'bytes' | 'up' | 'down' | 'rate' | 'rtt' | 'age' | 'evidence';
+type ColId = 'endpoints' | 'service' | 'verdict' | 'state' | 'packets' | 'bytes' | 'up' | 'down' | 'rate' | 'rtt' | 'age' | 'via' | 'evidence';
 
-export function flowColumns(width: number, showService = true): Column<ColId>[] {
+/** `tunnelled`: some listed flow came through a tunnel, so a VIA column shows its stack (at 80 columns instead of AGE). */
+export function flowColumns(width: number, showService = true, tunnelled = false): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   const wide = width >= 110;
   const specs: ColumnSpec<ColId>[] = [c('endpoints', 'CLIENT → SERVER', 26, 'left', { max: wide ? 36 : 30 })];
@@ -23,6 +24,7 @@ export function flowColumns(width: number, showService = true): Column<ColId>[] 
   specs.push(c('rate', 'RATE', 9, 'right'));
   if (wide) specs.push(c('rtt', 'RTT', 7, 'right'));
   specs.push(c('age', 'AGE', 4, 'right', { drop: 4 }));
+  if (tunnelled) specs.push(c('via', 'VIA', 8, 'left', { max: wide ? 24 : 16, drop: 3.5 }));
   if (wide) specs.push(c('evidence', 'EVIDENCE', 10, 'left', { max: 200 }));
   return layoutColumns(width, specs);
 }
@@ -55,7 +57,7 @@ export function flowsScreen(
   opts: { width: number; height: number; sort: SortOrder; unit: RateUnit; selected: string | null; showService?: boolean; empty?: string },
 ): FlowsScreen {
   const { width, unit } = opts;
-  const cols = flowColumns(width, opts.showService ?? true);
+  const cols = flowColumns(width, opts.showService ?? true, model.tunnelled);
   const marker: Partial<Record<ColId, string>> = {
     service: sortMarker(opts.sort, 'name'),
     bytes: sortMarker(opts.sort, 'bytes'),
@@ -81,6 +83,7 @@ export function flowsScreen(
       rtt: formatRtt(f.rttMs),
       age: f.live ? formatAge(f.ageSec) : formatAge(f.idleSec),
       evidence: f.evidence,
+      via: f.tunnel,
     };
     const tones: Partial<Record<ColId, Tone>> = { verdict: verdictTone(f.verdict) };
     if (f.exposure === 'violation') {

@@ -9,6 +9,7 @@ import { matchesFilter, portsOf, type Filter, type FilterSubject } from './filte
 import type { Frame } from './frame.js';
 import { candidatesOf, keyKind, productOfId, ruleIndex, type RuleIndex } from './rules.js';
 import { comparator, type SortOrder } from './sort.js';
+import { stackText } from './tunnels.js';
 
 export interface FlowItem {
   id: number;
@@ -38,6 +39,8 @@ export interface FlowItem {
   end: string | null;
   /** "sni=api.example.com alpn=h2 grpc=/pkg.Svc/Method" (what the payload showed). */
   evidence: string;
+  /** Encapsulations outer to inner, "vxlan:1" or "gre:7›vxlan:3"; '' outside tunnels. */
+  tunnel: string;
   raw: FlowRow;
 }
 
@@ -48,6 +51,8 @@ export interface FlowsModel {
   order: number[];
   shown: number;
   total: number;
+  /** Some listed flow came through a tunnel (the table gets a VIA column). */
+  tunnelled: boolean;
 }
 
 export function endpoint(ip: string, port: number, transport: string): string {
@@ -112,6 +117,7 @@ export function flowItem(f: FlowRow, now: number): FlowItem {
     idleSec: f.live ? 0 : now - f.lastSec,
     end: f.end,
     evidence: evidenceText(f.evidence),
+    tunnel: stackText(f.tunnel),
     raw: f,
   };
 }
@@ -127,7 +133,8 @@ export function flowSubject(f: FlowRow, idx: RuleIndex, item: FlowItem): FilterS
     clients: [f.client.ip],
     servers: [f.server.ip],
     sni: f.evidence['sni'] ? [f.evidence['sni']] : [],
-    text: [item.client, item.server, item.verdict, item.state, item.evidence, f.transport],
+    tunnels: f.tunnel ?? [],
+    text: [item.client, item.server, item.verdict, item.state, item.evidence, f.transport, item.tunnel],
   };
 }
 
@@ -167,5 +174,6 @@ export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: 
   live.sort(byOrder);
   // Recently ended flows: the most recently ended first unless sorted otherwise by name/bytes.
   ended.sort(sort.key === 'rate' ? (a, b) => a.idleSec - b.idleSec || a.id - b.id : byOrder);
-  return { live, ended, order: [...live, ...ended].map((x) => x.id), shown: live.length + ended.length, total };
+  const tunnelled = live.some((x) => x.tunnel !== '') || ended.some((x) => x.tunnel !== '');
+  return { live, ended, order: [...live, ...ended].map((x) => x.id), shown: live.length + ended.length, total, tunnelled };
 }

@@ -1,6 +1,7 @@
 /**
  * The header: what is being read, how fast, how much, what was lost, and what needs attention.
- * Four lines at every width (cut to fit); figures are fixed-width so nothing jumps between frames.
+ * Four lines at every width (cut to fit), and a fifth with the encapsulations seen once a flow came
+ * through a tunnel; figures are fixed-width so nothing jumps between frames.
  */
 import type { SessionInfo } from '../../export/consumer.js';
 import { formatBytes, formatCount, formatDuration, formatPacketRate, formatPercent, formatRate, progressBar, type RateUnit } from './format.js';
@@ -8,6 +9,7 @@ import type { Frame, SessionStatus } from './frame.js';
 import { clipLine, leftRight, line, span, type Line, type Span } from './lines.js';
 import { unknownShare } from './services.js';
 import { safeText } from './text.js';
+import { encapsulationTotals, tunnelLabel } from './tunnels.js';
 
 export interface HeaderInput {
   info: SessionInfo | null;
@@ -18,7 +20,13 @@ export interface HeaderInput {
   width: number;
 }
 
+/** Lines of the header without tunnels. */
 export const HEADER_LINES = 4;
+
+/** Lines of the header for this frame: one more once any flow came through a tunnel. */
+export function headerHeight(frame: Frame | null): number {
+  return HEADER_LINES + (frame !== null && frame.update.snapshot.services.some((s) => (s.encapsulations ?? []).length > 0) ? 1 : 0);
+}
 
 function sourceSpans(info: SessionInfo | null): Span[] {
   if (info === null) return [span('portsniff', 'title')];
@@ -119,16 +127,35 @@ function attentionLine(h: HeaderInput): Line {
     violations += s.exposure.violation;
     if (s.key.startsWith('ambiguous:')) ambiguous++;
   }
+  // Alerts the Alerts view lists that no service counter holds: flows per kind, as the alert rows count them.
+  let undocumented = 0;
+  for (const a of snap?.detail?.alerts ?? []) if (a.kind === 'undocumented-port') undocumented += a.count;
   const spans: Span[] = [];
   spans.push(span('mismatch '), span(formatCount(mismatch).trim(), mismatch > 0 ? 'alert' : 'normal'));
   spans.push(span(' · exposure! '), span(formatCount(violations).trim(), violations > 0 ? 'alert' : 'normal'));
+  if (undocumented > 0) spans.push(span(' · undoc-port '), span(formatCount(undocumented).trim(), 'alert'));
   spans.push(span(' · ambiguous '), span(String(ambiguous), ambiguous > 0 ? 'warn' : 'normal'));
   spans.push(span(' · unknown '), span(`${Math.round(share.fraction * 100)}%`, share.fraction > 0 ? 'warn' : 'normal'), span(' of bytes'));
   if (share.ports.length > 0) spans.push(span(` (${share.ports.join(', ')})`, 'dim'));
   return { spans };
 }
 
+/** "tunnels vxlan:1 75 flows · ip-in-ip 10 · geneve:16 6": every encapsulation seen, most flows first; null when none. */
+function tunnelsLine(h: HeaderInput): Line | null {
+  const list = encapsulationTotals(h.frame?.update.snapshot.services ?? []);
+  if (list.length === 0) return null;
+  const spans: Span[] = [span('tunnels ', 'dim')];
+  list.forEach((e, i) => {
+    if (i > 0) spans.push(span(' · ', 'dim'));
+    spans.push(span(tunnelLabel(e), 'title'), span(` ${formatCount(e.flows).trim()}${i === 0 ? ' flows' : ''}`));
+  });
+  return { spans };
+}
+
 export function headerLines(h: HeaderInput): Line[] {
   const w = Math.max(0, h.width);
-  return [leftRight(sourceSpans(h.info), badges(h), w), clipLine(ratesLine(h), w), clipLine(progressLine(h), w), clipLine(attentionLine(h), w)];
+  const lines = [leftRight(sourceSpans(h.info), badges(h), w), clipLine(ratesLine(h), w), clipLine(progressLine(h), w), clipLine(attentionLine(h), w)];
+  const tunnels = tunnelsLine(h);
+  if (tunnels !== null) lines.push(clipLine(tunnels, w));
+  return lines;
 }

@@ -10,10 +10,14 @@ import type { ServiceRow, ServicesModel } from './services.js';
 import { sortMarker, type SortOrder } from './sort.js';
 import { layoutColumns, headerSpans, rowSpans, type Column, type ColumnSpec } from './table.js';
 
-type ColId = 'name' | 'port' | 'flows' | 'packets' | 'bytes' | 'rate' | 'spark' | 'checks' | 'verified' | 'mismatch' | 'encrypted' | 'portonly' | 'violations';
+type ColId = 'name' | 'port' | 'flows' | 'packets' | 'bytes' | 'rate' | 'spark' | 'via' | 'checks' | 'verified' | 'mismatch' | 'encrypted' | 'portonly' | 'violations';
 
-/** Columns for a terminal `width` cells wide: more detail as it grows. */
-export function serviceColumns(width: number): Column<ColId>[] {
+/**
+ * Columns for a terminal `width` cells wide: more detail as it grows. `tunnelled`: some service's
+ * flows came through an encapsulation, so a VIA column names it ("vxlan:1"); at 80 columns it takes
+ * the sparkline's place.
+ */
+export function serviceColumns(width: number, tunnelled = false): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   if (width >= 150) {
     return layoutColumns(width, [
@@ -28,7 +32,8 @@ export function serviceColumns(width: number): Column<ColId>[] {
       c('encrypted', 'ENCRYPT', 7, 'right'),
       c('portonly', 'PORTONLY', 8, 'right'),
       c('violations', 'EXPOSURE!', 9, 'right'),
-      c('spark', 'LAST 60S', 20, 'left', { max: 60 }),
+      ...(tunnelled ? [c('via', 'VIA', 10, 'left', { max: 24 })] : []),
+      c('spark', 'LAST 60S', tunnelled ? 10 : 20, 'left', { max: 60 }),
     ]);
   }
   return layoutColumns(width, [
@@ -39,6 +44,7 @@ export function serviceColumns(width: number): Column<ColId>[] {
     c('bytes', 'BYTES', 8, 'right', { drop: 2 }),
     c('rate', 'RATE', 9, 'right'),
     c('spark', width >= 100 ? 'LAST 60S' : '60s', 6, 'left', { max: width >= 130 ? 20 : width >= 100 ? 12 : 6, drop: 4 }),
+    ...(tunnelled ? [c('via', 'VIA', 9, 'left', { max: 18, drop: 3.5 })] : []),
     c('checks', 'CHECKS', 11, 'left', { max: 200, drop: 1 }),
   ]);
 }
@@ -87,7 +93,7 @@ interface BodyLine {
 
 export function servicesScreen(model: ServicesModel, opts: { width: number; height: number; sort: SortOrder; unit: RateUnit; selected: string | null }): ServicesScreen {
   const { width, unit } = opts;
-  const cols = serviceColumns(width);
+  const cols = serviceColumns(width, model.tunnelled);
   const marker: Partial<Record<ColId, string>> = {
     name: sortMarker(opts.sort, 'name'),
     bytes: sortMarker(opts.sort, 'bytes'),
@@ -110,6 +116,7 @@ export function servicesScreen(model: ServicesModel, opts: { width: number; heig
       rate: formatRate(r.bytesPerSec, unit),
       spark: sparkCol === undefined ? '' : sparkline(r.series, sparkCol.width),
       checks: checksText(r),
+      via: r.via,
       verified: formatCount(r.verdicts.verified),
       mismatch: formatCount(r.verdicts.mismatch),
       encrypted: formatCount(r.verdicts.encrypted),

@@ -4,12 +4,13 @@
  * resolve them), and unknown traffic is always a visible group with its busiest ports.
  */
 import type { SessionInfo } from '../../export/consumer.js';
-import type { FlowRow, SnapshotService, UnknownPortRow, Verdict } from '../../pipeline/results.js';
+import type { EncapsulationCount, FlowRow, SnapshotService, UnknownPortRow, Verdict } from '../../pipeline/results.js';
 import { matchesFilter, type Filter, type FilterSubject } from './filter.js';
 import type { Frame } from './frame.js';
 import type { PortRanges } from './ports.js';
 import { ambiguityHint, ambiguousPort, candidatesOf, keyKind, productOfId, ruleIndex, rulePort, type RuleIndex, type ServiceKeyKind } from './rules.js';
 import { comparator, type SortOrder } from './sort.js';
+import { viaText } from './tunnels.js';
 
 export interface ServiceRow {
   /** The service key (rule id, `ambiguous:a|b`, `unknown`, `unclassified`). */
@@ -35,6 +36,10 @@ export interface ServiceRow {
   hint: string;
   /** The unknown row: its busiest ports (filtered like the rows). */
   unknownPorts: UnknownPortRow[];
+  /** Encapsulations its flows came through (empty: none was tunnelled). */
+  encapsulations: readonly EncapsulationCount[];
+  /** "vxlan:1,geneve:16", most flows first; '' when no flow was tunnelled. */
+  via: string;
 }
 
 export type GroupKind = 'product' | 'ambiguous' | 'unknown' | 'unclassified';
@@ -57,6 +62,8 @@ export interface ServicesModel {
   /** Rows shown / rows before filtering. */
   shown: number;
   total: number;
+  /** Some service had tunnelled flows (the table gets a VIA column). */
+  tunnelled: boolean;
 }
 
 const NO_SERIES: readonly number[] = [];
@@ -101,6 +108,8 @@ export function serviceRow(s: SnapshotService, frame: Frame | null, idx: RuleInd
     candidates,
     hint: kind === 'ambiguous' ? ambiguityHint(candidates, idx) : '',
     unknownPorts: kind === 'unknown' ? [...unknownPorts] : [],
+    encapsulations: s.encapsulations ?? [],
+    via: viaText(s.encapsulations ?? []),
   };
 }
 
@@ -119,7 +128,8 @@ export function serviceSubject(row: ServiceRow, flows: readonly FlowRow[], idx: 
     clients: own.map((f) => f.client.ip),
     servers: own.map((f) => f.server.ip),
     sni: own.map((f) => f.evidence['sni'] ?? '').filter((x) => x !== ''),
-    text: [row.group, row.name, row.port, row.hint],
+    tunnels: row.encapsulations,
+    text: [row.group, row.name, row.port, row.hint, row.via],
   };
 }
 
@@ -137,6 +147,7 @@ export function buildServices(info: SessionInfo | null, frame: Frame | null, sor
   const unknownPorts = snap?.detail?.unknownPorts ?? [];
   const byGroup = new Map<string, ServiceRow[]>();
   let shown = 0;
+  let tunnelled = false;
   for (const s of services) {
     const row = serviceRow(s, frame, idx, unknownPorts);
     if (filter.terms.length > 0) {
@@ -150,6 +161,7 @@ export function buildServices(info: SessionInfo | null, frame: Frame | null, sor
       }
     }
     shown++;
+    if (row.via !== '') tunnelled = true;
     const list = byGroup.get(row.group);
     if (list === undefined) byGroup.set(row.group, [row]);
     else list.push(row);
@@ -178,7 +190,7 @@ export function buildServices(info: SessionInfo | null, frame: Frame | null, sor
     if (pa !== pb) return pa - pb;
     return groupCmp({ ...a, key: a.id, name: a.title }, { ...b, key: b.id, name: b.title });
   });
-  return { groups, order: groups.flatMap((g) => g.rows.map((r) => r.key)), shown, total: services.length };
+  return { groups, order: groups.flatMap((g) => g.rows.map((r) => r.key)), shown, total: services.length, tunnelled };
 }
 
 function sum<T>(list: readonly T[], f: (x: T) => number): number {

@@ -23,6 +23,7 @@ const redisFlow: FilterSubject = {
   clients: ['10.0.0.5'],
   servers: ['10.1.0.12'],
   sni: ['cluster.example.com'],
+  tunnels: [{ type: 'vxlan', id: 1 }, { type: 'geneve', id: 16 }],
   text: ['encrypted', 'S1'],
 };
 
@@ -33,6 +34,7 @@ const zeebeFlow: FilterSubject = {
   clients: ['2001:db8::7'],
   servers: ['fd00::5'],
   sni: [],
+  tunnels: [],
   text: ['verified'],
 };
 
@@ -92,13 +94,33 @@ describe('parseFilter + matchesFilter', () => {
     expect(error('port:abc')).toBe("port: 'abc' is not a port (0-65535, or LO-HI)");
     expect(error('port:70000')).toContain('is not a port');
     expect(error('port:9000-8000')).toBe("port: range '9000-8000' ends before it starts");
-    expect(error('prodcut:redis')).toMatch(/^unknown field 'prodcut:' \(fields: product: service: port: src: dst: addr: sni:\)$/);
+    expect(error('prodcut:redis')).toMatch(/^unknown field 'prodcut:' \(fields: product: service: port: src: dst: addr: sni: tunnel:\)$/);
     expect(error('port:')).toBe("'port:' needs a value");
     expect(error('!')).toBe("'!' needs a term after it");
     expect(error('port:1,,2')).toContain('empty value');
     expect(error('src:zz.1')).toContain('is not an address');
     expect(error('addr:10.0.0.0/33')).toBe("addr: prefix length must be 0-32, got '33'");
     expect(error('addr:10.0.0/8')).toBe("addr: '10.0.0' is not an IPv4 or IPv6 address");
+  });
+
+  it('tunnel: a type, type:id, any; negated, it keeps rows outside that tunnel', () => {
+    expect(both('tunnel:vxlan')).toEqual([true, false]);
+    expect(both('tunnel:vxlan:1')).toEqual([true, false]);
+    expect(both('tunnel:vxlan:2')).toEqual([false, false]);
+    expect(both('tunnel:geneve:16')).toEqual([true, false]);
+    expect(both('tunnel:ip-in-ip,geneve')).toEqual([true, false]);
+    expect(both('TUNNEL:VXLAN')).toEqual([true, false]);
+    expect(both('tunnel:any')).toEqual([true, false]);
+    expect(both('!tunnel:any')).toEqual([false, true]);
+    expect(both('-tunnel:vxlan:1')).toEqual([false, true]);
+    // A header without an id (IP-in-IP) matches its type only.
+    const ipip: FilterSubject = { ...zeebeFlow, tunnels: [{ type: 'ip-in-ip', id: null }] };
+    expect(matchesFilter(f('tunnel:ip-in-ip'), ipip)).toBe(true);
+    expect(matchesFilter(f('tunnel:ip-in-ip:0'), ipip)).toBe(false);
+    expect(error('tunnel:vxlna')).toBe("tunnel: 'vxlna' is not a tunnel type (vxlan, vxlan-gpe, geneve, gre, erspan, ip-in-ip, mpls, pppoe, teredo, gtp-u, any), optionally with :id");
+    expect(error('tunnel:vxlan:x')).toContain('is not a tunnel type');
+    expect(error('tunnel:any:3')).toBe("tunnel: 'any:3' cannot have an id");
+    expect(error('tunnel:gre:4294967296')).toBe("tunnel: 'gre:4294967296' has an id above 4294967295");
   });
 
   it('an IPv6 address typed as free text is not mistaken for a field', () => {
@@ -120,7 +142,7 @@ describe('parseFilter + matchesFilter', () => {
       { numRuns: 2000 },
     );
     fc.assert(
-      fc.property(fc.constantFrom('product:', 'port:', 'src:', 'dst:', 'addr:', 'sni:', '!', '-', ''), fc.string({ unit: fc.constantFrom(...'0123456789abcdef.:/-,!'.split('')), maxLength: 30 }), (field, value) => {
+      fc.property(fc.constantFrom('product:', 'port:', 'src:', 'dst:', 'addr:', 'sni:', 'tunnel:', '!', '-', ''), fc.string({ unit: fc.constantFrom(...'0123456789abcdef.:/-,!'.split('')), maxLength: 30 }), (field, value) => {
         const p = parseFilter(field + value);
         if (p.ok) matchesFilter(p.filter, zeebeFlow);
       }),

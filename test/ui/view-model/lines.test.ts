@@ -119,7 +119,17 @@ describe('header', () => {
     expect(lines[0]).toMatch(/^portsniff replay demo\.pcap · 10x/);
     expect(lines[1]).toMatch(/^now +[\d.]+ kp\/s +[\d.]+ Mb\/s │ total +[\d.]+k pkts +[\d.]+ [KM]iB │ flows +\d+ \(\d+ live\)$/);
     expect(lines[2]).toMatch(/^█+░+ +30% ETA +0:07 · elapsed +0:03 · anomalies 2 · workers 1$/);
-    expect(lines[3]).toMatch(/^mismatch 2 · exposure! 1 · ambiguous 1 · unknown \d+% of bytes \(tcp\/5432, tcp\/7000, udp\/4789\)$/);
+    // The undocumented-port alert of the Alerts view counts too (its flows), shown only when there is one.
+    expect(text(headerLines({ info, frame, status: 'running', paused: false, unit: 'bits', width: 120 })[3]!)).toMatch(/^mismatch 2 · exposure! 1 · undoc-port 1 · ambiguous 1 · unknown \d+% of bytes \(tcp\/5432, tcp\/7000, udp\/4789\)$/);
+  });
+
+  it('the attention line counts undocumented-port alerts (their flows) only when there are some', () => {
+    const snap = frame.update.snapshot;
+    const withAlerts = (alerts: NonNullable<typeof snap.detail>["alerts"]) => ({ ...frame, update: { ...frame.update, snapshot: { ...snap, detail: { ...snap.detail!, alerts } } } });
+    const undocumented = snap.detail!.alerts.find((a) => a.kind === 'undocumented-port')!;
+    const line = (f: typeof frame) => text(headerLines({ info, frame: f, status: 'running', paused: false, unit: 'bits', width: 120 })[3]!);
+    expect(line(withAlerts(snap.detail!.alerts.filter((a) => a.kind !== 'undocumented-port')))).toMatch(/^mismatch 2 · exposure! 1 · ambiguous 1 /);
+    expect(line(withAlerts([...snap.detail!.alerts, { ...undocumented, client: '10.0.0.41', count: 4 }]))).toMatch(/ · undoc-port 5 · /);
   });
 
   it('live: drops per counter ("unknown" where the backend cannot know), PAUSED badge kept at any width', () => {
