@@ -11,18 +11,22 @@
 import { useEffect, useMemo, useReducer, useRef } from 'react';
 import { Box, useInput, useStdin, useStdout } from 'ink';
 import type { SessionInfo } from '../export/consumer.js';
+import type { RunSummary } from '../export/summary.js';
 import { AlertDetail } from './components/AlertDetail.js';
 import { AlertsView } from './components/AlertsView.js';
+import { CoverageView } from './components/CoverageView.js';
 import { FlowDetail } from './components/FlowDetail.js';
 import { FlowsView } from './components/FlowsView.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { Lines } from './components/Lines.js';
+import { PortDetail } from './components/PortDetail.js';
 import { ServiceDetail } from './components/ServiceDetail.js';
 import { ServicesView } from './components/ServicesView.js';
 import { TabBar } from './components/TabBar.js';
 import { buildAlerts, type AlertsModel } from './view-model/alerts.js';
+import { buildCoverage } from './view-model/coverage.js';
 import { EMPTY_FILTER } from './view-model/filter.js';
 import { buildFlows, flowItem, captureNow, type FlowsModel } from './view-model/flows.js';
 import type { Frame, SessionStatus } from './view-model/frame.js';
@@ -30,12 +34,13 @@ import { headerHeight } from './view-model/header-lines.js';
 import type { KeyFlags } from './view-model/keys.js';
 import { line, span } from './view-model/lines.js';
 import { buildServices, type ServicesModel } from './view-model/services.js';
-import { initialUi, reduce, selectedKey, type AppState, type TerminalSize, type ViewName } from './view-model/state.js';
+import { initialUi, parsePortId, reduce, selectedKey, type AppState, type TerminalSize, type ViewName } from './view-model/state.js';
 import { clip } from './view-model/text.js';
 
 /** Frames published by the dashboard: the latest one, and a way to hear about the next. */
 export interface FrameSource {
-  current(): { frame: Frame | null; status: SessionStatus };
+  /** `summary`: the run's summary once the session ended (the final coverage report). */
+  current(): { frame: Frame | null; status: SessionStatus; summary?: RunSummary | null };
   subscribe(listener: () => void): () => void;
 }
 
@@ -44,6 +49,8 @@ export interface AppProps {
   /** A fixed frame (tests); ignored when `source` is given. */
   frame?: Frame | null;
   status?: SessionStatus;
+  /** The run's summary (tests; the dashboard passes it through `source`). */
+  summary?: RunSummary | null;
   source?: FrameSource;
   /** Initial terminal size; later sizes come from stdout 'resize' events. Default: stdout's. */
   size?: TerminalSize;
@@ -70,6 +77,7 @@ export function App(props: AppProps) {
       info: props.info,
       frame: fromSource?.frame ?? props.frame ?? null,
       status: fromSource?.status ?? props.status ?? 'running',
+      summary: fromSource?.summary ?? props.summary ?? null,
     };
   });
 
@@ -79,15 +87,15 @@ export function App(props: AppProps) {
     if (source === undefined) return undefined;
     const pull = () => {
       const c = source.current();
-      dispatch({ type: 'frame', frame: c.frame, status: c.status });
+      dispatch({ type: 'frame', frame: c.frame, status: c.status, summary: c.summary ?? null });
     };
     pull();
     return source.subscribe(pull);
   }, [source]);
   useEffect(() => {
     if (source !== undefined) return;
-    dispatch({ type: 'frame', frame: props.frame ?? null, status: props.status ?? 'running' });
-  }, [source, props.frame, props.status]);
+    dispatch({ type: 'frame', frame: props.frame ?? null, status: props.status ?? 'running', summary: props.summary ?? null });
+  }, [source, props.frame, props.status, props.summary]);
   useEffect(() => {
     dispatch({ type: 'info', info: props.info });
   }, [props.info]);
@@ -136,6 +144,7 @@ const NO_ALERTS: AlertsModel = { items: [], order: [], shown: 0, total: 0 };
 /** The whole frame for a state (exported for tests that render a state directly). */
 export function Screen({ state }: { state: AppState }) {
   const { ui, info, frame, status } = state;
+  const summary = state.summary ?? null;
   const { columns: width, rows } = ui.size;
   const frameHeight = rows - 1;
   const filter = ui.filter.applied;
@@ -149,6 +158,7 @@ export function Screen({ state }: { state: AppState }) {
   const flows = useMemo(() => {
     if (!wantFlows) return NO_FLOWS;
     if (top?.kind === 'service') return buildFlows(info, frame, ui.sort, filter, { serviceKey: top.key });
+    if (top?.kind === 'port') return buildFlows(info, frame, ui.sort, filter, { unknownPort: parsePortId(top.id) });
     if (top?.kind === 'alert') {
       const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id);
       return buildFlows(info, frame, ui.sort, filter, { ids: alert?.flowIds ?? [] });
@@ -156,6 +166,9 @@ export function Screen({ state }: { state: AppState }) {
     return buildFlows(info, frame, ui.sort, filter);
   }, [wantFlows, info, frame, ui.sort, filter, top]);
   const alerts = useMemo(() => (wantAlerts ? buildAlerts(info, frame, filter) : NO_ALERTS), [wantAlerts, info, frame, filter]);
+  // Always built: the tab bar counts its rows, and it is one pass over the rules and a bounded port
+  // list. The port drill-down looks its port up unfiltered (the filter applies to its flows).
+  const coverage = useMemo(() => buildCoverage(info, frame, summary, top?.kind === 'port' ? EMPTY_FILTER : filter), [info, frame, summary, filter, top]);
 
   if (frameHeight <= 0 || width <= 0) return null;
   if (width < MIN_COLUMNS || frameHeight < MIN_ROWS - 1) {
@@ -166,7 +179,16 @@ export function Screen({ state }: { state: AppState }) {
     return <Lines lines={msg.slice(0, frameHeight)} />;
   }
 
-  const listKeys = top === undefined ? (ui.view === 'services' ? services.order : ui.view === 'flows' ? flows.order.map(String) : alerts.order) : flows.order.map(String);
+  const listKeys =
+    top === undefined
+      ? ui.view === 'services'
+        ? services.order
+        : ui.view === 'flows'
+          ? flows.order.map(String)
+          : ui.view === 'coverage'
+            ? coverage.order
+            : alerts.order
+      : flows.order.map(String);
   const selected = selectedKey(state, listKeys);
   const selectedIndex = selected === null ? -1 : listKeys.indexOf(selected);
   const position = listKeys.length === 0 ? '' : `${selectedIndex + 1}/${listKeys.length}`;
@@ -176,7 +198,9 @@ export function Screen({ state }: { state: AppState }) {
         ? { rows: services.shown, total: services.total }
         : ui.view === 'flows'
           ? { rows: flows.shown, total: flows.total }
-          : { rows: alerts.shown, total: alerts.total }
+          : ui.view === 'coverage'
+            ? { rows: coverage.shown, total: coverage.total }
+            : { rows: alerts.shown, total: alerts.total }
       : { rows: flows.shown, total: flows.total };
 
   const footer = <Footer ui={ui} status={status} width={width} shown={shown} />;
@@ -194,6 +218,7 @@ export function Screen({ state }: { state: AppState }) {
     services: snap === undefined ? null : snap.services.length,
     flows: snap?.detail === undefined ? null : snap.detail.flows.length,
     alerts: snap?.detail === undefined ? null : snap.detail.alerts.length,
+    coverage: info === null ? null : coverage.total,
   };
   const crumbs = ui.stack.map((d) => {
     if (d.kind === 'service') {
@@ -201,6 +226,7 @@ export function Screen({ state }: { state: AppState }) {
       return row === undefined ? d.key : row.kind === 'rule' ? row.name : row.kind === 'ambiguous' ? `ambiguous ${row.port}` : row.key;
     }
     if (d.kind === 'alert') return d.id.split('|').slice(0, 1).join('');
+    if (d.kind === 'port') return d.id;
     return `flow ${d.id}`;
   });
   const bodyHeight = Math.max(0, frameHeight - headerHeight(frame) - 2);
@@ -209,6 +235,7 @@ export function Screen({ state }: { state: AppState }) {
   if (top === undefined) {
     if (ui.view === 'services') body = <ServicesView model={services} {...common} />;
     else if (ui.view === 'flows') body = <FlowsView model={flows} {...common} />;
+    else if (ui.view === 'coverage') body = <CoverageView model={coverage} width={width} height={bodyHeight} selected={selected} />;
     else body = <AlertsView model={alerts} width={width} height={bodyHeight} selected={selected} />;
   } else if (top.kind === 'service') {
     const row = services.groups.flatMap((g) => g.rows).find((r) => r.key === top.key) ?? null;
@@ -216,6 +243,9 @@ export function Screen({ state }: { state: AppState }) {
   } else if (top.kind === 'alert') {
     const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id) ?? null;
     body = <AlertDetail alertId={top.id} alert={alert} flows={flows} {...common} />;
+  } else if (top.kind === 'port') {
+    const port = coverage.unknown.find((p) => p.key === `port:${top.id}`) ?? null;
+    body = <PortDetail portId={top.id} port={port} final={coverage.final} flows={flows} {...common} />;
   } else {
     const raw = snap?.detail?.flows.find((f) => f.id === top.id);
     body = <FlowDetail flowId={top.id} flow={raw === undefined ? null : flowItem(raw, captureNow(frame))} width={width} height={bodyHeight} unit={ui.unit} />;

@@ -15,7 +15,8 @@
  *   again before finish() arrives, the dashboard unmounts at once (the terminal is given back; finish
  *   then resolves immediately).
  * - finish(end): a replay (file or stdin) that reached its end without interruption or error stays
- *   on its final state with "replay finished: q to quit" until `q`; anything else unmounts at once.
+ *   on its final state with "replay finished: q to quit" until `q`, with the summary's final
+ *   coverage report in the coverage view; anything else unmounts at once.
  * - abort() (the session failed) unmounts at once.
  *   The returned promise (and `done`) resolve once the terminal is clean: frame erased, cursor shown,
  *   raw mode off, back on the normal screen. The dashboard prints nothing itself; the session prints the summary afterwards.
@@ -24,6 +25,7 @@
  */
 import { render, type Instance } from 'ink';
 import type { SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../export/consumer.js';
+import type { RunSummary } from '../export/summary.js';
 import { App, type FrameSource } from './App.js';
 import { ColourContext, colourAllowed } from './components/theme.js';
 import { FrameBuilder, type Frame, type SessionStatus } from './view-model/frame.js';
@@ -65,10 +67,11 @@ const FLUSH_MS = 60;
 class FrameStore implements FrameSource {
   private frame: Frame | null = null;
   private status: SessionStatus = 'running';
+  private summary: RunSummary | null = null;
   private readonly listeners = new Set<() => void>();
 
-  current(): { frame: Frame | null; status: SessionStatus } {
-    return { frame: this.frame, status: this.status };
+  current(): { frame: Frame | null; status: SessionStatus; summary: RunSummary | null } {
+    return { frame: this.frame, status: this.status, summary: this.summary };
   }
 
   subscribe(listener: () => void): () => void {
@@ -78,10 +81,11 @@ class FrameStore implements FrameSource {
     };
   }
 
-  publish(frame: Frame | null, status: SessionStatus): void {
-    if (frame === this.frame && status === this.status) return;
+  publish(frame: Frame | null, status: SessionStatus, summary: RunSummary | null = this.summary): void {
+    if (frame === this.frame && status === this.status && summary === this.summary) return;
     this.frame = frame;
     this.status = status;
+    this.summary = summary;
     for (const l of this.listeners) l();
   }
 
@@ -127,13 +131,13 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   let shownFrame: Frame | null = null;
 
   /** Folds the newest update into the history and publishes its frame, unless the view is frozen. */
-  const tick = (status: SessionStatus = store.currentStatus): void => {
+  const tick = (status: SessionStatus = store.currentStatus, summary?: RunSummary): void => {
     if (latest !== null && latest !== lastIngested) {
       builder.ingest(latest);
       lastIngested = latest;
     }
     if (!frozen && lastIngested !== null && shownFrame?.update !== lastIngested) shownFrame = builder.build(lastIngested);
-    store.publish(shownFrame, status);
+    store.publish(shownFrame, status, summary);
   };
 
   const stopTimer = (): void => {
@@ -246,7 +250,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
         return done;
       }
       frozen = false;
-      tick('finished');
+      tick('finished', end.summary);
       return done;
     },
     abort(): Promise<void> {

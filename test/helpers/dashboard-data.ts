@@ -268,8 +268,28 @@ export function fixtureUpdate(step: number, o: FixtureOptions = {}): SessionUpda
   };
 }
 
+/** A coverage report for the fixture data, as the summary of a finished replay would carry it. */
+export const FIXTURE_COVERAGE: NonNullable<RunSummary['coverage']> = {
+  documented: { rules: FIXTURE_RULES.length, portSpecs: 22, portSpecsUnseen: 6 },
+  unseen: [
+    { rule: 'edgecomet.render-service-api', product: 'edgecomet', transport: 'tcp', ports: '10080' },
+    { rule: 'kgateway.gateway-proxy-http', product: 'kgateway', transport: 'tcp', ports: '80' },
+    { rule: 'redis-enterprise.internode', product: 'redis-enterprise', transport: 'tcp', ports: '3333-3341,3343-3344,36379,36380' },
+    { rule: 'zeebe.internal-api', product: 'zeebe', transport: 'tcp', ports: '26502' },
+  ],
+  unknownPortCount: 4,
+  unknownPorts: [
+    { transport: 'tcp', port: 5432, flows: 41, packets: 1600, bytes: 560_000, payload: { unrecognised: 41 } },
+    { transport: 'tcp', port: 7000, flows: 21, packets: 400, bytes: 200_000, payload: { resp: 20, none: 1 } },
+    { transport: 'udp', port: 4789, flows: 1, packets: 120, bytes: 40_000, payload: { unrecognised: 1 } },
+  ],
+};
+
 /** A SessionEnd for the last update (interrupted: the user or a signal stopped it). */
-export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; error?: string | null; info?: SessionInfo; opened?: boolean } = {}): SessionEnd {
+export function fixtureEnd(
+  last: SessionUpdate,
+  o: { interrupted?: boolean; error?: string | null; info?: SessionInfo; opened?: boolean; coverage?: RunSummary['coverage'] } = {},
+): SessionEnd {
   const info = o.info ?? fixtureInfo();
   const t = last.snapshot.totals;
   const summary: RunSummary = {
@@ -291,7 +311,7 @@ export function fixtureEnd(last: SessionUpdate, o: { interrupted?: boolean; erro
     totals: { packets: t.packets, bytes: t.bytes, capturedBytes: t.capturedBytes, flows: t.flows, truncatedFrames: 0, notIp: t.notIp, unattributed: 0, evictedFlows: 0, anomalies: t.anomalies },
     time: { first: null, last: null },
     services: last.snapshot.services,
-    coverage: null,
+    coverage: o.coverage ?? null,
     options: { maxFlows: 1_000_000, idleTimeout: 60, activeTimeout: 3600, workers: info.workers },
     interrupted: o.interrupted ?? false,
   };

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { SessionControl, SessionUpdate } from '../../src/export/consumer.js';
 import { createDashboard, type DashboardOptions } from '../../src/ui/dashboard.js';
-import { fixtureEnd, fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
+import { FIXTURE_COVERAGE, fixtureEnd, fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
 
 // Ink writes only the last frame when it thinks it runs in CI; these tests read every frame.
 const ciEnv = vi.hoisted(() => {
@@ -188,6 +188,22 @@ describe('createDashboard', () => {
     expectCleanTail(stdout.writes);
     expect(control.stops).toBe(0);
     expect(stdin.rawModes.at(-1)).toBe(false);
+  });
+
+  it('at the end of a replay the coverage view shows the summary\'s final report', async () => {
+    const { ui, stdout, stdin, control, info, upd } = setup('file');
+    ui.start(info, control);
+    ui.update(upd(40));
+    await vi.waitFor(() => expect(stdout.text()).toContain('100%'));
+    stdin.press('\x1b[Z');
+    await vi.waitFor(() => expect(stdout.text()).toContain('documented rules have flows so far'));
+    const finished = ui.finish(fixtureEnd(upd(40), { info, coverage: FIXTURE_COVERAGE }));
+    await vi.waitFor(() => expect(stdout.text()).toContain('final report: 6 of 22 documented ports and ranges saw no flow (16 rules)'));
+    expect(stdout.text()).toMatch(/tcp\/7000 +21 +400 +195 KiB resp 20, none 1 · resp is documented for/);
+    expect(stdout.text()).toMatch(/redis-enterprise\.internode +tcp\/3333-3341,3343-334/);
+    stdin.press('q');
+    await finished;
+    await ui.done;
   });
 
   it('an interrupted or failed replay, and a live capture, unmount at once', async () => {

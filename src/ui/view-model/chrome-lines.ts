@@ -4,28 +4,34 @@
  */
 import type { SessionStatus } from './frame.js';
 import { clipLine, leftRight, line, padLine, span, type Line, type Span } from './lines.js';
-import type { UiState, ViewName } from './state.js';
+import { VIEWS, type UiState, type ViewName } from './state.js';
 import { sortMarker } from './sort.js';
 import { clip, safeText } from './text.js';
 
-const VIEW_TITLES: Readonly<Record<ViewName, string>> = { services: 'Services', flows: 'Flows', alerts: 'Alerts' };
+const VIEW_TITLES: Readonly<Record<ViewName, string>> = { services: 'Services', flows: 'Flows', alerts: 'Alerts', coverage: 'Coverage' };
 
-export function tabBar(ui: UiState, counts: Readonly<Record<ViewName, number | null>>, position: string, width: number, crumbs: string[]): Line {
-  const left: Span[] = [];
-  for (const v of ['services', 'flows', 'alerts'] as const) {
-    const n = counts[v];
-    const label = `${VIEW_TITLES[v]}${n === null ? '' : ` ${n}`}`;
-    if (left.length > 0) left.push(span(' '));
-    left.push(v === ui.view ? span(`[${label}]`, 'badge') : span(` ${label} `, 'dim'));
-  }
-  for (const c of crumbs) left.push(span(' › ', 'dim'), span(safeText(c), 'title'));
+export function tabBar(ui: UiState, counts: Readonly<Partial<Record<ViewName, number | null>>>, position: string, width: number, crumbs: string[]): Line {
   const right: Span[] = [];
-  // Alerts are always newest first; the sort applies to the other lists.
-  const alertsList = ui.view === 'alerts' && ui.stack.length === 0;
-  right.push(span(alertsList ? 'newest first' : `sort ${ui.sort.key}${sortMarker(ui.sort, ui.sort.key)}`, 'dim'));
+  // Alerts are always newest first, coverage busiest ports first; the sort applies to the other lists.
+  const fixedOrder = ui.stack.length === 0 ? (ui.view === 'alerts' ? 'newest first' : ui.view === 'coverage' ? 'busiest first' : null) : null;
+  right.push(span(fixedOrder ?? `sort ${ui.sort.key}${sortMarker(ui.sort, ui.sort.key)}`, 'dim'));
   if (ui.filter.applied.text !== '' && !ui.filter.editing) right.push(span(' · filter ', 'dim'), span(clip(ui.filter.applied.text, 24), 'warn'));
   if (position !== '') right.push(span(` · ${position}`, 'dim'));
-  return leftRight(left, right, width);
+  const tabs = (roomy: boolean): Span[] => {
+    const left: Span[] = [];
+    for (const v of VIEWS) {
+      const n = counts[v] ?? null;
+      const label = `${VIEW_TITLES[v]}${n === null ? '' : ` ${n}`}`;
+      if (left.length > 0) left.push(span(' '));
+      left.push(v === ui.view ? span(`[${label}]`, 'badge') : span(roomy ? ` ${label} ` : label, 'dim'));
+    }
+    for (const c of crumbs) left.push(span(' › ', 'dim'), span(safeText(c), 'title'));
+    return left;
+  };
+  // The tabs lose their padding before anything is cut (80 columns with a filter shown).
+  const roomy = tabs(true);
+  const fits = roomy.reduce((n, x) => n + x.text.length, 0) + 1 + right.reduce((n, x) => n + x.text.length, 0) <= width;
+  return leftRight(fits ? roomy : tabs(false), right, width);
 }
 
 const KEYS: ReadonlyArray<readonly [string, string]> = [
@@ -72,9 +78,9 @@ const HELP: ReadonlyArray<readonly [string, string]> = [
   ['s  S/r', 'sort: bytes → rate → flows → name; S or r reverses'],
   ['1 2 3 4', 'sort by bytes, rate, flows, name (again: reverse)'],
   ['/', 'filter; ⏎ keeps it, esc clears it'],
-  ['tab', 'next view: services, flows, alerts (shift-tab: back)'],
+  ['tab', 'next view: services, flows, alerts, coverage (shift-tab back)'],
   ['↑ ↓ j k', 'move; PgUp PgDn Home End g G'],
-  ['⏎ →', 'open: service → rule and flows, alert → flows, flow → detail'],
+  ['⏎ →', 'open: service → rule, flows; alert → flows; port → flows; flow'],
   ['esc ←', 'back (at the top: clear the filter)'],
   ['b', 'rates in bits/s or bytes/s'],
 ];

@@ -5,6 +5,8 @@
  */
 import type { RuleInfo, SessionInfo } from '../../export/consumer.js';
 import type { AlertItem } from './alerts.js';
+import type { UnknownPortItem } from './coverage.js';
+import { payloadText } from './coverage-lines.js';
 import { formatBytes, formatClock, formatCount, formatRate, formatRtt, type RateUnit } from './format.js';
 import type { FlowItem } from './flows.js';
 import { line, padLine, span, type Line, type Span } from './lines.js';
@@ -103,6 +105,21 @@ export function alertDetailLines(a: AlertItem | null, id: string, opts: { width:
     ...field('why', a.detail, width, 2, 'alert'),
     ...field('flows', `${a.count} raised it · first ${formatClock(a.firstSec)} · last ${formatClock(a.lastSec)} (capture time, UTC) · latest server ${a.server}`, width),
   ];
+}
+
+/** An unknown server port (the coverage view's drill-down); `port` null: no longer listed. */
+export function portDetailLines(port: UnknownPortItem | null, id: string, final: boolean, opts: { width: number }): Line[] {
+  const { width } = opts;
+  const out: Line[] = [title([span(id, 'title'), span(': no rule documents this server port', 'dim')], width)];
+  if (port === null) {
+    out.push(...field('traffic', final ? 'not among the busiest unknown ports of the final report' : "no longer among the snapshot's busiest unknown ports", width));
+    return out;
+  }
+  const live = port.liveFlows === null ? '' : `${formatCount(port.liveFlows).trim()} live / `;
+  out.push(...field('traffic', `${live}${formatCount(port.flows).trim()} flows · ${port.packets === null ? 'relayed' : `${formatCount(port.packets).trim()} pkts`} · ${formatBytes(port.bytes).trim()}`, width));
+  out.push(...field(final ? 'payload' : 'seen', payloadText(port), width, 3, port.documented.length > 0 ? 'warn' : 'normal'));
+  if (port.documented.length > 0) out.push(...field('hint', 'a documented product may run here on a port its documents do not list: check the service, or add a --rules override', width, 2));
+  return out;
 }
 
 export function flowDetailLines(f: FlowItem | null, id: number, opts: { width: number; height: number; unit: RateUnit }): Line[] {

@@ -143,6 +143,8 @@ export interface FlowSelection {
   serviceKey?: string;
   /** Only these flow ids (an alert's flows). */
   ids?: readonly number[];
+  /** Only unknown flows to this server port (the coverage view's port drill-down); null: none. */
+  unknownPort?: { transport: string; port: number } | null;
 }
 
 export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: SortOrder, filter: Filter, only: FlowSelection = {}): FlowsModel {
@@ -156,6 +158,7 @@ export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: 
   for (const f of all) {
     if (only.serviceKey !== undefined && f.serviceKey !== only.serviceKey) continue;
     if (ids !== null && !ids.has(f.id)) continue;
+    if (only.unknownPort !== undefined && (only.unknownPort === null || f.serviceKey !== 'unknown' || f.transport !== only.unknownPort.transport || f.server.port !== only.unknownPort.port)) continue;
     total++;
     const item = flowItem(f, now);
     if (filter.terms.length > 0 && !matchesFilter(filter, flowSubject(f, idx, item))) continue;

@@ -6,7 +6,9 @@
  * and App turns changes into calls.
  */
 import type { SessionInfo } from '../../export/consumer.js';
+import type { RunSummary } from '../../export/summary.js';
 import { buildAlerts } from './alerts.js';
+import { buildCoverage } from './coverage.js';
 import { EMPTY_FILTER, parseFilter, type Filter } from './filter.js';
 import { buildFlows } from './flows.js';
 import type { Frame, SessionStatus } from './frame.js';
@@ -15,11 +17,14 @@ import { keyEvents, type KeyEvent, type KeyFlags } from './keys.js';
 import { buildServices } from './services.js';
 import { chooseSort, DEFAULT_SORT, nextSort, SORT_KEYS, type SortOrder } from './sort.js';
 
-export const VIEWS = ['services', 'flows', 'alerts'] as const;
+export const VIEWS = ['services', 'flows', 'alerts', 'coverage'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
-/** A drill-down level: a service (its rule and flows), an alert (its flows), or one flow. */
-export type Drill = { kind: 'service'; key: string } | { kind: 'alert'; id: string } | { kind: 'flow'; id: number };
+/**
+ * A drill-down level: a service (its rule and flows), an alert (its flows), one flow, or an unknown
+ * server port from the coverage view (`tcp/7000`: what was seen there, and its flows).
+ */
+export type Drill = { kind: 'service'; key: string } | { kind: 'alert'; id: string } | { kind: 'flow'; id: number } | { kind: 'port'; id: string };
 
 export interface FilterState {
   /** What is typed in the bar. */
@@ -56,10 +61,12 @@ export interface AppState {
   info: SessionInfo | null;
   frame: Frame | null;
   status: SessionStatus;
+  /** The run's summary once the session ended (a finished replay stays on screen with it); absent before. */
+  summary?: RunSummary | null;
 }
 
 export type Action =
-  | { type: 'frame'; frame: Frame | null; status: SessionStatus }
+  | { type: 'frame'; frame: Frame | null; status: SessionStatus; summary?: RunSummary | null }
   | { type: 'keys'; input: string; key: KeyFlags }
   | { type: 'resize'; size: TerminalSize }
   | { type: 'info'; info: SessionInfo | null };
@@ -91,7 +98,14 @@ export function listContext(ui: UiState): string {
   if (top === undefined) return ui.view;
   if (top.kind === 'service') return `service:${top.key}`;
   if (top.kind === 'alert') return `alert:${top.id}`;
+  if (top.kind === 'port') return `port:${top.id}`;
   return 'flow';
+}
+
+/** "tcp/7000" as a transport and a port (null if it is not one). */
+export function parsePortId(id: string): { transport: string; port: number } | null {
+  const m = /^([a-z0-9-]+)\/(\d{1,5})$/.exec(id);
+  return m === null ? null : { transport: m[1]!, port: Number(m[2]) };
 }
 
 /** The row keys of the current list, in display order. */
@@ -102,9 +116,11 @@ export function listKeys(state: AppState): string[] {
   if (top === undefined) {
     if (ui.view === 'services') return buildServices(info, frame, ui.sort, filter).order;
     if (ui.view === 'flows') return buildFlows(info, frame, ui.sort, filter).order.map(String);
+    if (ui.view === 'coverage') return buildCoverage(info, frame, state.summary ?? null, filter).order;
     return buildAlerts(info, frame, filter).order;
   }
   if (top.kind === 'service') return buildFlows(info, frame, ui.sort, filter, { serviceKey: top.key }).order.map(String);
+  if (top.kind === 'port') return buildFlows(info, frame, ui.sort, filter, { unknownPort: parsePortId(top.id) }).order.map(String);
   if (top.kind === 'alert') {
     const alert = buildAlerts(info, frame, EMPTY_FILTER).items.find((a) => a.id === top.id);
     return buildFlows(info, frame, ui.sort, filter, { ids: alert?.flowIds ?? [] }).order.map(String);
@@ -127,7 +143,7 @@ function pageSize(ui: UiState): number {
 export function reduce(state: AppState, action: Action): AppState {
   switch (action.type) {
     case 'frame':
-      return { ...state, frame: action.frame, status: action.status };
+      return { ...state, frame: action.frame, status: action.status, summary: action.summary === undefined ? state.summary : action.summary };
     case 'info':
       return { ...state, info: action.info };
     case 'resize': {
@@ -269,6 +285,9 @@ function drill(state: AppState): AppState {
   let next: Drill;
   if (top === undefined && ui.view === 'services') next = { kind: 'service', key };
   else if (top === undefined && ui.view === 'alerts') next = { kind: 'alert', id: key };
-  else next = { kind: 'flow', id: Number(key) };
+  else if (top === undefined && ui.view === 'coverage') {
+    // A documented rule opens like a service (its rule, and flows once it has some); a port, its own page.
+    next = key.startsWith('rule:') ? { kind: 'service', key: key.slice('rule:'.length) } : { kind: 'port', id: key.slice('port:'.length) };
+  } else next = { kind: 'flow', id: Number(key) };
   return withUi(state, { stack: [...ui.stack, next] });
 }

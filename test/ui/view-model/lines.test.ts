@@ -171,10 +171,14 @@ describe('footer, filter bar, tab bar', () => {
 
   it('the tab bar brackets the current view (no colour needed) and shows sort, filter, position', () => {
     const filtered = reduce(base, { type: 'keys', input: '/zeebe\r', key: {} });
-    const l = text(tabBar(filtered.ui, { services: 10, flows: 20, alerts: 2 }, '1/3', 80, []));
-    expect(l).toMatch(/^\[Services 10\] +Flows 20 +Alerts 2 +sort bytes▼ · filter zeebe · 1\/3$/);
+    const l = text(tabBar(filtered.ui, { services: 10, flows: 20, alerts: 2, coverage: 9 }, '1/3', 80, []));
+    expect(l).toMatch(/^\[Services 10\] +Flows 20 +Alerts 2 +Coverage 9 +sort bytes▼ · filter zeebe · 1\/3$/);
+    // Too long for 80 columns with the padding: the tabs give it up first.
+    expect(l).toMatch(/^\[Services 10\] Flows 20 Alerts 2 Coverage 9 /);
     const alerts = reduce(base, { type: 'keys', input: '\t\t', key: {} });
-    expect(text(tabBar(alerts.ui, { services: 10, flows: 20, alerts: 2 }, '', 80, []))).toMatch(/\[Alerts 2\] +newest first$/);
+    expect(text(tabBar(alerts.ui, { services: 10, flows: 20, alerts: 2 }, '', 80, []))).toMatch(/\[Alerts 2\] +Coverage +newest first$/);
+    const coverage = reduce(alerts, { type: 'keys', input: '\t', key: {} });
+    expect(text(tabBar(coverage.ui, { services: 10, flows: 20, alerts: 2, coverage: 9 }, '', 80, []))).toMatch(/\[Coverage 9\] +busiest first$/);
     const drilled = text(tabBar(filtered.ui, { services: 10, flows: null, alerts: null }, '', 80, ['database shards']));
     expect(drilled).toContain('› database shards');
   });

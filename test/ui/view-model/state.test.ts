@@ -111,14 +111,22 @@ describe('reduce', () => {
     expect(s.ui.filter.text).toBe('q');
   });
 
-  it('tab cycles services -> flows -> alerts, shift-tab goes back, both leave a drill-down', () => {
+  it('tab cycles services -> flows -> alerts -> coverage, shift-tab goes back, both leave a drill-down', () => {
     let s = state();
     s = keys(s, { tab: true });
     expect(s.ui.view).toBe('flows');
     s = keys(s, { tab: true });
     expect(s.ui.view).toBe('alerts');
     s = keys(s, { tab: true });
+    expect(s.ui.view).toBe('coverage');
+    s = keys(s, { tab: true });
     expect(s.ui.view).toBe('services');
+    s = keys(s, { tab: true, shift: true });
+    expect(s.ui.view).toBe('coverage');
+    // Coverage rows: an unknown port opens its page, a documented rule its service page.
+    expect(listKeys(s).slice(0, 3)).toEqual(['port:tcp/5432', 'port:tcp/7000', 'port:udp/4789']);
+    expect(keys(s, { return: true }).ui.stack).toEqual([{ kind: 'port', id: 'tcp/5432' }]);
+    expect(keys(s, { end: true }, { return: true }).ui.stack).toEqual([{ kind: 'service', key: listKeys(s).at(-1)!.slice('rule:'.length) }]);
     s = keys(s, { tab: true, shift: true });
     expect(s.ui.view).toBe('alerts');
     s = keys(s, { return: true }, { tab: true });
