@@ -21,6 +21,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
 /** Relative to the tmux command's cwd (ROOT), as a user types it. */
 const DEMO = 'fixtures/captures/demo.pcap';
+const DEMO_TUNNELS = 'fixtures/captures/demo-tunnels.pcap';
 const dir = mkdtempSync(join(tmpdir(), 'portsniff-dashboard-e2e-'));
 /** After the command: its exit status, then a live shell so the pane stays readable. */
 const AFTER = 'echo "exit=$?"; sleep 300';
@@ -110,6 +111,40 @@ describe('portsniff replay with the dashboard', () => {
     expect(t.cursorVisible()).toBe(true);
     // The flow log is complete, exactly as without the dashboard.
     expect(readFileSync(flows, 'utf8').trim().split('\n')).toHaveLength(91);
+  }, 180_000);
+
+  it('tunnels: the header names the overlays, service rows are marked with theirs, tunnel: filters; coverage while running and at the end', async () => {
+    if (!ready()) return;
+    // The capture spans 107 s: at 12x about 9 s, long enough to see live flows inside their tunnels.
+    const t = (session = await startTmux(`node ${MAIN} replay ${DEMO_TUNNELS} --speed 12x; ${AFTER}`, { width: 80, height: 24, cwd: ROOT }));
+    let s = await t.waitFor(/^tunnels vxlan:1 \d+ flows/m, { what: 'the tunnels line', timeoutMs: 30_000 });
+    expect(s).toMatch(/^ +SERVICE +PORT +LIVE\/ALL +BYTES. +RATE VIA +CHECKS$/m);
+    s = await t.waitFor((x) => /database endpo\S* +10000-19999 .* vxlan:1 /.test(x) && / ip-in-ip /.test(x), { what: 'rows marked with their tunnel', timeoutMs: 30_000 });
+    expect(s.split('\n').length).toBeLessThanOrEqual(23);
+    t.sendKeys('/');
+    await t.waitFor(/^\/ /m, { what: 'the filter bar' });
+    t.sendText('tunnel:geneve');
+    t.sendKeys('Enter');
+    s = await t.waitFor('filter tunnel:geneve', { what: 'the tunnel filter' });
+    expect(s).toMatch(/kgateway \(\d\)/);
+    expect(s).not.toContain('redis-enterprise (');
+    expect(s).not.toContain('zeebe (');
+    t.sendKeys('Escape');
+    await t.waitFor('redis-enterprise (', { what: 'all services again' });
+    // The coverage view (shift-tab from services): rules without flows so far, and the note.
+    t.sendKeys('BTab');
+    s = await t.waitFor(/documented rules have flows so far/, { what: 'the coverage view while running' });
+    expect(s).toMatch(/server ports no rule documents \(\d+ listed\), busiest first/);
+    expect(s).toMatch(/udp\/8472/);
+    // At the end the summary's final report replaces it.
+    s = await t.waitFor('replay finished: q to quit', { what: 'the end of the replay', timeoutMs: 60_000 });
+    s = await t.waitFor(/^final report: \d+ of \d+ documented ports and ranges saw no flow \(\d+ rules\)$/m, { what: 'the final coverage report' });
+    t.sendKeys('q');
+    s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).toMatch(/^encapsulations \(flows found inside each, at any depth\)$/m);
+    expect(all).toMatch(/^coverage: \d+ of \d+ documented ports and ranges of \d+ rules saw no flow$/m);
   }, 180_000);
 
   it('q in the middle of a replay stops it: exit 0, the summary says interrupted', async () => {
