@@ -66,6 +66,8 @@ export interface SessionSource {
   filter?: string;
   /** Live: the backend's counters while capturing (drops), or null before it started. */
   liveCounters?: () => LiveCounters | null;
+  /** Proxy: the relay's counters now (the dashboard's header shows refusals and upstream errors). */
+  relayStats?: () => ProxyStats;
   /**
    * Push every record into `sink` until the input ends or `signal` aborts. Throw a
    * CaptureFormatError (with `partial`) or PortsniffError on failure. The sink never blocks; with
@@ -221,6 +223,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     wallMs: Date.now(),
     bytesRead: progress.bytesRead,
     live: source.liveCounters?.() ?? null,
+    ...(source.relayStats !== undefined ? { relay: source.relayStats() } : {}),
     paused: pause.paused,
     state,
   });

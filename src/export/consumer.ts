@@ -4,7 +4,7 @@
  * implements it, and the session (src/cli/session.ts) drives them all the same way. Consumers see
  * plain data only (pipeline/results.ts, export/summary.ts): never capture, decode or flow code.
  */
-import type { ClassifiedFlow, Snapshot } from '../pipeline/results.js';
+import type { ClassifiedFlow, ProxyStats, Snapshot } from '../pipeline/results.js';
 import type { RunSummary } from './summary.js';
 import type { LiveCounters } from '../capture/types.js';
 
@@ -61,6 +61,8 @@ export interface SessionUpdate {
   /** Bytes of the capture file consumed so far (progress); 0 for live. */
   bytesRead: number;
   live: LiveCounters | null;
+  /** `portsniff proxy`: the relay's counters now (refused, upstream errors, ...); absent otherwise. */
+  relay?: ProxyStats;
   /** The replay (or, live, the display) is paused. */
   paused: boolean;
   /** 'running' until the input ends; then 'ended' (the dashboard stays on the final state). */

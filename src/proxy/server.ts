@@ -219,7 +219,9 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
       this.stats.proxyProtocolErrors++;
       this.warn('proxy-protocol', `${where}: bad PROXY protocol header: ${f.error ?? ''}; connection reset, the proxy keeps serving others`);
     }
-    const cls = c.inspection === null ? null : c.inspection.classification();
+    // With the dashboard's lists, the closed connection's row shows its evidence like an open one's
+    // (capture mode likewise builds evidence for the ended flows it lists).
+    const cls = c.inspection === null ? null : this.detail !== null ? c.inspection.classification(true) : c.inspection.classification();
     this.services.addCounts(cls, countsOf(f.payloadToServer, f.payloadToClient));
     // Coverage: the upstream port is the server port; a relay counts payload, not frames.
     const payload = f.payloadToServer + f.payloadToClient;

@@ -137,8 +137,8 @@ export function App(props: AppProps) {
   return <Screen state={state} />;
 }
 
-const NO_SERVICES: ServicesModel = { groups: [], order: [], shown: 0, total: 0, tunnelled: false };
-const NO_FLOWS: FlowsModel = { live: [], ended: [], order: [], shown: 0, total: 0, tunnelled: false };
+const NO_SERVICES: ServicesModel = { groups: [], order: [], shown: 0, total: 0, tunnelled: false, relayed: false };
+const NO_FLOWS: FlowsModel = { live: [], ended: [], order: [], shown: 0, total: 0, tunnelled: false, relayed: false };
 const NO_ALERTS: AlertsModel = { items: [], order: [], shown: 0, total: 0 };
 
 /** The whole frame for a state (exported for tests that render a state directly). */
@@ -248,7 +248,7 @@ export function Screen({ state }: { state: AppState }) {
     body = <PortDetail portId={top.id} port={port} final={coverage.final} flows={flows} {...common} />;
   } else {
     const raw = snap?.detail?.flows.find((f) => f.id === top.id);
-    body = <FlowDetail flowId={top.id} flow={raw === undefined ? null : flowItem(raw, captureNow(frame))} width={width} height={bodyHeight} unit={ui.unit} />;
+    body = <FlowDetail flowId={top.id} flow={raw === undefined ? null : flowItem(raw, captureNow(frame, info))} width={width} height={bodyHeight} unit={ui.unit} />;
   }
   return (
     <Box flexDirection="column" width={width}>

@@ -3,7 +3,8 @@
  * capture with --speed shows products and services, sort changes the order, the filter narrows
  * rows, drill-down shows a service's flows and rule, the end of the replay waits for q, and q exits
  * 0 leaving the summary in the scrollback. `portsniff live lo` with real redis-benchmark traffic:
- * the Redis Enterprise database row counts up while it runs. With stdout piped, no Ink at all.
+ * the Redis Enterprise database row counts up while it runs; so does `portsniff proxy` in front of
+ * a real redis-server, in connections and relayed bytes. With stdout piped, no Ink at all.
  *
  * PSN_README_SCREENSHOT=FILE writes the 100x32 services view of the demo replay to FILE (the
  * README's screenshot is taken this way, never drawn by hand).
@@ -208,5 +209,48 @@ describe('portsniff live lo with the dashboard', () => {
     const all = t.capture({ history: true });
     expect(all).toMatch(/redis-enterprise\.database-endpoints/);
     expect(all).toMatch(/^portsniff: lo: \d+ packets captured/m);
+  }, 180_000);
+});
+
+describe('portsniff proxy with the dashboard', () => {
+  it('in front of a real redis-server: the database row counts up in connections and relayed bytes, no packet figures', async () => {
+    if (!ready()) return;
+    if (which('redis-server') === null || which('redis-benchmark') === null) {
+      console.warn('SKIPPED the proxy dashboard test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
+      return;
+    }
+    // The upstream on a documented Redis Enterprise database port; the proxy listens anywhere.
+    const port = await freeTcpPort(10000, 19999);
+    const redis = await startRedis(port);
+    children.push(redis);
+    const listen = await freeTcpPort(30000, 39999);
+    const t = (session = await startTmux(`node ${MAIN} proxy --map ${listen}=127.0.0.1:${port}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    let s = await t.waitFor('waiting for connections', { what: 'the proxy dashboard', timeoutMs: 30_000 });
+    expect(s).toMatch(new RegExp(`^portsniff proxy tcp 127\\.0\\.0\\.1:${listen}->127\\.0\\.0\\.1:${port}`, 'm'));
+    expect(s).toMatch(/^upstream errors 0 · connect timeouts 0 · refused \(max conns\) 0 · elapsed/m);
+    const bench = spawn('redis-benchmark', ['-p', String(listen), '-t', 'set,get', '-n', '2000000', '-c', '4', '-q'], { stdio: 'ignore' });
+    children.push(bench);
+    const row = /database endpoints\s+10000-19999\s+(\d+)\/(\d+)\s+([\d.]+ \S+)/;
+    const first = await t.waitFor(row, { what: 'the Redis Enterprise database row', timeoutMs: 30_000 });
+    const a = row.exec(first)!;
+    s = await t.waitFor((x) => {
+      const m = row.exec(x);
+      return m !== null && m[3] !== a[3];
+    }, { what: 'the database row counting up', timeoutMs: 30_000 });
+    expect(s).toMatch(/✓\d+/); // RESP verified on the documented upstream port
+    expect(s).toMatch(/^now +[\d.]+ k?conn\/s +[\d.]+ [kMG]?b\/s │ relayed +[\d.]+ [KMG]?i?B │ connections +\d+ \(\d+ open\)$/m);
+    // No packet figures anywhere: a relay sees none.
+    expect(s).not.toMatch(/ pkts | p\/s|PKTS|drops kernel/);
+    t.sendKeys('Tab');
+    s = await t.waitFor(/\[Flows \d+\]/, { what: 'the flows view' });
+    expect(s).toMatch(/127\.0\.0\.1 → 127\.0\.0\.1:\d+ +redis-enter\S* +✓verified/);
+    expect(s).not.toMatch(/STATE|PKTS|RTT/);
+    bench.kill('SIGKILL');
+    t.sendKeys('q');
+    s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).toMatch(/redis-enterprise\.database-endpoints/);
+    expect(all).not.toContain('q quit  ? help');
   }, 180_000);
 });

@@ -120,6 +120,33 @@ describe('the proxy in the session', () => {
     await mismatch.received;
   });
 
+  it('a closed connection listed for the dashboard keeps its evidence, also when records carry none', async () => {
+    const up = await redisLikeServerInRange();
+    // Evidence off for records (no --flows): the dashboard's list of closed connections still shows it.
+    const server = new ProxyServer({
+      mappings: parseMapping(`0=127.0.0.1:${up.port}`, 'a'),
+      classifier: proxyClassifier(ruleSet, {}, false),
+      connectTimeout: 5,
+      idleTimeout: 300,
+      linger: 30,
+      udpIdleTimeout: 30,
+      maxConnections: 10,
+      detail: true,
+    });
+    const [port] = (await server.start()).map((l) => l.listen.port);
+    const c = await connect(port!);
+    c.socket.write('*1\r\n$4\r\nPING\r\n');
+    await sleep(100);
+    const open = server.snapshot().detail!.flows.find((f) => f.live)!;
+    expect(open.evidence['protocol']).toBe('resp');
+    c.socket.end();
+    await until(() => server.snapshot().detail!.flows.some((f) => !f.live), 'the closed connection');
+    const closed = server.snapshot().detail!.flows.find((f) => !f.live)!;
+    expect(closed).toMatchObject({ verdict: 'verified', serviceKey: 'redis-enterprise.database-endpoints' });
+    expect(closed.evidence['protocol']).toBe('resp');
+    await server.close();
+  });
+
   it("a consumer's stop() ends the relay (the dashboard's q)", async () => {
     const up = await tcpServer((sock) => {
       sock.on('end', () => sock.end());

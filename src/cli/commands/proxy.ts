@@ -243,6 +243,7 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
         kind: 'proxy',
         name: listeners.map((l) => `${l.transport} ${formatHostPort(l.listen.ip, l.listen.port)}->${formatHostPort(l.upstream.host, l.upstream.port)}`).join(', '),
         producer: server,
+        relayStats: () => server.proxyStats(),
         ruleSet,
         run: (signal) =>
           new Promise<void>((resolve) => {

@@ -19,7 +19,10 @@ const LABEL = 10;
 
 function field(label: string, value: string, width: number, maxLines = 1, tone: Span['tone'] = 'normal'): Line[] {
   const lines = wrap(value === '' ? '-' : value, Math.max(10, width - LABEL - 2), maxLines);
-  return lines.map((l, i) => padLine(line(span(i === 0 ? `  ${safeText(label).slice(0, LABEL).padEnd(LABEL)}` : ' '.repeat(LABEL + 2), 'dim'), span(l, tone)), width));
+  // A label never runs into its value: longer ones (evidence field names) are cut, with a space kept.
+  const name = safeText(label);
+  const cell = name.length < LABEL ? name.padEnd(LABEL) : `${name.slice(0, LABEL - 2)}… `;
+  return lines.map((l, i) => padLine(line(span(i === 0 ? `  ${cell}` : ' '.repeat(LABEL + 2), 'dim'), span(l, tone)), width));
 }
 
 function ruleLines(r: RuleInfo, width: number, compact: boolean): Line[] {
@@ -69,13 +72,11 @@ export function serviceDetailLines(info: SessionInfo | null, key: string, row: S
     out.push(title([span('unclassified', 'title'), span(': rules are off (--no-rules)', 'dim')], width));
   }
   if (row !== null) {
-    out.push(
-      ...field(
-        'traffic',
-        `${formatCount(row.liveFlows).trim()} live / ${formatCount(row.flows).trim()} flows · ${formatCount(row.packets).trim()} pkts · ${formatBytes(row.bytes).trim()} · now ${formatRate(row.bytesPerSec, unit).trim()}`,
-        width,
-      ),
-    );
+    const traffic =
+      info?.kind === 'proxy'
+        ? `${formatCount(row.liveFlows).trim()} open / ${formatCount(row.flows).trim()} connections · ${formatBytes(row.bytes).trim()} relayed · now ${formatRate(row.bytesPerSec, unit).trim()}`
+        : `${formatCount(row.liveFlows).trim()} live / ${formatCount(row.flows).trim()} flows · ${formatCount(row.packets).trim()} pkts · ${formatBytes(row.bytes).trim()} · now ${formatRate(row.bytesPerSec, unit).trim()}`;
+    out.push(...field('traffic', traffic, width));
     const v = row.verdicts;
     out.push(
       ...field(
@@ -129,13 +130,19 @@ export function flowDetailLines(f: FlowItem | null, id: number, opts: { width: n
   out.push(...field('service', f.service, width, 2));
   if (f.tunnel !== '') out.push(...field('tunnel', `${stackDetail(f.raw.tunnel)} (outer to inner)`, width, 2));
   out.push(...field('verdict', `${f.verdict} · exposure ${f.exposure}`, width, 1, f.verdict === 'mismatch' || f.exposure === 'violation' ? 'alert' : 'normal'));
-  out.push(...field('state', `${f.state} · handshake RTT ${formatRtt(f.rttMs)}`, width));
-  // A relayed connection (portsniff proxy) has no packet counts; its bytes are the payload relayed.
-  const pkts = (n: number | null): string => (n === null ? 'relayed' : `${formatCount(n).trim()} pkts`);
-  out.push(...field('to server', `${pkts(f.packetsUp)} · ${formatBytes(f.bytesUp).trim()}`, width));
-  out.push(...field('to client', `${pkts(f.packetsDown)} · ${formatBytes(f.bytesDown).trim()}`, width));
+  // A relayed connection (portsniff proxy) has no packets, TCP state or RTT; its bytes are the payload relayed.
+  const relayed = f.raw.packets === null;
+  if (relayed) {
+    out.push(...field('relayed', 'payload bytes by portsniff proxy: no packets, TCP state or RTT', width));
+    out.push(...field('to server', `${formatBytes(f.bytesUp).trim()} relayed`, width));
+    out.push(...field('to client', `${formatBytes(f.bytesDown).trim()} relayed`, width));
+  } else {
+    out.push(...field('state', `${f.state} · handshake RTT ${formatRtt(f.rttMs)}`, width));
+    out.push(...field('to server', `${formatCount(f.packetsUp ?? 0).trim()} pkts · ${formatBytes(f.bytesUp).trim()}`, width));
+    out.push(...field('to client', `${formatCount(f.packetsDown ?? 0).trim()} pkts · ${formatBytes(f.bytesDown).trim()}`, width));
+  }
   out.push(...field('rate', f.live ? formatRate(f.bytesPerSec, unit).trim() : '-', width));
-  out.push(...field('time', `first ${formatClock(f.raw.firstSec)} · last ${formatClock(f.raw.lastSec)} (capture time, UTC)`, width));
+  out.push(...field('time', `first ${formatClock(f.raw.firstSec)} · last ${formatClock(f.raw.lastSec)} (${relayed ? 'wall clock' : 'capture time'}, UTC)`, width));
   const ev = Object.entries(f.raw.evidence);
   if (ev.length === 0) out.push(...field('evidence', 'none (no payload recognised, or evidence not kept)', width));
   for (const [k, v] of ev.slice(0, Math.max(1, opts.height - out.length - 1))) out.push(...field(k, v, width));

@@ -12,17 +12,22 @@ import { headerSpans, layoutColumns, rowSpans, type Column, type ColumnSpec } fr
 
 type ColId = 'endpoints' | 'service' | 'verdict' | 'state' | 'packets' | 'bytes' | 'up' | 'down' | 'rate' | 'rtt' | 'age' | 'via' | 'evidence';
 
-/** `tunnelled`: some listed flow came through a tunnel, so a VIA column shows its stack (at 80 columns instead of AGE). */
-export function flowColumns(width: number, showService = true, tunnelled = false): Column<ColId>[] {
+/**
+ * `tunnelled`: some listed flow came through a tunnel, so a VIA column shows its stack (at 80
+ * columns instead of AGE). `relayed`: connections of portsniff proxy, which has no TCP state,
+ * packet counts or handshake RTT to show.
+ */
+export function flowColumns(width: number, showService = true, tunnelled = false, relayed = false): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   const wide = width >= 110;
   const specs: ColumnSpec<ColId>[] = [c('endpoints', 'CLIENT → SERVER', 26, 'left', { max: wide ? 36 : 30 })];
   if (showService) specs.push(c('service', 'SERVICE', 12, 'left', { max: wide ? 26 : 16, drop: 2 }));
   specs.push(c('verdict', 'VERDICT', 10, 'left', { drop: 1 }));
-  if (wide) specs.push(c('state', 'STATE', 5, 'left'), c('packets', 'PKTS ↑/↓', 11, 'right'), c('up', 'BYTES ↑', 8, 'right'), c('down', 'BYTES ↓', 8, 'right'));
+  if (wide && !relayed) specs.push(c('state', 'STATE', 5, 'left'), c('packets', 'PKTS ↑/↓', 11, 'right'));
+  if (wide) specs.push(c('up', 'BYTES ↑', 8, 'right'), c('down', 'BYTES ↓', 8, 'right'));
   else specs.push(c('bytes', 'BYTES', 8, 'right', { drop: 3 }));
   specs.push(c('rate', 'RATE', 9, 'right'));
-  if (wide) specs.push(c('rtt', 'RTT', 7, 'right'));
+  if (wide && !relayed) specs.push(c('rtt', 'RTT', 7, 'right'));
   specs.push(c('age', 'AGE', 4, 'right', { drop: 4 }));
   if (tunnelled) specs.push(c('via', 'VIA', 8, 'left', { max: wide ? 24 : 16, drop: 3.5 }));
   if (wide) specs.push(c('evidence', 'EVIDENCE', 10, 'left', { max: 200 }));
@@ -57,7 +62,7 @@ export function flowsScreen(
   opts: { width: number; height: number; sort: SortOrder; unit: RateUnit; selected: string | null; showService?: boolean; empty?: string },
 ): FlowsScreen {
   const { width, unit } = opts;
-  const cols = flowColumns(width, opts.showService ?? true, model.tunnelled);
+  const cols = flowColumns(width, opts.showService ?? true, model.tunnelled, model.relayed);
   const marker: Partial<Record<ColId, string>> = {
     service: sortMarker(opts.sort, 'name'),
     bytes: sortMarker(opts.sort, 'bytes'),
@@ -97,7 +102,8 @@ export function flowsScreen(
   }
   for (const f of model.live) all.push({ key: String(f.id), line: rowLine(f) });
   if (model.ended.length > 0) {
-    all.push({ key: null, line: padLine(line(span(`recently ended (${model.ended.length}; AGE = since the last packet)`, 'group')), width) });
+    const since = model.relayed ? 'since it closed' : 'since the last packet';
+    all.push({ key: null, line: padLine(line(span(`recently ended (${model.ended.length}; AGE = ${since})`, 'group')), width) });
     for (const f of model.ended) all.push({ key: String(f.id), line: rowLine(f) });
   }
   if (model.shown === 0) {

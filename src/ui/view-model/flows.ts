@@ -53,6 +53,8 @@ export interface FlowsModel {
   total: number;
   /** Some listed flow came through a tunnel (the table gets a VIA column). */
   tunnelled: boolean;
+  /** Relayed connections (portsniff proxy): no state, packets or RTT columns. */
+  relayed: boolean;
 }
 
 export function endpoint(ip: string, port: number, transport: string): string {
@@ -89,8 +91,13 @@ export function serviceLabel(key: string): string {
   return key;
 }
 
-/** "Now" in capture time: the newest packet the snapshot saw (seconds since the epoch). */
-export function captureNow(frame: Frame | null): number {
+/**
+ * "Now" in capture time: the newest packet the snapshot saw (seconds since the epoch). A relay
+ * (portsniff proxy) runs on the wall clock and its open connections move bytes all the time: the
+ * snapshot's time.
+ */
+export function captureNow(frame: Frame | null, info: SessionInfo | null = null): number {
+  if (info?.kind === 'proxy' && frame !== null) return frame.update.snapshot.takenAt / 1000;
   const t = frame?.update.snapshot.totals;
   return t === undefined || t.lastSec < 0 ? NaN : t.lastSec + t.lastNsec / 1e9;
 }
@@ -150,7 +157,7 @@ export interface FlowSelection {
 export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: SortOrder, filter: Filter, only: FlowSelection = {}): FlowsModel {
   const idx = ruleIndex(info);
   const all = frame?.update.snapshot.detail?.flows ?? [];
-  const now = captureNow(frame);
+  const now = captureNow(frame, info);
   const ids = only.ids === undefined ? null : new Set(only.ids);
   const live: FlowItem[] = [];
   const ended: FlowItem[] = [];
@@ -178,5 +185,5 @@ export function buildFlows(info: SessionInfo | null, frame: Frame | null, sort: 
   // Recently ended flows: the most recently ended first unless sorted otherwise by name/bytes.
   ended.sort(sort.key === 'rate' ? (a, b) => a.idleSec - b.idleSec || a.id - b.id : byOrder);
   const tunnelled = live.some((x) => x.tunnel !== '') || ended.some((x) => x.tunnel !== '');
-  return { live, ended, order: [...live, ...ended].map((x) => x.id), shown: live.length + ended.length, total, tunnelled };
+  return { live, ended, order: [...live, ...ended].map((x) => x.id), shown: live.length + ended.length, total, tunnelled, relayed: info?.kind === 'proxy' };
 }

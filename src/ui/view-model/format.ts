@@ -68,6 +68,12 @@ export function formatPacketRate(perSec: number): string {
   return `${num === '0.00' ? '0' : num} ${SI[prefix]}p/s`.padStart(RATE_WIDTH);
 }
 
+/** Connections per second (portsniff proxy), "12.3 conn/s", fixed width. */
+export function formatConnectionRate(perSec: number): string {
+  const { num, prefix } = scale(perSec, 1000, false);
+  return `${num === '0.00' ? '0' : num} ${SI[prefix]}conn/s`.padStart(RATE_WIDTH + 3);
+}
+
 /** Elapsed time: "0:45", "12:03", "1:02:03", "3d04h"; "-" when unknown. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '-';

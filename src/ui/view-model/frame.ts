@@ -23,12 +23,15 @@ export interface Frame {
   rates: ReadonlyMap<string, ServiceRate>;
   packetsPerSec: number;
   bytesPerSec: number;
+  /** New flows (connections, in proxy mode) per second. */
+  flowsPerSec: number;
   /** 60 s of total bytes/s for the header. */
   totalSeries: readonly number[];
 }
 
 const TOTAL_PACKETS = '\0packets';
 const TOTAL_BYTES = '\0bytes';
+const TOTAL_FLOWS = '\0flows';
 
 /** Turns successive updates into frames; keeps the per-service history between them. */
 export class FrameBuilder {
@@ -42,6 +45,7 @@ export class FrameBuilder {
     const entries: Array<readonly [string, number]> = [
       [TOTAL_PACKETS, u.snapshot.totals.packets],
       [TOTAL_BYTES, u.snapshot.totals.bytes],
+      [TOTAL_FLOWS, u.snapshot.totals.flows],
     ];
     for (const s of u.snapshot.services) entries.push([s.key, s.bytes.toServer + s.bytes.toClient]);
     this.history.ingest(u.wallMs, entries);
@@ -56,6 +60,7 @@ export class FrameBuilder {
       rates,
       packetsPerSec: this.history.rate(TOTAL_PACKETS),
       bytesPerSec: this.history.rate(TOTAL_BYTES),
+      flowsPerSec: this.history.rate(TOTAL_FLOWS),
       totalSeries: this.history.series(TOTAL_BYTES),
     };
   }

@@ -4,7 +4,7 @@
  * through a tunnel; figures are fixed-width so nothing jumps between frames.
  */
 import type { SessionInfo } from '../../export/consumer.js';
-import { formatBytes, formatCount, formatDuration, formatPacketRate, formatPercent, formatRate, progressBar, type RateUnit } from './format.js';
+import { formatBytes, formatConnectionRate, formatCount, formatDuration, formatPacketRate, formatPercent, formatRate, progressBar, type RateUnit } from './format.js';
 import type { Frame, SessionStatus } from './frame.js';
 import { clipLine, leftRight, line, span, type Line, type Span } from './lines.js';
 import { unknownShare } from './services.js';
@@ -66,6 +66,20 @@ function badges(h: HeaderInput): Span[] {
 function ratesLine(h: HeaderInput): Line {
   const f = h.frame;
   const t = f?.update.snapshot.totals;
+  if (h.info?.kind === 'proxy') {
+    // A relay sees connections and the bytes it relays, never packets: no packet figures at all.
+    return line(
+      span('now '),
+      span(formatConnectionRate(f?.flowsPerSec ?? 0), 'title'),
+      span(' '),
+      span(formatRate(f?.bytesPerSec ?? 0, h.unit), 'title'),
+      span(' │ relayed ', 'dim'),
+      span(formatBytes(t?.bytes ?? 0)),
+      span(' │ connections ', 'dim'),
+      span(formatCount(t?.flows ?? 0)),
+      span(` (${formatCount(t?.liveFlows ?? 0).trim()} open)`),
+    );
+  }
   return line(
     span('now '),
     span(formatPacketRate(f?.packetsPerSec ?? 0), 'title'),
@@ -92,7 +106,21 @@ function progressLine(h: HeaderInput): Line {
   const u = h.frame?.update;
   const spans: Span[] = [];
   const elapsed = elapsedMs(h);
-  if (info !== null && (info.kind === 'live' || info.kind === 'proxy')) {
+  if (info !== null && info.kind === 'proxy') {
+    // The relay's own trouble instead of capture drops; no decoding, so no anomalies, no workers.
+    const r = u?.relay;
+    const n = (label: string, v: number | undefined, first = false): void => {
+      spans.push(span(`${first ? '' : ' · '}${label} `, first ? 'normal' : 'dim'), v === undefined ? span('-', 'dim') : span(formatCount(v).trim(), v > 0 ? 'warn' : 'normal'));
+    };
+    n('upstream errors', r?.upstreamErrors, true);
+    n('connect timeouts', r?.connectTimeouts);
+    n('refused (max conns)', r?.refused);
+    if (r !== undefined && r.listeners.some((l) => l.proxyProtocolIn)) n('PROXY header errors', r.proxyProtocolErrors);
+    if (r !== undefined && r.listeners.some((l) => l.transport === 'udp')) n('datagrams dropped', r.datagramsDropped);
+    spans.push(span(' · elapsed ', 'dim'), span(formatDuration(elapsed / 1000).padStart(7)));
+    return { spans };
+  }
+  if (info !== null && info.kind === 'live') {
     const live = u?.live ?? null;
     const drop = (v: number | null | undefined): Span => (v === null || v === undefined ? span('unknown', 'dim') : span(String(v), v > 0 ? 'warn' : 'normal'));
     spans.push(span('drops kernel '), drop(live?.droppedByKernel), span(' iface '), drop(live?.droppedByInterface), span(' engine '));

@@ -17,14 +17,14 @@ type ColId = 'name' | 'port' | 'flows' | 'packets' | 'bytes' | 'rate' | 'spark' 
  * flows came through an encapsulation, so a VIA column names it ("vxlan:1"); at 80 columns it takes
  * the sparkline's place.
  */
-export function serviceColumns(width: number, tunnelled = false): Column<ColId>[] {
+export function serviceColumns(width: number, tunnelled = false, relayed = false): Column<ColId>[] {
   const c = (id: ColId, title: string, w: number, align: 'left' | 'right', extra: { max?: number; drop?: number } = {}): ColumnSpec<ColId> => ({ id, title, width: w, align, ...extra });
   if (width >= 150) {
     return layoutColumns(width, [
       c('name', 'SERVICE', 26, 'left', { max: 44 }),
       c('port', 'PORT', 16, 'left'),
       c('flows', 'LIVE/ALL', 11, 'right'),
-      c('packets', 'PKTS', 5, 'right'),
+      ...(relayed ? [] : [c('packets', 'PKTS', 5, 'right')]),
       c('bytes', 'BYTES', 8, 'right'),
       c('rate', 'RATE', 9, 'right'),
       c('verified', 'VERIFIED', 8, 'right'),
@@ -40,7 +40,7 @@ export function serviceColumns(width: number, tunnelled = false): Column<ColId>[
     c('name', 'SERVICE', 14, 'left', { max: width >= 100 ? 30 : 18 }),
     c('port', 'PORT', 11, 'left', { max: 13, drop: 3 }),
     c('flows', 'LIVE/ALL', 9, 'right'),
-    ...(width >= 110 ? [c('packets', 'PKTS', 5, 'right')] : []),
+    ...(width >= 110 && !relayed ? [c('packets', 'PKTS', 5, 'right')] : []),
     c('bytes', 'BYTES', 8, 'right', { drop: 2 }),
     c('rate', 'RATE', 9, 'right'),
     c('spark', width >= 100 ? 'LAST 60S' : '60s', 6, 'left', { max: width >= 130 ? 20 : width >= 100 ? 12 : 6, drop: 4 }),
@@ -93,7 +93,7 @@ interface BodyLine {
 
 export function servicesScreen(model: ServicesModel, opts: { width: number; height: number; sort: SortOrder; unit: RateUnit; selected: string | null }): ServicesScreen {
   const { width, unit } = opts;
-  const cols = serviceColumns(width, model.tunnelled);
+  const cols = serviceColumns(width, model.tunnelled, model.relayed);
   const marker: Partial<Record<ColId, string>> = {
     name: sortMarker(opts.sort, 'name'),
     bytes: sortMarker(opts.sort, 'bytes'),

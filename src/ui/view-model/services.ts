@@ -64,6 +64,8 @@ export interface ServicesModel {
   total: number;
   /** Some service had tunnelled flows (the table gets a VIA column). */
   tunnelled: boolean;
+  /** Relayed connections (portsniff proxy): no packet counts exist, the table has no PKTS column. */
+  relayed: boolean;
 }
 
 const NO_SERIES: readonly number[] = [];
@@ -190,7 +192,7 @@ export function buildServices(info: SessionInfo | null, frame: Frame | null, sor
     if (pa !== pb) return pa - pb;
     return groupCmp({ ...a, key: a.id, name: a.title }, { ...b, key: b.id, name: b.title });
   });
-  return { groups, order: groups.flatMap((g) => g.rows.map((r) => r.key)), shown, total: services.length, tunnelled };
+  return { groups, order: groups.flatMap((g) => g.rows.map((r) => r.key)), shown, total: services.length, tunnelled, relayed: info?.kind === 'proxy' };
 }
 
 function sum<T>(list: readonly T[], f: (x: T) => number): number {

@@ -87,7 +87,7 @@ describe('buildFlows', () => {
   });
 
   it('no frame / no detail: empty lists', () => {
-    expect(buildFlows(info, null, DEFAULT_SORT, EMPTY_FILTER)).toEqual({ live: [], ended: [], order: [], shown: 0, total: 0, tunnelled: false });
+    expect(buildFlows(info, null, DEFAULT_SORT, EMPTY_FILTER)).toEqual({ live: [], ended: [], order: [], shown: 0, total: 0, tunnelled: false, relayed: false });
     const u = fixtureUpdate(3, { detail: false });
     const b = new FrameBuilder();
     b.ingest(u);

@@ -142,7 +142,7 @@ describe('buildServices', () => {
   });
 
   it('odd data: no frame, no rules, no detail, empty services, unknown rule ids', () => {
-    expect(buildServices(null, null, DEFAULT_SORT, EMPTY_FILTER)).toEqual({ groups: [], order: [], shown: 0, total: 0, tunnelled: false });
+    expect(buildServices(null, null, DEFAULT_SORT, EMPTY_FILTER)).toEqual({ groups: [], order: [], shown: 0, total: 0, tunnelled: false, relayed: false });
     const noDetail = fixtureUpdate(5, { detail: false });
     const b = new FrameBuilder();
     b.ingest(noDetail);
