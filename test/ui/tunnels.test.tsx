@@ -52,6 +52,23 @@ describe('tunnels on the dashboard (demo-tunnels.pcap, 80x24)', () => {
     r.unmount();
   });
 
+  it('never more than rows - 1 lines nor wider than the terminal with the extra header line, at any size and view', async () => {
+    for (const [c, h] of [[80, 24], [40, 10], [60, 12], [120, 9], [200, 60]] as const) {
+      for (const keys of ['', '\t', '\t\t\t']) {
+        const r = renderSized(<App info={info} frame={frame} status="running" />, c, h);
+        await new Promise((res) => setTimeout(res, 30));
+        if (keys !== '') {
+          r.stdin.write(keys);
+          await new Promise((res) => setTimeout(res, 30));
+        }
+        const lines = r.lastFrame().split('\n');
+        expect([c, h, keys, lines.length <= h - 1]).toEqual([c, h, keys, true]);
+        expect([c, h, keys, Math.max(...lines.map((l) => l.length)) <= c]).toEqual([c, h, keys, true]);
+        r.unmount();
+      }
+    }
+  });
+
   it('tunnel: in the filter bar narrows the services; flows show their stack and the drill-down each tunnel', async () => {
     const r = await setup();
     await r.type('/tunnel:ip-in-ip');

@@ -21,7 +21,7 @@ export interface HeaderInput {
 }
 
 /** Lines of the header without tunnels. */
-export const HEADER_LINES = 4;
+const HEADER_LINES = 4;
 
 /** Lines of the header for this frame: one more once any flow came through a tunnel. */
 export function headerHeight(frame: Frame | null): number {
