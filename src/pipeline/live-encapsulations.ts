@@ -22,10 +22,12 @@ export class LiveEncapsulations {
   private readonly code: Int32Array;
   /** Per stack code: the indexes (into `entries`) of its distinct encapsulations. */
   private readonly stacks: number[][] = [];
+  /** Stack code by its entries ("3,7") for nested stacks, and by its one entry for single ones. */
   private readonly stackCode = new Map<string, number>();
-  /** Distinct (type, id) pairs seen, with the key `type/rawId`. */
+  private readonly singleCode = new Map<number, number>();
+  /** Distinct (type, id) pairs seen. */
   private readonly entries: Array<{ type: string; id: number | null }> = [];
-  private readonly entryIndex = new Map<string, number>();
+  private readonly entryIndex = new Map<number, number>();
   /** Per group index: FIELDS counters per stack code (grown as codes appear). */
   private readonly counts: number[][] = [];
 
@@ -41,17 +43,21 @@ export class LiveEncapsulations {
       this.code[s] = -1;
       return;
     }
+    // One encapsulation (the common case): no key string, no array.
+    if (depth === 1) {
+      const e = this.entry(tunnels.typeAt(s, 0), tunnels.idAt(s, 0));
+      let code = this.singleCode.get(e);
+      if (code === undefined) {
+        code = this.stacks.length;
+        this.stacks.push([e]);
+        this.singleCode.set(e, code);
+      }
+      this.code[s] = code;
+      return;
+    }
     const ids: number[] = [];
     for (let d = 0; d < depth; d++) {
-      const type = tunnels.typeAt(s, d);
-      const raw = tunnels.idAt(s, d);
-      const key = `${type}/${raw}`;
-      let e = this.entryIndex.get(key);
-      if (e === undefined) {
-        e = this.entries.length;
-        this.entries.push({ type: tunnelTypeName(type), id: raw < 0 ? null : raw });
-        this.entryIndex.set(key, e);
-      }
+      const e = this.entry(tunnels.typeAt(s, d), tunnels.idAt(s, d));
       if (!ids.includes(e)) ids.push(e);
     }
     const key = ids.join(',');
@@ -62,6 +68,19 @@ export class LiveEncapsulations {
       this.stackCode.set(key, code);
     }
     this.code[s] = code;
+  }
+
+  /** The index of the (type, raw id) pair in `entries` (raw -1: no id), added when new. */
+  private entry(type: number, raw: number): number {
+    // Exact as a number: type < 2^8, raw + 1 < 2^33.
+    const key = type * 8_589_934_592 + raw + 1;
+    let e = this.entryIndex.get(key);
+    if (e === undefined) {
+      e = this.entries.length;
+      this.entries.push({ type: tunnelTypeName(type), id: raw < 0 ? null : raw });
+      this.entryIndex.set(key, e);
+    }
+    return e;
   }
 
   /** Zero counters for the next snapshot. */
