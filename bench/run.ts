@@ -9,8 +9,9 @@
  *   npm run bench -- --record                      # also rewrite the figures in bench/README.md
  *
  * Options: --file PATH | (--packets N --flows N --size small|mixed|large --seed N) · --runs N
- * (default 3) · --workers LIST (default 0,1,2) · --tools LIST (default all: portsniff, tcpdump,
- * ndpiReader, tshark, cat) · --cli PATH (portsniff entry, default dist/cli/main.js) · --keep (keep
+ * (default 3) · --workers LIST (default 0,1,2) · --tools LIST (default all: portsniff, no-rules
+ * (`replay --no-rules --workers 0`), tcpdump (`-w /dev/null`), tcpdump-filter (a BPF filter that
+ * matches nothing: libpcap's read loop), ndpiReader, tshark, cat) · --cli PATH (portsniff entry, default dist/cli/main.js) · --keep (keep
  * the generated file) · --json (print the results as JSON after the table) · --note TEXT (added to the
  * report's notes; repeatable) · --record.
  *
@@ -37,7 +38,7 @@ export const README_PATH = join(REPO, 'bench', 'README.md');
 export const FIGURES_START = '<!-- bench:figures:start -->';
 export const FIGURES_END = '<!-- bench:figures:end -->';
 
-export const ALL_TOOLS = ['portsniff', 'tcpdump', 'ndpiReader', 'tshark', 'cat'] as const;
+export const ALL_TOOLS = ['portsniff', 'no-rules', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark', 'cat'] as const;
 export type ToolName = (typeof ALL_TOOLS)[number];
 
 export interface SuiteOptions {
@@ -77,7 +78,10 @@ export interface Measurement {
 }
 
 export interface Row {
-  /** Stable row id: portsniff-w0, portsniff-w1, portsniff, tcpdump, ndpiReader, tshark, cat. */
+  /**
+   * Stable row id: portsniff-w0, portsniff-w1, portsniff, portsniff-no-rules, tcpdump, tcpdump-filter,
+   * ndpiReader, tshark, cat.
+   */
   id: string;
   label: string;
   /** The command as a shell line (the file shown as F). */
@@ -91,9 +95,11 @@ export interface Row {
   rss: number | null;
   pps: number | null;
   mbps: number | null;
-  /** wall / wall(reference portsniff row) and wall / wall(tcpdump). */
+  /** wall / wall(reference portsniff row), wall / wall(tcpdump -w), wall / wall(tcpdump filter), wall / wall(ndpiReader). */
   vsPortsniff: number | null;
   vsTcpdump: number | null;
+  vsTcpdumpFilter: number | null;
+  vsNdpi: number | null;
   /** Anything the command said about its own work (portsniff: flows and packets from --json). */
   detail: string | null;
 }
@@ -279,7 +285,7 @@ export function machineInfo(tools: readonly string[]): MachineInfo {
   }
   const cores = machineCores();
   const v: Record<string, string> = {};
-  if (tools.includes('tcpdump') && which('tcpdump')) v['tcpdump'] = toolVersion(['tcpdump', '--version'], /tcpdump version \S+/);
+  if ((tools.includes('tcpdump') || tools.includes('tcpdump-filter')) && which('tcpdump')) v['tcpdump'] = toolVersion(['tcpdump', '--version'], /tcpdump version \S+/);
   if (tools.includes('ndpiReader') && which('ndpiReader')) v['ndpiReader'] = toolVersion(['ndpiReader', '-h'], /nDPI \([^)]*\)|nDPI [0-9.]+/);
   if (tools.includes('tshark') && which('tshark')) v['tshark'] = toolVersion(['tshark', '--version'], /TShark \(Wireshark\) \S+/);
   return { cores, cpu, memGb, node: process.version, tools: v };
@@ -297,6 +303,20 @@ export function gitCommit(): string {
 export function cliHasWorkers(cli: string): boolean {
   const r = spawnSync(process.execPath, [cli, 'replay', '--help'], { encoding: 'utf8', timeout: 30_000 });
   return /--workers\b/.test(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+}
+
+/**
+ * What classification costs: `replay --json --workers 0` against the same with `--no-rules`, as a
+ * ratio and per flow of the file (wall and CPU medians).
+ */
+export function classificationNote(full: Row, bare: Row, flows: number): string {
+  const perFlow = (a: number | null, b: number | null): string =>
+    a === null || b === null || flows <= 0 ? '-' : `${(((a - b) * 1e6) / flows).toFixed(2)} µs`;
+  const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '-' : (a / b).toFixed(3));
+  return (
+    `classification: --workers 0 ÷ --no-rules ${ratio(full.wall, bare.wall)} wall, ${ratio(full.cpu, bare.cpu)} CPU; ` +
+    `per flow (${flows >= 0 ? flows : '?'} flows) ${perFlow(full.wall, bare.wall)} wall, ${perFlow(full.cpu, bare.cpu)} CPU.`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,24 +353,28 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const fileBytes = statSync(file).size;
     const tools = o.tools;
     const planned: Planned[] = [];
+    /** Flows the file holds, from portsniff's --json (for the per-flow classification figure). */
+    let flows = -1;
 
+    const checkPs = (expectWorkers: number | null) => (m: Measurement): string => {
+      let j: { totals?: { packets?: number; flows?: number }; options?: { workers?: number } };
+      try {
+        j = JSON.parse(m.stdout) as typeof j;
+      } catch {
+        throw new Error('no JSON on stdout');
+      }
+      const p = j.totals?.packets;
+      if (typeof p !== 'number') throw new Error('JSON without totals.packets');
+      if (packets >= 0 && p !== packets) throw new Error(`counted ${p} packets, the file has ${packets}`);
+      if (packets < 0) packets = p;
+    if (typeof j.totals?.flows === 'number') flows = j.totals.flows;
+      const w = j.options?.workers;
+      const wNote = expectWorkers !== null && typeof w === 'number' && w !== expectWorkers ? ` (JSON says workers ${w})` : '';
+      return `${p} packets, ${j.totals?.flows ?? '?'} flows${wNote}`;
+    };
+    const checkPackets = checkPs(null);
     if (tools.includes('portsniff')) {
       if (!existsSync(o.cli)) throw new Error(`portsniff entry ${o.cli} not found: run \`npm run build\` first (npm run bench does)`);
-      const checkPs = (expectWorkers: number | null) => (m: Measurement): string => {
-        let j: { totals?: { packets?: number; flows?: number }; options?: { workers?: number } };
-        try {
-          j = JSON.parse(m.stdout) as typeof j;
-        } catch {
-          throw new Error('no JSON on stdout');
-        }
-        const p = j.totals?.packets;
-        if (typeof p !== 'number') throw new Error('JSON without totals.packets');
-        if (packets >= 0 && p !== packets) throw new Error(`counted ${p} packets, the file has ${packets}`);
-        if (packets < 0) packets = p;
-        const w = j.options?.workers;
-        const wNote = expectWorkers !== null && typeof w === 'number' && w !== expectWorkers ? ` (JSON says workers ${w})` : '';
-        return `${p} packets, ${j.totals?.flows ?? '?'} flows${wNote}`;
-      };
       const base = [process.execPath, o.cli, 'replay', file, '--json'];
       const rel = relative(REPO, o.cli);
       const shown = `node ${rel.startsWith('..') ? o.cli : rel}`;
@@ -377,13 +401,30 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         });
       }
     }
+    if (tools.includes('no-rules')) {
+      if (!existsSync(o.cli)) throw new Error(`portsniff entry ${o.cli} not found: run \`npm run build\` first (npm run bench does)`);
+      // The engine without classification: the cost of classification is the difference to --workers 0.
+      const rel = relative(REPO, o.cli);
+      const shown = `node ${rel.startsWith('..') ? o.cli : rel}`;
+      const workersArgs = cliHasWorkers(o.cli) ? ['--workers', '0'] : [];
+      planned.push({
+        id: 'portsniff-no-rules',
+        label: 'portsniff --no-rules',
+        argv: [process.execPath, o.cli, 'replay', file, '--json', '--no-rules', ...workersArgs],
+        command: `${shown} replay F --json --no-rules${workersArgs.length > 0 ? ' --workers 0' : ''}`,
+        captureStdout: true,
+        check: checkPackets,
+      });
+    }
     const external: { id: ToolName; argv: string[]; command: string }[] = [
       { id: 'tcpdump', argv: ['tcpdump', '-r', file, '-w', '/dev/null'], command: 'tcpdump -r F -w /dev/null' },
+      // libpcap's bare read loop plus BPF: a filter that matches nothing, so nothing is printed or written.
+      { id: 'tcpdump-filter', argv: ['tcpdump', '-r', file, 'ether proto 0x1234'], command: "tcpdump -r F 'ether proto 0x1234'" },
       { id: 'ndpiReader', argv: ['ndpiReader', '-i', file, '-q'], command: 'ndpiReader -i F -q' },
       { id: 'tshark', argv: ['tshark', '-r', file, '-q', '-z', 'conv,tcp', '-z', 'conv,udp'], command: 'tshark -r F -q -z conv,tcp -z conv,udp' },
       { id: 'cat', argv: ['cat', file], command: 'cat F > /dev/null' },
     ];
-    const apt: Record<string, string> = { tcpdump: 'tcpdump', ndpiReader: 'libndpi-bin', tshark: 'tshark', cat: 'coreutils' };
+    const apt: Record<string, string> = { tcpdump: 'tcpdump', 'tcpdump-filter': 'tcpdump', ndpiReader: 'libndpi-bin', tshark: 'tshark', cat: 'coreutils' };
     for (const t of external) {
       if (!tools.includes(t.id)) continue;
       const path = (o.findTool ?? which)(t.argv[0]!);
@@ -461,17 +502,27 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         mbps: wall !== null ? fileBytes / 1e6 / wall : null,
         vsPortsniff: null,
         vsTcpdump: null,
+        vsTcpdumpFilter: null,
+        vsNdpi: null,
         detail: details.get(p.id) ?? null,
       };
     });
-    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && r.wall !== null);
+    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && r.id !== 'portsniff-no-rules' && r.wall !== null);
     const ref = psRows.find((r) => r.id === 'portsniff-w2') ?? psRows[psRows.length - 1] ?? null;
-    const tcpdump = rows.find((r) => r.id === 'tcpdump' && r.wall !== null) ?? null;
+    const wallOf = (id: string): number | null => rows.find((r) => r.id === id)?.wall ?? null;
+    const tcpdump = wallOf('tcpdump');
+    const tcpdumpFilter = wallOf('tcpdump-filter');
+    const ndpi = wallOf('ndpiReader');
     for (const r of rows) {
       if (r.wall === null) continue;
       if (ref?.wall) r.vsPortsniff = r.wall / ref.wall;
-      if (tcpdump?.wall) r.vsTcpdump = r.wall / tcpdump.wall;
+      if (tcpdump !== null) r.vsTcpdump = r.wall / tcpdump;
+      if (tcpdumpFilter !== null) r.vsTcpdumpFilter = r.wall / tcpdumpFilter;
+      if (ndpi !== null) r.vsNdpi = r.wall / ndpi;
     }
+    const full = rows.find((r) => r.id === 'portsniff-w0' && r.wall !== null);
+    const bare = rows.find((r) => r.id === 'portsniff-no-rules' && r.wall !== null);
+    if (full && bare) notes.push(classificationNote(full, bare, flows));
     if (ref !== null && ref.id !== 'portsniff-w2') notes.push(`ratios are against ${ref.label} (no successful --workers 2 row).`);
     return {
       file: o.file ?? '(generated, deleted after the run)',
@@ -505,7 +556,7 @@ function fmtRate(x: number | null): string {
   return x.toFixed(0);
 }
 
-export const TABLE_HEADER = ['command', 'wall s (median)', 'CPU s', 'packets/s', 'MB/s', 'peak RSS MB', '÷ portsniff', '÷ tcpdump'] as const;
+export const TABLE_HEADER = ['command', 'wall s (median)', 'CPU s', 'packets/s', 'MB/s', 'peak RSS MB', '÷ portsniff', '÷ tcpdump', '÷ tcpdump filter', '÷ ndpiReader'] as const;
 /** Column of the first ratio (its header names the reference row). */
 const REFERENCE_COLUMN = TABLE_HEADER.indexOf('÷ portsniff');
 
@@ -519,7 +570,10 @@ export function tableCells(res: SuiteResult): string[][] {
       out.push([r.command, `FAILED: ${r.failed}`, ...TABLE_HEADER.slice(2).map(() => '')]);
       continue;
     }
-    out.push([r.command, fmt(r.wall, 3), fmt(r.cpu, 2), fmtRate(r.pps), fmt(r.mbps, 0), r.rss === null ? '-' : (r.rss / 1e6).toFixed(0), fmt(r.vsPortsniff, 2), fmt(r.vsTcpdump, 2)]);
+    out.push([
+      r.command, fmt(r.wall, 3), fmt(r.cpu, 2), fmtRate(r.pps), fmt(r.mbps, 0), r.rss === null ? '-' : (r.rss / 1e6).toFixed(0),
+      fmt(r.vsPortsniff, 2), fmt(r.vsTcpdump, 2), fmt(r.vsTcpdumpFilter, 2), fmt(r.vsNdpi, 3),
+    ]);
   }
   return out;
 }

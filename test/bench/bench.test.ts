@@ -132,7 +132,7 @@ describe('bench/run.ts', () => {
       seed: 1,
       runs: 1,
       workers: [0],
-      tools: ['portsniff', 'tcpdump', 'ndpiReader', 'tshark'],
+      tools: ['portsniff', 'no-rules', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark'],
       cli: CLI,
       keep: false,
       findTool: () => null, // as on a machine without tcpdump, nDPI and tshark
@@ -141,8 +141,11 @@ describe('bench/run.ts', () => {
     expect(result.packets).toBe(20_000);
     const ids = result.rows.map((r) => r.id);
     // With --workers support the row is portsniff-w0; without it, the default pipeline and a note.
-    expect(ids.length).toBe(1);
+    expect(ids.length).toBe(2);
     expect(['portsniff-w0', 'portsniff']).toContain(ids[0]);
+    expect(ids[1]).toBe('portsniff-no-rules');
+    expect(result.rows[1]!.command).toMatch(/replay F --json --no-rules( --workers 0)?$/);
+    expect(result.rows[1]!.detail).toMatch(/^20000 packets, 1000 flows/);
     const row = result.rows[0]!;
     expect(row.failed).toBeNull();
     expect(row.runs).toHaveLength(1);
@@ -153,7 +156,14 @@ describe('bench/run.ts', () => {
     expect(row.detail).toMatch(/^20000 packets, 1000 flows/);
     expect(row.vsPortsniff).toBe(1);
     expect(row.vsTcpdump).toBeNull();
+    expect(row.vsTcpdumpFilter).toBeNull();
+    expect(row.vsNdpi).toBeNull();
     expect(result.notes).toContain('tcpdump: not installed, skipped (Debian package tcpdump).');
+    expect(result.notes).toContain('tcpdump-filter: not installed, skipped (Debian package tcpdump).');
+    // The cost of classification: the full row against --no-rules, per flow of the file.
+    expect(result.notes.find((n) => n.startsWith('classification: '))).toMatch(
+      /^classification: --workers 0 ÷ --no-rules \d+\.\d{3} wall, (\d+\.\d{3}|-) CPU; per flow \(1000 flows\) -?\d+\.\d{2} µs wall, (-?\d+\.\d{2} µs|-) CPU\.$/,
+    );
     expect(result.notes).toContain('ndpiReader: not installed, skipped (Debian package libndpi-bin).');
     expect(result.notes).toContain('tshark: not installed, skipped (Debian package tshark).');
     expect(result.notes).toContain('cat: not selected (--tools).');
@@ -193,16 +203,16 @@ describe('bench/run.ts', () => {
 
   it('prints a table with the expected header and rows', () => {
     const table = formatTable(result).split('\n');
-    expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+CPU s\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump$/);
-    expect(table[1]).toMatch(/^-+( +-+){7}$/);
-    expect(table).toHaveLength(3);
-    expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+(\d+\.\d{2}|-)\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-$/);
+    expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+CPU s\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump\s+÷ tcpdump filter\s+÷ ndpiReader$/);
+    expect(table[1]).toMatch(/^-+( +-+){9}$/);
+    expect(table).toHaveLength(4);
+    expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+(\d+\.\d{2}|-)\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-\s+-\s+-$/);
     const report = formatReport(result);
     expect(report).toContain('machine: ');
     expect(report).toContain('note: tcpdump: not installed');
     const md = formatMarkdownTable(result).split('\n');
     expect(md[0]).toMatch(/^\| command \| wall s \(median\) \|/);
-    expect(md).toHaveLength(3);
+    expect(md).toHaveLength(4);
   });
 
   it('--record rewrites only the block between the figure markers', () => {
