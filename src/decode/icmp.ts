@@ -15,7 +15,7 @@
  */
 import { Anomaly } from '../util/anomaly.js';
 import { IpProto } from '../util/ip-proto.js';
-import { u16be, u32be } from '../util/bytes.js';
+import { i32be, u16be } from '../util/bytes.js';
 import { walkIpv6Chain, IPV6_HEADER_LEN, type Ipv6ChainWalk } from './ipv6.js';
 import { setPayload, PORTS_LEN } from './payload.js';
 import { cut, malformed } from './status.js';
@@ -149,8 +149,8 @@ function decodeQuotedIpv4(out: DecodedPacket, buf: Uint8Array, q: number, end: n
   const hlen = (vihl & 0x0f) << 2;
   if (vihl >> 4 !== 4 || hlen < QIP4_MIN_LEN) return;
   out.quotedProto = buf[q + QIP4_PROTO]!;
-  out.quotedSrc3 = u32be(buf, q + QIP4_SRC);
-  out.quotedDst3 = u32be(buf, q + QIP4_DST);
+  out.quotedSrc3 = i32be(buf, q + QIP4_SRC);
+  out.quotedDst3 = i32be(buf, q + QIP4_DST);
   // A later fragment carries no transport header.
   if ((u16be(buf, q + QIP4_FRAG) & QIP4_FRAG_OFFSET_MASK) !== 0) return;
   decodeQuotedPorts(out, buf, q + hlen, end);
@@ -159,14 +159,14 @@ function decodeQuotedIpv4(out: DecodedPacket, buf: Uint8Array, q: number, end: n
 /** The quote's IPv6 header and extension chain at `q`, readable up to `end`. */
 function decodeQuotedIpv6(out: DecodedPacket, buf: Uint8Array, q: number, end: number, w: Ipv6ChainWalk): void {
   if (end - q < IPV6_HEADER_LEN || buf[q]! >> 4 !== 6) return;
-  out.quotedSrc0 = u32be(buf, q + QIP6_SRC);
-  out.quotedSrc1 = u32be(buf, q + QIP6_SRC + 4);
-  out.quotedSrc2 = u32be(buf, q + QIP6_SRC + 8);
-  out.quotedSrc3 = u32be(buf, q + QIP6_SRC + 12);
-  out.quotedDst0 = u32be(buf, q + QIP6_DST);
-  out.quotedDst1 = u32be(buf, q + QIP6_DST + 4);
-  out.quotedDst2 = u32be(buf, q + QIP6_DST + 8);
-  out.quotedDst3 = u32be(buf, q + QIP6_DST + 12);
+  out.quotedSrc0 = i32be(buf, q + QIP6_SRC);
+  out.quotedSrc1 = i32be(buf, q + QIP6_SRC + 4);
+  out.quotedSrc2 = i32be(buf, q + QIP6_SRC + 8);
+  out.quotedSrc3 = i32be(buf, q + QIP6_SRC + 12);
+  out.quotedDst0 = i32be(buf, q + QIP6_DST);
+  out.quotedDst1 = i32be(buf, q + QIP6_DST + 4);
+  out.quotedDst2 = i32be(buf, q + QIP6_DST + 8);
+  out.quotedDst3 = i32be(buf, q + QIP6_DST + 12);
   // The quote ends where the capture or the ICMPv6 message ends, whatever its payload length says.
   if (!walkIpv6Chain(w, buf, q + IPV6_HEADER_LEN, end, end, buf[q + QIP6_NEXT_HEADER]!, false)) return;
   out.quotedProto = w.proto;

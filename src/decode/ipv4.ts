@@ -14,7 +14,7 @@
  * The header checksum is not verified (offloaded checksums are routinely wrong in captures).
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from '../util/bytes.js';
+import { i32be, u16be } from '../util/bytes.js';
 import { cut, malformed, note } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';
 
@@ -50,8 +50,8 @@ export function decodeIpv4(out: DecodedPacket, buf: Uint8Array, end: number, fra
   if (hlen > avail) return cut(out, Anomaly.truncated_ipv4_header);
 
   out.ipVersion = 4;
-  out.src3 = u32be(buf, off + IPV4_SRC);
-  out.dst3 = u32be(buf, off + IPV4_DST);
+  out.src3 = i32be(buf, off + IPV4_SRC);
+  out.dst3 = i32be(buf, off + IPV4_DST);
   out.ipProto = buf[off + IPV4_PROTO]!;
   out.ipLength = total;
   const frag = u16be(buf, off + IPV4_FRAG);

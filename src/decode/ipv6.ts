@@ -19,7 +19,7 @@
  * final destination of a type-0 routing header for its conversations).
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from '../util/bytes.js';
+import { i32be, u16be } from '../util/bytes.js';
 import { cut, malformed, note } from './status.js';
 import { DecodeStatus, FragmentKind, MAX_IPV6_EXT_HEADERS, type DecodedPacket } from './types.js';
 
@@ -113,7 +113,7 @@ export function walkIpv6Chain(
       if (offset !== 0 || (fo & FRAG_M) !== 0) {
         // A real fragment (not atomic): the first non-atomic Fragment header decides.
         if (w.fragment === FragmentKind.None) {
-          w.fragId = u32be(buf, off + FRAG_ID);
+          w.fragId = i32be(buf, off + FRAG_ID);
           w.fragOffset = offset;
           w.fragment = offset !== 0 ? FragmentKind.Later : FragmentKind.First;
         }
@@ -167,14 +167,14 @@ export function decodeIpv6(out: DecodedPacket, buf: Uint8Array, end: number, fra
   }
 
   out.ipVersion = 6;
-  out.src0 = u32be(buf, off + IPV6_SRC);
-  out.src1 = u32be(buf, off + IPV6_SRC + 4);
-  out.src2 = u32be(buf, off + IPV6_SRC + 8);
-  out.src3 = u32be(buf, off + IPV6_SRC + 12);
-  out.dst0 = u32be(buf, off + IPV6_DST);
-  out.dst1 = u32be(buf, off + IPV6_DST + 4);
-  out.dst2 = u32be(buf, off + IPV6_DST + 8);
-  out.dst3 = u32be(buf, off + IPV6_DST + 12);
+  out.src0 = i32be(buf, off + IPV6_SRC);
+  out.src1 = i32be(buf, off + IPV6_SRC + 4);
+  out.src2 = i32be(buf, off + IPV6_SRC + 8);
+  out.src3 = i32be(buf, off + IPV6_SRC + 12);
+  out.dst0 = i32be(buf, off + IPV6_DST);
+  out.dst1 = i32be(buf, off + IPV6_DST + 4);
+  out.dst2 = i32be(buf, off + IPV6_DST + 8);
+  out.dst3 = i32be(buf, off + IPV6_DST + 12);
   out.ipProto = w.proto;
   out.ipLength = total;
   out.fragment = w.fragment;

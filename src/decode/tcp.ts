@@ -12,7 +12,7 @@
  * The checksum is not verified.
  */
 import { Anomaly } from '../util/anomaly.js';
-import { u16be, u32be } from '../util/bytes.js';
+import { i32be, u16be } from '../util/bytes.js';
 import { setPayload } from './payload.js';
 import { cut, malformed } from './status.js';
 import { FragmentKind, type DecodedPacket } from './types.js';
@@ -49,8 +49,8 @@ export function decodeTcp(out: DecodedPacket, buf: Uint8Array, l4: number, capEn
   out.srcPort = u16be(buf, l4 + TCP_SPORT);
   out.dstPort = u16be(buf, l4 + TCP_DPORT);
   out.hasPorts = true;
-  out.tcpSeq = u32be(buf, l4 + TCP_SEQ);
-  out.tcpAck = u32be(buf, l4 + TCP_ACK);
+  out.tcpSeq = i32be(buf, l4 + TCP_SEQ);
+  out.tcpAck = i32be(buf, l4 + TCP_ACK);
   out.tcpFlags = buf[l4 + TCP_FLAGS]!;
   setPayload(out, l4 + hlen, capEnd, seg - hlen);
 }

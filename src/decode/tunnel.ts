@@ -91,12 +91,12 @@ function keyedId(type: number): boolean {
 /** The tunnel word after entering one more encapsulation (never 0 once inside one that counts). */
 export function nextContext(ctx: number, type: number, id: number): number {
   if (type === TunnelType.MPLS) return ctx;
-  const v = ((type << 24) | (keyedId(type) ? id & 0xffffff : 0)) >>> 0;
+  const v = (type << 24) | (keyedId(type) ? id & 0xffffff : 0);
   if (ctx === 0) return v;
   let h = Math.imul(ctx ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(v, 0xc2b2ae35);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
-  h = (h ^ (h >>> 16)) >>> 0;
+  h = h ^ (h >>> 16);
   return h === 0 ? 1 : h;
 }
 

@@ -64,8 +64,10 @@ export class DecodedPacket {
   /** 0 (no IP), 4 or 6. */
   ipVersion = 0;
   /**
-   * Source and destination addresses as four big-endian 32-bit words (unsigned, >>> 0).
-   * IPv4: words 0..2 are 0 and word 3 holds the address (ipVersion tells them apart).
+   * Source and destination addresses as four big-endian 32-bit words, each an int32 (two's
+   * complement: `w >>> 0` is the unsigned word). IPv4: words 0..2 are 0 and word 3 holds the address
+   * (ipVersion tells them apart). Signed because V8 keeps an int32 as a small integer, while a
+   * uint32 >= 2^31 is a heap number, boxed when passed or stored as a tagged value.
    */
   src0 = 0;
   src1 = 0;
@@ -79,7 +81,7 @@ export class DecodedPacket {
   ipProto = 0;
   /** FragmentKind. */
   fragment = 0;
-  /** IPv4 identification (16 bits) or IPv6 fragment identification (32 bits). */
+  /** IPv4 identification (16 bits) or IPv6 fragment identification (32 bits, as an int32). */
   fragId = 0;
   /** Byte offset (in the frame buffer) where the IP header starts. */
   l3Offset = 0;
@@ -89,7 +91,7 @@ export class DecodedPacket {
   srcPort = 0;
   dstPort = 0;
 
-  /** TCP only. */
+  /** TCP only; sequence and acknowledgment numbers as int32, like the address words. */
   tcpFlags = 0;
   tcpSeq = 0;
   tcpAck = 0;
@@ -100,7 +102,7 @@ export class DecodedPacket {
   /**
    * ICMP errors (unreachable, time exceeded, ...) quote the offending packet. When the quote holds
    * an IP header and ports, these describe it (from the original sender's point of view) so the
-   * error can be attributed to that flow.
+   * error can be attributed to that flow. Address words as int32, like src0..dst3.
    */
   quotedValid = false;
   quotedProto = 0;

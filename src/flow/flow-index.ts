@@ -39,7 +39,7 @@ export class FlowIndex {
   constructor(
     capacity: number,
     private readonly keys: Int32Array,
-    private readonly hash: Uint32Array,
+    private readonly hash: Int32Array,
   ) {
     this.maxEntries = nextPow2(capacity * 2);
     const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);

@@ -18,7 +18,8 @@ const SLOTS_PER_BUCKET = FRAGMENT_SLOTS / PAIR_BUCKETS;
 const KEY_WORDS = 12;
 
 export class FragmentTable {
-  private readonly k = new Uint32Array(FRAGMENT_SLOTS * KEY_WORDS);
+  /** Key words as the decoder has them (int32). */
+  private readonly k = new Int32Array(FRAGMENT_SLOTS * KEY_WORDS);
   private readonly flowSlot = new Int32Array(FRAGMENT_SLOTS).fill(-1);
   private readonly flowSerial = new Float64Array(FRAGMENT_SLOTS);
   private readonly toServer = new Uint8Array(FRAGMENT_SLOTS);
@@ -62,9 +63,9 @@ export class FragmentTable {
     if (this.flowSlot[i]! < 0) return -1;
     const b = i * KEY_WORDS;
     const k = this.k;
-    if (k[b] !== s0 || k[b + 1] !== s1 || k[b + 2] !== s2 || k[b + 3] !== s3) return -1;
-    if (k[b + 4] !== d0 || k[b + 5] !== d1 || k[b + 6] !== d2 || k[b + 7] !== d3) return -1;
-    if (k[b + 8] !== proto || k[b + 9] !== id || k[b + 10] !== vlan || k[b + 11] !== tunnel) return -1;
+    if (k[b] !== (s0 | 0) || k[b + 1] !== (s1 | 0) || k[b + 2] !== (s2 | 0) || k[b + 3] !== (s3 | 0)) return -1;
+    if (k[b + 4] !== (d0 | 0) || k[b + 5] !== (d1 | 0) || k[b + 6] !== (d2 | 0) || k[b + 7] !== (d3 | 0)) return -1;
+    if (k[b + 8] !== proto || k[b + 9] !== (id | 0) || k[b + 10] !== (vlan | 0) || k[b + 11] !== (tunnel | 0)) return -1;
     return i;
   }
 

@@ -8,7 +8,7 @@ import type { DecodedPacket } from '../decode/types.js';
 
 /** The key's VLAN word of a packet: tag count << 24 | outer VID << 12 | inner VID (0: untagged). */
 export function vlanKey(p: DecodedPacket): number {
-  return ((p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner) >>> 0;
+  return (p.vlanCount << 24) | (p.vlanOuter << 12) | p.vlanInner;
 }
 
 /** The VLAN ids of a vlanKey() word, outer first; empty when untagged. */
@@ -17,21 +17,27 @@ export function vlanIds(key: number): number[] {
   return count === 0 ? [] : count === 1 ? [(key >>> 12) & 0xfff] : [(key >>> 12) & 0xfff, key & 0xfff];
 }
 
-/** Compare endpoint (a0..a3, aPort) with (b0..b3, bPort); negative when a < b. */
+/** Flips the sign bit: the signed order of `w ^ SIGN` is the unsigned order of the int32 words `w`. */
+const SIGN = -0x80000000;
+
+/**
+ * Compare endpoint (a0..a3, aPort) with (b0..b3, bPort); negative when a < b. Address words are
+ * int32 (decode/types.ts) and compare as the unsigned big-endian words they are.
+ */
 export function compareEndpoints(
   a0: number, a1: number, a2: number, a3: number, aPort: number,
   b0: number, b1: number, b2: number, b3: number, bPort: number,
 ): number {
-  if (a0 !== b0) return a0 < b0 ? -1 : 1;
-  if (a1 !== b1) return a1 < b1 ? -1 : 1;
-  if (a2 !== b2) return a2 < b2 ? -1 : 1;
-  if (a3 !== b3) return a3 < b3 ? -1 : 1;
+  if (a0 !== b0) return (a0 ^ SIGN) < (b0 ^ SIGN) ? -1 : 1;
+  if (a1 !== b1) return (a1 ^ SIGN) < (b1 ^ SIGN) ? -1 : 1;
+  if (a2 !== b2) return (a2 ^ SIGN) < (b2 ^ SIGN) ? -1 : 1;
+  if (a3 !== b3) return (a3 ^ SIGN) < (b3 ^ SIGN) ? -1 : 1;
   return aPort - bPort;
 }
 
 /**
  * Hash of a key already in canonical order (endpoint A <= endpoint B): the order is fixed, so it
- * need not be symmetric. Used by the flow table's index.
+ * need not be symmetric. Used by the flow table's index. An int32, like the address words.
  */
 export function canonicalKeyHash(
   a0: number, a1: number, a2: number, a3: number, aPort: number,
@@ -49,7 +55,7 @@ export function canonicalKeyHash(
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;
   h = Math.imul(h, 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }
 
 /**

@@ -79,7 +79,7 @@ export interface FlowTableOptions {
 
 /** The vlan word as the key hash sees it, with the tunnel context folded in (the row compares both exactly). */
 function keyMix(vlan: number, tunnel: number): number {
-  return tunnel === 0 ? vlan : (vlan ^ Math.imul(tunnel, 0x2c1b3c6d)) >>> 0;
+  return tunnel === 0 ? vlan : vlan ^ Math.imul(tunnel, 0x2c1b3c6d);
 }
 
 export class FlowTable {
@@ -98,18 +98,18 @@ export class FlowTable {
   /** What the clock's sweeps do to flows; built once. */
   private readonly expiry: ExpiryHost;
 
-  // Key columns (canonical: endpoint A <= endpoint B).
-  readonly a0: Uint32Array; readonly a1: Uint32Array; readonly a2: Uint32Array; readonly a3: Uint32Array;
-  readonly b0: Uint32Array; readonly b1: Uint32Array; readonly b2: Uint32Array; readonly b3: Uint32Array;
+  // Key columns (canonical: endpoint A <= endpoint B), address words as int32 (decode/types.ts).
+  readonly a0: Int32Array; readonly a1: Int32Array; readonly a2: Int32Array; readonly a3: Int32Array;
+  readonly b0: Int32Array; readonly b1: Int32Array; readonly b2: Int32Array; readonly b3: Int32Array;
   readonly aPort: Uint16Array; readonly bPort: Uint16Array;
   readonly proto: Uint8Array; readonly ipVersion: Uint8Array;
   /** The key's VLAN word (flow/key.ts vlanKey). */
   readonly vlan: Uint32Array;
   /** The key's tunnel context word (decode/tunnel.ts; 0 outside tunnels). */
-  readonly tunnelContext: Uint32Array;
+  readonly tunnelContext: Int32Array;
   /** Encapsulation stacks of tunnelled flows. */
   readonly tunnels: TunnelStore;
-  readonly hash: Uint32Array;
+  readonly hash: Int32Array;
 
   // Facts.
   readonly serial: Float64Array;
@@ -150,14 +150,14 @@ export class FlowTable {
     this.rowF64 = this.rows.f64;
     this.rowI32 = this.rows.i32;
     this.rowU8 = this.rows.u8;
-    this.a0 = new Uint32Array(cap); this.a1 = new Uint32Array(cap); this.a2 = new Uint32Array(cap); this.a3 = new Uint32Array(cap);
-    this.b0 = new Uint32Array(cap); this.b1 = new Uint32Array(cap); this.b2 = new Uint32Array(cap); this.b3 = new Uint32Array(cap);
+    this.a0 = new Int32Array(cap); this.a1 = new Int32Array(cap); this.a2 = new Int32Array(cap); this.a3 = new Int32Array(cap);
+    this.b0 = new Int32Array(cap); this.b1 = new Int32Array(cap); this.b2 = new Int32Array(cap); this.b3 = new Int32Array(cap);
     this.aPort = new Uint16Array(cap); this.bPort = new Uint16Array(cap);
     this.proto = new Uint8Array(cap); this.ipVersion = new Uint8Array(cap);
     this.vlan = new Uint32Array(cap);
-    this.tunnelContext = new Uint32Array(cap);
+    this.tunnelContext = new Int32Array(cap);
     this.tunnels = new TunnelStore(cap);
-    this.hash = new Uint32Array(cap);
+    this.hash = new Int32Array(cap);
     this.serial = new Float64Array(cap);
     this.basis = new Uint8Array(cap);
     this.firstSec = new Float64Array(cap); this.firstNsec = new Uint32Array(cap);

@@ -74,7 +74,7 @@ describe('decoder properties', () => {
           let l4Len: number;
           if (kind === 'tcp') {
             frame = v6addr ? B.ipv6Tcp({ ...o, sport, dport, flags, seq, ack, payload }) : B.ipv4Tcp({ ...o, sport, dport, flags, seq, ack, payload });
-            l4 = { ipProto: IpProto.TCP, srcPort: sport, dstPort: dport, tcpFlags: flags, tcpSeq: seq, tcpAck: ack };
+            l4 = { ipProto: IpProto.TCP, srcPort: sport, dstPort: dport, tcpFlags: flags, tcpSeq: seq | 0, tcpAck: ack | 0 };
             l4Len = 20;
           } else if (kind === 'udp') {
             frame = v6addr ? B.ipv6Udp({ ...o, sport, dport, payload }) : B.ipv4Udp({ ...o, sport, dport, payload });

@@ -205,8 +205,9 @@ interface Ref {
 const corpusPresent = corpusFile('README.md') !== null;
 const PROTO_NAMES: Record<number, string> = { [IpProto.TCP]: 'tcp', [IpProto.UDP]: 'udp', [IpProto.SCTP]: 'sctp' };
 
+/** Address words as the unsigned big-endian words they are (the decoder keeps them as int32). */
 function endpoint(words: readonly number[], port: number): string {
-  return `${words.join('.')}:${port}`;
+  return `${words.map((w) => w >>> 0).join('.')}:${port}`;
 }
 
 function corpusCase(dir: string, file: string): void {

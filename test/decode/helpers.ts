@@ -33,10 +33,15 @@ export function expected(o: Partial<Fields>): Fields {
   return { ...EMPTY, ...o };
 }
 
+/** Address words as the decoder holds them: int32 (decode/types.ts). */
+function words(text: string): number[] {
+  return addressWords(text).map((w) => w | 0);
+}
+
 /** Address fields for src/dst (IPv4 dotted or IPv6 text), with ipVersion. */
 export function addrs(src: string, dst: string): Partial<Fields> {
-  const s = addressWords(src);
-  const d = addressWords(dst);
+  const s = words(src);
+  const d = words(dst);
   return {
     ipVersion: src.includes(':') ? 6 : 4,
     src0: s[0], src1: s[1], src2: s[2], src3: s[3],
@@ -46,8 +51,8 @@ export function addrs(src: string, dst: string): Partial<Fields> {
 
 /** Quoted-packet address fields (ICMP errors). */
 export function quotedAddrs(src: string, dst: string): Partial<Fields> {
-  const s = addressWords(src);
-  const d = addressWords(dst);
+  const s = words(src);
+  const d = words(dst);
   return {
     quotedSrc0: s[0], quotedSrc1: s[1], quotedSrc2: s[2], quotedSrc3: s[3],
     quotedDst0: d[0], quotedDst1: d[1], quotedDst2: d[2], quotedDst3: d[3],

@@ -46,7 +46,7 @@ describe('IPv6', () => {
     expect(decode(f, ETHERNET)).toEqual(expected({
       ...V6,
       etherType: 0x86dd, l3Offset: 14, ipLength: 72, ipProto: 17, l4Offset: 62,
-      fragment: FragmentKind.First, fragId: 0xdeadbeef,
+      fragment: FragmentKind.First, fragId: 0xdeadbeef | 0,
       hasPorts: true, srcPort: 40000, dstPort: 53,
       payloadOffset: 70, payloadCaptured: 16, payloadLength: 16, // the fragment's own data
     }));
@@ -62,7 +62,7 @@ describe('IPv6', () => {
     expect(decode(f, ETHERNET)).toEqual(expected({
       ...V6,
       etherType: 0x86dd, l3Offset: 14, ipLength: 72, ipProto: 17, l4Offset: 62,
-      fragment: FragmentKind.Later, fragId: 0xdeadbeef, fragOffset: 24,
+      fragment: FragmentKind.Later, fragId: 0xdeadbeef | 0, fragOffset: 24,
       payloadOffset: 62, payloadCaptured: 24, payloadLength: 24,
     }));
   });

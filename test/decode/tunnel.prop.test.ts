@@ -124,7 +124,7 @@ describe('tunnel decoder properties', () => {
           levels.push({ src: p.src3, sport: p.srcPort, stack: stackOf(p) });
         }
         const last = levels.at(-1)!;
-        expect([last.src, last.sport]).toEqual([B.addressWords(a)[3], sport]);
+        expect([last.src, last.sport]).toEqual([B.addressWords(a)[3]! | 0, sport]);
         const want = k === 'ipip' ? null : k === 'pppoe' ? id & 0xffff : id;
         expect(last.stack.map((e) => e.id)).toEqual([want]);
         if (k !== 'pppoe') expect(last.stack[0]!.outer).toBe(`${canonical(o.src)} > ${o.dst}`);

@@ -33,8 +33,9 @@ function pkt(p: P): DecodedPacket {
   const t = parseAddress(p.dst)!;
   d.status = DecodeStatus.Ok;
   d.ipVersion = s[0];
-  [d.src0, d.src1, d.src2, d.src3] = [s[1], s[2], s[3], s[4]];
-  [d.dst0, d.dst1, d.dst2, d.dst3] = [t[1], t[2], t[3], t[4]];
+  // Address words as the decoder gives them: int32.
+  [d.src0, d.src1, d.src2, d.src3] = [s[1] | 0, s[2] | 0, s[3] | 0, s[4] | 0];
+  [d.dst0, d.dst1, d.dst2, d.dst3] = [t[1] | 0, t[2] | 0, t[3] | 0, t[4] | 0];
   d.ipProto = p.proto ?? IpProto.TCP;
   d.hasPorts = p.hasPorts ?? p.frag !== FragmentKind.Later;
   d.srcPort = p.sport ?? 0;
