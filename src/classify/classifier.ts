@@ -73,17 +73,9 @@ export class PortMapClassifier implements FlowClassifier {
     this.freeTop = new Int32Array(PAIR_BUCKETS).fill(BUFFERS_PER_BUCKET);
   }
 
-  private static serverPort(t: FlowTable, s: number): number {
-    return t.clientIsA(s) ? t.bPort[s]! : t.aPort[s]!;
-  }
-
-  private static clientPort(t: FlowTable, s: number): number {
-    return t.clientIsA(s) ? t.aPort[s]! : t.bPort[s]!;
-  }
-
   flowStarted(t: FlowTable, s: number): void {
-    const proto = t.proto[s]!;
-    this.decisions[s] = this.decisionFor(proto, PortMapClassifier.serverPort(t, s), PortMapClassifier.clientPort(t, s));
+    const proto = t.proto(s);
+    this.decisions[s] = this.decisionFor(proto, t.serverPort(s), t.clientPort(s));
     const e = s * 2;
     this.evidence[e] = this.evidence[e + 1] = null;
     this.done[e] = this.done[e + 1] = 0;
@@ -98,7 +90,10 @@ export class PortMapClassifier implements FlowClassifier {
     if (proto === IpProto.TCP || proto === IpProto.UDP) {
       t.setInspect(s, true);
       if (proto === IpProto.TCP) {
-        const bucket = pairBucket(pairHash(t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!, t.vlan[s]!));
+        const bucket = pairBucket(pairHash(
+          t.addressA(s, 0), t.addressA(s, 1), t.addressA(s, 2), t.addressA(s, 3),
+          t.addressB(s, 0), t.addressB(s, 1), t.addressB(s, 2), t.addressB(s, 3), t.vlan(s),
+        ));
         const top = this.freeTop[bucket]!;
         if (top > 0) {
           this.bufferOf[s] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]!;
@@ -112,8 +107,8 @@ export class PortMapClassifier implements FlowClassifier {
     const d = toServer ? 0 : 1;
     const e = s * 2 + d;
     if (this.done[e] === 1) return;
-    const proto = t.proto[s]!;
-    const serverPort = PortMapClassifier.serverPort(t, s);
+    const proto = t.proto(s);
+    const serverPort = t.serverPort(s);
     const n = ++this.packets[e]!;
     let ev: ProtocolEvidence | null;
     const b = this.bufferOf[s]!;
@@ -166,12 +161,11 @@ export class PortMapClassifier implements FlowClassifier {
 
   /** The flow's client (originator) as the exposure check sees it. */
   private clientOf(t: FlowTable, s: number): ExposureClient {
-    const v = t.ipVersion[s]!;
-    const a = t.clientIsA(s);
-    const w0 = a ? t.a0[s]! : t.b0[s]!;
-    const w1 = a ? t.a1[s]! : t.b1[s]!;
-    const w2 = a ? t.a2[s]! : t.b2[s]!;
-    const w3 = a ? t.a3[s]! : t.b3[s]!;
+    const v = t.ipVersion(s);
+    const w0 = t.clientAddress(s, 0);
+    const w1 = t.clientAddress(s, 1);
+    const w2 = t.clientAddress(s, 2);
+    const w3 = t.clientAddress(s, 3);
     if (this.policy !== null) return this.policy.client(v, w0, w1, w2, w3);
     const hosts = this.monitoringHosts;
     return { client: addressClass(v, w0, w1, w2, w3), monitoringHost: hosts === null ? null : inCidrs(hosts, v, w0, w1, w2, w3) };

@@ -59,6 +59,14 @@ export function canonicalKeyHash(
 }
 
 /**
+ * The VLAN word as the key hash sees it (canonicalKeyHash's `vlan`), with the tunnel context folded
+ * in; the flow table's rows compare both words exactly.
+ */
+export function keyMix(vlan: number, tunnel: number): number {
+  return tunnel === 0 ? vlan : vlan ^ Math.imul(tunnel, 0x2c1b3c6d);
+}
+
+/**
  * Host pairs are split into PAIR_BUCKETS buckets by `pairHash`. The worker pipeline gives each
  * worker whole buckets (bucket % workers), and the bounded per-flow pools whose sharing could let
  * one flow change another's result (IP fragment table, classifier reassembly buffers) are split

@@ -3,32 +3,39 @@
  * free. The flow table's lifetimes walk this order: idle expiry scans from the head, eviction takes
  * the head, the end of capture flushes from the head, and the worker pipeline's end keys rely on it
  * (a flow's position is the ordinal of its last packet). A doubly linked list in one Int32Array
- * (prev at 2 * slot, next at 2 * slot + 1) and a stack of free slots: nothing allocated per packet.
+ * (prev at 2 * slot, next at 2 * slot + 1); freed slots are chained through their `next` link and
+ * reused last-freed first, then slots never used yet in increasing order (so nothing is written
+ * per slot up front, and untouched slots cost no memory). Nothing allocated per packet.
  */
 export class LruSlots {
+  /** Bytes per slot (the prev and next links). */
+  static readonly BYTES_PER_SLOT = 8;
   /** Least recently seen live slot, -1 when none. */
   head = -1;
   private tail = -1;
   private readonly links: Int32Array;
-  private readonly free: Int32Array;
-  private freeTop: number;
+  /** Last freed slot (its `next` link leads to the one freed before), -1 when none. */
+  private freeHead = -1;
+  /** Slots [unused, capacity) have never been taken. */
+  private unused = 0;
+  private readonly capacity: number;
 
   constructor(capacity: number) {
+    this.capacity = capacity;
     this.links = new Int32Array(capacity * 2);
-    this.free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i; // pop gives slot 0 first
-    this.freeTop = capacity;
   }
 
   /** True when every slot is live (take() would fail). */
   get full(): boolean {
-    return this.freeTop === 0;
+    return this.freeHead < 0 && this.unused === this.capacity;
   }
 
   /** A free slot, appended at the tail (most recent). The caller makes room first when full. */
   take(): number {
-    const slot = this.free[--this.freeTop]!;
     const links = this.links;
+    let slot = this.freeHead;
+    if (slot >= 0) this.freeHead = links[slot * 2 + 1]!;
+    else slot = this.unused++;
     links[slot * 2] = this.tail;
     links[slot * 2 + 1] = -1;
     if (this.tail >= 0) links[this.tail * 2 + 1] = slot;
@@ -61,7 +68,8 @@ export class LruSlots {
     else this.head = n;
     if (n >= 0) links[n * 2] = p;
     else this.tail = p;
-    this.free[this.freeTop++] = slot;
+    links[slot * 2 + 1] = this.freeHead;
+    this.freeHead = slot;
   }
 
   /** The live slot after `slot` (more recent), -1 at the tail. */

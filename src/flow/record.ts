@@ -70,26 +70,26 @@ export interface CapturedFlowRecord extends FlowRecord {
 }
 
 export function describeFlow(t: FlowTable, s: number, reason: number): CapturedFlowRecord {
-  const v = t.ipVersion[s]!;
-  const aIp = formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!);
-  const bIp = formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!);
-  const a: Endpoint = { ip: aIp, port: t.aPort[s]! };
-  const b: Endpoint = { ip: bIp, port: t.bPort[s]! };
+  const v = t.ipVersion(s);
+  const aIp = formatAddress(v, t.addressA(s, 0), t.addressA(s, 1), t.addressA(s, 2), t.addressA(s, 3));
+  const bIp = formatAddress(v, t.addressB(s, 0), t.addressB(s, 1), t.addressB(s, 2), t.addressB(s, 3));
+  const a: Endpoint = { ip: aIp, port: t.aPort(s) };
+  const b: Endpoint = { ip: bIp, port: t.bPort(s) };
   const clientIsA = t.clientIsA(s);
   const anomalies: Record<string, number> = {};
   for (const [code, count] of t.flowAnomalyPairs(s).sort((x, y) => (anomalyName(x[0]) < anomalyName(y[0]) ? -1 : 1))) {
     anomalies[anomalyName(code)] = count;
   }
-  const rtt = t.rttNs[s]!;
+  const rtt = t.rttNs(s);
   return {
     id: t.serial[s]!,
-    transport: ipProtoName(t.proto[s]!),
+    transport: ipProtoName(t.proto(s)),
     ipVersion: v,
-    vlan: vlanIds(t.vlan[s]!),
+    vlan: vlanIds(t.vlan(s)),
     ...(t.tunnels.depth(s) !== 0 ? { tunnel: t.tunnels.describe(s) } : {}),
     client: clientIsA ? a : b,
     server: clientIsA ? b : a,
-    directionBasis: DIRECTION_BASIS_NAMES[t.basis[s]!] ?? 'first-packet',
+    directionBasis: DIRECTION_BASIS_NAMES[t.basis(s)] ?? 'first-packet',
     packets: { toServer: t.packetsToServer(s), toClient: t.packetsToClient(s) },
     bytes: { toServer: t.bytesToServer(s), toClient: t.bytesToClient(s) },
     payloadBytes: { toServer: t.payloadToServer(s), toClient: t.payloadToClient(s) },
@@ -99,7 +99,7 @@ export function describeFlow(t: FlowTable, s: number, reason: number): CapturedF
     state: t.stateName(s),
     history: t.historyString(s),
     handshakeRttMs: rtt >= 0 ? Math.round(rtt / 1e3) / 1e3 : null,
-    icmpErrors: t.icmpErrors[s]!,
+    icmpErrors: t.icmpErrors(s),
     anomalies,
     end: FLOW_END_REASON_NAMES[reason] ?? 'end-of-capture',
     continued: (t.flags(s) & FlowFlag.Continued) !== 0,

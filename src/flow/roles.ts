@@ -8,6 +8,10 @@
 import { TcpFlag, type DecodedPacket } from '../decode/types.js';
 import { IcmpQuery, icmpQueryKind } from '../decode/icmp.js';
 import { IpProto, isIcmpProto } from '../util/ip-proto.js';
+import { ROW } from './row-layout.js';
+
+// Module-local copies (row-layout.ts says why).
+const { BYTES: ROW_BYTES, B_BASIS } = ROW;
 
 /** How the client/server roles were decided (recorded per flow). */
 export const DirectionBasis = {
@@ -44,14 +48,14 @@ function rankTable(documented: Uint8Array | undefined): Uint8Array {
   return r;
 }
 
-/** Decides the roles of new flows; `basis` is the table's per-slot column it records into. */
+/** Decides the roles of new flows, recording the basis in the flow's row (`rowBytes`: the rows' byte view). */
 export class RoleDecider {
   private readonly rankTcp: Uint8Array;
   private readonly rankUdp: Uint8Array;
   private readonly rankSctp: Uint8Array;
   private readonly rankOther: Uint8Array;
 
-  constructor(private readonly basis: Uint8Array, documented: DocumentedPorts | undefined) {
+  constructor(private readonly rowBytes: Uint8Array, documented: DocumentedPorts | undefined) {
     this.rankOther = rankTable(undefined);
     this.rankTcp = rankTable(documented?.tcp);
     this.rankUdp = rankTable(documented?.udp);
@@ -63,27 +67,27 @@ export class RoleDecider {
     if (proto === IpProto.TCP) {
       const f = p.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK);
       if (f === TcpFlag.SYN) {
-        this.basis[slot] = DirectionBasis.Syn;
+        this.rowBytes[slot * ROW_BYTES + B_BASIS] = DirectionBasis.Syn;
         return true;
       }
       if (f === (TcpFlag.SYN | TcpFlag.ACK)) {
-        this.basis[slot] = DirectionBasis.SynAck;
+        this.rowBytes[slot * ROW_BYTES + B_BASIS] = DirectionBasis.SynAck;
         return false;
       }
     } else if (isIcmpProto(proto)) {
       // A query pair (echo, timestamp, ...) shares one flow keyed by its identifier (decode/icmp.ts).
       const q = icmpQueryKind(proto === IpProto.ICMPV6, p.icmpType);
-      this.basis[slot] = q === IcmpQuery.None ? DirectionBasis.FirstPacket : DirectionBasis.IcmpEcho;
+      this.rowBytes[slot * ROW_BYTES + B_BASIS] = q === IcmpQuery.None ? DirectionBasis.FirstPacket : DirectionBasis.IcmpEcho;
       return q !== IcmpQuery.Reply;
     }
     const ranks = proto === IpProto.TCP ? this.rankTcp : proto === IpProto.UDP ? this.rankUdp : proto === IpProto.SCTP ? this.rankSctp : this.rankOther;
     const rs = ranks[sPort]!;
     const rd = ranks[dPort]!;
     if (rs === rd) {
-      this.basis[slot] = DirectionBasis.FirstPacket;
+      this.rowBytes[slot * ROW_BYTES + B_BASIS] = DirectionBasis.FirstPacket;
       return true;
     }
-    this.basis[slot] = rs === PortRank.PortMap || rd === PortRank.PortMap ? DirectionBasis.PortMap : DirectionBasis.WellKnownPort;
+    this.rowBytes[slot * ROW_BYTES + B_BASIS] = rs === PortRank.PortMap || rd === PortRank.PortMap ? DirectionBasis.PortMap : DirectionBasis.WellKnownPort;
     return rd > rs;
   }
 }

@@ -6,6 +6,10 @@
  * (int32 words, f64 words, bytes, uint16 words); the f64 fields sit at even int32 offsets, f64
  * word = int32 offset / 2.
  *
+ * The row is also the only copy of the key (readers go through FlowTable's accessors), and holds
+ * the flow's IP version and direction basis in its spare bytes: a new flow writes its key, counters
+ * and these facts into the same two cache lines.
+ *
  * The modules that index rows on the packet path (table.ts, flow-index.ts, tcp-state.ts) copy these
  * offsets into module-local constants first: V8 folds a module's own constants into optimized code
  * but reads an imported binding (and checks it is initialised) at every use. Measured with a loop
@@ -55,6 +59,10 @@ export const ROW = Object.freeze({
   H_HISTORY_SEEN: 61,
   /** Letters in the flow's history so far. */
   B_HISTORY_LEN: 124,
+  /** 4 or 6. */
+  B_IP_VERSION: 125,
+  /** DirectionBasis (roles.ts). */
+  B_BASIS: 126,
 });
 
 /** The rows of a table of `capacity` slots, one buffer seen through four views. */

@@ -3,8 +3,10 @@
  * path that ties its parts together:
  * - flow-index.ts finds a packet's slot (open addressing over the key at the start of each row);
  * - row-layout.ts is the 128-byte row every packet of a known flow reads and writes (key,
- *   counters, last time, flags, history bits); what is written once or read at the end (first
- *   time, RTT, anomalies, the key again as separate columns for readers) stays in columns here;
+ *   counters, last time, flags, history bits), and the only copy of the key; what is written once
+ *   or read at the end (serial, first time) stays in columns here, TCP's SYN time / RTT and
+ *   history letters in tcp-state.ts, and what few flows have (anomalies, ICMP errors) in
+ *   flow-extras.ts;
  * - roles.ts decides client and server when a flow starts, tcp-state.ts keeps its TCP handshake,
  *   history and Zeek state, fragments.ts attributes later IP fragments, icmp-errors.ts the ICMP
  *   errors that quote a flow;
@@ -29,30 +31,30 @@
 import { Anomaly, ANOMALY_COUNT } from '../util/anomaly.js';
 import { IpProto, isIcmpProto } from '../util/ip-proto.js';
 import { DecodeStatus, FragmentKind, TcpFlag, type DecodedPacket } from '../decode/types.js';
+import { FlowExtras } from './flow-extras.js';
 import { FlowIndex } from './flow-index.js';
 import { FragmentTable } from './fragments.js';
 import { QuotedPacket, quotesOwnPair } from './icmp-errors.js';
-import { canonicalKeyHash, compareEndpoints, vlanKey } from './key.js';
+import { canonicalKeyHash, compareEndpoints, keyMix, vlanKey } from './key.js';
 import { FlowClock, FlowEndReason, type ExpiryHost } from './lifetimes.js';
 import { LruSlots } from './lru.js';
 import { RoleDecider, type DocumentedPorts } from './roles.js';
 import { FlowRows, ROW } from './row-layout.js';
-import { FlowFlag, HISTORY_MAX, TcpState } from './tcp-state.js';
+import { FlowFlag, TcpState } from './tcp-state.js';
 import { TunnelStore } from './tunnel-store.js';
 
 // What the engine imports from here (pipeline/engine.ts).
 export { END_OF_CAPTURE_TRIGGER, FlowEndReason } from './lifetimes.js';
-
-/** Anomaly codes kept per flow (code, count) pairs; more distinct codes fold into the last pair. */
-export const FLOW_ANOMALY_PAIRS = 4;
+export { FLOW_ANOMALY_PAIRS } from './flow-extras.js';
 
 // Module-local copies (row-layout.ts says why).
 const {
-  F64: ROW_F64, I32: ROW_I32, BYTES: ROW_BYTES, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL,
+  F64: ROW_F64, I32: ROW_I32, BYTES: ROW_BYTES, K_A, K_B, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL,
   F_LAST_ORDINAL, F_PKTS_TO_SERVER, F_PKTS_TO_CLIENT, F_BYTES_TO_SERVER, F_BYTES_TO_CLIENT,
   F_PAYLOAD_TO_SERVER, F_PAYLOAD_TO_CLIENT, F_LAST_SEC, I_LAST_NSEC, I_FLAGS, B_CLIENT_IS_A, B_INSPECT,
+  B_IP_VERSION, B_BASIS,
 } = ROW;
-const { ClientSent, ServerSent, Continued, AwaitFirst } = FlowFlag;
+const { ClientSent, ServerSent, Continued, AwaitFirst, RttKnown } = FlowFlag;
 
 export interface FlowObserver {
   /** A flow was created (roles decided). */
@@ -77,11 +79,6 @@ export interface FlowTableOptions {
   documentedPorts?: DocumentedPorts;
 }
 
-/** The vlan word as the key hash sees it, with the tunnel context folded in (the row compares both exactly). */
-function keyMix(vlan: number, tunnel: number): number {
-  return tunnel === 0 ? vlan : vlan ^ Math.imul(tunnel, 0x2c1b3c6d);
-}
-
 export class FlowTable {
   readonly capacity: number;
   private readonly rows: FlowRows;
@@ -93,36 +90,18 @@ export class FlowTable {
   private readonly time: FlowClock;
   private readonly tcp: TcpState;
   private readonly roles: RoleDecider;
+  private readonly extras: FlowExtras;
   private readonly frags = new FragmentTable();
   private readonly quoted = new QuotedPacket();
   /** What the clock's sweeps do to flows; built once. */
   private readonly expiry: ExpiryHost;
 
-  // Key columns (canonical: endpoint A <= endpoint B), address words as int32 (decode/types.ts).
-  readonly a0: Int32Array; readonly a1: Int32Array; readonly a2: Int32Array; readonly a3: Int32Array;
-  readonly b0: Int32Array; readonly b1: Int32Array; readonly b2: Int32Array; readonly b3: Int32Array;
-  readonly aPort: Uint16Array; readonly bPort: Uint16Array;
-  readonly proto: Uint8Array; readonly ipVersion: Uint8Array;
-  /** The key's VLAN word (flow/key.ts vlanKey). */
-  readonly vlan: Uint32Array;
-  /** The key's tunnel context word (decode/tunnel.ts; 0 outside tunnels). */
-  readonly tunnelContext: Int32Array;
   /** Encapsulation stacks of tunnelled flows. */
   readonly tunnels: TunnelStore;
-  readonly hash: Int32Array;
 
-  // Facts.
+  // Facts written once per flow (the key and the rest are in the row: accessors below).
   readonly serial: Float64Array;
-  /** DirectionBasis (roles.ts). */
-  readonly basis: Uint8Array;
   readonly firstSec: Float64Array; readonly firstNsec: Uint32Array;
-  readonly synSec: Float64Array; readonly synNsec: Uint32Array;
-  /** Handshake RTT (client SYN to client's ACK of the SYN-ACK) in nanoseconds; -1 unknown. */
-  readonly rttNs: Float64Array;
-  readonly history: Uint8Array;
-  readonly anomalyCode: Uint8Array;
-  readonly anomalyCount: Uint32Array;
-  readonly icmpErrors: Uint32Array;
 
   /** Ordinal of the record being processed (the trigger of the flows it ends); -1 before the first. */
   currentOrdinal = -1;
@@ -150,28 +129,15 @@ export class FlowTable {
     this.rowF64 = this.rows.f64;
     this.rowI32 = this.rows.i32;
     this.rowU8 = this.rows.u8;
-    this.a0 = new Int32Array(cap); this.a1 = new Int32Array(cap); this.a2 = new Int32Array(cap); this.a3 = new Int32Array(cap);
-    this.b0 = new Int32Array(cap); this.b1 = new Int32Array(cap); this.b2 = new Int32Array(cap); this.b3 = new Int32Array(cap);
-    this.aPort = new Uint16Array(cap); this.bPort = new Uint16Array(cap);
-    this.proto = new Uint8Array(cap); this.ipVersion = new Uint8Array(cap);
-    this.vlan = new Uint32Array(cap);
-    this.tunnelContext = new Int32Array(cap);
-    this.tunnels = new TunnelStore(cap);
-    this.hash = new Int32Array(cap);
+    this.tunnels = new TunnelStore();
     this.serial = new Float64Array(cap);
-    this.basis = new Uint8Array(cap);
     this.firstSec = new Float64Array(cap); this.firstNsec = new Uint32Array(cap);
-    this.synSec = new Float64Array(cap); this.synNsec = new Uint32Array(cap);
-    this.rttNs = new Float64Array(cap);
-    this.history = new Uint8Array(cap * HISTORY_MAX);
-    this.anomalyCode = new Uint8Array(cap * FLOW_ANOMALY_PAIRS);
-    this.anomalyCount = new Uint32Array(cap * FLOW_ANOMALY_PAIRS);
-    this.icmpErrors = new Uint32Array(cap);
-    this.index = new FlowIndex(cap, this.rowI32, this.hash);
+    this.extras = new FlowExtras(cap);
+    this.index = new FlowIndex(cap, this.rowI32);
     this.lru = new LruSlots(cap);
     this.time = new FlowClock(opts.idleTimeout, opts.activeTimeout);
-    this.tcp = new TcpState(this.rows, this.history, this.synSec, this.synNsec, this.rttNs);
-    this.roles = new RoleDecider(this.basis, opts.documentedPorts);
+    this.tcp = new TcpState(this.rows, cap);
+    this.roles = new RoleDecider(this.rowU8, opts.documentedPorts);
     this.expiry = {
       lastSec: (s) => this.lastSec(s),
       firstSec: (s) => this.firstSec[s]!,
@@ -184,6 +150,43 @@ export class FlowTable {
   setObserver(observer: FlowObserver | null): void {
     this.observer = observer;
   }
+
+  /**
+   * Memory per slot (bytes) of everything sized by the capacity: the row, the columns here and in
+   * tcp-state.ts, the LRU links, the extras and tunnel references, and the flow index at its
+   * largest (2 entries per slot). What the table allocates up front; untouched slots are not
+   * resident.
+   */
+  static bytesPerSlot(): number {
+    return ROW_BYTES + 8 + 8 + 4 + TcpState.BYTES_PER_SLOT + LruSlots.BYTES_PER_SLOT + FlowExtras.BYTES_PER_SLOT + TunnelStore.BYTES_PER_SLOT + FlowIndex.BYTES_PER_SLOT;
+  }
+
+  // The key, from the row (canonical: endpoint A <= endpoint B; address words as int32).
+  /** Address word `i` (0..3) of endpoint A. */
+  addressA(s: number, i: number): number { return this.rowI32[s * ROW_I32 + K_A + i]!; }
+  /** Address word `i` (0..3) of endpoint B. */
+  addressB(s: number, i: number): number { return this.rowI32[s * ROW_I32 + K_B + i]!; }
+  aPort(s: number): number { return this.rowI32[s * ROW_I32 + K_PORTS]! >>> 16; }
+  bPort(s: number): number { return this.rowI32[s * ROW_I32 + K_PORTS]! & 0xffff; }
+  /** IP protocol number. */
+  proto(s: number): number { return this.rowI32[s * ROW_I32 + K_PROTO]!; }
+  /** 4 or 6. */
+  ipVersion(s: number): number { return this.rowU8[s * ROW_BYTES + B_IP_VERSION]!; }
+  /** The key's VLAN word (flow/key.ts vlanKey). */
+  vlan(s: number): number { return this.rowI32[s * ROW_I32 + K_VLAN]!; }
+  /** The key's tunnel context word (decode/tunnel.ts; 0 outside tunnels). */
+  tunnelContext(s: number): number { return this.rowI32[s * ROW_I32 + K_TUNNEL]!; }
+  /** Address word `i` of the client / of the server. */
+  clientAddress(s: number, i: number): number { return this.clientIsA(s) ? this.addressA(s, i) : this.addressB(s, i); }
+  serverAddress(s: number, i: number): number { return this.clientIsA(s) ? this.addressB(s, i) : this.addressA(s, i); }
+  clientPort(s: number): number { return this.clientIsA(s) ? this.aPort(s) : this.bPort(s); }
+  serverPort(s: number): number { return this.clientIsA(s) ? this.bPort(s) : this.aPort(s); }
+  /** DirectionBasis (roles.ts). */
+  basis(s: number): number { return this.rowU8[s * ROW_BYTES + B_BASIS]!; }
+  /** Handshake RTT (client SYN to client's ACK of the SYN-ACK) in nanoseconds; -1 unknown. */
+  rttNs(s: number): number { return this.tcp.rttNs(s); }
+  /** ICMP errors credited to the flow (icmp-errors.ts). */
+  icmpErrors(s: number): number { return this.extras.icmpErrors(s); }
 
   // Row fields, for readers outside the hot path (records, statistics, the classifier).
   packetsToServer(s: number): number { return this.rowF64[s * ROW_F64 + F_PKTS_TO_SERVER]!; }
@@ -231,7 +234,7 @@ export class FlowTable {
       // packet (icmp-errors.ts).
       const q = this.findQuoted(p);
       if (q >= 0) {
-        this.icmpErrors[q]!++;
+        this.extras.addIcmpError(q);
         return q;
       }
     }
@@ -258,8 +261,7 @@ export class FlowTable {
       slot = this.allocate();
       if (srcIsA) this.setKey(slot, p.src0, p.src1, p.src2, p.src3, sPort, p.dst0, p.dst1, p.dst2, p.dst3, dPort, proto, vlan, tunnel);
       else this.setKey(slot, p.dst0, p.dst1, p.dst2, p.dst3, dPort, p.src0, p.src1, p.src2, p.src3, sPort, proto, vlan, tunnel);
-      this.ipVersion[slot] = p.ipVersion;
-      this.hash[slot] = h;
+      this.rowU8[slot * ROW_BYTES + B_IP_VERSION] = p.ipVersion;
       this.index.insert(slot, h, this.live);
       this.initFlow(slot, pos, tsSec, tsNsec);
       const srcIsClient = this.roles.decide(slot, p, proto, sPort, dPort);
@@ -305,7 +307,7 @@ export class FlowTable {
   creditQuoted(p: DecodedPacket): number {
     if (p.ipVersion === 0 || p.status === DecodeStatus.NotIp || !p.hasPorts || !p.quotedValid || quotesOwnPair(p)) return -1;
     const q = this.findQuoted(p);
-    if (q >= 0) this.icmpErrors[q]!++;
+    if (q >= 0) this.extras.addIcmpError(q);
     return q;
   }
 
@@ -331,11 +333,6 @@ export class FlowTable {
     b0: number, b1: number, b2: number, b3: number, bp: number,
     proto: number, vlan: number, tunnel: number,
   ): void {
-    this.a0[s] = a0; this.a1[s] = a1; this.a2[s] = a2; this.a3[s] = a3; this.aPort[s] = ap;
-    this.b0[s] = b0; this.b1[s] = b1; this.b2[s] = b2; this.b3[s] = b3; this.bPort[s] = bp;
-    this.proto[s] = proto;
-    this.vlan[s] = vlan;
-    this.tunnelContext[s] = tunnel;
     const k = s * ROW_I32;
     const keys = this.rowI32;
     keys[k] = a0; keys[k + 1] = a1; keys[k + 2] = a2; keys[k + 3] = a3;
@@ -375,12 +372,6 @@ export class FlowTable {
     this.rowU8[s * ROW_BYTES + B_INSPECT] = 0;
     this.tcp.start(s);
     this.firstSec[s] = tsSec; this.firstNsec[s] = tsNsec;
-    const ab = s * FLOW_ANOMALY_PAIRS;
-    for (let i = 0; i < FLOW_ANOMALY_PAIRS; i++) {
-      this.anomalyCode[ab + i] = 0;
-      this.anomalyCount[ab + i] = 0;
-    }
-    this.icmpErrors[s] = 0;
   }
 
   private account(s: number, pos: number, toServer: boolean, tsSec: number, tsNsec: number, wireLen: number, p: DecodedPacket): void {
@@ -414,20 +405,7 @@ export class FlowTable {
       rf[f + F_LAST_SEC] = tsSec;
       ri[i + I_LAST_NSEC] = tsNsec;
     }
-    if (p.anomaly !== 0) this.addFlowAnomaly(s, p.anomaly);
-  }
-
-  private addFlowAnomaly(s: number, code: number): void {
-    const base = s * FLOW_ANOMALY_PAIRS;
-    for (let i = 0; i < FLOW_ANOMALY_PAIRS; i++) {
-      const c = this.anomalyCode[base + i]!;
-      if (c === code || c === 0 || i === FLOW_ANOMALY_PAIRS - 1) {
-        // The last pair absorbs overflow under its own code (rare: four distinct codes on one flow).
-        if (c === 0) this.anomalyCode[base + i] = code;
-        this.anomalyCount[base + i]!++;
-        return;
-      }
-    }
+    if (p.anomaly !== 0) this.extras.addAnomaly(s, p.anomaly);
   }
 
   /** End a flow now: the observer sees its final state, then the slot is recycled. */
@@ -435,6 +413,7 @@ export class FlowTable {
     this.observer?.flowEnded(slot, reason);
     this.index.remove(slot);
     this.lru.release(slot);
+    this.extras.release(slot);
     this.serial[slot] = -1;
     if (this.tunnels.live !== 0) this.tunnels.clear(slot);
     this.live--;
@@ -465,8 +444,10 @@ export class FlowTable {
   /** Emit the record so far and continue counting on the same slot with fresh counters. */
   private cutActive(s: number): void {
     this.observer?.flowEnded(s, FlowEndReason.ActiveTimeout);
+    this.extras.release(s);
     const ri = this.rowI32;
-    const keepFlags = ri[s * ROW_I32 + I_FLAGS]! & ~(ClientSent | ServerSent);
+    // The continued record starts without a handshake RTT (the first record reported it).
+    const keepFlags = ri[s * ROW_I32 + I_FLAGS]! & ~(ClientSent | ServerSent | RttKnown);
     const inspect = this.rowU8[s * ROW_BYTES + B_INSPECT]!;
     const lastSec = this.rowF64[s * ROW_F64 + F_LAST_SEC]!;
     const lastNsec = ri[s * ROW_I32 + I_LAST_NSEC]!;
@@ -502,17 +483,11 @@ export class FlowTable {
 
   /** Zeek-style connection state (see docs/output-schema.md). */
   stateName(s: number): string {
-    return this.tcp.stateName(s, this.proto[s] === IpProto.TCP);
+    return this.tcp.stateName(s, this.proto(s) === IpProto.TCP);
   }
 
   /** (code, count) pairs of per-flow anomalies. */
   flowAnomalyPairs(s: number): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    const base = s * FLOW_ANOMALY_PAIRS;
-    for (let i = 0; i < FLOW_ANOMALY_PAIRS; i++) {
-      const c = this.anomalyCode[base + i]!;
-      if (c !== 0) out.push([c, this.anomalyCount[base + i]!]);
-    }
-    return out;
+    return this.extras.anomalyPairs(s);
   }
 }

@@ -24,6 +24,8 @@ export const FlowFlag = Object.freeze({
   Continued: 1 << 9,
   /** Cut by the active timeout and no packet since: the next packet sets the first time. */
   AwaitFirst: 1 << 11,
+  /** The handshake RTT is known (TcpState.rttNs); until then the same column holds the SYN's time. */
+  RttKnown: 1 << 12,
 });
 
 /** Zeek conn history letters: client uppercase, server lowercase; each letter once, in order. */
@@ -38,10 +40,15 @@ const H_RST = 5;
 const H_SERVER = 6;
 /** Letters kept per flow (each at most once). */
 export const HISTORY_MAX = 12;
+/**
+ * uint16 words of history per slot: letters are 4-bit codes, four to a word, in the order they
+ * happened (3 words = 12 letters, 6 bytes instead of one byte per letter).
+ */
+export const HISTORY_WORDS = 3;
 
 // Module-local copies (row-layout.ts says why).
 const { I32: ROW_I32, BYTES: ROW_BYTES, U16: ROW_U16, I_FLAGS, H_HISTORY_SEEN, B_HISTORY_LEN } = ROW;
-const { ClientSyn, ServerSynAck, HandshakeDone, ClientFin, ServerFin, ClientRst, ServerRst, ClientSent, ServerSent } = FlowFlag;
+const { ClientSyn, ServerSynAck, HandshakeDone, ClientFin, ServerFin, ClientRst, ServerRst, ClientSent, ServerSent, RttKnown } = FlowFlag;
 const { SYN, ACK, FIN, RST } = TcpFlag;
 
 /** The TCP state of every slot of a table: reads and writes the table's rows and columns. */
@@ -50,29 +57,42 @@ export class TcpState {
   private readonly u16: Uint16Array;
   private readonly u8: Uint8Array;
 
+  /** History letters, HISTORY_WORDS per slot. */
+  private readonly history: Uint16Array;
   /**
-   * The table's rows and its per-slot columns: history letters (HISTORY_MAX per slot), the time
-   * of the client's SYN, and the handshake RTT in nanoseconds (-1 unknown).
+   * The second of the client's SYN until the handshake completes, then the handshake RTT in
+   * nanoseconds (flag RttKnown): a flow needs one or the other, never both at once.
    */
-  constructor(
-    rows: FlowRows,
-    private readonly history: Uint8Array,
-    private readonly synSec: Float64Array,
-    private readonly synNsec: Uint32Array,
-    private readonly rttNs: Float64Array,
-  ) {
+  private readonly synOrRtt: Float64Array;
+  private readonly synNsec: Uint32Array;
+
+  /** The table's rows (flag word, history bits and length); the other columns are its own. */
+  constructor(rows: FlowRows, capacity: number) {
     this.i32 = rows.i32;
     this.u16 = rows.u16;
     this.u8 = rows.u8;
+    this.history = new Uint16Array(capacity * HISTORY_WORDS);
+    this.synOrRtt = new Float64Array(capacity);
+    this.synNsec = new Uint32Array(capacity);
   }
 
-  /** A new flow in slot `s`: no history, no SYN, RTT unknown. */
+  /** Bytes per slot of the columns kept here. */
+  static readonly BYTES_PER_SLOT = HISTORY_WORDS * 2 + 8 + 4;
+
+  /**
+   * A new flow in slot `s` (or a record continuing after an active-timeout cut): no history, no
+   * SYN. The caller clears RttKnown (the flag word is the table's).
+   */
   start(s: number): void {
     this.u16[s * ROW_U16 + H_HISTORY_SEEN] = 0;
     this.u8[s * ROW_BYTES + B_HISTORY_LEN] = 0;
-    this.synSec[s] = 0;
+    this.synOrRtt[s] = 0;
     this.synNsec[s] = 0;
-    this.rttNs[s] = -1;
+  }
+
+  /** Handshake RTT (client SYN to the client's ACK of the SYN-ACK) in nanoseconds, -1 when unknown. */
+  rttNs(s: number): number {
+    return (this.i32[s * ROW_I32 + I_FLAGS]! & RttKnown) !== 0 ? this.synOrRtt[s]! : -1;
   }
 
   /** A packet without TCP flags (any transport): the data letter of its direction. */
@@ -90,7 +110,7 @@ export class TcpState {
         this.addLetter(s, d + H_SYN);
         if (toServer && (fl & ClientSyn) === 0) {
           fl |= ClientSyn;
-          this.synSec[s] = tsSec;
+          this.synOrRtt[s] = tsSec;
           this.synNsec[s] = tsNsec;
         }
       } else {
@@ -101,7 +121,8 @@ export class TcpState {
       if (toServer && (fl & (ServerSynAck | HandshakeDone)) === ServerSynAck) {
         fl |= HandshakeDone;
         if ((fl & ClientSyn) !== 0) {
-          this.rttNs[s] = (tsSec - this.synSec[s]!) * 1e9 + (tsNsec - this.synNsec[s]!);
+          this.synOrRtt[s] = (tsSec - this.synOrRtt[s]!) * 1e9 + (tsNsec - this.synNsec[s]!);
+          fl |= RttKnown;
         }
       }
       if (payloadLen === 0 && (f & (FIN | RST)) === 0) this.addLetter(s, d + H_ACK);
@@ -155,9 +176,9 @@ export class TcpState {
   /** The history letters of slot `s` in the order they first happened. */
   historyString(s: number): string {
     let out = '';
-    const base = s * HISTORY_MAX;
+    const base = s * HISTORY_WORDS;
     const len = this.u8[s * ROW_BYTES + B_HISTORY_LEN]!;
-    for (let i = 0; i < len; i++) out += HISTORY_LETTERS[this.history[base + i]!];
+    for (let i = 0; i < len; i++) out += HISTORY_LETTERS[(this.history[base + (i >> 2)]! >> ((i & 3) * 4)) & 0xf];
     return out;
   }
 
@@ -170,7 +191,10 @@ export class TcpState {
     const b = s * ROW_BYTES + B_HISTORY_LEN;
     const len = this.u8[b]!;
     if (len < HISTORY_MAX) {
-      this.history[s * HISTORY_MAX + len] = letter;
+      // The first letter of a word overwrites what an earlier flow of the slot left there.
+      const w = s * HISTORY_WORDS + (len >> 2);
+      const shift = (len & 3) * 4;
+      this.history[w] = shift === 0 ? letter : this.history[w]! | (letter << shift);
       this.u8[b] = len + 1;
     }
   }

@@ -3,9 +3,11 @@
  * it (decode/tunnel.ts entry layout), for the flow record's `tunnel` list and the per-service
  * encapsulation counts. Written once per flow, when it starts; never per packet.
  *
- * Flows outside tunnels take no space: a slot points at a region only while it holds a tunnelled
- * flow, regions are recycled through a free list, and the region array grows (doubling, like the
- * flow index) with the number of live tunnelled flows instead of being sized for --max-flows.
+ * Flows outside tunnels take no space: a slot is mapped to a region only while it holds a tunnelled
+ * flow (a Map, not a column per slot: most flows are not tunnelled, and a run without tunnels never
+ * looks it up), regions are recycled through a free list, and the region array grows (doubling,
+ * like the flow index) with the number of live tunnelled flows instead of being sized for
+ * --max-flows.
  */
 import { MAX_TUNNEL_DEPTH, TUNNEL_WORDS, type DecodedPacket } from '../decode/types.js';
 import { TF_HAS_ID, TF_OUTER_SHIFT, TW_DST, TW_FLAGS, TW_ID, TW_SRC, TW_TYPE, OuterKind, tunnelTypeName } from '../decode/tunnel.js';
@@ -34,8 +36,10 @@ function formatMac(hi: number, lo: number): string {
 }
 
 export class TunnelStore {
-  /** Region index of each slot, -1 when its flow is not tunnelled. */
-  private readonly regionOf: Int32Array;
+  /** Bytes per slot up front: none (regions and the map grow with the tunnelled flows). */
+  static readonly BYTES_PER_SLOT = 0;
+  /** Region of each slot that holds a tunnelled flow. */
+  private readonly regionOf = new Map<number, number>();
   private words = new Uint32Array(INITIAL_REGIONS * REGION_WORDS);
   private freeRegions = new Int32Array(INITIAL_REGIONS);
   private freeTop = 0;
@@ -43,16 +47,12 @@ export class TunnelStore {
   /** Live tunnelled flows (0: clear() has nothing to do, and the table does not call it). */
   live = 0;
 
-  constructor(capacity: number) {
-    this.regionOf = new Int32Array(capacity).fill(-1);
-  }
-
   /** Records the stack of `p` (tunnelDepth > 0), the first packet of the flow in `slot`. */
   set(slot: number, p: DecodedPacket, fromClient: boolean): void {
-    let r = this.regionOf[slot]!;
-    if (r < 0) {
+    let r = this.regionOf.get(slot);
+    if (r === undefined) {
       r = this.allocate();
-      this.regionOf[slot] = r;
+      this.regionOf.set(slot, r);
       this.live++;
     }
     const b = r * REGION_WORDS;
@@ -63,17 +63,18 @@ export class TunnelStore {
 
   /** The slot's flow ended: its region is free again. */
   clear(slot: number): void {
-    const r = this.regionOf[slot]!;
-    if (r < 0) return;
-    this.regionOf[slot] = -1;
+    const r = this.regionOf.get(slot);
+    if (r === undefined) return;
+    this.regionOf.delete(slot);
     this.freeRegions[this.freeTop++] = r;
     this.live--;
   }
 
   /** Encapsulations of the slot's flow (0: not tunnelled). */
   depth(slot: number): number {
-    const r = this.regionOf[slot]!;
-    return r < 0 ? 0 : this.words[r * REGION_WORDS]! & DEPTH_MASK;
+    if (this.live === 0) return 0;
+    const r = this.regionOf.get(slot);
+    return r === undefined ? 0 : this.words[r * REGION_WORDS]! & DEPTH_MASK;
   }
 
   /** Type (TunnelType) of encapsulation `d` (0 = outermost, below depth()). */
@@ -96,7 +97,7 @@ export class TunnelStore {
     const out: TunnelInfo[] = [];
     if (this.depth(slot) === 0) return out;
     const w = this.words;
-    const clientIsSrc = (w[this.regionOf[slot]! * REGION_WORDS]! & FIRST_FROM_CLIENT) !== 0;
+    const clientIsSrc = (w[this.regionOf.get(slot)! * REGION_WORDS]! & FIRST_FROM_CLIENT) !== 0;
     for (let d = 0; d < this.depth(slot); d++) {
       const b = this.entryBase(slot, d);
       const flags = w[b + TW_FLAGS]!;
@@ -117,7 +118,7 @@ export class TunnelStore {
   }
 
   private entryBase(slot: number, d: number): number {
-    return this.regionOf[slot]! * REGION_WORDS + 1 + d * TUNNEL_WORDS;
+    return this.regionOf.get(slot)! * REGION_WORDS + 1 + d * TUNNEL_WORDS;
   }
 
   private allocate(): number {

@@ -85,21 +85,11 @@ function lastTime(t: FlowTable, s: number): number {
 }
 
 function clientIp(t: FlowTable, s: number): string {
-  const v = t.ipVersion[s]!;
-  return t.clientIsA(s) ? formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!) : formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!);
+  return formatAddress(t.ipVersion(s), t.clientAddress(s, 0), t.clientAddress(s, 1), t.clientAddress(s, 2), t.clientAddress(s, 3));
 }
 
 function serverIp(t: FlowTable, s: number): string {
-  const v = t.ipVersion[s]!;
-  return t.clientIsA(s) ? formatAddress(v, t.b0[s]!, t.b1[s]!, t.b2[s]!, t.b3[s]!) : formatAddress(v, t.a0[s]!, t.a1[s]!, t.a2[s]!, t.a3[s]!);
-}
-
-function serverPortOf(t: FlowTable, s: number): number {
-  return t.clientIsA(s) ? t.bPort[s]! : t.aPort[s]!;
-}
-
-function clientPortOf(t: FlowTable, s: number): number {
-  return t.clientIsA(s) ? t.aPort[s]! : t.bPort[s]!;
+  return formatAddress(t.ipVersion(s), t.serverAddress(s, 0), t.serverAddress(s, 1), t.serverAddress(s, 2), t.serverAddress(s, 3));
 }
 
 /** A FlowRow from a slot (live, or ending now with `end` set). */
@@ -107,9 +97,9 @@ export function flowRowOf(t: FlowTable, s: number, c: Classification | null, rat
   return {
     id: t.serial[s]!,
     live: end === null,
-    transport: ipProtoName(t.proto[s]!),
-    client: { ip: clientIp(t, s), port: clientPortOf(t, s) },
-    server: { ip: serverIp(t, s), port: serverPortOf(t, s) },
+    transport: ipProtoName(t.proto(s)),
+    client: { ip: clientIp(t, s), port: t.clientPort(s) },
+    server: { ip: serverIp(t, s), port: t.serverPort(s) },
     serviceKey: serviceKey(c),
     verdict: c?.verdict ?? null,
     exposure: c?.exposure?.status ?? null,
@@ -117,7 +107,7 @@ export function flowRowOf(t: FlowTable, s: number, c: Classification | null, rat
     packets: { toServer: t.packetsToServer(s), toClient: t.packetsToClient(s) },
     bytes: { toServer: t.bytesToServer(s), toClient: t.bytesToClient(s) },
     rateBytesPerSec: rate,
-    handshakeRttMs: t.rttNs[s]! >= 0 ? Math.round(t.rttNs[s]! / 1e3) / 1e3 : null,
+    handshakeRttMs: t.rttNs(s) >= 0 ? Math.round(t.rttNs(s) / 1e3) / 1e3 : null,
     firstSec: firstTime(t, s),
     lastSec: lastTime(t, s),
     evidence: c?.evidence ?? {},
@@ -348,8 +338,8 @@ export class LiveView {
   }
 
   private countEndedPort(t: FlowTable, s: number, protocol: string | null): void {
-    const proto = t.proto[s]!;
-    const port = serverPortOf(t, s);
+    const proto = t.proto(s);
+    const port = t.serverPort(s);
     const key = proto * 65536 + port;
     let e = this.endedPorts.get(key);
     if (e === undefined) {
@@ -370,7 +360,7 @@ export class LiveView {
     if (!isViolation && !isMismatch) return;
     const key = serviceKey(c);
     const client = clientIp(t, s);
-    const server = { ip: serverIp(t, s), port: serverPortOf(t, s) };
+    const server = { ip: serverIp(t, s), port: t.serverPort(s) };
     const id = t.serial[s]!;
     const time = firstTime(t, s);
     if (isViolation && (a & ALERTED_EXPOSURE) === 0) {
@@ -468,9 +458,9 @@ export class LiveView {
       this.prevBytes[s] = bytes;
       top.offer(s, rate, bytes);
       if (g.unknown) {
-        const proto = t.proto[s]!;
+        const proto = t.proto(s);
         if (proto === TCP || proto === UDP) {
-          const i = (proto === TCP ? 0 : 65536) + serverPortOf(t, s);
+          const i = (proto === TCP ? 0 : 65536) + t.serverPort(s);
           if (this.portFlows[i] === 0) this.touchedPorts.push(i);
           this.portFlows[i]!++;
           this.portPackets[i]! += pts + ptc;

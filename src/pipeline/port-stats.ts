@@ -66,9 +66,8 @@ export class PortStats {
    * before classify() releases it); null when nothing was recognised.
    */
   addFlow(t: FlowTable, s: number, c: Classification | null, protocol: string | null): void {
-    const clientIsA = t.clientIsA(s);
     this.add(
-      t.proto[s]!, clientIsA ? t.bPort[s]! : t.aPort[s]!, clientIsA ? t.aPort[s]! : t.bPort[s]!, c, protocol,
+      t.proto(s), t.serverPort(s), t.clientPort(s), c, protocol,
       t.packetsToServer(s) + t.packetsToClient(s), t.bytesToServer(s) + t.bytesToClient(s), t.payloadToServer(s) + t.payloadToClient(s),
     );
   }
