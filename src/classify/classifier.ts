@@ -16,10 +16,10 @@ import { IpProto, isIcmpProto } from '../util/ip-proto.js';
 import type { FlowTable } from '../flow/table.js';
 import { PAIR_BUCKETS, pairBucket, pairHash } from '../flow/key.js';
 import type { PortIndex, Candidate } from '../rules/compile.js';
-import type { ProtocolTag } from '../rules/protocol-tags.js';
+import { PROTOCOL_TAGS, type ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
 import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
-import { addressClass, checkExposure, inCidrs, type Cidr, type ExposureClient } from './exposure.js';
+import { addressClass, checkExposure, inCidrs, type AddressClass, type Cidr, type ExposureClient } from './exposure.js';
 import type { PolicyChecker, PolicyClient } from './policy-check.js';
 import type { Exposure } from '../rules/types.js';
 import type { Classification, FlowClassifier, ServiceRef, Verdict } from './types.js';
@@ -30,28 +30,89 @@ export const INSPECT_BYTES = 2048;
 export const INSPECT_POOL = 2048;
 const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 
-const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: ['icmp'], detail: {} }) as ProtocolEvidence;
+/** Per direction state byte: packets inspected so far (low bits) and whether inspection is done. */
+const DONE = 0x80;
+const PACKETS_MASK = 0x7f;
+/** Address classes as small integers (the verdict cache's client key). */
+const CLASS_INDEX: Readonly<Record<AddressClass, number>> = { loopback: 0, private: 1, 'link-local': 2, public: 3 };
+/** Tag-set ids at or above this are not cached with the verdict (a bound on the cache key). */
+const CACHED_TAG_SETS = 4096;
+
+const ICMP_EVIDENCE: ProtocolEvidence = Object.freeze({ protocol: 'icmp', tags: Object.freeze(['icmp']), detail: {} }) as ProtocolEvidence;
+const NO_CANDIDATES: ServiceRef[] = Object.freeze([]) as unknown as ServiceRef[];
+
+/**
+ * Evidence reduced to what verdicts and the coverage report read: the protocol and the set of tags.
+ * Each distinct (protocol, tag set) gets an id and one shared slim evidence object (protocol and
+ * tags, no detail), so a flow keeps two small integers instead of two objects, and verdicts can be
+ * cached per (port decision, tag sets, client class).
+ */
+class TagSets {
+  private readonly ids = new Map<number, number>();
+  /** Slim evidence by id (id 0: none). */
+  readonly slim: Array<ProtocolEvidence | null> = [null];
+  private readonly tagBit = new Map<string, number>();
+
+  constructor() {
+    Object.keys(PROTOCOL_TAGS).forEach((tag, i) => this.tagBit.set(tag, i));
+  }
+
+  idOf(ev: ProtocolEvidence): number {
+    let mask = 0;
+    for (const t of ev.tags) mask |= 1 << this.tagBit.get(t)!;
+    const key = this.tagBit.get(ev.protocol)! * 0x100000 + mask;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.slim.length;
+      this.slim.push(Object.freeze({ protocol: ev.protocol, tags: Object.freeze([...ev.tags]) as ProtocolEvidence['tags'], detail: EMPTY_EVIDENCE }));
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}
 
 export class PortMapClassifier implements FlowClassifier {
-  private readonly decisions: Array<PortDecision | null>;
-  private readonly decisionCache = new Map<number, PortDecision>();
-  private readonly evidence: Array<ProtocolEvidence | null>; // slot*2 + direction (0 to server)
-  private readonly done: Uint8Array; // slot*2 + direction
-  private readonly packets: Uint8Array; // slot*2 + direction
+  /**
+   * Distinct port decisions (shared between flows), and the one of each live flow. Index 0 is no
+   * decision: what a flow has after classify() (a record continued after an active-timeout cut is
+   * classified again without one, as before this list existed).
+   */
+  private readonly decisionList: Array<PortDecision | null> = [null];
+  private readonly decisionIndex = new Map<number, number>();
+  private readonly decisionOf: Int32Array;
+  /** Verdicts without evidence details, by decision, then tag sets and client class (policyless runs). */
+  private readonly verdictCache: Array<Map<number, Classification>> = [new Map()];
+  private readonly tagSets = new TagSets();
+  /** Tag-set id of each direction's evidence (slot*2 + direction, 0 to server); 0: none. */
+  private readonly tagSet: Uint16Array;
+  /** With evidenceDetail: the full evidence of each direction, as pool index + 1 (0: none). */
+  private readonly evidenceRef: Int32Array | null;
+  private readonly evidencePool: Array<ProtocolEvidence | null> = [];
+  private readonly freeEvidence: number[] = [];
+  /** Per direction: packets inspected and DONE (slot*2 + direction). */
+  private readonly state: Uint8Array;
   private readonly filled: Uint16Array; // slot*2 + direction
-  private readonly bufferOf: Int32Array; // slot -> pool index, -1 none
+  /** Reassembly buffer of each slot + 1 (0: none). */
+  private readonly bufferOf: Uint16Array;
   private readonly pool: Uint8Array;
   /** Per bucket b: free buffer ids in freeBuffers[b * BUFFERS_PER_BUCKET, + freeTop[b]). */
   private readonly freeBuffers: Int32Array;
   private readonly freeTop: Int32Array;
+  private readonly icmpTagSet: number;
 
   private readonly evidenceDetail: boolean;
   /** --monitoring-hosts; null when not given (monitoring-only ports are then unchecked). */
   private readonly monitoringHosts: readonly Cidr[] | null;
   /** --policy (policy-check.ts); null: the documented exposure alone decides. */
   private readonly policy: PolicyChecker | null;
-  /** Slim evidence (protocol and tags only), one shared object per distinct tag list. */
-  private readonly slim = new Map<string, ProtocolEvidence>();
+
+  /**
+   * Bytes per flow slot this classifier allocates (decision, tag sets, inspection state, buffer
+   * reference; with evidence details also the evidence references).
+   */
+  static bytesPerSlot(evidenceDetail: boolean): number {
+    return 4 + 4 + 2 + 4 + 2 + (evidenceDetail ? 8 : 0);
+  }
 
   constructor(
     private readonly index: PortIndex,
@@ -61,30 +122,31 @@ export class PortMapClassifier implements FlowClassifier {
     this.evidenceDetail = opts.evidenceDetail !== false;
     this.monitoringHosts = opts.monitoringHosts ?? null;
     this.policy = opts.policy ?? null;
-    this.decisions = new Array<PortDecision | null>(capacity).fill(null);
-    this.evidence = new Array<ProtocolEvidence | null>(capacity * 2).fill(null);
-    this.done = new Uint8Array(capacity * 2);
-    this.packets = new Uint8Array(capacity * 2);
+    this.decisionOf = new Int32Array(capacity);
+    this.tagSet = new Uint16Array(capacity * 2);
+    this.evidenceRef = this.evidenceDetail ? new Int32Array(capacity * 2) : null;
+    this.state = new Uint8Array(capacity * 2);
     this.filled = new Uint16Array(capacity * 2);
-    this.bufferOf = new Int32Array(capacity).fill(-1);
+    this.bufferOf = new Uint16Array(capacity);
     this.pool = new Uint8Array(INSPECT_POOL * 2 * INSPECT_BYTES);
     this.freeBuffers = new Int32Array(INSPECT_POOL);
     for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = i;
     this.freeTop = new Int32Array(PAIR_BUCKETS).fill(BUFFERS_PER_BUCKET);
+    this.icmpTagSet = this.tagSets.idOf(ICMP_EVIDENCE);
   }
 
   flowStarted(t: FlowTable, s: number): void {
     const proto = t.proto(s);
-    this.decisions[s] = this.decisionFor(proto, t.serverPort(s), t.clientPort(s));
+    this.decisionOf[s] = this.decisionFor(proto, t.serverPort(s), t.clientPort(s));
     const e = s * 2;
-    this.evidence[e] = this.evidence[e + 1] = null;
-    this.done[e] = this.done[e + 1] = 0;
+    this.setEvidence(e, null, 0);
+    this.setEvidence(e + 1, null, 0);
+    this.state[e] = this.state[e + 1] = 0;
     if (isIcmpProto(proto)) {
       // The transport itself is the documented protocol (e.g. Redis Enterprise node connectivity).
-      this.evidence[e] = ICMP_EVIDENCE;
-      this.done[e] = this.done[e + 1] = 1;
+      this.setEvidence(e, ICMP_EVIDENCE, this.icmpTagSet);
+      this.state[e] = this.state[e + 1] = DONE;
     }
-    this.packets[e] = this.packets[e + 1] = 0;
     this.filled[e] = this.filled[e + 1] = 0;
     this.releaseBuffer(s);
     if (proto === IpProto.TCP || proto === IpProto.UDP) {
@@ -96,7 +158,7 @@ export class PortMapClassifier implements FlowClassifier {
         ));
         const top = this.freeTop[bucket]!;
         if (top > 0) {
-          this.bufferOf[s] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]!;
+          this.bufferOf[s] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]! + 1;
           this.freeTop[bucket] = top - 1;
         }
       }
@@ -104,58 +166,86 @@ export class PortMapClassifier implements FlowClassifier {
   }
 
   payload(t: FlowTable, s: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
+    const e = toServer ? s * 2 : s * 2 + 1;
+    const st = this.state[e]!;
+    if ((st & DONE) !== 0) return;
     const d = toServer ? 0 : 1;
-    const e = s * 2 + d;
-    if (this.done[e] === 1) return;
     const proto = t.proto(s);
     const serverPort = t.serverPort(s);
-    const n = ++this.packets[e]!;
+    const n = (st & PACKETS_MASK) + 1;
+    let done = n >= INSPECT_PACKETS;
     let ev: ProtocolEvidence | null;
-    const b = this.bufferOf[s]!;
+    const b = this.bufferOf[s]! - 1;
     if (proto === IpProto.TCP && b >= 0) {
       const base = (b * 2 + d) * INSPECT_BYTES;
       const have = this.filled[e]!;
       const take = Math.min(length, INSPECT_BYTES - have);
-      this.pool.set(buf.subarray(offset, offset + take), base + have);
+      const pool = this.pool;
+      // Small segments byte by byte: no subarray view per packet.
+      if (take <= 64) for (let i = 0; i < take; i++) pool[base + have + i] = buf[offset + i]!;
+      else pool.set(buf.subarray(offset, offset + take), base + have);
       this.filled[e] = have + take;
-      ev = recognizePayload(this.pool, base, have + take, d, proto, serverPort);
-      if (have + take >= INSPECT_BYTES) this.done[e] = 1;
+      ev = recognizePayload(pool, base, have + take, d, proto, serverPort);
+      if (have + take >= INSPECT_BYTES) done = true;
     } else {
       ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort);
     }
     if (ev !== null) {
       // Per live flow, detail objects are most of the classifier's memory: keep them only when a
       // flow log will print them.
-      this.evidence[e] = this.evidenceDetail ? ev : this.slimOf(ev);
+      this.setEvidence(e, this.evidenceDetail ? ev : null, this.tagSets.idOf(ev));
       // Incomplete evidence may improve with more bytes: keep inspecting within the bounds.
-      if (ev.incomplete !== true) this.done[e] = 1;
+      if (ev.incomplete !== true) done = true;
     }
-    if (n >= INSPECT_PACKETS) this.done[e] = 1;
-    if (this.done[s * 2] === 1 && this.done[s * 2 + 1] === 1) {
+    this.state[e] = done ? n | DONE : n;
+    if ((this.state[s * 2]! & this.state[s * 2 + 1]! & DONE) !== 0) {
       t.setInspect(s, false);
       this.releaseBuffer(s);
     }
   }
 
-  private slimOf(ev: ProtocolEvidence): ProtocolEvidence {
-    const key = `${ev.protocol}|${ev.tags.join(',')}`;
-    let slim = this.slim.get(key);
-    if (slim === undefined) {
-      slim = Object.freeze({ protocol: ev.protocol, tags: Object.freeze([...ev.tags]) as ProtocolEvidence['tags'], detail: EMPTY_EVIDENCE });
-      this.slim.set(key, slim);
+  /** Sets direction `e`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
+  private setEvidence(e: number, ev: ProtocolEvidence | null, tagSet: number): void {
+    this.tagSet[e] = tagSet;
+    const refs = this.evidenceRef;
+    if (refs === null) return;
+    const r = refs[e]!;
+    if (tagSet === 0) {
+      if (r !== 0) {
+        this.evidencePool[r - 1] = null;
+        this.freeEvidence.push(r - 1);
+        refs[e] = 0;
+      }
+      return;
     }
-    return slim;
+    if (r !== 0) {
+      this.evidencePool[r - 1] = ev;
+      return;
+    }
+    const id = this.freeEvidence.length > 0 ? this.freeEvidence.pop()! : this.evidencePool.push(null) - 1;
+    this.evidencePool[id] = ev;
+    refs[e] = id + 1;
+  }
+
+  /** Direction `e`'s evidence: the full object with evidence details, else the slim one. */
+  private evidenceAt(e: number): ProtocolEvidence | null {
+    const refs = this.evidenceRef;
+    if (refs !== null) {
+      const r = refs[e]!;
+      return r === 0 ? null : this.evidencePool[r - 1]!;
+    }
+    return this.tagSets.slim[this.tagSet[e]!]!;
   }
 
   private releaseBuffer(s: number): void {
-    const b = this.bufferOf[s]!;
+    const b = this.bufferOf[s]! - 1;
     if (b >= 0) {
       // Buffer ids are handed out per bucket: id / BUFFERS_PER_BUCKET is the bucket it belongs to.
       const bucket = (b / BUFFERS_PER_BUCKET) | 0;
       const top = this.freeTop[bucket]!;
       this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top] = b;
       this.freeTop[bucket] = top + 1;
-      this.bufferOf[s] = -1;
+      this.bufferOf[s] = 0;
     }
   }
 
@@ -172,36 +262,75 @@ export class PortMapClassifier implements FlowClassifier {
   }
 
   classify(t: FlowTable, s: number, withEvidence = true): Classification {
-    const c = verdictFor(this.decisions[s] ?? null, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s), this.policy);
+    const c = this.verdictOf(t, s, withEvidence);
     this.releaseBuffer(s);
-    this.decisions[s] = null;
-    this.evidence[s * 2] = this.evidence[s * 2 + 1] = null;
+    this.decisionOf[s] = 0;
+    this.setEvidence(s * 2, null, 0);
+    this.setEvidence(s * 2 + 1, null, 0);
     return c;
+  }
+
+  peek(t: FlowTable, s: number, withEvidence = true): Classification {
+    return this.verdictOf(t, s, withEvidence);
+  }
+
+  /**
+   * The flow's verdict. Without --policy the part that does not depend on evidence details is the
+   * same for every flow with the same port decision, tag sets and client class: computed once,
+   * shared (frozen), and joined with the flow's own evidence record when one is wanted.
+   */
+  private verdictOf(t: FlowTable, s: number, withEvidence: boolean): Classification {
+    const e = s * 2;
+    const decision = this.decisionList[this.decisionOf[s]!] ?? null;
+    const ts = this.tagSet[e]!;
+    const tc = this.tagSet[e + 1]!;
+    if (this.policy !== null || ts >= CACHED_TAG_SETS || tc >= CACHED_TAG_SETS) {
+      return verdictFor(decision, this.evidenceAt(e), this.evidenceAt(e + 1), withEvidence, this.clientOf(t, s), this.policy);
+    }
+    const client = this.clientOf(t, s);
+    const clientKey = CLASS_INDEX[client.client] * 3 + (client.monitoringHost === null ? 0 : client.monitoringHost ? 1 : 2);
+    const key = (ts * CACHED_TAG_SETS + tc) * 16 + clientKey;
+    const cache = this.verdictCache[this.decisionOf[s]!]!;
+    let c = cache.get(key);
+    if (c === undefined) {
+      c = freezeClassification(verdictFor(decision, this.tagSets.slim[ts]!, this.tagSets.slim[tc]!, false, client, null));
+      cache.set(key, c);
+    }
+    if (!withEvidence) return c;
+    return { ...c, evidence: evidenceRecord(this.evidenceAt(e), this.evidenceAt(e + 1)) };
   }
 
   /**
    * Port decisions depend only on the matching rule group and which side matched, so they are
-   * shared between flows instead of built per flow.
+   * shared between flows instead of built per flow. Returns the decision's index.
    */
-  private decisionFor(proto: number, serverPort: number, clientPort: number): PortDecision {
+  private decisionFor(proto: number, serverPort: number, clientPort: number): number {
     const sg = this.index.lookup(proto, serverPort);
     const key = sg !== 0 ? (proto * 2) * 65536 + sg : (proto * 2 + 1) * 65536 + this.index.lookup(proto, clientPort);
-    let d = this.decisionCache.get(key);
+    let d = this.decisionIndex.get(key);
     if (d === undefined) {
-      d = decidePorts(this.index, proto, serverPort, clientPort);
-      this.decisionCache.set(key, d);
+      d = this.decisionList.length;
+      this.decisionList.push(decidePorts(this.index, proto, serverPort, clientPort));
+      this.verdictCache.push(new Map());
+      this.decisionIndex.set(key, d);
     }
     return d;
   }
 
-  peek(t: FlowTable, s: number, withEvidence = true): Classification {
-    const decision = this.decisions[s] ?? null;
-    return verdictFor(decision, this.evidence[s * 2] ?? null, this.evidence[s * 2 + 1] ?? null, withEvidence, this.clientOf(t, s), this.policy);
-  }
-
   observedProtocol(s: number): string | null {
-    return (this.evidence[s * 2] ?? this.evidence[s * 2 + 1])?.protocol ?? null;
+    const slim = this.tagSets.slim;
+    return (slim[this.tagSet[s * 2]!] ?? slim[this.tagSet[s * 2 + 1]!])?.protocol ?? null;
   }
+}
+
+/** A cached verdict is shared by many flows: frozen, so that nothing can change one flow through another. */
+function freezeClassification(c: Classification): Classification {
+  if (c.exposure !== null) {
+    Object.freeze(c.exposure.allowed);
+    Object.freeze(c.exposure);
+  }
+  if (c.candidates.length === 0) c.candidates = NO_CANDIDATES;
+  return Object.freeze(c);
 }
 
 const refs = new WeakMap<Candidate['rule'], ServiceRef>();

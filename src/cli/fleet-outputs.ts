@@ -126,6 +126,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
  * flow log and alerts are written as they grow (tail -f, log shippers), not in 64 KiB steps.
  */
 export class PeriodicFlush implements SessionConsumer {
+  readonly updateNeeds = 'totals';
   private last = 0;
   constructor(private readonly writers: LineWriter[]) {}
   update(u: SessionUpdate): void {

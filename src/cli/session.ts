@@ -124,6 +124,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const workers = opts.workers ?? defaultWorkers();
   // Listening sockets and files first: a port in use is an error before any packet is read.
   const fleet = await openFleetOutputs(opts.fleet ?? {}, io);
+  // Live flows in the per-service figures only for a consumer that reads them (metrics, dashboard).
+  const liveServices = extras.detail === true || [...extra, ...fleet.consumers].some((c) => c.update !== undefined && c.updateNeeds !== 'totals');
   // A producer brought by the source (the proxy) classifies with its own copy of the same rules.
   let capture: Pipeline | null = null;
   let pipeline: SessionProducer;
@@ -138,6 +140,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         activeTimeout: opts.activeTimeout,
         classification,
         flows: wantFlows,
+        liveServices,
         ...(opts.decap ? { decap: opts.decap } : {}),
         ...(extras.detail ? { detail: true } : {}),
         ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),

@@ -68,6 +68,7 @@ export const DEFAULT_ALERT_KEYS = 10_000;
 const FLOW_IDS = 5;
 
 export class AlertsConsumer implements SessionConsumer {
+  readonly updateNeeds = 'totals';
   /** Flows that raised each kind (a flow can raise several kinds). */
   readonly flowsByKind: Record<AlertKind, number> = { 'exposure-violation': 0, mismatch: 0, 'undocumented-port': 0 };
   /** Keys forgotten to stay within maxKeys (their last line was written first). */

@@ -96,6 +96,12 @@ export interface SessionConsumer {
   /** Periodic updates (only when some consumer implements it). */
   update?(update: SessionUpdate): void;
   /**
+   * What update() reads of the snapshot: 'totals' (packets, flows, drops) or 'services' (also the
+   * per-service figures including live flows; the default). When no consumer needs services, the
+   * engine skips the per-service accounting of live flows that snapshots otherwise do.
+   */
+  readonly updateNeeds?: 'totals' | 'services';
+  /**
    * The input ended (or was interrupted) and every flow was flushed. The session waits for the
    * returned promise (the dashboard resolves it when the user quits) before the next consumer's
    * finish, so final text reaches the terminal after the dashboard has cleaned up.

@@ -69,6 +69,7 @@ export interface IpfixStats {
 }
 
 export class IpfixExporter implements SessionConsumer {
+  readonly updateNeeds = 'totals';
   readonly stats: IpfixStats = { messages: 0, records: 0, flows: 0, templateMessages: 0, sendErrors: 0, lastError: null };
   private readonly builder: MessageBuilder;
   private readonly enterprise: number;

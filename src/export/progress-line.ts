@@ -18,6 +18,7 @@ function relayedBytes(u: SessionUpdate): number {
 export const PROGRESS_INTERVAL_MS = 2000;
 
 export class ProgressLine implements SessionConsumer {
+  readonly updateNeeds = 'totals';
   private info: SessionInfo | null = null;
   private last: { wallMs: number; packets: number; bytes: number; bytesRead: number } | null = null;
 

@@ -18,6 +18,7 @@ export class InProcessPipeline implements Pipeline {
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
   private readonly feed: SnapshotFeed;
   private readonly detail: boolean;
+  private readonly liveServices: boolean;
 
   constructor(opts: PipelineOptions) {
     const classification = buildClassification(opts.classification);
@@ -32,6 +33,7 @@ export class InProcessPipeline implements Pipeline {
     });
     this.sink = this.engine;
     this.detail = opts.detail === true;
+    this.liveServices = opts.liveServices !== false || this.detail;
     // The engine's live view starts with its first snapshot, and its lists (recently ended flows,
     // alerts, unknown ports) count flows that end from then on: with detail, start it when someone
     // subscribes, before the first record, or a replay faster than one snapshot interval lists nothing.
@@ -66,7 +68,7 @@ export class InProcessPipeline implements Pipeline {
   }
 
   snapshot(): Snapshot {
-    return this.engine.snapshot(true, this.detail);
+    return this.engine.snapshot(this.liveServices, this.detail);
   }
 
   pressure(): PipelinePressure {

@@ -36,6 +36,12 @@ export interface PipelineOptions {
   flows: boolean;
   /** Snapshots carry the dashboard's detail lists (top flows, alerts, unknown ports). */
   detail?: boolean;
+  /**
+   * Snapshots count live flows into the per-service figures (default true). False: snapshots carry
+   * the totals and the services of ended flows only, and the engine keeps no live-flow view (the
+   * progress line needs nothing more).
+   */
+  liveServices?: boolean;
   chunkBytes?: number;
   poolChunks?: number;
   snapshotIntervalMs?: number;

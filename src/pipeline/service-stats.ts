@@ -3,7 +3,7 @@
  * are added for snapshots by live-view.ts). Keyed per flow, not per packet, so a string key is fine.
  */
 import type { FlowTable } from '../flow/table.js';
-import type { Classification, Verdict } from '../classify/types.js';
+import type { Classification, ServiceRef, Verdict } from '../classify/types.js';
 import type { ExposureStatus } from '../classify/exposure.js';
 import type { ServiceTotals, SnapshotService } from './results.js';
 import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
@@ -20,10 +20,20 @@ export interface FlowCounts {
   payloadToClient: number;
 }
 
+/** Keys of ambiguous candidate lists (the classifier shares one list object per distinct list). */
+const ambiguousKeys = new WeakMap<readonly ServiceRef[], string>();
+
 export function serviceKey(c: Classification | null): string {
   if (c === null) return 'unclassified';
   if (c.service) return c.service.id;
-  if (c.ambiguous && c.candidates.length > 0) return `ambiguous:${c.candidates.map((x) => x.id).join('|')}`;
+  if (c.ambiguous && c.candidates.length > 0) {
+    let key = ambiguousKeys.get(c.candidates);
+    if (key === undefined) {
+      key = `ambiguous:${c.candidates.map((x) => x.id).join('|')}`;
+      ambiguousKeys.set(c.candidates, key);
+    }
+    return key;
+  }
   return 'unknown';
 }
 

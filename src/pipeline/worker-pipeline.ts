@@ -72,7 +72,9 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     this.chunkSize = Math.max(64 * 1024, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     const poolChunks = Math.max(2, Math.floor(opts.poolChunks ?? DEFAULT_POOL_CHUNKS));
     const intervalMs = opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
-    this.feed = new SnapshotFeed(intervalMs, () => this.snapshot(), () => this.post({ t: 'snapshots', on: true }), false);
+    // Workers count live flows into their statistics only when some subscriber wants them.
+    const live = opts.liveServices !== false || opts.detail === true;
+    this.feed = new SnapshotFeed(intervalMs, () => this.snapshot(), () => (live ? this.post({ t: 'snapshots', on: true }) : undefined), false);
     const controlBuffer = new SharedArrayBuffer(4 * poolChunks);
     this.control = new Int32Array(controlBuffer);
     this.held = new Uint8Array(poolChunks);

@@ -219,4 +219,50 @@ describe('PortMapClassifier', () => {
     const slot = table.liveSlots()[0]!;
     expect(table.inspecting(slot)).toBe(false);
   });
+  it('flows with the same port decision, evidence tags and client class share one frozen verdict; a flow log still gets its own evidence', () => {
+    for (const detail of [false, true]) {
+      const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+      const cls = new PortMapClassifier(index, table.capacity, { evidenceDetail: detail });
+      const plain: ReturnType<PortMapClassifier['classify']>[] = [];
+      const full: ReturnType<PortMapClassifier['classify']>[] = [];
+      table.setObserver({
+        flowStarted: (x) => cls.flowStarted(table, x),
+        payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
+        flowEnded: (x) => {
+          plain.push(cls.peek(table, x, false));
+          full.push(cls.classify(table, x, true));
+        },
+      });
+      const commands = ['PING', 'INFO'].map((c) => new TextEncoder().encode(`*1\r\n$4\r\n${c}\r\n`));
+      commands.forEach((bytes, i) => {
+        const syn = packet(true, TcpFlag.SYN, 0);
+        syn.srcPort = 50000 + i;
+        const data = packet(true, TcpFlag.ACK | TcpFlag.PSH, bytes.length);
+        data.srcPort = 50000 + i;
+        table.process(syn, i * 2, 1, 0, 60, bytes);
+        table.process(data, i * 2 + 1, 1, 0, 60 + bytes.length, bytes);
+      });
+      table.flush();
+      expect(plain).toHaveLength(2);
+      expect(plain[0]).toBe(plain[1]);
+      expect(Object.isFrozen(plain[0])).toBe(true);
+      expect(Object.isFrozen(plain[0]!.exposure)).toBe(true);
+      expect(() => {
+        (plain[0] as { verdict: string }).verdict = 'mismatch';
+      }).toThrow(TypeError);
+      expect(plain[0]!.verdict).toBe('verified');
+      expect(plain[0]!.evidence).toEqual({});
+      // With evidence: the same verdict fields, each flow its own evidence record.
+      expect(full[0]).not.toBe(full[1]);
+      expect({ ...full[0], evidence: {} }).toEqual({ ...plain[0] });
+      expect(Object.keys(full[0]!)).toEqual(Object.keys(plain[0]!));
+      expect(full.map((c) => c.evidence['respCommand'])).toEqual(detail ? ['PING', 'INFO'] : [undefined, undefined]);
+      expect(full.map((c) => c.evidence['protocol'])).toEqual(['resp', 'resp']);
+    }
+  });
+
+  it('memory per flow slot: 16 bytes, 24 with evidence details', () => {
+    expect(PortMapClassifier.bytesPerSlot(false)).toBe(16);
+    expect(PortMapClassifier.bytesPerSlot(true)).toBe(24);
+  });
 });

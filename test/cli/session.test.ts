@@ -85,6 +85,27 @@ describe('session consumers', () => {
     expect(rec.flows).toBe(summary.totals.flows);
   });
 
+  it('live flows are counted into services only for a consumer that reads services (not for a totals-only one)', async () => {
+    // In-process (the worker pipeline's side is in test/pipeline/pipeline.test.ts, without timing).
+    for (const workers of [0]) {
+      const services = new Recorder();
+      const totalsOnly = Object.assign(new Recorder(), { updateNeeds: 'totals' as const });
+      const run = async (rec: Recorder, name: string): Promise<void> => {
+        const io = ioTo(join(dir, `${name}-${workers}.json`));
+        await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS, speed: 200, workers }, io, { consumers: [rec], snapshotIntervalMs: 40 });
+        io.stdout.close();
+      };
+      await run(services, 'services');
+      await run(totalsOnly, 'totals');
+      const running = (r: Recorder) => r.updates.filter((u) => u.state === 'running' && u.snapshot.totals.liveFlows > 0);
+      expect(running(services).some((u) => u.snapshot.services.some((s) => s.liveFlows > 0)), `workers ${workers}`).toBe(true);
+      // The progress line (and the other totals-only consumers) cost the engine no live-flow view.
+      expect(running(totalsOnly).length).toBeGreaterThan(0);
+      expect(running(totalsOnly).every((u) => u.snapshot.services.every((s) => s.liveFlows === 0))).toBe(true);
+      expect(totalsOnly.updates.at(-1)!.snapshot.totals).toEqual(services.updates.at(-1)!.snapshot.totals);
+    }
+  });
+
   it('stop() from a consumer ends the replay early and the summary says interrupted', async () => {
     const rec = new Recorder();
     const stopper: SessionConsumer = { update: (u) => { if (u.snapshot.totals.packets > 0) rec.control!.stop(); } };

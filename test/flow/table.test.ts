@@ -85,6 +85,18 @@ describe('flow key: addresses', () => {
 });
 
 describe('FlowTable', () => {
+  it('memory per flow slot: at most 190 bytes (row, columns, LRU links, index at its largest)', () => {
+    expect(FlowTable.bytesPerSlot()).toBeLessThanOrEqual(190);
+    // The typed arrays a table allocates up front agree with the figure (the index starts small).
+    const cap = 1 << 18; // large enough that the fixed-size parts (fragment table, port ranks) weigh little
+    const before = process.memoryUsage().arrayBuffers;
+    const t = new FlowTable({ maxFlows: cap, idleTimeout: 60, activeTimeout: 0 });
+    const upFront = (process.memoryUsage().arrayBuffers - before) / cap;
+    expect(t.capacity).toBe(cap);
+    expect(upFront).toBeLessThanOrEqual(FlowTable.bytesPerSlot());
+    expect(upFront).toBeGreaterThan(FlowTable.bytesPerSlot() - 16);
+  });
+
   it('one flow for both directions, client decided by SYN, handshake RTT and Zeek history', () => {
     const c = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379 };
     const s = { src: '10.0.0.2', dst: '10.0.0.1', sport: 6379, dport: 40000 };

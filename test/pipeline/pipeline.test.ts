@@ -150,6 +150,29 @@ describe('worker pipeline output equals the in-process engine', () => {
     expect(b.flowsText).toBe(a.flowsText);
   });
 
+  it('counts live flows into snapshot services only with liveServices (the default); without, workers keep no live view', async () => {
+    const packets = inProcess.result.totals.packets;
+    for (const workers of [0, 2]) {
+      for (const liveServices of [true, false]) {
+        const p = createPipeline(options(workers, { liveServices, snapshotIntervalMs: 10 }));
+        let last: Snapshot | null = null;
+        p.onSnapshot((s) => (last = s));
+        await p.runFile(mixedFile);
+        // Workers post statistics on their own timer: wait until they have seen every record.
+        for (let i = 0; i < 500 && (last === null || (last as Snapshot).totals.packets < packets); i++) await new Promise((r) => setTimeout(r, 10));
+        const snap = p.snapshot();
+        await p.finish();
+        await p.close();
+        const what = `workers ${workers}, liveServices ${liveServices}`;
+        expect(snap.totals.packets, what).toBe(packets);
+        expect(snap.totals.liveFlows, what).toBeGreaterThan(0);
+        const live = snap.services.reduce((n, s) => n + s.liveFlows, 0);
+        if (liveServices) expect(live, what).toBe(snap.totals.liveFlows);
+        else expect(live, what).toBe(0);
+      }
+    }
+  });
+
   it('takes records pushed into its sink (live feeding)', async () => {
     const p = createPipeline(options(2));
     const flows: string[] = [];
