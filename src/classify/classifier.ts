@@ -33,6 +33,25 @@ const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 /** Per direction state byte: packets inspected so far (low bits) and whether inspection is done. */
 const DONE = 0x80;
 const PACKETS_MASK = 0x7f;
+
+/**
+ * Per slot, one 16-byte record in a single buffer (four slots to a cache line, instead of five
+ * arrays touched by every new flow). Offsets in units of the view that indexes them; `d` is the
+ * direction (0 to the server, 1 to the client).
+ */
+const REC_BYTES = 16;
+const REC_I32 = 4;
+const REC_U16 = 8;
+/** int32: the port decision's index. */
+const R_DECISION = 0;
+/** uint16 + d: tag-set id of the direction's evidence (0: none). */
+const R_TAG_SET = 2;
+/** byte + d: packets inspected and DONE. */
+const R_STATE = 8;
+/** uint16: reassembly buffer + 1 (0: none). */
+const R_BUFFER = 5;
+/** uint16 + d: bytes of the direction in its reassembly buffer. */
+const R_FILLED = 6;
 /** Address classes as small integers (the verdict cache's client key). */
 const CLASS_INDEX: Readonly<Record<AddressClass, number>> = { loopback: 0, private: 1, 'link-local': 2, public: 3 };
 /** Tag-set ids at or above this are not cached with the verdict (a bound on the cache key). */
@@ -49,6 +68,8 @@ const NO_CANDIDATES: ServiceRef[] = Object.freeze([]) as unknown as ServiceRef[]
  */
 class TagSets {
   private readonly ids = new Map<number, number>();
+  /** Ids of shared (frozen) evidence objects recognisers return without details: no key to compute. */
+  private readonly byObject = new Map<ProtocolEvidence, number>();
   /** Slim evidence by id (id 0: none). */
   readonly slim: Array<ProtocolEvidence | null> = [null];
   private readonly tagBit = new Map<string, number>();
@@ -58,6 +79,8 @@ class TagSets {
   }
 
   idOf(ev: ProtocolEvidence): number {
+    const known = this.byObject.get(ev);
+    if (known !== undefined) return known;
     let mask = 0;
     for (const t of ev.tags) mask |= 1 << this.tagBit.get(t)!;
     const key = this.tagBit.get(ev.protocol)! * 0x100000 + mask;
@@ -67,6 +90,7 @@ class TagSets {
       this.slim.push(Object.freeze({ protocol: ev.protocol, tags: Object.freeze([...ev.tags]) as ProtocolEvidence['tags'], detail: EMPTY_EVIDENCE }));
       this.ids.set(key, id);
     }
+    if (Object.isFrozen(ev)) this.byObject.set(ev, id);
     return id;
   }
 }
@@ -79,21 +103,17 @@ export class PortMapClassifier implements FlowClassifier {
    */
   private readonly decisionList: Array<PortDecision | null> = [null];
   private readonly decisionIndex = new Map<number, number>();
-  private readonly decisionOf: Int32Array;
+  /** Per slot records (R_* offsets), through three views of one buffer. */
+  private readonly recI32: Int32Array;
+  private readonly recU16: Uint16Array;
+  private readonly recU8: Uint8Array;
   /** Verdicts without evidence details, by decision, then tag sets and client class (policyless runs). */
   private readonly verdictCache: Array<Map<number, Classification>> = [new Map()];
   private readonly tagSets = new TagSets();
-  /** Tag-set id of each direction's evidence (slot*2 + direction, 0 to server); 0: none. */
-  private readonly tagSet: Uint16Array;
-  /** With evidenceDetail: the full evidence of each direction, as pool index + 1 (0: none). */
+  /** With evidenceDetail: the full evidence of each direction (slot*2 + d), as pool index + 1 (0: none). */
   private readonly evidenceRef: Int32Array | null;
   private readonly evidencePool: Array<ProtocolEvidence | null> = [];
   private readonly freeEvidence: number[] = [];
-  /** Per direction: packets inspected and DONE (slot*2 + direction). */
-  private readonly state: Uint8Array;
-  private readonly filled: Uint16Array; // slot*2 + direction
-  /** Reassembly buffer of each slot + 1 (0: none). */
-  private readonly bufferOf: Uint16Array;
   private readonly pool: Uint8Array;
   /** Per bucket b: free buffer ids in freeBuffers[b * BUFFERS_PER_BUCKET, + freeTop[b]). */
   private readonly freeBuffers: Int32Array;
@@ -111,7 +131,7 @@ export class PortMapClassifier implements FlowClassifier {
    * reference; with evidence details also the evidence references).
    */
   static bytesPerSlot(evidenceDetail: boolean): number {
-    return 4 + 4 + 2 + 4 + 2 + (evidenceDetail ? 8 : 0);
+    return REC_BYTES + (evidenceDetail ? 8 : 0);
   }
 
   constructor(
@@ -122,12 +142,10 @@ export class PortMapClassifier implements FlowClassifier {
     this.evidenceDetail = opts.evidenceDetail !== false;
     this.monitoringHosts = opts.monitoringHosts ?? null;
     this.policy = opts.policy ?? null;
-    this.decisionOf = new Int32Array(capacity);
-    this.tagSet = new Uint16Array(capacity * 2);
+    this.recI32 = new Int32Array(capacity * REC_I32);
+    this.recU16 = new Uint16Array(this.recI32.buffer);
+    this.recU8 = new Uint8Array(this.recI32.buffer);
     this.evidenceRef = this.evidenceDetail ? new Int32Array(capacity * 2) : null;
-    this.state = new Uint8Array(capacity * 2);
-    this.filled = new Uint16Array(capacity * 2);
-    this.bufferOf = new Uint16Array(capacity);
     this.pool = new Uint8Array(INSPECT_POOL * 2 * INSPECT_BYTES);
     this.freeBuffers = new Int32Array(INSPECT_POOL);
     for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = i;
@@ -137,18 +155,19 @@ export class PortMapClassifier implements FlowClassifier {
 
   flowStarted(t: FlowTable, s: number): void {
     const proto = t.proto(s);
-    this.decisionOf[s] = this.decisionFor(proto, t.serverPort(s), t.clientPort(s));
-    const e = s * 2;
-    this.setEvidence(e, null, 0);
-    this.setEvidence(e + 1, null, 0);
-    this.state[e] = this.state[e + 1] = 0;
+    this.releaseBuffer(s);
+    this.recI32[s * REC_I32 + R_DECISION] = this.decisionFor(proto, t.serverPort(s), t.clientPort(s));
+    this.setEvidence(s, 0, null, 0);
+    this.setEvidence(s, 1, null, 0);
+    const st = s * REC_BYTES + R_STATE;
+    this.recU8[st] = this.recU8[st + 1] = 0;
     if (isIcmpProto(proto)) {
       // The transport itself is the documented protocol (e.g. Redis Enterprise node connectivity).
-      this.setEvidence(e, ICMP_EVIDENCE, this.icmpTagSet);
-      this.state[e] = this.state[e + 1] = DONE;
+      this.setEvidence(s, 0, ICMP_EVIDENCE, this.icmpTagSet);
+      this.recU8[st] = this.recU8[st + 1] = DONE;
     }
-    this.filled[e] = this.filled[e + 1] = 0;
-    this.releaseBuffer(s);
+    const f = s * REC_U16 + R_FILLED;
+    this.recU16[f] = this.recU16[f + 1] = 0;
     if (proto === IpProto.TCP || proto === IpProto.UDP) {
       t.setInspect(s, true);
       if (proto === IpProto.TCP) {
@@ -158,7 +177,7 @@ export class PortMapClassifier implements FlowClassifier {
         ));
         const top = this.freeTop[bucket]!;
         if (top > 0) {
-          this.bufferOf[s] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]! + 1;
+          this.recU16[s * REC_U16 + R_BUFFER] = this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top - 1]! + 1;
           this.freeTop[bucket] = top - 1;
         }
       }
@@ -166,49 +185,51 @@ export class PortMapClassifier implements FlowClassifier {
   }
 
   payload(t: FlowTable, s: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
-    const e = toServer ? s * 2 : s * 2 + 1;
-    const st = this.state[e]!;
-    if ((st & DONE) !== 0) return;
     const d = toServer ? 0 : 1;
+    const stAt = s * REC_BYTES + R_STATE;
+    const st = this.recU8[stAt + d]!;
+    if ((st & DONE) !== 0) return;
     const proto = t.proto(s);
     const serverPort = t.serverPort(s);
     const n = (st & PACKETS_MASK) + 1;
     let done = n >= INSPECT_PACKETS;
     let ev: ProtocolEvidence | null;
-    const b = this.bufferOf[s]! - 1;
+    const b = this.recU16[s * REC_U16 + R_BUFFER]! - 1;
     if (proto === IpProto.TCP && b >= 0) {
       const base = (b * 2 + d) * INSPECT_BYTES;
-      const have = this.filled[e]!;
+      const fAt = s * REC_U16 + R_FILLED + d;
+      const have = this.recU16[fAt]!;
       const take = Math.min(length, INSPECT_BYTES - have);
       const pool = this.pool;
       // Small segments byte by byte: no subarray view per packet.
       if (take <= 64) for (let i = 0; i < take; i++) pool[base + have + i] = buf[offset + i]!;
       else pool.set(buf.subarray(offset, offset + take), base + have);
-      this.filled[e] = have + take;
-      ev = recognizePayload(pool, base, have + take, d, proto, serverPort);
+      this.recU16[fAt] = have + take;
+      ev = recognizePayload(pool, base, have + take, d, proto, serverPort, this.evidenceDetail);
       if (have + take >= INSPECT_BYTES) done = true;
     } else {
-      ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort);
+      ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort, this.evidenceDetail);
     }
     if (ev !== null) {
       // Per live flow, detail objects are most of the classifier's memory: keep them only when a
       // flow log will print them.
-      this.setEvidence(e, this.evidenceDetail ? ev : null, this.tagSets.idOf(ev));
+      this.setEvidence(s, d, this.evidenceDetail ? ev : null, this.tagSets.idOf(ev));
       // Incomplete evidence may improve with more bytes: keep inspecting within the bounds.
       if (ev.incomplete !== true) done = true;
     }
-    this.state[e] = done ? n | DONE : n;
-    if ((this.state[s * 2]! & this.state[s * 2 + 1]! & DONE) !== 0) {
+    this.recU8[stAt + d] = done ? n | DONE : n;
+    if ((this.recU8[stAt]! & this.recU8[stAt + 1]! & DONE) !== 0) {
       t.setInspect(s, false);
       this.releaseBuffer(s);
     }
   }
 
-  /** Sets direction `e`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
-  private setEvidence(e: number, ev: ProtocolEvidence | null, tagSet: number): void {
-    this.tagSet[e] = tagSet;
+  /** Sets direction `d`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
+  private setEvidence(s: number, d: number, ev: ProtocolEvidence | null, tagSet: number): void {
+    this.recU16[s * REC_U16 + R_TAG_SET + d] = tagSet;
     const refs = this.evidenceRef;
     if (refs === null) return;
+    const e = s * 2 + d;
     const r = refs[e]!;
     if (tagSet === 0) {
       if (r !== 0) {
@@ -227,25 +248,26 @@ export class PortMapClassifier implements FlowClassifier {
     refs[e] = id + 1;
   }
 
-  /** Direction `e`'s evidence: the full object with evidence details, else the slim one. */
-  private evidenceAt(e: number): ProtocolEvidence | null {
+  /** Direction `d`'s evidence: the full object with evidence details, else the slim one. */
+  private evidenceAt(s: number, d: number): ProtocolEvidence | null {
     const refs = this.evidenceRef;
     if (refs !== null) {
-      const r = refs[e]!;
+      const r = refs[s * 2 + d]!;
       return r === 0 ? null : this.evidencePool[r - 1]!;
     }
-    return this.tagSets.slim[this.tagSet[e]!]!;
+    return this.tagSets.slim[this.recU16[s * REC_U16 + R_TAG_SET + d]!]!;
   }
 
   private releaseBuffer(s: number): void {
-    const b = this.bufferOf[s]! - 1;
+    const at = s * REC_U16 + R_BUFFER;
+    const b = this.recU16[at]! - 1;
     if (b >= 0) {
       // Buffer ids are handed out per bucket: id / BUFFERS_PER_BUCKET is the bucket it belongs to.
       const bucket = (b / BUFFERS_PER_BUCKET) | 0;
       const top = this.freeTop[bucket]!;
       this.freeBuffers[bucket * BUFFERS_PER_BUCKET + top] = b;
       this.freeTop[bucket] = top + 1;
-      this.bufferOf[s] = 0;
+      this.recU16[at] = 0;
     }
   }
 
@@ -264,9 +286,9 @@ export class PortMapClassifier implements FlowClassifier {
   classify(t: FlowTable, s: number, withEvidence = true): Classification {
     const c = this.verdictOf(t, s, withEvidence);
     this.releaseBuffer(s);
-    this.decisionOf[s] = 0;
-    this.setEvidence(s * 2, null, 0);
-    this.setEvidence(s * 2 + 1, null, 0);
+    this.recI32[s * REC_I32 + R_DECISION] = 0;
+    this.setEvidence(s, 0, null, 0);
+    this.setEvidence(s, 1, null, 0);
     return c;
   }
 
@@ -280,24 +302,32 @@ export class PortMapClassifier implements FlowClassifier {
    * shared (frozen), and joined with the flow's own evidence record when one is wanted.
    */
   private verdictOf(t: FlowTable, s: number, withEvidence: boolean): Classification {
-    const e = s * 2;
-    const decision = this.decisionList[this.decisionOf[s]!] ?? null;
-    const ts = this.tagSet[e]!;
-    const tc = this.tagSet[e + 1]!;
+    const di = this.recI32[s * REC_I32 + R_DECISION]!;
+    const decision = this.decisionList[di] ?? null;
+    const ts = this.recU16[s * REC_U16 + R_TAG_SET]!;
+    const tc = this.recU16[s * REC_U16 + R_TAG_SET + 1]!;
     if (this.policy !== null || ts >= CACHED_TAG_SETS || tc >= CACHED_TAG_SETS) {
-      return verdictFor(decision, this.evidenceAt(e), this.evidenceAt(e + 1), withEvidence, this.clientOf(t, s), this.policy);
+      return verdictFor(decision, this.evidenceAt(s, 0), this.evidenceAt(s, 1), withEvidence, this.clientOf(t, s), this.policy);
     }
-    const client = this.clientOf(t, s);
-    const clientKey = CLASS_INDEX[client.client] * 3 + (client.monitoringHost === null ? 0 : client.monitoringHost ? 1 : 2);
+    const v = t.ipVersion(s);
+    const w0 = t.clientAddress(s, 0);
+    const w1 = t.clientAddress(s, 1);
+    const w2 = t.clientAddress(s, 2);
+    const w3 = t.clientAddress(s, 3);
+    const addr = addressClass(v, w0, w1, w2, w3);
+    const hosts = this.monitoringHosts;
+    const monitoringHost = hosts === null ? null : inCidrs(hosts, v, w0, w1, w2, w3);
+    const clientKey = CLASS_INDEX[addr] * 3 + (monitoringHost === null ? 0 : monitoringHost ? 1 : 2);
     const key = (ts * CACHED_TAG_SETS + tc) * 16 + clientKey;
-    const cache = this.verdictCache[this.decisionOf[s]!]!;
+    const cache = this.verdictCache[di]!;
     let c = cache.get(key);
     if (c === undefined) {
+      const client: ExposureClient = { client: addr, monitoringHost };
       c = freezeClassification(verdictFor(decision, this.tagSets.slim[ts]!, this.tagSets.slim[tc]!, false, client, null));
       cache.set(key, c);
     }
     if (!withEvidence) return c;
-    return { ...c, evidence: evidenceRecord(this.evidenceAt(e), this.evidenceAt(e + 1)) };
+    return { ...c, evidence: evidenceRecord(this.evidenceAt(s, 0), this.evidenceAt(s, 1)) };
   }
 
   /**
@@ -319,7 +349,8 @@ export class PortMapClassifier implements FlowClassifier {
 
   observedProtocol(s: number): string | null {
     const slim = this.tagSets.slim;
-    return (slim[this.tagSet[s * 2]!] ?? slim[this.tagSet[s * 2 + 1]!])?.protocol ?? null;
+    const at = s * REC_U16 + R_TAG_SET;
+    return (slim[this.recU16[at]!] ?? slim[this.recU16[at + 1]!])?.protocol ?? null;
   }
 }
 

@@ -42,9 +42,18 @@ function classOk(c: number): boolean {
   return c === 1 || c === 3 || c === 4 || c === 254 || c === 255;
 }
 
+const NO_DETAIL: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** What recognizeDns returns without details: the same protocol, tags and completeness, shared. */
+const SLIM_DNS: ProtocolEvidence = Object.freeze({ protocol: 'dns', tags: Object.freeze(['dns']), detail: NO_DETAIL }) as ProtocolEvidence;
+const SLIM_DNS_PARTIAL: ProtocolEvidence = Object.freeze({ ...SLIM_DNS, incomplete: true });
+const SLIM_MDNS: ProtocolEvidence = Object.freeze({ protocol: 'mdns', tags: Object.freeze(['dns', 'mdns']), detail: NO_DETAIL }) as ProtocolEvidence;
+const SLIM_MDNS_PARTIAL: ProtocolEvidence = Object.freeze({ ...SLIM_MDNS, incomplete: true });
+
 /**
  * DNS message bytes: over UDP as is, over TCP behind a 2-byte length (RFC 7766). `serverPort` 5353
- * over UDP adds 'mdns'. Never throws.
+ * over UDP adds 'mdns'. `detail` false: the same checks and the same protocol, tags and
+ * completeness, as shared objects without decoded fields (nothing allocated: a flood of DNS flows
+ * without a flow log). Never throws.
  */
 export function recognizeDns(
   buf: Uint8Array,
@@ -52,6 +61,7 @@ export function recognizeDns(
   length: number,
   transport: number,
   serverPort: number,
+  detail = true,
 ): ProtocolEvidence | null {
   const end0 = windowEnd(buf, offset, length);
   if (end0 < 0) return null;
@@ -89,28 +99,34 @@ export function recognizeDns(
     // A plain query asks one question and answers none (UPDATE and NOTIFY reuse these sections).
     if (!qr && opcode === OPCODE_QUERY && (an !== 0 || ns !== 0 || ar > 2)) return null;
   }
-  const detail: Record<string, string> = { dnsQr: qr ? 'response' : 'query' };
-  if (opcode !== OPCODE_QUERY) detail['dnsOpcode'] = OPCODE_NAMES[opcode]!;
-  if (qr) detail['dnsRcode'] = String(rcode);
+  let name: string | null = null;
+  let type = 0;
   if (qd > 0 || an > 0) {
     // The first question, or for an mDNS announcement the first answer's owner name.
-    const name = readName(buf, m, m + HEADER_LEN, end);
+    name = walkName(buf, m, m + HEADER_LEN, end, detail);
     if (name === null) return null;
     const p = NAME_END;
     if (p + 4 > end) return null;
-    const type = (buf[p]! << 8) | buf[p + 1]!;
+    type = (buf[p]! << 8) | buf[p + 1]!;
     const cls = (buf[p + 2]! << 8) | buf[p + 3]!;
     if (type === 0) return null;
     if (!classOk(mdns ? cls & ~MDNS_CLASS_TOP_BIT : cls)) return null;
-    detail['dnsQname'] = name;
-    detail['dnsQtype'] = QTYPE_NAMES[type] ?? String(type);
-    if (qd === 0) detail['note'] = 'no question: name of the first answer';
   }
-  if (opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE) detail['note'] = `opcode ${OPCODE_NAMES[opcode]!}`;
-  const ev: ProtocolEvidence = mdns ? { protocol: 'mdns', tags: ['dns', 'mdns'], detail } : { protocol: 'dns', tags: ['dns'], detail };
   // An answer without a question, or a NOTIFY/UPDATE, names less than a query does: a later
   // message of this direction may say more.
-  if (detail['note'] !== undefined) ev.incomplete = true;
+  const partial = (name !== null && qd === 0) || opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE;
+  if (!detail) return mdns ? (partial ? SLIM_MDNS_PARTIAL : SLIM_MDNS) : partial ? SLIM_DNS_PARTIAL : SLIM_DNS;
+  const fields: Record<string, string> = { dnsQr: qr ? 'response' : 'query' };
+  if (opcode !== OPCODE_QUERY) fields['dnsOpcode'] = OPCODE_NAMES[opcode]!;
+  if (qr) fields['dnsRcode'] = String(rcode);
+  if (name !== null) {
+    fields['dnsQname'] = name;
+    fields['dnsQtype'] = QTYPE_NAMES[type] ?? String(type);
+    if (qd === 0) fields['note'] = 'no question: name of the first answer';
+  }
+  if (opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE) fields['note'] = `opcode ${OPCODE_NAMES[opcode]!}`;
+  const ev: ProtocolEvidence = mdns ? { protocol: 'mdns', tags: ['dns', 'mdns'], detail: fields } : { protocol: 'dns', tags: ['dns'], detail: fields };
+  if (partial) ev.incomplete = true;
   return ev;
 }
 
@@ -123,6 +139,14 @@ let NAME_END = 0;
  * or null when malformed or cut by `end`.
  */
 export function readName(buf: Uint8Array, msg: number, p: number, end: number): string | null {
+  return walkName(buf, msg, p, end, true);
+}
+
+/**
+ * readName()'s walk; with `build` false the same checks without building the name (returns "."
+ * for any well-formed name).
+ */
+function walkName(buf: Uint8Array, msg: number, p: number, end: number, build: boolean): string | null {
   let s = '';
   let total = 0;
   let jumps = 0;
@@ -149,8 +173,10 @@ export function readName(buf: Uint8Array, msg: number, p: number, end: number): 
     if (len > MAX_LABEL) return null;
     total += len + 1;
     if (total > MAX_NAME || p + 1 + len > end) return null;
-    if (s !== '') s += '.';
-    for (let i = p + 1; i <= p + len; i++) s += labelChar(buf[i]!);
+    if (build) {
+      if (s !== '') s += '.';
+      for (let i = p + 1; i <= p + len; i++) s += labelChar(buf[i]!);
+    }
     p += 1 + len;
   }
 }

@@ -49,6 +49,8 @@ for (let b = 0; b < 256; b++) {
  * the classifier's INSPECT_BYTES, concatenated in order; UDP: one datagram), possibly cut
  * mid-message. Returns null when nothing is recognised (yet).
  * `transport` is the IP protocol number (6 TCP, 17 UDP); `serverPort` the responder's port.
+ * `detail` false: nobody will read the decoded fields, so recognisers that can skip building them
+ * (DNS) return shared evidence with the same protocol, tags and completeness.
  * Never throws, on any input.
  */
 export function recognizePayload(
@@ -58,10 +60,11 @@ export function recognizePayload(
   direction: Direction,
   transport: number,
   serverPort: number,
+  detail = true,
 ): ProtocolEvidence | null {
   try {
     if (windowEnd(buf, offset, length) < 0) return null;
-    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort) ?? recognizeZeebeUnicast(buf, offset, length, serverPort);
+    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort, detail) ?? recognizeZeebeUnicast(buf, offset, length, serverPort);
     if (transport !== IpProto.TCP) return null;
     const m = FIRST_BYTE[buf[offset]!]!;
     let e: ProtocolEvidence | null = null;
@@ -71,7 +74,7 @@ export function recognizePayload(
     if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction);
     // Zeebe's messaging handshake starts with a hash of the cluster name: any first byte.
     if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort);
-    if (e === null) e = recognizeDns(buf, offset, length, transport, serverPort);
+    if (e === null) e = recognizeDns(buf, offset, length, transport, serverPort, detail);
     return e;
   } catch {
     // Each recogniser is fuzzed on its own to never throw; this guard keeps a missed case from

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { readName, recognizeDns } from '../../../src/classify/recognize/dns.js';
 import { cat, hex, sample, text } from './samples.js';
 
@@ -100,5 +101,45 @@ describe('mDNS (port 5353)', () => {
     const msg = cat(header(0x8400, 0, 1), name('printer.local'), hex('0001 8001 00000078 0004 c0a80102'));
     expect(rd(msg, UDP, 5353)?.detail).toMatchObject({ dnsQr: 'response', dnsQname: 'printer.local', dnsQtype: 'A' });
     expect(rd(msg, UDP, 53)).toBeNull();
+  });
+});
+
+describe('DNS without details (no flow log)', () => {
+  /** What a verdict and the coverage report read of evidence: the same with or without details. */
+  const core = (e: ReturnType<typeof recognizeDns>) => (e === null ? null : { protocol: e.protocol, tags: [...e.tags], incomplete: e.incomplete === true });
+
+  it('gives the same protocol, tags and completeness as with details, as shared frozen objects', () => {
+    const cases: Array<[Uint8Array, number, number]> = [
+      [sample('dns-cares-a').bytes, UDP, 53],
+      [sample('dns-cares-srv').bytes, UDP, 53],
+      [sample('dns-cares-a-tcp').bytes, TCP, 53],
+      [sample('dns-cares-a').bytes, UDP, 5353],
+      [cat(header(0x2000, 1), name('example.com'), hex('00060001')), UDP, 53], // NOTIFY: partial
+      [cat(header(0x8400, 0, 1), name('printer.local'), hex('000c8001')), UDP, 5353], // mDNS announcement: partial
+    ];
+    for (const [b, transport, port] of cases) {
+      const full = recognizeDns(b, 0, b.length, transport, port);
+      const slim = recognizeDns(b, 0, b.length, transport, port, false);
+      expect(full).not.toBeNull();
+      expect(core(slim)).toEqual(core(full));
+      expect(slim!.detail).toEqual({});
+      expect(Object.isFrozen(slim)).toBe(true);
+      expect(recognizeDns(b, 0, b.length, transport, port, false)).toBe(slim);
+      // Every cut of the message: recognised (and partial) exactly when it is with details.
+      for (let n = 0; n < b.length; n++) expect(core(recognizeDns(b, 0, n, transport, port, false))).toEqual(core(recognizeDns(b, 0, n, transport, port)));
+    }
+  });
+
+  it('property: on random bytes, recognised exactly when it is with details', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 12, maxLength: 300 }), fc.constantFrom(UDP, TCP), fc.constantFrom(53, 5353), (b, transport, port) => {
+        // Plausible headers so that the name walk runs: one question, flags of a query or a reply.
+        b[4] = 0;
+        b[5] = 1;
+        b[2]! &= 0x87;
+        expect(core(recognizeDns(b, 0, b.length, transport, port, false))).toEqual(core(recognizeDns(b, 0, b.length, transport, port)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
