@@ -32,6 +32,8 @@ export interface ChunkHost {
   release(chunk: ChunkView): void;
   /** UDP tunnel ports of the run's decapsulation options (pairBucketOf); default: the default options'. */
   readonly tunnelPorts?: Uint8Array | null;
+  /** False: one worker owns every record, so the reader computes no host-pair buckets (default true). */
+  readonly shards?: boolean;
 }
 
 export interface ReadIntoChunksOptions {
@@ -51,7 +53,11 @@ class IndexSink implements FrameSink {
   private chunk: ChunkView | null = null;
   count = 0;
 
-  constructor(private readonly tunnelPorts: Uint8Array | null) {}
+  /** `shards` false: no buckets (bucket 0 for every record; a single worker owns them all). */
+  constructor(
+    private readonly tunnelPorts: Uint8Array | null,
+    private readonly shards: boolean,
+  ) {}
 
   reset(chunk: ChunkView): void {
     this.chunk = chunk;
@@ -60,7 +66,8 @@ class IndexSink implements FrameSink {
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
     // The record's bytes were just read and are in this core's cache: cheap here, not in a worker.
-    this.chunk!.put(this.count++, offset, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts));
+    const bucket = this.shards ? pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts) : 0;
+    this.chunk!.put(this.count++, offset, capLen, origLen, tsSec, tsNsec, linkType, bucket);
   }
 }
 
@@ -157,7 +164,7 @@ async function readChunks(
   progress: { bytesRead: number } | undefined,
   gate: (() => Promise<void>) | undefined,
 ): Promise<CaptureReadResult> {
-  const sink = new IndexSink(host.tunnelPorts === undefined ? DEFAULT_TUNNEL_PORTS : host.tunnelPorts);
+  const sink = new IndexSink(host.tunnelPorts === undefined ? DEFAULT_TUNNEL_PORTS : host.tunnelPorts, host.shards !== false);
   const parser = new CaptureParser(sink, name);
   let chunk: ChunkView | null = null;
   let filled = 0;

@@ -64,11 +64,14 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   private readonly script: WorkerScript;
   /** UDP tunnel ports for the reading thread's sharding (shard.ts pairBucketOf). */
   readonly tunnelPorts: Uint8Array | null;
+  /** With one worker nothing is sharded: the reader computes no buckets (worker.ts processChunk). */
+  readonly shards: boolean;
 
   constructor(opts: PipelineOptions) {
     const n = opts.workers;
     this.tunnelPorts = opts.decap ? udpTunnelPorts(opts.decap) : DEFAULT_TUNNEL_PORTS;
     this.workers = n;
+    this.shards = n > 1;
     this.chunkSize = Math.max(64 * 1024, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     const poolChunks = Math.max(2, Math.floor(opts.poolChunks ?? DEFAULT_POOL_CHUNKS));
     const intervalMs = opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
@@ -287,7 +290,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     } else {
       u8.set(buf.subarray(offset, offset + capLen), at);
     }
-    c.put(this.liveCount++, at, capLen, origLen, tsSec, tsNsec, linkType, pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts));
+    c.put(this.liveCount++, at, capLen, origLen, tsSec, tsNsec, linkType, this.shards ? pairBucketOf(buf, offset, capLen, linkType, this.tunnelPorts) : 0);
     this.liveFilled = at + capLen;
     if (this.liveTimer === null) {
       this.liveTimer = setTimeout(() => {
