@@ -33,18 +33,26 @@ export const PortRank = {
   PortMap: 3, // documented in the loaded port map
 } as const;
 
-/** Per-transport 65536-entry maps of documented server ports (value 1 = documented). */
+/** Per-transport 65536-entry maps of documented server ports (value 1 = documented, else 0). */
 export interface DocumentedPorts {
   tcp?: Uint8Array;
   udp?: Uint8Array;
   sctp?: Uint8Array;
 }
 
+/** Ranks by port number alone: well-known, registered, ephemeral. */
+let baseRanks: Uint8Array | null = null;
+
 function rankTable(documented: Uint8Array | undefined): Uint8Array {
-  const r = new Uint8Array(65536);
-  for (let p = 0; p < 65536; p++) {
-    r[p] = documented !== undefined && documented[p] ? PortRank.PortMap : p < 1024 ? PortRank.WellKnown : p < 49152 ? PortRank.Registered : PortRank.Ephemeral;
+  // Native fills and searches: a loop over 65,536 ports runs cold (interpreted) once per table.
+  if (baseRanks === null) {
+    baseRanks = new Uint8Array(65536);
+    baseRanks.fill(PortRank.WellKnown, 0, 1024);
+    baseRanks.fill(PortRank.Registered, 1024, 49152);
+    baseRanks.fill(PortRank.Ephemeral, 49152);
   }
+  const r = baseRanks.slice();
+  if (documented !== undefined) for (let p = documented.indexOf(1); p >= 0; p = documented.indexOf(1, p + 1)) r[p] = PortRank.PortMap;
   return r;
 }
 

@@ -56,6 +56,8 @@ export class Engine implements FrameSink, FlowObserver {
   private readonly classifier: FlowClassifier | null;
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
   private readonly linkTypePackets = new Float64Array(65536);
+  /** Link types with packets, in the order first seen (totals() lists these, not 65,536 counters). */
+  private readonly linkTypesSeen: number[] = [];
   private readonly shard: LevelShard | null;
   /** Live-flow bookkeeping for snapshots; created by the first snapshot that includes live flows. */
   private liveView: LiveView | null = null;
@@ -98,7 +100,7 @@ export class Engine implements FrameSink, FlowObserver {
     this.packets++;
     this.bytes += origLen;
     this.capturedBytes += capLen;
-    this.linkTypePackets[linkType & 0xffff]!++;
+    if (this.linkTypePackets[linkType & 0xffff]!++ === 0) this.linkTypesSeen.push(linkType & 0xffff);
     if (capLen < origLen) this.truncatedFrames++;
     this.noteTime(tsSec, tsNsec);
     const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
@@ -214,7 +216,7 @@ export class Engine implements FrameSink, FlowObserver {
     anomalies.mergeFrom(this.anomalies);
     for (let i = 0; i < ANOMALY_COUNT; i++) anomalies.counts[i]! += this.table.flowAnomalies[i] ?? 0;
     const packetsByLinkType: Record<string, number> = {};
-    for (let lt = 0; lt < 65536; lt++) if (this.linkTypePackets[lt]! > 0) packetsByLinkType[String(lt)] = this.linkTypePackets[lt]!;
+    for (const lt of [...this.linkTypesSeen].sort((a, b) => a - b)) packetsByLinkType[String(lt)] = this.linkTypePackets[lt]!;
     return {
       packets: this.packets,
       bytes: this.bytes,

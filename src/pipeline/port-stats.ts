@@ -58,6 +58,12 @@ export class PortStats {
   private readonly seenIcmp = new Set<string>();
   /** Per transport: FIELDS counters per port. */
   private readonly counters: Array<Float64Array | null> = [null, null, null];
+  /**
+   * Per transport, the ports set in `seen` and the ports with counters, in the order first met:
+   * toData() reads these instead of scanning 65,536 ports (a cold loop at the end of every run).
+   */
+  private readonly seenList: number[][] = [[], [], []];
+  private readonly unknownList: number[][] = [[], [], []];
   /** Recognised protocols per (transport, port): key transport * 65536 + port. */
   private readonly protocols = new Map<number, Map<string, number>>();
 
@@ -83,7 +89,11 @@ export class PortStats {
       if (ti >= 0) {
         const port = c.basis === 'client-port' ? clientPort : serverPort;
         const bits = (this.seen[ti] ??= new Uint8Array(8192));
-        bits[port >>> 3]! |= 1 << (port & 7);
+        const bit = 1 << (port & 7);
+        if ((bits[port >>> 3]! & bit) === 0) {
+          bits[port >>> 3]! |= bit;
+          this.seenList[ti]!.push(port);
+        }
       } else if (transport === ICMP || transport === ICMPV6) {
         for (const cand of c.candidates) this.seenIcmp.add(cand.id);
       }
@@ -92,6 +102,7 @@ export class PortStats {
     if (ti < 0) return; // unknown ICMP or other IP protocols have no server port to report
     const counters = (this.counters[ti] ??= new Float64Array(65536 * FIELDS));
     const base = serverPort * FIELDS;
+    if (counters[base + F_FLOWS] === 0) this.unknownList[ti]!.push(serverPort);
     counters[base + F_FLOWS]!++;
     counters[base + F_PACKETS]! += packets;
     counters[base + F_BYTES]! += bytes;
@@ -111,15 +122,14 @@ export class PortStats {
     const seenPorts = { tcp: [], udp: [], sctp: [] } as Record<PortTransport, number[]>;
     const unknown: UnknownPortStats[] = [];
     PORT_TRANSPORTS.forEach((transport, ti) => {
-      const bits = this.seen[ti];
-      if (bits) for (let p = 0; p < 65536; p++) if ((bits[p >>> 3]! & (1 << (p & 7))) !== 0) seenPorts[transport].push(p);
+      seenPorts[transport] = [...this.seenList[ti]!].sort((a, b) => a - b);
       const c = this.counters[ti];
       if (!c) return;
-      for (let p = 0; p < 65536; p++) {
+      for (const p of [...this.unknownList[ti]!].sort((a, b) => a - b)) {
         const base = p * FIELDS;
-        if (c[base + F_FLOWS] === 0) continue;
         const payload: Record<string, number> = {};
-        for (const [name, n] of [...(this.protocols.get(ti * 65536 + p) ?? [])].sort((a, b) => (a[0] < b[0] ? -1 : 1))) payload[name] = n;
+        const protocols = this.protocols.get(ti * 65536 + p);
+        if (protocols !== undefined) for (const [name, n] of [...protocols].sort((a, b) => (a[0] < b[0] ? -1 : 1))) payload[name] = n;
         if (c[base + F_UNRECOGNISED]! > 0) payload['unrecognised'] = c[base + F_UNRECOGNISED]!;
         if (c[base + F_NONE]! > 0) payload['none'] = c[base + F_NONE]!;
         unknown.push({ transport, port: p, flows: c[base + F_FLOWS]!, packets: c[base + F_PACKETS]!, bytes: c[base + F_BYTES]!, payload });
@@ -129,8 +139,12 @@ export class PortStats {
   }
 }
 
-/** Sum of several workers' data (same result as one engine over all flows). */
+/**
+ * Sum of several workers' data (same result as one engine over all flows). One part (in-process,
+ * one worker) is already in this form: it is returned as it is, not copied.
+ */
 export function mergePortStats(parts: readonly PortStatsData[]): PortStatsData {
+  if (parts.length === 1) return parts[0]!;
   const seen = { tcp: new Set<number>(), udp: new Set<number>(), sctp: new Set<number>() };
   const icmp = new Set<string>();
   const unknown = new Map<string, UnknownPortStats>();
