@@ -49,6 +49,7 @@ import { decodeMpls } from './mpls.js';
 import { decodeNflog } from './nflog.js';
 import { decodeLoop, decodeNull } from './null-loop.js';
 import { setPayload } from './payload.js';
+import { decodePlain } from './plain.js';
 import { decodePktap } from './pktap.js';
 import { decodePpp } from './ppp.js';
 import { decodePppoe } from './pppoe.js';
@@ -266,6 +267,15 @@ export class PacketDecoder {
     // Kept for next() only when there is a tunnel to open (no pointer store on the common path).
     if (out.innerKind !== 0) this.buf = buf;
     return out;
+  }
+
+  /**
+   * The common frame (Ethernet, VLAN tags, IPv4 or IPv6, TCP or UDP; plain.ts) decoded without the
+   * general dispatch, into `out` as decode() would have it; null for any other frame (then call
+   * decode()). A frame decoded here carries no tunnel (next() returns null).
+   */
+  decodePlain(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number): DecodedPacket | null {
+    return decodePlain(this.out, buf, offset, capLen, origLen, linkType, this.ports) ? this.out : null;
   }
 
   /**

@@ -103,7 +103,8 @@ export class Engine implements FrameSink, FlowObserver {
     if (this.linkTypePackets[linkType & 0xffff]!++ === 0) this.linkTypesSeen.push(linkType & 0xffff);
     if (capLen < origLen) this.truncatedFrames++;
     this.noteTime(tsSec, tsNsec);
-    const p = this.decoder.decode(buf, offset, capLen, origLen, linkType);
+    // Nearly every frame takes the plain decoder (decode/plain.ts); the others the general one.
+    const p = this.decoder.decodePlain(buf, offset, capLen, origLen, linkType) ?? this.decoder.decode(buf, offset, capLen, origLen, linkType);
     if (p.anomaly !== 0) this.anomalies.counts[p.anomaly]!++;
     if (p.status === DecodeStatus.NotIp || p.ipVersion === 0) {
       this.notIp++;
