@@ -4,18 +4,17 @@
  * The dashboard opens when stdout and stdin are both TTYs, unless --json, --no-ui, `--flows -`
  * (stdout carries data) or the CI environment variable says otherwise. Ink is never loaded
  * anywhere else: it writes escape codes into pipes and its input hook fails without a TTY stdin
- * (../shared/design/ink-6.8-notes.md). With the dashboard, the engine runs in one worker thread by
- * default so that the main thread stays free to draw and to read keys (docs/pipeline.md).
+ * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
+ * cores drawing beside the in-process engine costs less than handing it to a worker (measured in
+ * docs/pipeline.md "The dashboard and --workers"). Ink and React load from one bundled file.
  */
+import { existsSync } from 'node:fs';
 import type { SessionConsumer } from '../export/consumer.js';
 import { ProgressLine } from '../export/progress-line.js';
-import { defaultWorkers } from '../pipeline/pipeline.js';
 import type { CliIo } from './io.js';
 import type { SessionExtras } from './session.js';
 
 export const DEFAULT_REFRESH_HZ = 4;
-/** Worker threads with the dashboard on (unless --workers says otherwise). */
-export const DASHBOARD_WORKERS = 1;
 
 export interface FaceOptions {
   json: boolean;
@@ -39,8 +38,6 @@ export type DashboardFactory = (opts: {
 export interface Face {
   dashboard: boolean;
   extras: SessionExtras;
-  /** --workers when not given. */
-  defaultWorkers: number;
 }
 
 /** Why the dashboard does not open here (null: it opens). */
@@ -59,10 +56,10 @@ export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () =>
   if (noDashboardReason(io, o) === null) {
     const create = await loadDashboard();
     const dashboard = create({ stdout: io.terminal!.stdout, stdin: io.terminal!.stdin, refreshHz: o.refreshHz, env: io.env ?? {} });
-    return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval }, defaultWorkers: DASHBOARD_WORKERS };
+    return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval } };
   }
   const consumers: SessionConsumer[] = io.progress === true && o.progress ? [new ProgressLine(io.stderr)] : [];
-  return { dashboard: false, extras: { consumers }, defaultWorkers: defaultWorkers() };
+  return { dashboard: false, extras: { consumers } };
 }
 
 /**
@@ -81,9 +78,14 @@ function holdStderr(io: CliIo): SessionConsumer {
   return { finish: release, abort: release };
 }
 
+/** The dashboard with Ink and React in one file (`npm run build`, scripts/bundle-dashboard.mjs). */
+const DASHBOARD_BUNDLE = new URL('../ui/dashboard.bundle.js', import.meta.url);
+
 async function importDashboard(): Promise<DashboardFactory> {
   // React's production build costs a third of the development build per frame.
   process.env['NODE_ENV'] ??= 'production';
-  const ui = await import('../ui/dashboard.js');
+  // The bundle loads in ~90 ms instead of ~400 ms (Node's loader on Ink's and React's many files);
+  // running from the TypeScript sources there is none.
+  const ui = (existsSync(DASHBOARD_BUNDLE) ? await import(DASHBOARD_BUNDLE.href) : await import('../ui/dashboard.js')) as typeof import('../ui/dashboard.js');
   return ui.createDashboard;
 }

@@ -1,6 +1,6 @@
 /** Where the dashboard opens, and what runs instead; stderr is held while the dashboard draws. */
 import { describe, expect, it } from 'vitest';
-import { chooseFace, DASHBOARD_WORKERS, noDashboardReason, type FaceOptions } from '../../src/cli/face.js';
+import { chooseFace, noDashboardReason, type FaceOptions } from '../../src/cli/face.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { ProgressLine } from '../../src/export/progress-line.js';
 import type { SessionConsumer, SessionEnd } from '../../src/export/consumer.js';
@@ -29,7 +29,7 @@ describe('noDashboardReason', () => {
 });
 
 describe('chooseFace', () => {
-  it('the dashboard: one worker by default, detail snapshots at the refresh rate, stderr held until it has finished', async () => {
+  it('the dashboard: detail snapshots at the refresh rate, stderr held until it has finished', async () => {
     const fake: SessionConsumer = {};
     let asked: unknown = null;
     const x = io();
@@ -38,7 +38,6 @@ describe('chooseFace', () => {
       return fake;
     });
     expect(face.dashboard).toBe(true);
-    expect(face.defaultWorkers).toBe(DASHBOARD_WORKERS);
     expect(face.extras.detail).toBe(true);
     expect(face.extras.snapshotIntervalMs).toBe(100);
     expect(asked).toMatchObject({ refreshHz: 10, stdout: process.stdout, stdin: process.stdin });

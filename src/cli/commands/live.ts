@@ -181,7 +181,7 @@ export async function runLive(cmd: LiveCommandOptions, io: CliIo, open = openLiv
         }
       },
     },
-    { ...cmd.session, workers: cmd.session.workers ?? face.defaultWorkers },
+    cmd.session,
     io,
     face.extras,
   );

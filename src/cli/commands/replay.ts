@@ -14,7 +14,7 @@ export async function runReplay(file: string, opts: ReplayOptions, io: CliIo, fa
       // The pipeline reads the file itself: with worker threads, straight into shared chunks.
       file,
     },
-    { ...opts, workers: opts.workers ?? face.defaultWorkers },
+    opts,
     io,
     face.extras,
   );

@@ -1,0 +1,75 @@
+/**
+ * Bundles the dashboard (dist/ui/dashboard.js with Ink, React and their dependencies) into one ES
+ * module, dist/ui/dashboard.bundle.js. Run by `npm run build` after `tsc`:
+ *
+ *   node scripts/bundle-dashboard.mjs
+ *
+ * Why: loading Ink 6.8 and React from node_modules is ~90 ESM files plus the CommonJS React builds
+ * that Node's module lexer has to scan: ~400 ms on this 2-core machine before the first frame,
+ * against ~90 ms for one bundled file (docs/dashboard.md "Start-up"). The CLI loads the bundle when
+ * it exists and the unbundled module otherwise (running from the TypeScript sources).
+ *
+ * React is bundled in its production build (NODE_ENV is fixed at build time: the development build
+ * costs three times as much per frame). Ink imports its React DevTools hook only when DEV=true; that
+ * module needs `react-devtools-core`, which portsniff does not ship: it is replaced by a module that
+ * fails the way a missing package does, so Ink prints its usual hint instead of crashing (and the
+ * package.json Ink reads in that mode is inlined).
+ */
+import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(REPO, 'dist/ui/dashboard.js');
+const outfile = join(REPO, 'dist/ui/dashboard.bundle.js');
+
+if (!existsSync(entry)) {
+  console.error(`bundle-dashboard: ${entry} is missing (run tsc first: npm run build)`);
+  process.exit(1);
+}
+
+/**
+ * Ink with DEV=true reads its own package.json next to its build directory; in the bundle that
+ * would be dist/package.json. The one line that does it reads Ink's (name and version) inlined.
+ */
+const PACKAGE_JSON_READ = "fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')";
+const inkPackageJson = {
+  name: 'ink-package-json',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(PACKAGE_JSON_READ)) throw new Error(`${args.path}: Ink changed how it reads its package.json; update scripts/bundle-dashboard.mjs`);
+      const { name, version } = JSON.parse(readFileSync(join(dirname(args.path), '..', 'package.json'), 'utf8'));
+      return { contents: source.replace(PACKAGE_JSON_READ, JSON.stringify(JSON.stringify({ name, version }))), loader: 'js' };
+    });
+  },
+};
+
+/** Ink's devtools.js (DEV=true only) becomes a module that throws ERR_MODULE_NOT_FOUND. */
+const noDevtools = {
+  name: 'no-react-devtools',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => (args.importer.includes('node_modules/ink/') ? { path: 'devtools', namespace: 'no-devtools' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-devtools' }, () => ({
+      contents:
+        "const e = new Error(\"Cannot find package 'react-devtools-core' (not bundled with portsniff)\"); e.code = 'ERR_MODULE_NOT_FOUND'; throw e;",
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  // CommonJS dependencies (React) call require() for Node built-ins: give the ES module one.
+  banner: { js: "import { createRequire as __portsniffRequire } from 'node:module'; const require = __portsniffRequire(import.meta.url);" },
+  plugins: [noDevtools, inkPackageJson],
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
