@@ -25,9 +25,8 @@ describe('tmux helper', () => {
   });
 
   it('reports the exit status; the pane stays readable after exit (history keeps the first line)', async () => {
-    // The sleep: tmux can mark a pane dead before reading what a command wrote in its first
-    // milliseconds (seen on a loaded CI machine: an empty pane), and real commands run longer.
     t = await startTmux('echo first; echo last; sleep 0.3; exit 3');
+    await t.waitFor('last');
     expect(await t.waitForExit()).toBe(3);
     expect(t.capture({ history: true })).toMatch(/^first\nlast/);
     const err = await t.waitFor('nope', { timeoutMs: 200 }).catch((e: Error) => e);

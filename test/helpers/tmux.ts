@@ -22,9 +22,11 @@
  * - The command runs with CI and CONTINUOUS_INTEGRATION unset (Ink renders only the last frame
  *   under CI) and a UTF-8 locale (box and block characters survive capture-pane).
  * - Every wait has a deadline; a timeout error names what was awaited and prints the last pane text.
+ * - The command runs in a subshell of a wrapper script that writes its exit status to a file:
+ *   tmux 3.3a sometimes marks a pane dead and never records its status (seen under load).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -126,24 +128,50 @@ export class TmuxSession {
     }
     let dead = '';
     try {
+      const recorded = this.recordedStatus();
       dead = this.display('#{?pane_dead,the command exited with status #{pane_dead_status},the command is still running}');
+      if (recorded !== null && dead.startsWith('the command exited')) dead = `the command exited with status ${recorded}`;
     } catch {
       dead = 'the tmux server is gone';
     }
     throw new Error(`tmux ${this.socket}: timed out after ${timeout} ms waiting for ${what} (${dead}); last pane text:\n----\n${screen}\n----`);
   }
 
-  /** Waits until the command has exited; resolves with its exit status. */
+  /**
+   * Waits until the command has exited; resolves with its exit status (128 + N when signal N
+   * killed it, as a shell says).
+   */
   async waitForExit(opts: WaitOptions = {}): Promise<number> {
     const timeout = opts.timeoutMs ?? 15_000;
     const deadline = Date.now() + timeout;
+    let deadSince: number | null = null;
     for (;;) {
-      const [dead, status] = this.display('#{pane_dead} #{pane_dead_status}').split(' ');
-      if (dead === '1') return Number(status);
+      // tmux 3.3a sometimes never records a dead pane's status (pane_dead 1, pane_dead_status empty
+      // for good): the wrapper script writes the command's status to a file; tmux's own status or
+      // signal is the fallback for a command that killed the script itself.
+      const [dead, status, signal] = this.display('#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').split(':');
+      if (dead === '1') {
+        const recorded = this.recordedStatus();
+        if (recorded !== null) return recorded;
+        if (status !== undefined && status !== '') return Number(status);
+        if (signal !== undefined && signal !== '') return 128 + Number(signal);
+        deadSince ??= Date.now();
+        if (Date.now() - deadSince > 1000) throw new Error(`tmux ${this.socket}: the command exited, but neither the script nor tmux recorded how (killed by a signal?)`);
+      }
       if (Date.now() >= deadline) {
         throw new Error(`tmux ${this.socket}: the command did not exit within ${timeout} ms (${opts.what ?? 'waiting for exit'}); last pane text:\n----\n${this.capture()}\n----`);
       }
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+    }
+  }
+
+  /** The status the wrapper script wrote when the command ended, or null. */
+  private recordedStatus(): number | null {
+    try {
+      const text = readFileSync(join(this.dir, 'exit-status'), 'utf8').trim();
+      return text === '' ? null : Number(text);
+    } catch {
+      return null;
     }
   }
 
@@ -180,7 +208,8 @@ export async function startTmux(command: string, opts: TmuxOptions = {}): Promis
   const lines = ['#!/bin/sh'];
   for (const v of opts.unsetEnv ?? ['CI', 'CONTINUOUS_INTEGRATION']) lines.push(`unset ${v}`);
   for (const [k, v] of Object.entries({ ...UTF8, ...(opts.env ?? {}) })) lines.push(`export ${k}=${quote(v)}`);
-  lines.push(`cd ${quote(opts.cwd ?? process.cwd())}`, command, '');
+  // In a subshell, so that an `exit N` in the command still lets the script record N.
+  lines.push(`cd ${quote(opts.cwd ?? process.cwd())}`, '(', command, ')', 'status=$?', `echo $status > ${quote(join(dir, 'exit-status'))}`, 'exit $status', '');
   writeFileSync(script, lines.join('\n'));
   const session = new TmuxSession(socket, dir);
   const width = String(opts.width ?? 80);
