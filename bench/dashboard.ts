@@ -15,6 +15,10 @@
  *
  *   npm run bench:gen -- --out /tmp/ref.pcap          # the 5M-packet reference capture
  *   npm run bench:dashboard -- --file /tmp/ref.pcap --rounds 5
+ *   npm run bench:dashboard -- --file /tmp/ref.pcap --size 80x24 --workers 0
+ *
+ * Options: --rounds N (5), --size WIDTHxHEIGHT of the tmux terminal (120x40), --workers LIST of the
+ * dashboard runs (0,1; the --no-ui run keeps the machine's default).
  *
  * Nothing is written into the repository.
  */
@@ -36,11 +40,13 @@ interface Variant {
   dashboard: boolean;
 }
 
-const VARIANTS: Variant[] = [
-  { name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false },
-  { name: 'dashboard, --workers 0', args: ['--workers', '0'], dashboard: true },
-  { name: 'dashboard, --workers 1', args: ['--workers', '1'], dashboard: true },
-];
+/** The --no-ui run (the machine's default --workers) and one dashboard run per --workers value. */
+function variants(workers: readonly number[]): Variant[] {
+  return [
+    { name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false },
+    ...workers.map((w) => ({ name: `dashboard, --workers ${w}`, args: ['--workers', String(w)], dashboard: true })),
+  ];
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +66,12 @@ function readFrom(path: string, offset: number): string {
   return buf.subarray(Math.min(offset, buf.length)).toString('utf8');
 }
 
-async function run(v: Variant, file: string, dir: string, round: number, press: boolean): Promise<{ ms: number; latencies: number[] }> {
+interface Size {
+  width: number;
+  height: number;
+}
+
+async function run(v: Variant, file: string, dir: string, round: number, press: boolean, size: Size): Promise<{ ms: number; latencies: number[] }> {
   const fifo = join(dir, `flows-${round}-${v.dashboard ? 'ui' : 'plain'}.fifo`);
   const start = join(dir, `start-${round}`);
   const pane = join(dir, `pane-${round}.out`);
@@ -70,7 +81,7 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
   // The dashboard draws on the terminal; --no-ui's summary goes nowhere (as when piped).
   const redirect = v.dashboard ? '' : ' > /dev/null 2>&1';
   const cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
-  const t: TmuxSession = await startTmux(cmd, { width: 120, height: 40, cwd: REPO });
+  const t: TmuxSession = await startTmux(cmd, { ...size, cwd: REPO });
   try {
     const ended = endOfFifo(fifo);
     t.tmux('pipe-pane', '-t', 'main', '-o', `cat >> '${pane}'`);
@@ -109,8 +120,16 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({
+    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' } },
+  });
   if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
+  const sizeMatch = /^(\d+)x(\d+)$/.exec(values.size);
+  if (sizeMatch === null) throw new Error(`--size ${values.size}: expected WIDTHxHEIGHT, e.g. 80x24`);
+  const size: Size = { width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) };
+  const workers = values.workers.split(',').map((w) => Number(w));
+  if (workers.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--workers ${values.workers}: expected a list such as 0,1`);
+  const VARIANTS = variants(workers);
   if (!existsSync(MAIN)) throw new Error('run npm run build first');
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'portsniff-bench-dashboard-'));
@@ -124,13 +143,13 @@ async function main(): Promise<void> {
       for (const v of order) {
         // Warm the page cache before every run (this VM pages out idle file pages within seconds).
         execFileSync('sh', ['-c', `cat '${values.file}' > /dev/null`]);
-        const res = await run(v, values.file, dir, r, false);
+        const res = await run(v, values.file, dir, r, false, size);
         got.set(v.name, res.ms);
         times.get(v.name)!.push(res.ms);
         process.stderr.write(`round ${r + 1}: ${v.name}: ${(res.ms / 1000).toFixed(2)} s\n`);
         if (v.dashboard) {
           execFileSync('sh', ['-c', `cat '${values.file}' > /dev/null`]);
-          const typed = await run(v, values.file, dir, r, true);
+          const typed = await run(v, values.file, dir, r, true, size);
           keys.get(v.name)!.push(...typed.latencies);
           process.stderr.write(`round ${r + 1}: ${v.name} with keys: ${(typed.ms / 1000).toFixed(2)} s, ${typed.latencies.length} presses\n`);
         }
@@ -141,7 +160,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nreplay ${values.file}, ${rounds} rounds, load average ${loadavg()[0]!.toFixed(1)}\n`);
+  console.log(`\nreplay ${values.file}, ${rounds} rounds, terminal ${size.width}x${size.height}, load average ${loadavg()[0]!.toFixed(1)}\n`);
   console.log('| run | median s | median ratio to --no-ui (range) | key to screen p50 / p95 (presses) |');
   console.log('|---|---:|---:|---:|');
   for (const v of VARIANTS) {
