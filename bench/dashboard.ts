@@ -18,7 +18,10 @@
  *   npm run bench:dashboard -- --file /tmp/ref.pcap --size 80x24 --workers 0
  *
  * Options: --rounds N (5), --size WIDTHxHEIGHT of the tmux terminal (120x40), --workers LIST of the
- * dashboard runs (0,1; the --no-ui run keeps the machine's default).
+ * dashboard runs (0,1; the --no-ui run keeps the machine's default), --end flows|screen: `flows`
+ * (default) times every run to the end of its `--flows` FIFO, so both sides also write 50k flow
+ * records; `screen` runs without a flow log and times to the first output showing the end (the
+ * dashboard's "replay finished", --no-ui's summary line), polled every 3 ms from `tmux pipe-pane`.
  *
  * Nothing is written into the repository.
  */
@@ -71,20 +74,49 @@ interface Size {
   height: number;
 }
 
-async function run(v: Variant, file: string, dir: string, round: number, press: boolean, size: Size): Promise<{ ms: number; latencies: number[] }> {
+/**
+ * Without a flow log: resolves with Date.now() when the pane's output first shows the end of the
+ * replay: the dashboard's "replay finished" status, or --no-ui's summary line.
+ */
+async function endOnScreen(pane: string, dashboard: boolean): Promise<number> {
+  const marker = dashboard ? /replay finished/ : /\d+ packets, .* on the wire/;
+  let offset = 0;
+  let tail = '';
+  const t0 = Date.now();
+  for (;;) {
+    const size = existsSync(pane) ? statSync(pane).size : 0;
+    if (size > offset) {
+      const text = tail + readFrom(pane, offset);
+      offset = size;
+      if (marker.test(text)) return Date.now();
+      tail = text.slice(-200);
+    }
+    if (Date.now() - t0 > 120_000) throw new Error(`no end of the replay on screen within 120 s`);
+    await sleep(3);
+  }
+}
+
+async function run(v: Variant, file: string, dir: string, round: number, press: boolean, size: Size, flowLog: boolean): Promise<{ ms: number; latencies: number[] }> {
   const fifo = join(dir, `flows-${round}-${v.dashboard ? 'ui' : 'plain'}.fifo`);
   const start = join(dir, `start-${round}`);
   const pane = join(dir, `pane-${round}.out`);
   rmSync(fifo, { force: true });
   rmSync(pane, { force: true });
-  execFileSync('mkfifo', [fifo]);
-  // The dashboard draws on the terminal; --no-ui's summary goes nowhere (as when piped).
-  const redirect = v.dashboard ? '' : ' > /dev/null 2>&1';
-  const cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
-  const t: TmuxSession = await startTmux(cmd, { ...size, cwd: REPO });
+  let cmd: string;
+  if (flowLog) {
+    execFileSync('mkfifo', [fifo]);
+    // The dashboard draws on the terminal; --no-ui's summary goes nowhere (as when piped).
+    const redirect = v.dashboard ? '' : ' > /dev/null 2>&1';
+    cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
+  } else {
+    // Both print their end on the terminal: the dashboard's last frame, --no-ui's summary.
+    cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} ${v.args.join(' ')}; sleep 60`;
+  }
+  // pipe-pane starts once the session exists: the command waits for it (the start file comes after).
+  const t: TmuxSession = await startTmux(`while [ ! -e ${pane} ]; do sleep 0.01; done; ${cmd}`, { ...size, cwd: REPO });
   try {
-    const ended = endOfFifo(fifo);
     t.tmux('pipe-pane', '-t', 'main', '-o', `cat >> '${pane}'`);
+    const ended = flowLog ? endOfFifo(fifo) : endOnScreen(pane, v.dashboard);
     const latencies: number[] = [];
     let done = false;
     void ended.then(() => (done = true));
@@ -121,7 +153,7 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' } },
+    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, end: { type: 'string', default: 'flows' } },
   });
   if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
   const sizeMatch = /^(\d+)x(\d+)$/.exec(values.size);
@@ -130,6 +162,8 @@ async function main(): Promise<void> {
   const workers = values.workers.split(',').map((w) => Number(w));
   if (workers.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--workers ${values.workers}: expected a list such as 0,1`);
   const VARIANTS = variants(workers);
+  if (values.end !== 'flows' && values.end !== 'screen') throw new Error(`--end ${values.end}: expected flows or screen`);
+  const flowLog = values.end === 'flows';
   if (!existsSync(MAIN)) throw new Error('run npm run build first');
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'portsniff-bench-dashboard-'));
@@ -143,13 +177,13 @@ async function main(): Promise<void> {
       for (const v of order) {
         // Warm the page cache before every run (this VM pages out idle file pages within seconds).
         execFileSync('sh', ['-c', `cat '${values.file}' > /dev/null`]);
-        const res = await run(v, values.file, dir, r, false, size);
+        const res = await run(v, values.file, dir, r, false, size, flowLog);
         got.set(v.name, res.ms);
         times.get(v.name)!.push(res.ms);
         process.stderr.write(`round ${r + 1}: ${v.name}: ${(res.ms / 1000).toFixed(2)} s\n`);
         if (v.dashboard) {
           execFileSync('sh', ['-c', `cat '${values.file}' > /dev/null`]);
-          const typed = await run(v, values.file, dir, r, true, size);
+          const typed = await run(v, values.file, dir, r, true, size, flowLog);
           keys.get(v.name)!.push(...typed.latencies);
           process.stderr.write(`round ${r + 1}: ${v.name} with keys: ${(typed.ms / 1000).toFixed(2)} s, ${typed.latencies.length} presses\n`);
         }
@@ -160,7 +194,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nreplay ${values.file}, ${rounds} rounds, terminal ${size.width}x${size.height}, load average ${loadavg()[0]!.toFixed(1)}\n`);
+  console.log(`\nreplay ${values.file}, ${rounds} rounds, terminal ${size.width}x${size.height}, end: ${flowLog ? 'the flow log (--flows FIFO)' : 'on screen (no flow log)'}, load average ${loadavg()[0]!.toFixed(1)}\n`);
   console.log('| run | median s | median ratio to --no-ui (range) | key to screen p50 / p95 (presses) |');
   console.log('|---|---:|---:|---:|');
   for (const v of VARIANTS) {
