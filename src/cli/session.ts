@@ -112,7 +112,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
   const ruleSet = source.ruleSet !== undefined ? source.ruleSet : dirs.length === 0 ? null : loadRuleDirs(dirs);
   const extra = extras.consumers ?? [];
-  const wantFlows = opts.flows !== undefined || (!opts.json && opts.top > 0) || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
+  const recordsForOthers = opts.flows !== undefined || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
+  const summaryOnlyFlows = !recordsForOthers && !opts.json && opts.top > 0;
+  const wantFlows = recordsForOthers || summaryOnlyFlows;
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
   // flows; without those, the classifier keeps just the protocol tags per live flow.
   const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
@@ -140,6 +142,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         activeTimeout: opts.activeTimeout,
         classification,
         flows: wantFlows,
+        // Only the text summary reads records: it lists the --top largest flows and violations.
+        ...(summaryOnlyFlows ? { largestRecords: opts.top } : {}),
         liveServices,
         ...(opts.decap ? { decap: opts.decap } : {}),
         ...(extras.detail ? { detail: true } : {}),

@@ -23,6 +23,7 @@ import { LiveView } from './live-view.js';
 import { PortStats } from './port-stats.js';
 import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
 import { processInnerLevels, type LevelShard } from './tunnel-levels.js';
+import { LargestFlows } from './largest-flows.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
 
@@ -38,6 +39,11 @@ export interface EngineOptions {
    * of its last packet.
    */
   onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void;
+  /**
+   * With onFlow: records only for the N largest flows and the first N exposure violations (the text
+   * summary's lists, largest-flows.ts); other flows end without one. Default: a record for every flow.
+   */
+  largestRecords?: number;
   /** Which encapsulations to open (`--decap`, `--vxlan-port`); default: all. */
   decap?: DecapOptions;
   /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
@@ -55,6 +61,7 @@ export class Engine implements FrameSink, FlowObserver {
   readonly ports = new PortStats();
   private readonly classifier: FlowClassifier | null;
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
+  private readonly largest: LargestFlows | null;
   private readonly linkTypePackets = new Float64Array(65536);
   /** Link types with packets, in the order first seen (totals() lists these, not 65,536 counters). */
   private readonly linkTypesSeen: number[] = [];
@@ -83,6 +90,7 @@ export class Engine implements FrameSink, FlowObserver {
     this.table.setObserver(this);
     this.classifier = opts.classifier ?? null;
     this.onFlow = opts.onFlow ?? null;
+    this.largest = this.onFlow !== null && opts.largestRecords !== undefined ? new LargestFlows(opts.largestRecords) : null;
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
@@ -166,11 +174,17 @@ export class Engine implements FrameSink, FlowObserver {
     const view = this.liveView;
     // What the recognisers saw, read before classify() releases the flow's inspection state.
     const protocol = this.classifier?.observedProtocol?.(slot) ?? null;
-    const cls = this.classifier ? this.classifier.classify(t, slot, this.onFlow !== null || (view !== null && view.wantsRow(t, slot))) : null;
+    let wanted = this.onFlow !== null;
+    if (wanted && this.largest !== null) {
+      // The verdict without evidence details is shared and cheap; the details only for a record.
+      const violation = this.classifier !== null && this.classifier.peek(t, slot, false).exposure?.status === 'violation';
+      wanted = this.largest.wants(t.bytesToServer(slot) + t.bytesToClient(slot), violation);
+    }
+    const cls = this.classifier ? this.classifier.classify(t, slot, wanted || (view !== null && view.wantsRow(t, slot))) : null;
     this.services.addFlow(t, slot, cls);
     this.ports.addFlow(t, slot, cls, protocol);
     view?.flowEnded(t, slot, cls, protocol, reason);
-    if (this.onFlow === null) return;
+    if (!wanted || this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason);
     if (cls) Object.assign(record, cls);
     const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;

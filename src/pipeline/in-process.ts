@@ -30,6 +30,7 @@ export class InProcessPipeline implements Pipeline {
       documentedPorts: classification.documentedPorts,
       ...(opts.decap ? { decap: opts.decap } : {}),
       ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),
+      ...(opts.flows && opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
     });
     this.sink = this.engine;
     this.detail = opts.detail === true;

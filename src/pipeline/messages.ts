@@ -33,6 +33,8 @@ export interface WorkerInit {
   classification: ClassificationSpec | null;
   /** Whether finished flow records are wanted (else only statistics are kept). */
   flows: boolean;
+  /** With flows: records only for the N largest flows and the first N violations (PipelineOptions). */
+  largestRecords?: number;
   /** Milliseconds between the statistics a worker posts. */
   statsIntervalMs: number;
   /** Statistics carry the dashboard's detail lists (top flows, alerts, unknown ports). */

@@ -34,6 +34,11 @@ export interface PipelineOptions {
   classification: ClassificationSpec | null;
   /** Whether finished flow records are wanted (onFlow); without, only statistics are kept. */
   flows: boolean;
+  /**
+   * With flows: records only for the N largest flows and the first N exposure violations, all the
+   * text summary lists (largest-flows.ts). Unset: every flow.
+   */
+  largestRecords?: number;
   /** Snapshots carry the dashboard's detail lists (top flows, alerts, unknown ports). */
   detail?: boolean;
   /**

@@ -101,6 +101,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         },
         classification: opts.classification,
         flows: opts.flows,
+        ...(opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
         statsIntervalMs: intervalMs,
         detail: opts.detail === true,
         control: controlBuffer,

@@ -59,6 +59,7 @@ class Run {
       shard: { index: init.index, workers: init.workers },
       classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
+      ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords } : {}),
       ...(init.flows
         ? {
             onFlow: (f: ClassifiedFlow, trigger: number, phase: number, last: number) => {
