@@ -29,6 +29,7 @@ import net from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePortIn } from '../test/proxy/cli-helpers.js';
 import { gitCommit, median, REPO, which } from './run.js';
 
 export interface ProxyBenchOptions {
@@ -81,18 +82,9 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
 }
 
-async function freePort(accept: (p: number) => boolean = () => true, lo = 20000, hi = 60000): Promise<number> {
-  for (let i = 0; i < 500; i++) {
-    const port = lo + Math.floor(Math.random() * (hi - lo));
-    if (!accept(port)) continue;
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error(`no free port in ${lo}-${hi}`);
+/** A free TCP port on 127.0.0.1 (20000-60000 unless a range is given). */
+function freePort(accept: (p: number) => boolean = () => true, lo = 20000, hi = 60000): Promise<number> {
+  return freePortIn(lo, hi, accept);
 }
 
 async function waitForTcp(port: number, ms = 10_000): Promise<void> {
