@@ -5,8 +5,8 @@
  * (stdout carries data) or the CI environment variable says otherwise. Ink is never loaded
  * anywhere else: it writes escape codes into pipes and its input hook fails without a TTY stdin
  * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
- * cores drawing beside the in-process engine costs less than handing it to a worker (measured in
- * docs/pipeline.md "The dashboard and --workers"). Ink and React load from one bundled file.
+ * cores handing the engine to a worker measured no better than drawing beside it in-process
+ * (docs/pipeline.md "The dashboard and --workers"). Ink and React load from one bundled file.
  */
 import { existsSync } from 'node:fs';
 import type { SessionConsumer } from '../export/consumer.js';
