@@ -18,7 +18,9 @@
  *   npm run bench:dashboard -- --file /tmp/ref.pcap --size 80x24 --workers 0
  *
  * Options: --rounds N (5), --size WIDTHxHEIGHT of the tmux terminal (120x40), --workers LIST of the
- * dashboard runs (0,1; the --no-ui run keeps the machine's default), --end flows|screen: `flows`
+ * dashboard runs (0,1; the --no-ui run keeps the machine's default), --draw thread,inline: where the
+ * dashboard draws, in its own thread (the default) and/or in the session's thread
+ * (PORTSNIFF_DASHBOARD_THREAD=0), one dashboard run of each per --workers value, --end flows|screen: `flows`
  * (default) times every run to the end of its `--flows` FIFO, so both sides also write 50k flow
  * records; `screen` runs without a flow log and times to the first output showing the end (the
  * dashboard's "replay finished", --no-ui's summary line), polled every 3 ms from `tmux pipe-pane`.
@@ -41,14 +43,29 @@ interface Variant {
   name: string;
   args: string[];
   dashboard: boolean;
+  /** Environment assignments before the command (PORTSNIFF_DASHBOARD_THREAD=0). */
+  env: string;
 }
 
-/** The --no-ui run (the machine's default --workers) and one dashboard run per --workers value. */
-function variants(workers: readonly number[]): Variant[] {
-  return [
-    { name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false },
-    ...workers.map((w) => ({ name: `dashboard, --workers ${w}`, args: ['--workers', String(w)], dashboard: true })),
-  ];
+type DrawIn = 'thread' | 'inline';
+
+/**
+ * The --no-ui run (the machine's default --workers) and one dashboard run per --workers value and
+ * per place it draws: its own thread (the default) or the session's (PORTSNIFF_DASHBOARD_THREAD=0).
+ */
+function variants(workers: readonly number[], drawIn: readonly DrawIn[]): Variant[] {
+  const out: Variant[] = [{ name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false, env: '' }];
+  for (const d of drawIn) {
+    for (const w of workers) {
+      out.push({
+        name: `dashboard ${d === 'thread' ? 'in its own thread' : "in the session's thread"}, --workers ${w}`,
+        args: ['--workers', String(w)],
+        dashboard: true,
+        env: d === 'thread' ? '' : 'PORTSNIFF_DASHBOARD_THREAD=0 ',
+      });
+    }
+  }
+  return out;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -107,10 +124,10 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
     execFileSync('mkfifo', [fifo]);
     // The dashboard draws on the terminal; --no-ui's summary goes nowhere (as when piped).
     const redirect = v.dashboard ? '' : ' > /dev/null 2>&1';
-    cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
+    cmd = `date +%s%3N > ${start}; ${v.env}node ${MAIN} replay ${file} --flows ${fifo} ${v.args.join(' ')}${redirect}; sleep 60`;
   } else {
     // Both print their end on the terminal: the dashboard's last frame, --no-ui's summary.
-    cmd = `date +%s%3N > ${start}; node ${MAIN} replay ${file} ${v.args.join(' ')}; sleep 60`;
+    cmd = `date +%s%3N > ${start}; ${v.env}node ${MAIN} replay ${file} ${v.args.join(' ')}; sleep 60`;
   }
   // pipe-pane starts once the session exists: the command waits for it (the start file comes after).
   const t: TmuxSession = await startTmux(`while [ ! -e ${pane} ]; do sleep 0.01; done; ${cmd}`, { ...size, cwd: REPO });
@@ -153,7 +170,7 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, end: { type: 'string', default: 'flows' } },
+    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, draw: { type: 'string', default: 'thread,inline' }, end: { type: 'string', default: 'flows' } },
   });
   if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
   const sizeMatch = /^(\d+)x(\d+)$/.exec(values.size);
@@ -161,7 +178,9 @@ async function main(): Promise<void> {
   const size: Size = { width: Number(sizeMatch[1]), height: Number(sizeMatch[2]) };
   const workers = values.workers.split(',').map((w) => Number(w));
   if (workers.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--workers ${values.workers}: expected a list such as 0,1`);
-  const VARIANTS = variants(workers);
+  const drawIn = values.draw.split(',') as DrawIn[];
+  if (drawIn.some((d) => d !== 'thread' && d !== 'inline')) throw new Error(`--draw ${values.draw}: expected thread, inline or both`);
+  const VARIANTS = variants(workers, drawIn);
   if (values.end !== 'flows' && values.end !== 'screen') throw new Error(`--end ${values.end}: expected flows or screen`);
   const flowLog = values.end === 'flows';
   if (!existsSync(MAIN)) throw new Error('run npm run build first');

@@ -1,6 +1,7 @@
 /**
- * Bundles the dashboard (dist/ui/dashboard.js with Ink, React and their dependencies) into one ES
- * module, dist/ui/dashboard.bundle.js. Run by `npm run build` after `tsc`:
+ * Bundles the dashboard (dist/ui/dashboard-worker.js: the dashboard thread's script, which also
+ * exports createDashboard; with Ink, React and their dependencies) into one ES module,
+ * dist/ui/dashboard.bundle.js. Run by `npm run build` after `tsc`:
  *
  *   node scripts/bundle-dashboard.mjs
  *
@@ -21,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(REPO, 'dist/ui/dashboard.js');
+const entry = join(REPO, 'dist/ui/dashboard-worker.js');
 const outfile = join(REPO, 'dist/ui/dashboard.bundle.js');
 
 if (!existsSync(entry)) {

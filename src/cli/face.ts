@@ -6,7 +6,8 @@
  * anywhere else: it writes escape codes into pipes and its input hook fails without a TTY stdin
  * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
  * cores handing the engine to a worker measured no better than drawing beside it in-process
- * (docs/pipeline.md "The dashboard and --workers"). Ink and React load from one bundled file.
+ * (docs/pipeline.md "The dashboard and --workers"). The dashboard draws in its own thread (the
+ * engine keeps its core; keys never wait for it), with Ink and React loaded there from one bundled file.
  */
 import { existsSync } from 'node:fs';
 import type { SessionConsumer } from '../export/consumer.js';
@@ -81,9 +82,23 @@ function holdStderr(io: CliIo): SessionConsumer {
 /** The dashboard with Ink and React in one file (`npm run build`, scripts/bundle-dashboard.mjs). */
 const DASHBOARD_BUNDLE = new URL('../ui/dashboard.bundle.js', import.meta.url);
 
+/**
+ * PORTSNIFF_DASHBOARD_THREAD=0 draws in the session's thread instead of the dashboard's own
+ * (bench/dashboard.ts compares the two; docs/dashboard.md "Its own thread").
+ */
+export function dashboardInOwnThread(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env['PORTSNIFF_DASHBOARD_THREAD'] !== '0';
+}
+
 async function importDashboard(): Promise<DashboardFactory> {
-  // React's production build costs a third of the development build per frame.
+  // React's production build costs a third of the development build per frame (the dashboard's
+  // thread inherits the environment).
   process.env['NODE_ENV'] ??= 'production';
+  if (dashboardInOwnThread(process.env)) {
+    const { createThreadedDashboard, dashboardScript } = await import('../ui/dashboard-thread.js');
+    const script = dashboardScript();
+    return (o) => createThreadedDashboard({ ...o, script });
+  }
   // The bundle loads in ~90 ms instead of ~400 ms (Node's loader on Ink's and React's many files);
   // running from the TypeScript sources there is none.
   const ui = (existsSync(DASHBOARD_BUNDLE) ? await import(DASHBOARD_BUNDLE.href) : await import('../ui/dashboard.js')) as typeof import('../ui/dashboard.js');

@@ -216,6 +216,14 @@ export function runProcess(argv: string[]): void {
     (code) => {
       stdout.flush();
       process.exitCode = code;
+      if (stdout.closedBy === 'EIO') {
+        // The terminal hung up and everything is written. End the way SIGHUP ends a process:
+        // Node's own exit would restore the terminal's modes and abort on a terminal that is gone
+        // (ResetStdio asserts on EIO in Node 20).
+        process.removeAllListeners('SIGHUP');
+        process.kill(process.pid, 'SIGHUP');
+        return;
+      }
       // Do not wait for stdin or timers left by libraries.
       setImmediate(() => process.exit(code));
     },

@@ -1,7 +1,8 @@
 /**
  * Buffered, synchronous line output to a file descriptor. Synchronous on purpose: a signal handler
  * or an exiting process can always flush what was counted, and a reader on the other end of a
- * closed pipe (EPIPE) marks the writer closed instead of crashing the run.
+ * closed pipe (EPIPE) or a terminal that hung up (EIO) marks the writer closed instead of crashing
+ * the run.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PortsniffError, ErrorCode } from '../errors.js';
@@ -15,8 +16,10 @@ export class LineWriter {
   private readonly ownsFd: boolean;
   /** The file's path when the writer opened it (reopen() opens it again). */
   private readonly path: string | null;
-  /** Set when the reader went away (EPIPE); later writes are dropped. */
+  /** Set when the reader went away (EPIPE, or EIO from a hung-up terminal); later writes are dropped. */
   closed = false;
+  /** Why it closed: 'EIO' means the terminal hung up (runProcess then ends the way SIGHUP would). */
+  closedBy: 'EPIPE' | 'EIO' | null = null;
   linesWritten = 0;
 
   /** `onClosed`: called once, when the reader goes away (EPIPE). */
@@ -82,8 +85,10 @@ export class LineWriter {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue; // non-blocking pipe full: retry
-        if (code === 'EPIPE') {
+        // EPIPE: the pipe's reader went away; EIO: the terminal hung up (ssh dropped, window closed).
+        if (code === 'EPIPE' || code === 'EIO') {
           this.closed = true;
+          this.closedBy = code;
           this.onClosed?.();
           return;
         }

@@ -163,6 +163,66 @@ describe('portsniff replay with the dashboard', () => {
     expect(existsSync(json)).toBe(false);
   }, 120_000);
 
+  it("draws in its own thread: with the session's thread stalled, a key still opens help and a resize redraws", async () => {
+    if (!ready()) return;
+    const pidFile = join(dir, 'stalled.pid');
+    const stall = join(ROOT, 'test/helpers/stall-main-thread.mjs');
+    const t = (session = await startTmux(`PSN_PID_FILE=${pidFile} PSN_STALL_MS=12000 node --import ${stall} ${MAIN} replay ${DEMO} --speed 1x; ${AFTER}`, {
+      width: 100,
+      height: 32,
+      cwd: ROOT,
+    }));
+    await t.waitFor('zeebe (', { what: 'the dashboard', timeoutMs: 30_000 });
+    // The session's thread spins for 12 s from now, as a flat-out engine's would.
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300));
+    t.sendKeys('?');
+    await t.waitFor('portsniff dashboard: keys', { what: 'the help overlay while the session is busy', timeoutMs: 6000 });
+    t.resize(60, 20);
+    const s = await t.waitFor((x) => x.split('\n').some((l) => l.startsWith('portsniff dashboard: keys')) && Math.max(...x.split('\n').map((l) => l.trimEnd().length)) <= 60, {
+      what: 'the help overlay redrawn at 60 columns',
+      timeoutMs: 6000,
+    });
+    expect(s).toContain('quit');
+    // Both happened while the session's thread was still busy.
+    expect(existsSync(`${pidFile}.stalled`)).toBe(false);
+    await t.waitFor(() => existsSync(`${pidFile}.stalled`), { what: 'the end of the stall', timeoutMs: 30_000 });
+    t.sendKeys('Escape', 'q');
+    const end = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status', timeoutMs: 30_000 });
+    expect(end).toMatch(/^exit=0$/m);
+    expect(t.capture({ history: true })).toMatch(/^interrupted: the summary covers what was read until then$/m);
+    expect(t.cursorVisible()).toBe(true);
+  }, 120_000);
+
+  it('a terminal that hangs up: the session stops, the flow log is complete, the process ends as SIGHUP ends it', async () => {
+    if (!ready()) return;
+    const flows = join(dir, 'hangup.ndjson');
+    const status = join(dir, 'hangup.status');
+    const err = join(dir, 'hangup.err');
+    // The shell ignores SIGHUP to record portsniff's status (Node resets signal dispositions at start).
+    const t = (session = await startTmux(`trap '' HUP; node ${MAIN} replay ${DEMO} --speed 2x --flows ${flows} 2>${err}; echo $? > ${status}`, {
+      width: 100,
+      height: 32,
+      cwd: ROOT,
+    }));
+    await t.waitFor('zeebe (', { what: 'the dashboard', timeoutMs: 30_000 });
+    t.kill();
+    session = null;
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(status) || readFileSync(status, 'utf8').trim() === '') {
+      if (Date.now() > deadline) throw new Error('portsniff did not end within 30 s of its terminal hanging up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // 128 + SIGHUP (1): ended like any program whose terminal went away, not by a crash (134, 1).
+    expect(readFileSync(status, 'utf8').trim()).toBe('129');
+    // (The shell itself reports "Hangup" into the same file.)
+    expect(readFileSync(err, 'utf8')).not.toMatch(/error|assert|abort|EIO/i);
+    const lines = readFileSync(flows, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  }, 120_000);
+
   it('with stdout piped there is no Ink: plain text and the progress line only', async () => {
     if (!ready()) return;
     const out = join(dir, 'piped.txt');
