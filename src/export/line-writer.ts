@@ -4,7 +4,7 @@
  * closed pipe (EPIPE) or a terminal that hung up (EIO) marks the writer closed instead of crashing
  * the run.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { PortsniffError, ErrorCode } from '../errors.js';
 
 const FLUSH_AT = 64 * 1024;
@@ -14,7 +14,7 @@ export class LineWriter {
   private size = 0;
   private fd: number;
   private readonly ownsFd: boolean;
-  /** The file's path when the writer opened it (reopen() opens it again). */
+  /** The file's path when the writer opened a regular file there (reopen() opens it again). */
   private readonly path: string | null;
   /** Set when the reader went away (EPIPE, or EIO from a hung-up terminal); later writes are dropped. */
   closed = false;
@@ -31,7 +31,9 @@ export class LineWriter {
     } else {
       this.fd = LineWriter.open(target, 'w');
       this.ownsFd = true;
-      this.path = target;
+      // A FIFO or a device has nothing to rotate, and opening a FIFO again would block until a
+      // reader comes (a SIGHUP from a closed terminal must not hang the run's end).
+      this.path = fstatSync(this.fd).isFile() ? target : null;
     }
   }
 
@@ -47,7 +49,7 @@ export class LineWriter {
   /**
    * For logrotate (SIGHUP): flushes, closes the file and opens its path again, appending (a file
    * moved away leaves a new one at the path; a file truncated in place is appended to). A writer on
-   * a descriptor it did not open (stdout) only flushes. Throws PortsniffError when the path cannot
+   * a descriptor it did not open (stdout), or on a FIFO or device, only flushes. Throws PortsniffError when the path cannot
    * be opened; the old descriptor is then kept.
    */
   reopen(): void {

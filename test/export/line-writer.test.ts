@@ -1,5 +1,6 @@
 /** LineWriter.reopen(): what logrotate needs on SIGHUP (rename then reopen, or truncate in place). */
-import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,5 +57,27 @@ describe('LineWriter.reopen', () => {
     fdWriter.reopen();
     w.close();
     expect(readFileSync(join(dir, 'fd.txt'), 'utf8')).toBe('via fd\n');
+  });
+
+  it('a FIFO (or any file that is not a regular file) is not reopened: nothing to rotate, and opening one blocks until a reader comes', () => {
+    const fifo = join(dir, 'flows.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const w = new LineWriter(fifo);
+      w.writeLine('before');
+      // A regular file at the path after a rename would be opened and written to; a FIFO is kept.
+      renameSync(fifo, `${fifo}.old`);
+      w.reopen();
+      w.writeLine('after');
+      w.flush();
+      expect(existsSync(fifo)).toBe(false);
+      const buf = Buffer.alloc(64);
+      const n = readSync(reader, buf, 0, buf.length, null);
+      expect(buf.subarray(0, n).toString('utf8')).toBe('before\nafter\n');
+      w.close();
+    } finally {
+      closeSync(reader);
+    }
   });
 });
