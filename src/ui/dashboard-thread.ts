@@ -132,6 +132,9 @@ export function createThreadedDashboard(opts: ThreadedDashboardOptions): Threade
       case 'done':
         end();
         break;
+      case 'failed':
+        failed(`the dashboard failed: ${m.message}`);
+        break;
     }
   };
 
