@@ -34,7 +34,5 @@ export type FromDashboard =
   | { t: 'stop' }
   /** The terminal is gone (stdin ended, or a frame could not be written): stop the session. */
   | { t: 'hangup' }
-  /** The dashboard failed; its thread put the terminal back as it could and is ending. */
-  | { t: 'failed'; message: string }
   /** The terminal is clean (frame erased, raw mode off, normal screen): the session may print. */
   | { t: 'done' };

@@ -132,9 +132,6 @@ export function createThreadedDashboard(opts: ThreadedDashboardOptions): Threade
       case 'done':
         end();
         break;
-      case 'failed':
-        failed(`the dashboard failed: ${m.message}`);
-        break;
     }
   };
 

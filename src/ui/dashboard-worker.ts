@@ -22,9 +22,6 @@ import type { DashboardThreadData, FromDashboard, ToDashboard } from './dashboar
 
 export { createDashboard } from './dashboard.js';
 
-const SHOW_CURSOR = '\x1b[?25h';
-const LEAVE_ALTERNATE_SCREEN = '\x1b[?1049l';
-
 function isDashboardThread(data: unknown): data is DashboardThreadData {
   return typeof data === 'object' && data !== null && (data as DashboardThreadData).portsniffDashboard === true;
 }
@@ -78,28 +75,6 @@ function run(data: DashboardThreadData, port: NonNullable<typeof parentPort>): v
     post({ t: 'hangup' });
     void ui.abort();
   };
-  // A bug in the dashboard must not leave the terminal raw and on the alternate screen: this
-  // thread's handle is the one that made it raw, so it is the one that can put it back. The
-  // session's thread then reports the error and stops the session.
-  const onFatal = (err: unknown): void => {
-    if (!released) {
-      released = true;
-      try {
-        stdin?.setRawMode(false);
-      } catch {
-        // The terminal is gone.
-      }
-      try {
-        stdout.write(SHOW_CURSOR + (data.alternateScreen ? LEAVE_ALTERNATE_SCREEN : ''));
-      } catch {
-        // As above.
-      }
-    }
-    post({ t: 'failed', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
-  };
-  process.on('uncaughtException', onFatal);
-  process.on('unhandledRejection', onFatal);
   stdin?.on('end', hangup);
   stdin?.on('close', hangup);
   stdin?.on('error', hangup);
