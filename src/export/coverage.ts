@@ -5,7 +5,7 @@
  * looked like (how a user finds undocumented services). Built from the engine's port accounting
  * (pipeline/port-stats.ts), which is exact and the same for any number of workers.
  */
-import type { PortStatsData, PortTransport, UnknownPortStats } from '../pipeline/port-stats.js';
+import { busiestUnknownPorts, unknownPortCount, type PortStatsData, type PortTransport, type UnknownPortStats } from '../pipeline/port-stats.js';
 import type { RuleInfo } from './consumer.js';
 
 /** Unknown server ports listed in the JSON summary (the text summary lists fewer). */
@@ -75,14 +75,12 @@ export function buildCoverage(ports: PortStatsData, rules: readonly RuleInfo[], 
     portSpecsUnseen += missing.length;
     if (missing.length > 0) unseen.push({ rule: r.id, product: r.product, transport: r.transport, ports: missing.join(',') });
   }
-  const busiest = [...ports.unknown].sort(
-    (a, b) => b.bytes - a.bytes || b.flows - a.flows || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0) || a.port - b.port,
-  );
   return {
     documented: { rules: selected.length, portSpecs, portSpecsUnseen },
     unseen,
-    unknownPortCount: ports.unknown.length,
-    unknownPorts: busiest.slice(0, top).map((u) => ({ ...u, payload: { ...u.payload } })),
+    unknownPortCount: unknownPortCount(ports),
+    // By bytes, then flows, transport and port; objects only for the listed ports.
+    unknownPorts: busiestUnknownPorts(ports, top),
   };
 }
 

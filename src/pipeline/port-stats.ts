@@ -5,8 +5,8 @@
  *    port, or the client port when only that one is documented); ICMP rules by rule id;
  *  - unknown server ports: flows no rule documents, per transport and server port, with packets,
  *    bytes and what their payload was (a recognised protocol, unrecognised bytes, or none).
- * Bounded by the port space: counters live in typed arrays of 65536 slots per transport, allocated
- * when that transport first needs them. Exact and merged across worker threads by summing (like
+ * Bounded by the port space: counters live in typed arrays sized for 65536 ports per transport,
+ * allocated when that transport first needs them. Exact and merged across worker threads by summing (like
  * ServiceStats), so the report is the same whatever the number of workers.
  */
 import type { FlowTable } from '../flow/table.js';
@@ -36,34 +36,51 @@ export interface UnknownPortStats {
   payload: Record<string, number>;
 }
 
+/** Counters per unknown port (a row), in PortStats and in PortStatsData.unknownCounts. */
+const F_FLOWS = 0;
+const F_PACKETS = 1;
+const F_BYTES = 2;
+/** Flows without payload. */
+const F_NONE = 3;
+/** Flows whose payload no recogniser matched. */
+const F_UNRECOGNISED = 4;
+export const UNKNOWN_PORT_FIELDS = 5;
+const FIELDS = UNKNOWN_PORT_FIELDS;
+
 /** What a PortStats holds, as plain data (worker messages, merging). */
 export interface PortStatsData {
   /** Documented ports seen, per transport, ascending. */
   seenPorts: Record<PortTransport, number[]>;
   /** ICMP rules seen (ids). */
   seenIcmpRules: string[];
-  /** Unknown server ports with at least one flow, by transport then port. */
-  unknown: UnknownPortStats[];
+  /**
+   * Unknown server ports with at least one flow, one row each: transport index (tcp 0, udp 1,
+   * sctp 2) * 65536 + port, by transport, in the order first met (unknownPortList() sorts).
+   * Typed arrays, not an object per port: a flow flood has tens of thousands of these, and building
+   * them all at the end of a run, to list the busiest 20, was that run's peak memory.
+   * busiestUnknownPorts() and unknownPortList() give them as objects.
+   */
+  unknownKeys: Int32Array;
+  /** UNKNOWN_PORT_FIELDS counters per row: flows, packets, bytes, flows without payload, flows with unrecognised payload. */
+  unknownCounts: Float64Array;
+  /** Flows per recognised protocol on unknown ports: (port key, index in protocolNames, flows), by key then name. */
+  unknownProtocols: Float64Array;
+  protocolNames: string[];
 }
-
-const F_FLOWS = 0;
-const F_PACKETS = 1;
-const F_BYTES = 2;
-const F_NONE = 3;
-const F_UNRECOGNISED = 4;
-const FIELDS = 5;
 
 export class PortStats {
   private readonly seen: Array<Uint8Array | null> = [null, null, null];
   private readonly seenIcmp = new Set<string>();
-  /** Per transport: FIELDS counters per port. */
-  private readonly counters: Array<Float64Array | null> = [null, null, null];
   /**
-   * Per transport, the ports set in `seen` and the ports with counters, in the order first met:
-   * toData() reads these instead of scanning 65,536 ports (a cold loop at the end of every run).
+   * Per transport, unknown ports' counters in rows of FIELDS, in the order first met (rows fill
+   * from the start: memory for the ports met, however they spread over the port space, and one
+   * copy hands them over), each port's row + 1 (0: none), and the port of each row.
    */
-  private readonly seenList: number[][] = [[], [], []];
+  private readonly rows: Array<Float64Array | null> = [null, null, null];
+  private readonly rowOf: Array<Int32Array | null> = [null, null, null];
   private readonly unknownList: number[][] = [[], [], []];
+  /** Per transport, the ports set in `seen` in the order first met (toData() reads these, not 65,536 bits). */
+  private readonly seenList: number[][] = [[], [], []];
   /** Recognised protocols per (transport, port): key transport * 65536 + port. */
   private readonly protocols = new Map<number, Map<string, number>>();
 
@@ -86,56 +103,104 @@ export class PortStats {
     if (c === null) return; // --no-rules: nothing is documented, nothing is unknown
     const ti = transportIndex(transport);
     if (c.candidates.length > 0) {
-      if (ti >= 0) {
-        const port = c.basis === 'client-port' ? clientPort : serverPort;
-        const bits = (this.seen[ti] ??= new Uint8Array(8192));
-        const bit = 1 << (port & 7);
-        if ((bits[port >>> 3]! & bit) === 0) {
-          bits[port >>> 3]! |= bit;
-          this.seenList[ti]!.push(port);
-        }
-      } else if (transport === ICMP || transport === ICMPV6) {
+      if (ti >= 0) this.seePort(ti, c.basis === 'client-port' ? clientPort : serverPort);
+      else if (transport === ICMP || transport === ICMPV6) {
         for (const cand of c.candidates) this.seenIcmp.add(cand.id);
       }
       return;
     }
     if (ti < 0) return; // unknown ICMP or other IP protocols have no server port to report
-    const counters = (this.counters[ti] ??= new Float64Array(65536 * FIELDS));
-    const base = serverPort * FIELDS;
-    if (counters[base + F_FLOWS] === 0) this.unknownList[ti]!.push(serverPort);
-    counters[base + F_FLOWS]!++;
-    counters[base + F_PACKETS]! += packets;
-    counters[base + F_BYTES]! += bytes;
-    if (protocol !== null) {
-      const key = ti * 65536 + serverPort;
-      let m = this.protocols.get(key);
-      if (m === undefined) this.protocols.set(key, (m = new Map()));
-      m.set(protocol, (m.get(protocol) ?? 0) + 1);
-    } else if (payload > 0) {
-      counters[base + F_UNRECOGNISED]!++;
-    } else {
-      counters[base + F_NONE]!++;
+    const base = this.rowBase(ti, serverPort);
+    const rows = this.rows[ti]!;
+    rows[base + F_FLOWS]!++;
+    rows[base + F_PACKETS]! += packets;
+    rows[base + F_BYTES]! += bytes;
+    if (protocol !== null) this.addProtocol(ti * 65536 + serverPort, protocol, 1);
+    else if (payload > 0) rows[base + F_UNRECOGNISED]!++;
+    else rows[base + F_NONE]!++;
+  }
+
+  /** Adds what another PortStats counted (mergePortStats). */
+  addData(d: PortStatsData): void {
+    PORT_TRANSPORTS.forEach((transport, ti) => {
+      for (const port of d.seenPorts[transport]) this.seePort(ti, port);
+    });
+    for (const id of d.seenIcmpRules) this.seenIcmp.add(id);
+    const keys = d.unknownKeys;
+    const counts = d.unknownCounts;
+    for (let i = 0; i < keys.length; i++) {
+      const ti = keys[i]! >>> 16;
+      const base = this.rowBase(ti, keys[i]! & 0xffff);
+      const rows = this.rows[ti]!;
+      for (let f = 0; f < FIELDS; f++) rows[base + f]! += counts[i * FIELDS + f]!;
+    }
+    const p = d.unknownProtocols;
+    for (let r = 0; r < p.length; r += 3) this.addProtocol(p[r]!, d.protocolNames[p[r + 1]!]!, p[r + 2]!);
+  }
+
+  private seePort(ti: number, port: number): void {
+    const bits = (this.seen[ti] ??= new Uint8Array(8192));
+    const bit = 1 << (port & 7);
+    if ((bits[port >>> 3]! & bit) === 0) {
+      bits[port >>> 3]! |= bit;
+      this.seenList[ti]!.push(port);
     }
   }
 
+  /** Offset of the port's row in rows[ti], taking the next row when the port is new. */
+  private rowBase(ti: number, port: number): number {
+    let rowOf = this.rowOf[ti];
+    if (!rowOf) {
+      rowOf = this.rowOf[ti] = new Int32Array(65536);
+      // Sized for every port up front: pages the rows never reach are never touched.
+      this.rows[ti] = new Float64Array(65536 * FIELDS);
+    }
+    let r = rowOf[port]! - 1;
+    if (r < 0) {
+      r = this.unknownList[ti]!.push(port) - 1;
+      rowOf[port] = r + 1;
+    }
+    return r * FIELDS;
+  }
+
+  private addProtocol(key: number, protocol: string, flows: number): void {
+    let m = this.protocols.get(key);
+    if (m === undefined) this.protocols.set(key, (m = new Map()));
+    m.set(protocol, (m.get(protocol) ?? 0) + flows);
+  }
+
+  /**
+   * As plain data. Nothing per port on the heap (code that runs once is not optimised: each number
+   * read from a Float64Array there is a 16-byte heap object, each for-of step an iterator result):
+   * the rows are copied in one call per transport.
+   */
   toData(): PortStatsData {
     const seenPorts = { tcp: [], udp: [], sctp: [] } as Record<PortTransport, number[]>;
-    const unknown: UnknownPortStats[] = [];
+    let n = 0;
+    for (const list of this.unknownList) n += list.length;
+    const unknownKeys = new Int32Array(n);
+    const unknownCounts = new Float64Array(n * FIELDS);
+    let at = 0;
     PORT_TRANSPORTS.forEach((transport, ti) => {
       seenPorts[transport] = [...this.seenList[ti]!].sort((a, b) => a - b);
-      const c = this.counters[ti];
-      if (!c) return;
-      for (const p of [...this.unknownList[ti]!].sort((a, b) => a - b)) {
-        const base = p * FIELDS;
-        const payload: Record<string, number> = {};
-        const protocols = this.protocols.get(ti * 65536 + p);
-        if (protocols !== undefined) for (const [name, n] of [...protocols].sort((a, b) => (a[0] < b[0] ? -1 : 1))) payload[name] = n;
-        if (c[base + F_UNRECOGNISED]! > 0) payload['unrecognised'] = c[base + F_UNRECOGNISED]!;
-        if (c[base + F_NONE]! > 0) payload['none'] = c[base + F_NONE]!;
-        unknown.push({ transport, port: p, flows: c[base + F_FLOWS]!, packets: c[base + F_PACKETS]!, bytes: c[base + F_BYTES]!, payload });
-      }
+      const list = this.unknownList[ti]!;
+      const rows = this.rows[ti];
+      if (!rows || list.length === 0) return;
+      unknownCounts.set(rows.subarray(0, list.length * FIELDS), at * FIELDS);
+      for (let i = 0; i < list.length; i++) unknownKeys[at + i] = ti * 65536 + list[i]!;
+      at += list.length;
     });
-    return { seenPorts, seenIcmpRules: [...this.seenIcmp].sort(), unknown };
+    const protocolNames: string[] = [];
+    const nameIndex = new Map<string, number>();
+    const protocols: number[] = [];
+    for (const key of [...this.protocols.keys()].sort((a, b) => a - b)) {
+      for (const [name, flows] of [...this.protocols.get(key)!].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        let i = nameIndex.get(name);
+        if (i === undefined) nameIndex.set(name, (i = protocolNames.push(name) - 1));
+        protocols.push(key, i, flows);
+      }
+    }
+    return { seenPorts, seenIcmpRules: [...this.seenIcmp].sort(), unknownKeys, unknownCounts, unknownProtocols: Float64Array.from(protocols), protocolNames };
   }
 }
 
@@ -145,40 +210,105 @@ export class PortStats {
  */
 export function mergePortStats(parts: readonly PortStatsData[]): PortStatsData {
   if (parts.length === 1) return parts[0]!;
-  const seen = { tcp: new Set<number>(), udp: new Set<number>(), sctp: new Set<number>() };
-  const icmp = new Set<string>();
-  const unknown = new Map<string, UnknownPortStats>();
-  for (const part of parts) {
-    for (const t of PORT_TRANSPORTS) for (const p of part.seenPorts[t]) seen[t].add(p);
-    for (const id of part.seenIcmpRules) icmp.add(id);
-    for (const u of part.unknown) {
-      const key = `${u.transport}/${u.port}`;
-      const e = unknown.get(key);
-      if (e === undefined) {
-        unknown.set(key, { ...u, payload: { ...u.payload } });
-        continue;
-      }
-      e.flows += u.flows;
-      e.packets += u.packets;
-      e.bytes += u.bytes;
-      for (const [k, n] of Object.entries(u.payload)) e.payload[k] = (e.payload[k] ?? 0) + n;
+  const sum = new PortStats();
+  for (const part of parts) sum.addData(part);
+  return sum.toData();
+}
+
+/** Distinct unknown server ports. */
+export function unknownPortCount(d: PortStatsData): number {
+  return d.unknownKeys.length;
+}
+
+/** Unknown port of row `i` as an object. */
+export function unknownPortAt(d: PortStatsData, i: number): UnknownPortStats {
+  const key = d.unknownKeys[i]!;
+  const c = d.unknownCounts;
+  const r = i * FIELDS;
+  // Recognised protocols first, by name (their order in the data), then unrecognised, then none.
+  const payload: Record<string, number> = {};
+  const p = d.unknownProtocols;
+  for (let j = firstProtocolRow(p, key); j < p.length && p[j] === key; j += 3) payload[d.protocolNames[p[j + 1]!]!] = p[j + 2]!;
+  if (c[r + F_UNRECOGNISED]! > 0) payload['unrecognised'] = c[r + F_UNRECOGNISED]!;
+  if (c[r + F_NONE]! > 0) payload['none'] = c[r + F_NONE]!;
+  return { transport: PORT_TRANSPORTS[key >>> 16]!, port: key & 0xffff, flows: c[r + F_FLOWS]!, packets: c[r + F_PACKETS]!, bytes: c[r + F_BYTES]!, payload };
+}
+
+/** Every unknown port as an object, by transport then port (small data and tests; a flood has tens of thousands). */
+export function unknownPortList(d: PortStatsData): UnknownPortStats[] {
+  const rows = Array.from(d.unknownKeys.keys()).sort((a, b) => d.unknownKeys[a]! - d.unknownKeys[b]!);
+  return rows.map((i) => unknownPortAt(d, i));
+}
+
+/**
+ * The `n` busiest unknown ports: by bytes, then flows (both descending), then transport name and
+ * port. Objects only for those `n`.
+ */
+export function busiestUnknownPorts(d: PortStatsData, n: number): UnknownPortStats[] {
+  // Rows of the busiest so far, busiest first (insertion into a short sorted list).
+  const top: number[] = [];
+  for (let i = 0; i < d.unknownKeys.length; i++) {
+    if (top.length === n && (n === 0 || !busier(d, i, top[n - 1]!))) continue;
+    let at = top.length === n ? n - 1 : top.length;
+    while (at > 0 && busier(d, i, top[at - 1]!)) {
+      top[at] = top[at - 1]!;
+      at--;
     }
+    top[at] = i;
   }
-  const order = (a: UnknownPortStats, b: UnknownPortStats): number =>
-    PORT_TRANSPORTS.indexOf(a.transport) - PORT_TRANSPORTS.indexOf(b.transport) || a.port - b.port;
-  return {
-    seenPorts: { tcp: [...seen.tcp].sort((a, b) => a - b), udp: [...seen.udp].sort((a, b) => a - b), sctp: [...seen.sctp].sort((a, b) => a - b) },
-    seenIcmpRules: [...icmp].sort(),
-    unknown: [...unknown.values()]
-      .map((u) => ({ ...u, payload: Object.fromEntries(Object.entries(u.payload).sort(payloadOrder)) }))
-      .sort(order),
-  };
+  return top.map((i) => unknownPortAt(d, i));
 }
 
-/** Protocol names alphabetically, then `unrecognised`, then `none`. */
-function payloadOrder(a: [string, number], b: [string, number]): number {
-  const rank = (k: string): number => (k === 'none' ? 2 : k === 'unrecognised' ? 1 : 0);
-  return rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+/** Whether row `a` is listed before row `b` in busiestUnknownPorts' order. */
+function busier(d: PortStatsData, a: number, b: number): boolean {
+  const c = d.unknownCounts;
+  const ra = a * FIELDS;
+  const rb = b * FIELDS;
+  if (c[ra + F_BYTES] !== c[rb + F_BYTES]) return c[ra + F_BYTES]! > c[rb + F_BYTES]!;
+  if (c[ra + F_FLOWS] !== c[rb + F_FLOWS]) return c[ra + F_FLOWS]! > c[rb + F_FLOWS]!;
+  const ka = d.unknownKeys[a]!;
+  const kb = d.unknownKeys[b]!;
+  const ta = PORT_TRANSPORTS[ka >>> 16]!;
+  const tb = PORT_TRANSPORTS[kb >>> 16]!;
+  if (ta !== tb) return ta < tb;
+  return (ka & 0xffff) < (kb & 0xffff);
 }
 
-export const EMPTY_PORT_STATS: PortStatsData = { seenPorts: { tcp: [], udp: [], sctp: [] }, seenIcmpRules: [], unknown: [] };
+/** First of the protocol triples (sorted by key) with `key`, or where it would be. */
+function firstProtocolRow(p: Float64Array, key: number): number {
+  let a = 0;
+  let b = p.length / 3;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (p[m * 3]! < key) a = m + 1;
+    else b = m;
+  }
+  return a * 3;
+}
+
+/** PortStatsData from plain lists (tests, and anything that builds one by hand). */
+export function portStatsData(seenPorts: Record<PortTransport, number[]>, seenIcmpRules: string[], unknown: readonly UnknownPortStats[]): PortStatsData {
+  const s = new PortStats();
+  s.addData({ ...EMPTY_PORT_STATS, seenPorts, seenIcmpRules });
+  for (const u of unknown) {
+    const key = PORT_TRANSPORTS.indexOf(u.transport) * 65536 + u.port;
+    const names = Object.keys(u.payload).filter((k) => k !== 'none' && k !== 'unrecognised');
+    s.addData({
+      ...EMPTY_PORT_STATS,
+      unknownKeys: Int32Array.of(key),
+      unknownCounts: Float64Array.of(u.flows, u.packets, u.bytes, u.payload['none'] ?? 0, u.payload['unrecognised'] ?? 0),
+      unknownProtocols: Float64Array.from(names.flatMap((name, i) => [key, i, u.payload[name]!])),
+      protocolNames: names,
+    });
+  }
+  return s.toData();
+}
+
+export const EMPTY_PORT_STATS: PortStatsData = {
+  seenPorts: { tcp: [], udp: [], sctp: [] },
+  seenIcmpRules: [],
+  unknownKeys: new Int32Array(0),
+  unknownCounts: new Float64Array(0),
+  unknownProtocols: new Float64Array(0),
+  protocolNames: [],
+};

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCoverage, describePayload } from '../../src/export/coverage.js';
 import type { RuleInfo } from '../../src/export/consumer.js';
-import type { UnknownPortStats } from '../../src/pipeline/port-stats.js';
+import { portStatsData, type UnknownPortStats } from '../../src/pipeline/port-stats.js';
 
 function rule(id: string, transport: string, ports: string): RuleInfo {
   return { id, product: id.split('.')[0]!, component: '', transport, ports, purpose: '', exposure: [], protocols: [], tls: 'unknown', cite: '', sourceDoc: '' };
@@ -17,19 +17,19 @@ describe('buildCoverage', () => {
   ];
 
   it('a range is seen when any port inside it was; listed specs are the unseen ones, as written', () => {
-    const c = buildCoverage({ seenPorts: { tcp: [8080, 19999], udp: [], sctp: [] }, seenIcmpRules: [], unknown }, rules, null);
+    const c = buildCoverage(portStatsData({ tcp: [8080, 19999], udp: [], sctp: [] }, [], unknown), rules, null);
     expect(c.documented).toEqual({ rules: 4, portSpecs: 5, portSpecsUnseen: 3 });
     expect(c.unseen).toEqual([
       { rule: 'a.api', product: 'a', transport: 'tcp', ports: '9443' },
       { rule: 'a.icmp', product: 'a', transport: 'icmp', ports: '' },
       { rule: 'b.dns', product: 'b', transport: 'udp', ports: '53' },
     ]);
-    const edge = buildCoverage({ seenPorts: { tcp: [9999, 20000], udp: [], sctp: [] }, seenIcmpRules: ['a.icmp'], unknown: [] }, rules, null);
+    const edge = buildCoverage(portStatsData({ tcp: [9999, 20000], udp: [], sctp: [] }, ['a.icmp'], []), rules, null);
     expect(edge.unseen.map((u) => u.rule)).toEqual(['a.api', 'a.db', 'b.dns']);
   });
 
   it('--products limits the rules; unknown ports by bytes, then flows; top N', () => {
-    const c = buildCoverage({ seenPorts: { tcp: [], udp: [], sctp: [] }, seenIcmpRules: [], unknown }, rules, ['b'], 2);
+    const c = buildCoverage(portStatsData({ tcp: [], udp: [], sctp: [] }, [], unknown), rules, ['b'], 2);
     expect(c.documented.rules).toBe(1);
     expect(c.unknownPortCount).toBe(3);
     expect(c.unknownPorts.map((u) => `${u.transport}/${u.port}`)).toEqual(['tcp/7000', 'tcp/22']);

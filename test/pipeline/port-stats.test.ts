@@ -5,7 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mergePortStats } from '../../src/pipeline/port-stats.js';
+import { busiestUnknownPorts, EMPTY_PORT_STATS, mergePortStats, PortStats, portStatsData, unknownPortCount, unknownPortList, type UnknownPortStats } from '../../src/pipeline/port-stats.js';
+import type { Classification } from '../../src/classify/types.js';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
 import { options, runPipeline } from './helpers.js';
 
@@ -16,8 +17,12 @@ describe('PortStats', () => {
   it('unknown server ports agree with the flow log, and worker counts do not matter', async () => {
     const runs = [];
     for (const w of [0, 1, 3]) runs.push(await runPipeline(FLEET, options(w)));
-    expect(runs[1]!.result.ports).toEqual(runs[0]!.result.ports);
-    expect(runs[2]!.result.ports).toEqual(runs[0]!.result.ports);
+    // Rows come in the order each engine met the ports; their content is the same.
+    for (const run of runs.slice(1)) {
+      expect(unknownPortList(run.result.ports)).toEqual(unknownPortList(runs[0]!.result.ports));
+      expect(run.result.ports.seenPorts).toEqual(runs[0]!.result.ports.seenPorts);
+      expect(run.result.ports.seenIcmpRules).toEqual(runs[0]!.result.ports.seenIcmpRules);
+    }
     const flows = runs[0]!.flows.map((l) => JSON.parse(l) as ClassifiedFlow);
     const unknown = flows.filter((f) => f.verdict === 'unknown' && f.candidates!.length === 0);
     const byPort = new Map<string, { flows: number; packets: number; bytes: number }>();
@@ -30,8 +35,9 @@ describe('PortStats', () => {
       byPort.set(k, e);
     }
     const ports = runs[0]!.result.ports;
-    expect(new Map(ports.unknown.map((u) => [`${u.transport}/${u.port}`, { flows: u.flows, packets: u.packets, bytes: u.bytes }]))).toEqual(byPort);
-    const payload = Object.fromEntries(ports.unknown.map((u) => [`${u.transport}/${u.port}`, u.payload]));
+    const unknownPorts = unknownPortList(ports);
+    expect(new Map(unknownPorts.map((u) => [`${u.transport}/${u.port}`, { flows: u.flows, packets: u.packets, bytes: u.bytes }]))).toEqual(byPort);
+    const payload = Object.fromEntries(unknownPorts.map((u) => [`${u.transport}/${u.port}`, u.payload]));
     expect(payload['tcp/7000']).toEqual({ resp: 22 });
     expect(payload['tcp/9000']).toEqual({ grpc: 1 });
     expect(payload['tcp/22']).toEqual({ unrecognised: 1 });
@@ -46,16 +52,58 @@ describe('PortStats', () => {
     expect(demo.result.ports.seenIcmpRules).toEqual(['redis-enterprise.node-connectivity']);
     expect(demo.result.ports.seenPorts.udp).toEqual([53, 5353]);
     const none = await runPipeline(DEMO, options(0, { classification: null }));
-    expect(none.result.ports).toEqual({ seenPorts: { tcp: [], udp: [], sctp: [] }, seenIcmpRules: [], unknown: [] });
+    expect(none.result.ports).toEqual(EMPTY_PORT_STATS);
   });
 
   it('merging sums counters and payload kinds and unites seen ports', () => {
-    const a = { seenPorts: { tcp: [80, 443], udp: [], sctp: [] }, seenIcmpRules: ['x.icmp'], unknown: [{ transport: 'tcp' as const, port: 7000, flows: 1, packets: 4, bytes: 400, payload: { resp: 1 } }] };
-    const b = { seenPorts: { tcp: [22, 443], udp: [53], sctp: [] }, seenIcmpRules: [], unknown: [{ transport: 'tcp' as const, port: 7000, flows: 2, packets: 6, bytes: 600, payload: { none: 1, unrecognised: 1 } }] };
-    expect(mergePortStats([a, b])).toEqual({
-      seenPorts: { tcp: [22, 80, 443], udp: [53], sctp: [] },
-      seenIcmpRules: ['x.icmp'],
-      unknown: [{ transport: 'tcp', port: 7000, flows: 3, packets: 10, bytes: 1000, payload: { resp: 1, unrecognised: 1, none: 1 } }],
-    });
+    const a = portStatsData({ tcp: [80, 443], udp: [], sctp: [] }, ['x.icmp'], [{ transport: 'tcp', port: 7000, flows: 1, packets: 4, bytes: 400, payload: { resp: 1 } }]);
+    const b = portStatsData({ tcp: [22, 443], udp: [53], sctp: [] }, [], [
+      { transport: 'udp', port: 9, flows: 1, packets: 1, bytes: 60, payload: { none: 1 } },
+      { transport: 'tcp', port: 7000, flows: 3, packets: 6, bytes: 600, payload: { http: 1, none: 1, unrecognised: 1 } },
+    ]);
+    const merged = mergePortStats([a, b]);
+    expect(merged.seenPorts).toEqual({ tcp: [22, 80, 443], udp: [53], sctp: [] });
+    expect(merged.seenIcmpRules).toEqual(['x.icmp']);
+    // By transport (tcp, udp, sctp), then port; payload: protocols by name, then unrecognised, then none.
+    expect(unknownPortList(merged)).toEqual([
+      { transport: 'tcp', port: 7000, flows: 4, packets: 10, bytes: 1000, payload: { http: 1, resp: 1, unrecognised: 1, none: 1 } },
+      { transport: 'udp', port: 9, flows: 1, packets: 1, bytes: 60, payload: { none: 1 } },
+    ]);
+    expect(JSON.stringify(unknownPortList(merged)[0]!.payload)).toBe('{"http":1,"resp":1,"unrecognised":1,"none":1}');
+  });
+
+  // The end of a flow flood lists tens of thousands of unknown ports: as objects they were the run's
+  // peak memory (bench/README.md, "Memory"), so the data stays in typed arrays.
+  it('hands unknown ports over as numbers, not one object per port', () => {
+    const stats = new PortStats();
+    const unknown: Classification = { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis: 'none', evidence: {}, exposure: null };
+    for (let port = 1000; port < 41000; port++) stats.add(port % 3 === 0 ? 17 : 6, port, 50000, unknown, port % 1000 === 0 ? 'http' : null, 2, port, port % 2);
+    const d = stats.toData();
+    expect(d.unknownKeys).toBeInstanceOf(Int32Array);
+    expect(d.unknownCounts).toBeInstanceOf(Float64Array);
+    expect(d.unknownProtocols).toBeInstanceOf(Float64Array);
+    expect(d.protocolNames).toEqual(['http']);
+    expect(unknownPortCount(d)).toBe(40000);
+    expect(busiestUnknownPorts(d, 3).map((u) => `${u.transport}/${u.port} ${JSON.stringify(u.payload)}`)).toEqual([
+      'tcp/40999 {"unrecognised":1}', 'udp/40998 {"none":1}', 'tcp/40997 {"unrecognised":1}',
+    ]);
+    expect(busiestUnknownPorts(d, 1)[0]).toEqual({ transport: 'tcp', port: 40999, flows: 1, packets: 2, bytes: 40999, payload: { unrecognised: 1 } });
+    expect(unknownPortList(d).find((u) => u.port === 40000)!.payload).toEqual({ http: 1 });
+  });
+
+  it('busiest: bytes, then flows, then transport name and port (the order of a full sort)', () => {
+    const rows: UnknownPortStats[] = [];
+    // Many ties, in every field the order uses.
+    for (let i = 0; i < 300; i++) {
+      rows.push({ transport: (['tcp', 'udp', 'sctp'] as const)[i % 3]!, port: (i * 7919) % 1000, flows: 1 + (i % 4), packets: 1, bytes: 100 * (i % 5), payload: { none: 1 + (i % 4) } });
+    }
+    const unique = [...new Map(rows.map((r) => [`${r.transport}/${r.port}`, r])).values()];
+    const d = portStatsData({ tcp: [], udp: [], sctp: [] }, [], unique);
+    const sorted = [...unique].sort(
+      (a, b) => b.bytes - a.bytes || b.flows - a.flows || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0) || a.port - b.port,
+    );
+    for (const n of [0, 1, 20, unique.length, unique.length + 5]) {
+      expect(busiestUnknownPorts(d, n).map((u) => `${u.transport}/${u.port}`)).toEqual(sorted.slice(0, n).map((u) => `${u.transport}/${u.port}`));
+    }
   });
 });
