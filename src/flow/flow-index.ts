@@ -7,10 +7,17 @@
  * other bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten
  * thousand flows stays in the core's L2 cache. A tag match (rarely a false one) is confirmed
  * against the key at the start of the slot's row (row-layout.ts). The index starts small and
- * doubles whenever it is half full, up to 2 x capacity entries, instead of being sized for
- * --max-flows up front. The index keeps each slot's full hash (4 bytes per slot) for moving
- * entries when it grows or deletes: hashing the key again from the neighbours' rows instead cost a
- * cache miss per moved entry (flood of 772k flows: +6% CPU).
+ * doubles whenever it is half full, up to 2 x capacity entries, instead of spreading a few flows
+ * over an index sized for --max-flows. The index keeps each slot's full hash (4 bytes per slot) for
+ * moving entries when it grows or deletes: hashing the key again from the neighbours' rows instead
+ * cost a cache miss per moved entry (flood of 772k flows: +6% CPU).
+ *
+ * Growing happens in place: the index is one array of the largest size, allocated up front, of
+ * which the first `mask + 1` entries are in use (the pages beyond are never touched, so cost no
+ * memory), and a doubling rebuilds the larger prefix from the live slots' hashes. A new array per
+ * doubling left each old one written and resident until a garbage collection, which a run that
+ * allocates nothing per packet may not have for its whole length: 2 MiB at the default
+ * --max-flows, 8 MiB at 1,000,000.
  */
 import type { DecodedPacket } from '../decode/types.js';
 import { ROW } from './row-layout.js';
@@ -30,27 +37,40 @@ function nextPow2(n: number): number {
 export class FlowIndex {
   /** Bytes per slot: the index at its largest size (2 one-word entries per slot) and the hash column. */
   static readonly BYTES_PER_SLOT = 12;
-  /** Entries - 1 (a power of two minus one). */
+  /** Entries in use - 1 (a power of two minus one). */
   private mask: number;
-  private index: Int32Array;
+  /** At the largest size; entries [0, mask + 1) are in use. */
+  private readonly index: Int32Array;
   private readonly slotMask: number;
-  private readonly maxEntries: number;
+  /** Slots below this have been inserted at least once. */
+  private highWater = 0;
 
   /** The key hash of each slot, written by insert(). */
   private readonly hash: Int32Array;
 
-  /** `keys` is the rows' int32 view (the key at the start of each row), shared with the table. */
+  /**
+   * `keys` is the rows' int32 view (the key at the start of each row), and `serial` the table's
+   * serial column, both shared with the table: a slot that was ever inserted is in the index while
+   * its serial is >= 0 (the table removes a flow from the index, then sets its serial to -1).
+   * `initialEntries`: the size in use to start with (tests make it small to exercise growth).
+   */
   constructor(
     capacity: number,
     private readonly keys: Int32Array,
+    private readonly serial: Float64Array,
+    initialEntries = INITIAL_INDEX_ENTRIES,
   ) {
     this.hash = new Int32Array(capacity);
-    this.maxEntries = nextPow2(capacity * 2);
-    const entries = Math.min(this.maxEntries, INITIAL_INDEX_ENTRIES);
-    this.mask = entries - 1;
-    this.index = new Int32Array(entries);
+    const maxEntries = nextPow2(capacity * 2);
+    this.mask = Math.min(maxEntries, nextPow2(initialEntries)) - 1;
+    this.index = new Int32Array(maxEntries);
     // Bits for slot + 1 (at most capacity); the remaining high bits of the entry carry the hash tag.
     this.slotMask = capacity >= 0x7fffffff ? -1 : (2 ** (32 - Math.clz32(capacity)) - 1) | 0;
+  }
+
+  /** Entries in use (tests). */
+  get size(): number {
+    return this.mask + 1;
   }
 
   /**
@@ -95,7 +115,8 @@ export class FlowIndex {
   /** Adds `slot` (its key already in its row, `h` its hash); `live` counts it already. */
   insert(slot: number, h: number, live: number): void {
     // Keep the load factor at most 1/2 (short probe chains).
-    if (live * 2 > this.mask + 1 && this.mask + 1 < this.maxEntries) this.grow();
+    if (live * 2 > this.mask + 1 && this.mask + 1 < this.index.length) this.grow(slot);
+    if (slot >= this.highWater) this.highWater = slot + 1;
     this.hash[slot] = h;
     const index = this.index;
     const mask = this.mask;
@@ -104,20 +125,25 @@ export class FlowIndex {
     index[i] = (h & ~this.slotMask) | (slot + 1);
   }
 
-  private grow(): void {
-    const old = this.index;
-    const entries = (this.mask + 1) * 2;
-    const index = new Int32Array(entries);
-    const mask = entries - 1;
+  /**
+   * Doubles the entries in use, in place: clears the old ones and inserts every indexed slot again
+   * (all but `inserting`, which insert() adds after). Slots are read in order, not the old entries,
+   * which the rebuild overwrites.
+   */
+  private grow(inserting: number): void {
+    const index = this.index;
+    const mask = (this.mask + 1) * 2 - 1;
     const slotMask = this.slotMask;
-    for (let k = 0; k < old.length; k++) {
-      const e = old[k]!;
-      if (e === 0) continue;
-      let i = this.hash[(e & slotMask) - 1]! & mask;
+    const hash = this.hash;
+    const serial = this.serial;
+    index.fill(0, 0, this.mask + 1);
+    for (let s = 0; s < this.highWater; s++) {
+      if (serial[s]! < 0 || s === inserting) continue;
+      const h = hash[s]!;
+      let i = h & mask;
       while (index[i] !== 0) i = (i + 1) & mask;
-      index[i] = e;
+      index[i] = (h & ~slotMask) | (s + 1);
     }
-    this.index = index;
     this.mask = mask;
   }
 

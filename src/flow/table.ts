@@ -77,6 +77,8 @@ export interface FlowTableOptions {
   activeTimeout: number;
   /** Per-transport 65536-entry maps of documented server ports (value 1 = documented). */
   documentedPorts?: DocumentedPorts;
+  /** Index entries in use at first (flow-index.ts; tests make it small to exercise growth). */
+  initialIndexEntries?: number;
 }
 
 export class FlowTable {
@@ -133,7 +135,7 @@ export class FlowTable {
     this.serial = new Float64Array(cap);
     this.firstSec = new Float64Array(cap); this.firstNsec = new Uint32Array(cap);
     this.extras = new FlowExtras(cap);
-    this.index = new FlowIndex(cap, this.rowI32);
+    this.index = new FlowIndex(cap, this.rowI32, this.serial, opts.initialIndexEntries);
     this.lru = new LruSlots(cap);
     this.time = new FlowClock(opts.idleTimeout, opts.activeTimeout);
     this.tcp = new TcpState(this.rows, cap);
