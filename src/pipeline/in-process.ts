@@ -85,7 +85,7 @@ export class InProcessPipeline implements Pipeline {
       workers: 0,
       engineDrops: 0,
       error: null,
-      ports: mergePortStats([this.engine.ports.toData()]),
+      ports: mergePortStats([this.engine.ports.toData(false)]),
     });
   }
 

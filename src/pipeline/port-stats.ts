@@ -36,7 +36,7 @@ export interface UnknownPortStats {
   payload: Record<string, number>;
 }
 
-/** Counters per unknown port (a row), in PortStats and in PortStatsData.unknownCounts. */
+/** Counters per unknown port (a row), in PortStats and in PortStatsData. */
 const F_FLOWS = 0;
 const F_PACKETS = 1;
 const F_BYTES = 2;
@@ -47,6 +47,13 @@ const F_UNRECOGNISED = 4;
 export const UNKNOWN_PORT_FIELDS = 5;
 const FIELDS = UNKNOWN_PORT_FIELDS;
 
+/** One transport's unknown server ports: each port with at least one flow, in the order first met, and its counters. */
+export interface UnknownPortRows {
+  ports: Int32Array;
+  /** UNKNOWN_PORT_FIELDS per port: flows, packets, bytes, flows without payload, flows with unrecognised payload. */
+  counts: Float64Array;
+}
+
 /** What a PortStats holds, as plain data (worker messages, merging). */
 export interface PortStatsData {
   /** Documented ports seen, per transport, ascending. */
@@ -54,33 +61,44 @@ export interface PortStatsData {
   /** ICMP rules seen (ids). */
   seenIcmpRules: string[];
   /**
-   * Unknown server ports with at least one flow, one row each: transport index (tcp 0, udp 1,
-   * sctp 2) * 65536 + port, by transport, in the order first met (unknownPortList() sorts).
-   * Typed arrays, not an object per port: a flow flood has tens of thousands of these, and building
-   * them all at the end of a run, to list the busiest 20, was that run's peak memory.
-   * busiestUnknownPorts() and unknownPortList() give them as objects.
+   * Unknown server ports per transport. Typed arrays, not an object per port: a flow flood has
+   * tens of thousands of these, and building them all at the end of a run, to list the busiest
+   * 20, was that run's peak memory. busiestUnknownPorts() and unknownPortList() give objects.
    */
-  unknownKeys: Int32Array;
-  /** UNKNOWN_PORT_FIELDS counters per row: flows, packets, bytes, flows without payload, flows with unrecognised payload. */
-  unknownCounts: Float64Array;
-  /** Flows per recognised protocol on unknown ports: (port key, index in protocolNames, flows), by key then name. */
+  unknown: Record<PortTransport, UnknownPortRows>;
+  /** Flows per recognised protocol on unknown ports: (transport index * 65536 + port, index in protocolNames, flows), by port then name. */
   unknownProtocols: Float64Array;
   protocolNames: string[];
 }
 
+/**
+ * Ports of one transport in the order first met: a typed list (no array growth leaving copies
+ * behind) and each port's position + 1 (0: not listed).
+ */
+class PortList {
+  readonly ports = new Int32Array(65536);
+  readonly at = new Int32Array(65536);
+  length = 0;
+
+  /** The port's position, listing it first if it is new. */
+  indexOf(port: number): number {
+    let i = this.at[port]! - 1;
+    if (i < 0) {
+      i = this.length++;
+      this.ports[i] = port;
+      this.at[port] = i + 1;
+    }
+    return i;
+  }
+}
+
 export class PortStats {
-  private readonly seen: Array<Uint8Array | null> = [null, null, null];
+  /** Per transport: documented ports seen (sizes for all 65536 ports up front: pages never reached are never touched). */
+  private readonly seen: Array<PortList | null> = [null, null, null];
   private readonly seenIcmp = new Set<string>();
-  /**
-   * Per transport, unknown ports' counters in rows of FIELDS, in the order first met (rows fill
-   * from the start: memory for the ports met, however they spread over the port space, and one
-   * copy hands them over), each port's row + 1 (0: none), and the port of each row.
-   */
+  /** Per transport: the unknown ports, and their counters in rows of FIELDS in the same order. */
+  private readonly unknown: Array<PortList | null> = [null, null, null];
   private readonly rows: Array<Float64Array | null> = [null, null, null];
-  private readonly rowOf: Array<Int32Array | null> = [null, null, null];
-  private readonly unknownList: number[][] = [[], [], []];
-  /** Per transport, the ports set in `seen` in the order first met (toData() reads these, not 65,536 bits). */
-  private readonly seenList: number[][] = [[], [], []];
   /** Recognised protocols per (transport, port): key transport * 65536 + port. */
   private readonly protocols = new Map<number, Map<string, number>>();
 
@@ -103,7 +121,7 @@ export class PortStats {
     if (c === null) return; // --no-rules: nothing is documented, nothing is unknown
     const ti = transportIndex(transport);
     if (c.candidates.length > 0) {
-      if (ti >= 0) this.seePort(ti, c.basis === 'client-port' ? clientPort : serverPort);
+      if (ti >= 0) (this.seen[ti] ??= new PortList()).indexOf(c.basis === 'client-port' ? clientPort : serverPort);
       else if (transport === ICMP || transport === ICMPV6) {
         for (const cand of c.candidates) this.seenIcmp.add(cand.id);
       }
@@ -123,44 +141,28 @@ export class PortStats {
   /** Adds what another PortStats counted (mergePortStats). */
   addData(d: PortStatsData): void {
     PORT_TRANSPORTS.forEach((transport, ti) => {
-      for (const port of d.seenPorts[transport]) this.seePort(ti, port);
+      for (const port of d.seenPorts[transport]) (this.seen[ti] ??= new PortList()).indexOf(port);
+      const { ports, counts } = d.unknown[transport];
+      for (let i = 0; i < ports.length; i++) {
+        const base = this.rowBase(ti, ports[i]!);
+        const rows = this.rows[ti]!;
+        for (let f = 0; f < FIELDS; f++) rows[base + f]! += counts[i * FIELDS + f]!;
+      }
     });
     for (const id of d.seenIcmpRules) this.seenIcmp.add(id);
-    const keys = d.unknownKeys;
-    const counts = d.unknownCounts;
-    for (let i = 0; i < keys.length; i++) {
-      const ti = keys[i]! >>> 16;
-      const base = this.rowBase(ti, keys[i]! & 0xffff);
-      const rows = this.rows[ti]!;
-      for (let f = 0; f < FIELDS; f++) rows[base + f]! += counts[i * FIELDS + f]!;
-    }
     const p = d.unknownProtocols;
     for (let r = 0; r < p.length; r += 3) this.addProtocol(p[r]!, d.protocolNames[p[r + 1]!]!, p[r + 2]!);
   }
 
-  private seePort(ti: number, port: number): void {
-    const bits = (this.seen[ti] ??= new Uint8Array(8192));
-    const bit = 1 << (port & 7);
-    if ((bits[port >>> 3]! & bit) === 0) {
-      bits[port >>> 3]! |= bit;
-      this.seenList[ti]!.push(port);
-    }
-  }
-
-  /** Offset of the port's row in rows[ti], taking the next row when the port is new. */
+  /** Offset of the port's row in rows[ti] (a new port takes the next row). */
   private rowBase(ti: number, port: number): number {
-    let rowOf = this.rowOf[ti];
-    if (!rowOf) {
-      rowOf = this.rowOf[ti] = new Int32Array(65536);
+    let list = this.unknown[ti];
+    if (!list) {
+      list = this.unknown[ti] = new PortList();
       // Sized for every port up front: pages the rows never reach are never touched.
       this.rows[ti] = new Float64Array(65536 * FIELDS);
     }
-    let r = rowOf[port]! - 1;
-    if (r < 0) {
-      r = this.unknownList[ti]!.push(port) - 1;
-      rowOf[port] = r + 1;
-    }
-    return r * FIELDS;
+    return list.indexOf(port) * FIELDS;
   }
 
   private addProtocol(key: number, protocol: string, flows: number): void {
@@ -170,25 +172,26 @@ export class PortStats {
   }
 
   /**
-   * As plain data. Nothing per port on the heap (code that runs once is not optimised: each number
-   * read from a Float64Array there is a 16-byte heap object, each for-of step an iterator result):
-   * the rows are copied in one call per transport.
+   * As plain data. `copy` false: the unknown ports' arrays are views of this PortStats' own (no
+   * copy, but they change if it counts more flows): for the end of a run in the same thread. A
+   * message needs copies (a view is cloned with its whole buffer, sized for 65536 ports).
    */
-  toData(): PortStatsData {
+  toData(copy = true): PortStatsData {
     const seenPorts = { tcp: [], udp: [], sctp: [] } as Record<PortTransport, number[]>;
-    let n = 0;
-    for (const list of this.unknownList) n += list.length;
-    const unknownKeys = new Int32Array(n);
-    const unknownCounts = new Float64Array(n * FIELDS);
-    let at = 0;
+    const unknown = {} as Record<PortTransport, UnknownPortRows>;
     PORT_TRANSPORTS.forEach((transport, ti) => {
-      seenPorts[transport] = [...this.seenList[ti]!].sort((a, b) => a - b);
-      const list = this.unknownList[ti]!;
+      const seen = this.seen[ti];
+      // Typed arrays sort numerically without a comparator call per pair.
+      if (seen) seenPorts[transport] = Array.from(seen.ports.slice(0, seen.length).sort());
+      const list = this.unknown[ti];
       const rows = this.rows[ti];
-      if (!rows || list.length === 0) return;
-      unknownCounts.set(rows.subarray(0, list.length * FIELDS), at * FIELDS);
-      for (let i = 0; i < list.length; i++) unknownKeys[at + i] = ti * 65536 + list[i]!;
-      at += list.length;
+      if (!list || !rows) {
+        unknown[transport] = { ports: new Int32Array(0), counts: new Float64Array(0) };
+        return;
+      }
+      const ports = list.ports.subarray(0, list.length);
+      const counts = rows.subarray(0, list.length * FIELDS);
+      unknown[transport] = copy ? { ports: ports.slice(), counts: counts.slice() } : { ports, counts };
     });
     const protocolNames: string[] = [];
     const nameIndex = new Map<string, number>();
@@ -200,7 +203,7 @@ export class PortStats {
         protocols.push(key, i, flows);
       }
     }
-    return { seenPorts, seenIcmpRules: [...this.seenIcmp].sort(), unknownKeys, unknownCounts, unknownProtocols: Float64Array.from(protocols), protocolNames };
+    return { seenPorts, seenIcmpRules: [...this.seenIcmp].sort(), unknown, unknownProtocols: Float64Array.from(protocols), protocolNames };
   }
 }
 
@@ -212,66 +215,108 @@ export function mergePortStats(parts: readonly PortStatsData[]): PortStatsData {
   if (parts.length === 1) return parts[0]!;
   const sum = new PortStats();
   for (const part of parts) sum.addData(part);
-  return sum.toData();
+  return sum.toData(false);
 }
 
 /** Distinct unknown server ports. */
 export function unknownPortCount(d: PortStatsData): number {
-  return d.unknownKeys.length;
+  let n = 0;
+  for (const t of PORT_TRANSPORTS) n += d.unknown[t].ports.length;
+  return n;
 }
 
-/** Unknown port of row `i` as an object. */
-export function unknownPortAt(d: PortStatsData, i: number): UnknownPortStats {
-  const key = d.unknownKeys[i]!;
-  const c = d.unknownCounts;
+/** Unknown port `i` of transport `ti` (PORT_TRANSPORTS index) as an object. */
+function unknownPortAt(d: PortStatsData, ti: number, i: number): UnknownPortStats {
+  const transport = PORT_TRANSPORTS[ti]!;
+  const { ports, counts } = d.unknown[transport];
+  const port = ports[i]!;
   const r = i * FIELDS;
   // Recognised protocols first, by name (their order in the data), then unrecognised, then none.
   const payload: Record<string, number> = {};
+  const key = ti * 65536 + port;
   const p = d.unknownProtocols;
   for (let j = firstProtocolRow(p, key); j < p.length && p[j] === key; j += 3) payload[d.protocolNames[p[j + 1]!]!] = p[j + 2]!;
-  if (c[r + F_UNRECOGNISED]! > 0) payload['unrecognised'] = c[r + F_UNRECOGNISED]!;
-  if (c[r + F_NONE]! > 0) payload['none'] = c[r + F_NONE]!;
-  return { transport: PORT_TRANSPORTS[key >>> 16]!, port: key & 0xffff, flows: c[r + F_FLOWS]!, packets: c[r + F_PACKETS]!, bytes: c[r + F_BYTES]!, payload };
+  if (counts[r + F_UNRECOGNISED]! > 0) payload['unrecognised'] = counts[r + F_UNRECOGNISED]!;
+  if (counts[r + F_NONE]! > 0) payload['none'] = counts[r + F_NONE]!;
+  return { transport, port, flows: counts[r + F_FLOWS]!, packets: counts[r + F_PACKETS]!, bytes: counts[r + F_BYTES]!, payload };
 }
 
 /** Every unknown port as an object, by transport then port (small data and tests; a flood has tens of thousands). */
 export function unknownPortList(d: PortStatsData): UnknownPortStats[] {
-  const rows = Array.from(d.unknownKeys.keys()).sort((a, b) => d.unknownKeys[a]! - d.unknownKeys[b]!);
-  return rows.map((i) => unknownPortAt(d, i));
+  const out: UnknownPortStats[] = [];
+  PORT_TRANSPORTS.forEach((transport, ti) => {
+    const ports = d.unknown[transport].ports;
+    const order = Array.from(ports.keys()).sort((a, b) => ports[a]! - ports[b]!);
+    for (const i of order) out.push(unknownPortAt(d, ti, i));
+  });
+  return out;
 }
+
+/** Rank of each transport (PORT_TRANSPORTS index) by name: sctp, tcp, udp. */
+const NAME_RANK = PORT_TRANSPORTS.map((t) => [...PORT_TRANSPORTS].sort().indexOf(t));
 
 /**
  * The `n` busiest unknown ports: by bytes, then flows (both descending), then transport name and
  * port. Objects only for those `n`.
  */
 export function busiestUnknownPorts(d: PortStatsData, n: number): UnknownPortStats[] {
-  // Rows of the busiest so far, busiest first (insertion into a short sorted list).
+  const words = PORT_TRANSPORTS.map((t) => wordsOf(d.unknown[t].counts));
+  const ports = PORT_TRANSPORTS.map((t) => d.unknown[t].ports);
+  /** Whether row `a` comes before row `b` (rows as transport index * 65536 + position). */
+  const before = (a: number, b: number): boolean => {
+    const ta = a >>> 16;
+    const tb = b >>> 16;
+    const ia = a & 0xffff;
+    const ib = b & 0xffff;
+    const byBytes = compareCounter(words[ta]!, ia, words[tb]!, ib, F_BYTES);
+    if (byBytes !== 0) return byBytes > 0;
+    const byFlows = compareCounter(words[ta]!, ia, words[tb]!, ib, F_FLOWS);
+    if (byFlows !== 0) return byFlows > 0;
+    if (ta !== tb) return NAME_RANK[ta]! < NAME_RANK[tb]!;
+    return ports[ta]![ia]! < ports[tb]![ib]!;
+  };
+  // The busiest so far, busiest first (insertion into a short sorted list).
   const top: number[] = [];
-  for (let i = 0; i < d.unknownKeys.length; i++) {
-    if (top.length === n && (n === 0 || !busier(d, i, top[n - 1]!))) continue;
-    let at = top.length === n ? n - 1 : top.length;
-    while (at > 0 && busier(d, i, top[at - 1]!)) {
-      top[at] = top[at - 1]!;
-      at--;
+  for (let ti = 0; ti < PORT_TRANSPORTS.length; ti++) {
+    for (let i = 0; i < ports[ti]!.length; i++) {
+      const row = ti * 65536 + i;
+      if (top.length === n && (n === 0 || !before(row, top[n - 1]!))) continue;
+      let at = top.length === n ? n - 1 : top.length;
+      while (at > 0 && before(row, top[at - 1]!)) {
+        top[at] = top[at - 1]!;
+        at--;
+      }
+      top[at] = row;
     }
-    top[at] = i;
   }
-  return top.map((i) => unknownPortAt(d, i));
+  return top.map((row) => unknownPortAt(d, row >>> 16, row & 0xffff));
 }
 
-/** Whether row `a` is listed before row `b` in busiestUnknownPorts' order. */
-function busier(d: PortStatsData, a: number, b: number): boolean {
-  const c = d.unknownCounts;
-  const ra = a * FIELDS;
-  const rb = b * FIELDS;
-  if (c[ra + F_BYTES] !== c[rb + F_BYTES]) return c[ra + F_BYTES]! > c[rb + F_BYTES]!;
-  if (c[ra + F_FLOWS] !== c[rb + F_FLOWS]) return c[ra + F_FLOWS]! > c[rb + F_FLOWS]!;
-  const ka = d.unknownKeys[a]!;
-  const kb = d.unknownKeys[b]!;
-  const ta = PORT_TRANSPORTS[ka >>> 16]!;
-  const tb = PORT_TRANSPORTS[kb >>> 16]!;
-  if (ta !== tb) return ta < tb;
-  return (ka & 0xffff) < (kb & 0xffff);
+/** Word offsets of a double's high and low halves in an Int32Array view (platform byte order). */
+const HI = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 1 : 0;
+const LO = 1 - HI;
+
+function wordsOf(counts: Float64Array): Int32Array {
+  return new Int32Array(counts.buffer, counts.byteOffset, counts.length * 2);
+}
+
+/**
+ * Counter `f` of row `a` (in `wa`, an Int32Array view of counts) against that of row `b`: negative
+ * when a's is smaller. Counters are non-negative doubles, whose bit patterns order like the
+ * numbers, so this compares 32-bit words and never reads a double: this runs once per run, not
+ * optimised, and there every double read from a typed array is a new 16-byte heap number (a
+ * flood's 27k ports: ~1 MB of garbage at the very end of the run).
+ */
+function compareCounter(wa: Int32Array, a: number, wb: Int32Array, b: number, f: number): number {
+  const ia = (a * FIELDS + f) * 2;
+  const ib = (b * FIELDS + f) * 2;
+  const ha = wa[ia + HI]!;
+  const hb = wb[ib + HI]!;
+  if (ha !== hb) return ha < hb ? -1 : 1;
+  // Low halves are unsigned: flipping the top bit makes signed order match.
+  const la = wa[ia + LO]! ^ -0x80000000;
+  const lb = wb[ib + LO]! ^ -0x80000000;
+  return la < lb ? -1 : la > lb ? 1 : 0;
 }
 
 /** First of the protocol triples (sorted by key) with `key`, or where it would be. */
@@ -291,24 +336,25 @@ export function portStatsData(seenPorts: Record<PortTransport, number[]>, seenIc
   const s = new PortStats();
   s.addData({ ...EMPTY_PORT_STATS, seenPorts, seenIcmpRules });
   for (const u of unknown) {
-    const key = PORT_TRANSPORTS.indexOf(u.transport) * 65536 + u.port;
+    const ti = PORT_TRANSPORTS.indexOf(u.transport);
     const names = Object.keys(u.payload).filter((k) => k !== 'none' && k !== 'unrecognised');
+    const rows = { ports: Int32Array.of(u.port), counts: Float64Array.of(u.flows, u.packets, u.bytes, u.payload['none'] ?? 0, u.payload['unrecognised'] ?? 0) };
     s.addData({
       ...EMPTY_PORT_STATS,
-      unknownKeys: Int32Array.of(key),
-      unknownCounts: Float64Array.of(u.flows, u.packets, u.bytes, u.payload['none'] ?? 0, u.payload['unrecognised'] ?? 0),
-      unknownProtocols: Float64Array.from(names.flatMap((name, i) => [key, i, u.payload[name]!])),
+      unknown: { ...EMPTY_PORT_STATS.unknown, [u.transport]: rows },
+      unknownProtocols: Float64Array.from(names.flatMap((name, i) => [ti * 65536 + u.port, i, u.payload[name]!])),
       protocolNames: names,
     });
   }
   return s.toData();
 }
 
+const NO_ROWS: UnknownPortRows = { ports: new Int32Array(0), counts: new Float64Array(0) };
+
 export const EMPTY_PORT_STATS: PortStatsData = {
   seenPorts: { tcp: [], udp: [], sctp: [] },
   seenIcmpRules: [],
-  unknownKeys: new Int32Array(0),
-  unknownCounts: new Float64Array(0),
+  unknown: { tcp: NO_ROWS, udp: NO_ROWS, sctp: NO_ROWS },
   unknownProtocols: new Float64Array(0),
   protocolNames: [],
 };

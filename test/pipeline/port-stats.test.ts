@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { busiestUnknownPorts, EMPTY_PORT_STATS, mergePortStats, PortStats, portStatsData, unknownPortCount, unknownPortList, type UnknownPortStats } from '../../src/pipeline/port-stats.js';
 import type { Classification } from '../../src/classify/types.js';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
@@ -79,8 +80,10 @@ describe('PortStats', () => {
     const unknown: Classification = { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis: 'none', evidence: {}, exposure: null };
     for (let port = 1000; port < 41000; port++) stats.add(port % 3 === 0 ? 17 : 6, port, 50000, unknown, port % 1000 === 0 ? 'http' : null, 2, port, port % 2);
     const d = stats.toData();
-    expect(d.unknownKeys).toBeInstanceOf(Int32Array);
-    expect(d.unknownCounts).toBeInstanceOf(Float64Array);
+    for (const t of ['tcp', 'udp', 'sctp'] as const) {
+      expect(d.unknown[t].ports).toBeInstanceOf(Int32Array);
+      expect(d.unknown[t].counts).toBeInstanceOf(Float64Array);
+    }
     expect(d.unknownProtocols).toBeInstanceOf(Float64Array);
     expect(d.protocolNames).toEqual(['http']);
     expect(unknownPortCount(d)).toBe(40000);
@@ -91,19 +94,30 @@ describe('PortStats', () => {
     expect(unknownPortList(d).find((u) => u.port === 40000)!.payload).toEqual({ http: 1 });
   });
 
-  it('busiest: bytes, then flows, then transport name and port (the order of a full sort)', () => {
-    const rows: UnknownPortStats[] = [];
-    // Many ties, in every field the order uses.
-    for (let i = 0; i < 300; i++) {
-      rows.push({ transport: (['tcp', 'udp', 'sctp'] as const)[i % 3]!, port: (i * 7919) % 1000, flows: 1 + (i % 4), packets: 1, bytes: 100 * (i % 5), payload: { none: 1 + (i % 4) } });
-    }
-    const unique = [...new Map(rows.map((r) => [`${r.transport}/${r.port}`, r])).values()];
-    const d = portStatsData({ tcp: [], udp: [], sctp: [] }, [], unique);
-    const sorted = [...unique].sort(
-      (a, b) => b.bytes - a.bytes || b.flows - a.flows || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0) || a.port - b.port,
+  it('property: busiest is the head of a full sort by bytes, flows, transport name and port', () => {
+    // Counters are compared by their 32-bit halves: byte counts from small to 2^53, equal in one
+    // half and not the other, and many ties in every field the order uses.
+    const bytes = fc.oneof(
+      fc.integer({ min: 0, max: 5 }),
+      fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 33, 3 * 2 ** 32, 2 ** 53 - 1),
+      fc.maxSafeNat(),
     );
-    for (const n of [0, 1, 20, unique.length, unique.length + 5]) {
-      expect(busiestUnknownPorts(d, n).map((u) => `${u.transport}/${u.port}`)).toEqual(sorted.slice(0, n).map((u) => `${u.transport}/${u.port}`));
-    }
+    const row = fc.record({
+      transport: fc.constantFrom('tcp' as const, 'udp' as const, 'sctp' as const),
+      port: fc.integer({ min: 0, max: 65535 }),
+      flows: fc.integer({ min: 1, max: 3 }),
+      bytes,
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(row, { selector: (r) => `${r.transport}/${r.port}`, maxLength: 60 }), fc.integer({ min: 0, max: 70 }), (list, n) => {
+        const unknown: UnknownPortStats[] = list.map((r) => ({ ...r, packets: 1, payload: { none: r.flows } }));
+        const d = portStatsData({ tcp: [], udp: [], sctp: [] }, [], unknown);
+        const sorted = [...unknown].sort(
+          (a, b) => b.bytes - a.bytes || b.flows - a.flows || (a.transport < b.transport ? -1 : a.transport > b.transport ? 1 : 0) || a.port - b.port,
+        );
+        expect(busiestUnknownPorts(d, n)).toEqual(sorted.slice(0, n));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
