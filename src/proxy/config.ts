@@ -23,6 +23,9 @@ import type { Node as YamlNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { PortsniffError, UsageError } from '../errors.js';
 import { parseMapping, type ProxyMapping, type ProxyProtocolVersion } from './mapping.js';
 
+/** What the command line and a --config file override (here, not in server.ts: `portsniff --help` needs them, the relay only when it runs). */
+export const DEFAULT_PROXY_SETTINGS = { connectTimeout: 5, idleTimeout: 300, linger: 30, udpIdleTimeout: 30, maxConnections: 4096 } as const;
+
 export interface ProxyFileSettings {
   connectTimeout?: number;
   idleTimeout?: number;

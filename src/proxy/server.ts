@@ -54,7 +54,6 @@ export interface ProxyResult {
   proxy: ProxyStats;
 }
 
-export const DEFAULT_PROXY_SETTINGS = { connectTimeout: 5, idleTimeout: 300, linger: 30, udpIdleTimeout: 30, maxConnections: 4096 } as const;
 /** Warnings of one kind printed before the rest are only counted (in the summary). */
 const WARNINGS_PER_KIND = 10;
 

@@ -1,7 +1,9 @@
 /**
  * Start-up cost: zod (~180 ms to load, the --policy schema) and prom-client (~140 ms, --metrics) are
  * loaded only by runs that use them. Checked in a fresh process on the built CLI by looking at
- * which packages ended up in the module cache.
+ * which packages ended up in the module cache. Likewise the proxy's relay and the live capture
+ * backends: every module loaded stays in memory for the whole run (the relay and the backends
+ * were ~1.8 MB of a flow flood's peak RSS, bench/README.md "Memory"); seen through a module hook.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,6 +26,27 @@ const loaded = [...new Set(cache.map((k) => /node_modules\\/(zod|prom-client)\\/
 console.log(JSON.stringify({ code, loaded }));
 `;
 
+// The same run under a module hook (a thread of its own in Node 20) that reports every module it
+// loads; a last import marks the end, so every report before it has arrived.
+const MODULE_PROBE = `
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const urls = [];
+const END = 'data:text/javascript,export default 0';
+const ended = new Promise((resolve) => port1.on('message', (u) => (u === END ? resolve() : urls.push(u))));
+const hooks = 'let port; export function initialize(d) { port = d.port; } export async function load(url, context, next) { port.postMessage(url); return next(url, context); }';
+register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
+const { main } = await import(process.argv[2]);
+const { LineWriter } = await import(process.argv[3]);
+await main(process.argv.slice(4), { stdout: new LineWriter('/dev/null'), stderr: () => {}, stdin: process.stdin, isTTY: false, signal: new AbortController().signal });
+await import(END);
+await ended;
+port1.close();
+const root = new URL('./', 'file://' + process.cwd() + '/').href;
+console.log(JSON.stringify(urls.filter((u) => u.startsWith(root + 'dist/')).map((u) => u.slice(root.length)).sort()));
+`;
+
 function loadedBy(args: string[]): { code: number; loaded: string[] } {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE, 'probe', MAIN, WRITER, ...args], { cwd: ROOT, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -38,5 +61,20 @@ describe('start-up', () => {
   it('--policy loads zod, --metrics loads prom-client', () => {
     expect(loadedBy(['replay', DNS, '--json', '--policy', 'fixtures/policy/fleet.yaml']).loaded).toEqual(['zod']);
     expect(loadedBy(['replay', DNS, '--json', '--metrics', '0']).loaded).toEqual(['prom-client']);
+  });
+
+  it('a replay loads neither the relay nor the live capture backends; proxy and live do', () => {
+    const modules = (args: string[]): string[] => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', MODULE_PROBE, 'probe', MAIN, WRITER, ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as string[];
+    };
+    const replay = modules(['replay', DNS, '--json']);
+    expect(replay).toContain('dist/pipeline/engine.js');
+    expect(replay.filter((m) => m.startsWith('dist/proxy/') && !/\/(config|mapping)\.js$/.test(m))).toEqual([]);
+    expect(replay.filter((m) => m.startsWith('dist/capture/live/') && !m.endsWith('/types.js'))).toEqual([]);
+    // The lazy imports are the ones these commands take (a listener on a free port, the interface list).
+    expect(modules(['proxy', '--listen', '0', '--upstream', '127.0.0.1:9', '--duration', '0.1', '--json'])).toContain('dist/proxy/server.js');
+    expect(modules(['interfaces', '--json'])).toContain('dist/capture/live/open.js');
   });
 });

@@ -8,7 +8,8 @@
  * summary, the flow log and the --write file are complete; exit 0.
  */
 import { Command, Option } from 'commander';
-import { listInterfaces, openLiveSource } from '../../capture/live/open.js';
+// The capture backends (child processes, the cap binding) load when a live command runs, not with every command.
+import type { listInterfaces, openLiveSource } from '../../capture/live/open.js';
 import {
   DEFAULT_SNAPLEN,
   type FlowClockTick,
@@ -99,8 +100,9 @@ The kernel's drop counts are printed on stderr at the end and are in the --json 
     .description('List the devices live capture can open, with the link type a capture will most likely have.')
     .addOption(new Option('--backend <name>', 'ask this backend (default: tcpdump -D, else cap, else /sys/class/net)').choices(BACKENDS).default('auto'))
     .option('--json', 'print the list as JSON')
-    .action((o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>) => {
       try {
+        const { listInterfaces } = await import('../../capture/live/open.js');
         const list = listInterfaces(o['backend'] as LiveBackendChoice);
         if (o['json'] === true) {
           io.stdout.writeLine(JSON.stringify(list, null, 2));
@@ -148,10 +150,10 @@ export function parseLiveCommand(iface: string, words: string[], o: Record<strin
 }
 
 /** Runs one live session; returns the exit code. */
-export async function runLive(cmd: LiveCommandOptions, io: CliIo, open = openLiveSource): Promise<number> {
+export async function runLive(cmd: LiveCommandOptions, io: CliIo, open?: typeof openLiveSource): Promise<number> {
   let source: LiveSource;
   try {
-    source = open(cmd.backend, cmd.capture);
+    source = (open ?? (await import('../../capture/live/open.js')).openLiveSource)(cmd.backend, cmd.capture);
     await source.open(io.signal);
   } catch (err) {
     // Start-up failure: one line, no summary (nothing was captured).

@@ -12,9 +12,10 @@ import { StreamClassifier } from '../../classify/stream-classifier.js';
 import { parseCidrList } from '../../classify/exposure.js';
 import { PortsniffError, UsageError } from '../../errors.js';
 import type { ProxyListenerInfo } from '../../pipeline/results.js';
-import { loadProxyConfig, type ProxyFileSettings } from '../../proxy/config.js';
+import { DEFAULT_PROXY_SETTINGS, loadProxyConfig, type ProxyFileSettings } from '../../proxy/config.js';
 import { checkMappings, formatHostPort, isLoopback, parseListenUpstream, parseMapping, type ProxyMapping, type ProxyProtocolVersion } from '../../proxy/mapping.js';
-import { DEFAULT_PROXY_SETTINGS, ProxyServer, type ProxyOptions } from '../../proxy/server.js';
+// The relay (net, dgram and the proxy's modules) loads when the command runs, not with every command.
+import type { ProxyOptions } from '../../proxy/server.js';
 import { compileRules } from '../../rules/compile.js';
 import { loadRuleDirs } from '../../rules/load.js';
 import type { RuleSet } from '../../rules/types.js';
@@ -195,6 +196,7 @@ export async function runProxy(cmd: ProxyCommandOptions, io: CliIo, extra: Parti
   // Evidence fields (SNI, gRPC path...) are kept when something shows flows: the flow log or a consumer.
   const evidenceDetail = cmd.flows !== undefined || (face.extras.consumers ?? []).some((c) => c.flow !== undefined);
   const classifier = ruleSet === null ? null : proxyClassifier(ruleSet, cmd, evidenceDetail);
+  const { ProxyServer } = await import('../../proxy/server.js');
   const server = new ProxyServer({
     mappings: cmd.mappings,
     classifier,
