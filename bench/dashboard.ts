@@ -20,7 +20,8 @@
  * Options: --rounds N (5), --size WIDTHxHEIGHT of the tmux terminal (120x40), --workers LIST of the
  * dashboard runs (0,1; the --no-ui run keeps the machine's default), --draw thread,inline: where the
  * dashboard draws, in its own thread (the default) and/or in the session's thread
- * (PORTSNIFF_DASHBOARD_THREAD=0), one dashboard run of each per --workers value, --end flows|screen: `flows`
+ * (PORTSNIFF_DASHBOARD_THREAD=0), one dashboard run of each per --workers value, --refresh LIST:
+ * dashboard runs at each of these --refresh values (default: none given, the CLI's default), --end flows|screen: `flows`
  * (default) times every run to the end of its `--flows` FIFO, so both sides also write 50k flow
  * records; `screen` runs without a flow log and times to the first output showing the end (the
  * dashboard's "replay finished", --no-ui's summary line), polled every 3 ms from `tmux pipe-pane`.
@@ -53,16 +54,18 @@ type DrawIn = 'thread' | 'inline';
  * The --no-ui run (the machine's default --workers) and one dashboard run per --workers value and
  * per place it draws: its own thread (the default) or the session's (PORTSNIFF_DASHBOARD_THREAD=0).
  */
-function variants(workers: readonly number[], drawIn: readonly DrawIn[]): Variant[] {
+function variants(workers: readonly number[], drawIn: readonly DrawIn[], refresh: readonly string[]): Variant[] {
   const out: Variant[] = [{ name: '--no-ui', args: ['--no-ui', '--no-progress'], dashboard: false, env: '' }];
   for (const d of drawIn) {
     for (const w of workers) {
-      out.push({
-        name: `dashboard ${d === 'thread' ? 'in its own thread' : "in the session's thread"}, --workers ${w}`,
-        args: ['--workers', String(w)],
-        dashboard: true,
-        env: d === 'thread' ? '' : 'PORTSNIFF_DASHBOARD_THREAD=0 ',
-      });
+      for (const r of refresh) {
+        out.push({
+          name: `dashboard ${d === 'thread' ? 'in its own thread' : "in the session's thread"}, --workers ${w}${r === '' ? '' : `, --refresh ${r}`}`,
+          args: ['--workers', String(w), ...(r === '' ? [] : ['--refresh', r])],
+          dashboard: true,
+          env: d === 'thread' ? '' : 'PORTSNIFF_DASHBOARD_THREAD=0 ',
+        });
+      }
     }
   }
   return out;
@@ -170,7 +173,7 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, draw: { type: 'string', default: 'thread,inline' }, end: { type: 'string', default: 'flows' } },
+    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, draw: { type: 'string', default: 'thread,inline' }, refresh: { type: 'string', default: '' }, end: { type: 'string', default: 'flows' } },
   });
   if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
   const sizeMatch = /^(\d+)x(\d+)$/.exec(values.size);
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
   if (workers.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--workers ${values.workers}: expected a list such as 0,1`);
   const drawIn = values.draw.split(',') as DrawIn[];
   if (drawIn.some((d) => d !== 'thread' && d !== 'inline')) throw new Error(`--draw ${values.draw}: expected thread, inline or both`);
-  const VARIANTS = variants(workers, drawIn);
+  const VARIANTS = variants(workers, drawIn, values.refresh.split(','));
   if (values.end !== 'flows' && values.end !== 'screen') throw new Error(`--end ${values.end}: expected flows or screen`);
   const flowLog = values.end === 'flows';
   if (!existsSync(MAIN)) throw new Error('run npm run build first');

@@ -60,6 +60,36 @@ const noDevtools = {
   },
 };
 
+/**
+ * Ink's output stage (build/output.js, imported by its renderer) becomes src/ui/fast-output.ts
+ * built over it: frames of one-cell characters in separate rows skip Ink's per-cell grid, anything
+ * else still goes through Ink's own Output (docs/dashboard.md "Its own thread").
+ */
+const fastOutput = {
+  name: 'fast-output',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
+      /node_modules[\\/]ink[\\/]build[\\/]renderer\.js$/.test(args.importer) ? { path: join(dirname(args.importer), 'output.js'), namespace: 'fast-output' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'fast-output' }, (args) => {
+      const fast = join(REPO, 'dist/ui/fast-output.js');
+      if (!existsSync(fast)) throw new Error(`${fast} is missing (run tsc first: npm run build)`);
+      return {
+        contents: [
+          `import InkOutput from ${JSON.stringify(args.path)};`,
+          "import stringWidth from 'string-width';",
+          "import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';",
+          `import { makeFastOutput } from ${JSON.stringify(fast)};`,
+          'export default makeFastOutput(InkOutput, stringWidth, (s) => styledCharsFromTokens(tokenize(s)));',
+        ].join('\n'),
+        // Bare imports resolve as Ink's own do.
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 await build({
   entryPoints: [entry],
   outfile,
@@ -70,7 +100,7 @@ await build({
   define: { 'process.env.NODE_ENV': '"production"' },
   // CommonJS dependencies (React) call require() for Node built-ins: give the ES module one.
   banner: { js: "import { createRequire as __portsniffRequire } from 'node:module'; const require = __portsniffRequire(import.meta.url);" },
-  plugins: [noDevtools, inkPackageJson],
+  plugins: [noDevtools, inkPackageJson, fastOutput],
   legalComments: 'eof',
   logLevel: 'warning',
 });

@@ -21,6 +21,8 @@ import { createDashboard } from './dashboard.js';
 import type { DashboardThreadData, FromDashboard, ToDashboard } from './dashboard-protocol.js';
 
 export { createDashboard } from './dashboard.js';
+// The bundle test reads how frames were written (Ink's output stage is replaced in the bundle).
+export { fastOutputStats } from './fast-output.js';
 
 function isDashboardThread(data: unknown): data is DashboardThreadData {
   return typeof data === 'object' && data !== null && (data as DashboardThreadData).portsniffDashboard === true;

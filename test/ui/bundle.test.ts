@@ -10,7 +10,7 @@ import { builtinModules } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type { SessionControl } from '../../src/export/consumer.js';
-import type * as DashboardModule from '../../src/ui/dashboard.js';
+import type * as DashboardModule from '../../src/ui/dashboard-worker.js';
 import { fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/ui/dashboard.bundle.js', import.meta.url));
@@ -23,6 +23,8 @@ vi.hoisted(() => {
   // Ink writes only the last frame when it thinks it runs in CI.
   delete process.env['CI'];
   delete process.env['CONTINUOUS_INTEGRATION'];
+  // Colour on (chalk decides when the bundle loads): the output-stage comparison covers styles.
+  process.env['FORCE_COLOR'] = '1';
 });
 
 class FakeTty extends EventEmitter {
@@ -35,6 +37,26 @@ class FakeTty extends EventEmitter {
     cb?.();
     return true;
   };
+}
+
+class FakeKeyboard extends EventEmitter {
+  isTTY = true;
+  private data: string | null = null;
+  press(data: string): void {
+    this.data = data;
+    this.emit('readable');
+  }
+  read = (): string | null => {
+    const d = this.data;
+    this.data = null;
+    return d;
+  };
+  setRawMode(): void {}
+  setEncoding(): void {}
+  resume(): void {}
+  pause(): void {}
+  ref(): void {}
+  unref(): void {}
 }
 
 describe.skipIf(!built)('dist/ui/dashboard.bundle.js', () => {
@@ -64,6 +86,50 @@ describe.skipIf(!built)('dist/ui/dashboard.bundle.js', () => {
     await ui.abort();
     // The cursor is shown again when Ink unmounts.
     expect(stdout.out).toContain('\x1b[?25h');
+  });
+
+  it("frames skip Ink's per-cell grid (src/ui/fast-output.ts) and show exactly what Ink's would, in every view", async () => {
+    const mod = (await import(pathToFileURL(BUNDLE).href)) as typeof DashboardModule;
+    const stats = mod.fastOutputStats;
+    stats.check = true;
+    const before = { fast: stats.fast, checked: stats.checked, mismatches: stats.mismatches };
+    const stdout = new FakeTty();
+    stdout.columns = 120;
+    stdout.rows = 40;
+    const stdin = new FakeKeyboard();
+    const ui = mod.createDashboard({ stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, refreshHz: 20, env: {}, alternateScreen: false });
+    const opts = { kind: 'live', detail: true } as const;
+    ui.start(fixtureInfo(opts), { setPaused() {}, stop() {} });
+    ui.update(fixtureUpdate(1, opts));
+    let styled = false;
+    const waitFor = async (text: string): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!stdout.out.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(stdout.out).toContain(text);
+      styled ||= /\x1b\[(1|2|7|3\d)m/.test(stdout.out);
+    };
+    try {
+      await waitFor('redis-enterprise');
+      // Every view, a drill-down, the help overlay and a narrow terminal, with colour.
+      for (const key of ['\t', '\t', '\t', '\t', '\r', '\x1b', '?', '?', 's', 'b']) {
+        stdout.out = '';
+        stdin.press(key);
+        ui.update(fixtureUpdate(2, opts));
+        await waitFor('\n');
+      }
+      stdout.columns = 80;
+      stdout.rows = 24;
+      stdout.emit('resize');
+      ui.update(fixtureUpdate(3, opts));
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await ui.abort();
+      stats.check = false;
+    }
+    expect(styled).toBe(true);
+    expect(stats.fast - before.fast).toBeGreaterThan(10);
+    expect(stats.checked - before.checked).toBe(stats.fast - before.fast);
+    expect(stats.mismatches - before.mismatches).toBe(0);
   });
 
   it('DEV=true prints Ink\'s React DevTools hint instead of failing (the package is not bundled)', () => {
