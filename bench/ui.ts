@@ -14,6 +14,7 @@
  *   npm run bench:ui                         # 10 fps, 60 rows, 10 s windows, 20 presses
  *   npm run bench:ui -- --hz 4 --rows 60 --seconds 20 --presses 40 --json
  *   npm run bench:ui -- --rows 10 --width 80 --height 24   # an 80x24 terminal (the fixture's 10 rows)
+ *   npm run bench:ui -- --from bundle        # the bundled dashboard the CLI loads (its cheaper output stage)
  *
  * Nothing is written into the repository. Exit status: 0, 1 when a run failed, 2 on a usage error.
  */
@@ -27,7 +28,10 @@ import { FIXTURE_ROWS } from '../test/helpers/dashboard-data.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TSX = join(REPO, 'node_modules/.bin/tsx');
-const DASHBOARD = join(REPO, 'dist/ui/dashboard.js');
+const MODULES = join(REPO, 'dist/ui/dashboard.js');
+const BUNDLE = join(REPO, 'dist/ui/dashboard.bundle.js');
+/** --from modules (default: Ink's own output stage) or bundle (what the CLI loads: src/ui/fast-output.ts). */
+let DASHBOARD = MODULES;
 
 export interface Stats {
   pid: number;
@@ -185,7 +189,7 @@ async function latencyRun(o: { rows: number; presses: number; dir: string }): Pr
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--height N] [--seconds N] [--presses N] [--json]\n`);
+  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--height N] [--seconds N] [--presses N] [--from modules|bundle] [--json]\n`);
   process.exit(2);
 }
 
@@ -201,6 +205,7 @@ async function main(): Promise<number> {
         width: { type: 'string', default: '160' },
         height: { type: 'string' },
         json: { type: 'boolean', default: false },
+        from: { type: 'string', default: 'modules' },
       },
     }));
   } catch (err) {
@@ -218,6 +223,8 @@ async function main(): Promise<number> {
   const presses = Math.floor(num('presses', values.presses, 1));
   terminalWidth = Math.floor(num('width', values.width, 40));
   if (values.height !== undefined) terminalHeight = Math.floor(num('height', values.height, 10));
+  if (values.from !== 'modules' && values.from !== 'bundle') usage(`--from must be modules or bundle, got '${values.from}'`);
+  DASHBOARD = values.from === 'bundle' ? BUNDLE : MODULES;
   if (!existsSync(DASHBOARD)) usage(`${DASHBOARD} is missing: run npm run build first (npm run bench:ui does)`);
   const dir = mkdtempSync(join(tmpdir(), 'psn-bench-ui-'));
   try {
