@@ -63,17 +63,23 @@ const noDevtools = {
 /**
  * Ink's output stage (build/output.js, imported by its renderer) becomes src/ui/fast-output.ts
  * built over it: frames of one-cell characters in separate rows skip Ink's per-cell grid, anything
- * else still goes through Ink's own Output (docs/dashboard.md "Its own thread").
+ * else still goes through Ink's own Output. Likewise Ink's widest-line (every text node is measured
+ * with it on every frame) answers by length for one-cell text (docs/dashboard.md "Ink's output stage").
  */
 const fastOutput = {
   name: 'fast-output',
   setup(b) {
+    const fast = join(REPO, 'dist/ui/fast-output.js');
+    const inInk = /node_modules[\\/]ink[\\/]build[\\/][^\\/]+\.js$/;
     b.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
       /node_modules[\\/]ink[\\/]build[\\/]renderer\.js$/.test(args.importer) ? { path: join(dirname(args.importer), 'output.js'), namespace: 'fast-output' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'fast-output' }, (args) => {
-      const fast = join(REPO, 'dist/ui/fast-output.js');
+    b.onResolve({ filter: /^widest-line$/ }, (args) => (inInk.test(args.importer) ? { path: join(dirname(args.importer), 'widest-line'), namespace: 'fast-widest-line' } : undefined));
+    const needFast = () => {
       if (!existsSync(fast)) throw new Error(`${fast} is missing (run tsc first: npm run build)`);
+    };
+    b.onLoad({ filter: /.*/, namespace: 'fast-output' }, (args) => {
+      needFast();
       return {
         contents: [
           `import InkOutput from ${JSON.stringify(args.path)};`,
@@ -83,6 +89,19 @@ const fastOutput = {
           'export default makeFastOutput(InkOutput, stringWidth, (s) => styledCharsFromTokens(tokenize(s)));',
         ].join('\n'),
         // Bare imports resolve as Ink's own do.
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'fast-widest-line' }, (args) => {
+      needFast();
+      return {
+        contents: [
+          "import widestLine from 'widest-line';",
+          "import stringWidth from 'string-width';",
+          `import { makeFastWidestLine } from ${JSON.stringify(fast)};`,
+          'export default makeFastWidestLine(widestLine, stringWidth);',
+        ].join('\n'),
         resolveDir: dirname(args.path),
         loader: 'js',
       };
@@ -97,7 +116,10 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // fetch: Yoga's loader fetches its inlined wasm (a data: URL) when fetch exists, which in Node
+  // loads undici first (~30-45 ms of the dashboard thread's start); without it, it decodes the
+  // base64 itself. Nothing else in the dashboard uses fetch.
+  define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined' },
   // CommonJS dependencies (React) call require() for Node built-ins: give the ES module one.
   banner: { js: "import { createRequire as __portsniffRequire } from 'node:module'; const require = __portsniffRequire(import.meta.url);" },
   plugins: [noDevtools, inkPackageJson, fastOutput],

@@ -67,41 +67,68 @@ const widths = new Map<number, number>();
 const MAX_WIDTHS = 4096;
 
 /**
+ * The number of cells of `line` when every visible character is exactly one cell wide (escape
+ * sequences skipped), else -1 (the caller then asks string-width, as Ink does).
+ */
+export function oneCellWidth(line: string, stringWidth: (s: string) => number): number {
+  const n = line.length;
+  let cells = 0;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === ESC) {
+      // CSI: ESC [ parameters final-byte (0x40-0x7e). Anything else: let Ink handle it.
+      if (line.charCodeAt(i + 1) !== 0x5b) return -1;
+      i += 2;
+      while (i < n) {
+        const p = line.charCodeAt(i);
+        if (p >= 0x40 && p <= 0x7e) break;
+        i++;
+      }
+      if (i >= n) return -1;
+      continue;
+    }
+    cells++;
+    if (c >= 0x20 && c < 0x7f) continue;
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return -1;
+    // Surrogate pairs (emoji, CJK extensions): never on the fast path.
+    if (c >= 0xd800 && c <= 0xdfff) return -1;
+    let w = widths.get(c);
+    if (w === undefined) {
+      w = stringWidth(String.fromCharCode(c));
+      if (widths.size < MAX_WIDTHS) widths.set(c, w);
+    }
+    if (w !== 1) return -1;
+  }
+  return cells;
+}
+
+/**
+ * Ink measures every text node with widest-line (string-width per line: grapheme segmentation,
+ * emoji and East Asian width tables), on every frame before writing it. For text whose characters
+ * are all one cell that is its length; anything else is measured by widest-line itself.
+ */
+export function makeFastWidestLine(widestLine: (text: string) => number, stringWidth: (s: string) => number): (text: string) => number {
+  return (text: string): number => {
+    let widest = 0;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const w = oneCellWidth(nl < 0 ? text.slice(start) : text.slice(start, nl), stringWidth);
+      if (w < 0) return widestLine(text);
+      if (w > widest) widest = w;
+      if (nl < 0) return widest;
+      start = nl + 1;
+    }
+  };
+}
+
+/**
  * Builds the Output class: `InkOutput` is Ink's own (the fallback), `stringWidth` the width function
  * Ink measures with (so "one cell" means what it means to Ink), `styledChars` Ink's tokenizer (only
  * for `fastOutputStats.check`).
  */
 export function makeFastOutput(InkOutput: InkOutputClass, stringWidth: (s: string) => number, styledChars?: (s: string) => StyledChar[]): InkOutputClass {
-  /** Whether every visible character of `line` is exactly one cell wide (escape sequences skipped). */
-  const oneCellEach = (line: string): boolean => {
-    const n = line.length;
-    for (let i = 0; i < n; i++) {
-      const c = line.charCodeAt(i);
-      if (c === ESC) {
-        // CSI: ESC [ parameters final-byte (0x40-0x7e). Anything else: let Ink handle it.
-        if (line.charCodeAt(i + 1) !== 0x5b) return false;
-        i += 2;
-        while (i < n) {
-          const p = line.charCodeAt(i);
-          if (p >= 0x40 && p <= 0x7e) break;
-          i++;
-        }
-        if (i >= n) return false;
-        continue;
-      }
-      if (c >= 0x20 && c < 0x7f) continue;
-      if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return false;
-      // Surrogate pairs (emoji, CJK extensions): never on the fast path.
-      if (c >= 0xd800 && c <= 0xdfff) return false;
-      let w = widths.get(c);
-      if (w === undefined) {
-        w = stringWidth(String.fromCharCode(c));
-        if (widths.size < MAX_WIDTHS) widths.set(c, w);
-      }
-      if (w !== 1) return false;
-    }
-    return true;
-  };
+  const oneCellEach = (line: string): boolean => oneCellWidth(line, stringWidth) >= 0;
 
   return class FastOutput implements InkOutputLike {
     private readonly operations: Operation[] = [];

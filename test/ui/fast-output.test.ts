@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fastOutputStats, makeFastOutput, visibleCells, type InkOutputClass, type StyledChar, type Transformer } from '../../src/ui/fast-output.js';
+import { fastOutputStats, makeFastOutput, makeFastWidestLine, visibleCells, type InkOutputClass, type StyledChar, type Transformer } from '../../src/ui/fast-output.js';
 
 // Ink's Output and the helpers it measures and tokenizes with, as Ink resolves them.
 const InkOutput = (await import('../../node_modules/ink/build/output.js')).default as unknown as InkOutputClass;
@@ -14,6 +14,7 @@ const tokenizer = (await import('../../node_modules/@alcalzone/ansi-tokenize/bui
   tokenize(s: string): unknown[];
   styledCharsFromTokens(t: unknown[]): StyledChar[];
 };
+const widestLine = (await import('../../node_modules/widest-line/index.js')).default as (s: string) => number;
 const styledChars = (s: string): StyledChar[] => tokenizer.styledCharsFromTokens(tokenizer.tokenize(s));
 const FastOutput = makeFastOutput(InkOutput, stringWidth, styledChars);
 
@@ -116,5 +117,16 @@ describe('makeFastOutput', () => {
     expect(visibleCells(line, styledChars)).toBe(`a{\x1b[1m\x1b[2m}\u0000a{\x1b[1m}`);
     // Ink 6.8 writes the second a without bold.
     expect(visibleCells(ink.get().output, styledChars)).toBe(`a{\x1b[1m\x1b[2m}\u0000a`);
+  });
+
+  it('property: widest-line by length for one-cell text measures what widest-line measures', () => {
+    const fastWidest = makeFastWidestLine(widestLine, stringWidth);
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 4 }), (lines) => {
+        const t = lines.join('\n');
+        expect(fastWidest(t)).toBe(widestLine(t));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
