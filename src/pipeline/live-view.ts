@@ -266,6 +266,12 @@ export class LiveView {
   private readonly touchedPorts: number[] = [];
   private readonly groups: Group[] = [];
   private readonly groupOf = new Map<string, number>();
+  /**
+   * Group, verdict and exposure codes of a shared verdict (the classifier hands out one frozen
+   * Classification per port decision, tag sets and client class): a new flow's codes are one
+   * identity lookup instead of a service key built and looked up. Bounded by the classifier's cache.
+   */
+  private readonly codesOfShared = new Map<Classification, SlotCodes>();
   private readonly top = new TopK(DETAIL_LIMITS.liveFlows);
   private readonly endedNow = new TopK(DETAIL_LIMITS.endedPerInterval);
   private endedSeq = 0;
@@ -374,6 +380,19 @@ export class LiveView {
     }
   }
 
+  private codesOf(c: Classification | null): SlotCodes {
+    let codes = c !== null ? this.codesOfShared.get(c) : undefined;
+    if (codes !== undefined) return codes;
+    codes = {
+      group: this.groupIndex(c),
+      verdict: c === null ? NO_CODE : VERDICTS.indexOf(c.verdict),
+      exposure: c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : NO_CODE,
+    };
+    // Only shared verdicts are kept: with --policy every peek is a new object.
+    if (c !== null && Object.isFrozen(c)) this.codesOfShared.set(c, codes);
+    return codes;
+  }
+
   private groupIndex(c: Classification | null): number {
     const key = serviceKey(c);
     let g = this.groupOf.get(key);
@@ -423,9 +442,10 @@ export class LiveView {
       if (this.dirty[s] === 1) {
         this.dirty[s] = 0;
         const c = classifier !== null ? classifier.peek(t, s, false) : null;
-        this.group[s] = this.groupIndex(c);
-        this.verdict[s] = c === null ? NO_CODE : VERDICTS.indexOf(c.verdict);
-        this.exposure[s] = c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : NO_CODE;
+        const codes = this.codesOf(c);
+        this.group[s] = codes.group;
+        this.verdict[s] = codes.verdict;
+        this.exposure[s] = codes.exposure;
         this.protocol[s] = this.codeOf(classifier?.observedProtocol?.(s) ?? null);
         if (this.verdict[s] === MISMATCH || this.exposure[s] === VIOLATION) this.alertFor(t, s, classifier!.peek(t, s, true));
         // (Without it no live flow has been tunnelled since the view started: every slot's code is "none".)
@@ -554,6 +574,13 @@ export class LiveView {
     }
     return { flows, alerts: this.alerts.list(), unknownPorts: unknownPortRows([...livePorts.values()]) };
   }
+}
+
+/** What a slot's classification files it under in a snapshot. */
+interface SlotCodes {
+  group: number;
+  verdict: number;
+  exposure: number;
 }
 
 /** The busiest unknown ports, bounded; protocols most frequent first. */
