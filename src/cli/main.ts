@@ -95,7 +95,8 @@ own flow stays a flow; each flow inside it is classified on its own addresses an
 "tunnel" list in --flows.
 
 Dashboard keys: q quit, p pause, s sort, / filter, tab views, arrows + Enter drill down, Esc back,
-? help, b bits/bytes. At the end of a replay it stays on the final state until q.
+? help, b bits/bytes. At the end of a replay it stays on the final state until q. It draws in a
+thread of its own (the engine keeps its core). If the terminal goes away the run stops as with q.
 Ctrl-C, SIGTERM or q stops reading and still prints the summary and flushes the flow log
 ("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
 read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,

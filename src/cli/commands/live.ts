@@ -84,7 +84,9 @@ Examples:
                                                        a long-running fleet sensor (docs/deployment.md)
 
 Long flows are reported every 60 s (--active-timeout 60 is the default here); the --flows and
---alerts files are flushed every second and reopened on SIGHUP (logrotate).
+--alerts files are flushed every second and reopened on SIGHUP (logrotate; a FIFO is kept).
+The dashboard draws and reads keys in a thread of its own; if its terminal goes away (ssh
+dropped), the capture stops and every output is written, as with q.
 
 Permissions: tcpdump opens the device, so run as root or give tcpdump the capabilities once:
   setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)
