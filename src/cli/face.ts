@@ -57,7 +57,7 @@ export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () =>
   if (noDashboardReason(io, o) === null) {
     const create = await loadDashboard();
     const dashboard = create({ stdout: io.terminal!.stdout, stdin: io.terminal!.stdin, refreshHz: o.refreshHz, env: io.env ?? {} });
-    return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval } };
+    return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval, holdsTerminal: true } };
   }
   const consumers: SessionConsumer[] = io.progress === true && o.progress ? [new ProgressLine(io.stderr)] : [];
   return { dashboard: false, extras: { consumers } };

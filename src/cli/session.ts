@@ -102,6 +102,11 @@ export interface SessionExtras {
   detail?: boolean;
   /** Milliseconds between snapshots (default 250). */
   snapshotIntervalMs?: number;
+  /**
+   * A consumer draws on the terminal (the dashboard): SIGHUP then means that terminal hung up, and
+   * must not kill the process before the session has stopped and written its outputs.
+   */
+  holdsTerminal?: boolean;
 }
 
 /** Bytes per read when pacing: records of one read arrive together, so keep reads small. */
@@ -176,7 +181,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   consumers.push(...fleet.consumers);
   if (source.kind === 'live' && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
   // logrotate: SIGHUP reopens --flows and --alerts files (only while there are files to reopen).
-  const unhook = reopenable.length > 0 ? io.onHangup?.(() => reopenWriters(reopenable, io)) : undefined;
+  // With a dashboard, SIGHUP is also its terminal hanging up: the dashboard's thread sees the
+  // terminal go and stops the session; the signal must not end the process first (--write).
+  const unhook = reopenable.length > 0 || extras.holdsTerminal === true ? io.onHangup?.(() => reopenWriters(reopenable, io)) : undefined;
   // Finish order: the flow log is complete before the dashboard waits for its `q`; the dashboard has
   // left the terminal before the summary prints.
   consumers.push(...extra);

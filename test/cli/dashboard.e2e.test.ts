@@ -9,7 +9,7 @@
  * PSN_README_SCREENSHOT=FILE writes the 100x32 services view of the demo replay to FILE (the
  * README's screenshot is taken this way, never drawn by hand).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,6 +269,46 @@ describe('portsniff live lo with the dashboard', () => {
     const all = t.capture({ history: true });
     expect(all).toMatch(/redis-enterprise\.database-endpoints/);
     expect(all).toMatch(/^portsniff: lo: \d+ packets captured/m);
+  }, 180_000);
+});
+
+describe('portsniff live lo with the dashboard, when the terminal hangs up', () => {
+  it('the capture stops and the --write file is complete (SIGHUP does not end the process first)', async () => {
+    if (!ready()) return;
+    if (!canCapture('tcpdump', 'the live hangup test')) return;
+    if (which('redis-server') === null || which('redis-benchmark') === null) {
+      console.warn('SKIPPED the live hangup test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
+      return;
+    }
+    const port = await freeTcpPort(10000, 19999);
+    const redis = await startRedis(port);
+    children.push(redis);
+    const pcap = join(dir, 'hangup-live.pcap');
+    const status = join(dir, 'hangup-live.status');
+    // No --flows or --alerts file: nothing else would hold SIGHUP off.
+    const err = join(dir, 'hangup-live.err');
+    const t = (session = await startTmux(`trap '' HUP; node ${MAIN} live lo tcp port ${port} --write ${pcap} 2>${err}; echo $? > ${status}`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor(/^portsniff live lo/m, { what: 'the live dashboard', timeoutMs: 30_000 });
+    const bench = spawn('redis-benchmark', ['-p', String(port), '-t', 'set', '-n', '20000', '-c', '2', '-q'], { stdio: 'ignore' });
+    children.push(bench);
+    await t.waitFor(/database endpoints\s+10000-19999/, { what: 'the Redis Enterprise database row', timeoutMs: 30_000 });
+    await new Promise<void>((r) => bench.once('exit', () => r()));
+    t.kill();
+    session = null;
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(status) || readFileSync(status, 'utf8').trim() === '') {
+      if (Date.now() > deadline) throw new Error('portsniff live did not end within 30 s of its terminal hanging up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(readFileSync(status, 'utf8').trim()).toBe('129');
+    // The capture was stopped, not killed: its end-of-capture report was written (stderr is a file).
+    expect(readFileSync(err, 'utf8')).toMatch(/^portsniff: lo: \d+ packets captured/m);
+    // The saved capture reads to its end without a truncated record, and holds the benchmark's traffic.
+    const r = spawnSync(process.execPath, [MAIN, 'replay', pcap, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { totals: { packets: number }; source: { error: unknown } };
+    expect(summary.source.error).toBeNull();
+    expect(summary.totals.packets).toBeGreaterThan(20000);
   }, 180_000);
 });
 
