@@ -12,6 +12,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SessionControl } from '../../src/export/consumer.js';
 import type * as DashboardModule from '../../src/ui/dashboard-worker.js';
 import { fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
+import { FakeKeyboard, FakeTty } from '../helpers/fake-terminal.js';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/ui/dashboard.bundle.js', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -27,37 +28,6 @@ vi.hoisted(() => {
   process.env['FORCE_COLOR'] = '1';
 });
 
-class FakeTty extends EventEmitter {
-  readonly isTTY = true;
-  columns = 100;
-  rows = 30;
-  out = '';
-  write = (data: string, cb?: () => void): boolean => {
-    this.out += data;
-    cb?.();
-    return true;
-  };
-}
-
-class FakeKeyboard extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  press(data: string): void {
-    this.data = data;
-    this.emit('readable');
-  }
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setRawMode(): void {}
-  setEncoding(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 describe.skipIf(!built)('dist/ui/dashboard.bundle.js', () => {
   it('npm run build writes it; it imports nothing but Node built-ins (Ink, React and the view code are inside)', () => {

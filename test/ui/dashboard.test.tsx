@@ -2,11 +2,11 @@
  * createDashboard as a session consumer on fake TTY streams: throttled rendering, pause (frozen
  * display in live), quit, the end-of-replay wait, and a clean terminal when it unmounts.
  */
-import { EventEmitter } from 'node:events';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { SessionControl, SessionUpdate } from '../../src/export/consumer.js';
 import { createDashboard, type DashboardOptions } from '../../src/ui/dashboard.js';
 import { FIXTURE_COVERAGE, fixtureEnd, fixtureInfo, fixtureUpdate } from '../helpers/dashboard-data.js';
+import { FakeKeyboard, FakeTty } from '../helpers/fake-terminal.js';
 
 // Ink writes only the last frame when it thinks it runs in CI; these tests read every frame.
 const ciEnv = vi.hoisted(() => {
@@ -19,46 +19,6 @@ afterAll(() => {
   for (const [k, v] of Object.entries(ciEnv)) if (v !== undefined) process.env[k] = v;
 });
 
-class FakeTty extends EventEmitter {
-  readonly isTTY = true;
-  columns = 100;
-  rows = 30;
-  out = '';
-  readonly writes: string[] = [];
-  write = (data: string, cb?: () => void): boolean => {
-    this.out += data;
-    this.writes.push(data);
-    cb?.();
-    return true;
-  };
-  /** Everything written, without escape sequences. */
-  text(): string {
-    return this.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-  }
-}
-
-class FakeKeyboard extends EventEmitter {
-  isTTY = true;
-  rawModes: boolean[] = [];
-  private data: string | null = null;
-  press(data: string): void {
-    this.data = data;
-    this.emit('readable');
-  }
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setRawMode(on: boolean): void {
-    this.rawModes.push(on);
-  }
-  setEncoding(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 function setup(kind: 'file' | 'live' = 'file', extra: Partial<DashboardOptions> = {}) {
   const stdout = new FakeTty();
