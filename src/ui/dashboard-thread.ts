@@ -126,7 +126,7 @@ export function createThreadedDashboard(opts: ThreadedDashboardOptions): Threade
         control?.stop();
         break;
       case 'hangup':
-        // The summary will go to a terminal that is gone; the files (--flows, --json FILE...) are complete.
+        // The summary goes to a terminal that is gone; the files (--flows, --alerts, --write) are complete.
         if (!finishing) control?.stop();
         break;
       case 'done':
