@@ -16,8 +16,10 @@
  */
 import { existsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../export/consumer.js';
+import type { SessionControl, SessionEnd, SessionInfo, SessionUpdate } from '../export/consumer.js';
 import type { DashboardThreadData, FromDashboard, ToDashboard } from './dashboard-protocol.js';
+// Types only: this module must not load Ink.
+import type { Dashboard } from './dashboard.js';
 
 export interface DashboardScript {
   url: URL;
@@ -36,15 +38,6 @@ export interface ThreadedDashboardOptions {
   onError?: (message: string) => void;
 }
 
-export interface ThreadedDashboard extends SessionConsumer {
-  start(info: SessionInfo, control: SessionControl): void;
-  update(update: SessionUpdate): void;
-  finish(end: SessionEnd): Promise<void>;
-  abort(): Promise<void>;
-  /** Resolves when the dashboard thread has given the terminal back (or died and it was restored). */
-  readonly done: Promise<void>;
-}
-
 const SHOW_CURSOR = '\x1b[?25h';
 const LEAVE_ALTERNATE_SCREEN = '\x1b[?1049l';
 
@@ -60,7 +53,8 @@ export function dashboardScript(): DashboardScript {
   return { url: existsSync(bundle) ? bundle : new URL('./dashboard-worker.js', import.meta.url), entry: null };
 }
 
-export function createThreadedDashboard(opts: ThreadedDashboardOptions): ThreadedDashboard {
+/** The same consumer as createDashboard's; `done` also resolves when a dead thread's terminal was restored. */
+export function createThreadedDashboard(opts: ThreadedDashboardOptions): Dashboard {
   const alternateScreen = opts.alternateScreen !== false;
   const onError = opts.onError ?? ((m: string) => process.stderr.write(`portsniff: ${m}\n`));
   let worker: Worker | null = null;

@@ -49,6 +49,30 @@ const ready = (): boolean => {
   return true;
 };
 
+/**
+ * A real redis-server on a port in Redis Enterprise's documented database endpoint range
+ * (10000-19999), killed after the test; null (with the reason printed) when redis is not installed.
+ */
+async function redisOnDatabasePort(what: string): Promise<number | null> {
+  if (which('redis-server') === null || which('redis-benchmark') === null) {
+    console.warn(`SKIPPED ${what}: redis-server / redis-benchmark missing (scripts/setup.sh installs them)`);
+    return null;
+  }
+  const port = await freeTcpPort(10000, 19999);
+  children.push(await startRedis(port));
+  return port;
+}
+
+/** After the terminal of a `...; echo $? > status` command was killed: the status portsniff ended with. */
+async function statusAfterHangup(status: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(status) || readFileSync(status, 'utf8').trim() === '') {
+    if (Date.now() > deadline) throw new Error('portsniff did not end within 30 s of its terminal hanging up');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return readFileSync(status, 'utf8').trim();
+}
+
 describe('portsniff replay with the dashboard', () => {
   it('shows every product, sorts, filters, drills down, waits at the end, and q leaves the summary', async () => {
     if (!ready()) return;
@@ -208,13 +232,8 @@ describe('portsniff replay with the dashboard', () => {
     await t.waitFor('zeebe (', { what: 'the dashboard', timeoutMs: 30_000 });
     t.kill();
     session = null;
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(status) || readFileSync(status, 'utf8').trim() === '') {
-      if (Date.now() > deadline) throw new Error('portsniff did not end within 30 s of its terminal hanging up');
-      await new Promise((r) => setTimeout(r, 50));
-    }
     // 128 + SIGHUP (1): ended like any program whose terminal went away, not by a crash (134, 1).
-    expect(readFileSync(status, 'utf8').trim()).toBe('129');
+    expect(await statusAfterHangup(status)).toBe('129');
     // (The shell itself reports "Hangup" into the same file.)
     expect(readFileSync(err, 'utf8')).not.toMatch(/error|assert|abort|EIO/i);
     const lines = readFileSync(flows, 'utf8').split('\n');
@@ -242,14 +261,8 @@ describe('portsniff live lo with the dashboard', () => {
   it('the Redis Enterprise database row counts up while redis-benchmark runs', async () => {
     if (!ready()) return;
     if (!canCapture('tcpdump', 'the live dashboard test')) return;
-    if (which('redis-server') === null || which('redis-benchmark') === null) {
-      console.warn('SKIPPED the live dashboard test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
-      return;
-    }
-    // A port in Redis Enterprise's documented database endpoint range (10000-19999).
-    const port = await freeTcpPort(10000, 19999);
-    const redis = await startRedis(port);
-    children.push(redis);
+    const port = await redisOnDatabasePort('the live dashboard test');
+    if (port === null) return;
     const t = (session = await startTmux(`node ${MAIN} live lo tcp port ${port}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
     await t.waitFor(/^portsniff live lo/m, { what: 'the live dashboard', timeoutMs: 30_000 });
     const bench = spawn('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-n', '2000000', '-c', '4', '-q', '-P', '1'], { stdio: 'ignore' });
@@ -276,13 +289,8 @@ describe('portsniff live lo with the dashboard, when the terminal hangs up', () 
   it('the capture stops and the --write file is complete (SIGHUP does not end the process first)', async () => {
     if (!ready()) return;
     if (!canCapture('tcpdump', 'the live hangup test')) return;
-    if (which('redis-server') === null || which('redis-benchmark') === null) {
-      console.warn('SKIPPED the live hangup test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
-      return;
-    }
-    const port = await freeTcpPort(10000, 19999);
-    const redis = await startRedis(port);
-    children.push(redis);
+    const port = await redisOnDatabasePort('the live hangup test');
+    if (port === null) return;
     const pcap = join(dir, 'hangup-live.pcap');
     const status = join(dir, 'hangup-live.status');
     // No --flows or --alerts file: nothing else would hold SIGHUP off.
@@ -295,12 +303,7 @@ describe('portsniff live lo with the dashboard, when the terminal hangs up', () 
     await new Promise<void>((r) => bench.once('exit', () => r()));
     t.kill();
     session = null;
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(status) || readFileSync(status, 'utf8').trim() === '') {
-      if (Date.now() > deadline) throw new Error('portsniff live did not end within 30 s of its terminal hanging up');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(readFileSync(status, 'utf8').trim()).toBe('129');
+    expect(await statusAfterHangup(status)).toBe('129');
     // The capture was stopped, not killed: its end-of-capture report was written (stderr is a file).
     expect(readFileSync(err, 'utf8')).toMatch(/^portsniff: lo: \d+ packets captured/m);
     // The saved capture reads to its end without a truncated record, and holds the benchmark's traffic.
@@ -315,14 +318,9 @@ describe('portsniff live lo with the dashboard, when the terminal hangs up', () 
 describe('portsniff proxy with the dashboard', () => {
   it('in front of a real redis-server: the database row counts up in connections and relayed bytes, no packet figures', async () => {
     if (!ready()) return;
-    if (which('redis-server') === null || which('redis-benchmark') === null) {
-      console.warn('SKIPPED the proxy dashboard test: redis-server / redis-benchmark missing (scripts/setup.sh installs them)');
-      return;
-    }
     // The upstream on a documented Redis Enterprise database port; the proxy listens anywhere.
-    const port = await freeTcpPort(10000, 19999);
-    const redis = await startRedis(port);
-    children.push(redis);
+    const port = await redisOnDatabasePort('the proxy dashboard test');
+    if (port === null) return;
     const listen = await freeTcpPort(30000, 39999);
     const t = (session = await startTmux(`node ${MAIN} proxy --map ${listen}=127.0.0.1:${port}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
     let s = await t.waitFor('waiting for connections', { what: 'the proxy dashboard', timeoutMs: 30_000 });
