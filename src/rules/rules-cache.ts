@@ -37,9 +37,12 @@ export interface RulesCacheData {
   readonly files: readonly RulesCacheEntry[];
 }
 
-/** Where the cache sits: next to this module (dist/rules/ after a build; never written under src/). */
+/**
+ * Where the cache sits: dist/rules/ after a build (never written under src/). The path goes through
+ * ../rules/ so that it holds from dist/rules/ and from the CLI bundle's chunks in dist/cli/.
+ */
 export function defaultRulesCachePath(): string {
-  return fileURLToPath(new URL('./shipped-rules.cache.json', import.meta.url));
+  return fileURLToPath(new URL('../rules/shipped-rules.cache.json', import.meta.url));
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -64,7 +67,8 @@ export function loaderFingerprint(): string {
   // validator's results while an old cache is still served).
   for (const mod of ['load', 'parse-file', 'yaml-tree', 'schema', 'rules-cache', 'types', 'protocol-tags']) {
     h.update(`${mod}${ext}\n`);
-    h.update(readFileSync(new URL(`./${mod}${ext}`, import.meta.url)));
+    // Through ../rules/ as above: bundled, this code reads the same build's dist/rules/ modules.
+    h.update(readFileSync(new URL(`../rules/${mod}${ext}`, import.meta.url)));
   }
   try {
     const pkg = createRequire(import.meta.url).resolve('yaml/package.json');

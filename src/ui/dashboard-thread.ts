@@ -49,8 +49,9 @@ export function dashboardScript(): DashboardScript {
   if (import.meta.url.endsWith('.ts')) {
     return { url: new URL('../pipeline/worker-bootstrap.mjs', import.meta.url), entry: new URL('./dashboard-worker.ts', import.meta.url).href };
   }
-  const bundle = new URL('./dashboard.bundle.js', import.meta.url);
-  return { url: existsSync(bundle) ? bundle : new URL('./dashboard-worker.js', import.meta.url), entry: null };
+  // Through ../ui/: the same files from dist/ui/ and from the CLI bundle's chunks in dist/cli/.
+  const bundle = new URL('../ui/dashboard.bundle.js', import.meta.url);
+  return { url: existsSync(bundle) ? bundle : new URL('../ui/dashboard-worker.js', import.meta.url), entry: null };
 }
 
 /** The same consumer as createDashboard's; `done` also resolves when a dead thread's terminal was restored. */

@@ -6,6 +6,7 @@
  * were ~1.8 MB of a flow flood's peak RSS, bench/README.md "Memory"); seen through a module hook.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
 const WRITER = join(ROOT, 'dist/export/line-writer.js');
 const DNS = join(ROOT, 'fixtures/captures/real/dns-53.pcap');
+const MANIFEST = join(ROOT, 'dist/cli/bundle-manifest.json');
 
 // argv[1] is a placeholder: main.js runs itself when it is process.argv[1].
 const PROBE = `
@@ -53,6 +55,13 @@ function loadedBy(args: string[]): { code: number; loaded: string[] } {
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { code: number; loaded: string[] };
 }
 
+/** The dist/ files a run of the built CLI loads (the PROBE line with `args`). */
+function loadedFiles(args: string[]): string[] {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', MODULE_PROBE, 'probe', MAIN, WRITER, ...args], { cwd: ROOT, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as string[];
+}
+
 describe('start-up', () => {
   it('a plain replay loads neither zod nor prom-client', () => {
     expect(loadedBy(['replay', DNS, '--json'])).toEqual({ code: 0, loaded: [] });
@@ -65,9 +74,9 @@ describe('start-up', () => {
 
   it('a replay loads neither the relay nor the live capture backends; proxy and live do', () => {
     const modules = (args: string[]): string[] => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', MODULE_PROBE, 'probe', MAIN, WRITER, ...args], { cwd: ROOT, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as string[];
+      const files = loadedFiles(args);
+      const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string[]>;
+      return files.flatMap((f) => (f.startsWith('dist/cli/') ? manifest[f.slice('dist/cli/'.length)] : undefined) ?? [f]);
     };
     const replay = modules(['replay', DNS, '--json']);
     expect(replay).toContain('dist/pipeline/engine.js');
@@ -76,5 +85,14 @@ describe('start-up', () => {
     // The lazy imports are the ones these commands take (a listener on a free port, the interface list).
     expect(modules(['proxy', '--listen', '0', '--upstream', '127.0.0.1:9', '--duration', '0.1', '--json'])).toContain('dist/proxy/server.js');
     expect(modules(['interfaces', '--json'])).toContain('dist/capture/live/open.js');
+  });
+
+  it('the built CLI is a bundle: a replay loads a handful of files, not the ~100 modules of the source', () => {
+    const files = loadedFiles(['replay', DNS, '--json']);
+    // main.js and its shared chunks (the probe itself imports the unbundled line writer and errors).
+    expect(files.filter((f) => f !== 'dist/export/line-writer.js' && f !== 'dist/errors.js').every((f) => /^dist\/cli\/(main|bundle-[\w-]+)\.js$/.test(f)), files.join(' ')).toBe(true);
+    expect(files.length).toBeLessThan(12);
+    const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string[]>;
+    expect(files.flatMap((f) => manifest[f.slice('dist/cli/'.length)] ?? []).length).toBeGreaterThan(60);
   });
 });
