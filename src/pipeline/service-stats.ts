@@ -3,8 +3,8 @@
  * are added for snapshots by live-view.ts). Keyed per flow, not per packet, so a string key is fine.
  */
 import type { FlowTable } from '../flow/table.js';
-import type { Classification, ServiceRef, Verdict } from '../classify/types.js';
-import type { ExposureStatus } from '../classify/exposure.js';
+import { VERDICTS, type Classification, type ServiceRef, type Verdict } from '../classify/types.js';
+import { EXPOSURE_STATUSES, type ExposureStatus } from '../classify/exposure.js';
 import type { ServiceTotals, SnapshotService } from './results.js';
 import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
 
@@ -19,6 +19,15 @@ export interface FlowCounts {
   payloadToServer: number;
   payloadToClient: number;
 }
+
+const VERIFIED = VERDICTS.indexOf('verified');
+const MISMATCH = VERDICTS.indexOf('mismatch');
+const ENCRYPTED = VERDICTS.indexOf('encrypted');
+const PORT_ONLY = VERDICTS.indexOf('port-only');
+const UNKNOWN = VERDICTS.indexOf('unknown');
+const OK = EXPOSURE_STATUSES.indexOf('ok');
+const VIOLATION = EXPOSURE_STATUSES.indexOf('violation');
+const UNCHECKED = EXPOSURE_STATUSES.indexOf('unchecked');
 
 /** Keys of ambiguous candidate lists (the classifier shares one list object per distinct list). */
 const ambiguousKeys = new WeakMap<readonly ServiceRef[], string>();
@@ -54,23 +63,83 @@ export function emptyTotals(key: string, c: Classification | null): ServiceTotal
   };
 }
 
+/**
+ * Where a flow with a given verdict object adds up: its service's totals and the verdict and
+ * exposure counters to increment, resolved once per shared verdict instead of once per flow.
+ */
+interface Target {
+  readonly e: ServiceTotals;
+  /** Index in VERDICTS, -1 for an unclassified flow. */
+  readonly verdict: number;
+  /** Index in EXPOSURE_STATUSES, -1 without an exposure. */
+  readonly exposure: number;
+}
+
+/** Bound on the verdict objects remembered (the classifier shares a few hundred at most). */
+const MAX_TARGETS = 4096;
+
 export class ServiceStats {
   private readonly byKey = new Map<string, ServiceTotals>();
+  /**
+   * Targets by verdict object, for the classifier's shared (frozen) verdicts only: a flow with its own
+   * copy (one carrying evidence details) is never seen again, so remembering it would only grow.
+   */
+  private readonly targets = new Map<Classification, Target>();
+  private unclassified: Target | null = null;
 
   addFlow(t: FlowTable, slot: number, c: Classification | null): void {
-    ServiceStats.addTo(this.byKey, t, slot, c);
+    // A flood ends hundreds of thousands of flows: no key string, no keyed increment per flow.
+    const target = (c === null ? this.unclassified : this.targets.get(c)) ?? this.targetOf(c);
+    const e = target.e;
+    e.flows++;
+    const packets = e.packets;
+    packets.toServer += t.packetsToServer(slot);
+    packets.toClient += t.packetsToClient(slot);
+    const bytes = e.bytes;
+    bytes.toServer += t.bytesToServer(slot);
+    bytes.toClient += t.bytesToClient(slot);
+    const payload = e.payloadBytes;
+    payload.toServer += t.payloadToServer(slot);
+    payload.toClient += t.payloadToClient(slot);
+    const v = e.verdicts;
+    switch (target.verdict) {
+      case VERIFIED: v.verified++; break;
+      case MISMATCH: v.mismatch++; break;
+      case ENCRYPTED: v.encrypted++; break;
+      case PORT_ONLY: v['port-only']++; break;
+      case UNKNOWN: v.unknown++; break;
+    }
+    const x = e.exposure;
+    switch (target.exposure) {
+      case OK: x.ok++; break;
+      case VIOLATION: x.violation++; break;
+      case UNCHECKED: x.unchecked++; break;
+    }
+    // The field appears with the service's first tunnelled flow (plain services look as before).
+    if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
+  }
+
+  /** The target of verdict `c` (remembered when `c` is shared). */
+  private targetOf(c: Classification | null): Target {
+    const key = serviceKey(c);
+    let e = this.byKey.get(key);
+    if (e === undefined) {
+      e = emptyTotals(key, c);
+      this.byKey.set(key, e);
+    }
+    const target: Target = {
+      e,
+      verdict: c === null ? -1 : VERDICTS.indexOf(c.verdict),
+      exposure: c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : -1,
+    };
+    if (c === null) this.unclassified = target;
+    else if (Object.isFrozen(c) && this.targets.size < MAX_TARGETS) this.targets.set(c, target);
+    return target;
   }
 
   /** A flow that is not in a flow table (a relayed connection): its counts given directly. */
   addCounts(c: Classification | null, counts: FlowCounts): void {
     ServiceStats.add(this.byKey, c, counts.packetsToServer, counts.packetsToClient, counts.bytesToServer, counts.bytesToClient, counts.payloadToServer, counts.payloadToClient);
-  }
-
-  private static addTo(map: Map<string, ServiceTotals>, t: FlowTable, slot: number, c: Classification | null): ServiceTotals {
-    const e = ServiceStats.add(map, c, t.packetsToServer(slot), t.packetsToClient(slot), t.bytesToServer(slot), t.bytesToClient(slot), t.payloadToServer(slot), t.payloadToClient(slot));
-    // The field appears with the service's first tunnelled flow (plain services look as before).
-    if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
-    return e;
   }
 
   private static add(
