@@ -92,3 +92,28 @@ export function toErrorRecord(err: unknown): ErrorRecord {
   }
   return { name: 'Error', code: 'PSN_ERR_INTERNAL', message: String(err) };
 }
+
+/**
+ * The error a record describes, as the class it came from: CaptureFormatError (same message, file,
+ * offset, and `partial` when given), PortsniffError (same code), or a plain Error. For errors that
+ * crossed a thread boundary (a worker that reads the capture file itself), so that callers on this
+ * side word and classify them exactly as they would the error thrown on their own thread.
+ */
+export function errorFromRecord(rec: ErrorRecord, partial?: CaptureReadResult | null): Error {
+  const code = (Object.values(ErrorCode) as string[]).includes(rec.code) ? (rec.code as ErrorCodeValue) : null;
+  let err: Error;
+  if (rec.name === 'CaptureFormatError' && code !== null && rec.file !== undefined && rec.offset !== undefined) {
+    const e = new CaptureFormatError(code, rec.file, rec.offset, '');
+    e.message = rec.message;
+    if (partial) e.partial = partial;
+    err = e;
+  } else if (code !== null) {
+    err = new PortsniffError(code, rec.message);
+    if (rec.name !== 'PortsniffError') err.name = rec.name;
+  } else {
+    err = new Error(rec.message);
+    err.name = rec.name;
+  }
+  if (rec.stack !== undefined) err.stack = rec.stack;
+  return err;
+}

@@ -19,6 +19,7 @@ export class Pause {
   private since: number | null = null;
   private total = 0;
   private wake: (() => void) | null = null;
+  private readonly listeners: Array<(paused: boolean) => void> = [];
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -38,7 +39,22 @@ export class Pause {
       this.total += this.now() - this.since;
       this.since = null;
       this.wake?.();
+    } else {
+      return;
     }
+    for (const l of this.listeners) l(paused);
+  }
+
+  /**
+   * Calls `listener` on every change (for a reader on another thread, which cannot await hold());
+   * returns the function that removes it.
+   */
+  onChange(listener: (paused: boolean) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   async hold(signal?: AbortSignal): Promise<void> {

@@ -253,6 +253,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   let exitCode = 0;
   try {
     if (source.file !== undefined && speed !== null) {
+      // Paced: this thread reads in small pieces and feeds the pipeline's sink, whatever --workers
+      // (at a paced rate reading is never the bottleneck; the pacer's clock stays here).
       pacer = new Pacer(capture!.sink, speed, () => performance.now(), () => capture!.tryAcquire());
       if (pause.paused) pacer.setPaused(true);
       const p = pacer;
@@ -264,7 +266,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         gate: () => p.gate(signal),
       });
     } else if (source.file !== undefined) {
-      read = await capture!.runFile(source.file, { signal, stdin: io.stdin, progress, gate: () => pause.hold(signal) });
+      // With one worker, the worker reads the file itself (pause and stop reach it by message).
+      read = await capture!.runFile(source.file, { signal, stdin: io.stdin, progress, pause });
     } else if (source.feed !== undefined) {
       read = await source.feed(capture!.sink, signal);
     } else if (source.run !== undefined) {

@@ -52,11 +52,12 @@ export class InProcessPipeline implements Pipeline {
   }
 
   runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
+    const { signal, pause } = opts;
     return readCaptureFile(pathOrDash, this.engine, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(signal ? { signal } : {}),
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
       ...(opts.progress ? { progress: opts.progress } : {}),
-      ...(opts.gate ? { gate: opts.gate } : {}),
+      ...(pause ? { gate: () => pause.hold(signal) } : {}),
     });
   }
 
@@ -73,7 +74,7 @@ export class InProcessPipeline implements Pipeline {
   }
 
   pressure(): PipelinePressure {
-    return { poolChunks: 0, inFlight: 0, maxInFlight: 0, readerWaits: 0 };
+    return { poolChunks: 0, inFlight: 0, maxInFlight: 0, readerWaits: 0, chunksPosted: 0 };
   }
 
   finish(): Promise<PipelineResult> {

@@ -3,6 +3,7 @@
  * class instances, errors travel as ErrorRecord. Records themselves never travel in messages; they
  * stay in the shared chunks (chunks.ts) and a message names a chunk.
  */
+import type { CaptureReadResult } from '../capture/types.js';
 import type { DecapOptions } from '../decode/decap-options.js';
 import type { ErrorRecord } from '../errors.js';
 import type { ClassifiedFlow, Snapshot } from './results.js';
@@ -14,7 +15,10 @@ import type { PortStatsData } from './port-stats.js';
 export interface WorkerFailureHook {
   /** Which worker. */
   worker: number;
-  /** It acts before the first chunk that starts after it has processed this many records in full. */
+  /**
+   * It acts before the first chunk that starts after it has processed this many records in full
+   * (a chunk handed over, or one read of a file the worker reads itself).
+   */
   afterPackets: number;
   /**
    * 'throw': an exception; 'exit': process.exit() in the worker; 'oom': allocates until out of
@@ -55,6 +59,17 @@ export type ToWorker =
   | { t: 'tick'; sec: number }
   /** Include live flows in the statistics (someone subscribed to snapshots). */
   | { t: 'snapshots'; on: boolean }
+  /**
+   * One worker only: read this capture file itself into its engine, as the in-process pipeline does
+   * (no chunks, no bytes crossing threads), numbering records from `base`; answered by 'read'.
+   */
+  | { t: 'file'; path: string; base: number }
+  /** Hold ('on') or resume reading the file at the next boundary between reads. */
+  | { t: 'pause'; on: boolean }
+  /** Stop reading the file (the 'read' answer then says aborted). */
+  | { t: 'stop' }
+  /** The main thread has delivered a 'progress' of the file being read (bounds flows in flight). */
+  | { t: 'ack' }
   /** End of input: end every flow, report, then wait for the next 'init'. */
   | { t: 'end' };
 
@@ -64,6 +79,17 @@ export type FromWorker =
    * (in `flows`, with their end keys as (trigger, phase, last) triples in `keys`).
    */
   | { t: 'progress'; id: number; watermark: number; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  /**
+   * Reading a file itself ('file'): flows ended so far (as 'progress') and the bytes of the capture
+   * consumed; answered by 'ack'.
+   */
+  | { t: 'file-progress'; bytesRead: number; watermark: number; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  /**
+   * After 'file' (following its last 'file-progress'): what was read, or the capture error that
+   * stopped it with what was read before (`partial`, for a CaptureFormatError); `next` is the ordinal
+   * of the next record.
+   */
+  | { t: 'read'; result: CaptureReadResult | null; error: ErrorRecord | null; partial: CaptureReadResult | null; next: number }
   /** Periodic statistics (wall clock). */
   | { t: 'stats'; snapshot: Snapshot }
   /** After 'end': the last flows and the final statistics. */

@@ -6,13 +6,15 @@
  * Output is byte-identical whatever N (see docs/pipeline.md): flows are merged by end key
  * (flow-merge.ts), totals and per-service stats are sums (snapshot.ts).
  *
- * Feeding: runFile() reads a capture file or '-' (stdin) itself (zero-copy for regular files);
+ * Feeding: runFile() reads a capture file or '-' (stdin) itself (zero-copy for regular files; with
+ * one worker, that worker reads a file itself);
  * `sink` takes records pushed one by one (live capture, paced replay) and never blocks: when every
  * chunk is in use a record is dropped and counted as an engine drop instead of growing memory.
  */
 import type { DecapOptions } from '../decode/decap-options.js';
 import type { PortStatsData } from './port-stats.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
+import type { Pause } from '../capture/pacer.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { ClassificationSpec } from './classification.js';
 import { MAX_WORKERS } from './defaults.js';
@@ -76,8 +78,11 @@ export interface RunFileOptions {
   stdin?: NodeJS.ReadableStream;
   /** Updated while reading: bytes of the capture consumed so far (progress, ETA). */
   progress?: { bytesRead: number };
-  /** Awaited between chunks (pause). */
-  gate?: () => Promise<void>;
+  /**
+   * Holds reading between chunks while paused. A switch rather than a function to await, because
+   * with one worker the worker reads the file itself and learns of a pause by message.
+   */
+  pause?: Pause;
 }
 
 export type PipelineSink = FrameSink & { tick(nowSec: number): void };
@@ -90,6 +95,8 @@ export interface PipelinePressure {
   maxInFlight: number;
   /** Times the reading thread had to wait for a free chunk (slow workers). */
   readerWaits: number;
+  /** Chunks handed to the workers so far (0 while the only worker reads a file itself). */
+  chunksPosted: number;
 }
 
 export interface Pipeline {
@@ -98,7 +105,10 @@ export interface Pipeline {
   readonly sink: PipelineSink;
   /** True when `sink` can take a record now without dropping it. */
   tryAcquire(): boolean;
-  /** Reads a capture file, or '-' for stdin, into the pipeline; waits for slow workers (bounded memory). */
+  /**
+   * Reads a capture file, or '-' for stdin, into the pipeline; waits for slow workers (bounded
+   * memory). Resolves with `aborted: true` when `signal` fires; throws readCaptureFile's errors.
+   */
   runFile(pathOrDash: string, opts?: RunFileOptions): Promise<CaptureReadResult>;
   /** Finished flows, in end-key order (only with `flows: true`). */
   onFlow(cb: (flow: ClassifiedFlow) => void): void;

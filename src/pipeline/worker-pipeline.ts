@@ -1,11 +1,12 @@
 /**
  * `--workers N`: N worker threads (worker.ts), each owning the flows of some host-pair buckets, fed
  * through a bounded pool of shared chunks by the reading thread (reader.ts), or record by record
- * through `sink` (live capture). See docs/pipeline.md.
+ * through `sink` (live capture, paced replay). With one worker and a capture file the worker reads
+ * the file itself (worker-file.ts) and this thread only relays. See docs/pipeline.md.
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import type { CaptureReadResult } from '../capture/types.js';
-import { ErrorCode, PortsniffError } from '../errors.js';
+import { ErrorCode, errorFromRecord, PortsniffError } from '../errors.js';
 import { buildClassification } from './classification.js';
 import { allocateChunk, ChunkView } from './chunks.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_POOL_CHUNKS, DEFAULT_SNAPSHOT_INTERVAL_MS, LIVE_FLUSH_MS } from './defaults.js';
@@ -22,6 +23,8 @@ import { mergePortStats, type PortStatsData } from './port-stats.js';
 import { failureHookFromEnv } from './test-hooks.js';
 import { keepIdle, takeWorker, workerScript, type WorkerScript } from './worker-threads.js';
 import type { Worker } from 'node:worker_threads';
+
+type ReadAnswer = Extract<FromWorker, { t: 'read' }>;
 
 interface WorkerState {
   worker: Worker;
@@ -54,6 +57,9 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   private engineDrops = 0;
   private readerWaits = 0;
   private maxInFlight = 0;
+  private chunksPosted = 0;
+  /** A file the only worker reads itself (readInWorker): where its answer and its progress go. */
+  private fileRead: { answer: ReadAnswer | null; progress: { bytesRead: number } | undefined; stop: () => void } | null = null;
   private finishing: Promise<PipelineResult> | null = null;
   private closed = false;
   // Live feeding (sink): the chunk being filled.
@@ -155,6 +161,16 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         this.merger.push(i, m.flows, m.keys, m.watermark);
         this.wake();
         break;
+      case 'file-progress':
+        if (this.fileRead?.progress !== undefined) this.fileRead.progress.bytesRead = m.bytesRead;
+        this.merger.push(i, m.flows, m.keys, m.watermark);
+        // Taken (the flows went to their consumers): the worker may read on.
+        if (!state.done) state.worker.postMessage({ t: 'ack' } satisfies ToWorker);
+        break;
+      case 'read':
+        if (this.fileRead !== null) this.fileRead.answer = m;
+        this.wake();
+        break;
       case 'stats':
         state.last = m.snapshot;
         break;
@@ -241,6 +257,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     Atomics.store(this.control, chunk.id, this.workers);
     this.held[chunk.id] = 0;
     this.post({ t: 'chunk', id: chunk.id, count, base });
+    this.chunksPosted++;
     const inFlight = this.inFlight();
     if (inFlight > this.maxInFlight) this.maxInFlight = inFlight;
   }
@@ -258,7 +275,47 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
-    return readIntoChunks(pathOrDash, this, { signal: opts.signal, stdin: opts.stdin, progress: opts.progress, gate: opts.gate });
+    // One worker and a file: nothing to shard, so it reads the file itself (stdin stays here).
+    if (this.workers === 1 && pathOrDash !== '-') return this.readInWorker(pathOrDash, opts);
+    const pause = opts.pause;
+    const signal = opts.signal;
+    return readIntoChunks(pathOrDash, this, { signal, stdin: opts.stdin, progress: opts.progress, gate: pause ? () => pause.hold(signal) : undefined });
+  }
+
+  /**
+   * The only worker reads `path` into its engine, as the in-process pipeline does on its thread:
+   * this thread reads and copies nothing; it relays flows, progress, pause and stop. The result and
+   * the errors are readCaptureFile's (errors rebuilt with their class, code, offset and `partial`).
+   */
+  private async readInWorker(path: string, opts: RunFileOptions): Promise<CaptureReadResult> {
+    if (this.failure !== null) throw this.workerError();
+    if (this.fileRead !== null) throw new Error('runFile: a file is already being read');
+    const state = this.states[0]!;
+    const send = (m: ToWorker): void => {
+      if (!state.done) state.worker.postMessage(m);
+    };
+    const read = { answer: null as ReadAnswer | null, progress: opts.progress, stop: () => send({ t: 'stop' }) };
+    this.fileRead = read;
+    const signal = opts.signal;
+    const onAbort = (): void => read.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const unhookPause = opts.pause?.onChange((on) => send({ t: 'pause', on }));
+    try {
+      if (opts.pause?.paused === true) send({ t: 'pause', on: true });
+      send({ t: 'file', path, base: this.nextOrdinal });
+      if (signal?.aborted === true) read.stop();
+      // A worker that dies answers nothing: its answer or its failure, whichever comes first.
+      while (read.answer === null && this.failure === null) await this.waitForChange();
+      const answer = read.answer;
+      if (answer === null) throw this.workerError();
+      this.nextOrdinal = answer.next;
+      if (answer.error !== null) throw errorFromRecord(answer.error, answer.partial);
+      return answer.result!;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      unhookPause?.();
+      this.fileRead = null;
+    }
   }
 
   // Live feeding
@@ -323,7 +380,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   pressure(): PipelinePressure {
-    return { poolChunks: this.chunks.length, inFlight: this.inFlight(), maxInFlight: this.maxInFlight, readerWaits: this.readerWaits };
+    return { poolChunks: this.chunks.length, inFlight: this.inFlight(), maxInFlight: this.maxInFlight, readerWaits: this.readerWaits, chunksPosted: this.chunksPosted };
   }
 
   snapshot(): Snapshot {
@@ -338,6 +395,12 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   private async doFinish(): Promise<PipelineResult> {
+    // A file the worker still reads (finish() before runFile() settled): stop it, take its answer.
+    const reading = this.fileRead;
+    if (reading !== null) {
+      reading.stop();
+      while (reading.answer === null && this.failure === null) await this.waitForChange();
+    }
     this.flushLive();
     this.post({ t: 'end' });
     while (this.states.some((s) => !s.done)) await this.waitForChange();

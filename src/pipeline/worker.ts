@@ -8,6 +8,9 @@
  * flows it ended with their end keys and its watermark (the next ordinal). Statistics go out on a
  * wall-clock timer, never per packet.
  *
+ * With one worker and a capture file the worker reads the file itself ('file', worker-file.ts): the
+ * in-process engine's loop on this thread, no chunks.
+ *
  * A run starts with 'init' and ends with 'end' (answered by 'final'); the thread then waits for
  * the next 'init', so that a process running many pipelines (tests) need not start new threads.
  * A failure is reported once ('error') and the thread stops listening; the main thread ends it.
@@ -23,6 +26,7 @@ import type { PortStatsData } from './port-stats.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
 import { ShardPicker, SLOW_BUCKET } from './shard.js';
 import { nextSnapshotDelay } from './snapshot-feed.js';
+import { FileReading } from './worker-file.js';
 
 /** One run: the engine and everything around it. */
 class Run {
@@ -42,10 +46,15 @@ class Run {
   private hookDone = false;
   private timer: NodeJS.Timeout;
   private stopped = false;
+  /** The file this worker is reading itself ('file'), and whether reading is paused. */
+  private reading: FileReading | null = null;
+  private paused = false;
 
   constructor(
     init: WorkerInit,
     private readonly post: (m: FromWorker) => void,
+    /** Ends the run as a failed worker (what an exception in a message handler does). */
+    private readonly failRun: (err: unknown) => void,
   ) {
     this.init = init;
     this.me = init.index;
@@ -89,7 +98,7 @@ class Run {
     return s;
   }
 
-  private takeFlows(): { flows: ClassifiedFlow[] | null; keys: number[] | null } {
+  takeFlows(): { flows: ClassifiedFlow[] | null; keys: number[] | null } {
     if (!this.init.flows || this.flows.length === 0) return { flows: null, keys: null };
     const out = { flows: this.flows, keys: this.keys };
     this.flows = [];
@@ -156,16 +165,55 @@ class Run {
     }
   }
 
+  /** Tests of the failure paths: misbehave once, when this worker has processed enough records. */
+  private testHook(): void {
+    const hook = this.init.failureHook;
+    if (hook !== undefined && !this.hookDone && hook.worker === this.me && this.engine.packets >= hook.afterPackets) {
+      this.hookDone = true;
+      if (hook.kind === 'stall') stall(hook.release);
+      else failNow(this.me, hook.kind, this.engine.packets);
+    }
+  }
+
+  private readFile(path: string, base: number): void {
+    if (this.reading !== null) throw new Error(`worker ${this.me}: 'file' while reading a file`);
+    const reading = new FileReading(
+      {
+        engine: this.engine,
+        post: this.post,
+        takeFlows: () => this.takeFlows(),
+        beforeRead: () => this.testHook(),
+        fail: this.failRun,
+      },
+      this.paused,
+    );
+    this.reading = reading;
+    reading
+      .run(path, base)
+      .catch(this.failRun)
+      .finally(() => {
+        if (this.reading === reading) this.reading = null;
+      });
+  }
+
   /** Handles one message; returns true when the run is over (after 'end'). */
   onMessage(m: ToWorker): boolean {
     switch (m.t) {
+      case 'file':
+        this.readFile(m.path, m.base);
+        return false;
+      case 'pause':
+        this.paused = m.on;
+        this.reading?.setPaused(m.on);
+        return false;
+      case 'stop':
+        this.reading?.stop();
+        return false;
+      case 'ack':
+        this.reading?.ack();
+        return false;
       case 'chunk': {
-        const hook = this.init.failureHook;
-        if (hook !== undefined && !this.hookDone && hook.worker === this.me && this.engine.packets >= hook.afterPackets) {
-          this.hookDone = true;
-          if (hook.kind === 'stall') stall(hook.release);
-          else failNow(this.me, hook.kind, this.engine.packets);
-        }
+        this.testHook();
         this.processChunk(m.id, m.count, m.base);
         Atomics.sub(this.control, m.id, 1);
         this.post({ t: 'progress', id: m.id, watermark: m.base + m.count, ...this.takeFlows() });
@@ -183,6 +231,8 @@ class Run {
         if (m.on && this.init.detail) this.engine.snapshot(true, true);
         return false;
       case 'end':
+        // The main thread waits for the answer to 'file' before it ends the run.
+        if (this.reading !== null) throw new Error(`worker ${this.me}: 'end' while reading a file`);
         this.engine.finish();
         this.stop();
         this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows(), ports: this.engine.ports.toData() });
@@ -195,6 +245,8 @@ class Run {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.reading?.stop();
+    this.reading = null;
   }
 }
 
@@ -222,26 +274,33 @@ function serve(): void {
     try {
       if (m.t === 'init') {
         run?.stop();
-        run = new Run(m.init, post);
+        run = new Run(m.init, post, fail);
         return;
       }
       if (run === null) return; // leftovers of a run that already ended
       if (run.onMessage(m)) run = null;
     } catch (err) {
-      let snap: Snapshot | null = null;
-      let ports: PortStatsData | null = null;
-      try {
-        snap = run?.snapshot() ?? null;
-        ports = run?.engine.ports.toData() ?? null;
-      } catch {
-        /* the engine is in no state to report */
-      }
-      run?.stop();
-      run = null;
-      post({ t: 'error', error: toErrorRecord(err), snapshot: snap, ports });
-      port.off('message', onMessage);
-      port.close();
+      fail(err);
     }
+  };
+  /** Reports a failure once, with what the engine had counted, and stops listening. */
+  let failed = false;
+  const fail = (err: unknown): void => {
+    if (failed) return;
+    failed = true;
+    let snap: Snapshot | null = null;
+    let ports: PortStatsData | null = null;
+    try {
+      snap = run?.snapshot() ?? null;
+      ports = run?.engine.ports.toData() ?? null;
+    } catch {
+      /* the engine is in no state to report */
+    }
+    run?.stop();
+    run = null;
+    post({ t: 'error', error: toErrorRecord(err), snapshot: snap, ports });
+    port.off('message', onMessage);
+    port.close();
   };
   port.on('message', onMessage);
 }
