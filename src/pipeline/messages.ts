@@ -62,8 +62,9 @@ export type ToWorker =
   /**
    * One worker only: read this capture file itself into its engine, as the in-process pipeline does
    * (no chunks, no bytes crossing threads), numbering records from `base`; answered by 'read'.
+   * `paused`, `stopped`: the state it starts in (then 'pause' and 'stop' change it).
    */
-  | { t: 'file'; path: string; base: number }
+  | { t: 'file'; path: string; base: number; paused: boolean; stopped: boolean }
   /** Hold ('on') or resume reading the file at the next boundary between reads. */
   | { t: 'pause'; on: boolean }
   /** Stop reading the file (the 'read' answer then says aborted). */

@@ -37,9 +37,11 @@ export class FileReading {
   private wake: (() => void) | null = null;
   private lastPost = 0;
 
+  /** `paused`: the state when reading starts; `progressMs`: FILE_PROGRESS_MS (tests: 0, every read). */
   constructor(
     private readonly host: FileReadHost,
     paused: boolean,
+    private readonly progressMs: number = FILE_PROGRESS_MS,
   ) {
     this.paused = paused;
   }
@@ -93,7 +95,7 @@ export class FileReading {
 
   private async betweenReads(bytesRead: number): Promise<void> {
     this.host.beforeRead();
-    if (performance.now() - this.lastPost >= FILE_PROGRESS_MS) this.postProgress(bytesRead);
+    if (performance.now() - this.lastPost >= this.progressMs) this.postProgress(bytesRead);
     while ((this.paused || this.unacked >= MAX_PROGRESS_IN_FLIGHT) && !this.stopper.signal.aborted) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }

@@ -301,9 +301,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     signal?.addEventListener('abort', onAbort, { once: true });
     const unhookPause = opts.pause?.onChange((on) => send({ t: 'pause', on }));
     try {
-      if (opts.pause?.paused === true) send({ t: 'pause', on: true });
-      send({ t: 'file', path, base: this.nextOrdinal });
-      if (signal?.aborted === true) read.stop();
+      send({ t: 'file', path, base: this.nextOrdinal, paused: opts.pause?.paused === true, stopped: signal?.aborted === true });
       // A worker that dies answers nothing: its answer or its failure, whichever comes first.
       while (read.answer === null && this.failure === null) await this.waitForChange();
       const answer = read.answer;

@@ -46,9 +46,8 @@ class Run {
   private hookDone = false;
   private timer: NodeJS.Timeout;
   private stopped = false;
-  /** The file this worker is reading itself ('file'), and whether reading is paused. */
+  /** The file this worker is reading itself ('file'). */
   private reading: FileReading | null = null;
-  private paused = false;
 
   constructor(
     init: WorkerInit,
@@ -175,7 +174,7 @@ class Run {
     }
   }
 
-  private readFile(path: string, base: number): void {
+  private readFile(m: Extract<ToWorker, { t: 'file' }>): void {
     if (this.reading !== null) throw new Error(`worker ${this.me}: 'file' while reading a file`);
     const reading = new FileReading(
       {
@@ -185,11 +184,12 @@ class Run {
         beforeRead: () => this.testHook(),
         fail: this.failRun,
       },
-      this.paused,
+      m.paused,
     );
+    if (m.stopped) reading.stop();
     this.reading = reading;
     reading
-      .run(path, base)
+      .run(m.path, m.base)
       .catch(this.failRun)
       .finally(() => {
         if (this.reading === reading) this.reading = null;
@@ -200,10 +200,9 @@ class Run {
   onMessage(m: ToWorker): boolean {
     switch (m.t) {
       case 'file':
-        this.readFile(m.path, m.base);
+        this.readFile(m);
         return false;
       case 'pause':
-        this.paused = m.on;
         this.reading?.setPaused(m.on);
         return false;
       case 'stop':

@@ -119,7 +119,7 @@ describe('session consumers', () => {
     expect(summary.totals.packets).toBeLessThan(2305);
   });
 
-  it('pause holds a max-speed replay until resumed, and updates say paused', async () => {
+  it.each([0, 1])('pause holds a max-speed replay until resumed, and updates say paused (%i workers)', async (workers) => {
     const rec = new Recorder();
     let resumedAt = 0;
     const pauser: SessionConsumer = {
@@ -131,8 +131,8 @@ describe('session consumers', () => {
         }, 700);
       },
     };
-    const io = ioTo(join(dir, 'c.json'));
-    await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS }, io, { consumers: [pauser, rec], snapshotIntervalMs: 50 });
+    const io = ioTo(join(dir, `c${workers}.json`));
+    await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS, workers }, io, { consumers: [pauser, rec], snapshotIntervalMs: 50 });
     io.stdout.close();
     const pausedUpdates = rec.updates.filter((u) => u.paused);
     // 50 ms updates over a 700 ms pause; a loaded machine may delay timers, so only a few are required.
@@ -140,7 +140,9 @@ describe('session consumers', () => {
     // While paused at most the first chunk was read.
     expect(Math.max(...pausedUpdates.map((u) => u.bytesRead))).toBeLessThan(readFileSync(DEMO).length);
     expect(rec.updates.filter((u) => u.wallMs < resumedAt).every((u) => u.paused)).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')).totals.packets).toBe(2305);
+    expect(JSON.parse(readFileSync(join(dir, `c${workers}.json`), 'utf8')).totals.packets).toBe(2305);
+    // The progress (bytes read) reaches the whole file, also when the worker read it.
+    expect(rec.updates.at(-1)!.bytesRead).toBe(readFileSync(DEMO).length);
   });
 });
 

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFiles, corpusPath, corpusPresent, CORPUS_DIR, TUNNEL_CORPUS_DIR, tunnelCorpusFiles, tunnelCorpusPresent } from '../helpers/corpus.js';
 import { closeIdleWorkers } from '../../src/pipeline/pipeline.js';
@@ -149,6 +150,58 @@ describe('stress captures', () => {
     // H (seen at t = 97) ends first, at t = 128, although G (t = 100) is ahead of it in the LRU list.
     expect(flows.map((f) => f.client.ip)).toEqual([h[0], g[0]]);
     expect(flows.map((f) => f.end)).toEqual(['idle-timeout', 'idle-timeout']);
+  });
+});
+
+describe('broken and compressed files (one worker reads the file itself; more take chunks from the main thread)', () => {
+  let dir = '';
+  let bytes: Buffer = Buffer.alloc(0);
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portsniff-determinism-'));
+    bytes = mixedCapture({ seed: 9, conversations: 2000 }).pcap;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Exit code, stderr (warning or error with file and offset), --json and --flows: identical. */
+  async function identical(name: string, content: Uint8Array): Promise<CliRun> {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    const runs = await runAll(file);
+    expectIdentical(runs);
+    return runs[0]!;
+  }
+
+  it('a file cut inside a record: the warning, and every whole record', async () => {
+    const r = await identical('cut.pcap', bytes.subarray(0, 700_001));
+    expect(r.code).toBe(0);
+    expect(r.stderr.join('\n')).toMatch(/warning: .*cut\.pcap: .* at byte offset \d+/);
+  });
+
+  it('an impossible record length after the first read: what was read, then exit 1 with file and offset', async () => {
+    const bad = Buffer.from(bytes.subarray(0, 900_000));
+    let at = 24;
+    while (at < 600_000) at += 16 + bad.readUInt32LE(at + 8);
+    bad.writeUInt32LE(0x7fffffff, at + 8);
+    const r = await identical('bad-length.pcap', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr.join('\n')).toContain(`at byte offset ${at}`);
+    expect((JSON.parse(r.summaryText) as { totals: { packets: number } }).totals.packets).toBeGreaterThan(1000);
+  });
+
+  it('gzip: whole, cut short, corrupt', async () => {
+    const gz = gzipSync(bytes);
+    expect((await identical('whole.pcap.gz', gz)).code).toBe(0);
+    expect((await identical('short.pcap.gz', gz.subarray(0, Math.floor(gz.length / 2)))).stderr.join('\n')).toMatch(/warning: /);
+    const corrupt = Buffer.from(gz);
+    for (let i = 2000; i < 2040; i++) corrupt[i] = corrupt[i]! ^ 0x5a;
+    expect((await identical('corrupt.pcap.gz', corrupt)).code).toBe(1);
+  });
+
+  it('not a capture, and no such file', async () => {
+    expect((await identical('text.pcap', Buffer.from('hello, this is not a capture file at all'))).code).toBe(1);
+    const runs = await runAll(join(dir, 'missing.pcap'));
+    expectIdentical(runs);
+    expect(runs[0]!.stderr.join('\n')).toMatch(/cannot open capture file .*missing\.pcap/);
   });
 });
 
