@@ -158,7 +158,7 @@ describe('broken and compressed files (one worker reads the file itself; more ta
   let bytes: Buffer = Buffer.alloc(0);
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'portsniff-determinism-'));
-    bytes = mixedCapture({ seed: 9, conversations: 2000 }).pcap;
+    bytes = Buffer.from(mixedCapture({ seed: 9, conversations: 2000 }).pcap);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
