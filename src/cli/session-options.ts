@@ -93,7 +93,7 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
     .addOption(
       new Option(
         '--workers <n>',
-        `decoding threads (0 = decode on the reading thread); output is the same for any value (default: ${defaultWorkers()} on this machine)`,
+        `decoding threads (0 = decode on the main thread; 1 = one thread reads and decodes a capture file, the main thread stays free); output is the same for any value (default: ${defaultWorkers()} on this machine)`,
       ).argParser(parseIntOption('--workers', 0, MAX_WORKERS)),
     );
   return addFaceOptions(cmd);
