@@ -69,7 +69,7 @@ export type ToWorker =
   | { t: 'pause'; on: boolean }
   /** Stop reading the file (the 'read' answer then says aborted). */
   | { t: 'stop' }
-  /** The main thread has delivered a 'progress' of the file being read (bounds flows in flight). */
+  /** The main thread has taken a 'file-progress' (its flows delivered): bounds what is in flight. */
   | { t: 'ack' }
   /** End of input: end every flow, report, then wait for the next 'init'. */
   | { t: 'end' };
