@@ -5,10 +5,15 @@
  *
  *   node scripts/bundle-cli.mjs
  *
- * Why: every module of the unbundled graph costs Node's ESM loader a resolve (stat calls, package
- * scope lookups), a read and a link, about 0.3 ms each over the ~110 modules a replay loads. Bundled,
- * `portsniff replay demo.pcap --json` took 0.135-0.145 s against 0.18-0.20 s end to end (bench/README.md
- * "Start-up"), and that saving is in every run, however large the capture.
+ * Why (bench/README.md "The CLI bundle"):
+ * - Start-up: every module of the unbundled graph costs Node's ESM loader a resolve (stat calls,
+ *   package scope lookups), a read and a link; `portsniff replay demo.pcap --json` took 0.13-0.14 s
+ *   bundled against 0.17-0.19 s.
+ * - The packet loop: in one module scope the engine's constants (row offsets, flags, tables) are
+ *   plain `const` bindings the optimizing compiler folds, where across modules each is a live import
+ *   binding read through a cell. Rolldown keeps `const` as written; esbuild rewrites every top-level
+ *   `const` into `var`, which measured 8% more CPU on the 5M-packet reference replay than this
+ *   bundle (paired), and no faster than no bundle at all.
  *
  * What is kept as it was:
  * - Lazy loading: code splitting keeps each `await import()` a chunk of its own (the proxy's relay, the
@@ -25,10 +30,10 @@
  * dist/cli/bundle-manifest.json lists, for each file written, the source modules (as tsc's dist/
  * paths) it contains: test/cli/startup.test.ts reads it to check which modules a command loads.
  */
-import { build } from 'esbuild';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rolldown } from 'rolldown';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(REPO, 'dist/cli');
@@ -44,41 +49,27 @@ for (const file of Object.values(entries)) {
 for (const name of readdirSync(OUT)) if (/^(bundle-.*\.js(\.map)?|worker\.js(\.map)?|bundle-manifest\.json)$/.test(name)) rmSync(join(OUT, name));
 
 /** Bare package imports stay imports, except commander (loaded by every run). */
-const externalPackages = {
-  name: 'external-packages',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('node:') || args.path === 'commander' || args.path.startsWith('commander/')) return undefined;
-      return { path: args.path, external: true };
-    });
-  },
-};
+function isExternal(id) {
+  if (id.startsWith('.') || id.startsWith('/') || id.startsWith('\0')) return false;
+  return id !== 'commander' && !id.startsWith('commander/');
+}
 
-const result = await build({
-  entryPoints: entries,
-  absWorkingDir: REPO,
-  outdir: OUT,
-  allowOverwrite: true,
-  bundle: true,
-  splitting: true,
-  chunkNames: 'bundle-[name]-[hash]',
-  platform: 'node',
+const bundle = await rolldown({ input: entries, platform: 'node', external: isExternal, logLevel: 'warn' });
+const { output } = await bundle.write({
+  dir: OUT,
   format: 'esm',
-  target: 'node20',
-  // Commander is CommonJS: its require() calls of Node's built-ins need a require in an ES module.
-  banner: { js: "import { createRequire as __portsniffRequire } from 'node:module'; const require = __portsniffRequire(import.meta.url);" },
-  // tsc's source maps are read, so a stack trace maps to src/ (node --enable-source-maps).
+  entryFileNames: '[name].js',
+  chunkFileNames: 'bundle-[name]-[hash].js',
   sourcemap: true,
-  plugins: [externalPackages],
-  metafile: true,
-  logLevel: 'warning',
 });
+await bundle.close();
 
 const manifest = {};
-for (const [out, info] of Object.entries(result.metafile.outputs)) {
-  if (out.endsWith('.map')) continue;
-  manifest[relative(OUT, join(REPO, out))] = Object.keys(info.inputs)
-    .map((i) => relative(REPO, join(REPO, i)))
+for (const o of output) {
+  if (o.type !== 'chunk') continue;
+  manifest[o.fileName] = o.moduleIds
+    .filter((id) => !id.startsWith('\0'))
+    .map((id) => relative(REPO, id))
     .sort();
 }
 writeFileSync(join(OUT, 'bundle-manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
