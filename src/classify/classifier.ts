@@ -391,23 +391,48 @@ function hasTag(ev: ProtocolEvidence | null, tag: ProtocolTag): boolean {
   return ev !== null && ev.tags.includes(tag);
 }
 
-/** The evidence record written to outputs: protocol, tags, then the decoded fields of both sides. */
+/**
+ * The evidence record written to outputs: protocol, tags, then the decoded fields of both sides.
+ * Built once per flow record, so without intermediate sets, arrays or sorts.
+ */
 function evidenceRecord(toServer: ProtocolEvidence | null, toClient: ProtocolEvidence | null): Record<string, string> {
   const primary = toServer ?? toClient;
   if (primary === null) return {};
-  const tags = new Set<string>([...(toServer?.tags ?? []), ...(toClient?.tags ?? [])]);
-  const evidence: Record<string, string> = { protocol: primary.protocol, tags: [...tags].sort().join(',') };
-  Object.assign(evidence, toServer?.detail ?? {});
-  // The reply's fields keep their own names unless the request already used them (dnsQr: query
-  // and dnsQrReply: response, not one overwriting the other).
-  for (const [k, v] of Object.entries(toClient?.detail ?? {})) {
-    if (toServer && k in toServer.detail) {
-      if (toServer.detail[k] !== v) evidence[`${k}Reply`] = v;
-    } else {
-      evidence[k] = v;
+  const evidence: Record<string, string> = { protocol: primary.protocol, tags: tagsText(toServer?.tags ?? NO_TAGS, toClient?.tags ?? NO_TAGS) };
+  if (toServer !== null) {
+    const d = toServer.detail;
+    for (const k in d) evidence[k] = d[k]!;
+  }
+  if (toClient !== null) {
+    const d = toClient.detail;
+    // The reply's fields keep their own names unless the request already used them (dnsQr: query
+    // and dnsQrReply: response, not one overwriting the other).
+    const asked = toServer?.detail ?? null;
+    for (const k in d) {
+      const v = d[k]!;
+      if (asked !== null && k in asked) {
+        if (asked[k] !== v) evidence[`${k}Reply`] = v;
+      } else {
+        evidence[k] = v;
+      }
     }
   }
   return evidence;
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/** Both sides' tags, each once, sorted, comma-separated (the common one- and two-tag cases directly). */
+function tagsText(a: readonly string[], b: readonly string[]): string {
+  if (b.length === 0 || (b.length === 1 && a.length === 1 && a[0] === b[0])) {
+    if (a.length === 1) return a[0]!;
+    if (a.length === 0 && b.length === 1) return b[0]!;
+  } else if (a.length === 0 && b.length === 1) {
+    return b[0]!;
+  } else if (a.length === 1 && b.length === 1) {
+    return a[0]! < b[0]! ? `${a[0]!},${b[0]!}` : `${b[0]!},${a[0]!}`;
+  }
+  return [...new Set<string>([...a, ...b])].sort().join(',');
 }
 
 export function verdictFor(

@@ -10,8 +10,9 @@ import { PortsniffError, ErrorCode } from '../errors.js';
 const FLUSH_AT = 64 * 1024;
 
 export class LineWriter {
-  private parts: string[] = [];
-  private size = 0;
+  /** Bytes not yet written: lines are encoded straight into this buffer (no joined string, no new Buffer per flush). */
+  private readonly buf = Buffer.allocUnsafe(FLUSH_AT);
+  private used = 0;
   private fd: number;
   private readonly ownsFd: boolean;
   /** The file's path when the writer opened a regular file there (reopen() opens it again). */
@@ -62,24 +63,46 @@ export class LineWriter {
 
   writeLine(line: string): void {
     if (this.closed) return;
-    this.parts.push(line, '\n');
-    this.size += line.length + 1;
+    this.append(line);
+    if (this.closed) return;
+    // The newline always fits: append() left room for it.
+    this.buf[this.used++] = 0x0a;
     this.linesWritten++;
-    if (this.size >= FLUSH_AT) this.flush();
+    if (this.used >= FLUSH_AT - 1) this.flush();
   }
 
   write(text: string): void {
     if (this.closed) return;
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= FLUSH_AT) this.flush();
+    this.append(text);
+    if (this.used >= FLUSH_AT - 1) this.flush();
+  }
+
+  /**
+   * Encodes `text` into the buffer, flushing first when it might not fit (UTF-8 takes at most 3
+   * bytes per UTF-16 unit), and leaves at least one byte free. Text larger than the buffer is
+   * written at once.
+   */
+  private append(text: string): void {
+    const room = FLUSH_AT - 1 - this.used;
+    if (text.length * 3 > room) {
+      this.flush();
+      if (text.length * 3 > FLUSH_AT - 1) {
+        this.writeAll(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
   }
 
   flush(): void {
-    if (this.closed || this.parts.length === 0) return;
-    const data = Buffer.from(this.parts.join(''), 'utf8');
-    this.parts = [];
-    this.size = 0;
+    if (this.closed || this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    this.writeAll(this.buf.subarray(0, n));
+  }
+
+  private writeAll(data: Buffer): void {
+    if (this.closed) return;
     let off = 0;
     while (off < data.length) {
       try {

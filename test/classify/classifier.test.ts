@@ -90,6 +90,23 @@ describe('verdictFor evidence merge', () => {
     expect(c.evidence).toMatchObject({ dnsQr: 'query', dnsQrReply: 'response', dnsRcode: '3', dnsQname: 'a.example' });
     expect(c.evidence['dnsQnameReply']).toBeUndefined();
   });
+
+  it('tags: both sides once each, sorted, in key order protocol, tags, request fields, reply fields', () => {
+    const d = decidePorts(index, TCP, 4444, 50000);
+    const text = (a: ProtocolEvidence | null, b: ProtocolEvidence | null) => JSON.stringify(verdictFor(d, a, b).evidence);
+    const tls = ev('tls', ['tls'], { sni: 'x.example' });
+    const h2 = ev('http2', ['http2'], { httpMethod: 'GET' });
+    const grpc = ev('grpc', ['http2', 'grpc', 'grpc:envoy-xds'], { grpcPath: '/a' });
+    expect(text(null, null)).toBe('{}');
+    expect(text(tls, null)).toBe('{"protocol":"tls","tags":"tls","sni":"x.example"}');
+    expect(text(null, tls)).toBe('{"protocol":"tls","tags":"tls","sni":"x.example"}');
+    expect(text(tls, tls)).toBe('{"protocol":"tls","tags":"tls","sni":"x.example"}');
+    expect(text(tls, h2)).toBe('{"protocol":"tls","tags":"http2,tls","sni":"x.example","httpMethod":"GET"}');
+    expect(text(h2, tls)).toBe('{"protocol":"http2","tags":"http2,tls","httpMethod":"GET","sni":"x.example"}');
+    expect(text(grpc, h2)).toBe('{"protocol":"grpc","tags":"grpc,grpc:envoy-xds,http2","grpcPath":"/a","httpMethod":"GET"}');
+    expect(text(ev('http1', [], {}), null)).toBe('{"protocol":"http1","tags":""}');
+    expect(text(ev('dns', ['dns', 'dns'], {}), ev('mdns', ['mdns', 'dns'], {}))).toBe('{"protocol":"dns","tags":"dns,mdns"}');
+  });
 });
 
 describe('exposure in the verdict', () => {

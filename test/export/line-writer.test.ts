@@ -81,3 +81,25 @@ describe('LineWriter.reopen', () => {
     }
   });
 });
+
+describe('LineWriter buffering', () => {
+  it('writes every byte in order: multi-byte text around the flush point, lines larger than the buffer, raw text', () => {
+    const path = join(dir, 'bytes.ndjson');
+    const w = new LineWriter(path);
+    const expected: string[] = [];
+    const put = (s: string) => {
+      w.writeLine(s);
+      expected.push(s, '\n');
+    };
+    for (let i = 0; i < 3000; i++) put(`${i} ${'é€😀'.repeat(i % 17)} ${'x'.repeat((i * 37) % 200)}`);
+    put('y'.repeat(200_000));
+    put('€'.repeat(30_000));
+    w.write('no newline ');
+    expected.push('no newline ');
+    put('');
+    put('after');
+    w.close();
+    expect(readFileSync(path, 'utf8')).toBe(expected.join(''));
+    expect(w.linesWritten).toBe(3000 + 4);
+  });
+});

@@ -51,14 +51,27 @@ export function isAlpha(b: number): boolean {
 /** Longest string any recogniser builds from packet bytes: longer fields are cut (detail only). */
 export const MAX_DETAIL_CHARS = 256;
 
+/** Chars per String.fromCharCode call in latin1() (its arguments go on the stack). */
+const LATIN1_CALL_CHARS = 4096;
+
 /**
  * Bytes [start, end) as a latin1 string (one char per byte, so it never throws on any byte and
  * string length equals octet length, which HPACK's table-size accounting relies on). Callers cap
  * the length for display fields.
  */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
+  // Short strings by concatenation (V8 copies strings under 13 chars flat); longer ones in one
+  // call: char by char they would be a rope of one node per char (~32 bytes each), which a
+  // flow's evidence keeps alive until the flow ends and every comparison or print flattens again.
+  if (end - start <= 12) {
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+    return s;
+  }
   let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  for (let at = start; at < end; at += LATIN1_CALL_CHARS) {
+    s += String.fromCharCode.apply(null, buf.subarray(at, Math.min(end, at + LATIN1_CALL_CHARS)) as unknown as number[]);
+  }
   return s;
 }
 

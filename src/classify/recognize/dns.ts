@@ -8,7 +8,7 @@
  * loop ends), labels of at most 63 bytes and names of at most 255. mDNS announcements carry no
  * question: there the first answer's owner name is read instead.
  */
-import { windowEnd } from './bytes.js';
+import { latin1, windowEnd } from './bytes.js';
 import type { ProtocolEvidence } from './evidence.js';
 import { IpProto } from '../../util/ip-proto.js';
 
@@ -125,7 +125,8 @@ export function recognizeDns(
     if (qd === 0) fields['note'] = 'no question: name of the first answer';
   }
   if (opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE) fields['note'] = `opcode ${OPCODE_NAMES[opcode]!}`;
-  const ev: ProtocolEvidence = mdns ? { protocol: 'mdns', tags: ['dns', 'mdns'], detail: fields } : { protocol: 'dns', tags: ['dns'], detail: fields };
+  // The frozen tag lists are shared: a flow keeps its evidence until it ends.
+  const ev: ProtocolEvidence = mdns ? { protocol: 'mdns', tags: SLIM_MDNS.tags, detail: fields } : { protocol: 'dns', tags: SLIM_DNS.tags, detail: fields };
   if (partial) ev.incomplete = true;
   return ev;
 }
@@ -147,7 +148,7 @@ export function readName(buf: Uint8Array, msg: number, p: number, end: number): 
  * for any well-formed name).
  */
 function walkName(buf: Uint8Array, msg: number, p: number, end: number, build: boolean): string | null {
-  let s = '';
+  let n = 0; // chars of the name in NAME_CHARS
   let total = 0;
   let jumps = 0;
   let after = -1; // where the name ends in the original bytes, once a pointer was followed
@@ -157,7 +158,7 @@ function walkName(buf: Uint8Array, msg: number, p: number, end: number, build: b
     const len = buf[p]!;
     if (len === 0) {
       NAME_END = after >= 0 ? after : p + 1;
-      return s === '' ? '.' : s;
+      return n === 0 ? '.' : latin1(NAME_CHARS, 0, n);
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
@@ -174,14 +175,29 @@ function walkName(buf: Uint8Array, msg: number, p: number, end: number, build: b
     total += len + 1;
     if (total > MAX_NAME || p + 1 + len > end) return null;
     if (build) {
-      if (s !== '') s += '.';
-      for (let i = p + 1; i <= p + len; i++) s += labelChar(buf[i]!);
+      if (n !== 0) NAME_CHARS[n++] = 0x2e;
+      for (let i = p + 1; i <= p + len; i++) n = putLabelChar(buf[i]!, n);
     }
     p += 1 + len;
   }
 }
 
-function labelChar(b: number): string {
-  const plain = b > 0x20 && b < 0x7f && b !== 0x2e && b !== 0x5c;
-  return plain ? String.fromCharCode(b) : '\\' + String(b).padStart(3, '0');
+/**
+ * The name being read, as chars (one string made at the end: appending char by char would make a
+ * rope of one node per char, kept alive with the flow's evidence). A name has at most MAX_NAME
+ * bytes, each at most 4 chars (\DDD).
+ */
+const NAME_CHARS = new Uint8Array(MAX_NAME * 4);
+
+/** Appends label byte `b` at NAME_CHARS[n]: itself, or \DDD for '.', '\\', space and non-printables. */
+function putLabelChar(b: number, n: number): number {
+  if (b > 0x20 && b < 0x7f && b !== 0x2e && b !== 0x5c) {
+    NAME_CHARS[n] = b;
+    return n + 1;
+  }
+  NAME_CHARS[n] = 0x5c;
+  NAME_CHARS[n + 1] = 0x30 + ((b / 100) | 0);
+  NAME_CHARS[n + 2] = 0x30 + (((b / 10) | 0) % 10);
+  NAME_CHARS[n + 3] = 0x30 + (b % 10);
+  return n + 4;
 }

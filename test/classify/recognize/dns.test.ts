@@ -54,6 +54,18 @@ describe('DNS messages built per RFC 1035', () => {
     expect(rd(cat(header(0x2800, 1, 0, 1), name('example.com'), hex('00060001')))?.detail['dnsOpcode']).toBe('UPDATE');
   });
 
+  it('long names, escapes anywhere, and the longest legal name come out whole', () => {
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`; // 255 bytes on the wire
+    expect(rd(cat(header(0x0100, 1), name(long), hex('00010001')))?.detail['dnsQname']).toBe(long);
+    // 63 bytes that all need \DDD: 252 chars for one label
+    const odd = cat(Uint8Array.of(63), new Uint8Array(63).fill(0x2e), Uint8Array.of(3), text('end'), Uint8Array.of(0));
+    expect(rd(cat(header(0x0100, 1), odd, hex('00010001')))?.detail['dnsQname']).toBe(`${'\\046'.repeat(63)}.end`);
+    const mixed = cat(Uint8Array.of(6), Uint8Array.of(0x00, 0x41, 0x5c, 0x7f, 0xff, 0x7e), Uint8Array.of(0));
+    expect(rd(cat(header(0x0100, 1), mixed, hex('00010001')))?.detail['dnsQname']).toBe('\\000A\\092\\127\\255~');
+    // a name longer than 255 bytes is malformed
+    expect(rd(cat(header(0x0100, 1), name(`${long}e.f`), hex('00010001')))).toBeNull();
+  });
+
   it('header sanity: Z bit, opcode 3, rcode in a query, counts', () => {
     const q = (flags: number, qd = 1, an = 0, ns = 0, ar = 0) => rd(cat(header(flags, qd, an, ns, ar), name('a.example'), hex('00010001')));
     expect(q(0x0100)).not.toBeNull();
