@@ -27,6 +27,11 @@ export class FlowMerger {
 
   /** Flows of worker `w` (keys: a (trigger, phase, last) triple per flow) and its new watermark. */
   push(w: number, flows: ClassifiedFlow[] | null, keys: number[] | null, watermark: number): void {
+    if (this.queues.length === 1) {
+      // One worker: its flows come in end-key order already, and nothing else can come before them.
+      if (flows !== null) for (const f of flows) this.emit(f);
+      return;
+    }
     const q = this.queues[w]!;
     if (flows !== null && keys !== null) {
       if (q.head === q.flows.length) {

@@ -93,6 +93,11 @@ export type FromWorker =
   | { t: 'read'; result: CaptureReadResult | null; error: ErrorRecord | null; partial: CaptureReadResult | null; next: number }
   /** Periodic statistics (wall clock). */
   | { t: 'stats'; snapshot: Snapshot }
+  /**
+   * After 'end', before 'final': flows the end of input ended so far (the live flows of a large
+   * table, in batches instead of one 'final'), with their end keys; the watermark does not move.
+   */
+  | { t: 'flows'; flows: ClassifiedFlow[] | null; keys: number[] | null }
   /** After 'end': the last flows and the final statistics. */
   | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null; ports: PortStatsData }
   /** The worker failed; `snapshot` is what it had counted (null if it could not tell). */

@@ -2,7 +2,8 @@
  * The only worker reads the capture file itself (`--workers 1`, a file): readCaptureFile into its
  * engine on its own thread, the in-process pipeline's loop, instead of the main thread reading into
  * shared chunks and handing them over. Between two reads it posts the flows ended so far and the
- * bytes consumed (at most every FILE_PROGRESS_MS), then holds while paused or while the main thread
+ * bytes consumed (every FILE_PROGRESS_MS, or sooner once FILE_PROGRESS_FLOWS flows wait), then holds
+ * while paused or while the main thread
  * has not taken MAX_PROGRESS_IN_FLIGHT of those posts yet (a main thread slow to write flow records
  * holds the reading instead of queueing records without bound). See docs/pipeline.md "One worker
  * reads the file itself".
@@ -15,6 +16,11 @@ import type { ClassifiedFlow } from './results.js';
 
 /** Most often the worker posts progress while reading (flows and bytes for the main thread). */
 export const FILE_PROGRESS_MS = 50;
+/**
+ * Flows ended that make the worker post progress before FILE_PROGRESS_MS: a flood ends tens of
+ * thousands of flows in 50 ms, and what is in flight is bounded by posts, so by flows per post.
+ */
+export const FILE_PROGRESS_FLOWS = 1024;
 /** Progress posts the main thread may have pending before the worker holds its reading. */
 export const MAX_PROGRESS_IN_FLIGHT = 4;
 
@@ -23,6 +29,8 @@ export interface FileReadHost {
   post(m: FromWorker): void;
   /** The flows ended since the last call, with their end keys. */
   takeFlows(): { flows: ClassifiedFlow[] | null; keys: number[] | null };
+  /** Flows ended and not taken yet. */
+  pendingFlows(): number;
   /** Called before every read (the tests' failure hooks). */
   beforeRead(): void;
   /** The read failed for another reason than the capture itself: the worker fails. */
@@ -95,7 +103,7 @@ export class FileReading {
 
   private async betweenReads(bytesRead: number): Promise<void> {
     this.host.beforeRead();
-    if (performance.now() - this.lastPost >= this.progressMs) this.postProgress(bytesRead);
+    if (this.host.pendingFlows() >= FILE_PROGRESS_FLOWS || performance.now() - this.lastPost >= this.progressMs) this.postProgress(bytesRead);
     while ((this.paused || this.unacked >= MAX_PROGRESS_IN_FLIGHT) && !this.stopper.signal.aborted) {
       await new Promise<void>((resolve) => (this.wake = resolve));
     }

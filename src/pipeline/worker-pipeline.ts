@@ -167,6 +167,9 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         // Taken (the flows went to their consumers): the worker may read on.
         if (!state.done) state.worker.postMessage({ t: 'ack' } satisfies ToWorker);
         break;
+      case 'flows':
+        this.merger.push(i, m.flows, m.keys, 0);
+        break;
       case 'read':
         if (this.fileRead !== null) this.fileRead.answer = m;
         this.wake();

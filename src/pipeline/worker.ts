@@ -28,6 +28,9 @@ import { ShardPicker, SLOW_BUCKET } from './shard.js';
 import { nextSnapshotDelay } from './snapshot-feed.js';
 import { FileReading } from './worker-file.js';
 
+/** Flows per 'flows' post while the end of input ends every live flow. */
+const END_FLUSH_FLOWS = 1024;
+
 /** One run: the engine and everything around it. */
 class Run {
   readonly engine: Engine;
@@ -38,6 +41,8 @@ class Run {
   private readonly picker: ShardPicker;
   private flows: ClassifiedFlow[] = [];
   private keys: number[] = [];
+  /** In engine.finish() (after 'end'): ended flows go out in batches of END_FLUSH_FLOWS. */
+  private finishing = false;
   private withLive = false;
   /** Worker of each bucket value (slow records: every worker decodes them). */
   private readonly ownerOf = new Uint8Array(256);
@@ -73,6 +78,8 @@ class Run {
             onFlow: (f: ClassifiedFlow, trigger: number, phase: number, last: number) => {
               this.flows.push(f);
               this.keys.push(trigger, phase, last);
+              // The end of input ends every live flow at once: post them as they come, not all in 'final'.
+              if (this.finishing && this.flows.length >= END_FLUSH_FLOWS) this.post({ t: 'flows', ...this.takeFlows() });
             },
           }
         : {}),
@@ -181,6 +188,7 @@ class Run {
         engine: this.engine,
         post: this.post,
         takeFlows: () => this.takeFlows(),
+        pendingFlows: () => this.flows.length,
         beforeRead: () => this.testHook(),
         fail: this.failRun,
       },
@@ -232,6 +240,7 @@ class Run {
       case 'end':
         // The main thread waits for the answer to 'file' before it ends the run.
         if (this.reading !== null) throw new Error(`worker ${this.me}: 'end' while reading a file`);
+        this.finishing = true;
         this.engine.finish();
         this.stop();
         this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows(), ports: this.engine.ports.toData() });

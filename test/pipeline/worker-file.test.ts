@@ -19,7 +19,7 @@ import { Engine } from '../../src/pipeline/engine.js';
 import type { FromWorker } from '../../src/pipeline/messages.js';
 import { closeIdleWorkers, createPipeline } from '../../src/pipeline/pipeline.js';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
-import { FileReading, MAX_PROGRESS_IN_FLIGHT } from '../../src/pipeline/worker-file.js';
+import { FILE_PROGRESS_FLOWS, FileReading, MAX_PROGRESS_IN_FLIGHT } from '../../src/pipeline/worker-file.js';
 import { comparable, options, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
 import { replay, withoutWorkers } from './run.js';
@@ -271,10 +271,10 @@ describe('one worker reads a capture file itself', () => {
 });
 
 describe('the worker side (FileReading)', () => {
-  function reader(progressMs: number): { reading: FileReading; posts: FromWorker[]; done: Promise<void> } {
+  function reader(progressMs: number, maxFlows = 100_000): { reading: FileReading; posts: FromWorker[]; done: Promise<void> } {
     const state = { flows: [] as ClassifiedFlow[], keys: [] as number[] };
     const engine = new Engine({
-      maxFlows: 100_000,
+      maxFlows,
       idleTimeout: 30,
       activeTimeout: 0,
       onFlow: (f, trigger, phase, last) => {
@@ -293,6 +293,7 @@ describe('the worker side (FileReading)', () => {
           state.keys = [];
           return out;
         },
+        pendingFlows: () => state.flows.length,
         beforeRead: () => {},
         fail: (err) => {
           throw err;
@@ -333,6 +334,27 @@ describe('the worker side (FileReading)', () => {
     // Between reads: every boundary posted (progressMs 0), bytes growing, watermarks growing.
     expect(progress.length).toBeGreaterThan(MAX_PROGRESS_IN_FLIGHT);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.watermark).toBeGreaterThanOrEqual(progress[i - 1]!.watermark);
+  });
+
+  it(`posts once ${FILE_PROGRESS_FLOWS} flows wait, however short the time since the last post`, async () => {
+    // A small table: flows end by eviction all through the read, as on a flood.
+    const { reading, posts, done } = reader(1e9, 64);
+    let finished = false;
+    void done.then(() => (finished = true));
+    let acked = 0;
+    while (!finished) {
+      while (acked < posts.length) {
+        acked++;
+        reading.ack();
+      }
+      await sleep(1);
+    }
+    const progress = posts.filter((m) => m.t === 'file-progress');
+    const sizes = progress.map((m) => m.flows?.length ?? 0);
+    // Only the last post (after the read) comes regardless of flows; the timer never fires here.
+    const between = sizes.slice(0, -1);
+    expect(between.length).toBeGreaterThan(2);
+    for (const n of between) expect(n).toBeGreaterThanOrEqual(FILE_PROGRESS_FLOWS);
   });
 
   it('stop while held by unacknowledged posts ends the read at once, aborted', async () => {
