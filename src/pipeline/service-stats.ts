@@ -89,7 +89,13 @@ export class ServiceStats {
 
   addFlow(t: FlowTable, slot: number, c: Classification | null): void {
     // A flood ends hundreds of thousands of flows: no key string, no keyed increment per flow.
-    const target = (c === null ? this.unclassified : this.targets.get(c)) ?? this.targetOf(c);
+    const target = (c === null ? this.unclassified : this.targets.get(c)) ?? this.remember(c);
+    if (target === null) {
+      // A verdict of the flow's own (a copy carrying evidence details): looked up by key.
+      const e = ServiceStats.add(this.byKey, c, t.packetsToServer(slot), t.packetsToClient(slot), t.bytesToServer(slot), t.bytesToClient(slot), t.payloadToServer(slot), t.payloadToClient(slot));
+      if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
+      return;
+    }
     const e = target.e;
     e.flows++;
     const packets = e.packets;
@@ -119,8 +125,12 @@ export class ServiceStats {
     if (t.tunnels.depth(slot) !== 0) addFlowEncapsulations((e.encapsulations ??= []), t, slot);
   }
 
-  /** The target of verdict `c` (remembered when `c` is shared). */
-  private targetOf(c: Classification | null): Target {
+  /**
+   * Resolves and remembers the target of `c` when it is shared (frozen by the classifier) or null
+   * (unclassified); returns null for a verdict of one flow's own, or once MAX_TARGETS are remembered.
+   */
+  private remember(c: Classification | null): Target | null {
+    if (c !== null && (!Object.isFrozen(c) || this.targets.size >= MAX_TARGETS)) return null;
     const key = serviceKey(c);
     let e = this.byKey.get(key);
     if (e === undefined) {
@@ -133,7 +143,7 @@ export class ServiceStats {
       exposure: c?.exposure ? EXPOSURE_STATUSES.indexOf(c.exposure.status) : -1,
     };
     if (c === null) this.unclassified = target;
-    else if (Object.isFrozen(c) && this.targets.size < MAX_TARGETS) this.targets.set(c, target);
+    else this.targets.set(c, target);
     return target;
   }
 
