@@ -25,6 +25,8 @@
  * (default) times every run to the end of its `--flows` FIFO, so both sides also write 50k flow
  * records; `screen` runs without a flow log and times to the first output showing the end (the
  * dashboard's "replay finished", --no-ui's summary line), polled every 3 ms from `tmux pipe-pane`.
+ * --cli FILE: the CLI to run (default dist/cli/main.js; another build's, e.g. a copy of dist/ before a
+ * change, to compare builds run after run).
  *
  * Nothing is written into the repository.
  */
@@ -38,7 +40,8 @@ import { startTmux, type TmuxSession } from '../test/helpers/tmux.js';
 import { percentile } from './ui.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const MAIN = join(REPO, 'dist/cli/main.js');
+/** The CLI run (--cli FILE: another build's dist/cli/main.js, to compare builds). */
+let MAIN = join(REPO, 'dist/cli/main.js');
 
 interface Variant {
   name: string;
@@ -173,7 +176,7 @@ async function run(v: Variant, file: string, dir: string, round: number, press: 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, draw: { type: 'string', default: 'thread,inline' }, refresh: { type: 'string', default: '' }, end: { type: 'string', default: 'flows' } },
+    options: { file: { type: 'string' }, rounds: { type: 'string', default: '5' }, size: { type: 'string', default: '120x40' }, workers: { type: 'string', default: '0,1' }, draw: { type: 'string', default: 'thread,inline' }, refresh: { type: 'string', default: '' }, end: { type: 'string', default: 'flows' }, cli: { type: 'string' } },
   });
   if (values.file === undefined) throw new Error('--file F is required (npm run bench:gen -- --out F makes the reference capture)');
   const sizeMatch = /^(\d+)x(\d+)$/.exec(values.size);
@@ -186,7 +189,8 @@ async function main(): Promise<void> {
   const VARIANTS = variants(workers, drawIn, values.refresh.split(','));
   if (values.end !== 'flows' && values.end !== 'screen') throw new Error(`--end ${values.end}: expected flows or screen`);
   const flowLog = values.end === 'flows';
-  if (!existsSync(MAIN)) throw new Error('run npm run build first');
+  if (values.cli !== undefined) MAIN = values.cli;
+  if (!existsSync(MAIN)) throw new Error(values.cli !== undefined ? `--cli ${values.cli}: no such file` : 'run npm run build first');
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'portsniff-bench-dashboard-'));
   const times = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));

@@ -15,6 +15,7 @@
  *   npm run bench:ui -- --hz 4 --rows 60 --seconds 20 --presses 40 --json
  *   npm run bench:ui -- --rows 10 --width 80 --height 24   # an 80x24 terminal (the fixture's 10 rows)
  *   npm run bench:ui -- --from bundle        # the bundled dashboard the CLI loads (its cheaper output stage)
+ *   npm run bench:ui -- --from /tmp/old/dist/ui/dashboard.bundle.js   # another build's bundle (A/B of bundlers)
  *
  * Nothing is written into the repository. Exit status: 0, 1 when a run failed, 2 on a usage error.
  */
@@ -30,7 +31,10 @@ const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TSX = join(REPO, 'node_modules/.bin/tsx');
 const MODULES = join(REPO, 'dist/ui/dashboard.js');
 const BUNDLE = join(REPO, 'dist/ui/dashboard.bundle.js');
-/** --from modules (default: Ink's own output stage) or bundle (what the CLI loads: src/ui/fast-output.ts). */
+/**
+ * --from modules (default: Ink's own output stage), bundle (what the CLI loads: src/ui/fast-output.ts)
+ * or the path of a module exporting createDashboard (another build's bundle).
+ */
 let DASHBOARD = MODULES;
 
 export interface Stats {
@@ -189,7 +193,7 @@ async function latencyRun(o: { rows: number; presses: number; dir: string }): Pr
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--height N] [--seconds N] [--presses N] [--from modules|bundle] [--json]\n`);
+  process.stderr.write(`bench:ui: ${msg}\nusage: npm run bench:ui -- [--hz N] [--rows N] [--width N] [--height N] [--seconds N] [--presses N] [--from modules|bundle|FILE] [--json]\n`);
   process.exit(2);
 }
 
@@ -223,8 +227,8 @@ async function main(): Promise<number> {
   const presses = Math.floor(num('presses', values.presses, 1));
   terminalWidth = Math.floor(num('width', values.width, 40));
   if (values.height !== undefined) terminalHeight = Math.floor(num('height', values.height, 10));
-  if (values.from !== 'modules' && values.from !== 'bundle') usage(`--from must be modules or bundle, got '${values.from}'`);
-  DASHBOARD = values.from === 'bundle' ? BUNDLE : MODULES;
+  DASHBOARD = values.from === 'bundle' ? BUNDLE : values.from === 'modules' ? MODULES : values.from;
+  if (!values.from.includes('/') && DASHBOARD === values.from) usage(`--from must be modules, bundle or a file path, got '${values.from}'`);
   if (!existsSync(DASHBOARD)) usage(`${DASHBOARD} is missing: run npm run build first (npm run bench:ui does)`);
   const dir = mkdtempSync(join(tmpdir(), 'psn-bench-ui-'));
   try {
