@@ -15,6 +15,11 @@
  * module needs `react-devtools-core`, which portsniff does not ship: it is replaced by a module that
  * fails the way a missing package does, so Ink prints its usual hint instead of crashing (and the
  * package.json Ink reads in that mode is inlined).
+ *
+ * Why esbuild here when the CLI bundle is rolldown's (for its `const`s): built with rolldown the
+ * dashboard drew frames at the same CPU, the replay ratio did not move, and its thread started ~8 ms
+ * later (V8 compiles rolldown's output of this code twice as slowly): bench/README.md "The dashboard
+ * bundle: esbuild or rolldown".
  */
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
