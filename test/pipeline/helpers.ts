@@ -39,3 +39,16 @@ export async function runPipeline(file: string, o: PipelineOptions, runOpts: Run
 export function comparable(r: PipelineRun): unknown {
   return { flows: r.flows, totals: r.result.totals, services: r.result.services, read: r.read, error: r.result.error };
 }
+
+/** A flag for the stall failure hook (test-hooks.ts): the stalled worker waits on `buffer` until release(). */
+export function releaser(): { buffer: SharedArrayBuffer; release: () => void } {
+  const buffer = new SharedArrayBuffer(4);
+  const flag = new Int32Array(buffer);
+  return {
+    buffer,
+    release: () => {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+    },
+  };
+}

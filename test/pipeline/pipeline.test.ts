@@ -18,7 +18,7 @@ import { Engine, type ClassifiedFlow } from '../../src/pipeline/engine.js';
 import { closeIdleWorkers, createPipeline, defaultWorkers } from '../../src/pipeline/pipeline.js';
 import { mergeSnapshots, type Snapshot } from '../../src/pipeline/snapshot.js';
 import { ipv4Udp } from '../../fixtures/gen/packet-builder.js';
-import { comparable, options, runPipeline, type PipelineRun } from './helpers.js';
+import { comparable, options, releaser, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
@@ -42,18 +42,6 @@ afterAll(async () => {
   await closeIdleWorkers();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function releaser(): { buffer: SharedArrayBuffer; release: () => void } {
-  const buffer = new SharedArrayBuffer(4);
-  const flag = new Int32Array(buffer);
-  return {
-    buffer,
-    release: () => {
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
-    },
-  };
-}
 
 describe('the in-process engine', () => {
   it('emits finished flows in end-key order (trigger, phase, last), evictions and timeouts included', async () => {

@@ -20,7 +20,7 @@ import type { FromWorker } from '../../src/pipeline/messages.js';
 import { closeIdleWorkers, createPipeline } from '../../src/pipeline/pipeline.js';
 import type { ClassifiedFlow } from '../../src/pipeline/results.js';
 import { FILE_PROGRESS_FLOWS, FileReading, MAX_PROGRESS_IN_FLIGHT } from '../../src/pipeline/worker-file.js';
-import { comparable, options, runPipeline, type PipelineRun } from './helpers.js';
+import { comparable, options, releaser, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
 import { replay, withoutWorkers } from './run.js';
 
@@ -48,18 +48,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function releaser(): { buffer: SharedArrayBuffer; release: () => void } {
-  const buffer = new SharedArrayBuffer(4);
-  const flag = new Int32Array(buffer);
-  return {
-    buffer,
-    release: () => {
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
-    },
-  };
-}
 
 describe('one worker reads a capture file itself', () => {
   it('the main thread posts no chunk; output, result and progress equal the in-process engine', async () => {
