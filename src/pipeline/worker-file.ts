@@ -3,10 +3,9 @@
  * engine on its own thread, the in-process pipeline's loop, instead of the main thread reading into
  * shared chunks and handing them over. Between two reads it posts the flows ended so far and the
  * bytes consumed (every FILE_PROGRESS_MS, or sooner once FILE_PROGRESS_FLOWS flows wait), then holds
- * while paused or while the main thread
- * has not taken MAX_PROGRESS_IN_FLIGHT of those posts yet (a main thread slow to write flow records
- * holds the reading instead of queueing records without bound). See docs/pipeline.md "One worker
- * reads the file itself".
+ * while paused or while the main thread has not taken MAX_PROGRESS_IN_FLIGHT of those posts yet (a
+ * main thread slow to write flow records holds the reading instead of queueing records without
+ * bound). See docs/pipeline.md "One worker reads the file itself".
  */
 import { readCaptureFile } from '../capture/file.js';
 import { PortsniffError, toErrorRecord, type CaptureFormatError } from '../errors.js';
