@@ -49,6 +49,18 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Acknowledges every post as it arrives, as the main thread does, until the read has finished. */
+async function ackUntilDone(reading: FileReading, posts: readonly FromWorker[], finished: () => boolean): Promise<void> {
+  let acked = 0;
+  while (!finished()) {
+    while (acked < posts.length) {
+      acked++;
+      reading.ack();
+    }
+    await sleep(1);
+  }
+}
+
 describe('one worker reads a capture file itself', () => {
   it('the main thread posts no chunk; output, result and progress equal the in-process engine', async () => {
     const progress = { bytesRead: 0 };
@@ -303,14 +315,7 @@ describe('the worker side (FileReading)', () => {
     expect(posts.length).toBe(MAX_PROGRESS_IN_FLIGHT);
     expect(posts.every((m) => m.t === 'file-progress')).toBe(true);
     // Take the posts as the main thread does: one 'ack' each.
-    let acked = 0;
-    while (!finished) {
-      while (acked < posts.length) {
-        acked++;
-        reading.ack();
-      }
-      await sleep(1);
-    }
+    await ackUntilDone(reading, posts, () => finished);
     const last = posts.at(-1)!;
     expect(last.t).toBe('read');
     if (last.t !== 'read') return;
@@ -329,14 +334,7 @@ describe('the worker side (FileReading)', () => {
     const { reading, posts, done } = reader(1e9, 64);
     let finished = false;
     void done.then(() => (finished = true));
-    let acked = 0;
-    while (!finished) {
-      while (acked < posts.length) {
-        acked++;
-        reading.ack();
-      }
-      await sleep(1);
-    }
+    await ackUntilDone(reading, posts, () => finished);
     const progress = posts.filter((m) => m.t === 'file-progress');
     const sizes = progress.map((m) => m.flows?.length ?? 0);
     // Only the last post (after the read) comes regardless of flows; the timer never fires here.
