@@ -10,7 +10,8 @@
  *   npm run bench:ab -- --a OLD --b NEW --file F --rounds 12 -- replay F --json --no-rules
  *
  * Options: --a CLI (required), --b CLI (default dist/cli/main.js of this tree), --file F (required),
- * --rounds N (default 8). Arguments after `--` are the portsniff command (default `replay F
+ * --rounds N (default 8), --sequential (never paired: for a change that moves work onto a second
+ * core, which pinning to one core would hide). Arguments after `--` are the portsniff command (default `replay F
  * --json`; an argument `F` stands for the file). Without a second core or `taskset`, the builds run
  * one after the other, alternating which goes first, and the report says it is not paired.
  *
@@ -159,7 +160,7 @@ export function formatAb(res: AbResult): string {
     `command: node CLI ${o.args.join(' ')}   (F = ${o.file})`,
     res.paired
       ? `${res.rounds.length} paired rounds: A and B at the same time, one pinned to each core, cores swapped every round; page cache warmed before each round.`
-      : `${res.rounds.length} rounds NOT paired (needs 2 cores and taskset): one after the other, alternating which goes first; compare with care.`,
+      : `${res.rounds.length} rounds NOT paired (--sequential, or no 2 cores and taskset): one after the other, unpinned, alternating which goes first; compare with care.`,
     '',
     line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
@@ -179,6 +180,7 @@ export function parseAbArgs(argv: string[]): AbOptions {
       b: { type: 'string' },
       file: { type: 'string' },
       rounds: { type: 'string' },
+      sequential: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: true,
@@ -192,6 +194,7 @@ export function parseAbArgs(argv: string[]): AbOptions {
     file: resolve(values.file),
     rounds: positiveInt(values.rounds, '--rounds', 8),
     args: positionals.length > 0 ? positionals : ['replay', 'F', '--json'],
+    ...(values.sequential === true ? { paired: false } : {}),
   };
 }
 

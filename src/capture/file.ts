@@ -1,9 +1,11 @@
 /**
  * Reads a capture file (pcap or pcapng, optionally gzip-compressed) or stdin into a FrameSink.
  *
- * Regular files are read synchronously into one reused buffer (DEFAULT_CHUNK_SIZE); the unconsumed
- * tail of each chunk moves to the front and the buffer grows only when a single record is larger
- * than it. Gzip files (recognised by their 1f 8b magic, not their name) and stdin ('-', also
+ * Regular files are read into two buffers in turn (DEFAULT_CHUNK_SIZE): while one is parsed, the
+ * next chunk is read into the other on a libuv thread, so the kernel's copy runs beside the packet
+ * loop (on a second core when there is one). The unconsumed tail of each chunk is put in front of
+ * the next chunk's bytes; a record larger than that headroom is joined in a spill buffer that grows
+ * to fit it. Gzip files (recognised by their 1f 8b magic, not their name) and stdin ('-', also
  * gzip-sniffed) go through a CaptureStream (capture-stream.ts) that feeds the same CaptureParser.
  * The loop yields to the event loop between chunks, so an AbortSignal fired from a signal handler
  * (Ctrl-C during a replay) stops the read cleanly: the result comes back with `aborted: true`, not
@@ -12,16 +14,18 @@
 import * as fs from 'node:fs';
 import { CaptureStream, openCapturePath, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
-import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop, plainBytes } from './read-support.js';
+import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 /**
- * Read size of the in-process reader. 256 KiB rather than 1 MiB: each read's kernel copy passes
- * through the core's 1 MiB L2, and a smaller one leaves the flow index and hot flow rows there.
- * Measured on the 5M-packet reference capture, 18 interleaved runs of `replay --json --workers 0`:
- * 256 KiB faster in 12, medians 2.15-2.17 s against 2.29-2.59 s; 128 KiB was no better than 1 MiB.
+ * Read size of the in-process reader. Reads are double-buffered: the next chunk is read on a libuv
+ * thread while this thread parses the current one, so the per-chunk cost is a thread-pool round
+ * trip, not the copy, and larger chunks amortize it. Measured on the 5M-packet reference capture
+ * (`bench:ab --sequential`, 6-8 rounds each, `replay --json` against synchronous 256 KiB reads):
+ * wall 1.245 at 64 KiB, 1.037 at 128 KiB, 0.933 at 512 KiB, 0.899 at 1 MiB, 0.860 at 2 MiB, 0.896
+ * at 4 MiB, 1.005 at 16 MiB; 1 MiB and 2 MiB are within noise of each other, 1 MiB takes less memory.
  */
-export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Name used in messages for '-'. */
 export const STDIN_NAME = '<stdin>';
 
@@ -57,15 +61,26 @@ export async function readCaptureFile(
   if ('gzipStream' in opened) return readCaptureStream(opened.gzipStream, path, sink, opts);
   const fd = opened.fd;
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
-  // A plain Uint8Array, not a Buffer (see plainBytes).
-  let buf = new Uint8Array(chunkSize);
-  let filled: number;
+  const headroom = Math.min(MAX_HEADROOM, chunkSize);
+  // Two read buffers: while this thread parses one, a libuv thread copies the next chunk into the
+  // other, so the kernel's copy is off this thread's path. Fresh bytes land after `headroom`, where
+  // the previous buffer's unconsumed tail (a record cut by the chunk's end) is put in front of them.
+  // Plain Uint8Arrays, not Buffers (see plainBytes).
+  const ring = [new Uint8Array(headroom + chunkSize), new Uint8Array(headroom + chunkSize)];
+  let slot = 0;
+  let buf: Uint8Array = ring[0]!;
+  let start = headroom;
+  let end: number;
   try {
-    filled = readSome(fd, buf, 0, path);
+    end = headroom + readSome(fd, buf, headroom, chunkSize, path);
   } catch (err) {
     fs.closeSync(fd);
     throw err;
   }
+  // Tails longer than the headroom (records larger than it) are joined here instead.
+  let spill: Uint8Array | null = null;
+  let eof = end === start;
+  let pending: Promise<number> | null = null;
 
   const parser = new CaptureParser(sink, path);
   const signal = opts.signal;
@@ -76,39 +91,67 @@ export async function readCaptureFile(
         aborted = true;
         break;
       }
-      if (filled > 0) {
-        const used = parser.feed(buf, 0, filled);
-        if (used > 0) {
-          buf.copyWithin(0, used, filled);
-          filled -= used;
-        }
+      const next = ring[slot ^ 1]!;
+      if (!eof) pending = readLater(fd, next, headroom, chunkSize, path);
+      if (end > start) {
+        start += parser.feed(buf, start, end);
         if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
       }
-      // Let timers and signal handlers run (and an abort land) between chunks.
-      await yieldToEventLoop();
+      if (pending === null) break;
+      // Awaiting the read also lets timers and signal handlers run (and an abort land).
+      const n = await pending;
+      pending = null;
       if (opts.gate) await opts.gate();
       if (isAborted(signal)) {
         aborted = true;
         break;
       }
-      if (filled === buf.length) {
-        // One record is larger than the buffer: grow to what the parser asks for (the parser
-        // has already checked that length against its maximum).
-        const bigger = new Uint8Array(Math.max(parser.needBytes, buf.length * 2));
-        bigger.set(buf.subarray(0, filled));
-        buf = bigger;
+      if (n === 0) {
+        eof = true;
+        break;
       }
-      const n = readSome(fd, buf, filled, path);
-      if (n === 0) break;
-      filled += n;
+      const tail = end - start;
+      if (tail <= headroom) {
+        if (tail > 0) next.set(buf.subarray(start, end), headroom - tail);
+        buf = next;
+        slot ^= 1;
+        start = headroom - tail;
+        end = headroom + n;
+      } else {
+        // One record is larger than the headroom: join its bytes with the fresh ones in `spill`,
+        // grown to what the parser asks for (it has checked that length against its maximum).
+        const need = Math.max(tail + n, parser.needBytes);
+        if (buf === spill) {
+          if (spill.length < tail + n) spill = grownCopy(spill, start, end, Math.max(need, spill.length * 2));
+          else spill.copyWithin(0, start, end);
+        } else {
+          if (spill === null || spill.length < tail + n) spill = new Uint8Array(Math.max(need, 2 * (headroom + chunkSize)));
+          spill.set(buf.subarray(start, end), 0);
+        }
+        spill.set(next.subarray(headroom, headroom + n), tail);
+        buf = spill;
+        start = 0;
+        end = tail + n;
+      }
     }
-    if (!aborted) parser.finish(filled, parser.bytesConsumed);
+    if (!aborted) parser.finish(end - start, parser.bytesConsumed);
   } catch (err) {
     throw withPartial(err, parser);
   } finally {
+    // The fd must outlive a read still in flight (after a format error): its number could be reused.
+    if (pending !== null) await pending.catch(() => 0);
     fs.closeSync(fd);
   }
-  return resultOf(parser, aborted ? 0 : filled, aborted);
+  return resultOf(parser, aborted ? 0 : end - start, aborted);
+}
+
+/** Largest unconsumed tail carried in front of the next chunk without a copy into `spill`. */
+const MAX_HEADROOM = 64 * 1024;
+
+function grownCopy(from: Uint8Array, start: number, end: number, size: number): Uint8Array {
+  const bigger = new Uint8Array(size);
+  bigger.set(from.subarray(start, end), 0);
+  return bigger;
 }
 
 /**
@@ -179,10 +222,17 @@ export async function readCaptureStream(
   return resultOf(parser, aborted ? 0 : filled, aborted);
 }
 
-function readSome(fd: number, buf: Uint8Array, offset: number, path: string): number {
+function readSome(fd: number, buf: Uint8Array, offset: number, length: number, path: string): number {
   try {
-    return fs.readSync(fd, buf, offset, buf.length - offset, null);
+    return fs.readSync(fd, buf, offset, length, null);
   } catch (err) {
     throw ioError('read', path, err);
   }
+}
+
+/** An fs.read on the libuv thread pool, at the file's current position (one read in flight at a time). */
+function readLater(fd: number, buf: Uint8Array, offset: number, length: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buf, offset, length, null, (err, n) => (err === null ? resolve(n) : reject(ioError('read', path, err))));
+  });
 }

@@ -75,6 +75,8 @@ describe('bench/ab.ts', () => {
     const c = parseAbArgs(['--a', CLI, '--file', file, '--rounds', '3', '--', 'replay', 'F', '--no-rules']);
     expect(c.args).toEqual(['replay', 'F', '--no-rules']);
     expect(c.rounds).toBe(3);
+    expect(c.paired).toBeUndefined();
+    expect(parseAbArgs(['--a', CLI, '--file', file, '--sequential']).paired).toBe(false);
   });
 
   it('the script exits 2 with a one-line usage error', () => {

@@ -33,7 +33,7 @@ let inProcess: PipelineRun;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portsniff-worker-file-'));
   mixedFile = join(dir, 'mixed.pcap');
-  const m = mixedCapture({ seed: 5, conversations: 2500 });
+  const m = mixedCapture({ seed: 5, conversations: 8000 });
   mixedPackets = m.packets;
   writeFileSync(mixedFile, m.pcap);
   mixedBytes = statSync(mixedFile).size;
