@@ -20,12 +20,12 @@ import type { CaptureReadResult, FrameSink } from './types.js';
 /**
  * Read size of the in-process reader. Reads are double-buffered: the next chunk is read on a libuv
  * thread while this thread parses the current one, so the per-chunk cost is a thread-pool round
- * trip, not the copy, and larger chunks amortize it. Measured on the 5M-packet reference capture
- * (`bench:ab --sequential`, 6-8 rounds each, `replay --json` against synchronous 256 KiB reads):
- * wall 1.245 at 64 KiB, 1.037 at 128 KiB, 0.933 at 512 KiB, 0.899 at 1 MiB, 0.860 at 2 MiB, 0.896
- * at 4 MiB, 1.005 at 16 MiB; 1 MiB and 2 MiB are within noise of each other, 1 MiB takes less memory.
+ * trip, not the copy, and larger chunks amortize it. 5M-packet reference capture, `replay --json`,
+ * ratios to synchronous 256 KiB reads: 64 KiB 1.245 wall, 128 KiB 1.037, 512 KiB 0.933 (paired
+ * `bench:ab --sequential`, 6-8 rounds); then all builds interleaved, 10 rounds, medians: 1 MiB
+ * 0.954 wall / 1.089 CPU, 2 MiB 0.855 / 1.018, 4 MiB 0.858 / 1.028, 8 MiB 0.901 / 1.070.
  */
-export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024;
 /** Name used in messages for '-'. */
 export const STDIN_NAME = '<stdin>';
 

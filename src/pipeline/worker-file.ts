@@ -7,7 +7,7 @@
  * main thread slow to write flow records holds the reading instead of queueing records without
  * bound). See docs/pipeline.md "One worker reads the file itself".
  */
-import { readCaptureFile } from '../capture/file.js';
+import { DEFAULT_CHUNK_SIZE, readCaptureFile } from '../capture/file.js';
 import { PortsniffError, toErrorRecord, type CaptureFormatError } from '../errors.js';
 import type { Engine } from './engine.js';
 import type { FromWorker } from './messages.js';
@@ -44,11 +44,15 @@ export class FileReading {
   private wake: (() => void) | null = null;
   private lastPost = 0;
 
-  /** `paused`: the state when reading starts; `progressMs`: FILE_PROGRESS_MS (tests: 0, every read). */
+  /**
+   * `paused`: the state when reading starts; `progressMs`: FILE_PROGRESS_MS (tests: 0, every read);
+   * `chunkSize`: the read size (tests: smaller, for more reads out of a small file).
+   */
   constructor(
     private readonly host: FileReadHost,
     paused: boolean,
     private readonly progressMs: number = FILE_PROGRESS_MS,
+    private readonly chunkSize: number = DEFAULT_CHUNK_SIZE,
   ) {
     this.paused = paused;
   }
@@ -63,6 +67,7 @@ export class FileReading {
       this.host.beforeRead();
       const result = await readCaptureFile(path, engine, {
         signal: this.stopper.signal,
+        chunkSize: this.chunkSize,
         progress,
         gate: () => this.betweenReads(progress.bytesRead),
       });

@@ -38,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(mixedFile, m.pcap);
   mixedBytes = statSync(mixedFile).size;
   // Several reads long, so that pause and stop can land in the middle.
-  expect(mixedBytes).toBeGreaterThan(5 * DEFAULT_CHUNK_SIZE);
+  expect(mixedBytes).toBeGreaterThan(2 * DEFAULT_CHUNK_SIZE);
   inProcess = await runPipeline(mixedFile, options(0));
 });
 
@@ -301,6 +301,8 @@ describe('the worker side (FileReading)', () => {
       },
       false,
       progressMs,
+      // Many reads out of the file, so that the progress posts pile up.
+      256 * 1024,
     );
     return { reading, posts, done: reading.run(mixedFile, 0) };
   }
