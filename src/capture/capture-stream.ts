@@ -125,27 +125,32 @@ export function isGzipFile(fd: number, path: string): boolean {
 }
 
 /**
- * Opens a capture file the way both readers do: a plain file's descriptor (read it with readSync),
- * or, for a gzip file (recognised by content, not name), a stream of its bytes to decompress.
- * Throws PortsniffError(Io) naming the file when it cannot be opened or read.
+ * Opens a capture file the way both readers do: a regular file's descriptor (read it by offset),
+ * or a stream of its bytes for a gzip file (recognised by content, not name; CaptureStream
+ * decompresses it) and for what is not a regular file: a FIFO, `<(command)`, a character device,
+ * which cannot be read at an offset and may deliver bytes slowly. Throws PortsniffError(Io)
+ * naming the file when it cannot be opened or read.
  */
-export function openCapturePath(path: string): { fd: number } | { gzipStream: fs.ReadStream } {
+export function openCapturePath(path: string): { fd: number } | { stream: fs.ReadStream } {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
   } catch (err) {
     throw ioError('open', path, err);
   }
-  let gzip: boolean;
+  let regular: boolean;
+  let gzip = false;
   try {
-    gzip = isGzipFile(fd, path);
+    regular = fs.fstatSync(fd).isFile();
+    if (regular) gzip = isGzipFile(fd, path);
   } catch (err) {
     fs.closeSync(fd);
     throw err;
   }
+  if (!regular) return { stream: fs.createReadStream('', { fd }) };
   if (!gzip) return { fd };
   fs.closeSync(fd);
-  return { gzipStream: fs.createReadStream(path) };
+  return { stream: fs.createReadStream(path) };
 }
 
 /** Byte `index` of the bytes held by `chunks` in order, or undefined past their end. */

@@ -58,7 +58,7 @@ export async function readCaptureFile(
   }
   const path = pathOrDash;
   const opened = openCapturePath(path);
-  if ('gzipStream' in opened) return readCaptureStream(opened.gzipStream, path, sink, opts);
+  if ('stream' in opened) return readCaptureStream(opened.stream, path, sink, opts);
   const fd = opened.fd;
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
   const headroom = Math.min(MAX_HEADROOM, chunkSize);

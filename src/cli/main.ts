@@ -62,7 +62,7 @@ Exit codes: 0 ok, 1 runtime error (broken capture, I/O), 2 usage error or bad ru
   const replay = program
     .command('replay')
     .description('Read a pcap or pcapng file (optionally gzip-compressed), or - for stdin, and report its flows.')
-    .argument('<file>', 'capture file (.pcap, .pcapng, .gz) or - for standard input')
+    .argument('<file>', 'capture file (.pcap, .pcapng, .gz), a FIFO or <(command), or - for standard input')
     .addHelpText(
       'after',
       `

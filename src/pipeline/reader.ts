@@ -87,7 +87,7 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
   if (pathOrDash === '-') return readStream(opts.stdin ?? process.stdin, STDIN_NAME, host, opts);
   const path = pathOrDash;
   const opened = openCapturePath(path);
-  if ('gzipStream' in opened) return readStream(opened.gzipStream, path, host, opts);
+  if ('stream' in opened) return readStream(opened.stream, path, host, opts);
   const fd = opened.fd;
   const source: ByteSource = {
     cut: null,

@@ -1,0 +1,88 @@
+/**
+ * `portsniff replay PATH` where PATH is not a regular file: a FIFO (`mkfifo`, or the
+ * `/dev/fd/N` of a shell's `<(command)`) cannot be read at an offset and delivers its bytes as the
+ * writer sends them. It is read as a stream (like '-'), plain or gzip, by every reader: in-process,
+ * one worker, and the chunked reader of two workers, with the same summary as the file itself.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'dist/cli/main.js');
+const DEMO = join(ROOT, 'fixtures/captures/demo.pcap');
+const dir = mkdtempSync(join(tmpdir(), 'portsniff-fifo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function replay(path: string, workers: number): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN, 'replay', path, '--json', '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The summary without what names the input (source name, options.workers). */
+function comparable(json: string): unknown {
+  const s = JSON.parse(json) as { source: { name: string }; options: { workers: number } };
+  s.source.name = '';
+  s.options.workers = 0;
+  return s;
+}
+
+/** Writes `bytes` into the FIFO at `path` in three parts, with pauses: a slow writer. */
+async function writeSlowly(path: string, bytes: Uint8Array): Promise<void> {
+  const out = createWriteStream(path);
+  const third = Math.ceil(bytes.length / 3);
+  for (let i = 0; i < bytes.length; i += third) {
+    out.write(bytes.subarray(i, i + third));
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+describe('replay of a FIFO', () => {
+  const file = readFileSync(DEMO);
+  const reference = spawnSync(process.execPath, [MAIN, 'replay', DEMO, '--json', '--workers', '0'], { encoding: 'utf8' });
+
+  it.each([
+    ['plain', 0],
+    ['plain', 1],
+    ['plain', 2],
+    ['gzip', 0],
+    ['gzip', 2],
+  ] as const)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
+    expect(reference.status).toBe(0);
+    const fifo = join(dir, `${kind}-${workers}.fifo`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const bytes = kind === 'gzip' ? gzipSync(file) : file;
+    const [run] = await Promise.all([replay(fifo, workers), writeSlowly(fifo, bytes)]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(comparable(run.stdout)).toEqual(comparable(reference.stdout));
+    expect((JSON.parse(run.stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
+  });
+
+  it('a FIFO cut inside a record: the records before it, and a truncation warning', async () => {
+    const fifo = join(dir, 'cut.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const [run] = await Promise.all([replay(fifo, 0), writeSlowly(fifo, file.subarray(0, file.length - 10))]);
+    expect(run.code).toBe(0);
+    const s = JSON.parse(run.stdout) as { totals: { packets: number }; source: { truncated: { offset: number } | null } };
+    expect(s.totals.packets).toBe(2304);
+    expect(s.source.truncated).not.toBeNull();
+  });
+});
