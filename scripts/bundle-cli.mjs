@@ -37,7 +37,8 @@ import { rolldown } from 'rolldown';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(REPO, 'dist/cli');
-const entries = { main: join(OUT, 'main.js'), worker: join(REPO, 'dist/pipeline/worker.js') };
+// dist/cli/main.js is written from entry.js (which starts the worker threads, then loads tsc's main.js).
+const entries = { main: join(OUT, 'entry.js'), worker: join(REPO, 'dist/pipeline/worker.js') };
 
 for (const file of Object.values(entries)) {
   if (!existsSync(file)) {

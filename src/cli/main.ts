@@ -4,8 +4,6 @@
  * error. Errors are one line on stderr; stack traces only with PORTSNIFF_DEBUG=1.
  */
 import { Command, CommanderError } from 'commander';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { PortsniffError, UsageError, ErrorCode } from '../errors.js';
 import { LineWriter } from '../export/line-writer.js';
 import { runReplay } from './commands/replay.js';
@@ -17,6 +15,7 @@ import { RuleFileError, formatRuleProblem } from '../rules/load.js';
 import { PolicyFileError } from '../rules/policy.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
+import { isProcessEntry } from './process-entry.js';
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command();
@@ -160,17 +159,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   return exitCode;
 }
 
-function isMain(): boolean {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    // The bin link in node_modules/.bin is a symlink: compare real paths.
-    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The process around main(): SIGINT/SIGTERM and a closed stdout abort the run (a second signal
  * exits at once), stdout is a synchronous writer, and the process exits with main's code without
@@ -235,4 +223,5 @@ export function runProcess(argv: string[]): void {
   );
 }
 
-if (isMain()) runProcess(process.argv.slice(2));
+// Run directly (tsc's output, or the sources under tsx); the bundle starts from entry.ts instead.
+if (isProcessEntry(import.meta.url)) runProcess(process.argv.slice(2));

@@ -33,6 +33,7 @@ export function takeWorker(script: WorkerScript, limits: ResourceLimits | undefi
     const w = idleWorkers.get(script.url.href)?.pop();
     if (w !== undefined) {
       w.removeAllListeners('exit');
+      w.removeAllListeners('error');
       w.ref();
       return w;
     }
@@ -50,13 +51,36 @@ export function keepIdle(script: WorkerScript, w: Worker): void {
     return;
   }
   w.unref();
-  // A thread that dies while idle is forgotten.
+  // A thread that dies while idle is forgotten (its error, e.g. a script that failed to load, is
+  // not the process's: the pipeline that wanted a thread starts a new one).
   w.once('exit', () => {
     const i = list.indexOf(w);
     if (i >= 0) list.splice(i, 1);
   });
+  w.on('error', () => {});
   list.push(w);
   idleWorkers.set(script.url.href, list);
+}
+
+/** Idle threads kept for `script` (tests). */
+export function idleWorkerCount(script: WorkerScript): number {
+  return idleWorkers.get(script.url.href)?.length ?? 0;
+}
+
+/**
+ * Starts `count` threads of the worker script now and keeps them idle for the pipeline the CLI is
+ * about to create. A thread takes ~50 ms to start (Node's bootstrap, then compiling the engine's
+ * code); started before the main thread loads its own code, it is ready by the time the pipeline
+ * wants it instead of after. Returns the threads (tests).
+ */
+export function prestartWorkers(count: number, script: WorkerScript = workerScript(undefined)): Worker[] {
+  const started: Worker[] = [];
+  for (let i = 0; i < count; i++) {
+    const w = new Worker(script.url, { workerData: script.entry !== null ? { entry: script.entry } : {} });
+    keepIdle(script, w);
+    started.push(w);
+  }
+  return started;
 }
 
 /** Ends the idle threads kept for reuse (tests; a CLI process simply exits). */

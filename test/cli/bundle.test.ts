@@ -12,6 +12,20 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli');
 
+/** `file` and every bundle file it imports statically, transitively. */
+function staticClosure(file: string): Set<string> {
+  const imports = (f: string): string[] => [...readFileSync(join(CLI, f), 'utf8').matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!);
+  const seen = new Set<string>();
+  const queue = [file];
+  while (queue.length > 0) {
+    const f = queue.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    queue.push(...imports(f));
+  }
+  return seen;
+}
+
 describe('the CLI bundle', () => {
   const manifest = JSON.parse(readFileSync(join(CLI, 'bundle-manifest.json'), 'utf8')) as Record<string, string[]>;
   const chunkOf = (module: string): string => {
@@ -34,5 +48,19 @@ describe('the CLI bundle', () => {
     const holders = Object.keys(manifest).filter((f) => manifest[f]!.includes('dist/pipeline/engine.js'));
     expect(holders).toHaveLength(1);
     expect(holders[0]).toMatch(/^bundle-/);
+  });
+
+  it('starts with a small entry: the worker threads start before the CLI is loaded (cli/entry.ts)', () => {
+    // What main.js loads statically is loaded before a thread can start: only the entry and what it needs.
+    const modules = [...staticClosure('main.js')].flatMap((f) => manifest[f] ?? []).sort();
+    expect(modules).toEqual(['dist/cli/entry.js', 'dist/cli/prestart.js', 'dist/cli/process-entry.js', 'dist/pipeline/defaults.js', 'dist/pipeline/worker-threads.js']);
+    // The CLI itself (commander, the session) comes from a chunk the entry imports afterwards.
+    expect(chunkOf('dist/cli/main.js')).toContain('function runProcess');
+  });
+
+  it('the worker thread never loads main.js (that would run the CLI in the thread)', () => {
+    const seen = staticClosure('worker.js');
+    expect(seen.size).toBeGreaterThan(1);
+    expect(seen.has('main.js')).toBe(false);
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * Worker threads started before the CLI loads its own code (entry.ts): a worker's start-up
+ * (~50 ms: Node's bootstrap, compiling the engine) then runs on another core while the main thread
+ * loads, parses options and reads the rules, instead of after. The guess comes from a cheap scan
+ * of the arguments, before commander has seen them: a wrong guess only costs an idle thread that
+ * never keeps the process alive (worker-threads.ts keeps it unref'd), and the pipeline starts
+ * threads of its own when it finds none waiting.
+ */
+import { availableParallelism } from 'node:os';
+import { defaultWorkers, MAX_WORKERS } from '../pipeline/defaults.js';
+import { prestartWorkers } from '../pipeline/worker-threads.js';
+
+/** Commands whose pipeline runs in worker threads (`--workers`). */
+const PIPELINE_COMMANDS = new Set(['replay', 'live']);
+
+/**
+ * How many worker threads `portsniff ARGV` will start: the `--workers` value of a `replay` or
+ * `live` command (`--workers N` or `--workers=N`), else the machine's default; 0 for every other
+ * command, for help, and for a value commander will refuse.
+ */
+export function workersToPrestart(argv: readonly string[], cores: number = availableParallelism()): number {
+  const command = argv[0];
+  if (command === undefined || !PIPELINE_COMMANDS.has(command)) return 0;
+  let value: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '-h' || a === '--help') return 0;
+    if (a === '--workers') value = argv[i + 1] ?? '';
+    else if (a.startsWith('--workers=')) value = a.slice('--workers='.length);
+  }
+  if (value === undefined) return defaultWorkers(cores);
+  if (!/^\d+$/.test(value)) return 0;
+  const n = Number(value);
+  return n <= MAX_WORKERS ? n : 0;
+}
+
+/** Starts the worker threads `portsniff ARGV` will want (none from sources run by tsx). */
+export function prestart(argv: readonly string[]): void {
+  const n = workersToPrestart(argv);
+  if (n > 0 && import.meta.url.endsWith('.js')) prestartWorkers(n);
+}

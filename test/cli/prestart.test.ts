@@ -1,0 +1,98 @@
+/**
+ * Which worker threads the CLI starts before loading itself (cli/prestart.ts): the `--workers` of
+ * `replay` and `live`, else the machine's default, and none where no pipeline will run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { workersToPrestart } from '../../src/cli/prestart.js';
+
+describe('workersToPrestart', () => {
+  it('takes --workers of replay and live, in both spellings', () => {
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers', '1'], 2)).toBe(1);
+    expect(workersToPrestart(['replay', '--workers=3', 'f.pcap'], 2)).toBe(3);
+    expect(workersToPrestart(['live', 'eth0', '--workers', '2', '--json'], 8)).toBe(2);
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers', '0'], 8)).toBe(0);
+  });
+
+  it("uses the machine's default without --workers (in-process on 2 cores)", () => {
+    expect(workersToPrestart(['replay', 'f.pcap'], 2)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap'], 4)).toBe(3);
+    expect(workersToPrestart(['live', 'eth0'], 16)).toBe(4);
+  });
+
+  it('starts nothing for other commands, help, or values commander will refuse', () => {
+    expect(workersToPrestart([], 8)).toBe(0);
+    expect(workersToPrestart(['--version'], 8)).toBe(0);
+    expect(workersToPrestart(['rules', 'explain', 'tcp/8443'], 8)).toBe(0);
+    expect(workersToPrestart(['proxy', '--map', '1=2'], 8)).toBe(0);
+    expect(workersToPrestart(['help', 'replay'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', '--help'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap', '-h', '--workers', '2'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers', 'two'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers', '-1'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers', '999'], 8)).toBe(0);
+    expect(workersToPrestart(['replay', 'f.pcap', '--workers'], 8)).toBe(0);
+  });
+
+  it('stops at -- (what follows is not an option)', () => {
+    expect(workersToPrestart(['live', 'eth0', '--', '--workers', '2'], 2)).toBe(0);
+  });
+});
+
+describe('the built CLI starts its worker before loading itself', () => {
+  it('replay --workers 1: one worker thread, started before the session began, and used by it', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const profiles = mkdtempSync(join(tmpdir(), 'portsniff-prestart-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'dist/cli/main.js'), 'replay', join(root, 'fixtures/captures/demo.pcap'), '--json', '--workers', '1'],
+        { encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
+      // One profile per thread: the main thread and exactly one worker (not a prestarted one left
+      // idle and another started by the pipeline).
+      const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).sort();
+      expect(files).toHaveLength(2);
+      const [main, worker] = files.map((f) => JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile);
+      const sessionAt = firstSampleIn(main!, 'runSession');
+      expect(sessionAt).not.toBeNull();
+      // The worker's thread was running before the main thread reached the session (the pipeline
+      // would only have started it from inside the session).
+      expect(worker!.startTime).toBeLessThan(sessionAt!);
+      expect(firstSampleIn(worker!, 'readCaptureFile')).not.toBeNull();
+    } finally {
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
+});
+
+interface CpuProfile {
+  startTime: number;
+  nodes: { id: number; callFrame: { functionName: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Time (the profile's clock, µs) of the first sample with `name` on its stack, or null. */
+function firstSampleIn(p: CpuProfile, name: string): number | null {
+  const parent = new Map<number, number>();
+  const nameOf = new Map<number, string>();
+  for (const n of p.nodes) {
+    nameOf.set(n.id, n.callFrame.functionName);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i]!;
+    for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      if (nameOf.get(id) === name) return t;
+    }
+  }
+  return null;
+}
