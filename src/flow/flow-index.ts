@@ -147,6 +147,11 @@ export class FlowIndex {
     this.mask = mask;
   }
 
+  /** Removes every slot at once (the table's end-of-capture flush), keeping the size in use. */
+  clear(): void {
+    this.index.fill(0, 0, this.mask + 1);
+  }
+
   /** Removes `slot`. Backward-shift deletion keeps probe chains intact without tombstones. */
   remove(slot: number): void {
     const index = this.index;

@@ -72,6 +72,17 @@ export class LruSlots {
     this.freeHead = slot;
   }
 
+  /**
+   * Frees every slot at once (the table's end-of-capture flush): afterwards slots are taken again
+   * in increasing order, as from a new list.
+   */
+  clear(): void {
+    this.head = -1;
+    this.tail = -1;
+    this.freeHead = -1;
+    this.unused = 0;
+  }
+
   /** The live slot after `slot` (more recent), -1 at the tail. */
   next(slot: number): number {
     return this.links[slot * 2 + 1]!;

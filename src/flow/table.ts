@@ -461,9 +461,23 @@ export class FlowTable {
     this.rowU8[s * ROW_BYTES + B_INSPECT] = inspect;
   }
 
-  /** End every live flow (end of capture), oldest first. */
+  /**
+   * End every live flow (end of capture), oldest first. The observer sees each as endFlow() shows
+   * it; the index and the LRU list are then emptied at once instead of flow by flow (on a flood,
+   * one backward-shift deletion per flow was a third of the flush).
+   */
   flush(): void {
-    while (this.lru.head >= 0) this.endFlow(this.lru.head, FlowEndReason.EndOfCapture);
+    for (let s = this.lru.head; s >= 0; ) {
+      const next = this.lru.next(s);
+      this.observer?.flowEnded(s, FlowEndReason.EndOfCapture);
+      this.extras.release(s);
+      this.serial[s] = -1;
+      if (this.tunnels.live !== 0) this.tunnels.clear(s);
+      this.live--;
+      s = next;
+    }
+    this.index.clear();
+    this.lru.clear();
   }
 
   /** Whether `s` (below slotHighWater) holds a live flow. */

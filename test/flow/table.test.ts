@@ -86,6 +86,32 @@ describe('flow key: addresses', () => {
 });
 
 describe('FlowTable', () => {
+  it('flush ends every flow oldest first and leaves the table as new: the same packets again give the same flows', () => {
+    const packets = Array.from({ length: 300 }, (_, i) => ({
+      src: `10.0.${i % 7}.1`, dst: '10.9.9.9', sport: 1000 + (i % 53), dport: 80, flags: 'A', len: 60 + i, t: 0,
+    }));
+    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0, initialIndexEntries: 8 });
+    let ended: CapturedFlowRecord[] = [];
+    table.setObserver({ flowStarted: () => {}, payload: () => {}, flowEnded: (slot, reason) => ended.push(describeFlow(table, slot, reason)) });
+    const feed = (): void => packets.forEach((p, i) => table.process(pkt(p), i, 1_700_000_000, i, p.len, new Uint8Array(0)));
+    feed();
+    expect(table.live).toBe(64);
+    const live = table.liveSlots();
+    table.flush();
+    const first = ended;
+    // The flush ended the live flows in LRU order (the evicted ones came before).
+    expect(first.slice(-64).map((f) => f.end)).toEqual(Array(64).fill('end-of-capture'));
+    expect(table.live).toBe(0);
+    expect(table.liveSlots()).toEqual([]);
+    expect(live).toHaveLength(64);
+    // Nothing of the old flows is found again: the same packets make new flows, in the same slots as the first time.
+    ended = [];
+    feed();
+    expect(table.liveSlots()).toEqual(live);
+    table.flush();
+    expect(ended).toEqual(first);
+  });
+
   it('memory per flow slot: at most 190 bytes (row, columns, LRU links, index at its largest)', () => {
     expect(FlowTable.bytesPerSlot()).toBeLessThanOrEqual(190);
     // The typed arrays a table allocates up front agree with the figure (the index at its largest
