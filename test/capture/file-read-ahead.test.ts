@@ -7,17 +7,27 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CaptureFormatError } from '../../src/errors.js';
+import { CaptureFormatError, ErrorCode, PortsniffError } from '../../src/errors.js';
 import { readCaptureFile } from '../../src/capture/file.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
 import { CollectingSink, packet } from './helpers.js';
 
 const events = vi.hoisted(() => [] as string[]);
+/** The read (1-based, counting fs.read calls) that fails with EIO; 0: none. */
+const failing = vi.hoisted(() => ({ at: 0 }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
   const read = ((fd: number, buf: Uint8Array, offset: number, length: number, position: null, cb: (err: Error | null, n: number) => void) => {
     events.push('read');
+    if (failing.at > 0 && events.filter((e) => e === 'read').length === failing.at) {
+      const err = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      setImmediate(() => {
+        events.push('read-failed');
+        cb(err, 0);
+      });
+      return;
+    }
     actual.read(fd, buf, offset, length, position, (err, n) => {
       events.push(`read-done ${n}`);
       cb(err, n);
@@ -42,6 +52,7 @@ afterAll(() => {
 });
 beforeEach(() => {
   events.length = 0;
+  failing.at = 0;
 });
 
 /** 60 records of 116 bytes each (16-byte header + 100 bytes). */
@@ -75,6 +86,21 @@ describe('readCaptureFile: reading one chunk ahead', () => {
       const before = events.slice(0, at);
       expect(before.filter((e) => e === 'read').length).toBeGreaterThan(before.filter((e) => e.startsWith('read-done')).length);
     }
+    expect(events.at(-1)).toBe('close');
+  });
+
+  it('a read that fails mid-file: an I/O error naming the file, after the records before it, and the file closed', async () => {
+    const p = path.join(dir, 'eio.pcap');
+    fs.writeFileSync(p, CAPTURE);
+    failing.at = 3;
+    const sink = loggingSink();
+    const err = await readCaptureFile(p, sink, { chunkSize: 1024 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortsniffError);
+    expect((err as PortsniffError).code).toBe(ErrorCode.Io);
+    expect((err as Error).message).toBe(`cannot read capture file ${p}: EIO: i/o error, read`);
+    // The chunks read before the failure were parsed; nothing after it.
+    expect(sink.frames.length).toBeGreaterThan(0);
+    expect(sink.frames.length).toBeLessThan(60);
     expect(events.at(-1)).toBe('close');
   });
 
