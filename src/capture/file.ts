@@ -12,6 +12,7 @@
  * as an error.
  */
 import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { CaptureStream, openCapturePath, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
 import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
@@ -54,12 +55,34 @@ export async function readCaptureFile(
   opts: ReadCaptureOptions = {},
 ): Promise<CaptureReadResult> {
   if (pathOrDash === '-') {
-    return readCaptureStream(opts.stdin ?? process.stdin, STDIN_NAME, sink, opts);
+    const input = opts.stdin ?? process.stdin;
+    // A regular file on stdin (`replay - < capture.pcap`) is read like a path, from where its
+    // offset stands; a pipe or a terminal is a stream.
+    if (input === process.stdin && isRegularFile(STDIN_FD)) return readFd(STDIN_FD, STDIN_NAME, sink, opts, false);
+    return readCaptureStream(input, STDIN_NAME, sink, opts);
   }
   const path = pathOrDash;
   const opened = openCapturePath(path);
   if ('stream' in opened) return readCaptureStream(opened.stream, path, sink, opts);
-  const fd = opened.fd;
+  return readFd(opened.fd, path, sink, opts, true);
+}
+
+const STDIN_FD = 0;
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fs.fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The read-ahead loop over a regular file's descriptor (closed at the end when `own`). A gzip file
+ * reaches here only as stdin (a path's gzip is sniffed by openCapturePath): its first chunk, read
+ * already, goes in front of the rest of the descriptor into the stream reader.
+ */
+async function readFd(fd: number, path: string, sink: FrameSink, opts: ReadCaptureOptions, own: boolean): Promise<CaptureReadResult> {
   const chunkSize = Math.max(64, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE));
   const headroom = Math.min(MAX_HEADROOM, chunkSize);
   // Two read buffers: while this thread parses one, a libuv thread copies the next chunk into the
@@ -74,8 +97,12 @@ export async function readCaptureFile(
   try {
     end = headroom + readSome(fd, buf, headroom, chunkSize, path);
   } catch (err) {
-    fs.closeSync(fd);
+    if (own) fs.closeSync(fd);
     throw err;
+  }
+  if (!own && end - start >= 2 && buf[start] === 0x1f && buf[start + 1] === 0x8b) {
+    const first = buf.slice(start, end);
+    return readCaptureStream(Readable.from(firstThenRest(first, fd)), path, sink, opts);
   }
   // Tails longer than the headroom (records larger than it) are joined here instead.
   let spill: Uint8Array | null = null;
@@ -140,9 +167,15 @@ export async function readCaptureFile(
   } finally {
     // The fd must outlive a read still in flight (after a format error): its number could be reused.
     if (pending !== null) await pending.catch(() => 0);
-    fs.closeSync(fd);
+    if (own) fs.closeSync(fd);
   }
   return resultOf(parser, aborted ? 0 : end - start, aborted);
+}
+
+/** `first`, then the rest of `fd` from its current offset (the descriptor stays open). */
+async function* firstThenRest(first: Uint8Array, fd: number): AsyncGenerator<Uint8Array> {
+  yield first;
+  yield* fs.createReadStream('', { fd, autoClose: false, highWaterMark: DEFAULT_CHUNK_SIZE }) as AsyncIterable<Uint8Array>;
 }
 
 /** Largest unconsumed tail carried in front of the next chunk without a copy into `spill`. */

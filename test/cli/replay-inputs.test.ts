@@ -1,16 +1,20 @@
 /**
- * `portsniff replay PATH` where PATH is not a regular file: a FIFO (`mkfifo`, or the
- * `/dev/fd/N` of a shell's `<(command)`) cannot be read at an offset and delivers its bytes as the
- * writer sends them. It is read as a stream (like '-'), plain or gzip, by every reader: in-process,
- * one worker, and the chunked reader of two workers, with the same summary as the file itself.
+ * `portsniff replay` from what is not a path to a regular file, with the same summary as the file:
+ * - a FIFO (`mkfifo`, or the `/dev/fd/N` of a shell's `<(command)`) cannot be read at an offset and
+ *   delivers its bytes as the writer sends them. It is read as a stream (like '-'), plain or gzip, by
+ *   every reader: in-process, one worker, and the chunked reader of two workers;
+ * - `replay - < capture.pcap`: a regular file on stdin is read like a path (by descriptor, one
+ *   chunk ahead), from where its offset stands, gzip included.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeBigCapture } from './replay-gen.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -35,9 +39,10 @@ function replay(path: string, workers: number): Promise<Run> {
   });
 }
 
-/** The summary without what names the input (source name, options.workers). */
+/** The summary without what names the input (source kind and name, options.workers). */
 function comparable(json: string): unknown {
-  const s = JSON.parse(json) as { source: { name: string }; options: { workers: number } };
+  const s = JSON.parse(json) as { source: { kind: string; name: string }; options: { workers: number } };
+  s.source.kind = '';
   s.source.name = '';
   s.options.workers = 0;
   return s;
@@ -84,5 +89,47 @@ describe('replay of a FIFO', () => {
     const s = JSON.parse(run.stdout) as { totals: { packets: number }; source: { truncated: { offset: number } | null } };
     expect(s.totals.packets).toBe(2304);
     expect(s.source.truncated).not.toBeNull();
+  });
+});
+
+describe('replay - with a regular file on stdin', () => {
+  const file = readFileSync(DEMO);
+  const reference = spawnSync(process.execPath, [MAIN, 'replay', DEMO, '--json', '--workers', '0'], { encoding: 'utf8' });
+
+  function replayStdin(path: string, args: string[] = [], position = 0): { status: number | null; stdout: string; stderr: string } {
+    const fd = openSync(path, 'r');
+    try {
+      // The child inherits the descriptor's offset: skip `position` bytes first.
+      if (position > 0) spawnSync('dd', [`bs=${position}`, 'count=1', 'of=/dev/null'], { stdio: [fd, 'ignore', 'ignore'] });
+      return spawnSync(process.execPath, [...args, MAIN, 'replay', '-', '--json', '--workers', '0'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it.each(['plain', 'gzip'] as const)('%s: the same summary as the path', (kind) => {
+    const path = join(dir, `stdin-${kind}.pcap`);
+    writeFileSync(path, kind === 'gzip' ? gzipSync(file) : file);
+    const run = replayStdin(path);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(comparable(run.stdout)).toEqual(comparable(reference.stdout!));
+  });
+
+  it('reads from where the offset stands, as a pipe would', () => {
+    const run = replayStdin(DEMO, [], 100);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('<stdin>: not a pcap or pcapng capture: the first bytes are');
+  });
+
+  it('is read by descriptor, one chunk ahead, not as a stream', () => {
+    const big = join(dir, 'stdin-big.pcap');
+    writeBigCapture(big, 300_000);
+    const profiles = join(dir, 'stdin-profiles');
+    const run = replayStdin(big, ['--cpu-prof', '--cpu-prof-dir', profiles]);
+    expect(run.status, run.stderr).toBe(0);
+    const profile = readFileSync(join(profiles, readdirSync(profiles)[0]!), 'utf8');
+    expect(profile).toContain('"functionName":"readFd"');
+    expect(profile).not.toContain('"functionName":"readCaptureStream"');
   });
 });
