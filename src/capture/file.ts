@@ -5,7 +5,8 @@
  * next chunk is read into the other on a libuv thread, so the kernel's copy runs beside the packet
  * loop (on a second core when there is one). The unconsumed tail of each chunk is put in front of
  * the next chunk's bytes; a record larger than that headroom is joined in a spill buffer that grows
- * to fit it. Gzip files (recognised by their 1f 8b magic, not their name) and stdin ('-', also
+ * to fit it. A regular file on stdin ('-' with `< capture.pcap`) is read the same way. Gzip files
+ * (recognised by their 1f 8b magic, not their name), pipes and FIFOs (stdin too, also
  * gzip-sniffed) go through a CaptureStream (capture-stream.ts) that feeds the same CaptureParser.
  * The loop yields to the event loop between chunks, so an AbortSignal fired from a signal handler
  * (Ctrl-C during a replay) stops the read cleanly: the result comes back with `aborted: true`, not

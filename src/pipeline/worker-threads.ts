@@ -75,7 +75,8 @@ export function idleWorkerCount(script: WorkerScript): number {
  */
 export function prestartWorkers(count: number, script: WorkerScript = workerScript(undefined)): Worker[] {
   const started: Worker[] = [];
-  for (let i = 0; i < count; i++) {
+  // More than the idle cache keeps would be ended again at once.
+  for (let i = 0; i < Math.min(count, MAX_IDLE_WORKERS); i++) {
     const w = new Worker(script.url, { workerData: script.entry !== null ? { entry: script.entry } : {} });
     keepIdle(script, w);
     started.push(w);
