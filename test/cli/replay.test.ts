@@ -387,7 +387,10 @@ describe('signals and pipes', () => {
 
   it.each([0, 1])('SIGTERM during a long replay: exit 0, summary says interrupted, flow log flushed (%i workers)', async (workers) => {
     const cap = tmp(`big${workers}.pcap`);
-    const total = 2_000_000;
+    // Long enough (5-7 s with the flow log) that the signal lands while the file is still being read,
+    // even when this test's polling is slowed down by a busy machine: the first flow records are
+    // written ~0.3 s in (2M packets were replayed in ~2 s, and once the signal came during the final flush).
+    const total = 6_000_000;
     writeBigCapture(cap, total);
     const flowsFile = tmp(`big${workers}.ndjson`);
     // With one worker, the worker reads the file and the main thread only waits: the signal still lands.
@@ -401,9 +404,9 @@ describe('signals and pipes', () => {
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
     // Wait (bounded) until the replay is under way: the flow log gets its first flush.
-    for (let i = 0; i < 600 && !(existsSync(flowsFile) && statSync(flowsFile).size > 0); i++) {
+    for (let i = 0; i < 3000 && !(existsSync(flowsFile) && statSync(flowsFile).size > 0); i++) {
       if (p.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 10));
     }
     expect(p.exitCode).toBeNull();
     p.kill('SIGTERM');
