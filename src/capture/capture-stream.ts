@@ -124,6 +124,15 @@ export function isGzipFile(fd: number, path: string): boolean {
   return isGzipHead([head.subarray(0, n)]);
 }
 
+/** Whether `fd` is a regular file (false when it cannot be asked: it is then read as a stream, whose errors name the file). */
+export function isRegularFile(fd: number): boolean {
+  try {
+    return fs.fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens a capture file the way both readers do: a regular file's descriptor (read it by offset),
  * or a stream of its bytes for a gzip file (recognised by content, not name; CaptureStream
@@ -138,10 +147,9 @@ export function openCapturePath(path: string): { fd: number } | { stream: fs.Rea
   } catch (err) {
     throw ioError('open', path, err);
   }
-  let regular: boolean;
+  const regular = isRegularFile(fd);
   let gzip = false;
   try {
-    regular = fs.fstatSync(fd).isFile();
     if (regular) gzip = isGzipFile(fd, path);
   } catch (err) {
     fs.closeSync(fd);

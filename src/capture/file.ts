@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { CaptureStream, openCapturePath, reportGzipCut } from './capture-stream.js';
+import { CaptureStream, isRegularFile, openCapturePath, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
 import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
@@ -69,14 +69,6 @@ export async function readCaptureFile(
 }
 
 const STDIN_FD = 0;
-
-function isRegularFile(fd: number): boolean {
-  try {
-    return fs.fstatSync(fd).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The read-ahead loop over a regular file's descriptor (closed at the end when `own`). A gzip file
