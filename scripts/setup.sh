@@ -7,10 +7,11 @@
 #   time                     /usr/bin/time -v for peak RSS in the benchmark suite
 #   tmux                     a real terminal for the dashboard end-to-end tests
 #   nfdump                   nfcapd, a real IPFIX collector for the flow-export tests
+#   gcc, libc6-dev           the C counterpart of the ceiling benchmark (bench/ceiling.c) and its test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time tmux nfdump)
+APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time tmux nfdump gcc libc6-dev)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
