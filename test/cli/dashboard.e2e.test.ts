@@ -63,6 +63,20 @@ async function redisOnDatabasePort(what: string): Promise<number | null> {
   return port;
 }
 
+/** Resolves when `child` exits; rejects (and kills it) if it is still running after `ms`. */
+function exited(child: ChildProcess, ms: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not finish within ${ms / 1000} s`));
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** After the terminal of a `...; echo $? > status` command was killed: the status portsniff ended with. */
 async function statusAfterHangup(status: string): Promise<string> {
   const deadline = Date.now() + 30_000;
@@ -299,8 +313,11 @@ describe('portsniff live lo with the dashboard, when the terminal hangs up', () 
     await t.waitFor(/^portsniff live lo/m, { what: 'the live dashboard', timeoutMs: 30_000 });
     const bench = spawn('redis-benchmark', ['-p', String(port), '-t', 'set', '-n', '20000', '-c', '2', '-q'], { stdio: 'ignore' });
     children.push(bench);
+    // Listened for from the start: on a loaded machine the benchmark (about a second) can end before
+    // the row shows, and an 'exit' listener added after that would wait forever.
+    const benchDone = exited(bench, 60_000, 'redis-benchmark -n 20000');
     await t.waitFor(/database endpoints\s+10000-19999/, { what: 'the Redis Enterprise database row', timeoutMs: 30_000 });
-    await new Promise<void>((r) => bench.once('exit', () => r()));
+    await benchDone;
     t.kill();
     session = null;
     expect(await statusAfterHangup(status)).toBe('129');
