@@ -1,33 +1,36 @@
 /**
- * The ceiling for decode + flow table on this machine, in JavaScript and in C (issue 14: "show the
- * JS ceiling first").
+ * The ceiling for decode + flow table on this machine, in JavaScript, WebAssembly and C (issue 14:
+ * "show the JS ceiling first").
  *
  * bench/ceiling-loop.ts is the least a flow meter can do per packet, written as one function over
  * typed arrays: walk the pcap records, decode Ethernet (up to two 802.1Q tags) -> IPv4/IPv6 ->
  * TCP/UDP, find or create the bidirectional flow in an open-addressing index, count packets and
  * bytes per direction, keep the last time, the TCP flags seen and an LRU list (the least recently
  * seen flow is evicted when the table is full). bench/ceiling.c is the same program in C, statement
- * for statement. What both leave out of `portsniff replay F --json --no-rules`: other link types and
- * encapsulations, fragments, ICMP errors and ICMP ids, anomalies, idle expiry, roles, TCP history
- * and state, flow records, output. So their times are floors, not competitors: the gap between the
- * JavaScript loop and the engine is what structure and completeness cost, the gap between the two
- * loops what the language costs.
+ * for statement, and bench/assembly/ceiling-loop.ts in AssemblyScript. What they leave out of
+ * `portsniff replay F --json --no-rules`: other link types and encapsulations, fragments, ICMP
+ * errors and ICMP ids, anomalies, idle expiry, roles, TCP history and state, flow records, output.
+ * So their times are floors, not competitors: the gap between the JavaScript loop and the engine is
+ * what structure and completeness cost, the gaps between the loops what the language costs.
  *
  *   npm run bench:ceiling -- --file F [--runs 5] [--cli dist/cli/main.js] [--capacity N] [--no-compare]
  *
  * Each loop runs as its own process, so that wall times compare process by process with the other
  * commands: the JavaScript loop in `node` on plain JavaScript (esbuild, which tsx brings, bundles
- * ceiling-loop.ts), the C loop compiled with `cc -O2` when a C compiler is installed (Debian package
- * gcc; skipped with a note otherwise). Alongside them, round-robin, the file read untimed before
+ * ceiling-loop.ts), read with readSync and, in a second row, one chunk ahead as the engine reads;
+ * the WebAssembly loop the same way when the `assemblyscript` package is installed (not a
+ * dependency); the C loop compiled with `cc -O2` when a C compiler is installed (Debian package gcc).
+ * Missing ones are skipped with a note. Alongside them, round-robin, the file read untimed before
  * every run (as bench/run.ts does): `portsniff replay F --json --no-rules --workers 0`, and
  * `tcpdump -r F 'ether proto 0x1234'` when tcpdump is installed. The counts each loop found are
- * printed, and the two loops must agree on all of them, so that a wrong decode cannot pass for a
- * fast one.
+ * printed, and the loops must agree on all of them, so that a wrong decode cannot pass for a fast
+ * one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CEILING_CAPACITY } from './ceiling-loop.js';
@@ -39,27 +42,46 @@ const LOOP_TIMEOUT_MS = 120_000;
 /** The counts a loop prints: packets, flows created, flows evicted, records not IPv4/IPv6, checksum. */
 export type CeilingCounts = [number, number, number, number, number];
 
-/**
- * Writes ceiling-loop.ts as one plain JavaScript file into `dir` that runs the loop on argv[2]
- * (argv[3]: capacity; argv[4] `ahead`: read ahead).
- */
-export function buildJsLoop(dir: string): string {
+/** Bundles `entry` (a bench file) into one plain JavaScript file `out`, followed by `footer`. */
+function bundle(entry: string, out: string, footer: string): string {
   const bundled = execFileSync(
     process.execPath,
     [
       '-e',
-      `require('esbuild').build({ entryPoints: [${JSON.stringify(join(REPO, 'bench', 'ceiling-loop.ts'))}], bundle: true, platform: 'node',` +
+      `require('esbuild').build({ entryPoints: [${JSON.stringify(join(REPO, 'bench', entry))}], bundle: true, platform: 'node',` +
         ` format: 'esm', write: false, target: 'node20' }).then((r) => process.stdout.write(r.outputFiles[0].text))`,
     ],
     { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, cwd: REPO },
   );
-  const script = join(dir, 'ceiling-loop.mjs');
-  writeFileSync(
-    script,
-    `${bundled}\nceilingLoop(process.argv[2], process.argv[3] === undefined ? undefined : Number(process.argv[3]), process.argv[4] === 'ahead')` +
-      `.then((counts) => process.stdout.write(JSON.stringify(counts) + '\\n'), (err) => { process.stderr.write(err.message + '\\n'); process.exitCode = 1; });\n`,
-  );
-  return script;
+  writeFileSync(out, `${bundled}\n${footer}`);
+  return out;
+}
+
+/** Prints a loop's counts, or its error on stderr with exit status 1. */
+const PRINT = `.then((counts) => process.stdout.write(JSON.stringify(counts) + '\\n'), (err) => { process.stderr.write(err.message + '\\n'); process.exitCode = 1; });\n`;
+/** argv[2]: the file; argv[3]: the capacity; argv[4] `ahead`: read ahead. */
+const ARGS = `process.argv[2], process.argv[3] === undefined ? ${CEILING_CAPACITY} : Number(process.argv[3]), process.argv[4] === 'ahead'`;
+
+/** Writes ceiling-loop.ts into `dir` as one plain JavaScript file that runs the loop (argv: file, capacity, `ahead`). */
+export function buildJsLoop(dir: string): string {
+  return bundle('ceiling-loop.ts', join(dir, 'ceiling-loop.mjs'), `ceilingLoop(${ARGS})${PRINT}`);
+}
+
+/**
+ * Compiles bench/assembly/ceiling-loop.ts to WebAssembly with AssemblyScript's `asc` and writes its
+ * host as one JavaScript file into `dir` (argv as buildJsLoop's); null when the `assemblyscript`
+ * package is not installed (it is not a dependency: binaryen alone is 94 MB).
+ */
+export function buildWasmLoop(dir: string): string | null {
+  let asc: string;
+  try {
+    asc = join(dirname(createRequire(join(REPO, 'package.json')).resolve('assemblyscript/package.json')), 'bin', 'asc.js');
+  } catch {
+    return null;
+  }
+  const wasm = join(dir, 'ceiling-loop.wasm');
+  execFileSync(process.execPath, [asc, join(REPO, 'bench', 'assembly', 'ceiling-loop.ts'), '-O3', '--runtime', 'stub', '--noAssert', '-o', wasm], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  return bundle('ceiling-wasm-host.ts', join(dir, 'ceiling-wasm.mjs'), `wasmLoop(${JSON.stringify(wasm)}, ${ARGS})${PRINT}`);
 }
 
 /** Compiles ceiling.c into `dir` with `cc -O2`; null when no C compiler is installed. */
@@ -121,17 +143,25 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
   try {
     const notes: string[] = [];
     const js = buildJsLoop(dir);
+    const wasm = buildWasmLoop(dir);
     const c = buildCLoop(dir);
     const cap = String(o.capacity);
-    const commands: Array<{ name: string; cmd: string[] }> = [
-      { name: 'JavaScript loop (bench/ceiling-loop.ts)', cmd: [process.execPath, js, o.file, cap] },
-      { name: 'JavaScript loop, reading ahead', cmd: [process.execPath, js, o.file, cap, 'ahead'] },
+    // `loop`: prints counts that must equal the JavaScript loop's.
+    const commands: Array<{ name: string; cmd: string[]; loop: boolean }> = [
+      { name: 'JavaScript loop (bench/ceiling-loop.ts)', cmd: [process.execPath, js, o.file, cap], loop: true },
+      { name: 'JavaScript loop, reading ahead', cmd: [process.execPath, js, o.file, cap, 'ahead'], loop: true },
     ];
-    if (c !== null) commands.push({ name: 'C loop (bench/ceiling.c, cc -O2)', cmd: [c, o.file, cap] });
+    if (wasm !== null) {
+      commands.push({ name: 'WebAssembly loop (AssemblyScript)', cmd: [process.execPath, wasm, o.file, cap], loop: true });
+      commands.push({ name: 'WebAssembly loop, reading ahead', cmd: [process.execPath, wasm, o.file, cap, 'ahead'], loop: true });
+    } else {
+      notes.push('assemblyscript not installed (npm i --no-save assemblyscript@0.28): the WebAssembly loop was not run');
+    }
+    if (c !== null) commands.push({ name: 'C loop (bench/ceiling.c, cc -O2)', cmd: [c, o.file, cap], loop: true });
     else notes.push('no C compiler (Debian package gcc): the C loop was not run');
     if (o.compare) {
-      commands.push({ name: 'portsniff --no-rules --workers 0', cmd: [process.execPath, o.cli, 'replay', o.file, '--json', '--no-rules', '--workers', '0', '--max-flows', String(o.capacity)] });
-      if (spawnSync('tcpdump', ['--version']).status === 0) commands.push({ name: "tcpdump -r F 'ether proto 0x1234'", cmd: ['tcpdump', '-r', o.file, 'ether proto 0x1234'] });
+      commands.push({ name: 'portsniff --no-rules --workers 0', cmd: [process.execPath, o.cli, 'replay', o.file, '--json', '--no-rules', '--workers', '0', '--max-flows', cap], loop: false });
+      if (spawnSync('tcpdump', ['--version']).status === 0) commands.push({ name: "tcpdump -r F 'ether proto 0x1234'", cmd: ['tcpdump', '-r', o.file, 'ether proto 0x1234'], loop: false });
       else notes.push('tcpdump not installed (Debian package tcpdump): not compared');
     }
     const walls = commands.map(() => [] as number[]);
@@ -146,8 +176,9 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
       });
     }
     const counts = JSON.parse(outs[0]!) as CeilingCounts;
-    if (outs[1] !== outs[0]) throw new Error(`the loops disagree: JavaScript ${outs[0]!}, reading ahead ${outs[1]!}`);
-    if (c !== null && outs[2] !== outs[0]) throw new Error(`the loops disagree: JavaScript ${outs[0]!}, C ${outs[2]!}`);
+    commands.forEach((cmd, i) => {
+      if (cmd.loop && outs[i] !== outs[0]) throw new Error(`the loops disagree: ${commands[0]!.name} ${outs[0]!}, ${cmd.name} ${outs[i]!}`);
+    });
     return { counts, rows: commands.map((cmd, i) => ({ name: cmd.name, wall: median(walls[i]!) })), notes };
   } finally {
     rmSync(dir, { recursive: true, force: true });

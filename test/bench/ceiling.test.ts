@@ -1,14 +1,14 @@
 /**
- * bench/ceiling.ts: the minimal decode + flow loops (JavaScript, reading ahead or not, and C) count
- * exactly what the engine counts on a generated capture, evictions included, and the runner works
- * end to end. No timing assertions (bench/README.md has the figures).
+ * bench/ceiling.ts: the minimal decode + flow loops (JavaScript and WebAssembly, reading ahead or
+ * not, and C) count exactly what the engine counts on a generated capture, evictions included, and
+ * the runner works end to end. No timing assertions (bench/README.md has the figures).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildCLoop, buildJsLoop, formatCeiling, runCeiling, runLoop } from '../../bench/ceiling.js';
+import { buildCLoop, buildJsLoop, buildWasmLoop, formatCeiling, runCeiling, runLoop } from '../../bench/ceiling.js';
 import { generateCapture } from '../../bench/gen-capture.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
@@ -22,6 +22,8 @@ const gen = generateCapture({ packets: 12_000, flows: 200, size: 'small', seed: 
 const js = [process.execPath, buildJsLoop(tmp)];
 const c = buildCLoop(tmp);
 if (c === null) console.warn('ceiling.test: no C compiler (Debian package gcc): the C loop is not checked');
+const wasm = buildWasmLoop(tmp);
+if (wasm === null) console.warn('ceiling.test: assemblyscript is not installed (not a dependency): the WebAssembly loop is not checked');
 
 function engineTotals(maxFlows: number): { packets: number; flows: number; evictedFlows: number } {
   const r = spawnSync(process.execPath, [CLI, 'replay', file, '--json', '--no-rules', '--max-flows', String(maxFlows)], { encoding: 'utf8' });
@@ -37,8 +39,12 @@ describe('bench/ceiling loops', () => {
       expect(counts.slice(0, 4)).toEqual([engine.packets, engine.flows, engine.evictedFlows, 0]);
       expect(counts[0]).toBe(gen.packets);
       if (capacity === 64) expect(counts[2]).toBeGreaterThan(0);
-      // Reading ahead and the C program: the same counts and the same checksum of the counters.
+      // Reading ahead, the WebAssembly build and the C program: the same counts and checksum of the counters.
       expect(runLoop(js, file, capacity, true)).toEqual(counts);
+      if (wasm !== null) {
+        expect(runLoop([process.execPath, wasm], file, capacity)).toEqual(counts);
+        expect(runLoop([process.execPath, wasm], file, capacity, true)).toEqual(counts);
+      }
       if (c !== null) expect(runLoop([c], file, capacity)).toEqual(counts);
     });
   }
@@ -47,6 +53,7 @@ describe('bench/ceiling loops', () => {
     const bad = join(tmp, 'bad.pcap');
     writeFileSync(bad, Buffer.alloc(100, 7));
     expect(() => runLoop(js, bad)).toThrow(/only little-endian pcap files/);
+    if (wasm !== null) expect(() => runLoop([process.execPath, wasm], bad)).toThrow(/only little-endian pcap files/);
     if (c !== null) expect(() => runLoop([c], bad)).toThrow(/only little-endian pcap files/);
   });
 });
@@ -60,6 +67,7 @@ describe('bench/ceiling.ts', () => {
     expect(names.slice(0, 2)).toEqual(['JavaScript loop (bench/ceiling-loop.ts)', 'JavaScript loop, reading ahead']);
     expect(names).toContain('portsniff --no-rules --workers 0');
     expect(names.includes('C loop (bench/ceiling.c, cc -O2)')).toBe(c !== null);
+    expect(names.includes('WebAssembly loop, reading ahead')).toBe(wasm !== null);
     for (const r of res.rows) expect(r.wall).toBeGreaterThan(0);
     const text = formatCeiling(o, res);
     expect(text).toContain(`${gen.packets} packets, ${gen.flows} flows (0 evicted)`);
