@@ -140,6 +140,7 @@ function walk(t: Table, buf: Uint8Array, p: number, filled: number): number {
       t = sp; sp = dp; dp = t;
     }
     const ports = (sp << 16) | dp;
+    // The engine's canonicalKeyHash (flow/key.ts) written out: the loop is one function.
     let h = Math.imul(a3 ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b3 ^ 0x7f4a7c15, 0xc2b2ae35);
     h ^= Math.imul(ports ^ (proto << 8), 0x27d4eb2f);
     if ((a0 | a1 | a2 | b0 | b1 | b2) !== 0) {
