@@ -16,6 +16,45 @@ function readAt(fd: number, buf: Uint8Array, offset: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, offset, CHUNK, null, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
+// TCP flags, flow flags and history letters, with the engine's values (decode/types.ts, flow/tcp-state.ts).
+const FIN = 1;
+const SYN = 2;
+const RST = 4;
+const ACK = 16;
+const CLIENT_SYN = 1;
+const SERVER_SYNACK = 2;
+const HANDSHAKE_DONE = 4;
+const CLIENT_FIN = 8;
+const SERVER_FIN = 16;
+const CLIENT_RST = 32;
+const SERVER_RST = 64;
+const CLIENT_SENT = 128;
+const SERVER_SENT = 256;
+const H_SYN = 0;
+const H_SYNACK = 1;
+const H_ACK = 2;
+const H_DATA = 3;
+const H_FIN = 4;
+const H_RST = 5;
+const H_SERVER = 6;
+const HISTORY_MAX = 12;
+
+/** TcpState.addLetter: each letter once, in the order first seen, four 4-bit letters to a word. */
+function addLetter(rowI: Int32Array, hist: Uint16Array, s: number, letter: number): void {
+  const bit = 1 << letter;
+  const h = s * 4 + 2;
+  const seen = rowI[h]!;
+  if ((seen & bit) !== 0) return;
+  rowI[h] = seen | bit;
+  const len = rowI[s * 4 + 3]!;
+  if (len < HISTORY_MAX) {
+    const w = s * 3 + (len >> 2);
+    const shift = (len & 3) * 4;
+    hist[w] = shift === 0 ? letter : hist[w]! | (letter << shift);
+    rowI[s * 4 + 3] = len + 1;
+  }
+}
+
 /** The flow table: typed arrays, and the scalars the walk keeps between chunks in `state`. */
 interface Table {
   capacity: number;
@@ -24,13 +63,21 @@ interface Table {
   hashes: Int32Array;
   counts: Float64Array;
   flags: Uint8Array;
+  /** With `features`: the engine's per-packet work too (see walk()); else empty. */
+  features: boolean;
+  rowF: Float64Array;
+  rowI: Int32Array;
+  hist: Uint16Array;
+  /** The flow clock: highest second, largest step back, next sweep second, sweeps. */
+  clock: Float64Array;
   prev: Int32Array;
   next: Int32Array;
   /** head, tail, used, created, evicted, packets, other. */
   state: Int32Array;
 }
 
-function newTable(capacity: number): Table {
+function newTable(capacity: number, features: boolean): Table {
+  const n = features ? capacity : 0;
   const state = new Int32Array(7);
   state[0] = -1;
   state[1] = -1;
@@ -41,6 +88,11 @@ function newTable(capacity: number): Table {
     hashes: new Int32Array(capacity),
     counts: new Float64Array(capacity * 5),
     flags: new Uint8Array(capacity),
+    features,
+    rowF: new Float64Array(n * 8),
+    rowI: new Int32Array(n * 4),
+    hist: new Uint16Array(n * 3),
+    clock: new Float64Array([-Infinity, 0, -Infinity, 0]),
     prev: new Int32Array(capacity),
     next: new Int32Array(capacity),
     state,
@@ -60,6 +112,11 @@ function walk(t: Table, buf: Uint8Array, p: number, filled: number): number {
   const hashes = t.hashes;
   const counts = t.counts;
   const flags = t.flags;
+  const features = t.features;
+  const rowF = t.rowF;
+  const rowI = t.rowI;
+  const hist = t.hist;
+  const clk = t.clock;
   const prev = t.prev;
   const next = t.next;
   const st = t.state;
@@ -208,6 +265,13 @@ function walk(t: Table, buf: Uint8Array, p: number, filled: number): number {
       keys[k + 8] = ports; keys[k + 9] = proto; keys[k + 10] = vlan;
       const c = slot * 5;
       counts[c] = 0; counts[c + 1] = 0; counts[c + 2] = 0; counts[c + 3] = 0;
+      if (features) {
+        const rf = slot * 8;
+        rowF[rf] = 0; rowF[rf + 1] = 0; rowF[rf + 2] = 0; rowF[rf + 3] = 0; rowF[rf + 4] = 0; rowF[rf + 5] = 0; rowF[rf + 6] = 0;
+        rowF[rf + 7] = sec;
+        const ri = slot * 4;
+        rowI[ri] = 0; rowI[ri + 1] = -1; rowI[ri + 2] = 0; rowI[ri + 3] = 0;
+      }
       flags[slot] = 0;
       created++;
       prev[slot] = tail;
@@ -231,6 +295,63 @@ function walk(t: Table, buf: Uint8Array, p: number, filled: number): number {
     counts[c + 2]! += origLen;
     counts[slot * 5 + 4] = sec;
     flags[slot]! |= tcpFlags;
+    if (features) {
+      // The rest of what the engine does per packet of a flow, as it does it: the flow clock
+      // (FlowClock.advance), the accounting (FlowTable.account: last position, packets, bytes and
+      // payload bytes per direction, who sent, the last time to the nanosecond) and the TCP state
+      // and history letters (TcpState.update). Direction: the canonical order stands in for roles.
+      const ipEnd0 = type === 0x0800 ? l3 + ((buf[l3 + 2]! << 8) | buf[l3 + 3]!) : l4 + ((buf[l3 + 4]! << 8) | buf[l3 + 5]!);
+      const ipEnd = ipEnd0 > end ? end : ipEnd0;
+      const payStart = proto === 6 && end - l4 >= 14 ? l4 + ((buf[l4 + 12]! >> 4) << 2) : l4 + 8;
+      const payLen = ipEnd > payStart ? ipEnd - payStart : 0;
+      const nsec = (buf[f - 12]! | (buf[f - 11]! << 8) | (buf[f - 10]! << 16) | (buf[f - 9]! << 24)) * 1000;
+      if (sec > clk[0]!) clk[0] = sec;
+      else if (clk[0]! - sec > clk[1]!) clk[1] = clk[0]! - sec;
+      if (sec >= clk[2]!) {
+        clk[2] = sec + 1;
+        clk[3]!++;
+      }
+      const d = swap ? 1 : 0;
+      const rf = slot * 8;
+      rowF[rf] = packets;
+      rowF[rf + 1 + d]!++;
+      rowF[rf + 3 + d]! += origLen;
+      rowF[rf + 5 + d]! += payLen;
+      const ri = slot * 4;
+      let fl = rowI[ri]! | (d === 1 ? SERVER_SENT : CLIENT_SENT);
+      const lastSec = rowF[rf + 7]!;
+      if (sec > lastSec || (sec === lastSec && nsec > rowI[ri + 1]!)) {
+        rowF[rf + 7] = sec;
+        rowI[ri + 1] = nsec;
+      }
+      const dd = d === 1 ? H_SERVER : 0;
+      if (proto === 6) {
+        if ((tcpFlags & SYN) !== 0) {
+          if ((tcpFlags & ACK) === 0) {
+            addLetter(rowI, hist, slot, dd + H_SYN);
+            if (d === 0) fl |= CLIENT_SYN;
+          } else {
+            addLetter(rowI, hist, slot, dd + H_SYNACK);
+            if (d === 1) fl |= SERVER_SYNACK;
+          }
+        } else if ((tcpFlags & ACK) !== 0) {
+          if (d === 0 && (fl & (SERVER_SYNACK | HANDSHAKE_DONE)) === SERVER_SYNACK) fl |= HANDSHAKE_DONE;
+          if (payLen === 0 && (tcpFlags & (FIN | RST)) === 0) addLetter(rowI, hist, slot, dd + H_ACK);
+        }
+        if (payLen > 0) addLetter(rowI, hist, slot, dd + H_DATA);
+        if ((tcpFlags & FIN) !== 0) {
+          addLetter(rowI, hist, slot, dd + H_FIN);
+          fl |= d === 1 ? SERVER_FIN : CLIENT_FIN;
+        }
+        if ((tcpFlags & RST) !== 0) {
+          addLetter(rowI, hist, slot, dd + H_RST);
+          fl |= d === 1 ? SERVER_RST : CLIENT_RST;
+        }
+      } else {
+        addLetter(rowI, hist, slot, dd + H_DATA);
+      }
+      rowI[ri] = fl;
+    }
   }
   st[0] = head;
   st[1] = tail;
@@ -247,9 +368,11 @@ function walk(t: Table, buf: Uint8Array, p: number, filled: number): number {
  * created, flows evicted, records not IPv4/IPv6, checksum of the live slots' counters].
  * `readAhead`: read the next 2 MiB chunk with fs.read (on a libuv thread, so on another core) while
  * this one is walked, as the engine does (capture/file.ts); else readSync on this thread.
+ * `features`: also do the rest of the engine's per-packet work on a flow (walk()); the checksum then
+ * covers its results too.
  */
-export async function ceilingLoop(path: string, capacity = CEILING_CAPACITY, readAhead = false): Promise<number[]> {
-  const t = newTable(capacity);
+export async function ceilingLoop(path: string, capacity = CEILING_CAPACITY, readAhead = false, features = false): Promise<number[]> {
+  const t = newTable(capacity, features);
   const fd = openSync(path, 'r');
   let buf = new Uint8Array(HEADROOM + CHUNK);
   let spare = new Uint8Array(HEADROOM + CHUNK);
@@ -284,6 +407,10 @@ export async function ceilingLoop(path: string, capacity = CEILING_CAPACITY, rea
   const [, , used, created, evicted, packets, other] = t.state;
   let sum = 0;
   for (let s = 0; s < used!; s++) sum += t.counts[s * 5]! + t.counts[s * 5 + 1]! + t.flags[s]!;
+  if (features) {
+    for (let s = 0; s < used!; s++) sum += t.rowF[s * 8 + 5]! + t.rowF[s * 8 + 6]! + t.rowI[s * 4]! + t.rowI[s * 4 + 3]! + t.hist[s * 3]! + t.hist[s * 3 + 1]!;
+    sum += t.clock[1]! + t.clock[3]!;
+  }
   return [packets!, created!, evicted!, other!, sum];
 }
 

@@ -15,13 +15,13 @@ declare const WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Pr
 
 interface LoopExports {
   memory: { buffer: ArrayBuffer };
-  init(capacity: number, bufBytes: number): number;
+  init(capacity: number, bufBytes: number, features: boolean): number;
   walk(buf: number, p: number, filled: number): number;
   result(i: number): number;
 }
 
 /** The same answer as ceilingLoop(): [packets, flows, evicted, other, checksum]. */
-export async function wasmLoop(wasm: string, path: string, capacity: number, readAhead: boolean): Promise<number[]> {
+export async function wasmLoop(wasm: string, path: string, capacity: number, readAhead: boolean, features = false): Promise<number[]> {
   const { instance } = await WebAssembly.instantiate(readFileSync(wasm), {
     env: {
       abort: () => {
@@ -30,7 +30,7 @@ export async function wasmLoop(wasm: string, path: string, capacity: number, rea
     },
   });
   const x = instance.exports as unknown as LoopExports;
-  const first = x.init(capacity, BUF);
+  const first = x.init(capacity, BUF, features);
   // init() grew the memory: views are taken after it.
   const mem = new Uint8Array(x.memory.buffer);
   const view = (at: number): Uint8Array => mem.subarray(at, at + BUF);

@@ -17,9 +17,11 @@
  *
  * Each loop runs as its own process, so that wall times compare process by process with the other
  * commands: the JavaScript loop in `node` on plain JavaScript (esbuild, which tsx brings, bundles
- * ceiling-loop.ts), read with readSync and, in a second row, one chunk ahead as the engine reads;
- * the WebAssembly loop the same way when the `assemblyscript` package is installed (not a
- * dependency); the C loop compiled with `cc -O2` when a C compiler is installed (Debian package gcc).
+ * ceiling-loop.ts), read with readSync, one chunk ahead as the engine reads, and with the rest of
+ * the engine's per-packet work on a flow (its flow clock, accounting and TCP state, as the engine
+ * writes them); the WebAssembly loop the same three ways when the `assemblyscript` package is
+ * installed (not a dependency); the C loop, minimal, compiled with `cc -O2` when a C compiler is
+ * installed (Debian package gcc).
  * Missing ones are skipped with a note. Alongside them, round-robin, the file read untimed before
  * every run (as bench/run.ts does): `portsniff replay F --json --no-rules --workers 0`, and
  * `tcpdump -r F 'ether proto 0x1234'` when tcpdump is installed. The counts each loop found are
@@ -59,10 +61,12 @@ function bundle(entry: string, out: string, footer: string): string {
 
 /** Prints a loop's counts, or its error on stderr with exit status 1. */
 const PRINT = `.then((counts) => process.stdout.write(JSON.stringify(counts) + '\\n'), (err) => { process.stderr.write(err.message + '\\n'); process.exitCode = 1; });\n`;
-/** argv[2]: the file; argv[3]: the capacity; argv[4] `ahead`: read ahead. */
-const ARGS = `process.argv[2], process.argv[3] === undefined ? ${CEILING_CAPACITY} : Number(process.argv[3]), process.argv[4] === 'ahead'`;
+/** argv[2]: the file; argv[3]: the capacity; argv[4] `ahead`: read ahead; argv[5] `features`: the engine's per-packet work too. */
+const ARGS =
+  `process.argv[2], process.argv[3] === undefined ? ${CEILING_CAPACITY} : Number(process.argv[3]), process.argv[4] === 'ahead', ` +
+  `process.argv[5] === 'features'`;
 
-/** Writes ceiling-loop.ts into `dir` as one plain JavaScript file that runs the loop (argv: file, capacity, `ahead`). */
+/** Writes ceiling-loop.ts into `dir` as one plain JavaScript file that runs the loop (argv: file, capacity, `ahead`, `features`). */
 export function buildJsLoop(dir: string): string {
   return bundle('ceiling-loop.ts', join(dir, 'ceiling-loop.mjs'), `ceilingLoop(${ARGS})${PRINT}`);
 }
@@ -93,9 +97,12 @@ export function buildCLoop(dir: string): string | null {
   return exe;
 }
 
-/** Runs a built loop on `file` and returns its counts (`ahead`: the JavaScript loop reads ahead). */
-export function runLoop(cmd: string[], file: string, capacity: number = CEILING_CAPACITY, ahead = false): CeilingCounts {
-  const args = [...cmd.slice(1), file, String(capacity), ...(ahead ? ['ahead'] : [])];
+/**
+ * Runs a built loop on `file` and returns its counts. `ahead`: read ahead; `features`: the
+ * engine's per-packet work too (JavaScript and WebAssembly loops; the C loop has neither).
+ */
+export function runLoop(cmd: string[], file: string, capacity: number = CEILING_CAPACITY, ahead = false, features = false): CeilingCounts {
+  const args = [...cmd.slice(1), file, String(capacity), ahead ? 'ahead' : 'sync', ...(features ? ['features'] : [])];
   const r = spawnSync(cmd[0]!, args, { encoding: 'utf8', timeout: LOOP_TIMEOUT_MS });
   if (r.error !== undefined) throw new Error(`${cmd.join(' ')} ${file}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} ${file} exited with ${r.status}: ${(r.stderr ?? '').split('\n')[0]}`);
@@ -146,22 +153,25 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
     const wasm = buildWasmLoop(dir);
     const c = buildCLoop(dir);
     const cap = String(o.capacity);
-    // `loop`: prints counts that must equal the JavaScript loop's.
-    const commands: Array<{ name: string; cmd: string[]; loop: boolean }> = [
-      { name: 'JavaScript loop (bench/ceiling-loop.ts)', cmd: [process.execPath, js, o.file, cap], loop: true },
-      { name: 'JavaScript loop, reading ahead', cmd: [process.execPath, js, o.file, cap, 'ahead'], loop: true },
+    // `loop`: prints counts that must equal those of the first command of its kind (minimal, or with the engine's features).
+    type Kind = 'minimal' | 'features' | null;
+    const commands: Array<{ name: string; cmd: string[]; loop: Kind }> = [
+      { name: 'JavaScript loop (bench/ceiling-loop.ts)', cmd: [process.execPath, js, o.file, cap], loop: 'minimal' },
+      { name: 'JavaScript loop, reading ahead', cmd: [process.execPath, js, o.file, cap, 'ahead'], loop: 'minimal' },
+      { name: "JavaScript loop + the engine's per-packet work", cmd: [process.execPath, js, o.file, cap, 'sync', 'features'], loop: 'features' },
     ];
     if (wasm !== null) {
-      commands.push({ name: 'WebAssembly loop (AssemblyScript)', cmd: [process.execPath, wasm, o.file, cap], loop: true });
-      commands.push({ name: 'WebAssembly loop, reading ahead', cmd: [process.execPath, wasm, o.file, cap, 'ahead'], loop: true });
+      commands.push({ name: 'WebAssembly loop (AssemblyScript)', cmd: [process.execPath, wasm, o.file, cap], loop: 'minimal' });
+      commands.push({ name: 'WebAssembly loop, reading ahead', cmd: [process.execPath, wasm, o.file, cap, 'ahead'], loop: 'minimal' });
+      commands.push({ name: "WebAssembly loop + the engine's per-packet work", cmd: [process.execPath, wasm, o.file, cap, 'sync', 'features'], loop: 'features' });
     } else {
       notes.push('assemblyscript not installed (npm i --no-save assemblyscript@0.28): the WebAssembly loop was not run');
     }
-    if (c !== null) commands.push({ name: 'C loop (bench/ceiling.c, cc -O2)', cmd: [c, o.file, cap], loop: true });
+    if (c !== null) commands.push({ name: 'C loop (bench/ceiling.c, cc -O2)', cmd: [c, o.file, cap], loop: 'minimal' });
     else notes.push('no C compiler (Debian package gcc): the C loop was not run');
     if (o.compare) {
-      commands.push({ name: 'portsniff --no-rules --workers 0', cmd: [process.execPath, o.cli, 'replay', o.file, '--json', '--no-rules', '--workers', '0', '--max-flows', cap], loop: false });
-      if (spawnSync('tcpdump', ['--version']).status === 0) commands.push({ name: "tcpdump -r F 'ether proto 0x1234'", cmd: ['tcpdump', '-r', o.file, 'ether proto 0x1234'], loop: false });
+      commands.push({ name: 'portsniff --no-rules --workers 0', cmd: [process.execPath, o.cli, 'replay', o.file, '--json', '--no-rules', '--workers', '0', '--max-flows', cap], loop: null });
+      if (spawnSync('tcpdump', ['--version']).status === 0) commands.push({ name: "tcpdump -r F 'ether proto 0x1234'", cmd: ['tcpdump', '-r', o.file, 'ether proto 0x1234'], loop: null });
       else notes.push('tcpdump not installed (Debian package tcpdump): not compared');
     }
     const walls = commands.map(() => [] as number[]);
@@ -176,8 +186,14 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
       });
     }
     const counts = JSON.parse(outs[0]!) as CeilingCounts;
+    const firstOf = (kind: Kind): number => commands.findIndex((cmd) => cmd.loop === kind);
     commands.forEach((cmd, i) => {
-      if (cmd.loop && outs[i] !== outs[0]) throw new Error(`the loops disagree: ${commands[0]!.name} ${outs[0]!}, ${cmd.name} ${outs[i]!}`);
+      if (cmd.loop === null) return;
+      const ref = firstOf(cmd.loop);
+      if (outs[i] !== outs[ref]) throw new Error(`the loops disagree: ${commands[ref]!.name} ${outs[ref]!}, ${cmd.name} ${outs[i]!}`);
+      // With the features the checksum covers more, but packets, flows, evictions and others are the same.
+      const four = (JSON.parse(outs[i]!) as number[]).slice(0, 4).join();
+      if (four !== counts.slice(0, 4).join()) throw new Error(`the loops disagree: ${commands[0]!.name} ${outs[0]!}, ${cmd.name} ${outs[i]!}`);
     });
     return { counts, rows: commands.map((cmd, i) => ({ name: cmd.name, wall: median(walls[i]!) })), notes };
   } finally {
@@ -189,7 +205,7 @@ export function formatCeiling(o: CeilingOptions, res: { counts: CeilingCounts; r
   const [packets, flows, evicted, other] = res.counts;
   const lines = [`${o.file}: ${packets} packets, ${flows} flows (${evicted} evicted), ${other} records not IPv4/IPv6; ${o.runs} runs, median wall time`];
   const base = res.rows[0]!.wall;
-  for (const r of res.rows) lines.push(`  ${r.name.padEnd(42)} ${r.wall.toFixed(3)} s  ${(r.wall / base).toFixed(2)}x the JavaScript loop`);
+  for (const r of res.rows) lines.push(`  ${r.name.padEnd(48)} ${r.wall.toFixed(3)} s  ${(r.wall / base).toFixed(2)}x the JavaScript loop`);
   for (const n of res.notes) lines.push(`  note: ${n}`);
   return `${lines.join('\n')}\n`;
 }

@@ -15,6 +15,15 @@ let flagsP: usize = 0;
 let prevP: usize = 0;
 let nextP: usize = 0;
 let bufP: usize = 0;
+// With `features` (init()): the engine's per-packet work too, as bench/ceiling-loop.ts does it.
+let features: bool = false;
+let rowFP: usize = 0;
+let rowIP: usize = 0;
+let histP: usize = 0;
+let maxSec: f64 = -Infinity;
+let backstep: f64 = 0;
+let nextSweep: f64 = -Infinity;
+let sweeps: f64 = 0;
 let head: i32 = -1;
 let tail: i32 = -1;
 let used: i32 = 0;
@@ -30,8 +39,12 @@ function take(bytes: i32): usize {
   return a;
 }
 
-/** Sets up a table of `capacity` slots and two byte buffers of `bufBytes`; returns the first buffer's address (the second follows it). */
-export function init(capacity: i32, bufBytes: i32): usize {
+/**
+ * Sets up a table of `capacity` slots and two byte buffers of `bufBytes`; returns the first
+ * buffer's address (the second follows it). `withFeatures`: see bench/ceiling-loop.ts.
+ */
+export function init(capacity: i32, bufBytes: i32, withFeatures: bool): usize {
+  features = withFeatures;
   CAPACITY = capacity;
   mask = capacity * 2 - 1;
   indexP = take(capacity * 2 * 4);
@@ -41,6 +54,10 @@ export function init(capacity: i32, bufBytes: i32): usize {
   flagsP = take(capacity);
   prevP = take(capacity * 4);
   nextP = take(capacity * 4);
+  const n = withFeatures ? capacity : 0;
+  rowFP = take(n * 8 * 8);
+  rowIP = take(n * 4 * 4);
+  histP = take(n * 3 * 2);
   bufP = take(bufBytes * 2);
   return bufP;
 }
@@ -52,7 +69,31 @@ export function result(i: i32): f64 {
   if (i == 3) return <f64>other;
   let sum: f64 = 0;
   for (let s = 0; s < used; s++) sum += load<f64>(countsP + (<usize>s * 5 << 3)) + load<f64>(countsP + ((<usize>s * 5 + 1) << 3)) + <f64>load<u8>(flagsP + <usize>s);
+  if (features) {
+    for (let s = 0; s < used; s++) {
+      sum += load<f64>(rowFP + ((<usize>s * 8 + 5) << 3)) + load<f64>(rowFP + ((<usize>s * 8 + 6) << 3));
+      sum += <f64>load<i32>(rowIP + (<usize>s * 4 << 2)) + <f64>load<i32>(rowIP + ((<usize>s * 4 + 3) << 2));
+      sum += <f64>load<u16>(histP + (<usize>s * 3 << 1)) + <f64>load<u16>(histP + ((<usize>s * 3 + 1) << 1));
+    }
+    sum += backstep + sweeps;
+  }
   return sum;
+}
+
+@inline function addLetter(s: i32, letter: i32): void {
+  const bit = 1 << letter;
+  const h = rowIP + ((<usize>s * 4 + 2) << 2);
+  const seen = load<i32>(h);
+  if ((seen & bit) != 0) return;
+  store<i32>(h, seen | bit);
+  const la = rowIP + ((<usize>s * 4 + 3) << 2);
+  const len = load<i32>(la);
+  if (len < 12) {
+    const w = histP + ((<usize>s * 3 + <usize>(len >> 2)) << 1);
+    const shift = (len & 3) * 4;
+    store<u16>(w, <u16>(shift == 0 ? letter : <i32>load<u16>(w) | (letter << shift)));
+    store<i32>(la, len + 1);
+  }
 }
 
 @inline function be32(a: usize): i32 {
@@ -186,6 +227,13 @@ export function walk(buf: usize, p: i32, filled: i32): i32 {
       store<i32>(k, ports, 32); store<i32>(k, proto, 36); store<i32>(k, vlan, 40);
       const c = countsP + (<usize>slot * 5 << 3);
       store<f64>(c, 0); store<f64>(c, 0, 8); store<f64>(c, 0, 16); store<f64>(c, 0, 24);
+      if (features) {
+        const rf0 = rowFP + (<usize>slot * 8 << 3);
+        memory.fill(rf0, 0, 56);
+        store<f64>(rf0, <f64>sec, 56);
+        const ri0 = rowIP + (<usize>slot * 4 << 2);
+        store<i32>(ri0, 0); store<i32>(ri0, -1, 4); store<i32>(ri0, 0, 8); store<i32>(ri0, 0, 12);
+      }
       store<u8>(flagsP + <usize>slot, 0);
       created++;
       store<i32>(prevP + (<usize>slot << 2), tail);
@@ -208,8 +256,65 @@ export function walk(buf: usize, p: i32, filled: i32): i32 {
     store<f64>(c, load<f64>(c) + 1);
     store<f64>(c, load<f64>(c, 16) + <f64><u32>origLen, 16);
     store<f64>(countsP + ((<usize>slot * 5 + 4) << 3), <f64>sec);
-    const fl = flagsP + <usize>slot;
-    store<u8>(fl, load<u8>(fl) | <u8>tcpFlags);
+    const fp = flagsP + <usize>slot;
+    store<u8>(fp, load<u8>(fp) | <u8>tcpFlags);
+    if (features) {
+      let ipEnd: usize = type == 0x0800 ? l3 + ((<usize>load<u8>(l3, 2) << 8) | <usize>load<u8>(l3, 3)) : l4 + ((<usize>load<u8>(l3, 4) << 8) | <usize>load<u8>(l3, 5));
+      if (ipEnd > end) ipEnd = end;
+      const payStart: usize = proto == 6 && end >= l4 + 14 ? l4 + ((<usize>load<u8>(l4, 12) >> 4) << 2) : l4 + 8;
+      const payLen: i32 = ipEnd > payStart ? <i32>(ipEnd - payStart) : 0;
+      const nsec: i32 = load<i32>(r, 4) * 1000;
+      const fsec = <f64>sec;
+      if (fsec > maxSec) maxSec = fsec;
+      else if (maxSec - fsec > backstep) backstep = maxSec - fsec;
+      if (fsec >= nextSweep) {
+        nextSweep = fsec + 1;
+        sweeps++;
+      }
+      const d: i32 = swap ? 1 : 0;
+      const rf = rowFP + (<usize>slot * 8 << 3);
+      store<f64>(rf, <f64>packets);
+      const ps = rf + ((1 + <usize>d) << 3);
+      store<f64>(ps, load<f64>(ps) + 1);
+      const bs = rf + ((3 + <usize>d) << 3);
+      store<f64>(bs, load<f64>(bs) + <f64>origLen);
+      const ys = rf + ((5 + <usize>d) << 3);
+      store<f64>(ys, load<f64>(ys) + <f64>payLen);
+      const ri = rowIP + (<usize>slot * 4 << 2);
+      let fl = load<i32>(ri) | (d == 1 ? 256 : 128);
+      const lastSec = load<f64>(rf, 56);
+      if (fsec > lastSec || (fsec == lastSec && nsec > load<i32>(ri, 4))) {
+        store<f64>(rf, fsec, 56);
+        store<i32>(ri, nsec, 4);
+      }
+      const dd = d == 1 ? 6 : 0;
+      if (proto == 6) {
+        if ((tcpFlags & 2) != 0) {
+          if ((tcpFlags & 16) == 0) {
+            addLetter(slot, dd);
+            if (d == 0) fl |= 1;
+          } else {
+            addLetter(slot, dd + 1);
+            if (d == 1) fl |= 2;
+          }
+        } else if ((tcpFlags & 16) != 0) {
+          if (d == 0 && (fl & 6) == 2) fl |= 4;
+          if (payLen == 0 && (tcpFlags & 5) == 0) addLetter(slot, dd + 2);
+        }
+        if (payLen > 0) addLetter(slot, dd + 3);
+        if ((tcpFlags & 1) != 0) {
+          addLetter(slot, dd + 4);
+          fl |= d == 1 ? 16 : 8;
+        }
+        if ((tcpFlags & 4) != 0) {
+          addLetter(slot, dd + 5);
+          fl |= d == 1 ? 64 : 32;
+        }
+      } else {
+        addLetter(slot, dd + 3);
+      }
+      store<i32>(ri, fl);
+    }
   }
   return p;
 }

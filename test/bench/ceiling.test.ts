@@ -46,6 +46,13 @@ describe('bench/ceiling loops', () => {
         expect(runLoop([process.execPath, wasm], file, capacity, true)).toEqual(counts);
       }
       if (c !== null) expect(runLoop([c], file, capacity)).toEqual(counts);
+      // With the engine's per-packet work: the same counts, a checksum that also covers the payload
+      // bytes, TCP flags and history letters, and JavaScript and WebAssembly agree on it.
+      const featured = runLoop(js, file, capacity, false, true);
+      expect(featured.slice(0, 4)).toEqual(counts.slice(0, 4));
+      expect(featured[4]).not.toBe(counts[4]);
+      expect(runLoop(js, file, capacity, true, true)).toEqual(featured);
+      if (wasm !== null) expect(runLoop([process.execPath, wasm], file, capacity, false, true)).toEqual(featured);
     });
   }
 
@@ -64,7 +71,7 @@ describe('bench/ceiling.ts', () => {
     const res = runCeiling(o);
     expect(res.counts.slice(0, 2)).toEqual([gen.packets, gen.flows]);
     const names = res.rows.map((r) => r.name);
-    expect(names.slice(0, 2)).toEqual(['JavaScript loop (bench/ceiling-loop.ts)', 'JavaScript loop, reading ahead']);
+    expect(names.slice(0, 3)).toEqual(['JavaScript loop (bench/ceiling-loop.ts)', 'JavaScript loop, reading ahead', "JavaScript loop + the engine's per-packet work"]);
     expect(names).toContain('portsniff --no-rules --workers 0');
     expect(names.includes('C loop (bench/ceiling.c, cc -O2)')).toBe(c !== null);
     expect(names.includes('WebAssembly loop, reading ahead')).toBe(wasm !== null);
