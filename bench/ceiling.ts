@@ -109,9 +109,11 @@ export function runLoop(cmd: string[], file: string, capacity: number = CEILING_
   return JSON.parse(r.stdout) as CeilingCounts;
 }
 
-function timed(cmd: string[]): { wall: number; out: string } {
+/** Runs `cmd` and times it; `timeoutMs` (the loops): stopped and failed after that long. */
+function timed(cmd: string[], timeoutMs?: number): { wall: number; out: string } {
   const t0 = performance.now();
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}) });
+  if (r.error !== undefined) throw new Error(`${cmd.join(' ')}: ${r.error.message}`);
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited with ${r.status}: ${(r.stderr ?? '').split('\n')[0]}`);
   return { wall, out: r.stdout };
@@ -179,7 +181,7 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
     for (let r = 0; r < o.runs; r++) {
       commands.forEach((cmd, i) => {
         warm(o.file);
-        const t = timed(cmd.cmd);
+        const t = timed(cmd.cmd, cmd.loop === null ? undefined : LOOP_TIMEOUT_MS);
         walls[i]!.push(t.wall);
         outs[i] = t.out.trim();
         o.log?.(`run ${r + 1}: ${cmd.name} ${t.wall.toFixed(3)} s`);
