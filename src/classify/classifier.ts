@@ -52,8 +52,10 @@ const R_STATE = 8;
 const R_BUFFER = 5;
 /** uint16 + d: bytes of the direction in its reassembly buffer. */
 const R_FILLED = 6;
-/** Address classes as small integers (the verdict cache's client key). */
-const CLASS_INDEX: Readonly<Record<AddressClass, number>> = { loopback: 0, private: 1, 'link-local': 2, public: 3 };
+/** Address classes as small integers (the verdict cache's client key); comparisons, not a keyed load per flow. */
+function classIndex(c: AddressClass): number {
+  return c === 'public' ? 3 : c === 'private' ? 1 : c === 'loopback' ? 0 : 2;
+}
 /** Tag-set ids at or above this are not cached with the verdict (a bound on the cache key). */
 const CACHED_TAG_SETS = 4096;
 
@@ -78,9 +80,18 @@ class TagSets {
     Object.keys(PROTOCOL_TAGS).forEach((tag, i) => this.tagBit.set(tag, i));
   }
 
+  /** The last shared object asked about: a run of DNS flows asks about the same one every time. */
+  private lastShared: ProtocolEvidence | null = null;
+  private lastSharedId = 0;
+
   idOf(ev: ProtocolEvidence): number {
+    if (ev === this.lastShared) return this.lastSharedId;
     const known = this.byObject.get(ev);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastShared = ev;
+      this.lastSharedId = known;
+      return known;
+    }
     let mask = 0;
     for (const t of ev.tags) mask |= 1 << this.tagBit.get(t)!;
     const key = this.tagBit.get(ev.protocol)! * 0x100000 + mask;
@@ -103,6 +114,10 @@ export class PortMapClassifier implements FlowClassifier {
    */
   private readonly decisionList: Array<PortDecision | null> = [null];
   private readonly decisionIndex = new Map<number, number>();
+  /** Groups of the port index (its lookup() ids are below this). */
+  private readonly groupCount: number;
+  /** decisionIndex for TCP and UDP: at ((0 TCP | 2 UDP) + side) * groupCount + group, 0 = not yet. */
+  private readonly decisionByGroup: Int32Array;
   /** Per slot records (R_* offsets), through three views of one buffer. */
   private readonly recI32: Int32Array;
   private readonly recU16: Uint16Array;
@@ -110,6 +125,10 @@ export class PortMapClassifier implements FlowClassifier {
   /** Verdicts without evidence details, by decision, then tag sets and client class (policyless runs). */
   private readonly verdictCache: Array<Map<number, Classification>> = [new Map()];
   private readonly tagSets = new TagSets();
+  /** The verdict verdictOf() found last, with its decision and cache key. */
+  private lastVerdictDecision = -1;
+  private lastVerdictKey = -1;
+  private lastVerdict: Classification | null = null;
   /** With evidenceDetail: the full evidence of each direction (slot*2 + d), as pool index + 1 (0: none). */
   private readonly evidenceRef: Int32Array | null;
   private readonly evidencePool: Array<ProtocolEvidence | null> = [];
@@ -121,6 +140,17 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly icmpTagSet: number;
 
   private readonly evidenceDetail: boolean;
+  /**
+   * Nothing reads a flow's evidence but its verdict (and, for flows on no documented port, the
+   * protocol seen): a summary without flow records or live views. A UDP flow then stops being
+   * inspected once one direction's final evidence verifies every candidate, as the other
+   * direction cannot change that verdict (a DNS flood: the reply is not parsed).
+   */
+  private readonly verdictsOnly: boolean;
+  /** settles() answers by (decision << 16 | tag set), and the last one asked. */
+  private readonly settleCache = new Map<number, boolean>();
+  private lastSettleKey = -1;
+  private lastSettles = false;
   /** --monitoring-hosts; null when not given (monitoring-only ports are then unchecked). */
   private readonly monitoringHosts: readonly Cidr[] | null;
   /** --policy (policy-check.ts); null: the documented exposure alone decides. */
@@ -137,8 +167,11 @@ export class PortMapClassifier implements FlowClassifier {
   constructor(
     private readonly index: PortIndex,
     capacity: number,
-    opts: { evidenceDetail?: boolean; monitoringHosts?: readonly Cidr[] | null; policy?: PolicyChecker | null } = {},
+    opts: { evidenceDetail?: boolean; verdictsOnly?: boolean; monitoringHosts?: readonly Cidr[] | null; policy?: PolicyChecker | null } = {},
   ) {
+    this.verdictsOnly = opts.verdictsOnly === true;
+    this.groupCount = index.groupCount;
+    this.decisionByGroup = new Int32Array(4 * this.groupCount);
     this.evidenceDetail = opts.evidenceDetail !== false;
     this.monitoringHosts = opts.monitoringHosts ?? null;
     this.policy = opts.policy ?? null;
@@ -211,17 +244,46 @@ export class PortMapClassifier implements FlowClassifier {
       ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort, this.evidenceDetail);
     }
     if (ev !== null) {
+      const tagSet = this.tagSets.idOf(ev);
       // Per live flow, detail objects are most of the classifier's memory: keep them only when a
       // flow log will print them.
-      this.setEvidence(s, d, this.evidenceDetail ? ev : null, this.tagSets.idOf(ev));
+      this.setEvidence(s, d, this.evidenceDetail ? ev : null, tagSet);
       // Incomplete evidence may improve with more bytes: keep inspecting within the bounds.
-      if (ev.incomplete !== true) done = true;
+      if (ev.incomplete !== true) {
+        done = true;
+        // UDP only: a TCP flow's inspection also decides when its reassembly buffer goes back to
+        // the pool, which other flows' evidence depends on.
+        if (this.verdictsOnly && proto === IpProto.UDP && this.settles(this.recI32[s * REC_I32 + R_DECISION]!, tagSet)) {
+          const other = stAt + 1 - d;
+          this.recU8[other] = this.recU8[other]! | DONE;
+        }
+      }
     }
     this.recU8[stAt + d] = done ? n | DONE : n;
     if ((this.recU8[stAt]! & this.recU8[stAt + 1]! & DONE) !== 0) {
       t.setInspect(s, false);
       this.releaseBuffer(s);
     }
+  }
+
+  /**
+   * True when the tags of `tagSet` name a protocol of every candidate of decision `di`: the verdict
+   * is then 'verified' with all candidates, whatever the other direction shows (verdictFor: more
+   * tags only add matching candidates). False without candidates: the protocol seen is reported.
+   */
+  private settles(di: number, tagSet: number): boolean {
+    const key = di * 65536 + tagSet;
+    if (key === this.lastSettleKey) return this.lastSettles;
+    let v = this.settleCache.get(key);
+    if (v === undefined) {
+      const candidates = this.decisionList[di]?.candidates ?? [];
+      const tags = this.tagSets.slim[tagSet]?.tags ?? [];
+      v = candidates.length > 0 && candidates.every((c) => c.rule.protocols.some((p) => tags.includes(p)));
+      this.settleCache.set(key, v);
+    }
+    this.lastSettleKey = key;
+    this.lastSettles = v;
+    return v;
   }
 
   /** Sets direction `d`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
@@ -317,14 +379,23 @@ export class PortMapClassifier implements FlowClassifier {
     const addr = addressClass(v, w0, w1, w2, w3);
     const hosts = this.monitoringHosts;
     const monitoringHost = hosts === null ? null : inCidrs(hosts, v, w0, w1, w2, w3);
-    const clientKey = CLASS_INDEX[addr] * 3 + (monitoringHost === null ? 0 : monitoringHost ? 1 : 2);
+    const clientKey = classIndex(addr) * 3 + (monitoringHost === null ? 0 : monitoringHost ? 1 : 2);
     const key = (ts * CACHED_TAG_SETS + tc) * 16 + clientKey;
-    const cache = this.verdictCache[di]!;
-    let c = cache.get(key);
-    if (c === undefined) {
-      const client: ExposureClient = { client: addr, monitoringHost };
-      c = freezeClassification(verdictFor(decision, this.tagSets.slim[ts]!, this.tagSets.slim[tc]!, false, client, null));
-      cache.set(key, c);
+    let c: Classification | undefined;
+    if (di === this.lastVerdictDecision && key === this.lastVerdictKey) {
+      // Runs of flows of one kind (a DNS flood) end with the same verdict: skip the map.
+      c = this.lastVerdict!;
+    } else {
+      const cache = this.verdictCache[di]!;
+      c = cache.get(key);
+      if (c === undefined) {
+        const client: ExposureClient = { client: addr, monitoringHost };
+        c = freezeClassification(verdictFor(decision, this.tagSets.slim[ts]!, this.tagSets.slim[tc]!, false, client, null));
+        cache.set(key, c);
+      }
+      this.lastVerdictDecision = di;
+      this.lastVerdictKey = key;
+      this.lastVerdict = c;
     }
     if (!withEvidence) return c;
     return { ...c, evidence: evidenceRecord(this.evidenceAt(s, 0), this.evidenceAt(s, 1)) };
@@ -336,13 +407,24 @@ export class PortMapClassifier implements FlowClassifier {
    */
   private decisionFor(proto: number, serverPort: number, clientPort: number): number {
     const sg = this.index.lookup(proto, serverPort);
-    const key = sg !== 0 ? (proto * 2) * 65536 + sg : (proto * 2 + 1) * 65536 + this.index.lookup(proto, clientPort);
+    const side = sg !== 0 ? 0 : 1;
+    const g = sg !== 0 ? sg : this.index.lookup(proto, clientPort);
+    // TCP and UDP (nearly every flow): an array read instead of a map lookup.
+    const fast = proto === IpProto.TCP ? 0 : proto === IpProto.UDP ? 2 : -1;
+    const at = fast < 0 ? -1 : (fast + side) * this.groupCount + g;
+    if (at >= 0) {
+      const known = this.decisionByGroup[at]!;
+      if (known !== 0) return known;
+    }
+    const key = (proto * 2 + side) * 65536 + g;
     let d = this.decisionIndex.get(key);
+    if (at >= 0 && d !== undefined) this.decisionByGroup[at] = d;
     if (d === undefined) {
       d = this.decisionList.length;
       this.decisionList.push(decidePorts(this.index, proto, serverPort, clientPort));
       this.verdictCache.push(new Map());
       this.decisionIndex.set(key, d);
+      if (at >= 0) this.decisionByGroup[at] = d;
     }
     return d;
   }

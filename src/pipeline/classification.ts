@@ -19,6 +19,11 @@ export interface ClassificationSpec {
   products?: string[] | undefined;
   /** Keep the decoded evidence fields per flow (default true); false keeps only protocol tags. */
   evidenceDetail?: boolean | undefined;
+  /**
+   * Only verdicts (and the protocols seen on undocumented ports) are read: no flow records, no
+   * live views. Lets the classifier stop inspecting flows whose verdict is settled (classifier.ts).
+   */
+  verdictsOnly?: boolean | undefined;
   /** --monitoring-hosts as given (parsed again in each worker; the CLI validates it first). */
   monitoringHosts?: string | undefined;
   /** --policy, validated on the main thread (rules/policy.ts): plain data. */
@@ -37,7 +42,7 @@ export function buildClassification(spec: ClassificationSpec | null): BuiltClass
   const monitoringHosts = spec.monitoringHosts === undefined ? null : parseCidrList(spec.monitoringHosts);
   const policy = spec.policy === undefined ? null : new PolicyChecker(spec.policy, monitoringHosts);
   return {
-    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, monitoringHosts, policy }),
+    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, verdictsOnly: spec.verdictsOnly === true, monitoringHosts, policy }),
     documentedPorts: { tcp: index.documentedPortMask('tcp'), udp: index.documentedPortMask('udp'), sctp: index.documentedPortMask('sctp') },
   };
 }

@@ -86,10 +86,23 @@ export class ServiceStats {
    */
   private readonly targets = new Map<Classification, Target>();
   private unclassified: Target | null = null;
+  /** The last shared verdict added up, and its target. */
+  private lastVerdict: Classification | null = null;
+  private lastTarget: Target | null = null;
 
   addFlow(t: FlowTable, slot: number, c: Classification | null): void {
     // A flood ends hundreds of thousands of flows: no key string, no keyed increment per flow.
-    const target = (c === null ? this.unclassified : this.targets.get(c)) ?? this.remember(c);
+    let target: Target | null;
+    if (c !== null && c === this.lastVerdict) {
+      target = this.lastTarget;
+    } else {
+      target = (c === null ? this.unclassified : this.targets.get(c)) ?? this.remember(c);
+      if (c !== null && target !== null) {
+        // Flows of one kind often end in a row with the same shared verdict (a DNS flood).
+        this.lastVerdict = c;
+        this.lastTarget = target;
+      }
+    }
     if (target === null) {
       // A verdict of the flow's own (a copy carrying evidence details): looked up by key.
       const e = ServiceStats.add(this.byKey, c, t.packetsToServer(slot), t.packetsToClient(slot), t.bytesToServer(slot), t.bytesToClient(slot), t.payloadToServer(slot), t.payloadToClient(slot));

@@ -9,6 +9,9 @@ import { DecodedPacket, DecodeStatus, TcpFlag } from '../../src/decode/types.js'
 import { IpProto } from '../../src/util/ip-proto.js';
 import { buildHandshake, buildRequestFrame, raftSubject } from '../../fixtures/gen/zeebe-frames.js';
 import { sample } from './recognize/samples.js';
+import { mkRule, mkSet } from '../rules/rule-builders.js';
+import type { Rule } from '../../src/rules/types.js';
+import { QTYPE, dnsQuery, dnsResponse, parseQuery } from '../../fixtures/gen/dns-messages.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
 const TCP = 6;
@@ -281,5 +284,111 @@ describe('PortMapClassifier', () => {
   it('memory per flow slot: 16 bytes, 24 with evidence details', () => {
     expect(PortMapClassifier.bytesPerSlot(false)).toBe(16);
     expect(PortMapClassifier.bytesPerSlot(true)).toBe(24);
+  });
+});
+
+describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but verdicts)', () => {
+  // Custom rules: 53 one DNS rule; 5300 two rules of which only one speaks DNS; 5301 a rule that
+  // names no protocol (port-only: TLS on the other side could still make it 'encrypted').
+  const dnsRule = (id: string, ports: number[], protocols: Rule['protocols']): Rule => ({ ...mkRule(id, 'udp', ports), protocols });
+  const custom = compileRules(mkSet([
+    dnsRule('a.dns', [53], ['dns']),
+    dnsRule('b.dns', [5300], ['dns']),
+    dnsRule('c.mdns', [5300], ['mdns']),
+    dnsRule('d.any', [5301], []),
+    { ...mkRule('e.resp', 'tcp', [6400]), protocols: ['resp'] },
+  ]));
+  const query = dnsQuery(0x1234, 'db.example.com', QTYPE.A);
+  const reply = dnsResponse(parseQuery(query)!, [], 3);
+
+  function udp(toServer: boolean, serverPort: number, clientPort: number, payload: number): DecodedPacket {
+    const p = new DecodedPacket();
+    p.status = DecodeStatus.Ok;
+    p.ipVersion = 4;
+    p.src3 = toServer ? 0x0a000001 : 0x0a000002;
+    p.dst3 = toServer ? 0x0a000002 : 0x0a000001;
+    p.ipProto = IpProto.UDP;
+    p.hasPorts = true;
+    p.srcPort = toServer ? clientPort : serverPort;
+    p.dstPort = toServer ? serverPort : clientPort;
+    p.payloadOffset = 0;
+    p.payloadCaptured = payload;
+    p.payloadLength = payload;
+    return p;
+  }
+
+  /** One query/reply exchange per server port; per flow: inspecting after the query, and the verdict. */
+  function run(verdictsOnly: boolean, ports: number[], first = query) {
+    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+    const cls = new PortMapClassifier(custom, table.capacity, { evidenceDetail: false, verdictsOnly });
+    const verdicts: ReturnType<PortMapClassifier['classify']>[] = [];
+    const payloads: number[] = [];
+    table.setObserver({
+      flowStarted: (x) => cls.flowStarted(table, x),
+      payload: (x, toServer, buf, off, len) => {
+        payloads.push(x);
+        cls.payload(table, x, toServer, buf, off, len);
+      },
+      flowEnded: (x) => verdicts.push(cls.classify(table, x, false)),
+    });
+    const inspectingAfterQuery: boolean[] = [];
+    ports.forEach((port, i) => {
+      const q = table.process(udp(true, port, 40000 + i, first.length), i * 2, 1, 0, 42 + first.length, first);
+      inspectingAfterQuery.push(table.inspecting(q));
+      table.process(udp(false, port, 40000 + i, reply.length), i * 2 + 1, 1, 0, 42 + reply.length, reply);
+    });
+    table.flush();
+    const plain = verdicts.map((v) => ({ verdict: v.verdict, service: v.service, candidates: v.candidates, exposure: v.exposure, basis: v.basis }));
+    return { inspectingAfterQuery, payloads: payloads.length, verdicts: plain };
+  }
+
+  it('a UDP flow whose query verifies every candidate is not inspected further: its reply is not parsed', () => {
+    const fast = run(true, [53]);
+    expect(fast.inspectingAfterQuery).toEqual([false]);
+    expect(fast.payloads).toBe(1);
+    expect(fast.verdicts[0]!.verdict).toBe('verified');
+    const full = run(false, [53]);
+    expect(full.inspectingAfterQuery).toEqual([true]);
+    expect(full.payloads).toBe(2);
+  });
+
+  it('keeps inspecting when the evidence leaves a candidate unverified, a candidate names no protocol, or no rule matches', () => {
+    // 5300: the reply could still verify c.mdns (and make the flow ambiguous); 5301: TLS could still
+    // make it 'encrypted'; 6000: the protocol seen on an undocumented port is reported.
+    expect(run(true, [5300, 5301, 6000]).inspectingAfterQuery).toEqual([true, true, true]);
+  });
+
+  it('keeps inspecting a TCP flow (its reassembly buffer goes back to the pool, shared by other flows, only when inspection ends)', () => {
+    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+    const cls = new PortMapClassifier(custom, table.capacity, { evidenceDetail: false, verdictsOnly: true });
+    table.setObserver({
+      flowStarted: (x) => cls.flowStarted(table, x),
+      payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
+      flowEnded: (x) => void cls.classify(table, x, false),
+    });
+    const ping = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    const tcp = (flags: number, payload: number): DecodedPacket => {
+      const p = udp(true, 6400, 40000, payload);
+      p.ipProto = IpProto.TCP;
+      p.tcpFlags = flags;
+      return p;
+    };
+    table.process(tcp(TcpFlag.SYN, 0), 0, 1, 0, 60, ping);
+    const s = table.process(tcp(TcpFlag.ACK | TcpFlag.PSH, ping.length), 1, 1, 0, 60 + ping.length, ping);
+    expect(cls.peek(table, s, false).verdict).toBe('verified');
+    expect(table.inspecting(s)).toBe(true);
+  });
+
+  it('keeps inspecting after evidence that is not final (a NOTIFY: a later message may replace it)', () => {
+    const notify = query.slice();
+    notify[2] = (notify[2]! & 0x87) | (4 << 3); // opcode 4
+    const r = run(true, [53], notify);
+    expect(r.inspectingAfterQuery).toEqual([true]);
+    expect(r.payloads).toBe(2);
+  });
+
+  it('gives the verdicts the full inspection gives, flow by flow', () => {
+    const ports = [53, 5300, 5301, 6000, 53];
+    expect(run(true, ports).verdicts).toEqual(run(false, ports).verdicts);
   });
 });

@@ -13,7 +13,7 @@ import { FLEET_CAPTURE, fleetCapture } from '../../fixtures/gen/fleet.js';
 import { DEMO_TUNNELS_CAPTURE, demoTunnelsCapture } from '../../fixtures/gen/demo-tunnels.js';
 import type { CaptureBuilder } from '../../fixtures/gen/scenario.js';
 import { ZEEBE_CAPTURE, zeebeCapture } from '../../fixtures/gen/zeebe.js';
-import { FIXTURES, loadCases, runCase, type CaseRun, type FlowLine, type GoldenCase } from './run-case.js';
+import { FIXTURES, loadCases, runCase, runSummaryOnly, type CaseRun, type FlowLine, type GoldenCase } from './run-case.js';
 
 const cases = loadCases();
 const byName = new Map(cases.map((c) => [c.name, c]));
@@ -60,6 +60,15 @@ describe.each(cases)('golden: $name', (c: GoldenCase) => {
     expect(r.summaryText).not.toContain(FIXTURES);
     await expect(r.summaryText).toMatchFileSnapshot(`../../fixtures/expected/${c.name}.summary.json`);
     await expect(r.flowsText).toMatchFileSnapshot(`../../fixtures/expected/${c.name}.flows.ndjson`);
+  });
+});
+
+describe.each(cases)('golden without a flow log: $name', (c: GoldenCase) => {
+  it('--json alone gives the same summary as with --flows (verdicts-only inspection changes no count)', async () => {
+    const r = await runSummaryOnly(c);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.summaryText).toBe((await runCase(c)).summaryText);
   });
 });
 

@@ -61,6 +61,26 @@ export function runCase(c: GoldenCase): Promise<CaseRun> {
   return p;
 }
 
+/**
+ * `portsniff replay CAPTURE --json` alone (no flow log): the summary text, repository path replaced.
+ * Nothing reads evidence but verdicts then, so the classifier inspects less (classifier.ts
+ * verdictsOnly); the summary must not change.
+ */
+export async function runSummaryOnly(c: GoldenCase): Promise<{ code: number; stderr: string[]; summaryText: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'portsniff-golden-'));
+  try {
+    const outPath = join(dir, 'stdout.json');
+    const stdout = new LineWriter(outPath);
+    const stderr: string[] = [];
+    const io: CliIo = { stdout, stderr: (line) => stderr.push(line), stdin: process.stdin, isTTY: false, signal: new AbortController().signal };
+    const code = await main(['replay', join(FIXTURES, c.capture), '--json', '--workers', '0', ...(c.options ?? [])], io);
+    stdout.close();
+    return { code, stderr, summaryText: readFileSync(outPath, 'utf8').split(ROOT).join(ROOT_TOKEN) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runCli(capture: string, options: readonly string[]): Promise<CaseRun> {
   const dir = mkdtempSync(join(tmpdir(), 'portsniff-golden-'));
   try {
