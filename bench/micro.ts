@@ -17,6 +17,8 @@
  * - classify lookup: PortIndex.lookup() (65,536-slot table per transport) on ports covered by
  *   exact rules and on ports covered by ranges, against the losing alternative, a linear scan over
  *   every rule's port specs picking the narrowest match.
+ * - recognise: recognizePayload() on the first client and server segment of each kind of exchange
+ *   the benchmark captures carry (bench/payloads.ts), calls per second.
  *
  *   npm run bench:micro                        # 500k packets / 10k flows, small packets
  *   npm run bench:micro -- --packets 1000000 --flows 50000 --size mixed --time 2 --only decode
@@ -41,6 +43,8 @@ import { defaultRulesDir, loadRuleDirs } from '../src/rules/load.js';
 import type { Rule } from '../src/rules/types.js';
 import { describeGen, generateCapture, type PacketSizeProfile } from './gen-capture.js';
 import { Prng } from './prng.js';
+import { grpcExchange, httpExchange, respExchange, sshExchange, tlsExchange, zeebeCommandExchange, type Exchange } from './payloads.js';
+import { recognizePayload } from '../src/classify/recognize/index.js';
 
 export interface MicroResult {
   name: string;
@@ -408,6 +412,30 @@ export async function runMicro(o: MicroOptions): Promise<MicroResult[]> {
           for (let i = 0; i < LOOKUPS; i++) if (linearLookup(ruleList, 'tcp', ports[i]!) !== null) acc++;
           return acc;
         }, o.time));
+      }
+    }
+
+    if (want('recognise')) {
+      // The first segment of each side of the benchmark captures' exchanges (bench/payloads.ts),
+      // through recognizePayload as the classifier calls it without a flow log (no details).
+      const r = new Prng(o.seed);
+      const exchanges: [string, Exchange, number][] = [
+        ['gRPC (HTTP/2 + HPACK)', grpcExchange(r, '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', 'gloo.gloo-system.svc:9977', 'grpc-go/1.62.1'), 9977],
+        ['TLS', tlsExchange(r, 'api.example.com', ['h2', 'http/1.1']), 443],
+        ['HTTP/1.1', httpExchange(r, 'svc.example', 8080), 8080],
+        ['RESP', respExchange(r), 6379],
+        ['Zeebe', zeebeCommandExchange(r), 26501],
+        ['SSH (not recognised)', sshExchange(r), 22],
+      ];
+      const CALLS = 20_000;
+      for (const [label, e, port] of exchanges) {
+        for (const [side, bytes, d] of [['client', e.toServer, 0], ['server', e.toClient, 1]] as const) {
+          add(await timeCase(`recognise: ${label}, ${side} first segment (${bytes.length} bytes)`, CALLS, () => () => {
+            let acc = 0;
+            for (let i = 0; i < CALLS; i++) acc += recognizePayload(bytes, 0, bytes.length, d, 6, port, false) === null ? 0 : 1;
+            return acc;
+          }, o.time));
+        }
       }
     }
   } finally {

@@ -51,9 +51,6 @@ export function isAlpha(b: number): boolean {
 /** Longest string any recogniser builds from packet bytes: longer fields are cut (detail only). */
 export const MAX_DETAIL_CHARS = 256;
 
-/** Chars per String.fromCharCode call in latin1() (its arguments go on the stack). */
-const LATIN1_CALL_CHARS = 4096;
-
 /**
  * Bytes [start, end) as a latin1 string (one char per byte, so it never throws on any byte and
  * string length equals octet length, which HPACK's table-size accounting relies on). Callers cap
@@ -61,18 +58,36 @@ const LATIN1_CALL_CHARS = 4096;
  */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
   // Short strings by concatenation (V8 copies strings under 13 chars flat); longer ones in one
-  // call: char by char they would be a rope of one node per char (~32 bytes each), which a
-  // flow's evidence keeps alive until the flow ends and every comparison or print flattens again.
+  // native call over a Buffer view of the same memory: char by char they would be a rope of one
+  // node per char (~32 bytes each), which a flow's evidence keeps alive until the flow ends, and
+  // String.fromCharCode.apply over a subarray took ~300 ns for an 80-byte gRPC path (~70 here).
   if (end - start <= 12) {
     let s = '';
     for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
     return s;
   }
-  let s = '';
-  for (let at = start; at < end; at += LATIN1_CALL_CHARS) {
-    s += String.fromCharCode.apply(null, buf.subarray(at, Math.min(end, at + LATIN1_CALL_CHARS)) as unknown as number[]);
+  // Clamped to buf as subarray() would: the view spans all of buf's memory, not just buf.
+  const from = buf.byteOffset + Math.max(0, Math.min(start, buf.length));
+  const to = buf.byteOffset + Math.max(0, Math.min(end, buf.length));
+  return bufferView(buf).toString('latin1', from, to);
+}
+
+/** Buffer views of the memory recognisers read (the read chunks, reassembly pool, scratch). */
+const views = new WeakMap<ArrayBufferLike, Buffer>();
+let lastMemory: ArrayBufferLike | null = null;
+let lastView: Buffer | null = null;
+
+function bufferView(buf: Uint8Array): Buffer {
+  const memory = buf.buffer;
+  if (memory === lastMemory) return lastView!;
+  let view = views.get(memory);
+  if (view === undefined) {
+    view = Buffer.from(memory, 0, memory.byteLength);
+    views.set(memory, view);
   }
-  return s;
+  lastMemory = memory;
+  lastView = view;
+  return view;
 }
 
 /** Like latin1() but cut to MAX_DETAIL_CHARS, for detail fields. */

@@ -39,25 +39,48 @@ export const ENVOY_XDS_SERVICES: ReadonlySet<string> = new Set([
 /** The Zeebe gateway's gRPC service (zeebe gateway-protocol gateway.proto: package gateway_protocol). */
 export const ZEEBE_GATEWAY_SERVICE = 'gateway_protocol.Gateway';
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** [A-Za-z_] */
+function identStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+/** [A-Za-z0-9_] */
+function identPart(c: number): boolean {
+  return identStart(c) || (c >= 0x30 && c <= 0x39);
+}
+
+/** True when path[from, to) is one identifier: [A-Za-z_][A-Za-z0-9_]*. */
+function isIdent(path: string, from: number, to: number): boolean {
+  if (from >= to || !identStart(path.charCodeAt(from))) return false;
+  for (let i = from + 1; i < to; i++) if (!identPart(path.charCodeAt(i))) return false;
+  return true;
+}
 
 /**
  * Splits "/pkg.Service/Method" into its service and method, or returns null when the path is not
  * shaped like a gRPC method path: exactly two non-empty segments, the service made of dot-separated
  * identifiers with at least one dot (a package), the method one identifier, no query string.
- * Only called on a decoded :path, never on raw bytes.
+ * Only called on a decoded :path, never on raw bytes. One scan, no split or regular expression:
+ * it runs on every gRPC request the classifier sees.
  */
 export function parseGrpcPath(path: string): { service: string; method: string } | null {
   if (path.length < 5 || path.length > 512 || path.charCodeAt(0) !== 0x2f) return null;
   const slash = path.indexOf('/', 1);
   if (slash < 0 || path.indexOf('/', slash + 1) >= 0) return null;
-  const service = path.slice(1, slash);
-  const method = path.slice(slash + 1);
-  if (!IDENT.test(method)) return null;
-  const parts = service.split('.');
-  if (parts.length < 2) return null;
-  for (const p of parts) if (!IDENT.test(p)) return null;
-  return { service, method };
+  if (!isIdent(path, slash + 1, path.length)) return null;
+  // The service: identifiers separated by single dots, at least two of them.
+  let parts = 0;
+  let from = 1;
+  for (;;) {
+    const dot = path.indexOf('.', from);
+    const to = dot < 0 || dot > slash ? slash : dot;
+    if (!isIdent(path, from, to)) return null;
+    parts++;
+    if (to === slash) break;
+    from = to + 1;
+  }
+  if (parts < 2) return null;
+  return { service: path.slice(1, slash), method: path.slice(slash + 1) };
 }
 
 /**
