@@ -228,17 +228,22 @@ export class PortMapClassifier implements FlowClassifier {
     let done = n >= INSPECT_PACKETS;
     let ev: ProtocolEvidence | null;
     const b = this.recU16[s * REC_U16 + R_BUFFER]! - 1;
+    let copyFirst = -1;
     if (proto === IpProto.TCP && b >= 0) {
       const base = (b * 2 + d) * INSPECT_BYTES;
       const fAt = s * REC_U16 + R_FILLED + d;
       const have = this.recU16[fAt]!;
       const take = Math.min(length, INSPECT_BYTES - have);
-      const pool = this.pool;
-      // Small segments byte by byte: no subarray view per packet.
-      if (take <= 64) for (let i = 0; i < take; i++) pool[base + have + i] = buf[offset + i]!;
-      else pool.set(buf.subarray(offset, offset + take), base + have);
-      this.recU16[fAt] = have + take;
-      ev = recognizePayload(pool, base, have + take, d, proto, serverPort, this.evidenceDetail);
+      if (have === 0) {
+        // The direction's first bytes are recognised where they are, and copied into the buffer
+        // only if inspection goes on (below): most flows say what they speak in their first segment.
+        ev = recognizePayload(buf, offset, take, d, proto, serverPort, this.evidenceDetail);
+        copyFirst = take;
+      } else {
+        this.copyToPool(base + have, buf, offset, take);
+        this.recU16[fAt] = have + take;
+        ev = recognizePayload(this.pool, base, have + take, d, proto, serverPort, this.evidenceDetail);
+      }
       if (have + take >= INSPECT_BYTES) done = true;
     } else {
       ev = recognizePayload(buf, offset, Math.min(length, INSPECT_BYTES), d, proto, serverPort, this.evidenceDetail);
@@ -260,6 +265,10 @@ export class PortMapClassifier implements FlowClassifier {
       }
     }
     this.recU8[stAt + d] = done ? n | DONE : n;
+    if (copyFirst >= 0 && !done) {
+      this.copyToPool((b * 2 + d) * INSPECT_BYTES, buf, offset, copyFirst);
+      this.recU16[s * REC_U16 + R_FILLED + d] = copyFirst;
+    }
     if ((this.recU8[stAt]! & this.recU8[stAt + 1]! & DONE) !== 0) {
       t.setInspect(s, false);
       this.releaseBuffer(s);
@@ -284,6 +293,13 @@ export class PortMapClassifier implements FlowClassifier {
     this.lastSettleKey = key;
     this.lastSettles = v;
     return v;
+  }
+
+  private copyToPool(at: number, buf: Uint8Array, offset: number, n: number): void {
+    const pool = this.pool;
+    // Small segments byte by byte: no subarray view per packet.
+    if (n <= 64) for (let i = 0; i < n; i++) pool[at + i] = buf[offset + i]!;
+    else pool.set(buf.subarray(offset, offset + n), at);
   }
 
   /** Sets direction `d`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
