@@ -133,6 +133,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const fleet = await openFleetOutputs(opts.fleet ?? {}, io);
   // Live flows in the per-service figures only for a consumer that reads them (metrics, dashboard).
   const liveServices = extras.detail === true || [...extra, ...fleet.consumers].some((c) => c.update !== undefined && c.updateNeeds !== 'totals');
+  // Nothing but verdicts is read from the evidence: no flow records, no live flows in any view.
+  const verdictsOnly = !wantFlows && !liveServices;
   // A producer brought by the source (the proxy) classifies with its own copy of the same rules.
   let capture: Pipeline | null = null;
   let pipeline: SessionProducer;
@@ -145,7 +147,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         maxFlows: opts.maxFlows,
         idleTimeout: opts.idleTimeout,
         activeTimeout: opts.activeTimeout,
-        classification,
+        classification: classification === null ? null : { ...classification, verdictsOnly },
         flows: wantFlows,
         // Only the text summary reads records: it lists the --top largest flows and violations.
         ...(summaryOnlyFlows ? { largestRecords: opts.top } : {}),
