@@ -126,22 +126,27 @@ describe('exposure in the verdict', () => {
   });
 });
 
+/** A decoded IPv4 packet between 10.0.0.1 (client) and 10.0.0.2 (server), payload at offset 0. */
+function ipv4Packet(proto: number, toServer: boolean, serverPort: number, clientPort: number, flags: number, payload: number): DecodedPacket {
+  const p = new DecodedPacket();
+  p.status = DecodeStatus.Ok;
+  p.ipVersion = 4;
+  p.src3 = toServer ? 0x0a000001 : 0x0a000002;
+  p.dst3 = toServer ? 0x0a000002 : 0x0a000001;
+  p.ipProto = proto;
+  p.hasPorts = true;
+  p.srcPort = toServer ? clientPort : serverPort;
+  p.dstPort = toServer ? serverPort : clientPort;
+  p.tcpFlags = flags;
+  p.payloadOffset = 0;
+  p.payloadCaptured = payload;
+  p.payloadLength = payload;
+  return p;
+}
+
 describe('PortMapClassifier', () => {
   function packet(toServer: boolean, flags: number, payload: number): DecodedPacket {
-    const p = new DecodedPacket();
-    p.status = DecodeStatus.Ok;
-    p.ipVersion = 4;
-    p.src3 = toServer ? 0x0a000001 : 0x0a000002;
-    p.dst3 = toServer ? 0x0a000002 : 0x0a000001;
-    p.ipProto = IpProto.TCP;
-    p.hasPorts = true;
-    p.srcPort = toServer ? 50000 : 12000;
-    p.dstPort = toServer ? 12000 : 50000;
-    p.tcpFlags = flags;
-    p.payloadOffset = 0;
-    p.payloadCaptured = payload;
-    p.payloadLength = payload;
-    return p;
+    return ipv4Packet(IpProto.TCP, toServer, 12000, 50000, flags, payload);
   }
 
   function setup(evidenceDetail = true) {
@@ -302,19 +307,7 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
   const reply = dnsResponse(parseQuery(query)!, [], 3);
 
   function udp(toServer: boolean, serverPort: number, clientPort: number, payload: number): DecodedPacket {
-    const p = new DecodedPacket();
-    p.status = DecodeStatus.Ok;
-    p.ipVersion = 4;
-    p.src3 = toServer ? 0x0a000001 : 0x0a000002;
-    p.dst3 = toServer ? 0x0a000002 : 0x0a000001;
-    p.ipProto = IpProto.UDP;
-    p.hasPorts = true;
-    p.srcPort = toServer ? clientPort : serverPort;
-    p.dstPort = toServer ? serverPort : clientPort;
-    p.payloadOffset = 0;
-    p.payloadCaptured = payload;
-    p.payloadLength = payload;
-    return p;
+    return ipv4Packet(IpProto.UDP, toServer, serverPort, clientPort, 0, payload);
   }
 
   /** One query/reply exchange per server port; per flow: inspecting after the query, and the verdict. */
@@ -367,12 +360,7 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
       flowEnded: (x) => void cls.classify(table, x, false),
     });
     const ping = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
-    const tcp = (flags: number, payload: number): DecodedPacket => {
-      const p = udp(true, 6400, 40000, payload);
-      p.ipProto = IpProto.TCP;
-      p.tcpFlags = flags;
-      return p;
-    };
+    const tcp = (flags: number, payload: number): DecodedPacket => ipv4Packet(IpProto.TCP, true, 6400, 40000, flags, payload);
     table.process(tcp(TcpFlag.SYN, 0), 0, 1, 0, 60, ping);
     const s = table.process(tcp(TcpFlag.ACK | TcpFlag.PSH, ping.length), 1, 1, 0, 60 + ping.length, ping);
     expect(cls.peek(table, s, false).verdict).toBe('verified');
