@@ -32,6 +32,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'portsniff-inspection-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 async function verdictsOnlyFor(args: string[]): Promise<boolean | undefined> {
   specs.length = 0;
   const stdout = new LineWriter(join(dir, 'stdout'));
