@@ -23,6 +23,8 @@ const RANK: Record<string, number> = {
   pipeline: 5,
   // The relay (portsniff proxy) produces what the pipeline produces, from sockets instead of packets.
   proxy: 5,
+  // AssemblyScript (the engine's fast path), compiled to WebAssembly and loaded by pipeline/fast-path.ts.
+  wasm: 5,
   export: 6,
   ui: 7,
   cli: 8,

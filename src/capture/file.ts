@@ -82,7 +82,8 @@ async function readFd(fd: number, path: string, sink: FrameSink, opts: ReadCaptu
   // other, so the kernel's copy is off this thread's path. Fresh bytes land after `headroom`, where
   // the previous buffer's unconsumed tail (a record cut by the chunk's end) is put in front of them.
   // Plain Uint8Arrays, not Buffers (see plainBytes).
-  const ring = [new Uint8Array(headroom + chunkSize), new Uint8Array(headroom + chunkSize)];
+  // The sink may hand out the buffers (the engine's fast path takes records only from its own memory).
+  const ring = [0, 1].map(() => sink.readBuffer?.(headroom + chunkSize) ?? new Uint8Array(headroom + chunkSize));
   let slot = 0;
   let buf: Uint8Array = ring[0]!;
   let start = headroom;
@@ -173,6 +174,9 @@ async function* firstThenRest(first: Uint8Array, fd: number): AsyncGenerator<Uin
 
 /** Largest unconsumed tail carried in front of the next chunk without a copy into `spill`. */
 const MAX_HEADROOM = 64 * 1024;
+
+/** Bytes of each of the two buffers a regular file is read into, at the default chunk size. */
+export const READ_BUFFER_BYTES = Math.min(MAX_HEADROOM, DEFAULT_CHUNK_SIZE) + DEFAULT_CHUNK_SIZE;
 
 function grownCopy(from: Uint8Array, start: number, end: number, size: number): Uint8Array {
   const bigger = new Uint8Array(size);

@@ -41,6 +41,18 @@ export interface FrameSink {
    * reader reuses that region. A batching sink copies the region in one memcpy here.
    */
   flushChunk?(buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Optional: takes a run of whole little-endian pcap records from buf[p, end) at once (timestamps in
+   * nanoseconds when `nano`, records of link type `linkType`, none longer than `maxCapLen`), as many
+   * as it can from `p`, and returns where the first record it did not take starts (p: none). The
+   * reader delivers that one through frame(), then `recordsBeforeOffer` more, and offers again.
+   * `recordsTaken` is set to the number taken. (The engine's WebAssembly fast path: pipeline/fast-path.ts.)
+   */
+  takeRecords?(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number): number;
+  recordsTaken?: number;
+  recordsBeforeOffer?: number;
+  /** Optional: a buffer of `bytes` for the reader to read into (one takeRecords() can take records from), or null. */
+  readBuffer?(bytes: number): Uint8Array | null;
 }
 
 export interface CaptureInterface {

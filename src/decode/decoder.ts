@@ -237,6 +237,11 @@ export class PacketDecoder {
   private readonly walk = new Ipv6ChainWalk();
   /** UDP tunnel ports (DecapOptions); null: decapsulation off. */
   private readonly ports: Uint8Array | null;
+
+  /** The UDP ports this decoder opens as tunnels (65,536 entries, non-zero: a tunnel); null: decapsulation off. */
+  get tunnelPorts(): Uint8Array | null {
+    return this.ports;
+  }
   /** 1 for the IP protocols that may carry a tunnel (UDP, 4, 41, 47, 137); all 0 with decapsulation off. */
   private readonly tunnelProtos = new Uint8Array(256);
   /** The frame of the level whose tunnel next() opens. */

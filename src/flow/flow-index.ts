@@ -21,6 +21,7 @@
  */
 import type { DecodedPacket } from '../decode/types.js';
 import { ROW } from './row-layout.js';
+import { FAST_STATE } from './fast-state.js';
 
 // Module-local copies (row-layout.ts says why).
 const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL } = ROW;
@@ -53,19 +54,33 @@ export class FlowIndex {
    * serial column, both shared with the table: a slot that was ever inserted is in the index while
    * its serial is >= 0 (the table removes a flow from the index, then sets its serial to -1).
    * `initialEntries`: the size in use to start with (tests make it small to exercise growth).
+   * `entries`: the index's memory at its largest size (maxEntries; the fast path's), default new.
    */
   constructor(
     capacity: number,
     private readonly keys: Int32Array,
     private readonly serial: Float64Array,
     initialEntries = INITIAL_INDEX_ENTRIES,
+    entries?: Int32Array,
   ) {
     this.hash = new Int32Array(capacity);
-    const maxEntries = nextPow2(capacity * 2);
+    const maxEntries = FlowIndex.maxEntries(capacity);
     this.mask = Math.min(maxEntries, nextPow2(initialEntries)) - 1;
-    this.index = new Int32Array(maxEntries);
+    if (entries !== undefined && entries.length !== maxEntries) throw new RangeError(`flow index: ${entries.length} entries for ${capacity} slots`);
+    this.index = entries ?? new Int32Array(maxEntries);
     // Bits for slot + 1 (at most capacity); the remaining high bits of the entry carry the hash tag.
     this.slotMask = capacity >= 0x7fffffff ? -1 : (2 ** (32 - Math.clz32(capacity)) - 1) | 0;
+  }
+
+  /** Entries of the index at its largest size, for `capacity` slots. */
+  static maxEntries(capacity: number): number {
+    return nextPow2(capacity * 2);
+  }
+
+  /** What the fast path reads: the entries in use - 1 and the slot bits (flow/fast-state.ts). */
+  saveFastState(st: Float64Array): void {
+    st[FAST_STATE.INDEX_MASK] = this.mask;
+    st[FAST_STATE.SLOT_MASK] = this.slotMask;
   }
 
   /** Entries in use (tests). */

@@ -15,6 +15,7 @@
  * order (docs/pipeline.md).
  */
 import type { LruSlots } from './lru.js';
+import { FAST_STATE } from './fast-state.js';
 
 export const FlowEndReason = {
   IdleTimeout: 0,
@@ -53,6 +54,20 @@ export class FlowClock {
     private readonly idleTimeout: number,
     private readonly activeTimeout: number,
   ) {}
+
+  /** What the fast path needs of the clock (flow/fast-state.ts): it advances it for the records it takes. */
+  saveFastState(st: Float64Array): void {
+    st[FAST_STATE.MAX_SEC] = this.maxSec;
+    st[FAST_STATE.BACKSTEP] = this.backstep;
+    st[FAST_STATE.NEXT_SWEEP] = this.nextSweepSec;
+  }
+
+  loadFastState(st: Float64Array): void {
+    this.maxSec = st[FAST_STATE.MAX_SEC]!;
+    // Stored only when changed: the field stays the small integer 0 in a capture that never steps back.
+    const backstep = st[FAST_STATE.BACKSTEP]!;
+    if (backstep !== this.backstep) this.backstep = backstep;
+  }
 
   /** Advances with a record's capture second; true when a sweep is due (a new second began). */
   advance(tsSec: number): boolean {

@@ -7,6 +7,8 @@
  * reused last-freed first, then slots never used yet in increasing order (so nothing is written
  * per slot up front, and untouched slots cost no memory). Nothing allocated per packet.
  */
+import { FAST_STATE } from './fast-state.js';
+
 export class LruSlots {
   /** Bytes per slot (the prev and next links). */
   static readonly BYTES_PER_SLOT = 8;
@@ -20,9 +22,23 @@ export class LruSlots {
   private unused = 0;
   private readonly capacity: number;
 
-  constructor(capacity: number) {
+  /** `links`: capacity x 2 entries to use (the fast path's memory); default new. */
+  constructor(capacity: number, links?: Int32Array) {
     this.capacity = capacity;
-    this.links = new Int32Array(capacity * 2);
+    if (links !== undefined && links.length !== capacity * 2) throw new RangeError(`LRU links: ${links.length} entries for ${capacity} slots`);
+    this.links = links ?? new Int32Array(capacity * 2);
+  }
+
+  /** The fast path moves slots too (touch()): the list's ends go out and come back (flow/fast-state.ts). */
+  saveFastState(st: Float64Array): void {
+    st[FAST_STATE.LRU_HEAD] = this.head;
+    st[FAST_STATE.LRU_TAIL] = this.tail;
+  }
+
+  loadFastState(st: Float64Array): void {
+    // | 0: the fields stay small integers (a double stored into them slows every later use).
+    this.head = st[FAST_STATE.LRU_HEAD]! | 0;
+    this.tail = st[FAST_STATE.LRU_TAIL]! | 0;
   }
 
   /** True when every slot is live (take() would fail). */

@@ -72,10 +72,13 @@ export class FlowRows {
   readonly u16: Uint16Array;
   readonly u8: Uint8Array;
 
-  constructor(capacity: number) {
-    this.f64 = new Float64Array(capacity * ROW.F64);
-    this.i32 = new Int32Array(this.f64.buffer);
-    this.u16 = new Uint16Array(this.f64.buffer);
-    this.u8 = new Uint8Array(this.f64.buffer);
+  /** `memory`: capacity x ROW.F64 words to use (the fast path's WebAssembly memory); default: new. */
+  constructor(capacity: number, memory?: Float64Array) {
+    if (memory !== undefined && memory.length !== capacity * ROW.F64) throw new RangeError(`rows: ${memory.length} words for ${capacity} slots`);
+    this.f64 = memory ?? new Float64Array(capacity * ROW.F64);
+    const { buffer, byteOffset, length } = this.f64;
+    this.i32 = new Int32Array(buffer, byteOffset, length * 2);
+    this.u16 = new Uint16Array(buffer, byteOffset, length * 4);
+    this.u8 = new Uint8Array(buffer, byteOffset, length * 8);
   }
 }

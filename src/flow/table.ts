@@ -31,6 +31,7 @@
 import { Anomaly, ANOMALY_COUNT } from '../util/anomaly.js';
 import { IpProto, isIcmpProto } from '../util/ip-proto.js';
 import { DecodeStatus, FragmentKind, TcpFlag, type DecodedPacket } from '../decode/types.js';
+import type { FlowTableMemory } from './fast-state.js';
 import { FlowExtras } from './flow-extras.js';
 import { FlowIndex } from './flow-index.js';
 import { FragmentTable } from './fragments.js';
@@ -79,6 +80,13 @@ export interface FlowTableOptions {
   documentedPorts?: DocumentedPorts;
   /** Index entries in use at first (flow-index.ts; tests make it small to exercise growth). */
   initialIndexEntries?: number;
+  /** Where the rows, index entries and LRU links live (the fast path's memory; fast-state.ts). */
+  memory?: FlowTableMemory;
+}
+
+/** The table's capacity for a --max-flows value (what FlowTableMemory is sized for). */
+export function tableCapacity(maxFlows: number): number {
+  return Math.max(16, Math.floor(maxFlows));
 }
 
 export class FlowTable {
@@ -125,9 +133,9 @@ export class FlowTable {
   readonly flowAnomalies = new Float64Array(ANOMALY_COUNT);
 
   constructor(opts: FlowTableOptions) {
-    const cap = Math.max(16, Math.floor(opts.maxFlows));
+    const cap = tableCapacity(opts.maxFlows);
     this.capacity = cap;
-    this.rows = new FlowRows(cap);
+    this.rows = new FlowRows(cap, opts.memory?.rows);
     this.rowF64 = this.rows.f64;
     this.rowI32 = this.rows.i32;
     this.rowU8 = this.rows.u8;
@@ -135,8 +143,8 @@ export class FlowTable {
     this.serial = new Float64Array(cap);
     this.firstSec = new Float64Array(cap); this.firstNsec = new Uint32Array(cap);
     this.extras = new FlowExtras(cap);
-    this.index = new FlowIndex(cap, this.rowI32, this.serial, opts.initialIndexEntries);
-    this.lru = new LruSlots(cap);
+    this.index = new FlowIndex(cap, this.rowI32, this.serial, opts.initialIndexEntries, opts.memory?.index);
+    this.lru = new LruSlots(cap, opts.memory?.links);
     this.time = new FlowClock(opts.idleTimeout, opts.activeTimeout);
     this.tcp = new TcpState(this.rows, cap);
     this.roles = new RoleDecider(this.rowU8, opts.documentedPorts);
@@ -428,6 +436,23 @@ export class FlowTable {
   clock(tsSec: number, ordinal: number): void {
     this.currentOrdinal = ordinal;
     if (this.time.advance(tsSec)) this.sweep(tsSec);
+  }
+
+  /** Writes what a fast-path run reads of the table's state (fast-state.ts). */
+  saveFastState(st: Float64Array): void {
+    this.time.saveFastState(st);
+    this.lru.saveFastState(st);
+    this.index.saveFastState(st);
+  }
+
+  /**
+   * Takes back what a fast-path run changed besides the rows and links: the clock's high water, the
+   * LRU list's ends, and the record being processed (`ordinal`, the last one the run took).
+   */
+  loadFastState(st: Float64Array, ordinal: number): void {
+    this.time.loadFastState(st);
+    this.lru.loadFastState(st);
+    this.currentOrdinal = ordinal;
   }
 
   /**

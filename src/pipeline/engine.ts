@@ -15,7 +15,10 @@ import type { FrameSink } from '../capture/types.js';
 import type { DecapOptions } from '../decode/decap-options.js';
 import { PacketDecoder } from '../decode/decoder.js';
 import { DecodeStatus } from '../decode/types.js';
-import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, type FlowObserver } from '../flow/table.js';
+import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, tableCapacity, type FlowObserver } from '../flow/table.js';
+import { FAST_STATE } from '../flow/fast-state.js';
+import { READ_BUFFER_BYTES } from '../capture/file.js';
+import { FastPath } from './fast-path.js';
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
@@ -26,6 +29,13 @@ import { processInnerLevels, type LevelShard } from './tunnel-levels.js';
 import { LargestFlows } from './largest-flows.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
+
+/** LINKTYPE_ETHERNET: the fast path's frames. */
+const LINKTYPE_ETHERNET = 1;
+/** Records the fast path must take in one call for the next offer to come at once. */
+const LONG_FAST_RUN = 4;
+/** Most records left to frame() between offers after short runs (the gap doubles from 1). */
+const MAX_FAST_BACKOFF = 63;
 
 export interface EngineOptions {
   maxFlows: number;
@@ -48,6 +58,11 @@ export interface EngineOptions {
   decap?: DecapOptions;
   /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
   shard?: LevelShard;
+  /**
+   * Take the common packet of a known flow through the WebAssembly fast path (fast-path.ts) when the
+   * reader reads into its buffers (readBuffer()); outputs are the same either way. Default false.
+   */
+  fastPath?: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0 } as const;
@@ -69,12 +84,33 @@ export class Engine implements FrameSink, FlowObserver {
   /** Live-flow bookkeeping for snapshots; created by the first snapshot that includes live flows. */
   private liveView: LiveView | null = null;
 
+  /** The WebAssembly fast path (fastPath option), or null. */
+  private readonly fast: FastPath | null;
+  /** Records the last takeRecords() call took, and how many to deliver through frame() before the next offer. */
+  recordsTaken = 0;
+  recordsBeforeOffer = 0;
+  private fastBackoff = 0;
+  /** Records the fast path has taken in all (tests, benchmarks). */
+  fastRecords = 0;
+
   /** Ordinal of the next record fed through frame(). */
   nextOrdinal = 0;
   /** Records processed in full by this engine. */
   packets = 0;
-  bytes = 0;
-  capturedBytes = 0;
+  /**
+   * Wire bytes and captured bytes of those records. In a typed array, not two fields: the fast path
+   * adds doubles to them, and a field V8 holds as a small integer (a capture under 1 GiB) slows
+   * every later use once a double is stored into it (+3% on the flow flood).
+   */
+  private readonly frameBytes = new Float64Array(2);
+
+  get bytes(): number {
+    return this.frameBytes[0]!;
+  }
+
+  get capturedBytes(): number {
+    return this.frameBytes[1]!;
+  }
   truncatedFrames = 0;
   notIp = 0;
   private firstSec = -1;
@@ -85,7 +121,14 @@ export class Engine implements FrameSink, FlowObserver {
   constructor(opts: EngineOptions) {
     this.decoder = new PacketDecoder(opts.decap);
     this.shard = opts.shard ?? null;
-    const tableOpts = { maxFlows: opts.maxFlows, idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout };
+    this.fast = opts.fastPath === true && this.shard === null ? FastPath.create(tableCapacity(opts.maxFlows), READ_BUFFER_BYTES, this.decoder.tunnelPorts) : null;
+    const tableOpts = {
+      maxFlows: opts.maxFlows,
+      idleTimeout: opts.idleTimeout,
+      activeTimeout: opts.activeTimeout,
+      ...(this.fast !== null ? { memory: this.fast.tableMemory } : {}),
+    };
+    this.takeRecords = this.fast !== null ? this.takeFast : undefined;
     this.table = new FlowTable(opts.documentedPorts ? { ...tableOpts, documentedPorts: opts.documentedPorts } : tableOpts);
     this.table.setObserver(this);
     this.classifier = opts.classifier ?? null;
@@ -97,6 +140,61 @@ export class Engine implements FrameSink, FlowObserver {
     this.handle(this.nextOrdinal++, buf, offset, capLen, origLen, tsSec, tsNsec, linkType, true);
   }
 
+  /** FrameSink: the reader's buffers, from the fast path's memory when there is one. */
+  readBuffer(bytes: number): Uint8Array | null {
+    return this.fast?.readBuffer(bytes) ?? null;
+  }
+
+  /**
+   * FrameSink (set only with a fast path): the fast path takes what it can of the records at
+   * buf[p, end): packets of known flows that change nothing but counters (fast-path.ts). Everything
+   * it does for a record is what handle() would have done; the record it stops at goes through frame().
+   */
+  readonly takeRecords: ((buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number) => number) | undefined;
+
+  private takeFast(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number): number {
+    const fast = this.fast!;
+    this.recordsTaken = 0;
+    // Ethernet frames in the fast path's own buffers only (a record joined in the reader's spill
+    // buffer is not).
+    if (linkType !== LINKTYPE_ETHERNET || !fast.holds(buf)) {
+      this.recordsBeforeOffer = MAX_FAST_BACKOFF;
+      return p;
+    }
+    // The first record (capture start, link type seen) is handle()'s.
+    if (this.firstSec < 0) {
+      this.recordsBeforeOffer = 0;
+      return p;
+    }
+    const st = fast.state;
+    const t = this.table;
+    st[FAST_STATE.ORDINAL] = this.nextOrdinal;
+    st[FAST_STATE.LAST_SEC] = this.lastSec;
+    st[FAST_STATE.LAST_NSEC] = this.lastNsec;
+    t.saveFastState(st);
+    const q = fast.run(buf, p, end, nano, maxCapLen);
+    // Read back as the types the fields hold (| 0: small integers stay small integers; a double
+    // stored into a field V8 keeps as one slows every later use of that field).
+    const n = q === p ? 0 : st[FAST_STATE.COUNT]! | 0;
+    // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
+    // are nearly all the engine's), the next records go straight to frame(), more each time.
+    this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
+    this.recordsBeforeOffer = this.fastBackoff;
+    if (n === 0) return p;
+    this.recordsTaken = n;
+    this.fastRecords += n;
+    this.nextOrdinal += n;
+    this.packets += n;
+    this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
+    this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
+    this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
+    this.linkTypePackets[LINKTYPE_ETHERNET]! += n;
+    this.lastSec = st[FAST_STATE.LAST_SEC]!;
+    this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
+    t.loadFastState(st, this.nextOrdinal - 1);
+    return q;
+  }
+
   /**
    * Processes one record in full. `creditQuote`: also credit an ICMP error from a third host to the
    * flow it quotes (FlowTable.creditQuoted); a worker passes false when another worker owns that flow.
@@ -106,8 +204,9 @@ export class Engine implements FrameSink, FlowObserver {
     tsSec: number, tsNsec: number, linkType: number, creditQuote: boolean,
   ): void {
     this.packets++;
-    this.bytes += origLen;
-    this.capturedBytes += capLen;
+    const fb = this.frameBytes;
+    fb[0]! += origLen;
+    fb[1]! += capLen;
     if (this.linkTypePackets[linkType & 0xffff]!++ === 0) this.linkTypesSeen.push(linkType & 0xffff);
     if (capLen < origLen) this.truncatedFrames++;
     this.noteTime(tsSec, tsNsec);

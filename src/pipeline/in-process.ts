@@ -31,6 +31,7 @@ export class InProcessPipeline implements Pipeline {
       ...(opts.decap ? { decap: opts.decap } : {}),
       ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),
       ...(opts.flows && opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
+      fastPath: opts.fastPath !== false,
     });
     this.sink = this.engine;
     this.detail = opts.detail === true;

@@ -49,6 +49,11 @@ export interface PipelineOptions {
    * progress line needs nothing more).
    */
   liveServices?: boolean;
+  /**
+   * In-process: take the common packet of a known flow through the WebAssembly fast path
+   * (fast-path.ts). Outputs are the same without it; default true (tests compare the two).
+   */
+  fastPath?: boolean;
   chunkBytes?: number;
   poolChunks?: number;
   snapshotIntervalMs?: number;

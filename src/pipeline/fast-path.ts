@@ -1,0 +1,171 @@
+/**
+ * The engine's fast path (src/wasm/fast-path.ts, compiled to dist/wasm/fast-path.wasm by
+ * scripts/build-wasm.mjs): the common packet of a known flow, walked, decoded, looked up and
+ * accounted in WebAssembly, a whole run of records per call, over the same memory the flow table
+ * reads. The engine takes every other record as before (engine.ts takeRecords()).
+ *
+ * One FastPath per in-process engine. It holds the table's rows, index entries and LRU links
+ * (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
+ * construction: the memory never grows afterwards, so the views stay valid. Without the compiled
+ * module (a tree built by tsc alone) create() returns null and the engine runs as it did without it.
+ */
+import { readFileSync } from 'node:fs';
+import { FAST_STATE, type FlowTableMemory } from '../flow/fast-state.js';
+import { FlowIndex } from '../flow/flow-index.js';
+import { LruSlots } from '../flow/lru.js';
+import { ROW } from '../flow/row-layout.js';
+import { FlowFlag } from '../flow/tcp-state.js';
+import { TcpFlag } from '../decode/types.js';
+
+// The project's lib (ES2023, no DOM) has no WebAssembly types: what this file uses of it.
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+};
+
+interface FastPathExports {
+  configure(rows: number, index: number, links: number, tunnelPorts: number, state: number): void;
+  layout(i: number): number;
+  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number): number;
+}
+
+const PAGE_BYTES = 65536;
+/** Pages of memory there can be (4 GiB): a table too large for them runs without the fast path. */
+const MAX_PAGES = 65536;
+
+/** From src/pipeline/ (tsx), dist/pipeline/ (tsc) and dist/cli/ (the bundle) alike. */
+const WASM_URL = new URL('../../dist/wasm/fast-path.wasm', import.meta.url);
+
+let compiled: object | null | undefined;
+
+/** The compiled module, once per thread; null when dist/wasm/fast-path.wasm is missing. */
+function fastPathModule(): object | null {
+  if (compiled === undefined) {
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = readFileSync(WASM_URL);
+    } catch {
+      bytes = null;
+    }
+    compiled = bytes === null ? null : new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/** The module's layout() constants, in order, as src/flow and src/decode define them. */
+function expectedLayout(): number[] {
+  const b = (i32: number): number => i32 * 4;
+  return [
+    ROW.BYTES, b(ROW.K_A), b(ROW.K_B), b(ROW.K_PORTS), b(ROW.K_PROTO), b(ROW.K_VLAN), b(ROW.K_TUNNEL),
+    ROW.F_LAST_ORDINAL * 8, ROW.F_PKTS_TO_SERVER * 8, ROW.F_PKTS_TO_CLIENT * 8, ROW.F_BYTES_TO_SERVER * 8,
+    ROW.F_BYTES_TO_CLIENT * 8, ROW.F_PAYLOAD_TO_SERVER * 8, ROW.F_PAYLOAD_TO_CLIENT * 8, ROW.F_LAST_SEC * 8,
+    b(ROW.I_LAST_NSEC), b(ROW.I_FLAGS), ROW.B_CLIENT_IS_A, ROW.B_INSPECT, ROW.H_HISTORY_SEEN * 2,
+    FlowFlag.ServerSynAck, FlowFlag.HandshakeDone, FlowFlag.ClientSent, FlowFlag.ServerSent, FlowFlag.AwaitFirst,
+    TcpFlag.FIN, TcpFlag.SYN, TcpFlag.RST, TcpFlag.ACK,
+    FAST_STATE.ORDINAL, FAST_STATE.MAX_SEC, FAST_STATE.BACKSTEP, FAST_STATE.NEXT_SWEEP, FAST_STATE.LAST_SEC,
+    FAST_STATE.LAST_NSEC, FAST_STATE.COUNT, FAST_STATE.BYTES, FAST_STATE.CAPTURED, FAST_STATE.TRUNCATED,
+    FAST_STATE.LRU_HEAD, FAST_STATE.LRU_TAIL, FAST_STATE.INDEX_MASK, FAST_STATE.SLOT_MASK, FAST_STATE.WORDS,
+  ];
+}
+
+/** Where each region lies in the module's memory (byte offsets, 64-byte aligned). */
+interface FastPathLayout {
+  capacity: number;
+  entries: number;
+  rows: number;
+  index: number;
+  links: number;
+  /** 0 without decapsulation. */
+  tunnelPorts: number;
+  chunkBytes: number;
+  chunks: number[];
+  state: number;
+  pages: number;
+}
+
+function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean): FastPathLayout {
+  // The first 64 KiB are the module's own (its data and stack, if it ever has any).
+  let at = PAGE_BYTES;
+  const take = (bytes: number): number => {
+    const a = Math.ceil(at / 64) * 64;
+    at = a + bytes;
+    return a;
+  };
+  const entries = FlowIndex.maxEntries(capacity);
+  const rows = take(capacity * ROW.BYTES);
+  const index = take(entries * 4);
+  const links = take(capacity * LruSlots.BYTES_PER_SLOT);
+  const tunnelPorts = withTunnelPorts ? take(65536) : 0;
+  const chunks = [take(chunkBytes), take(chunkBytes)];
+  const state = take(FAST_STATE.WORDS * 8);
+  return { capacity, entries, rows, index, links, tunnelPorts, chunkBytes, chunks, state, pages: Math.ceil(at / PAGE_BYTES) };
+}
+
+export class FastPath {
+  /** The table's memory, for new FlowTable({ memory }). */
+  readonly tableMemory: FlowTableMemory;
+  /** The state block (flow/fast-state.ts). */
+  readonly state: Float64Array;
+  private readonly x: FastPathExports;
+  private readonly memory: ArrayBuffer;
+  /** The reader's chunk buffers (readBuffer()), handed out once each. */
+  private readonly chunks: Uint8Array[];
+
+  /**
+   * A fast path for a table of `capacity` slots (tableCapacity()), with two chunk buffers of
+   * `chunkBytes` for the reader and the decoder's UDP tunnel ports (null: decapsulation off).
+   * Null when the compiled module is missing.
+   */
+  static create(capacity: number, chunkBytes: number, tunnelPorts: Uint8Array | null): FastPath | null {
+    const module = fastPathModule();
+    if (module === null) return null;
+    const layout = layOut(capacity, chunkBytes, tunnelPorts !== null);
+    if (layout.pages > MAX_PAGES) return null;
+    // Created at its final size and never grown: growing detaches the views of a memory, and once
+    // any buffer has been detached V8 checks every typed array access in the process for it.
+    const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    return new FastPath(module, memory, layout, tunnelPorts);
+  }
+
+  private constructor(module: object, wasmMemory: object & { buffer: ArrayBuffer }, layout: FastPathLayout, tunnelPorts: Uint8Array | null) {
+    const x = new WebAssembly.Instance(module, { env: { memory: wasmMemory } }).exports as FastPathExports;
+    const memory = wasmMemory.buffer;
+    const want = expectedLayout();
+    const got = want.map((_, i) => x.layout(i));
+    if (got.some((v, i) => v !== want[i]) || x.layout(want.length) !== -1) {
+      throw new Error(`fast path: dist/wasm/fast-path.wasm does not match the flow row layout (rebuild: npm run build): ${got.join(',')} vs ${want.join(',')}`);
+    }
+    x.configure(layout.rows, layout.index, layout.links, layout.tunnelPorts, layout.state);
+    this.x = x;
+    this.memory = memory;
+    if (tunnelPorts !== null) new Uint8Array(memory, layout.tunnelPorts, tunnelPorts.length).set(tunnelPorts);
+    this.tableMemory = {
+      rows: new Float64Array(memory, layout.rows, layout.capacity * ROW.F64),
+      index: new Int32Array(memory, layout.index, layout.entries),
+      links: new Int32Array(memory, layout.links, layout.capacity * 2),
+    };
+    this.state = new Float64Array(memory, layout.state, FAST_STATE.WORDS);
+    this.chunks = layout.chunks.map((at) => new Uint8Array(memory, at, layout.chunkBytes));
+  }
+
+  /** One of the two chunk buffers, for the reader: records read into them can take the fast path. */
+  readBuffer(bytes: number): Uint8Array | null {
+    const i = this.chunks.findIndex((c) => c.length === bytes);
+    return i < 0 ? null : this.chunks.splice(i, 1)[0]!;
+  }
+
+  /** True when `buf` lies in this fast path's memory. */
+  holds(buf: Uint8Array): boolean {
+    return buf.buffer === this.memory;
+  }
+
+  /**
+   * Takes the records of buf[p, end) from `p` until the first one the engine must handle (see the
+   * module's comment); returns where that one starts. The caller wrote the state block first and
+   * reads it back after.
+   */
+  run(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number): number {
+    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen);
+  }
+}

@@ -1,0 +1,430 @@
+/**
+ * The engine's fast path, in AssemblyScript (compiled to WebAssembly by scripts/build-wasm.mjs; not
+ * compiled by tsc). It takes the common record off the JavaScript packet loop: a packet of a flow
+ * the table already holds, in a plain frame, that changes nothing but the flow's counters, last
+ * time and LRU position. Everything else stays with the engine (src/pipeline/engine.ts):
+ *
+ * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
+ * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain), a new flow, a
+ * second of capture time that starts an expiry sweep, TCP SYN/FIN/RST, the ACK that completes a
+ * handshake, a history letter the flow has not recorded yet, a payload the classifier inspects, the
+ * first packet after an active-timeout cut, a record cut by the chunk's end or too long. The engine
+ * handles that record in full and calls run() again from the next one.
+ *
+ * For the records it takes, run() does what Engine.handle() and FlowTable.process() do for them, in
+ * the same memory the JavaScript side reads (the table's rows, index and LRU links live in this
+ * module's memory): the engine's packet, byte and time totals, the flow clock's high-water second,
+ * the LRU move, and FlowTable.account(). The state the two sides share between calls is passed in a
+ * block of f64 words (S_* below). src/pipeline/fast-path.ts checks the layout constants against
+ * src/flow/row-layout.ts when it loads the module, and test/pipeline/fast-path.test.ts checks that
+ * runs with and without this path give byte-identical output.
+ */
+
+// The flow row (src/flow/row-layout.ts), as byte offsets.
+const ROW_BYTES: i32 = 128;
+const K_A: i32 = 0;
+const K_B: i32 = 16;
+const K_PORTS: i32 = 32;
+const K_PROTO: i32 = 36;
+const K_VLAN: i32 = 40;
+const K_TUNNEL: i32 = 44;
+const F_LAST_ORDINAL: i32 = 48;
+const F_PKTS_TO_SERVER: i32 = 56;
+const F_PKTS_TO_CLIENT: i32 = 64;
+const F_BYTES_TO_SERVER: i32 = 72;
+const F_BYTES_TO_CLIENT: i32 = 80;
+const F_PAYLOAD_TO_SERVER: i32 = 88;
+const F_PAYLOAD_TO_CLIENT: i32 = 96;
+const F_LAST_SEC: i32 = 104;
+const I_LAST_NSEC: i32 = 112;
+const I_FLAGS: i32 = 116;
+const B_CLIENT_IS_A: i32 = 120;
+const B_INSPECT: i32 = 121;
+const H_HISTORY_SEEN: i32 = 122;
+
+// FlowFlag (src/flow/tcp-state.ts).
+const SERVER_SYNACK: i32 = 1 << 1;
+const HANDSHAKE_DONE: i32 = 1 << 2;
+const CLIENT_SENT: i32 = 1 << 7;
+const SERVER_SENT: i32 = 1 << 8;
+const AWAIT_FIRST: i32 = 1 << 11;
+// TcpFlag (src/decode/types.ts).
+const FIN: i32 = 0x01;
+const SYN: i32 = 0x02;
+const RST: i32 = 0x04;
+const ACK: i32 = 0x10;
+// History letters (tcp-state.ts): the server's are H_SERVER further.
+const H_ACK: i32 = 2;
+const H_DATA: i32 = 3;
+const H_SERVER: i32 = 6;
+
+// The state block: f64 words shared with src/pipeline/fast-path.ts.
+/** In: ordinal of the record at `p`. Out: ordinal of the record run() stopped at. */
+const S_ORDINAL: i32 = 0;
+/** In/out: FlowClock's highest second and largest step back. */
+const S_MAX_SEC: i32 = 1;
+const S_BACKSTEP: i32 = 2;
+/** In: the second at which the next sweep is due. */
+const S_NEXT_SWEEP: i32 = 3;
+/** In/out: the engine's latest capture time. */
+const S_LAST_SEC: i32 = 4;
+const S_LAST_NSEC: i32 = 5;
+/** Out: records taken, and their wire bytes, captured bytes and truncated frames. */
+const S_COUNT: i32 = 6;
+const S_BYTES: i32 = 7;
+const S_CAPTURED: i32 = 8;
+const S_TRUNCATED: i32 = 9;
+/** In/out: the LRU list's ends. */
+const S_LRU_HEAD: i32 = 10;
+const S_LRU_TAIL: i32 = 11;
+/** In: the flow index's entries in use - 1, and the slot bits of an entry. */
+const S_INDEX_MASK: i32 = 12;
+const S_SLOT_MASK: i32 = 13;
+const STATE_WORDS: i32 = 16;
+
+let rowsP: usize = 0;
+let indexP: usize = 0;
+let linksP: usize = 0;
+/** 65,536 bytes: non-zero for the UDP ports the run opens as tunnels; 0 when decapsulation is off. */
+let tunnelPortsP: usize = 0;
+let stateP: usize = 0;
+
+/**
+ * Where the table's rows, index and LRU links, the tunnel port table (0: none) and the state block
+ * are. The memory is the caller's (imported, sized once: growing it would detach every view of it,
+ * and one detached buffer makes V8 check every typed array access in the process from then on).
+ */
+export function configure(rows: usize, index: usize, links: usize, tunnelPorts: usize, state: usize): void {
+  rowsP = rows;
+  indexP = index;
+  linksP = links;
+  tunnelPortsP = tunnelPorts;
+  stateP = state;
+}
+
+/** The layout constants, for the loader's check against row-layout.ts (i: 0, 1, ...; -1 past the end). */
+export function layout(i: i32): i32 {
+  switch (i) {
+    case 0: return ROW_BYTES;
+    case 1: return K_A;
+    case 2: return K_B;
+    case 3: return K_PORTS;
+    case 4: return K_PROTO;
+    case 5: return K_VLAN;
+    case 6: return K_TUNNEL;
+    case 7: return F_LAST_ORDINAL;
+    case 8: return F_PKTS_TO_SERVER;
+    case 9: return F_PKTS_TO_CLIENT;
+    case 10: return F_BYTES_TO_SERVER;
+    case 11: return F_BYTES_TO_CLIENT;
+    case 12: return F_PAYLOAD_TO_SERVER;
+    case 13: return F_PAYLOAD_TO_CLIENT;
+    case 14: return F_LAST_SEC;
+    case 15: return I_LAST_NSEC;
+    case 16: return I_FLAGS;
+    case 17: return B_CLIENT_IS_A;
+    case 18: return B_INSPECT;
+    case 19: return H_HISTORY_SEEN;
+    case 20: return SERVER_SYNACK;
+    case 21: return HANDSHAKE_DONE;
+    case 22: return CLIENT_SENT;
+    case 23: return SERVER_SENT;
+    case 24: return AWAIT_FIRST;
+    case 25: return FIN;
+    case 26: return SYN;
+    case 27: return RST;
+    case 28: return ACK;
+    case 29: return S_ORDINAL;
+    case 30: return S_MAX_SEC;
+    case 31: return S_BACKSTEP;
+    case 32: return S_NEXT_SWEEP;
+    case 33: return S_LAST_SEC;
+    case 34: return S_LAST_NSEC;
+    case 35: return S_COUNT;
+    case 36: return S_BYTES;
+    case 37: return S_CAPTURED;
+    case 38: return S_TRUNCATED;
+    case 39: return S_LRU_HEAD;
+    case 40: return S_LRU_TAIL;
+    case 41: return S_INDEX_MASK;
+    case 42: return S_SLOT_MASK;
+    case 43: return STATE_WORDS;
+  }
+  return -1;
+}
+
+@inline function be16(a: usize): i32 {
+  return (<i32>load<u8>(a) << 8) | <i32>load<u8>(a + 1);
+}
+
+@inline function be32(a: usize): i32 {
+  return bswap<i32>(load<i32>(a));
+}
+
+@inline function st(i: i32): f64 {
+  return load<f64>(stateP + (<usize>i << 3));
+}
+
+@inline function setSt(i: i32, v: f64): void {
+  store<f64>(stateP + (<usize>i << 3), v);
+}
+
+/**
+ * Takes the records in buf[p, end) (a little-endian pcap, nanosecond timestamps when `nano`) until
+ * the first one it leaves to the engine; returns where that one starts. Frames are Ethernet (the
+ * caller checks the link type).
+ */
+export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i32 {
+  let ordinal = st(S_ORDINAL);
+  let maxSec = st(S_MAX_SEC);
+  let backstep = st(S_BACKSTEP);
+  const nextSweep = st(S_NEXT_SWEEP);
+  let lastSec = st(S_LAST_SEC);
+  let lastNsec = st(S_LAST_NSEC);
+  let head = <i32>st(S_LRU_HEAD);
+  let tail = <i32>st(S_LRU_TAIL);
+  const mask = <i32>st(S_INDEX_MASK);
+  const slotMask = <i32>st(S_SLOT_MASK);
+  let count: i32 = 0;
+  let bytes: f64 = 0;
+  let captured: f64 = 0;
+  let truncated: i32 = 0;
+  const rows = rowsP;
+  const index = indexP;
+  const links = linksP;
+  const tunnelPorts = tunnelPortsP;
+
+  while (end - p >= 16) {
+    const r = buf + <usize>p;
+    const capLen = load<u32>(r, 8);
+    const origLen = load<u32>(r, 12);
+    if (capLen > maxCapLen || <u32>(end - p - 16) < capLen) break;
+    const frac = load<u32>(r, 4);
+    let nsec: u32 = 0;
+    if (nano) {
+      if (frac >= 1_000_000_000) break;
+      nsec = frac;
+    } else {
+      if (frac >= 1_000_000) break;
+      nsec = frac * 1000;
+    }
+    const tsSec = <f64>load<u32>(r);
+    // A new second of capture time may start a sweep: the engine's.
+    if (tsSec >= nextSweep) break;
+
+    // decodePlain (src/decode/plain.ts): Ethernet, up to two VLAN tags, IPv4 or IPv6, TCP or UDP.
+    const f = r + 16;
+    const fend = f + <usize>capLen;
+    if (capLen < 14) break;
+    let type = be16(f + 12);
+    let l3 = f + 14;
+    let vlanCount: i32 = 0;
+    let vlanOuter: i32 = 0;
+    let vlanInner: i32 = 0;
+    if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+      if (fend - l3 < 4) break;
+      vlanOuter = be16(l3) & 0x0fff;
+      type = be16(l3 + 2);
+      l3 += 4;
+      vlanCount = 1;
+      if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+        if (fend - l3 < 4) break;
+        vlanInner = be16(l3) & 0x0fff;
+        type = be16(l3 + 2);
+        l3 += 4;
+        vlanCount = 2;
+        if (type == 0x8100 || type == 0x88a8 || type == 0x9100) break;
+      }
+    }
+    const avail = <i32>(fend - l3);
+    let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0;
+    let d0: i32 = 0, d1: i32 = 0, d2: i32 = 0, d3: i32 = 0;
+    let l4: usize = 0;
+    let ipEnd: usize = 0;
+    let proto: i32 = 0;
+    if (type == 0x0800) {
+      if (avail < 20) break;
+      const vihl = <i32>load<u8>(l3);
+      const hlen = (vihl & 0x0f) << 2;
+      if (vihl >> 4 != 4 || hlen < 20) break;
+      const total = be16(l3 + 2);
+      if (total < hlen || total > avail) break;
+      if ((be16(l3 + 6) & 0x3fff) != 0) break;
+      proto = <i32>load<u8>(l3, 9);
+      if (proto != 6 && proto != 17) break;
+      l4 = l3 + <usize>hlen;
+      ipEnd = l3 + <usize>total;
+      s3 = be32(l3 + 12);
+      d3 = be32(l3 + 16);
+    } else if (type == 0x86dd) {
+      if (avail < 40 || (<i32>load<u8>(l3) >> 4) != 6) break;
+      proto = <i32>load<u8>(l3, 6);
+      if (proto != 6 && proto != 17) break;
+      const plen = be16(l3 + 4);
+      if (plen == 0 || 40 + plen > avail) break;
+      l4 = l3 + 40;
+      ipEnd = l4 + <usize>plen;
+      s0 = be32(l3 + 8);
+      s1 = be32(l3 + 12);
+      s2 = be32(l3 + 16);
+      s3 = be32(l3 + 20);
+      d0 = be32(l3 + 24);
+      d1 = be32(l3 + 28);
+      d2 = be32(l3 + 32);
+      d3 = be32(l3 + 36);
+    } else {
+      break;
+    }
+    const seg = <i32>(ipEnd - l4);
+    let tcpFlags: i32 = 0;
+    let payloadLength: i32 = 0;
+    if (proto == 6) {
+      if (seg < 20) break;
+      const hlen = (<i32>load<u8>(l4, 12) >> 4) << 2;
+      if (hlen < 20 || hlen > seg) break;
+      tcpFlags = <i32>load<u8>(l4, 13);
+      payloadLength = seg - hlen;
+    } else {
+      if (seg < 8) break;
+      const length = be16(l4 + 4);
+      if (length < 8 || length > seg) break;
+      if (tunnelPorts != 0 && (<i32>load<u8>(tunnelPorts + <usize>be16(l4)) | <i32>load<u8>(tunnelPorts + <usize>be16(l4 + 2))) != 0) break;
+      payloadLength = length - 8;
+    }
+    const sPort = be16(l4);
+    const dPort = be16(l4 + 2);
+    // Only these packets of a known flow: no SYN (a new connection may reuse the 5-tuple), FIN or RST.
+    if ((tcpFlags & (SYN | FIN | RST)) != 0) break;
+
+    // The flow key (src/flow/key.ts): canonical order, then canonicalKeyHash.
+    const vlan = (vlanCount << 24) | (vlanOuter << 12) | vlanInner;
+    let srcIsA = false;
+    if (s0 != d0) srcIsA = <u32>s0 < <u32>d0;
+    else if (s1 != d1) srcIsA = <u32>s1 < <u32>d1;
+    else if (s2 != d2) srcIsA = <u32>s2 < <u32>d2;
+    else if (s3 != d3) srcIsA = <u32>s3 < <u32>d3;
+    else srcIsA = sPort <= dPort;
+    let a0 = s0, a1 = s1, a2 = s2, a3 = s3, b0 = d0, b1 = d1, b2 = d2, b3 = d3;
+    let ports = (sPort << 16) | dPort;
+    if (!srcIsA) {
+      a0 = d0; a1 = d1; a2 = d2; a3 = d3;
+      b0 = s0; b1 = s1; b2 = s2; b3 = s3;
+      ports = (dPort << 16) | sPort;
+    }
+    let h = (a3 ^ 0x9e3779b9) * 0x85ebca6b ^ (b3 ^ 0x7f4a7c15) * 0xc2b2ae35;
+    h ^= (ports ^ (proto << 8)) * 0x27d4eb2f;
+    if ((a0 | a1 | a2 | b0 | b1 | b2) != 0) {
+      h ^= (a0 ^ a1 * 0x165667b1 ^ a2 * 0xd3a2646c) * 0x9e3779b1;
+      h ^= (b0 ^ b1 * 0xfd7046c5 ^ b2 * 0xb55a4f09) * 0x85ebca77;
+    }
+    if (vlan != 0) h ^= vlan * 0x1b873593;
+    h ^= <i32>(<u32>h >> 16);
+    h *= 0x7feb352d;
+    h ^= <i32>(<u32>h >> 15);
+    h *= 0x846ca68b;
+    h ^= <i32>(<u32>h >> 16);
+
+    // FlowIndex.find: linear probing; the tag bits above slotMask, then the key in the row.
+    const tag = h & ~slotMask;
+    let i = h & mask;
+    let slot: i32 = -1;
+    for (;;) {
+      const e = load<i32>(index + (<usize>i << 2));
+      if (e == 0) break;
+      if ((e & ~slotMask) == tag) {
+        const k = rows + <usize>((e & slotMask) - 1) * ROW_BYTES;
+        if (
+          load<i32>(k, K_PORTS) == ports && load<i32>(k, K_A + 12) == a3 && load<i32>(k, K_B + 12) == b3 &&
+          load<i32>(k, K_PROTO) == proto && load<i32>(k, K_VLAN) == vlan && load<i32>(k, K_TUNNEL) == 0 &&
+          load<i32>(k, K_A) == a0 && load<i32>(k, K_A + 4) == a1 && load<i32>(k, K_A + 8) == a2 &&
+          load<i32>(k, K_B) == b0 && load<i32>(k, K_B + 4) == b1 && load<i32>(k, K_B + 8) == b2
+        ) {
+          slot = (e & slotMask) - 1;
+          break;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+    if (slot < 0) break;
+
+    const row = rows + <usize>slot * ROW_BYTES;
+    const toServer = srcIsA == (load<u8>(row, B_CLIENT_IS_A) == 1);
+    let fl = load<i32>(row, I_FLAGS);
+    // The first packet after an active-timeout cut sets the record's first time. (The cut also
+    // clears the history letters, so the letter checks below stop that packet too; this check
+    // keeps the condition true on its own.)
+    if ((fl & AWAIT_FIRST) != 0) break;
+    // The payload goes to the classifier while it inspects the flow.
+    if (payloadLength > 0 && load<u8>(row, B_INSPECT) != 0) break;
+    // TcpState.update / data, when they would change nothing but ClientSent/ServerSent: no new
+    // history letter, not the ACK that completes the handshake.
+    const d = toServer ? 0 : H_SERVER;
+    const seen = <i32>load<u16>(row, H_HISTORY_SEEN);
+    if (proto == 6) {
+      if ((tcpFlags & ACK) != 0) {
+        if (toServer && (fl & (SERVER_SYNACK | HANDSHAKE_DONE)) == SERVER_SYNACK) break;
+        if (payloadLength == 0 && (seen & (1 << (d + H_ACK))) == 0) break;
+      }
+      if (payloadLength > 0 && (seen & (1 << (d + H_DATA))) == 0) break;
+    } else if ((seen & (1 << (d + H_DATA))) == 0) {
+      break;
+    }
+
+    // Taken: Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
+    count++;
+    bytes += <f64>origLen;
+    captured += <f64>capLen;
+    if (capLen < origLen) truncated++;
+    const tsNsec = <f64>nsec;
+    if (tsSec > lastSec || (tsSec == lastSec && tsNsec > lastNsec)) {
+      lastSec = tsSec;
+      lastNsec = tsNsec;
+    }
+    if (tsSec > maxSec) maxSec = tsSec;
+    else if (maxSec - tsSec > backstep) backstep = maxSec - tsSec;
+    if (slot != tail) {
+      const pv = load<i32>(links + (<usize>slot << 3));
+      const nx = load<i32>(links + (<usize>slot << 3), 4);
+      if (pv >= 0) store<i32>(links + (<usize>pv << 3), nx, 4);
+      else head = nx;
+      store<i32>(links + (<usize>nx << 3), pv);
+      store<i32>(links + (<usize>slot << 3), tail);
+      store<i32>(links + (<usize>slot << 3), -1, 4);
+      store<i32>(links + (<usize>tail << 3), slot, 4);
+      tail = slot;
+    }
+    store<f64>(row, ordinal, F_LAST_ORDINAL);
+    if (toServer) {
+      store<f64>(row, load<f64>(row, F_PKTS_TO_SERVER) + 1, F_PKTS_TO_SERVER);
+      store<f64>(row, load<f64>(row, F_BYTES_TO_SERVER) + <f64>origLen, F_BYTES_TO_SERVER);
+      store<f64>(row, load<f64>(row, F_PAYLOAD_TO_SERVER) + <f64>payloadLength, F_PAYLOAD_TO_SERVER);
+      fl |= CLIENT_SENT;
+    } else {
+      store<f64>(row, load<f64>(row, F_PKTS_TO_CLIENT) + 1, F_PKTS_TO_CLIENT);
+      store<f64>(row, load<f64>(row, F_BYTES_TO_CLIENT) + <f64>origLen, F_BYTES_TO_CLIENT);
+      store<f64>(row, load<f64>(row, F_PAYLOAD_TO_CLIENT) + <f64>payloadLength, F_PAYLOAD_TO_CLIENT);
+      fl |= SERVER_SENT;
+    }
+    store<i32>(row, fl, I_FLAGS);
+    const rowSec = load<f64>(row, F_LAST_SEC);
+    if (tsSec > rowSec || (tsSec == rowSec && nsec > load<u32>(row, I_LAST_NSEC))) {
+      store<f64>(row, tsSec, F_LAST_SEC);
+      store<u32>(row, nsec, I_LAST_NSEC);
+    }
+    ordinal += 1;
+    p += 16 + <i32>capLen;
+  }
+
+  setSt(S_ORDINAL, ordinal);
+  setSt(S_MAX_SEC, maxSec);
+  setSt(S_BACKSTEP, backstep);
+  setSt(S_LAST_SEC, lastSec);
+  setSt(S_LAST_NSEC, lastNsec);
+  setSt(S_COUNT, <f64>count);
+  setSt(S_BYTES, bytes);
+  setSt(S_CAPTURED, captured);
+  setSt(S_TRUNCATED, <f64>truncated);
+  setSt(S_LRU_HEAD, <f64>head);
+  setSt(S_LRU_TAIL, <f64>tail);
+  return p;
+}

@@ -1,0 +1,287 @@
+/**
+ * The engine's WebAssembly fast path (src/pipeline/fast-path.ts, src/wasm/fast-path.ts) must change
+ * nothing but speed: the same flows, records, totals and statistics as the engine without it, on
+ * generated captures that exercise what it leaves to the engine (new flows, handshakes, FIN/RST,
+ * payload inspection, expiry sweeps, active-timeout cuts, evictions, VLANs, IPv6, fragments,
+ * tunnels, ICMP errors, truncated frames, steps back in time) and on random mutations of them.
+ * It must also really take the common packet (else it is only overhead).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCaptureFile, READ_BUFFER_BYTES } from '../../src/capture/file.js';
+import { CaptureParser } from '../../src/capture/parser.js';
+import { buildPcap } from '../../src/capture/pcap-writer.js';
+import { PortMapClassifier } from '../../src/classify/classifier.js';
+import { Engine, type ClassifiedFlow } from '../../src/pipeline/engine.js';
+import { FastPath } from '../../src/pipeline/fast-path.js';
+import { compileRules } from '../../src/rules/compile.js';
+import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
+import { generateCapture } from '../../bench/gen-capture.js';
+import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
+import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
+import { frame, ipv4Tcp, ipv4Udp, ipv6Tcp } from '../../fixtures/gen/packet-builder.js';
+import { mixedCapture } from './mixed-capture.js';
+
+const index = compileRules(loadRuleDirs([defaultRulesDir()]));
+
+interface Run {
+  flows: string[];
+  totals: string;
+  services: string;
+  ports: string;
+  fastRecords: number;
+}
+
+interface EngineSetup {
+  maxFlows: number;
+  idleTimeout: number;
+  activeTimeout: number;
+  classify: boolean;
+}
+
+function engineFor(o: EngineSetup, fastPath: boolean, flows: ClassifiedFlow[]): Engine {
+  return new Engine({
+    maxFlows: o.maxFlows,
+    idleTimeout: o.idleTimeout,
+    activeTimeout: o.activeTimeout,
+    classifier: o.classify ? new PortMapClassifier(index, o.maxFlows, { evidenceDetail: true }) : null,
+    onFlow: (f) => flows.push(f),
+    fastPath,
+  });
+}
+
+function result(engine: Engine, flows: ClassifiedFlow[]): Run {
+  engine.finish();
+  return {
+    flows: flows.map((f) => JSON.stringify(f)),
+    totals: JSON.stringify(engine.totals()),
+    services: JSON.stringify(engine.services.list()),
+    ports: JSON.stringify(engine.ports.toData(false)),
+    fastRecords: engine.fastRecords,
+  };
+}
+
+/** readCaptureFile, as the CLI reads a file (into the fast path's buffers when there is one). */
+async function runFile(file: string, o: EngineSetup, fastPath: boolean): Promise<Run> {
+  const flows: ClassifiedFlow[] = [];
+  const engine = engineFor(o, fastPath, flows);
+  await readCaptureFile(file, engine);
+  return result(engine, flows);
+}
+
+/** The whole file in one buffer (the fast path's own, when it fits), through the parser. */
+function runBytes(bytes: Uint8Array, o: EngineSetup, fastPath: boolean): Run & { error: unknown } {
+  const flows: ClassifiedFlow[] = [];
+  const engine = engineFor(o, fastPath, flows);
+  let buf = bytes;
+  if (fastPath) {
+    const own = engine.readBuffer(READ_BUFFER_BYTES);
+    if (own === null || own.length < bytes.length) throw new Error('no fast-path buffer for the test file');
+    own.set(bytes);
+    buf = own;
+  }
+  const parser = new CaptureParser(engine, 'test.pcap');
+  let error: unknown = null;
+  try {
+    const used = parser.feed(buf, 0, bytes.length);
+    parser.finish(bytes.length - used, used);
+  } catch (err) {
+    error = err instanceof Error ? err.message : err;
+  }
+  return { ...result(engine, flows), error };
+}
+
+function expectSame(fast: Run, slow: Run, what: string): void {
+  expect(slow.fastRecords, what).toBe(0);
+  expect(fast.totals, what).toBe(slow.totals);
+  expect(fast.services, what).toBe(slow.services);
+  expect(fast.ports, what).toBe(slow.ports);
+  expect(fast.flows.length, what).toBe(slow.flows.length);
+  for (let i = 0; i < slow.flows.length; i++) expect(fast.flows[i], `${what}: flow ${i}`).toBe(slow.flows[i]);
+}
+
+interface PcapFrame {
+  tsSec: number;
+  tsNsec: number;
+  data: Uint8Array;
+  origLen?: number;
+}
+
+function pcapOf(frames: readonly PcapFrame[], nano: boolean): Uint8Array {
+  return buildPcap(
+    frames.map(({ tsSec, tsNsec, data, origLen }) => ({ tsSec, tsFrac: nano ? tsNsec : Math.floor(tsNsec / 1000), data, ...(origLen !== undefined ? { origLen } : {}) })),
+    { linkType: 1, nano },
+  );
+}
+
+const DEFAULT: EngineSetup = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0, classify: true };
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'portsniff-fast-path-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the WebAssembly fast path', () => {
+  it('is built (npm run build) and loads', () => {
+    expect(FastPath.create(1024, READ_BUFFER_BYTES, null)).not.toBeNull();
+  });
+
+  it('takes most packets of long flows, with the same output as the engine alone', async () => {
+    const file = join(dir, 'long.pcap');
+    const g = generateCapture({ packets: 60_000, flows: 600, size: 'mixed', seed: 11, out: file });
+    const fast = await runFile(file, DEFAULT, true);
+    const slow = await runFile(file, DEFAULT, false);
+    expectSame(fast, slow, 'generated capture, 100 packets per flow');
+    expect(fast.fastRecords).toBeGreaterThan(g.packets * 0.6);
+  });
+
+  it('same output with expiry sweeps, active-timeout cuts and evictions, with and without classification', async () => {
+    // The mixed capture: short conversations with every case the engine keeps for itself.
+    const mixed = join(dir, 'mixed.pcap');
+    writeFileSync(mixed, mixedCapture({ seed: 5, conversations: 3000 }).pcap);
+    // Long flows at 100k packets per capture second: runs the fast path takes, cut by sweeps
+    // every second, by evictions from a small table and by active-timeout cuts.
+    const long = join(dir, 'long-sweeps.pcap');
+    generateCapture({ packets: 40_000, flows: 400, size: 'small', seed: 12, out: long, pps: 5_000 });
+    const setups: EngineSetup[] = [
+      { maxFlows: 262_144, idleTimeout: 30, activeTimeout: 4, classify: true },
+      { maxFlows: 64, idleTimeout: 20, activeTimeout: 0, classify: false },
+      { maxFlows: 1000, idleTimeout: 1, activeTimeout: 2, classify: true },
+    ];
+    for (const o of setups) {
+      expectSame(await runFile(mixed, o, true), await runFile(mixed, o, false), `mixed, ${JSON.stringify(o)}`);
+      const fast = await runFile(long, o, true);
+      expectSame(fast, await runFile(long, o, false), `long flows, ${JSON.stringify(o)}`);
+      expect(fast.fastRecords, JSON.stringify(o)).toBeGreaterThan(10_000);
+    }
+  });
+
+  it('same output on the demo captures (tunnels among them)', async () => {
+    for (const file of [DEMO_CAPTURE, DEMO_TUNNELS_CAPTURE]) {
+      expectSame(await runFile(file, DEFAULT, true), await runFile(file, DEFAULT, false), file);
+    }
+  });
+
+  it('takes IPv6 with two VLAN tags and nanosecond timestamps, and IPv4 UDP with a snaplen-cut frame, as the engine would', () => {
+    const v6: PcapFrame[] = [];
+    const v4: PcapFrame[] = [];
+    for (let i = 0; i < 40; i++) {
+      const toServer = i % 2 === 0;
+      const flags = i === 0 ? 'S' : i === 1 ? 'SA' : i === 39 ? 'FA' : 'A';
+      const payload = i > 2 && i < 36 ? new Uint8Array(100 + i) : undefined;
+      const data = ipv6Tcp({ src: toServer ? 'fd00::1' : 'fd00::2', dst: toServer ? 'fd00::2' : 'fd00::1', sport: toServer ? 40000 : 2222, dport: toServer ? 2222 : 40000, flags, ...(payload ? { payload } : {}), vlan: [10, 20] });
+      v6.push({ tsSec: 1_700_000_000, tsNsec: i * 1000 + 7, data });
+      const udp = ipv4Udp({ src: toServer ? '10.0.0.1' : '10.0.0.2', dst: toServer ? '10.0.0.2' : '10.0.0.1', sport: toServer ? 50000 : 7777, dport: toServer ? 7777 : 50000, payload: new Uint8Array(64) });
+      v4.push({ tsSec: 1_700_000_000, tsNsec: i * 1000 + 9, data: i === 20 ? udp.subarray(0, 40) : udp, origLen: udp.length });
+    }
+    for (const [name, frames] of [['IPv6, VLAN 10 and 20', v6], ['IPv4 UDP, one frame cut', v4]] as const) {
+      for (const nano of [true, false]) {
+        const bytes = pcapOf(frames, nano);
+        for (const o of [DEFAULT, { ...DEFAULT, classify: false }]) {
+          const what = `${name}, nano ${nano}, classify ${o.classify}`;
+          const fast = runBytes(bytes, o, true);
+          const slow = runBytes(bytes, o, false);
+          expect(fast.error, what).toBeNull();
+          expectSame(fast, slow, what);
+          if (!o.classify) expect(fast.fastRecords, what).toBeGreaterThan(20);
+        }
+      }
+    }
+  });
+
+  it('counts the wire length of a frame captured without its trailer (capLen < origLen, the datagram whole)', () => {
+    const frames: PcapFrame[] = [];
+    for (let i = 0; i < 30; i++) {
+      const toServer = i % 2 === 0;
+      const data = ipv4Udp({ src: toServer ? '10.0.0.1' : '10.0.0.2', dst: toServer ? '10.0.0.2' : '10.0.0.1', sport: toServer ? 50000 : 7777, dport: toServer ? 7777 : 50000, payload: new Uint8Array(80) });
+      // An Ethernet FCS on the wire, not in the capture.
+      frames.push({ tsSec: 1_700_000_000, tsNsec: i * 1000, data, origLen: data.length + 4 });
+    }
+    const o = { ...DEFAULT, classify: false };
+    const fast = runBytes(pcapOf(frames, false), o, true);
+    expectSame(fast, runBytes(pcapOf(frames, false), o, false), 'frames with an FCS on the wire');
+    expect(fast.fastRecords).toBeGreaterThan(20);
+    expect(JSON.parse(fast.totals).truncatedFrames).toBe(30);
+  });
+
+  it('a packet that steps back in time, taken by the fast path, still widens the idle scan behind it', () => {
+    // H is seen at t = 90-92 (so that its packets are ordinary), G at t = 100, then H again at t = 97:
+    // the clock stepped back 3 s. Only ARP frames carry time on. At t = 128 G (28 s idle) is ahead
+    // of H (31 s) in last-packet order: the sweep must look past G, by the 3 s of the step back,
+    // to end H then and not at G's sweep.
+    const udp = (toServer: boolean, sport: number): Uint8Array =>
+      ipv4Udp({ src: toServer ? '10.0.0.5' : '10.0.0.6', dst: toServer ? '10.0.0.6' : '10.0.0.5', sport: toServer ? sport : 5000, dport: toServer ? 5000 : sport, payload: new Uint8Array(20) });
+    const arp = frame(Uint8Array.from([0, 1, 8, 0, 6, 4, 0, 1, ...new Array<number>(20).fill(0)]), { etherType: 0x0806 });
+    const frames: PcapFrame[] = [
+      { tsSec: 90, tsNsec: 0, data: udp(true, 2000) },
+      { tsSec: 91, tsNsec: 0, data: udp(false, 2000) },
+    ];
+    // Runs of ordinary packets, so that the fast path is offered the record after G at once.
+    for (let i = 0; i < 8; i++) frames.push({ tsSec: 92, tsNsec: i, data: udp(i % 2 === 0, 2000) });
+    frames.push({ tsSec: 100, tsNsec: 0, data: udp(true, 3000) });
+    for (let i = 0; i < 6; i++) frames.push({ tsSec: 97, tsNsec: i * 1000, data: udp(i % 2 === 0, 2000) });
+    for (let t = 101; t <= 140; t++) frames.push({ tsSec: t, tsNsec: 0, data: arp });
+    const o = { maxFlows: 64, idleTimeout: 30, activeTimeout: 0, classify: false };
+    const fast = runBytes(pcapOf(frames, false), o, true);
+    const slow = runBytes(pcapOf(frames, false), o, false);
+    expectSame(fast, slow, 'a step back in time');
+    expect(fast.fastRecords).toBeGreaterThanOrEqual(12);
+    // H (client port 2000) ends at the t = 128 sweep, by the idle timeout.
+    const h = slow.flows.map((f) => JSON.parse(f) as ClassifiedFlow).find((f) => f.client.port === 2000)!;
+    expect(h.end).toBe('idle-timeout');
+    expect(h.last).toBe('1970-01-01T00:01:37.000005000Z');
+    expect(h.packets).toEqual({ toServer: 8, toClient: 8 });
+  });
+
+  it('random mutations of a capture: the same output, errors included', () => {
+    const seeds = [
+      ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 6379, dport: 40000, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'PA', payload: new TextEncoder().encode('*1\r\n$4\r\nPING\r\n') }),
+      ipv4Tcp({ src: '10.0.0.3', dst: '10.0.0.4', sport: 40001, dport: 22, flags: 'PA', payload: new Uint8Array(30), vlan: [7] }),
+      ipv4Udp({ src: '10.0.0.9', dst: '10.0.0.8', sport: 1000, dport: 4789, payload: new Uint8Array(60) }),
+      ipv4Udp({ src: '10.0.0.8', dst: '10.0.0.9', sport: 53, dport: 1000, payload: new Uint8Array(40) }),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(80), fc.nat(255)), { maxLength: 2 }), fc.nat(3), fc.nat(1_100_000)), { minLength: 1, maxLength: 120 }),
+        fc.array(fc.tuple(fc.nat(20_000), fc.nat(255)), { maxLength: 3 }),
+        fc.boolean(),
+        (list, fileFlips, classify) => {
+          const bytes = buildPcap(
+            list.map(([i, flips, t, frac]) => {
+              const data = new Uint8Array(seeds[i]!);
+              for (const [pos, val] of flips) if (pos < data.length) data[pos] = val;
+              return { tsSec: 1_700_000_000 + t, tsFrac: frac % 1_000_000, data };
+            }),
+            { linkType: 1 },
+          );
+          // Flips in the file itself reach record headers: lengths, and fractions of a second of a
+          // million or more (the reader carries those into the seconds).
+          for (const [pos, val] of fileFlips) if (pos < bytes.length) bytes[pos] = val;
+          const o = { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify };
+          const fast = runBytes(bytes, o, true);
+          const slow = runBytes(bytes, o, false);
+          expect(fast.error).toEqual(slow.error);
+          expectSame(fast, slow, 'mutated capture');
+        },
+      ),
+      { numRuns: process.env['CI'] ? 300 : 100 },
+    );
+  });
+});
+
+// The file read through readCaptureFile lands in the fast path's buffers; a check that it did.
+describe('reading a file into the fast path', () => {
+  it('the reader reads into the engine\'s buffers, so a replay takes the fast path', async () => {
+    const file = join(dir, 'small.pcap');
+    generateCapture({ packets: 5_000, flows: 20, size: 'small', seed: 2, out: file });
+    const fast = await runFile(file, DEFAULT, true);
+    expect(fast.fastRecords).toBeGreaterThan(2_500);
+    expect(readFileSync(file).length).toBeLessThan(READ_BUFFER_BYTES);
+  });
+});
