@@ -30,7 +30,7 @@ export const FAST_STATE = Object.freeze({
 
 /**
  * Where a flow table keeps what the fast path reads and writes: the rows, the flow index's entries
- * (at their largest size) and the LRU links. Default: arrays of its own.
+ * (at their largest size), the LRU links and the TCP columns. Default: arrays of its own.
  */
 export interface FlowTableMemory {
   /** FlowRows.BYTES_PER_SLOT x capacity bytes, 8-byte aligned. */
@@ -39,4 +39,8 @@ export interface FlowTableMemory {
   index: Int32Array;
   /** LruSlots.BYTES_PER_SLOT / 4 x capacity entries. */
   links: Int32Array;
+  /** TcpState's columns: HISTORY_WORDS x capacity history words, and capacity SYN-or-RTT and SYN-nanosecond entries. */
+  history: Uint16Array;
+  synOrRtt: Float64Array;
+  synNsec: Uint32Array;
 }

@@ -146,7 +146,7 @@ export class FlowTable {
     this.index = new FlowIndex(cap, this.rowI32, this.serial, opts.initialIndexEntries, opts.memory?.index);
     this.lru = new LruSlots(cap, opts.memory?.links);
     this.time = new FlowClock(opts.idleTimeout, opts.activeTimeout);
-    this.tcp = new TcpState(this.rows, cap);
+    this.tcp = new TcpState(this.rows, cap, opts.memory);
     this.roles = new RoleDecider(this.rowU8, opts.documentedPorts);
     this.expiry = {
       lastSec: (s) => this.lastSec(s),

@@ -6,6 +6,7 @@
  */
 import { TcpFlag } from '../decode/types.js';
 import { type FlowRows, ROW } from './row-layout.js';
+import type { FlowTableMemory } from './fast-state.js';
 
 /** Per-flow facts (bit flags in the row's I_FLAGS word). */
 export const FlowFlag = Object.freeze({
@@ -66,14 +67,20 @@ export class TcpState {
   private readonly synOrRtt: Float64Array;
   private readonly synNsec: Uint32Array;
 
-  /** The table's rows (flag word, history bits and length); the other columns are its own. */
-  constructor(rows: FlowRows, capacity: number) {
+  /**
+   * The table's rows (flag word, history bits and length); the other columns are its own, or
+   * `memory`'s (the fast path's, fast-state.ts).
+   */
+  constructor(rows: FlowRows, capacity: number, memory?: Pick<FlowTableMemory, 'history' | 'synOrRtt' | 'synNsec'>) {
     this.i32 = rows.i32;
     this.u16 = rows.u16;
     this.u8 = rows.u8;
-    this.history = new Uint16Array(capacity * HISTORY_WORDS);
-    this.synOrRtt = new Float64Array(capacity);
-    this.synNsec = new Uint32Array(capacity);
+    if (memory !== undefined && (memory.history.length !== capacity * HISTORY_WORDS || memory.synOrRtt.length !== capacity || memory.synNsec.length !== capacity)) {
+      throw new RangeError(`TCP columns: not sized for ${capacity} slots`);
+    }
+    this.history = memory?.history ?? new Uint16Array(capacity * HISTORY_WORDS);
+    this.synOrRtt = memory?.synOrRtt ?? new Float64Array(capacity);
+    this.synNsec = memory?.synNsec ?? new Uint32Array(capacity);
   }
 
   /** Bytes per slot of the columns kept here. */

@@ -4,8 +4,8 @@
  * accounted in WebAssembly, a whole run of records per call, over the same memory the flow table
  * reads. The engine takes every other record as before (engine.ts takeRecords()).
  *
- * One FastPath per in-process engine. It holds the table's rows, index entries and LRU links
- * (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
+ * One FastPath per in-process engine. It holds the table's rows, index entries, LRU links and TCP
+ * columns (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
  * construction: the memory never grows afterwards, so the views stay valid. Without the compiled
  * module (a tree built by tsc alone) create() returns null and the engine runs as it did without it.
  */
@@ -14,7 +14,7 @@ import { FAST_STATE, type FlowTableMemory } from '../flow/fast-state.js';
 import { FlowIndex } from '../flow/flow-index.js';
 import { LruSlots } from '../flow/lru.js';
 import { ROW } from '../flow/row-layout.js';
-import { FlowFlag } from '../flow/tcp-state.js';
+import { FlowFlag, HISTORY_MAX, HISTORY_WORDS } from '../flow/tcp-state.js';
 import { TcpFlag } from '../decode/types.js';
 
 // The project's lib (ES2023, no DOM) has no WebAssembly types: what this file uses of it.
@@ -25,7 +25,7 @@ declare const WebAssembly: {
 };
 
 interface FastPathExports {
-  configure(rows: number, index: number, links: number, tunnelPorts: number, state: number): void;
+  configure(rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number): void;
   layout(i: number): number;
   run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number): number;
 }
@@ -66,6 +66,8 @@ function expectedLayout(): number[] {
     FAST_STATE.ORDINAL, FAST_STATE.MAX_SEC, FAST_STATE.BACKSTEP, FAST_STATE.NEXT_SWEEP, FAST_STATE.LAST_SEC,
     FAST_STATE.LAST_NSEC, FAST_STATE.COUNT, FAST_STATE.BYTES, FAST_STATE.CAPTURED, FAST_STATE.TRUNCATED,
     FAST_STATE.LRU_HEAD, FAST_STATE.LRU_TAIL, FAST_STATE.INDEX_MASK, FAST_STATE.SLOT_MASK, FAST_STATE.WORDS,
+    ROW.B_HISTORY_LEN, FlowFlag.ClientSyn, FlowFlag.ClientFin, FlowFlag.ServerFin, FlowFlag.ClientRst, FlowFlag.ServerRst,
+    FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
   ];
 }
 
@@ -76,6 +78,9 @@ interface FastPathLayout {
   rows: number;
   index: number;
   links: number;
+  history: number;
+  syn: number;
+  synNsec: number;
   /** 0 without decapsulation. */
   tunnelPorts: number;
   chunkBytes: number;
@@ -96,10 +101,13 @@ function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean):
   const rows = take(capacity * ROW.BYTES);
   const index = take(entries * 4);
   const links = take(capacity * LruSlots.BYTES_PER_SLOT);
+  const history = take(capacity * HISTORY_WORDS * 2);
+  const syn = take(capacity * 8);
+  const synNsec = take(capacity * 4);
   const tunnelPorts = withTunnelPorts ? take(65536) : 0;
   const chunks = [take(chunkBytes), take(chunkBytes)];
   const state = take(FAST_STATE.WORDS * 8);
-  return { capacity, entries, rows, index, links, tunnelPorts, chunkBytes, chunks, state, pages: Math.ceil(at / PAGE_BYTES) };
+  return { capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks, state, pages: Math.ceil(at / PAGE_BYTES) };
 }
 
 export class FastPath {
@@ -136,7 +144,7 @@ export class FastPath {
     if (got.some((v, i) => v !== want[i]) || x.layout(want.length) !== -1) {
       throw new Error(`fast path: dist/wasm/fast-path.wasm does not match the flow row layout (rebuild: npm run build): ${got.join(',')} vs ${want.join(',')}`);
     }
-    x.configure(layout.rows, layout.index, layout.links, layout.tunnelPorts, layout.state);
+    x.configure(layout.rows, layout.index, layout.links, layout.history, layout.syn, layout.synNsec, layout.tunnelPorts, layout.state);
     this.x = x;
     this.memory = memory;
     if (tunnelPorts !== null) new Uint8Array(memory, layout.tunnelPorts, tunnelPorts.length).set(tunnelPorts);
@@ -144,6 +152,9 @@ export class FastPath {
       rows: new Float64Array(memory, layout.rows, layout.capacity * ROW.F64),
       index: new Int32Array(memory, layout.index, layout.entries),
       links: new Int32Array(memory, layout.links, layout.capacity * 2),
+      history: new Uint16Array(memory, layout.history, layout.capacity * HISTORY_WORDS),
+      synOrRtt: new Float64Array(memory, layout.syn, layout.capacity),
+      synNsec: new Uint32Array(memory, layout.synNsec, layout.capacity),
     };
     this.state = new Float64Array(memory, layout.state, FAST_STATE.WORDS);
     this.chunks = layout.chunks.map((at) => new Uint8Array(memory, at, layout.chunkBytes));

@@ -1,23 +1,24 @@
 /**
  * The engine's fast path, in AssemblyScript (compiled to WebAssembly by scripts/build-wasm.mjs; not
  * compiled by tsc). It takes the common record off the JavaScript packet loop: a packet of a flow
- * the table already holds, in a plain frame, that changes nothing but the flow's counters, last
- * time and LRU position. Everything else stays with the engine (src/pipeline/engine.ts):
+ * the table already holds, in a plain frame, whose payload (if any) the classifier does not inspect.
+ * Everything else stays with the engine (src/pipeline/engine.ts):
  *
  * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain), a new flow, a
- * second of capture time that starts an expiry sweep, TCP SYN/FIN/RST, the ACK that completes a
- * handshake, a history letter the flow has not recorded yet, a payload the classifier inspects, the
- * first packet after an active-timeout cut, a record cut by the chunk's end or too long. The engine
- * handles that record in full and calls run() again from the next one.
+ * TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that starts an
+ * expiry sweep, a payload the classifier inspects, the first packet after an active-timeout cut, a
+ * record cut by the chunk's end or too long. The engine handles that record in full and calls run()
+ * again from the next one.
  *
  * For the records it takes, run() does what Engine.handle() and FlowTable.process() do for them, in
- * the same memory the JavaScript side reads (the table's rows, index and LRU links live in this
- * module's memory): the engine's packet, byte and time totals, the flow clock's high-water second,
- * the LRU move, and FlowTable.account(). The state the two sides share between calls is passed in a
+ * the same memory the JavaScript side reads (the table's rows, index, LRU links and TCP columns live
+ * in this module's memory): the engine's packet, byte and time totals, the flow clock's high-water
+ * second, the LRU move, FlowTable.account() and TcpState.update() or data() (history letters, the
+ * handshake and its RTT, FIN and RST). The state the two sides share between calls is passed in a
  * block of f64 words (S_* below). src/pipeline/fast-path.ts checks the layout constants against
- * src/flow/row-layout.ts when it loads the module, and test/pipeline/fast-path.test.ts checks that
- * runs with and without this path give byte-identical output.
+ * src/flow/ and src/decode/ when it loads the module, and test/pipeline/fast-path.test.ts checks
+ * that runs with and without this path give byte-identical output.
  */
 
 // The flow row (src/flow/row-layout.ts), as byte offsets.
@@ -41,22 +42,35 @@ const I_FLAGS: i32 = 116;
 const B_CLIENT_IS_A: i32 = 120;
 const B_INSPECT: i32 = 121;
 const H_HISTORY_SEEN: i32 = 122;
+const B_HISTORY_LEN: i32 = 124;
 
 // FlowFlag (src/flow/tcp-state.ts).
+const CLIENT_SYN: i32 = 1 << 0;
 const SERVER_SYNACK: i32 = 1 << 1;
 const HANDSHAKE_DONE: i32 = 1 << 2;
+const CLIENT_FIN: i32 = 1 << 3;
+const SERVER_FIN: i32 = 1 << 4;
+const CLIENT_RST: i32 = 1 << 5;
+const SERVER_RST: i32 = 1 << 6;
 const CLIENT_SENT: i32 = 1 << 7;
 const SERVER_SENT: i32 = 1 << 8;
 const AWAIT_FIRST: i32 = 1 << 11;
+const RTT_KNOWN: i32 = 1 << 12;
 // TcpFlag (src/decode/types.ts).
 const FIN: i32 = 0x01;
 const SYN: i32 = 0x02;
 const RST: i32 = 0x04;
 const ACK: i32 = 0x10;
-// History letters (tcp-state.ts): the server's are H_SERVER further.
+// History letters (tcp-state.ts): the server's are H_SERVER further; each is kept once, in the
+// order it first happened, 4 bits each in HISTORY_WORDS uint16 words per slot, at most HISTORY_MAX.
+const H_SYNACK: i32 = 1;
 const H_ACK: i32 = 2;
 const H_DATA: i32 = 3;
+const H_FIN: i32 = 4;
+const H_RST: i32 = 5;
 const H_SERVER: i32 = 6;
+const HISTORY_MAX: i32 = 12;
+const HISTORY_WORDS: i32 = 3;
 
 // The state block: f64 words shared with src/pipeline/fast-path.ts.
 /** In: ordinal of the record at `p`. Out: ordinal of the record run() stopped at. */
@@ -85,6 +99,10 @@ const STATE_WORDS: i32 = 16;
 let rowsP: usize = 0;
 let indexP: usize = 0;
 let linksP: usize = 0;
+/** TcpState's columns: history words, the SYN's second or the RTT (f64), the SYN's nanoseconds (u32). */
+let historyP: usize = 0;
+let synP: usize = 0;
+let synNsecP: usize = 0;
 /** 65,536 bytes: non-zero for the UDP ports the run opens as tunnels; 0 when decapsulation is off. */
 let tunnelPortsP: usize = 0;
 let stateP: usize = 0;
@@ -94,10 +112,13 @@ let stateP: usize = 0;
  * are. The memory is the caller's (imported, sized once: growing it would detach every view of it,
  * and one detached buffer makes V8 check every typed array access in the process from then on).
  */
-export function configure(rows: usize, index: usize, links: usize, tunnelPorts: usize, state: usize): void {
+export function configure(rows: usize, index: usize, links: usize, history: usize, syn: usize, synNsec: usize, tunnelPorts: usize, state: usize): void {
   rowsP = rows;
   indexP = index;
   linksP = links;
+  historyP = history;
+  synP = syn;
+  synNsecP = synNsec;
   tunnelPortsP = tunnelPorts;
   stateP = state;
 }
@@ -149,6 +170,15 @@ export function layout(i: i32): i32 {
     case 41: return S_INDEX_MASK;
     case 42: return S_SLOT_MASK;
     case 43: return STATE_WORDS;
+    case 44: return B_HISTORY_LEN;
+    case 45: return CLIENT_SYN;
+    case 46: return CLIENT_FIN;
+    case 47: return SERVER_FIN;
+    case 48: return CLIENT_RST;
+    case 49: return SERVER_RST;
+    case 50: return RTT_KNOWN;
+    case 51: return HISTORY_MAX;
+    case 52: return HISTORY_WORDS;
   }
   return -1;
 }
@@ -159,6 +189,22 @@ export function layout(i: i32): i32 {
 
 @inline function be32(a: usize): i32 {
   return bswap<i32>(load<i32>(a));
+}
+
+/** TcpState.addLetter: the letter once per flow, in order, up to HISTORY_MAX. */
+@inline function addLetter(row: usize, slot: i32, letter: i32): void {
+  const bit = 1 << letter;
+  const seen = <i32>load<u16>(row, H_HISTORY_SEEN);
+  if ((seen & bit) != 0) return;
+  store<u16>(row, <u16>(seen | bit), H_HISTORY_SEEN);
+  const len = <i32>load<u8>(row, B_HISTORY_LEN);
+  if (len < HISTORY_MAX) {
+    // The first letter of a word overwrites what an earlier flow of the slot left there.
+    const w = historyP + ((<usize>slot * HISTORY_WORDS + <usize>(len >> 2)) << 1);
+    const shift = (len & 3) * 4;
+    store<u16>(w, <u16>(shift == 0 ? letter : <i32>load<u16>(w) | (letter << shift)));
+    store<u8>(row, <u8>(len + 1), B_HISTORY_LEN);
+  }
 }
 
 @inline function st(i: i32): f64 {
@@ -293,8 +339,8 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i
     }
     const sPort = be16(l4);
     const dPort = be16(l4 + 2);
-    // Only these packets of a known flow: no SYN (a new connection may reuse the 5-tuple), FIN or RST.
-    if ((tcpFlags & (SYN | FIN | RST)) != 0) break;
+    // A SYN is the engine's: it may start a new connection on the 5-tuple (port reuse).
+    if ((tcpFlags & (SYN | ACK)) == SYN) break;
 
     // The flow key (src/flow/key.ts): canonical order, then canonicalKeyHash.
     const vlan = (vlanCount << 24) | (vlanOuter << 12) | vlanInner;
@@ -356,19 +402,6 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i
     if ((fl & AWAIT_FIRST) != 0) break;
     // The payload goes to the classifier while it inspects the flow.
     if (payloadLength > 0 && load<u8>(row, B_INSPECT) != 0) break;
-    // TcpState.update / data, when they would change nothing but ClientSent/ServerSent: no new
-    // history letter, not the ACK that completes the handshake.
-    const d = toServer ? 0 : H_SERVER;
-    const seen = <i32>load<u16>(row, H_HISTORY_SEEN);
-    if (proto == 6) {
-      if ((tcpFlags & ACK) != 0) {
-        if (toServer && (fl & (SERVER_SYNACK | HANDSHAKE_DONE)) == SERVER_SYNACK) break;
-        if (payloadLength == 0 && (seen & (1 << (d + H_ACK))) == 0) break;
-      }
-      if (payloadLength > 0 && (seen & (1 << (d + H_DATA))) == 0) break;
-    } else if ((seen & (1 << (d + H_DATA))) == 0) {
-      break;
-    }
 
     // Taken: Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
     count++;
@@ -404,6 +437,37 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i
       store<f64>(row, load<f64>(row, F_BYTES_TO_CLIENT) + <f64>origLen, F_BYTES_TO_CLIENT);
       store<f64>(row, load<f64>(row, F_PAYLOAD_TO_CLIENT) + <f64>payloadLength, F_PAYLOAD_TO_CLIENT);
       fl |= SERVER_SENT;
+    }
+    // TcpState.update (TCP) or data (any other transport), after the accounting as in FlowTable.process.
+    const d = toServer ? 0 : H_SERVER;
+    if (proto == 6) {
+      if ((tcpFlags & SYN) != 0) {
+        // A SYN-ACK (a plain SYN went to the engine).
+        addLetter(row, slot, d + H_SYNACK);
+        if (!toServer) fl |= SERVER_SYNACK;
+      } else if ((tcpFlags & ACK) != 0) {
+        if (toServer && (fl & (SERVER_SYNACK | HANDSHAKE_DONE)) == SERVER_SYNACK) {
+          fl |= HANDSHAKE_DONE;
+          if ((fl & CLIENT_SYN) != 0) {
+            // The handshake RTT, in the column that held the SYN's second.
+            const synAt = synP + (<usize>slot << 3);
+            store<f64>(synAt, (tsSec - load<f64>(synAt)) * 1e9 + (tsNsec - <f64>load<u32>(synNsecP + (<usize>slot << 2))));
+            fl |= RTT_KNOWN;
+          }
+        }
+        if (payloadLength == 0 && (tcpFlags & (FIN | RST)) == 0) addLetter(row, slot, d + H_ACK);
+      }
+      if (payloadLength > 0) addLetter(row, slot, d + H_DATA);
+      if ((tcpFlags & FIN) != 0) {
+        addLetter(row, slot, d + H_FIN);
+        fl |= toServer ? CLIENT_FIN : SERVER_FIN;
+      }
+      if ((tcpFlags & RST) != 0) {
+        addLetter(row, slot, d + H_RST);
+        fl |= toServer ? CLIENT_RST : SERVER_RST;
+      }
+    } else {
+      addLetter(row, slot, d + H_DATA);
     }
     store<i32>(row, fl, I_FLAGS);
     const rowSec = load<f64>(row, F_LAST_SEC);
