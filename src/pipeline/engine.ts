@@ -18,7 +18,7 @@ import { DecodeStatus } from '../decode/types.js';
 import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, tableCapacity, type FlowObserver } from '../flow/table.js';
 import { FAST_STATE } from '../flow/fast-state.js';
 import { READ_BUFFER_BYTES } from '../capture/file.js';
-import { FastPath } from './fast-path.js';
+import { FastPath, type FastPathWorker } from './fast-path.js';
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
@@ -63,6 +63,11 @@ export interface EngineOptions {
    * reader reads into its buffers (readBuffer()); outputs are the same either way. Default false.
    */
   fastPath?: boolean;
+  /**
+   * A worker's fast path (fastPath true): the size of its chunks and the records their index holds,
+   * for takeIndexed() (the reader's buffers for takeRecords() are there in any case).
+   */
+  fastPathWorker?: FastPathWorker;
 }
 
 export const DEFAULT_ENGINE_OPTIONS = { maxFlows: 262_144, idleTimeout: 120, activeTimeout: 0 } as const;
@@ -121,7 +126,7 @@ export class Engine implements FrameSink, FlowObserver {
   constructor(opts: EngineOptions) {
     this.decoder = new PacketDecoder(opts.decap);
     this.shard = opts.shard ?? null;
-    this.fast = opts.fastPath === true && this.shard === null ? FastPath.create(tableCapacity(opts.maxFlows), READ_BUFFER_BYTES, this.decoder.tunnelPorts) : null;
+    this.fast = opts.fastPath === true ? FastPath.create(tableCapacity(opts.maxFlows), READ_BUFFER_BYTES, this.decoder.tunnelPorts, opts.fastPathWorker ?? null) : null;
     const tableOpts = {
       maxFlows: opts.maxFlows,
       idleTimeout: opts.idleTimeout,
@@ -181,18 +186,62 @@ export class Engine implements FrameSink, FlowObserver {
     this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
     this.recordsBeforeOffer = this.fastBackoff;
     if (n === 0) return p;
+    this.account(st, n, LINKTYPE_ETHERNET);
+    this.nextOrdinal += n;
+    t.loadFastState(st, this.nextOrdinal - 1);
+    return q;
+  }
+
+  /**
+   * A worker's fast path (fastPathWorker): takes what it can of records i, i + 1, ... below
+   * `count` of the chunk whose bytes and index were copied into fastChunk() (`buf`: its bytes);
+   * record i has ordinal `base` + i. Returns the first record it did not take;
+   * the caller hands that one and `recordsBeforeOffer` more to handle() before offering again.
+   */
+  takeIndexed(buf: Uint8Array, i: number, count: number, base: number): number {
+    const fast = this.fast!;
+    this.recordsTaken = 0;
+    // The first record (capture start, link type seen) is handle()'s.
+    if (this.firstSec < 0) {
+      this.recordsBeforeOffer = 0;
+      return i;
+    }
+    const st = fast.state;
+    const t = this.table;
+    st[FAST_STATE.ORDINAL] = base + i;
+    st[FAST_STATE.LAST_SEC] = this.lastSec;
+    st[FAST_STATE.LAST_NSEC] = this.lastNsec;
+    t.saveFastState(st);
+    const j = fast.runIndexed(buf, i, count);
+    const n = j - i;
+    this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
+    this.recordsBeforeOffer = this.fastBackoff;
+    if (n === 0) return i;
+    this.account(st, n, LINKTYPE_ETHERNET);
+    t.loadFastState(st, base + j - 1);
+    return j;
+  }
+
+  /**
+   * Where a worker copies a chunk's bytes and index for takeIndexed() (fastPathWorker), or null
+   * without a fast path.
+   */
+  fastChunk(): { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array } | null {
+    const fast = this.fast;
+    return fast === null || fast.chunkCopy.length === 0 ? null : { bytes: fast.chunkCopy, rec: fast.rec, sec: fast.sec };
+  }
+
+  /** The engine's totals for `n` records a fast-path run took (its state block `st`). */
+  private account(st: Float64Array, n: number, linkType: number): void {
     this.recordsTaken = n;
     this.fastRecords += n;
-    this.nextOrdinal += n;
     this.packets += n;
     this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
     this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
     this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
-    this.linkTypePackets[LINKTYPE_ETHERNET]! += n;
+    this.linkTypePackets[linkType]! += n;
     this.lastSec = st[FAST_STATE.LAST_SEC]!;
     this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
-    t.loadFastState(st, this.nextOrdinal - 1);
-    return q;
   }
 
   /**

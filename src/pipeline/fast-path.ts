@@ -16,6 +16,7 @@ import { LruSlots } from '../flow/lru.js';
 import { ROW } from '../flow/row-layout.js';
 import { FlowFlag, HISTORY_MAX, HISTORY_WORDS } from '../flow/tcp-state.js';
 import { TcpFlag } from '../decode/types.js';
+import { RECORD_WORDS, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN } from './chunks.js';
 
 // The project's lib (ES2023, no DOM) has no WebAssembly types: what this file uses of it.
 declare const WebAssembly: {
@@ -27,7 +28,7 @@ declare const WebAssembly: {
 interface FastPathExports {
   configure(rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number): void;
   layout(i: number): number;
-  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number): number;
+  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number, rec: number, sec: number): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -68,7 +69,14 @@ function expectedLayout(): number[] {
     FAST_STATE.LRU_HEAD, FAST_STATE.LRU_TAIL, FAST_STATE.INDEX_MASK, FAST_STATE.SLOT_MASK, FAST_STATE.WORDS,
     ROW.B_HISTORY_LEN, FlowFlag.ClientSyn, FlowFlag.ClientFin, FlowFlag.ServerFin, FlowFlag.ClientRst, FlowFlag.ServerRst,
     FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
+    RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
   ];
+}
+
+/** A worker's chunks (chunks.ts): bytes of one, and records its index holds. */
+export interface FastPathWorker {
+  chunkBytes: number;
+  records: number;
 }
 
 /** Where each region lies in the module's memory (byte offsets, 64-byte aligned). */
@@ -85,11 +93,18 @@ interface FastPathLayout {
   tunnelPorts: number;
   chunkBytes: number;
   chunks: number[];
+  /** A worker's copy of a chunk's bytes and of its index (records, then their seconds); 0 without. */
+  copy: number;
+  copyBytes: number;
+  indexRecords: number;
+  rec: number;
+  sec: number;
   state: number;
   pages: number;
 }
 
-function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean): FastPathLayout {
+function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean, worker: FastPathWorker | null): FastPathLayout {
+  const indexRecords = worker?.records ?? 0;
   // The first 64 KiB are the module's own (its data and stack, if it ever has any).
   let at = PAGE_BYTES;
   const take = (bytes: number): number => {
@@ -106,8 +121,14 @@ function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean):
   const synNsec = take(capacity * 4);
   const tunnelPorts = withTunnelPorts ? take(65536) : 0;
   const chunks = [take(chunkBytes), take(chunkBytes)];
+  const copy = worker === null ? 0 : take(worker.chunkBytes);
+  const rec = indexRecords > 0 ? take(indexRecords * RECORD_WORDS * 4) : 0;
+  const sec = indexRecords > 0 ? take(indexRecords * 8) : 0;
   const state = take(FAST_STATE.WORDS * 8);
-  return { capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks, state, pages: Math.ceil(at / PAGE_BYTES) };
+  return {
+    capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks,
+    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, state, pages: Math.ceil(at / PAGE_BYTES),
+  };
 }
 
 export class FastPath {
@@ -119,16 +140,23 @@ export class FastPath {
   private readonly memory: ArrayBuffer;
   /** The reader's chunk buffers (readBuffer()), handed out once each. */
   private readonly chunks: Uint8Array[];
+  /** A worker's copy of its chunk's bytes and index (chunks.ts), for runIndexed(); empty without. */
+  readonly chunkCopy: Uint8Array;
+  readonly rec: Uint32Array;
+  readonly sec: Float64Array;
+  private readonly recAt: number;
+  private readonly secAt: number;
 
   /**
    * A fast path for a table of `capacity` slots (tableCapacity()), with two chunk buffers of
-   * `chunkBytes` for the reader and the decoder's UDP tunnel ports (null: decapsulation off).
+   * `chunkBytes` for the reader and the decoder's UDP tunnel ports (null: decapsulation off);
+   * `worker`: also room for a copy of one of a worker's chunks and of its index (runIndexed()).
    * Null when the compiled module is missing.
    */
-  static create(capacity: number, chunkBytes: number, tunnelPorts: Uint8Array | null): FastPath | null {
+  static create(capacity: number, chunkBytes: number, tunnelPorts: Uint8Array | null, worker: FastPathWorker | null = null): FastPath | null {
     const module = fastPathModule();
     if (module === null) return null;
-    const layout = layOut(capacity, chunkBytes, tunnelPorts !== null);
+    const layout = layOut(capacity, chunkBytes, tunnelPorts !== null, worker);
     if (layout.pages > MAX_PAGES) return null;
     // Created at its final size and never grown: growing detaches the views of a memory, and once
     // any buffer has been detached V8 checks every typed array access in the process for it.
@@ -158,6 +186,11 @@ export class FastPath {
     };
     this.state = new Float64Array(memory, layout.state, FAST_STATE.WORDS);
     this.chunks = layout.chunks.map((at) => new Uint8Array(memory, at, layout.chunkBytes));
+    this.chunkCopy = new Uint8Array(memory, layout.copy, layout.copyBytes);
+    this.recAt = layout.rec;
+    this.secAt = layout.sec;
+    this.rec = new Uint32Array(memory, layout.rec, layout.indexRecords * RECORD_WORDS);
+    this.sec = new Float64Array(memory, layout.sec, layout.indexRecords);
   }
 
   /** One of the two chunk buffers, for the reader: records read into them can take the fast path. */
@@ -177,6 +210,14 @@ export class FastPath {
    * reads it back after.
    */
   run(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number): number {
-    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen);
+    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen, 0, 0);
+  }
+
+  /**
+   * The same over records i, i + 1, ... below `count` of the chunk index copied into `rec` and `sec`
+   * (offsets into `buf`); returns the index of the first record it did not take.
+   */
+  runIndexed(buf: Uint8Array, i: number, count: number): number {
+    return this.x.run(buf.byteOffset, i, count, false, 0, this.recAt, this.secAt);
   }
 }

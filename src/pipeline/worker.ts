@@ -48,6 +48,8 @@ class Run {
   private readonly ownerOf = new Uint8Array(256);
   /** This thread's copy of the chunk being processed. */
   private local = new Uint8Array(0);
+  /** The engine's fast-path chunk copy (a single worker with a fast path), else null. */
+  private readonly fastBytes: Uint8Array | null;
   private hookDone = false;
   private timer: NodeJS.Timeout;
   private stopped = false;
@@ -67,9 +69,13 @@ class Run {
     this.picker = new ShardPicker(init.workers, init.engine.decap);
     for (let b = 0; b < 256; b++) this.ownerOf[b] = b < PAIR_BUCKETS ? b % init.workers : b === SLOW_BUCKET ? this.me : 0;
     const classification = buildClassification(init.classification);
+    const chunk = this.chunks[0];
     this.engine = new Engine({
       ...init.engine,
       shard: { index: init.index, workers: init.workers },
+      // The only worker takes every record: the fast path, for the file it reads itself and for
+      // the chunks the main thread hands over.
+      ...(init.workers === 1 ? { fastPath: true, ...(chunk !== undefined ? { fastPathWorker: { chunkBytes: chunk.size, records: chunk.capacity } } : {}) } : {}),
       classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords } : {}),
@@ -84,6 +90,7 @@ class Run {
           }
         : {}),
     });
+    this.fastBytes = this.engine.fastChunk()?.bytes ?? null;
     this.timer = this.scheduleStats(init.statsIntervalMs);
   }
 
@@ -130,14 +137,30 @@ class Run {
     // aligned.
     const last = (count - 1) * RECORD_WORDS;
     const used = count > 0 ? rec[last + REC_OFFSET]! + rec[last + REC_CAPLEN]! : 0;
-    if (this.local.length < c.size) this.local = new Uint8Array(c.size);
-    const u8 = this.local;
+    // One worker with a fast path copies into the fast path's memory, where its runs read the bytes.
+    const intoFast = this.fastBytes !== null && this.fastBytes.length >= c.size;
+    if (!intoFast && this.local.length < c.size) this.local = new Uint8Array(c.size);
+    const u8 = intoFast ? this.fastBytes! : this.local;
     u8.set(used === c.size ? c.u8 : c.u8.subarray(0, used), 0);
     if (this.init.workers === 1) {
       // The only worker owns every record (the reader computed no buckets): the in-process engine's
-      // loop, quotes of ICMP errors credited here as there.
-      for (let i = 0, r = 0; i < count; i++, r += RECORD_WORDS) {
-        engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, sec[i]!, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, true);
+      // loop, quotes of ICMP errors credited here as there, with runs of common packets through the
+      // fast path when there is one (its copy of the chunk is `u8` then).
+      const fast = u8 === this.fastBytes ? engine.fastChunk() : null;
+      if (fast !== null) {
+        fast.rec.set(rec.subarray(0, count * RECORD_WORDS));
+        fast.sec.set(sec.subarray(0, count));
+      }
+      for (let i = 0; i < count; ) {
+        let stop = count;
+        if (fast !== null) {
+          i = engine.takeIndexed(u8, i, count, base);
+          stop = Math.min(count, i + 1 + engine.recordsBeforeOffer);
+        }
+        for (; i < stop; i++) {
+          const r = i * RECORD_WORDS;
+          engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, sec[i]!, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, true);
+        }
       }
       return;
     }

@@ -96,6 +96,14 @@ const S_INDEX_MASK: i32 = 12;
 const S_SLOT_MASK: i32 = 13;
 const STATE_WORDS: i32 = 16;
 
+// A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
+const REC_WORDS: i32 = 5;
+const REC_OFFSET: i32 = 0;
+const REC_CAPLEN: i32 = 1;
+const REC_ORIGLEN: i32 = 2;
+const REC_NSEC: i32 = 3;
+const REC_LINKTYPE: i32 = 4;
+
 let rowsP: usize = 0;
 let indexP: usize = 0;
 let linksP: usize = 0;
@@ -179,6 +187,12 @@ export function layout(i: i32): i32 {
     case 50: return RTT_KNOWN;
     case 51: return HISTORY_MAX;
     case 52: return HISTORY_WORDS;
+    case 53: return REC_WORDS;
+    case 54: return REC_OFFSET;
+    case 55: return REC_CAPLEN;
+    case 56: return REC_ORIGLEN;
+    case 57: return REC_NSEC;
+    case 58: return REC_LINKTYPE;
   }
   return -1;
 }
@@ -216,11 +230,15 @@ export function layout(i: i32): i32 {
 }
 
 /**
- * Takes the records in buf[p, end) (a little-endian pcap, nanosecond timestamps when `nano`) until
- * the first one it leaves to the engine; returns where that one starts. Frames are Ethernet (the
- * caller checks the link type).
+ * Takes records until the first one it leaves to the engine, and returns where that one is.
+ *
+ * With `rec` 0: the records are pcap records in buf[p, end) (little-endian, nanosecond timestamps
+ * when `nano`, Ethernet frames: the caller checks the link type), and the result is a byte offset.
+ * Otherwise they are records p, p + 1, ... below `end` of a worker's chunk index (src/pipeline/
+ * chunks.ts: RECORD_WORDS u32 words each at `rec`, seconds as f64 at `sec`, offsets into `buf`, all
+ * checked by the reading thread), and the result is a record index.
  */
-export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i32 {
+export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, rec: usize, sec: usize): i32 {
   let ordinal = st(S_ORDINAL);
   let maxSec = st(S_MAX_SEC);
   let backstep = st(S_BACKSTEP);
@@ -239,27 +257,47 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i
   const index = indexP;
   const links = linksP;
   const tunnelPorts = tunnelPortsP;
+  const indexed = rec != 0;
 
-  while (end - p >= 16) {
-    const r = buf + <usize>p;
-    const capLen = load<u32>(r, 8);
-    const origLen = load<u32>(r, 12);
-    if (capLen > maxCapLen || <u32>(end - p - 16) < capLen) break;
-    const frac = load<u32>(r, 4);
-    let nsec: u32 = 0;
-    if (nano) {
-      if (frac >= 1_000_000_000) break;
-      nsec = frac;
+  for (;;) {
+    let f: usize;
+    let capLen: u32;
+    let origLen: u32;
+    let nsec: u32;
+    let tsSec: f64;
+    let next: i32;
+    if (indexed) {
+      if (p >= end) break;
+      const r = rec + <usize>p * (REC_WORDS << 2);
+      if (load<u32>(r, REC_LINKTYPE << 2) != 1) break;
+      f = buf + <usize>load<u32>(r, REC_OFFSET << 2);
+      capLen = load<u32>(r, REC_CAPLEN << 2);
+      origLen = load<u32>(r, REC_ORIGLEN << 2);
+      nsec = load<u32>(r, REC_NSEC << 2);
+      tsSec = load<f64>(sec + (<usize>p << 3));
+      next = p + 1;
     } else {
-      if (frac >= 1_000_000) break;
-      nsec = frac * 1000;
+      if (end - p < 16) break;
+      const r = buf + <usize>p;
+      capLen = load<u32>(r, 8);
+      origLen = load<u32>(r, 12);
+      if (capLen > maxCapLen || <u32>(end - p - 16) < capLen) break;
+      const frac = load<u32>(r, 4);
+      if (nano) {
+        if (frac >= 1_000_000_000) break;
+        nsec = frac;
+      } else {
+        if (frac >= 1_000_000) break;
+        nsec = frac * 1000;
+      }
+      tsSec = <f64>load<u32>(r);
+      f = r + 16;
+      next = p + 16 + <i32>capLen;
     }
-    const tsSec = <f64>load<u32>(r);
     // A new second of capture time may start a sweep: the engine's.
     if (tsSec >= nextSweep) break;
 
     // decodePlain (src/decode/plain.ts): Ethernet, up to two VLAN tags, IPv4 or IPv6, TCP or UDP.
-    const f = r + 16;
     const fend = f + <usize>capLen;
     if (capLen < 14) break;
     let type = be16(f + 12);
@@ -476,7 +514,7 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32): i
       store<u32>(row, nsec, I_LAST_NSEC);
     }
     ordinal += 1;
-    p += 16 + <i32>capLen;
+    p = next;
   }
 
   setSt(S_ORDINAL, ordinal);
