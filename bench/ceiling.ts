@@ -167,7 +167,7 @@ export function runCeiling(o: CeilingOptions): { counts: CeilingCounts; rows: Ce
       commands.push({ name: 'WebAssembly loop, reading ahead', cmd: [process.execPath, wasm, o.file, cap, 'ahead'], loop: 'minimal' });
       commands.push({ name: "WebAssembly loop + the engine's per-packet work", cmd: [process.execPath, wasm, o.file, cap, 'sync', 'features'], loop: 'features' });
     } else {
-      notes.push('assemblyscript not installed (npm i --no-save assemblyscript@0.28): the WebAssembly loop was not run');
+      notes.push('assemblyscript not installed (a dev dependency: npm ci): the WebAssembly loop was not run');
     }
     if (c !== null) commands.push({ name: 'C loop (bench/ceiling.c, cc -O2)', cmd: [c, o.file, cap], loop: 'minimal' });
     else notes.push('no C compiler (Debian package gcc): the C loop was not run');

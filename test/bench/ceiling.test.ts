@@ -23,7 +23,7 @@ const js = [process.execPath, buildJsLoop(tmp)];
 const c = buildCLoop(tmp);
 if (c === null) console.warn('ceiling.test: no C compiler (Debian package gcc): the C loop is not checked');
 const wasm = buildWasmLoop(tmp);
-if (wasm === null) console.warn('ceiling.test: assemblyscript is not installed (not a dependency): the WebAssembly loop is not checked');
+if (wasm === null) console.warn('ceiling.test: assemblyscript is not installed (a dev dependency: npm ci): the WebAssembly loop is not checked');
 
 function engineTotals(maxFlows: number): { packets: number; flows: number; evictedFlows: number } {
   const r = spawnSync(process.execPath, [CLI, 'replay', file, '--json', '--no-rules', '--max-flows', String(maxFlows)], { encoding: 'utf8' });
