@@ -138,8 +138,9 @@ export class FastPath {
   readonly state: Float64Array;
   private readonly x: FastPathExports;
   private readonly memory: ArrayBuffer;
-  /** The reader's chunk buffers (readBuffer()), handed out once each. */
+  /** The reader's two chunk buffers (readBuffer()). */
   private readonly chunks: Uint8Array[];
+  private nextChunk = 0;
   /** A worker's copy of its chunk's bytes and index (chunks.ts), for runIndexed(); empty without. */
   readonly chunkCopy: Uint8Array;
   readonly rec: Uint32Array;
@@ -193,10 +194,16 @@ export class FastPath {
     this.sec = new Float64Array(memory, layout.sec, layout.indexRecords);
   }
 
-  /** One of the two chunk buffers, for the reader: records read into them can take the fast path. */
+  /**
+   * The two chunk buffers in turn, for the reader: records read into them can take the fast path.
+   * An engine's reads follow one another (one file per run; a worker's file mode likewise), so a
+   * later read gets the same two buffers again.
+   */
   readBuffer(bytes: number): Uint8Array | null {
-    const i = this.chunks.findIndex((c) => c.length === bytes);
-    return i < 0 ? null : this.chunks.splice(i, 1)[0]!;
+    const c = this.chunks[this.nextChunk]!;
+    if (c.length !== bytes) return null;
+    this.nextChunk = (this.nextChunk + 1) % this.chunks.length;
+    return c;
   }
 
   /** True when `buf` lies in this fast path's memory. */

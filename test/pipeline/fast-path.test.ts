@@ -285,3 +285,16 @@ describe('reading a file into the fast path', () => {
     expect(readFileSync(file).length).toBeLessThan(READ_BUFFER_BYTES);
   });
 });
+
+describe('an engine that reads twice', () => {
+  it('takes the fast path on the second read too (the reader gets the same two buffers again)', async () => {
+    const file = join(dir, 'twice.pcap');
+    generateCapture({ packets: 5_000, flows: 20, size: 'small', seed: 3, out: file });
+    const engine = new Engine({ maxFlows: 1024, idleTimeout: 120, activeTimeout: 0, fastPath: true });
+    await readCaptureFile(file, engine);
+    const first = engine.fastRecords;
+    await readCaptureFile(file, engine);
+    expect(first).toBeGreaterThan(2_500);
+    expect(engine.fastRecords - first).toBeGreaterThan(2_500);
+  });
+});
