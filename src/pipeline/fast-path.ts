@@ -161,7 +161,13 @@ export class FastPath {
     if (layout.pages > MAX_PAGES) return null;
     // Created at its final size and never grown: growing detaches the views of a memory, and once
     // any buffer has been detached V8 checks every typed array access in the process for it.
-    const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    let memory: object & { buffer: ArrayBuffer };
+    try {
+      memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    } catch {
+      // Address space refused (a very large --max-flows, many engines at once): the engine alone.
+      return null;
+    }
     return new FastPath(module, memory, layout, tunnelPorts);
   }
 

@@ -298,3 +298,9 @@ describe('an engine that reads twice', () => {
     expect(engine.fastRecords - first).toBeGreaterThan(2_500);
   });
 });
+
+describe('a table too large for the module\'s memory', () => {
+  it('runs without the fast path (4 GiB of pages at most), with nothing else changed', () => {
+    expect(FastPath.create(40_000_000, READ_BUFFER_BYTES, null)).toBeNull();
+  });
+});
