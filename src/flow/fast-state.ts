@@ -33,7 +33,7 @@ export const FAST_STATE = Object.freeze({
  * (at their largest size), the LRU links and the TCP columns. Default: arrays of its own.
  */
 export interface FlowTableMemory {
-  /** FlowRows.BYTES_PER_SLOT x capacity bytes, 8-byte aligned. */
+  /** capacity x ROW.F64 words (row-layout.ts). */
   rows: Float64Array;
   /** FlowIndex.maxEntries(capacity) entries. */
   index: Int32Array;

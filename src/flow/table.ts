@@ -80,7 +80,7 @@ export interface FlowTableOptions {
   documentedPorts?: DocumentedPorts;
   /** Index entries in use at first (flow-index.ts; tests make it small to exercise growth). */
   initialIndexEntries?: number;
-  /** Where the rows, index entries and LRU links live (the fast path's memory; fast-state.ts). */
+  /** Where the rows, index entries, LRU links and TCP columns live (the fast path's memory; fast-state.ts). */
   memory?: FlowTableMemory;
 }
 

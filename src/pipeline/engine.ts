@@ -59,8 +59,9 @@ export interface EngineOptions {
   /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
   shard?: LevelShard;
   /**
-   * Take the common packet of a known flow through the WebAssembly fast path (fast-path.ts) when the
-   * reader reads into its buffers (readBuffer()); outputs are the same either way. Default false.
+   * Take the common packet of a known flow through the WebAssembly fast path (fast-path.ts): the
+   * records the reader reads into its buffers (readBuffer(), takeRecords()) and a worker's chunks
+   * (takeIndexed()); outputs are the same either way. Default false.
    */
   fastPath?: boolean;
   /**
@@ -166,29 +167,12 @@ export class Engine implements FrameSink, FlowObserver {
       this.recordsBeforeOffer = MAX_FAST_BACKOFF;
       return p;
     }
-    // The first record (capture start, link type seen) is handle()'s.
-    if (this.firstSec < 0) {
-      this.recordsBeforeOffer = 0;
-      return p;
-    }
-    const st = fast.state;
-    const t = this.table;
-    st[FAST_STATE.ORDINAL] = this.nextOrdinal;
-    st[FAST_STATE.LAST_SEC] = this.lastSec;
-    st[FAST_STATE.LAST_NSEC] = this.lastNsec;
-    t.saveFastState(st);
+    if (!this.startRun(this.nextOrdinal)) return p;
     const q = fast.run(buf, p, end, nano, maxCapLen);
-    // Read back as the types the fields hold (| 0: small integers stay small integers; a double
-    // stored into a field V8 keeps as one slows every later use of that field).
-    const n = q === p ? 0 : st[FAST_STATE.COUNT]! | 0;
-    // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
-    // are nearly all the engine's), the next records go straight to frame(), more each time.
-    this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
-    this.recordsBeforeOffer = this.fastBackoff;
-    if (n === 0) return p;
-    this.account(st, n, LINKTYPE_ETHERNET);
+    // | 0: read back as the small integer the fields hold (see endRun).
+    const n = q === p ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
+    this.endRun(n, this.nextOrdinal + n - 1);
     this.nextOrdinal += n;
-    t.loadFastState(st, this.nextOrdinal - 1);
     return q;
   }
 
@@ -199,27 +183,53 @@ export class Engine implements FrameSink, FlowObserver {
    * the caller hands that one and `recordsBeforeOffer` more to handle() before offering again.
    */
   takeIndexed(buf: Uint8Array, i: number, count: number, base: number): number {
-    const fast = this.fast!;
     this.recordsTaken = 0;
-    // The first record (capture start, link type seen) is handle()'s.
+    if (!this.startRun(base + i)) return i;
+    const j = this.fast!.runIndexed(buf, i, count);
+    this.endRun(j - i, base + j - 1);
+    return j;
+  }
+
+  /**
+   * Writes the state a fast-path run starting at record `ordinal` reads; false before the engine's
+   * first record, which handle() takes (capture start, link type seen).
+   */
+  private startRun(ordinal: number): boolean {
     if (this.firstSec < 0) {
       this.recordsBeforeOffer = 0;
-      return i;
+      return false;
     }
-    const st = fast.state;
-    const t = this.table;
-    st[FAST_STATE.ORDINAL] = base + i;
+    const st = this.fast!.state;
+    st[FAST_STATE.ORDINAL] = ordinal;
     st[FAST_STATE.LAST_SEC] = this.lastSec;
     st[FAST_STATE.LAST_NSEC] = this.lastNsec;
-    t.saveFastState(st);
-    const j = fast.runIndexed(buf, i, count);
-    const n = j - i;
+    this.table.saveFastState(st);
+    return true;
+  }
+
+  /**
+   * After a run that took `n` records, the last of them `lastOrdinal`: the back-off, and the
+   * engine's and the table's state taken back. Values come back as the types the fields hold
+   * (| 0 for integers): a double stored into a field V8 keeps as a small integer slows every later
+   * use of that field.
+   */
+  private endRun(n: number, lastOrdinal: number): void {
+    // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
+    // are nearly all the engine's), the next records go straight to handle(), more each time.
     this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
     this.recordsBeforeOffer = this.fastBackoff;
-    if (n === 0) return i;
-    this.account(st, n, LINKTYPE_ETHERNET);
-    t.loadFastState(st, base + j - 1);
-    return j;
+    if (n === 0) return;
+    const st = this.fast!.state;
+    this.recordsTaken = n;
+    this.fastRecords += n;
+    this.packets += n;
+    this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
+    this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
+    this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
+    this.linkTypePackets[LINKTYPE_ETHERNET]! += n;
+    this.lastSec = st[FAST_STATE.LAST_SEC]!;
+    this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
+    this.table.loadFastState(st, lastOrdinal);
   }
 
   /**
@@ -229,19 +239,6 @@ export class Engine implements FrameSink, FlowObserver {
   fastChunk(): { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array } | null {
     const fast = this.fast;
     return fast === null || fast.chunkCopy.length === 0 ? null : { bytes: fast.chunkCopy, rec: fast.rec, sec: fast.sec };
-  }
-
-  /** The engine's totals for `n` records a fast-path run took (its state block `st`). */
-  private account(st: Float64Array, n: number, linkType: number): void {
-    this.recordsTaken = n;
-    this.fastRecords += n;
-    this.packets += n;
-    this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
-    this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
-    this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
-    this.linkTypePackets[linkType]! += n;
-    this.lastSec = st[FAST_STATE.LAST_SEC]!;
-    this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
   }
 
   /**

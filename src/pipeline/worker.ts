@@ -48,8 +48,8 @@ class Run {
   private readonly ownerOf = new Uint8Array(256);
   /** This thread's copy of the chunk being processed. */
   private local = new Uint8Array(0);
-  /** The engine's fast-path chunk copy (a single worker with a fast path), else null. */
-  private readonly fastBytes: Uint8Array | null;
+  /** Where the engine's fast path takes a copy of the chunk (a single worker with a fast path), else null. */
+  private readonly fast: { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array } | null;
   private hookDone = false;
   private timer: NodeJS.Timeout;
   private stopped = false;
@@ -90,7 +90,7 @@ class Run {
           }
         : {}),
     });
-    this.fastBytes = this.engine.fastChunk()?.bytes ?? null;
+    this.fast = this.engine.fastChunk();
     this.timer = this.scheduleStats(init.statsIntervalMs);
   }
 
@@ -138,15 +138,14 @@ class Run {
     const last = (count - 1) * RECORD_WORDS;
     const used = count > 0 ? rec[last + REC_OFFSET]! + rec[last + REC_CAPLEN]! : 0;
     // One worker with a fast path copies into the fast path's memory, where its runs read the bytes.
-    const intoFast = this.fastBytes !== null && this.fastBytes.length >= c.size;
-    if (!intoFast && this.local.length < c.size) this.local = new Uint8Array(c.size);
-    const u8 = intoFast ? this.fastBytes! : this.local;
+    const fast = this.fast !== null && this.fast.bytes.length >= c.size ? this.fast : null;
+    if (fast === null && this.local.length < c.size) this.local = new Uint8Array(c.size);
+    const u8 = fast !== null ? fast.bytes : this.local;
     u8.set(used === c.size ? c.u8 : c.u8.subarray(0, used), 0);
     if (this.init.workers === 1) {
       // The only worker owns every record (the reader computed no buckets): the in-process engine's
       // loop, quotes of ICMP errors credited here as there, with runs of common packets through the
       // fast path when there is one (its copy of the chunk is `u8` then).
-      const fast = u8 === this.fastBytes ? engine.fastChunk() : null;
       if (fast !== null) {
         fast.rec.set(rec.subarray(0, count * RECORD_WORDS));
         fast.sec.set(sec.subarray(0, count));
