@@ -40,8 +40,12 @@ const WASM_URL = new URL('../../dist/wasm/fast-path.wasm', import.meta.url);
 
 let compiled: object | null | undefined;
 
-/** The compiled module, once per thread; null when dist/wasm/fast-path.wasm is missing. */
+/**
+ * The compiled module, once per thread; null when dist/wasm/fast-path.wasm is missing or this Node
+ * has no WebAssembly (`node --jitless`).
+ */
 function fastPathModule(): object | null {
+  if (compiled === undefined && typeof WebAssembly === 'undefined') compiled = null;
   if (compiled === undefined) {
     let bytes: Uint8Array | null = null;
     try {

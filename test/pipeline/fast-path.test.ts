@@ -6,9 +6,11 @@
  * tunnels, ICMP errors, truncated frames, steps back in time) and on random mutations of them.
  * It must also really take the common packet (else it is only overhead).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile, READ_BUFFER_BYTES } from '../../src/capture/file.js';
@@ -302,5 +304,19 @@ describe('an engine that reads twice', () => {
 describe('a table too large for the module\'s memory', () => {
   it('runs without the fast path (4 GiB of pages at most), with nothing else changed', () => {
     expect(FastPath.create(40_000_000, READ_BUFFER_BYTES, null)).toBeNull();
+  });
+});
+
+describe('a Node without WebAssembly (node --jitless)', () => {
+  it('runs the built CLI without the fast path, with the same output', () => {
+    const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+    const demo = fileURLToPath(new URL('../../fixtures/captures/demo.pcap', import.meta.url));
+    const run = (flags: string[], workers: string): string => {
+      const r = spawnSync(process.execPath, [...flags, cli, 'replay', demo, '--json', '--workers', workers], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    expect(run(['--jitless'], '0')).toBe(run([], '0'));
+    expect(run(['--jitless'], '1')).toBe(run([], '1'));
   });
 });
