@@ -46,11 +46,16 @@ for (const file of Object.values(entries)) {
     process.exit(1);
   }
 }
-// Chunks of an earlier build (their names carry content hashes).
-for (const name of readdirSync(OUT)) if (/^(bundle-.*\.js(\.map)?|worker\.js(\.map)?|bundle-manifest\.json)$/.test(name)) rmSync(join(OUT, name));
+// Files of an earlier build (chunk names carry content hashes; a code cache belongs to its chunk).
+for (const name of readdirSync(OUT)) {
+  if (/^((bundle|main|worker)-.*\.cjs(\.map|\.v8cache)?|bundle-.*\.js(\.map)?|worker\.js(\.map)?|bundle-manifest\.json)$/.test(name)) rmSync(join(OUT, name));
+}
 
 /** Bare package imports stay imports, except commander (loaded by every run). */
-function isExternal(id) {
+function isExternal(id, importer) {
+  // The dashboard without its bundle (a tree built by tsc alone) stays tsc's ES module, imported as
+  // face.js wrote it (the chunks sit in dist/cli/ like face.js): Ink is ESM only.
+  if (id === '../ui/dashboard.js' && importer === join(OUT, 'face.js')) return true;
   if (id.startsWith('.') || id.startsWith('/') || id.startsWith('\0')) return false;
   return id !== 'commander' && !id.startsWith('commander/');
 }
@@ -58,12 +63,41 @@ function isExternal(id) {
 const bundle = await rolldown({ input: entries, platform: 'node', external: isExternal, logLevel: 'warn' });
 const { output } = await bundle.write({
   dir: OUT,
-  format: 'esm',
-  entryFileNames: '[name].js',
-  chunkFileNames: 'bundle-[name]-[hash].js',
+  format: 'cjs',
+  entryFileNames: '[name]-[hash].cjs',
+  chunkFileNames: 'bundle-[name]-[hash].cjs',
   sourcemap: true,
+  // As face.js wrote it: relative to dist/cli/, where the chunks are too.
+  paths: (id) => (id === join(REPO, 'dist/ui/dashboard.js') ? '../ui/dashboard.js' : id),
 });
 await bundle.close();
+
+const entryChunk = (name) => output.find((o) => o.type === 'chunk' && o.isEntry && o.name === name).fileName;
+for (const d of output) {
+  if (d.type === 'chunk' && /(^|[^\w.])import\("\.\.?\/(?!ui\/dashboard\.js")/m.test(d.code.replace(/^\s*\*.*$/gm, ''))) {
+    console.error(`bundle-cli: ${d.fileName} imports a relative ES module at run time`);
+    process.exit(1);
+  }
+}
+// The ES module entries: each loads its CommonJS chunk through the code cache loader (code-cache.ts).
+writeFileSync(
+  join(OUT, 'main.js'),
+  `#!/usr/bin/env node
+// Written by scripts/bundle-cli.mjs: the CLI is ${entryChunk('main')} and the chunks it requires, loaded with their code caches (code-cache.ts).
+import { requireChunk } from './code-cache.js';
+const entry = requireChunk(import.meta.url, './${entryChunk('main')}');
+/** main.ts's main(), for code that imports the built CLI (the start-up tests). */
+export const main = entry.main;
+if (entry.isProcessEntry(import.meta.url)) entry.start(process.argv.slice(2));
+`,
+);
+writeFileSync(
+  join(OUT, 'worker.js'),
+  `// Written by scripts/bundle-cli.mjs: a worker thread's script (pipeline/worker.ts), from ${entryChunk('worker')} with its code cache (code-cache.ts).
+import { requireChunk } from './code-cache.js';
+requireChunk(import.meta.url, './${entryChunk('worker')}');
+`,
+);
 
 const manifest = {};
 for (const o of output) {
@@ -73,4 +107,6 @@ for (const o of output) {
     .map((id) => relative(REPO, id))
     .sort();
 }
+manifest['main.js'] = ['dist/cli/code-cache.js'];
+manifest['worker.js'] = ['dist/cli/code-cache.js'];
 writeFileSync(join(OUT, 'bundle-manifest.json'), JSON.stringify(manifest, null, 1) + '\n');

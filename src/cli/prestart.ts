@@ -38,5 +38,5 @@ export function workersToPrestart(argv: readonly string[], cores: number = avail
 /** Starts the worker threads `portsniff ARGV` will want (none from sources run by tsx). */
 export function prestart(argv: readonly string[]): void {
   const n = workersToPrestart(argv);
-  if (n > 0 && import.meta.url.endsWith('.js')) prestartWorkers(n);
+  if (n > 0 && !import.meta.url.endsWith('.ts')) prestartWorkers(n);
 }

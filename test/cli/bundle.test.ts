@@ -4,7 +4,7 @@
  * rewrites them to `var` (esbuild does) cost 8% more CPU on the reference replay
  * (bench/README.md "The CLI bundle"). Checked on the chunk that holds the flow table.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,9 +12,19 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli');
 
-/** `file` and every bundle file it imports statically, transitively. */
+/**
+ * `file` and every bundle file it loads before running: the ES module entries import code-cache.js
+ * and require their CommonJS chunk (requireChunk), which requires its chunks at its top level.
+ */
 function staticClosure(file: string): Set<string> {
-  const imports = (f: string): string[] => [...readFileSync(join(CLI, f), 'utf8').matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!);
+  const imports = (f: string): string[] => {
+    const code = readFileSync(join(CLI, f), 'utf8');
+    return [
+      ...[...code.matchAll(/^import .* from '\.\/([^']+)';$/gm)].map((m) => m[1]!),
+      ...[...code.matchAll(/^(?:const \w+ = )?requireChunk\(import\.meta\.url, '\.\/([^']+)'\);$/gm)].map((m) => m[1]!),
+      ...[...code.matchAll(/^(?:const|let) [\w$]+ = require\("\.\/([^"]+)"\);$/gm)].map((m) => m[1]!),
+    ];
+  };
   const seen = new Set<string>();
   const queue = [file];
   while (queue.length > 0) {
@@ -52,8 +62,8 @@ describe('the CLI bundle', () => {
 
   it('starts with a small entry: the worker threads start before the CLI is loaded (cli/entry.ts)', () => {
     // What main.js loads statically is loaded before a thread can start: only the entry and what it needs.
-    const modules = [...staticClosure('main.js')].flatMap((f) => manifest[f] ?? []).sort();
-    expect(modules).toEqual(['dist/cli/entry.js', 'dist/cli/prestart.js', 'dist/cli/process-entry.js', 'dist/pipeline/defaults.js', 'dist/pipeline/worker-threads.js']);
+    const modules = [...new Set([...staticClosure('main.js')].flatMap((f) => manifest[f] ?? []))].sort();
+    expect(modules).toEqual(['dist/cli/code-cache.js', 'dist/cli/entry.js', 'dist/cli/prestart.js', 'dist/cli/process-entry.js', 'dist/pipeline/defaults.js', 'dist/pipeline/worker-threads.js']);
     // The CLI itself (commander, the session) comes from a chunk the entry imports afterwards.
     expect(chunkOf('dist/cli/main.js')).toContain('function runProcess');
   });
@@ -62,5 +72,23 @@ describe('the CLI bundle', () => {
     const seen = staticClosure('worker.js');
     expect(seen.size).toBeGreaterThan(1);
     expect(seen.has('main.js')).toBe(false);
+    expect([...seen].some((f) => f.startsWith('main-'))).toBe(false);
+  });
+
+  it('is CommonJS chunks behind two ES module entries, each chunk named by its content', () => {
+    const chunks = Object.keys(manifest).filter((f) => f !== 'main.js' && f !== 'worker.js');
+    expect(chunks.length).toBeGreaterThan(5);
+    // The code cache of a chunk is found by the chunk's name (cli/code-cache.ts): one name, one content.
+    for (const f of chunks) expect(f).toMatch(/^(bundle-[\w-]+|main|worker)-[\w-]{8}\.cjs$/);
+    expect(staticClosure('main.js').has('code-cache.js')).toBe(true);
+    expect(staticClosure('worker.js').has('code-cache.js')).toBe(true);
+  });
+
+  it('leaves the dashboard fallback an ES module import that resolves from the chunks (Ink is ESM only)', () => {
+    const code = chunkOf('dist/cli/face.js');
+    const fallback = /await import\("(\.\.\/ui\/dashboard\.js)"\)/.exec(code);
+    expect(fallback).not.toBeNull();
+    expect(existsSync(join(CLI, fallback![1]!))).toBe(true);
+    expect(code).not.toMatch(/require\("ink"\)/);
   });
 });

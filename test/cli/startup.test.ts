@@ -28,10 +28,12 @@ const loaded = [...new Set(cache.map((k) => /node_modules\\/(zod|prom-client)\\/
 console.log(JSON.stringify({ code, loaded }));
 `;
 
-// The same run under a module hook (a thread of its own in Node 20) that reports every module it
-// loads; a last import marks the end, so every report before it has arrived.
+// The same run under a module hook (a thread of its own in Node 20) that reports every ES module it
+// loads; a last import marks the end, so every report before it has arrived. The bundle's CommonJS
+// chunks (scripts/bundle-cli.mjs) are in require's cache.
 const MODULE_PROBE = `
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 const { port1, port2 } = new MessageChannel();
 const urls = [];
@@ -46,7 +48,8 @@ await import(END);
 await ended;
 port1.close();
 const root = new URL('./', 'file://' + process.cwd() + '/').href;
-console.log(JSON.stringify(urls.filter((u) => u.startsWith(root + 'dist/')).map((u) => u.slice(root.length)).sort()));
+const required = Object.keys(createRequire(import.meta.url).cache).map((f) => pathToFileURL(f).href);
+console.log(JSON.stringify([...urls, ...required].filter((u) => u.startsWith(root + 'dist/')).map((u) => u.slice(root.length)).sort()));
 `;
 
 function loadedBy(args: string[]): { code: number; loaded: string[] } {
@@ -89,8 +92,10 @@ describe('start-up', () => {
 
   it('the built CLI is a bundle: a replay loads a handful of files, not the ~100 modules of the source', () => {
     const files = loadedFiles(['replay', DNS, '--json']);
-    // main.js and its shared chunks (the probe itself imports the unbundled line writer and errors).
-    expect(files.filter((f) => f !== 'dist/export/line-writer.js' && f !== 'dist/errors.js').every((f) => /^dist\/cli\/(main|bundle-[\w-]+)\.js$/.test(f)), files.join(' ')).toBe(true);
+    // main.js, the code cache loader and the CommonJS chunks (the probe itself imports the unbundled
+    // line writer and errors).
+    expect(files.filter((f) => f !== 'dist/export/line-writer.js' && f !== 'dist/errors.js').every((f) => /^dist\/cli\/(main\.js|code-cache\.js|(main|bundle)-[\w-]+\.cjs)$/.test(f)), files.join(' ')).toBe(true);
+    expect(files.filter((f) => f.endsWith('.cjs')).length).toBeGreaterThan(2);
     expect(files.length).toBeLessThan(12);
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string[]>;
     expect(files.flatMap((f) => manifest[f.slice('dist/cli/'.length)] ?? []).length).toBeGreaterThan(60);
