@@ -25,15 +25,7 @@ export const FAST_STATE = Object.freeze({
   /** In: the flow index's entries in use - 1, and the slot bits of an entry (flow-index.ts). */
   INDEX_MASK: 12,
   SLOT_MASK: 13,
-  /**
-   * Out: the run's last record has a payload the classifier inspects (the run stops after it):
-   * slot * 2 + 1 when it went to the server, slot * 2 when to the client, -1 when none; where the
-   * payload starts (from the run's buffer) and its length.
-   */
-  PAYLOAD_SLOT: 14,
-  PAYLOAD_AT: 15,
-  PAYLOAD_LENGTH: 16,
-  WORDS: 20,
+  WORDS: 16,
 });
 
 /**

@@ -295,14 +295,6 @@ export class FlowTable {
     return slot;
   }
 
-  /**
-   * The payload of a packet the fast path took (engine.ts fastPayload()): the observer gets it as
-   * process() gives it, after the packet's accounting and TCP state.
-   */
-  payloadTaken(s: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
-    this.observer?.payload(s, toServer, buf, offset, length);
-  }
-
   private laterFragment(p: DecodedPacket, pos: number, tsSec: number, tsNsec: number, wireLen: number): number {
     const e = this.frags.find(p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3, p.ipProto, p.fragId, vlanKey(p), p.tunnelContext);
     const slot = e >= 0 ? this.frags.slotOf(e) : -1;

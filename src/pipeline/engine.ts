@@ -168,23 +168,11 @@ export class Engine implements FrameSink, FlowObserver {
       return p;
     }
     if (!this.startRun(this.nextOrdinal)) return p;
-    let q = p;
-    let taken = 0;
-    let payloads = 0;
-    // A run that stops after an inspected payload goes on once the classifier has it.
-    for (;;) {
-      const r = fast.run(buf, q, end, nano, maxCapLen);
-      // | 0: read back as the small integer the fields hold (see endRun).
-      const n = r === q ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
-      this.endRun(n, this.nextOrdinal + n - 1);
-      this.nextOrdinal += n;
-      taken += n;
-      q = r;
-      if (!this.fastPayload(buf)) break;
-      payloads++;
-      this.startRun(this.nextOrdinal);
-    }
-    this.backOff(taken, payloads);
+    const q = fast.run(buf, p, end, nano, maxCapLen);
+    // | 0: read back as the small integer the fields hold (see endRun).
+    const n = q === p ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
+    this.endRun(n, this.nextOrdinal + n - 1);
+    this.nextOrdinal += n;
     return q;
   }
 
@@ -197,31 +185,9 @@ export class Engine implements FrameSink, FlowObserver {
   takeIndexed(buf: Uint8Array, i: number, count: number, base: number): number {
     this.recordsTaken = 0;
     if (!this.startRun(base + i)) return i;
-    let j = i;
-    let payloads = 0;
-    for (;;) {
-      const k = this.fast!.runIndexed(buf, j, count);
-      this.endRun(k - j, base + k - 1);
-      j = k;
-      if (!this.fastPayload(buf)) break;
-      payloads++;
-      this.startRun(base + j);
-    }
-    this.backOff(j - i, payloads);
+    const j = this.fast!.runIndexed(buf, i, count);
+    this.endRun(j - i, base + j - 1);
     return j;
-  }
-
-  /**
-   * Hands the classifier the payload a run stopped after (FAST_STATE.PAYLOAD_*), as
-   * FlowTable.process() would have after accounting the packet; false when the run stopped for
-   * another reason.
-   */
-  private fastPayload(buf: Uint8Array): boolean {
-    const st = this.fast!.state;
-    const at = st[FAST_STATE.PAYLOAD_SLOT]! | 0;
-    if (at < 0) return false;
-    this.table.payloadTaken(at >> 1, (at & 1) === 1, buf, st[FAST_STATE.PAYLOAD_AT]! | 0, st[FAST_STATE.PAYLOAD_LENGTH]! | 0);
-    return true;
   }
 
   /**
@@ -248,9 +214,13 @@ export class Engine implements FrameSink, FlowObserver {
    * use of that field.
    */
   private endRun(n: number, lastOrdinal: number): void {
+    // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
+    // are nearly all the engine's), the next records go straight to handle(), more each time.
+    this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
+    this.recordsBeforeOffer = this.fastBackoff;
     if (n === 0) return;
     const st = this.fast!.state;
-    this.recordsTaken += n;
+    this.recordsTaken = n;
     this.fastRecords += n;
     this.packets += n;
     this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
@@ -260,16 +230,6 @@ export class Engine implements FrameSink, FlowObserver {
     this.lastSec = st[FAST_STATE.LAST_SEC]!;
     this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
     this.table.loadFastState(st, lastOrdinal);
-  }
-
-  /**
-   * After an offer that took `taken` records in all and stopped `payloads` times to hand over a
-   * payload: a call pays for itself over a long run; after a short one (a flood of new flows, whose
-   * packets are nearly all the engine's), the next records go straight to handle(), more each time.
-   */
-  private backOff(taken: number, payloads: number): void {
-    this.fastBackoff = taken - payloads >= LONG_FAST_RUN || payloads > 0 ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
-    this.recordsBeforeOffer = this.fastBackoff;
   }
 
   /**

@@ -74,7 +74,6 @@ function expectedLayout(): number[] {
     ROW.B_HISTORY_LEN, FlowFlag.ClientSyn, FlowFlag.ClientFin, FlowFlag.ServerFin, FlowFlag.ClientRst, FlowFlag.ServerRst,
     FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
     RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
-    FAST_STATE.PAYLOAD_SLOT, FAST_STATE.PAYLOAD_AT, FAST_STATE.PAYLOAD_LENGTH,
   ];
 }
 

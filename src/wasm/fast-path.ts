@@ -7,10 +7,9 @@
  * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain), a new flow, a
  * TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that starts an
- * expiry sweep, the first packet after an active-timeout cut, a record cut by the chunk's end or too
- * long. The engine handles that record in full and calls run() again from the next one. A packet
- * whose payload the classifier inspects is taken, and run() stops after it: the engine hands the
- * payload to the classifier (S_PAYLOAD_*) before anything else happens, as FlowTable.process() does.
+ * expiry sweep, a payload the classifier inspects, the first packet after an active-timeout cut, a
+ * record cut by the chunk's end or too long. The engine handles that record in full and calls run()
+ * again from the next one.
  *
  * For the records it takes, run() does what Engine.handle() and FlowTable.process() do for them, in
  * the same memory the JavaScript side reads (the table's rows, index, LRU links and TCP columns live
@@ -95,14 +94,7 @@ const S_LRU_TAIL: i32 = 11;
 /** In: the flow index's entries in use - 1, and the slot bits of an entry. */
 const S_INDEX_MASK: i32 = 12;
 const S_SLOT_MASK: i32 = 13;
-/**
- * Out: the last record taken has a payload the classifier inspects: slot * 2 + 1 when it went to the
- * server, slot * 2 when to the client (-1: none), and where the payload lies (from `buf`) and its length.
- */
-const S_PAYLOAD_SLOT: i32 = 14;
-const S_PAYLOAD_AT: i32 = 15;
-const S_PAYLOAD_LENGTH: i32 = 16;
-const STATE_WORDS: i32 = 20;
+const STATE_WORDS: i32 = 16;
 
 // A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
 const REC_WORDS: i32 = 5;
@@ -201,9 +193,6 @@ export function layout(i: i32): i32 {
     case 56: return REC_ORIGLEN;
     case 57: return REC_NSEC;
     case 58: return REC_LINKTYPE;
-    case 59: return S_PAYLOAD_SLOT;
-    case 60: return S_PAYLOAD_AT;
-    case 61: return S_PAYLOAD_LENGTH;
   }
   return -1;
 }
@@ -269,7 +258,6 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   const links = linksP;
   const tunnelPorts = tunnelPortsP;
   const indexed = rec != 0;
-  setSt(S_PAYLOAD_SLOT, -1);
 
   for (;;) {
     let f: usize;
@@ -374,14 +362,12 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     const seg = <i32>(ipEnd - l4);
     let tcpFlags: i32 = 0;
     let payloadLength: i32 = 0;
-    let payload: usize = l4 + 8;
     if (proto == 6) {
       if (seg < 20) break;
       const hlen = (<i32>load<u8>(l4, 12) >> 4) << 2;
       if (hlen < 20 || hlen > seg) break;
       tcpFlags = <i32>load<u8>(l4, 13);
       payloadLength = seg - hlen;
-      payload = l4 + <usize>hlen;
     } else {
       if (seg < 8) break;
       const length = be16(l4 + 4);
@@ -452,8 +438,8 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     // clears the history letters, so the letter checks below stop that packet too; this check
     // keeps the condition true on its own.)
     if ((fl & AWAIT_FIRST) != 0) break;
-    // The payload goes to the classifier while it inspects the flow: after this record (below).
-    const inspected = payloadLength > 0 && load<u8>(row, B_INSPECT) != 0;
+    // The payload goes to the classifier while it inspects the flow.
+    if (payloadLength > 0 && load<u8>(row, B_INSPECT) != 0) break;
 
     // Taken: Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
     count++;
@@ -529,12 +515,6 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     }
     ordinal += 1;
     p = next;
-    if (inspected) {
-      setSt(S_PAYLOAD_SLOT, <f64>(slot * 2 + (toServer ? 1 : 0)));
-      setSt(S_PAYLOAD_AT, <f64>(payload - buf));
-      setSt(S_PAYLOAD_LENGTH, <f64>payloadLength);
-      break;
-    }
   }
 
   setSt(S_ORDINAL, ordinal);

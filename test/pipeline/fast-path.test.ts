@@ -141,16 +141,6 @@ describe('the WebAssembly fast path', () => {
     expect(fast.fastRecords).toBeGreaterThan(g.packets * 0.6);
   });
 
-  it('takes the packets whose payload the classifier inspects, and hands it their payloads', async () => {
-    const file = join(dir, 'inspected.pcap');
-    generateCapture({ packets: 30_000, flows: 3_000, size: 'mixed', seed: 13, out: file });
-    const fast = await runFile(file, DEFAULT, true);
-    expectSame(fast, await runFile(file, DEFAULT, false), 'generated capture, 10 packets per flow, classified');
-    // Without classification no payload is inspected: the fast path takes as many packets either way.
-    const unclassified = await runFile(file, { ...DEFAULT, classify: false }, true);
-    expect(fast.fastRecords / unclassified.fastRecords).toBeGreaterThan(0.97);
-  });
-
   it('same output with expiry sweeps, active-timeout cuts and evictions, with and without classification', async () => {
     // The mixed capture: short conversations with every case the engine keeps for itself.
     const mixed = join(dir, 'mixed.pcap');
