@@ -6,9 +6,8 @@
  * no code cache for ES modules (module.enableCompileCache() came in Node 22.1), hence CommonJS
  * chunks behind the ESM entries (dist/cli/main.js, dist/cli/worker.js).
  *
- * Measured (bench/README.md "The CLI bundle"): `replay demo.pcap --json` 137 -> 112 ms wall, of which
- * Node's own start-up is ~62; paired A/B on the 5M-packet reference capture 0.92 (`--no-rules`) and
- * 0.955 (full), on the flow flood 0.965.
+ * Measured (bench/README.md "The CLI bundle"): ~30 ms less per run, `replay demo.pcap --json` 185 ->
+ * 153 ms wall (medians of 20; Node's own start-up is 60-90 ms), paired A/B 0.86.
  *
  * A cache is only ever used for the bytes it was made from, and only if it is whole: V8 refuses a
  * cache of another V8 version or other V8 flags, but a damaged one crashes the process (a release V8
@@ -97,15 +96,27 @@ type Compile = (this: Module, content: string, filename: string) => unknown;
 export function requireChunk(entryUrl: string, chunk: string, env: Readonly<Record<string, string | undefined>> = process.env): unknown {
   const dir = resolve(dirname(fileURLToPath(entryUrl)));
   const require = createRequire(entryUrl);
-  // The main context's loader for import() in a vm.Script came with Node 20.12: without it, plain require.
-  const importer = (vm.constants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  (globalThis as Record<symbol, unknown>)[ESM_IMPORTER] = importEsm;
   const mode = codeCacheMode(env);
-  if (importer === undefined || mode === 'off') return require(join(dir, chunk));
+  if (mode === 'off') return require(join(dir, chunk));
   if (state === null) {
     state = { dir, mode, loads: [], compiled: [] };
-    install(state, importer);
+    install(state);
   }
   return require(join(dir, chunk));
+}
+
+/**
+ * Where chunks find importEsm(). A function a chunk compiled from a code cache calls import() in
+ * fails in Node 20 ("A dynamic import callback was not specified": the callback a vm.Script gets
+ * for import() is not restored with code from a cache made by another process); and a vm.Script
+ * without one cannot import() at all. So a chunk imports an ES module (the dashboard's bundle,
+ * cli/face.ts) through this module, an ES module of Node's own loader.
+ */
+export const ESM_IMPORTER = Symbol.for('portsniff.esmImporter');
+
+function importEsm(url: string): Promise<unknown> {
+  return import(url);
 }
 
 /** The chunks this thread has loaded so far, and how. */
@@ -113,7 +124,7 @@ export function chunkLoads(): readonly ChunkLoad[] {
   return state?.loads ?? [];
 }
 
-function install(s: LoaderState, importer: symbol): void {
+function install(s: LoaderState): void {
   const proto = Module.prototype as unknown as { _compile: Compile };
   const compile = proto._compile;
   proto._compile = function compileChunk(this: Module, content: string, filename: string): unknown {
@@ -129,11 +140,7 @@ function install(s: LoaderState, importer: symbol): void {
       }
     }
     const cachedData = file === null ? null : decodeCacheFile(source, file);
-    const script = new vm.Script(source, {
-      filename,
-      ...(cachedData !== null ? { cachedData } : {}),
-      importModuleDynamically: importer as never,
-    });
+    const script = new vm.Script(source, { filename, ...(cachedData !== null ? { cachedData } : {}) });
     let cache: ChunkLoad['cache'] = 'write';
     if (s.mode === 'use') cache = file === null ? 'none' : cachedData === null ? 'mismatch' : script.cachedDataRejected === true ? 'rejected' : 'accepted';
     s.loads.push({ file: filename, cache });

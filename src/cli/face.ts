@@ -101,6 +101,18 @@ async function importDashboard(): Promise<DashboardFactory> {
   }
   // The bundle loads in ~90 ms instead of ~400 ms (Node's loader on Ink's and React's many files);
   // running from the TypeScript sources there is none.
-  const ui = (existsSync(DASHBOARD_BUNDLE) ? await import(DASHBOARD_BUNDLE.href) : await import('../ui/dashboard.js')) as typeof import('../ui/dashboard.js');
+  const esm = builtCliImporter();
+  let ui: typeof import('../ui/dashboard.js');
+  if (esm !== null) ui = (await esm(existsSync(DASHBOARD_BUNDLE) ? DASHBOARD_BUNDLE.href : new URL('../ui/dashboard.js', import.meta.url).href)) as typeof ui;
+  else ui = existsSync(DASHBOARD_BUNDLE) ? ((await import(DASHBOARD_BUNDLE.href)) as typeof ui) : await import('../ui/dashboard.js');
   return ui.createDashboard;
+}
+
+/**
+ * The built CLI's import() for ES modules (cli/code-cache.ts ESM_IMPORTER), or null outside it:
+ * in the bundle's CommonJS chunks, code that came from a V8 code cache cannot import() (Node 20).
+ */
+function builtCliImporter(): ((url: string) => Promise<unknown>) | null {
+  const f = (globalThis as Record<symbol, unknown>)[Symbol.for('portsniff.esmImporter')];
+  return typeof f === 'function' ? (f as (url: string) => Promise<unknown>) : null;
 }

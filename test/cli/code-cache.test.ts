@@ -118,6 +118,39 @@ describe('the code cache of the built CLI', () => {
   });
 });
 
+describe('a chunk that imports an ES module (the dashboard drawn in the session thread)', () => {
+  it('imports it through the entry\'s importer, also when the chunk comes from a cache another process wrote', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portsniff-code-cache-import-'));
+    try {
+      writeFileSync(join(dir, 'esm.mjs'), 'export const answer = 42;\n');
+      // What cli/face.ts does; the function is compiled lazily, so its code is in the cache.
+      writeFileSync(join(dir, 'chunk-abcdefgh.cjs'), [
+        'exports.load = function load() {',
+        '  const url = require("node:url").pathToFileURL(__dirname + "/esm.mjs").href;',
+        '  return globalThis[Symbol.for("portsniff.esmImporter")](url);',
+        '};',
+      ].join('\n'));
+      writeFileSync(join(dir, 'entry.mjs'), [
+        `import { requireChunk, chunkLoads } from ${JSON.stringify(join(ROOT, 'dist/cli/code-cache.js'))};`,
+        `const chunk = requireChunk(import.meta.url, './chunk-abcdefgh.cjs');`,
+        `const m = await chunk.load();`,
+        `console.log(JSON.stringify({ answer: m.answer, loads: chunkLoads().map((l) => l.cache) }));`,
+      ].join('\n'));
+      const run = (env: NodeJS.ProcessEnv): { answer: number; loads: string[] } => {
+        const r = spawnSync(process.execPath, [join(dir, 'entry.mjs')], { encoding: 'utf8', env: { ...process.env, ...env } });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).toBe('');
+        return JSON.parse(r.stdout.trim()) as { answer: number; loads: string[] };
+      };
+      expect(run({ PORTSNIFF_CODE_CACHE: 'write' })).toEqual({ answer: 42, loads: ['write'] });
+      expect(run({})).toEqual({ answer: 42, loads: ['accepted'] });
+      expect(run({ PORTSNIFF_CODE_CACHE: 'off' })).toEqual({ answer: 42, loads: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the cache file', () => {
   const source = '(function (exports) { exports.x = 1; })';
   const data = Buffer.from('v8 data, any bytes \u0000\u0001');

@@ -201,6 +201,20 @@ describe('portsniff replay with the dashboard', () => {
     expect(existsSync(json)).toBe(false);
   }, 120_000);
 
+  it("PORTSNIFF_DASHBOARD_THREAD=0 draws in the session's thread: the built CLI imports the dashboard and q ends it", async () => {
+    if (!ready()) return;
+    // The import of the dashboard's bundle from the CLI's chunks, whose code comes from V8's code
+    // cache (cli/code-cache.ts): an import() there failed with "A dynamic import callback was not specified".
+    const t = (session = await startTmux(`PORTSNIFF_DASHBOARD_THREAD=0 node ${MAIN} replay ${DEMO} --speed 2x; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor('zeebe (', { what: 'the dashboard', timeoutMs: 30_000 });
+    t.sendKeys('q');
+    const s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).not.toMatch(/internal error|ExperimentalWarning/);
+    expect(all).toMatch(/^interrupted: the summary covers what was read until then$/m);
+  }, 120_000);
+
   it("draws in its own thread: with the session's thread stalled, a key still opens help and a resize redraws", async () => {
     if (!ready()) return;
     const pidFile = join(dir, 'stalled.pid');
