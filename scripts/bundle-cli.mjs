@@ -107,6 +107,6 @@ for (const o of output) {
     .map((id) => relative(REPO, id))
     .sort();
 }
-manifest['main.js'] = ['dist/cli/code-cache.js'];
-manifest['worker.js'] = ['dist/cli/code-cache.js'];
+manifest['main.js'] = ['dist/cli/code-cache.js', 'dist/cli/esm-importer.js'];
+manifest['worker.js'] = ['dist/cli/code-cache.js', 'dist/cli/esm-importer.js'];
 writeFileSync(join(OUT, 'bundle-manifest.json'), JSON.stringify(manifest, null, 1) + '\n');

@@ -25,6 +25,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as vm from 'node:vm';
+import { setEsmImporter } from './esm-importer.js';
 
 export type CodeCacheMode = 'use' | 'off' | 'write';
 
@@ -96,7 +97,7 @@ type Compile = (this: Module, content: string, filename: string) => unknown;
 export function requireChunk(entryUrl: string, chunk: string, env: Readonly<Record<string, string | undefined>> = process.env): unknown {
   const dir = resolve(dirname(fileURLToPath(entryUrl)));
   const require = createRequire(entryUrl);
-  (globalThis as Record<symbol, unknown>)[ESM_IMPORTER] = importEsm;
+  setEsmImporter(importEsm);
   const mode = codeCacheMode(env);
   if (mode === 'off') return require(join(dir, chunk));
   if (state === null) {
@@ -107,14 +108,9 @@ export function requireChunk(entryUrl: string, chunk: string, env: Readonly<Reco
 }
 
 /**
- * Where chunks find importEsm(). A function a chunk compiled from a code cache calls import() in
- * fails in Node 20 ("A dynamic import callback was not specified": the callback a vm.Script gets
- * for import() is not restored with code from a cache made by another process); and a vm.Script
- * without one cannot import() at all. So a chunk imports an ES module (the dashboard's bundle,
- * cli/face.ts) through this module, an ES module of Node's own loader.
+ * import() for the chunks (esm-importer.ts): this module is an ES module of Node's own loader, where
+ * import() works; in a chunk's code from a cache it fails (Node 20).
  */
-export const ESM_IMPORTER = Symbol.for('portsniff.esmImporter');
-
 function importEsm(url: string): Promise<unknown> {
   return import(url);
 }

@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import type { SessionConsumer } from '../export/consumer.js';
 import { ProgressLine } from '../export/progress-line.js';
+import { esmImporter } from './esm-importer.js';
 import type { CliIo } from './io.js';
 import type { SessionExtras } from './session.js';
 
@@ -101,18 +102,10 @@ async function importDashboard(): Promise<DashboardFactory> {
   }
   // The bundle loads in ~90 ms instead of ~400 ms (Node's loader on Ink's and React's many files);
   // running from the TypeScript sources there is none.
-  const esm = builtCliImporter();
+  const esm = esmImporter();
   let ui: typeof import('../ui/dashboard.js');
   if (esm !== null) ui = (await esm(existsSync(DASHBOARD_BUNDLE) ? DASHBOARD_BUNDLE.href : new URL('../ui/dashboard.js', import.meta.url).href)) as typeof ui;
   else ui = existsSync(DASHBOARD_BUNDLE) ? ((await import(DASHBOARD_BUNDLE.href)) as typeof ui) : await import('../ui/dashboard.js');
   return ui.createDashboard;
 }
 
-/**
- * The built CLI's import() for ES modules (cli/code-cache.ts ESM_IMPORTER), or null outside it:
- * in the bundle's CommonJS chunks, code that came from a V8 code cache cannot import() (Node 20).
- */
-function builtCliImporter(): ((url: string) => Promise<unknown>) | null {
-  const f = (globalThis as Record<symbol, unknown>)[Symbol.for('portsniff.esmImporter')];
-  return typeof f === 'function' ? (f as (url: string) => Promise<unknown>) : null;
-}

@@ -123,7 +123,7 @@ describe('a chunk that imports an ES module (the dashboard drawn in the session 
     const dir = mkdtempSync(join(tmpdir(), 'portsniff-code-cache-import-'));
     try {
       writeFileSync(join(dir, 'esm.mjs'), 'export const answer = 42;\n');
-      // What cli/face.ts does; the function is compiled lazily, so its code is in the cache.
+      // What cli/face.ts does (cli/esm-importer.ts); the function is compiled lazily, so its code is in the cache.
       writeFileSync(join(dir, 'chunk-abcdefgh.cjs'), [
         'exports.load = function load() {',
         '  const url = require("node:url").pathToFileURL(__dirname + "/esm.mjs").href;',

@@ -94,7 +94,7 @@ describe('start-up', () => {
     const files = loadedFiles(['replay', DNS, '--json']);
     // main.js, the code cache loader and the CommonJS chunks (the probe itself imports the unbundled
     // line writer and errors).
-    expect(files.filter((f) => f !== 'dist/export/line-writer.js' && f !== 'dist/errors.js').every((f) => /^dist\/cli\/(main\.js|code-cache\.js|(main|bundle)-[\w-]+\.cjs)$/.test(f)), files.join(' ')).toBe(true);
+    expect(files.filter((f) => f !== 'dist/export/line-writer.js' && f !== 'dist/errors.js').every((f) => /^dist\/cli\/(main\.js|code-cache\.js|esm-importer\.js|(main|bundle)-[\w-]+\.cjs)$/.test(f)), files.join(' ')).toBe(true);
     expect(files.filter((f) => f.endsWith('.cjs')).length).toBeGreaterThan(2);
     expect(files.length).toBeLessThan(12);
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string[]>;
