@@ -164,11 +164,15 @@ export class PortMapClassifier implements FlowClassifier {
     return REC_BYTES + (evidenceDetail ? 8 : 0);
   }
 
+  /** Flow slots it keeps state for: at least the table's (FlowTable.capacity). */
+  readonly capacity: number;
+
   constructor(
     private readonly index: PortIndex,
     capacity: number,
     opts: { evidenceDetail?: boolean; verdictsOnly?: boolean; monitoringHosts?: readonly Cidr[] | null; policy?: PolicyChecker | null } = {},
   ) {
+    this.capacity = capacity;
     this.verdictsOnly = opts.verdictsOnly === true;
     this.groupCount = index.groupCount;
     this.decisionByGroup = new Int32Array(4 * this.groupCount);

@@ -38,6 +38,8 @@ export interface Classification {
  * once per flow (plus a bounded number of payload inspections), never per packet.
  */
 export interface FlowClassifier {
+  /** Flow slots it keeps state for, when it keeps per-slot state: the engine checks it against its table's. */
+  readonly capacity?: number;
   flowStarted(table: FlowTable, slot: number): void;
   payload(table: FlowTable, slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
   /**

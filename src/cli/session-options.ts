@@ -60,7 +60,7 @@ export function addSessionOptions(cmd: Command, defaults: { activeTimeout?: numb
     .option('--json', 'print one JSON summary on stdout at the end instead of the text table')
     .option('--flows <path>', 'write one JSON line per flow (NDJSON) to PATH, or - for stdout')
     .addOption(
-      new Option('--max-flows <n>', 'bound on live flows; the least recently seen flow is evicted (and counted) when full')
+      new Option('--max-flows <n>', 'bound on live flows (at least 16: smaller values count as 16); the least recently seen flow is evicted (and counted) when full')
         .default(DEFAULT_ENGINE_OPTIONS.maxFlows)
         .argParser(parseIntOption('--max-flows', 1, 50_000_000)),
     )

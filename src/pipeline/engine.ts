@@ -138,6 +138,10 @@ export class Engine implements FrameSink, FlowObserver {
     this.table = new FlowTable(opts.documentedPorts ? { ...tableOpts, documentedPorts: opts.documentedPorts } : tableOpts);
     this.table.setObserver(this);
     this.classifier = opts.classifier ?? null;
+    if (this.classifier?.capacity !== undefined && this.classifier.capacity < this.table.capacity) {
+      // Slots past its end would read nothing: size it with tableCapacity(maxFlows).
+      throw new RangeError(`engine: a classifier for ${this.classifier.capacity} flow slots, a table of ${this.table.capacity}`);
+    }
     this.onFlow = opts.onFlow ?? null;
     this.largest = this.onFlow !== null && opts.largestRecords !== undefined ? new LargestFlows(opts.largestRecords) : null;
   }

@@ -93,7 +93,7 @@ describe('StreamClassifier: the same verdicts as capture mode', () => {
     it(file, async () => {
       const path = join(REAL, file);
       const built = buildClassification({ ruleSet });
-      const run = await runEngineOnFile(path, { classifier: built.makeClassifier(1024), documentedPorts: built.documentedPorts });
+      const run = await runEngineOnFile(path, { maxFlows: 1024, classifier: built.makeClassifier(1024), documentedPorts: built.documentedPorts });
       const stream = new StreamClassifier(index);
       const compared: string[] = [];
       for (const s of segmentsOf(path)) {

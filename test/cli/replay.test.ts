@@ -156,6 +156,23 @@ describe('exit codes and help', () => {
     expect(missing.stderr).toContain("missing required argument 'file'");
   });
 
+  it('--max-flows below 16 counts as 16: more live flows are evicted and classified, in-process and in workers', async () => {
+    // The demo has ~100 flows, many alive at once. The classifier was sized for the value given and
+    // the table for 16 slots: slots past the classifier's end crashed the run ("internal error").
+    const summaries: RunSummary[] = [];
+    for (const workers of ['0', '1', '2']) {
+      const r = await cli(['replay', DEMO, '--max-flows', '8', '--json', '--workers', workers]);
+      expect(r.code, r.stderr).toBe(0);
+      noStack(r.stderr);
+      summaries.push(JSON.parse(r.stdout) as RunSummary);
+    }
+    const full = JSON.parse((await cli(['replay', DEMO, '--max-flows', '16', '--json', '--workers', '0'])).stdout) as RunSummary;
+    expect(summaries[0]!.totals.evictedFlows).toBeGreaterThan(0);
+    expect(summaries[0]!.totals).toEqual(full.totals);
+    expect(summaries[0]!.services).toEqual(full.services);
+    expect(summaries[1]!.totals).toEqual(full.totals);
+  });
+
   it('a missing file: exit 1 and one line naming it', async () => {
     const r = await cli(['replay', 'no-such-capture.pcap']);
     expect(r.code).toBe(1);

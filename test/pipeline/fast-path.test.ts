@@ -17,6 +17,7 @@ import { readCaptureFile, READ_BUFFER_BYTES } from '../../src/capture/file.js';
 import { CaptureParser } from '../../src/capture/parser.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
 import { PortMapClassifier } from '../../src/classify/classifier.js';
+import { tableCapacity } from '../../src/flow/table.js';
 import { Engine, type ClassifiedFlow } from '../../src/pipeline/engine.js';
 import { FastPath } from '../../src/pipeline/fast-path.js';
 import { compileRules } from '../../src/rules/compile.js';
@@ -49,7 +50,7 @@ function engineFor(o: EngineSetup, fastPath: boolean, flows: ClassifiedFlow[]): 
     maxFlows: o.maxFlows,
     idleTimeout: o.idleTimeout,
     activeTimeout: o.activeTimeout,
-    classifier: o.classify ? new PortMapClassifier(index, o.maxFlows, { evidenceDetail: true }) : null,
+    classifier: o.classify ? new PortMapClassifier(index, tableCapacity(o.maxFlows), { evidenceDetail: true }) : null,
     onFlow: (f) => flows.push(f),
     fastPath,
   });
