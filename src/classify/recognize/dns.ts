@@ -9,7 +9,7 @@
  * question: there the first answer's owner name is read instead.
  */
 import { latin1, windowEnd } from './bytes.js';
-import type { ProtocolEvidence } from './evidence.js';
+import { NO_DETAIL, type ProtocolEvidence } from './evidence.js';
 import { IpProto } from '../../util/ip-proto.js';
 
 const HEADER_LEN = 12;
@@ -42,7 +42,6 @@ function classOk(c: number): boolean {
   return c === 1 || c === 3 || c === 4 || c === 254 || c === 255;
 }
 
-const NO_DETAIL: Record<string, string> = Object.freeze({}) as Record<string, string>;
 /** What recognizeDns returns without details: the same protocol, tags and completeness, shared. */
 const SLIM_DNS: ProtocolEvidence = Object.freeze({ protocol: 'dns', tags: Object.freeze(['dns']), detail: NO_DETAIL }) as ProtocolEvidence;
 const SLIM_DNS_PARTIAL: ProtocolEvidence = Object.freeze({ ...SLIM_DNS, incomplete: true });

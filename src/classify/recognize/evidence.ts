@@ -24,6 +24,9 @@ export interface ProtocolEvidence {
   incomplete?: boolean;
 }
 
+/** The detail of evidence built for a summary alone (recognizePayload's `detail` false): none. */
+export const NO_DETAIL: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** Which side sent the bytes: the flow's originator (ToServer) or its responder (ToClient). */
 export const Direction = { ToServer: 0, ToClient: 1 } as const;
 export type Direction = (typeof Direction)[keyof typeof Direction];

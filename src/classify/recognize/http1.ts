@@ -21,7 +21,7 @@
  */
 import type { ProtocolTag } from '../../rules/protocol-tags.js';
 import { ascii, detailString, isDigit, isVisible, latin1, matchBytes, matchLower, windowEnd } from './bytes.js';
-import type { ProtocolEvidence } from './evidence.js';
+import { NO_DETAIL, type ProtocolEvidence } from './evidence.js';
 
 /** Request methods accepted (RFC 9110 §9 plus PATCH, RFC 5789). */
 export const HTTP1_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
@@ -50,15 +50,19 @@ export function mayStartHttp1(b: number): boolean {
   return b === 0x47 || b === 0x48 || b === 0x50 || b === 0x44 || b === 0x43 || b === 0x4f || b === 0x54;
 }
 
-/** HTTP/1.x request or response bytes (either direction). Never throws. */
-export function recognizeHttp1(buf: Uint8Array, offset: number, length: number): ProtocolEvidence | null {
+/**
+ * HTTP/1.x request or response bytes (either direction). Never throws. `detail` false: a request's
+ * header fields are not read and its detail is empty (nothing will print it); protocol, tags and
+ * completeness are the same.
+ */
+export function recognizeHttp1(buf: Uint8Array, offset: number, length: number, detail = true): ProtocolEvidence | null {
   const end = windowEnd(buf, offset, length);
   if (end < 0) return null;
   if (matchBytes(buf, offset, end, HTTP_SLASH_1)) return response(buf, offset, end);
-  return request(buf, offset, end);
+  return request(buf, offset, end, detail);
 }
 
-function request(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+function request(buf: Uint8Array, start: number, end: number, detail: boolean): ProtocolEvidence | null {
   let m = -1;
   for (let i = 0; i < METHOD_BYTES.length; i++) {
     const mb = METHOD_BYTES[i]!;
@@ -94,13 +98,17 @@ function request(buf: Uint8Array, start: number, end: number): ProtocolEvidence 
   }
   const method = HTTP1_METHODS[m]!;
   const target = detailString(buf, tStart, tEnd);
-  const detail: Record<string, string> = { httpMethod: method, httpPath: target };
-  if (note !== null) detail['note'] = note;
-  if (lineEnd >= 0) readHeaders(buf, lineEnd, end, detail);
-  delete detail['transferEncoding'];
   const tags: ProtocolTag[] = ['http1', ...pathTags(method, target)];
+  // Without details the header fields are not read: only the request line decides tags and completeness.
+  let fields = NO_DETAIL;
+  if (detail) {
+    fields = { httpMethod: method, httpPath: target };
+    if (note !== null) fields['note'] = note;
+    if (lineEnd >= 0) readHeaders(buf, lineEnd, end, fields);
+    delete fields['transferEncoding'];
+  }
   // A request line cut by the end of the bytes: the rest of it (and the headers) may follow.
-  return note === null ? { protocol: 'http1', tags, detail } : { protocol: 'http1', tags, detail, incomplete: true };
+  return note === null ? { protocol: 'http1', tags, detail: fields } : { protocol: 'http1', tags, detail: fields, incomplete: true };
 }
 
 /** Sub-tags for a request path; see the file comment. */

@@ -70,7 +70,7 @@ export function recognizePayload(
     let e: ProtocolEvidence | null = null;
     if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction);
     if (e === null && m & CAN_TLS) e = recognizeTls(buf, offset, length);
-    if (e === null && m & CAN_HTTP1) e = recognizeHttp1(buf, offset, length);
+    if (e === null && m & CAN_HTTP1) e = recognizeHttp1(buf, offset, length, detail);
     if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction);
     // Zeebe's messaging handshake starts with a hash of the cluster name: any first byte.
     if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort);

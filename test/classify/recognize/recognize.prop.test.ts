@@ -113,6 +113,24 @@ describe('recognisers on hostile bytes', () => {
     }
   });
 
+  it('without details (a summary alone) every sample, cut anywhere, gives the same protocol, tags and completeness', () => {
+    const core = (e: ProtocolEvidence | null): unknown => (e === null ? null : { protocol: e.protocol, tags: e.tags, incomplete: e.incomplete === true });
+    let http1 = 0;
+    // A request whose line is longer than the bytes a cut one must show (then 'incomplete').
+    const longTarget = Buffer.from('GET /api/v1/query_range?query=up&start=1700000000&end=1700003600&step=15 HTTP/1.1\r\nHost: prometheus:9090\r\nUser-Agent: Grafana/10.4.1\r\n\r\n', 'latin1');
+    const extra = { name: 'long request line', bytes: new Uint8Array(longTarget), direction: 0 as const, transport: 6, serverPort: 9090 };
+    for (const s of [...samples(), extra]) {
+      for (let n = 0; n <= s.bytes.length; n++) {
+        const full = recognizePayload(s.bytes, 0, n, s.direction, s.transport, s.serverPort, true);
+        const slim = recognizePayload(s.bytes, 0, n, s.direction, s.transport, s.serverPort, false);
+        expect(core(slim), `${s.name} cut at ${n}`).toEqual(core(full));
+        if (slim !== null && full !== null && slim.protocol === 'http1' && Object.keys(slim.detail).length === 0) http1++;
+      }
+    }
+    // HTTP/1 requests among them, answered without their header fields.
+    expect(http1).toBeGreaterThan(10);
+  });
+
   it('mutated samples (byte flips, cuts) never throw', () => {
     const all_ = samples();
     fc.assert(
