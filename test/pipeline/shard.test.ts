@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/decode/decoder.js';
 import { DecodeStatus } from '../../src/decode/types.js';
 import { PAIR_BUCKETS, pairBucket, pairHash, vlanKey } from '../../src/flow/key.js';
-import { NO_PAIR_BUCKET, pairBucketOf, SLOW_BUCKET, ShardPicker } from '../../src/pipeline/shard.js';
+import { DEFAULT_TUNNEL_PORTS, NO_PAIR_BUCKET, pairBucketOf, SLOW_BUCKET, ShardPicker } from '../../src/pipeline/shard.js';
 import {
   ipv4IcmpEcho, ipv4Tcp, ipv4Udp, ipv6Tcp, ipv6Udp, LINK_TYPES, type LinkFraming,
 } from '../../fixtures/gen/packet-builder.js';
@@ -85,18 +85,31 @@ describe('pairBucketOf agrees with the decoder', () => {
     const frameBytes = o.v6
       ? (o.tcp ? ipv6Tcp : ipv6Udp)({ src: `fd00::${o.a.toString(16)}`, dst: `2001:db8::${o.b.toString(16)}`, ...ports, ...link })
       : (o.tcp ? ipv4Tcp : ipv4Udp)({ src: `10.0.0.${o.a}`, dst: `192.0.2.${o.b}`, ...ports, ...link });
-    return { bytes: frameBytes, linkType: LINK_TYPES[o.link], link: o.link };
+    // UDP from or to a port the decoder opens as a tunnel (VXLAN 4789, Geneve 6081, ...) is the decoder's.
+    const tunnel = !o.tcp && DEFAULT_TUNNEL_PORTS !== null && (DEFAULT_TUNNEL_PORTS[o.sport]! | DEFAULT_TUNNEL_PORTS[o.dport]!) !== 0;
+    return { bytes: frameBytes, linkType: LINK_TYPES[o.link], link: o.link, tunnel };
   });
 
   it('on generated frames of every link type, with and without VLAN tags: the fast path answers, and agrees', () => {
     fc.assert(
-      fc.property(frameArb, ({ bytes, linkType }) => {
+      fc.property(frameArb, ({ bytes, linkType, tunnel }) => {
         const fast = pairBucketOf(bytes, 0, bytes.length, linkType);
+        if (tunnel) {
+          // One of the ports is a tunnel's (random ports hit one now and then): the decoder decides.
+          expect(fast).toBe(SLOW_BUCKET);
+          return;
+        }
         expect(fast).toBeLessThan(PAIR_BUCKETS);
         expect(fast).toBe(decodedBucket(bytes, 0, bytes.length, bytes.length, linkType));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('the counterexample that made that property flaky: UDP from the VXLAN port goes to the decoder', () => {
+    // Found by fast-check (seed 1843921629): sport 4789, dport 1; about one run in twenty drew such a port.
+    const udp = ipv4Udp({ src: '10.0.0.1', dst: '192.0.2.1', sport: 4789, dport: 1, link: 'ethernet' });
+    expect(pairBucketOf(udp, 0, udp.length, LINK_TYPES.ethernet)).toBe(SLOW_BUCKET);
   });
 
   it('on mutated and cut frames: never a different pair than the decoder', () => {
