@@ -336,13 +336,18 @@ describe('portsniff live lo with the dashboard, when the terminal hangs up', () 
     session = null;
     expect(await statusAfterHangup(status)).toBe('129');
     // The capture was stopped, not killed: its end-of-capture report was written (stderr is a file).
-    expect(readFileSync(err, 'utf8')).toMatch(/^portsniff: lo: \d+ packets captured/m);
-    // The saved capture reads to its end without a truncated record, and holds the benchmark's traffic.
+    const report = /^portsniff: lo: (\d+) packets captured/m.exec(readFileSync(err, 'utf8'));
+    expect(report).not.toBeNull();
+    // The saved capture reads to its end without a truncated record, and holds every packet the run
+    // counted. How much of the benchmark's traffic (40,026 packets) the capture had taken when the
+    // terminal went away depends on the machine's load: 19,187 once in a full CI run, where
+    // `> 20000` used to be asserted.
     const r = spawnSync(process.execPath, [MAIN, 'replay', pcap, '--json'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as { totals: { packets: number }; source: { error: unknown } };
     expect(summary.source.error).toBeNull();
-    expect(summary.totals.packets).toBeGreaterThan(20000);
+    expect(summary.totals.packets).toBe(Number(report![1]));
+    expect(summary.totals.packets).toBeGreaterThan(1000);
   }, 180_000);
 });
 
