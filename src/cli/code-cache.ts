@@ -12,7 +12,7 @@
  * A cache is only ever used for the bytes it was made from, and only if it is whole: V8 refuses a
  * cache of another V8 version or other V8 flags, but a damaged one crashes the process (a release V8
  * does not check its checksum), and it checks only the length of the source. So each cache file
- * starts with a SHA-256 of the chunk's source and of the V8 data (~2 ms for all chunks at start-up);
+ * starts with a SHA-256 of the chunk's source and of the V8 data (2.7 ms for all chunks at start-up, profiled);
  * on any mismatch the chunk compiles as it would without a cache. PORTSNIFF_CODE_CACHE=off loads the
  * chunks without their caches (A/B runs), =write makes them (scripts/code-cache.mjs).
  *

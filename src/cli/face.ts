@@ -108,4 +108,3 @@ async function importDashboard(): Promise<DashboardFactory> {
   else ui = existsSync(DASHBOARD_BUNDLE) ? ((await import(DASHBOARD_BUNDLE.href)) as typeof ui) : await import('../ui/dashboard.js');
   return ui.createDashboard;
 }
-

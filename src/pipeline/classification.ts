@@ -4,6 +4,7 @@
  * ~250 ms while compiling the loaded set takes ~2 ms, so the main thread loads (and validates) once
  * and the workers only compile.
  */
+import { tableCapacity } from '../flow/table.js';
 import type { FlowClassifier } from '../classify/types.js';
 import { PortMapClassifier } from '../classify/classifier.js';
 import { parseCidrList } from '../classify/exposure.js';
@@ -31,7 +32,8 @@ export interface ClassificationSpec {
 }
 
 export interface BuiltClassification {
-  makeClassifier: (capacity: number) => FlowClassifier | null;
+  /** A classifier for an engine of `maxFlows` (sized like its table: tableCapacity()). */
+  makeClassifier: (maxFlows: number) => FlowClassifier | null;
   documentedPorts: { tcp?: Uint8Array; udp?: Uint8Array; sctp?: Uint8Array };
 }
 
@@ -42,7 +44,7 @@ export function buildClassification(spec: ClassificationSpec | null): BuiltClass
   const monitoringHosts = spec.monitoringHosts === undefined ? null : parseCidrList(spec.monitoringHosts);
   const policy = spec.policy === undefined ? null : new PolicyChecker(spec.policy, monitoringHosts);
   return {
-    makeClassifier: (capacity) => new PortMapClassifier(index, capacity, { evidenceDetail: spec.evidenceDetail !== false, verdictsOnly: spec.verdictsOnly === true, monitoringHosts, policy }),
+    makeClassifier: (maxFlows) => new PortMapClassifier(index, tableCapacity(maxFlows), { evidenceDetail: spec.evidenceDetail !== false, verdictsOnly: spec.verdictsOnly === true, monitoringHosts, policy }),
     documentedPorts: { tcp: index.documentedPortMask('tcp'), udp: index.documentedPortMask('udp'), sctp: index.documentedPortMask('sctp') },
   };
 }

@@ -3,7 +3,6 @@
  */
 import { readCaptureFile } from '../capture/file.js';
 import type { CaptureReadResult } from '../capture/types.js';
-import { tableCapacity } from '../flow/table.js';
 import { Engine } from './engine.js';
 import { buildClassification } from './classification.js';
 import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, PipelineSink, RunFileOptions } from './pipeline.js';
@@ -27,7 +26,7 @@ export class InProcessPipeline implements Pipeline {
       maxFlows: opts.maxFlows,
       idleTimeout: opts.idleTimeout,
       activeTimeout: opts.activeTimeout,
-      classifier: classification.makeClassifier(tableCapacity(opts.maxFlows)),
+      classifier: classification.makeClassifier(opts.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(opts.decap ? { decap: opts.decap } : {}),
       ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),

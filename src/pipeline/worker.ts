@@ -24,7 +24,6 @@ import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN,
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import type { PortStatsData } from './port-stats.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
-import { tableCapacity } from '../flow/table.js';
 import { ShardPicker, SLOW_BUCKET } from './shard.js';
 import { nextSnapshotDelay } from './snapshot-feed.js';
 import { FileReading } from './worker-file.js';
@@ -77,7 +76,7 @@ class Run {
       // The only worker takes every record: the fast path, for the file it reads itself and for
       // the chunks the main thread hands over.
       ...(init.workers === 1 ? { fastPath: true, ...(chunk !== undefined ? { fastPathWorker: { chunkBytes: chunk.size, records: chunk.capacity } } : {}) } : {}),
-      classifier: classification.makeClassifier(tableCapacity(init.engine.maxFlows)),
+      classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords } : {}),
       ...(init.flows
