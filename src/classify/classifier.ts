@@ -18,7 +18,7 @@ import { PAIR_BUCKETS, pairBucket, pairHash } from '../flow/key.js';
 import type { PortIndex, Candidate } from '../rules/compile.js';
 import { PROTOCOL_TAGS, type ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
-import { recognizePayload, type ProtocolEvidence } from './recognize/index.js';
+import { recognizePayload, tcpNeverRecognised, type ProtocolEvidence } from './recognize/index.js';
 import { addressClass, checkExposure, inCidrs, type AddressClass, type Cidr, type ExposureClient } from './exposure.js';
 import type { PolicyChecker, PolicyClient } from './policy-check.js';
 import type { Exposure } from '../rules/types.js';
@@ -30,9 +30,13 @@ export const INSPECT_BYTES = 2048;
 export const INSPECT_POOL = 2048;
 const BUFFERS_PER_BUCKET = INSPECT_POOL / PAIR_BUCKETS;
 
-/** Per direction state byte: packets inspected so far (low bits) and whether inspection is done. */
+/**
+ * Per direction state byte: packets inspected so far (low bits), whether inspection is done, and
+ * whether the direction's bytes can never be recognised (TCP with a buffer: tcpNeverRecognised).
+ */
 const DONE = 0x80;
-const PACKETS_MASK = 0x7f;
+const NEVER = 0x40;
+const PACKETS_MASK = 0x3f;
 
 /**
  * Per slot, one 16-byte record in a single buffer (four slots to a cache line, instead of five
@@ -46,7 +50,7 @@ const REC_U16 = 8;
 const R_DECISION = 0;
 /** uint16 + d: tag-set id of the direction's evidence (0: none). */
 const R_TAG_SET = 2;
-/** byte + d: packets inspected and DONE. */
+/** byte + d: packets inspected, DONE and NEVER. */
 const R_STATE = 8;
 /** uint16: reassembly buffer + 1 (0: none). */
 const R_BUFFER = 5;
@@ -229,8 +233,9 @@ export class PortMapClassifier implements FlowClassifier {
     const proto = t.proto(s);
     const serverPort = t.serverPort(s);
     const n = (st & PACKETS_MASK) + 1;
+    let never = st & NEVER;
     let done = n >= INSPECT_PACKETS;
-    let ev: ProtocolEvidence | null;
+    let ev: ProtocolEvidence | null = null;
     const b = this.recU16[s * REC_U16 + R_BUFFER]! - 1;
     let copyFirst = -1;
     if (proto === IpProto.TCP && b >= 0) {
@@ -238,15 +243,25 @@ export class PortMapClassifier implements FlowClassifier {
       const fAt = s * REC_U16 + R_FILLED + d;
       const have = this.recU16[fAt]!;
       const take = Math.min(length, INSPECT_BYTES - have);
-      if (have === 0) {
+      if (never !== 0) {
+        // Nothing appended to these bytes can be recognised: the packet only counts against the
+        // budget, so inspection ends (and the buffer goes back to the pool) when it would have.
+        this.recU16[fAt] = have + take;
+      } else if (have === 0) {
         // The direction's first bytes are recognised where they are, and copied into the buffer
         // only if inspection goes on (below): most flows say what they speak in their first segment.
         ev = recognizePayload(buf, offset, take, d, proto, serverPort, this.evidenceDetail);
-        copyFirst = take;
+        if (ev === null && tcpNeverRecognised(buf, offset, take)) {
+          never = NEVER;
+          this.recU16[fAt] = take;
+        } else {
+          copyFirst = take;
+        }
       } else {
         this.copyToPool(base + have, buf, offset, take);
         this.recU16[fAt] = have + take;
         ev = recognizePayload(this.pool, base, have + take, d, proto, serverPort, this.evidenceDetail);
+        if (ev === null && tcpNeverRecognised(this.pool, base, have + take)) never = NEVER;
       }
       if (have + take >= INSPECT_BYTES) done = true;
     } else {
@@ -268,7 +283,7 @@ export class PortMapClassifier implements FlowClassifier {
         }
       }
     }
-    this.recU8[stAt + d] = done ? n | DONE : n;
+    this.recU8[stAt + d] = (done ? n | DONE : n) | never;
     if (copyFirst >= 0 && !done) {
       this.copyToPool((b * 2 + d) * INSPECT_BYTES, buf, offset, copyFirst);
       this.recU16[s * REC_U16 + R_FILLED + d] = copyFirst;

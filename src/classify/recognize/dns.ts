@@ -69,35 +69,19 @@ export function recognizeDns(
   if (transport === IpProto.TCP) {
     if (end - offset < 2) return null;
     const msgLen = (buf[offset]! << 8) | buf[offset + 1]!;
-    if (msgLen < HEADER_LEN + 5) return null;
+    if (msgLen < HEADER_LEN + 5) return null; // dnsOverTcpNeverMatches relies on this bound
     m = offset + 2;
     end = Math.min(end, m + msgLen);
   }
   if (end - m < HEADER_LEN) return null;
   const mdns = transport !== IpProto.TCP && serverPort === MDNS_PORT;
+  if (!headerPlausible(buf, m, mdns)) return null;
   const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
   const qr = (flags & FLAG_QR) !== 0;
   const opcode = (flags >> 11) & 0xf;
   const rcode = flags & 0xf;
   const qd = (buf[m + 4]! << 8) | buf[m + 5]!;
   const an = (buf[m + 6]! << 8) | buf[m + 7]!;
-  const ns = (buf[m + 8]! << 8) | buf[m + 9]!;
-  const ar = (buf[m + 10]! << 8) | buf[m + 11]!;
-  if (flags & FLAG_Z) return null;
-  if (opcode > OPCODE_DSO || OPCODE_NAMES[opcode] === '') return null;
-  if (mdns && opcode !== OPCODE_QUERY) return null; // RFC 6762 §18.3
-  if (!qr && rcode !== 0) return null;
-  if (qr && rcode > 10) return null;
-  if (an > MAX_RR_COUNT || ns > MAX_RR_COUNT || ar > MAX_RR_COUNT) return null;
-  if (mdns) {
-    if (qd > MAX_MDNS_QUESTIONS || (qd === 0 && an === 0)) return null;
-  } else if (opcode === OPCODE_DSO) {
-    if (qd !== 0) return null;
-  } else {
-    if (qd !== 1) return null;
-    // A plain query asks one question and answers none (UPDATE and NOTIFY reuse these sections).
-    if (!qr && opcode === OPCODE_QUERY && (an !== 0 || ns !== 0 || ar > 2)) return null;
-  }
   let name: string | null = null;
   let type = 0;
   if (qd > 0 || an > 0) {
@@ -140,6 +124,39 @@ let NAME_END = 0;
  */
 export function readName(buf: Uint8Array, msg: number, p: number, end: number): string | null {
   return walkName(buf, msg, p, end, true);
+}
+
+/** The header sanity checks of the message whose header starts at `m` (12 bytes there). */
+function headerPlausible(buf: Uint8Array, m: number, mdns: boolean): boolean {
+  const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
+  const qr = (flags & FLAG_QR) !== 0;
+  const opcode = (flags >> 11) & 0xf;
+  const rcode = flags & 0xf;
+  const qd = (buf[m + 4]! << 8) | buf[m + 5]!;
+  const an = (buf[m + 6]! << 8) | buf[m + 7]!;
+  const ns = (buf[m + 8]! << 8) | buf[m + 9]!;
+  const ar = (buf[m + 10]! << 8) | buf[m + 11]!;
+  if (flags & FLAG_Z) return false;
+  if (opcode > OPCODE_DSO || OPCODE_NAMES[opcode] === '') return false;
+  if (mdns && opcode !== OPCODE_QUERY) return false; // RFC 6762 §18.3
+  if (!qr && rcode !== 0) return false;
+  if (qr && rcode > 10) return false;
+  if (an > MAX_RR_COUNT || ns > MAX_RR_COUNT || ar > MAX_RR_COUNT) return false;
+  if (mdns) return qd <= MAX_MDNS_QUESTIONS && (qd !== 0 || an !== 0);
+  if (opcode === OPCODE_DSO) return qd === 0;
+  // A plain query asks one question and answers none (UPDATE and NOTIFY reuse these sections).
+  return qd === 1 && (qr || opcode !== OPCODE_QUERY || (an === 0 && ns === 0 && ar <= 2));
+}
+
+/**
+ * True when no bytes appended to `buf[offset, end)`, the first bytes of a TCP stream, could make it
+ * DNS over TCP to recognizeDns: its length prefix or header, already there, is refused. False
+ * when that cannot be told yet.
+ */
+export function dnsOverTcpNeverMatches(buf: Uint8Array, offset: number, end: number): boolean {
+  if (end - offset < 2) return false;
+  if (((buf[offset]! << 8) | buf[offset + 1]!) < HEADER_LEN + 5) return true;
+  return end - offset >= 2 + HEADER_LEN && !headerPlausible(buf, offset + 2, false);
 }
 
 /**

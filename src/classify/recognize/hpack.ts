@@ -63,13 +63,22 @@ export interface HpackResult {
 const HUFFMAN_SCRATCH = new Uint8Array(4096);
 
 export class HpackDecoder {
-  /** Dynamic table, newest first. */
+  /** Dynamic table, newest first, and each entry's size in the §4.1 accounting (values may be left unbuilt). */
   private readonly table: [string, string][] = [];
+  private readonly entrySizes: number[] = [];
   private size = 0;
   private maxSize: number;
+  /**
+   * Names whose fields decode() returns, with their values; null: every field. Other fields are
+   * still decoded to the same rules (Huffman checked, table kept), but their values are not built
+   * into strings and they are left out of `fields`: what a summary needs from a block (`:path`,
+   * `content-type`) at a fraction of the cost.
+   */
+  private readonly only: readonly string[] | null;
 
-  constructor(maxSize = HPACK_DEFAULT_TABLE_SIZE) {
+  constructor(maxSize = HPACK_DEFAULT_TABLE_SIZE, only: readonly string[] | null = null) {
     this.maxSize = maxSize;
+    this.only = only;
   }
 
   /** Number of entries in the dynamic table (tests). */
@@ -85,12 +94,14 @@ export class HpackDecoder {
   /** Decodes the header block bytes [start, end) of `buf`. Never throws. */
   decode(buf: Uint8Array, start: number, end: number): HpackResult {
     const fields: [string, string][] = [];
+    const only = this.only;
+    let count = 0;
     let p = start;
     let sawField = false;
-    // The readers below report through these two slots to avoid allocating result objects.
+    // The readers below report through these slots to avoid allocating result objects.
     const r = { value: 0, next: 0, str: '' };
     while (p < end) {
-      if (fields.length >= HPACK_MAX_FIELDS) return { fields, stop: 'too_many_fields' };
+      if (count >= HPACK_MAX_FIELDS) return { fields, stop: 'too_many_fields' };
       const b = buf[p]!;
       if (b & 0x80) {
         // §6.1 indexed field
@@ -98,7 +109,8 @@ export class HpackDecoder {
         if (st !== null) return { fields, stop: st };
         const f = this.lookup(r.value);
         if (f === null) return { fields, stop: 'bad_index' };
-        fields.push([f[0], f[1]]);
+        if (only === null || only.includes(f[0])) fields.push([f[0], f[1]]);
+        count++;
         p = r.next;
         sawField = true;
         continue;
@@ -120,7 +132,7 @@ export class HpackDecoder {
       p = r.next;
       let name: string;
       if (r.value === 0) {
-        const sst = readString(buf, p, end, r);
+        const sst = readString(buf, p, end, r, true);
         if (sst !== null) return { fields, stop: sst };
         name = r.str;
         p = r.next;
@@ -129,13 +141,16 @@ export class HpackDecoder {
         if (f === null) return { fields, stop: 'bad_index' };
         name = f[0];
       }
-      const vst = readString(buf, p, end, r);
+      const wanted = only === null || only.includes(name);
+      const vst = readString(buf, p, end, r, wanted);
       if (vst !== null) return { fields, stop: vst };
-      const value = r.str;
+      // Unbuilt values keep their octet length (r.value) for the table's accounting.
+      const value = wanted ? r.str : '';
       p = r.next;
-      fields.push([name, value]);
+      if (wanted) fields.push([name, value]);
+      count++;
       sawField = true;
-      if (indexing) this.insert(name, value);
+      if (indexing) this.insert(name, value, name.length + r.value + ENTRY_OVERHEAD);
     }
     return { fields, stop: 'end' };
   }
@@ -146,24 +161,25 @@ export class HpackDecoder {
     return this.table[index - STATIC_COUNT - 1] ?? null;
   }
 
-  private insert(name: string, value: string): void {
-    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+  private insert(name: string, value: string, entrySize: number): void {
     // §4.4: an entry larger than the whole table empties it and is not added.
     if (entrySize > this.maxSize) {
       this.table.length = 0;
+      this.entrySizes.length = 0;
       this.size = 0;
       return;
     }
     this.evict(entrySize);
     this.table.unshift([name, value]);
+    this.entrySizes.unshift(entrySize);
     this.size += entrySize;
   }
 
   /** Evicts oldest entries until `room` more octets fit. */
   private evict(room: number): void {
     while (this.table.length > 0 && this.size + room > this.maxSize) {
-      const old = this.table.pop()!;
-      this.size -= old[0].length + old[1].length + ENTRY_OVERHEAD;
+      this.table.pop();
+      this.size -= this.entrySizes.pop()!;
     }
   }
 }
@@ -195,8 +211,12 @@ function readInt(buf: Uint8Array, p: number, end: number, prefixBits: number, sl
   return null;
 }
 
-/** §5.2 string literal at buf[p]. Sets slot.str/next; returns a stop or null. */
-function readString(buf: Uint8Array, p: number, end: number, slot: Slot): HpackStop | null {
+/**
+ * §5.2 string literal at buf[p]. Sets slot.next, slot.value (the string's octet length, decoded)
+ * and, when `build`, slot.str; returns a stop or null. Huffman strings are decoded either way (the
+ * same stops, the same length).
+ */
+function readString(buf: Uint8Array, p: number, end: number, slot: Slot, build: boolean): HpackStop | null {
   if (p >= end) return 'truncated';
   const huffman = (buf[p]! & 0x80) !== 0;
   const st = readInt(buf, p, end, 7, slot);
@@ -207,8 +227,9 @@ function readString(buf: Uint8Array, p: number, end: number, slot: Slot): HpackS
   if (huffman) {
     const n = huffmanDecode(buf, s, s + len, HUFFMAN_SCRATCH);
     if (n < 0) return n === HUFFMAN_ERR_OVERFLOW ? 'truncated' : 'bad_huffman';
-    slot.str = latin1(HUFFMAN_SCRATCH, 0, n);
-  } else {
+    if (build) slot.str = latin1(HUFFMAN_SCRATCH, 0, n);
+    slot.value = n;
+  } else if (build) {
     slot.str = latin1(buf, s, s + len);
   }
   slot.next = s + len;

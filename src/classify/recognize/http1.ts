@@ -52,13 +52,13 @@ export function mayStartHttp1(b: number): boolean {
 
 /**
  * HTTP/1.x request or response bytes (either direction). Never throws. `detail` false: a request's
- * header fields are not read and its detail is empty (nothing will print it); protocol, tags and
- * completeness are the same.
+ * header fields are not read, a response's only those that decide tags, and the detail is empty
+ * (nothing will print it); protocol, tags and completeness are the same.
  */
 export function recognizeHttp1(buf: Uint8Array, offset: number, length: number, detail = true): ProtocolEvidence | null {
   const end = windowEnd(buf, offset, length);
   if (end < 0) return null;
-  if (matchBytes(buf, offset, end, HTTP_SLASH_1)) return response(buf, offset, end);
+  if (matchBytes(buf, offset, end, HTTP_SLASH_1)) return response(buf, offset, end, detail);
   return request(buf, offset, end, detail);
 }
 
@@ -104,7 +104,7 @@ function request(buf: Uint8Array, start: number, end: number, detail: boolean): 
   if (detail) {
     fields = { httpMethod: method, httpPath: target };
     if (note !== null) fields['note'] = note;
-    if (lineEnd >= 0) readHeaders(buf, lineEnd, end, fields);
+    if (lineEnd >= 0) readHeaders(buf, lineEnd, end, fields, true);
     delete fields['transferEncoding'];
   }
   // A request line cut by the end of the bytes: the rest of it (and the headers) may follow.
@@ -131,7 +131,10 @@ const HEALTH_PATHS: ReadonlySet<string> = new Set([
   '/actuator/health', '/api/health',
 ]);
 
-function response(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+const SLIM_RESPONSE: ProtocolEvidence = Object.freeze({ protocol: 'http1', tags: Object.freeze(['http1']), detail: NO_DETAIL }) as ProtocolEvidence;
+const SLIM_PROMETHEUS_RESPONSE: ProtocolEvidence = Object.freeze({ protocol: 'http1', tags: Object.freeze(['http1', 'prometheus-text']), detail: NO_DETAIL }) as ProtocolEvidence;
+
+function response(buf: Uint8Array, start: number, end: number, withDetail: boolean): ProtocolEvidence | null {
   // HTTP/1.x SP 3DIGIT (SP reason)? CRLF
   let p = start + HTTP_SLASH_1.length;
   if (p + 5 > end) return null;
@@ -139,7 +142,7 @@ function response(buf: Uint8Array, start: number, end: number): ProtocolEvidence
   if (minor !== 0x30 && minor !== 0x31) return null;
   if (buf[p + 1] !== SP || !isDigit(buf[p + 2]!) || !isDigit(buf[p + 3]!) || !isDigit(buf[p + 4]!)) return null;
   if (buf[p + 2]! < 0x31 || buf[p + 2]! > 0x35) return null; // status classes 1xx..5xx
-  const status = latin1(buf, p + 2, p + 5);
+  const status = withDetail ? latin1(buf, p + 2, p + 5) : '';
   p += 5;
   // Reason phrase: SP then any visible/space/tab bytes (obs-text allowed) up to the line end.
   if (p < end && buf[p] === SP) {
@@ -151,20 +154,20 @@ function response(buf: Uint8Array, start: number, end: number): ProtocolEvidence
       p++;
     }
   }
-  const detail: Record<string, string> = { httpStatus: status };
-  const tags: ProtocolTag[] = ['http1'];
+  const detail: Record<string, string> = withDetail ? { httpStatus: status } : {};
+  let prom = false;
   if (p < end && buf[p] === CR) p++;
   if (p < end) {
     if (buf[p] !== LF) return null;
-    const bodyStart = readHeaders(buf, p + 1, end, detail);
+    const bodyStart = readHeaders(buf, p + 1, end, detail, withDetail);
     const ct = detail['contentType']?.toLowerCase();
-    let prom = ct !== undefined && isPrometheusContentType(ct);
+    prom = ct !== undefined && isPrometheusContentType(ct);
     if (!prom && bodyStart >= 0) prom = bodyLooksLikePrometheus(buf, bodyStart, end, detail['transferEncoding'] === 'chunked');
-    if (prom) tags.push('prometheus-text');
   }
   // else: the status line is cut by the end of the bytes; "HTTP/1.x NNN" is specific enough.
+  if (!withDetail) return prom ? SLIM_PROMETHEUS_RESPONSE : SLIM_RESPONSE;
   delete detail['transferEncoding'];
-  return { protocol: 'http1', tags, detail };
+  return { protocol: 'http1', tags: prom ? ['http1', 'prometheus-text'] : ['http1'], detail };
 }
 
 /** Prometheus text exposition (0.0.4 or 1.0.0) or OpenMetrics media type. */
@@ -185,10 +188,11 @@ function bodyLooksLikePrometheus(buf: Uint8Array, p: number, end: number, chunke
 }
 
 /**
- * Reads header lines from `p` into detail (host, userAgent, contentType, transferEncoding).
- * Returns the offset of the body when the empty line ending the header section was seen, else -1.
+ * Reads header lines from `p` into detail (host and userAgent when `all`; contentType,
+ * transferEncoding). Returns the offset of the body when the empty line ending the header section
+ * was seen, else -1.
  */
-function readHeaders(buf: Uint8Array, p: number, end: number, detail: Record<string, string>): number {
+function readHeaders(buf: Uint8Array, p: number, end: number, detail: Record<string, string>, all: boolean): number {
   for (let lines = 0; lines < MAX_HEADER_LINES && p < end; lines++) {
     let e = p;
     while (e < end && buf[e] !== LF) e++;
@@ -201,9 +205,11 @@ function readHeaders(buf: Uint8Array, p: number, end: number, detail: Record<str
       let v = c + 1;
       while (v < lineEnd && (buf[v] === SP || buf[v] === 0x09)) v++;
       const n = c - p;
-      if (n === H_HOST.length && matchLower(buf, p, c, H_HOST)) detail['host'] = detailString(buf, v, lineEnd);
-      else if (n === H_USER_AGENT.length && matchLower(buf, p, c, H_USER_AGENT)) detail['userAgent'] = detailString(buf, v, lineEnd);
-      else if (n === H_CONTENT_TYPE.length && matchLower(buf, p, c, H_CONTENT_TYPE)) detail['contentType'] = detailString(buf, v, lineEnd);
+      if (n === H_HOST.length && matchLower(buf, p, c, H_HOST)) {
+        if (all) detail['host'] = detailString(buf, v, lineEnd);
+      } else if (n === H_USER_AGENT.length && matchLower(buf, p, c, H_USER_AGENT)) {
+        if (all) detail['userAgent'] = detailString(buf, v, lineEnd);
+      } else if (n === H_CONTENT_TYPE.length && matchLower(buf, p, c, H_CONTENT_TYPE)) detail['contentType'] = detailString(buf, v, lineEnd);
       else if (n === H_TRANSFER_ENCODING.length && matchLower(buf, p, c, H_TRANSFER_ENCODING)) {
         detail['transferEncoding'] = detailString(buf, v, lineEnd).toLowerCase().trim();
       }

@@ -13,9 +13,9 @@
  */
 import type { ProtocolTag } from '../../rules/protocol-tags.js';
 import { ascii, matchBytes, MAX_DETAIL_CHARS, windowEnd } from './bytes.js';
-import { Direction, type ProtocolEvidence } from './evidence.js';
+import { Direction, NO_DETAIL, type ProtocolEvidence } from './evidence.js';
 import { grpcServiceTag, parseGrpcPath } from './grpc.js';
-import { HpackDecoder, headerValue, type HpackResult } from './hpack.js';
+import { HPACK_DEFAULT_TABLE_SIZE, HpackDecoder, headerValue, type HpackResult } from './hpack.js';
 
 /** RFC 9113 §3.4 client connection preface. */
 export const HTTP2_PREFACE = ascii('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -45,22 +45,32 @@ const SETTINGS_MAX_FRAME_SIZE = 0x5;
 /** Header-block bytes joined from HEADERS + CONTINUATION frames; reused (recognisers are not re-entrant). */
 const BLOCK_SCRATCH = new Uint8Array(4096);
 
-/** HTTP/2 client or server bytes; see the file comment. Never throws. */
+/** The only header fields that decide tags: what a block decodes to when no detail is wanted. */
+const TAG_FIELDS: readonly string[] = Object.freeze([':path', 'content-type']);
+
+/**
+ * HTTP/2 client or server bytes; see the file comment. Never throws. `detail` false: only the
+ * fields that decide tags are decoded (`:path`, `content-type`) and the detail is empty (nothing will
+ * print it); protocol, tags and completeness are the same.
+ */
 export function recognizeHttp2(
   buf: Uint8Array,
   offset: number,
   length: number,
   direction: Direction,
+  detail = true,
 ): ProtocolEvidence | null {
   const end = windowEnd(buf, offset, length);
   if (end < 0) return null;
+  const only = detail ? null : TAG_FIELDS;
   if (direction === Direction.ToServer) {
     if (!matchBytes(buf, offset, end, HTTP2_PREFACE)) return null;
-    return fromHeaders(findHeaders(buf, offset + HTTP2_PREFACE.length, end), true, null);
+    const found = findHeaders(buf, offset + HTTP2_PREFACE.length, end, only);
+    return detail ? fromHeaders(found, true, null) : slimFromHeaders(found, true);
   }
   if (!isServerPreface(buf, offset, end)) return null;
-  const found = findHeaders(buf, offset, end);
-  return fromHeaders(found, false, 'server SETTINGS preface (no preface string on this side)');
+  const found = findHeaders(buf, offset, end, only);
+  return detail ? fromHeaders(found, false, 'server SETTINGS preface (no preface string on this side)') : slimFromHeaders(found, false);
 }
 
 /** True when the bytes start with a SETTINGS frame a server could send first (§3.4, §6.5). */
@@ -89,8 +99,11 @@ interface FoundHeaders {
   note: string | null;
 }
 
-/** Walks frames from `p` to the first HEADERS frame and decodes its header block. */
-function findHeaders(buf: Uint8Array, p: number, end: number): FoundHeaders {
+/**
+ * Walks frames from `p` to the first HEADERS frame and decodes its header block (only the fields
+ * named in `only` when it is not null: HpackDecoder's `only`).
+ */
+function findHeaders(buf: Uint8Array, p: number, end: number, only: readonly string[] | null): FoundHeaders {
   for (let frames = 0; frames < MAX_FRAMES && p + FRAME_HEADER_LEN <= end; frames++) {
     const len = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
     const type = buf[p + 3]!;
@@ -114,7 +127,7 @@ function findHeaders(buf: Uint8Array, p: number, end: number): FoundHeaders {
     const fragEnd = frameEnd - pad;
     if (s > fragEnd) return { result: null, note: 'HEADERS padding and priority fields longer than the frame' };
     if (s > end) return { result: null, note: 'HEADERS frame cut before its fields' };
-    const decoder = new HpackDecoder();
+    const decoder = new HpackDecoder(HPACK_DEFAULT_TABLE_SIZE, only);
     if (fragEnd > end) {
       return { result: decoder.decode(buf, s, end), note: 'HEADERS frame cut by the end of the bytes' };
     }
@@ -145,8 +158,33 @@ function copyInto(buf: Uint8Array, s: number, e: number, n: number): number {
   return n + Math.max(take, 0);
 }
 
+/** More bytes help until the first HEADERS block has been decoded to its end. */
+function isIncomplete(found: FoundHeaders): boolean {
+  return found.note !== null || found.result === null || found.result.stop !== 'end';
+}
+
+/** The tags after 'http2' that `path` (client side only) and `contentType` support: fromHeaders' rule. */
+function grpcTags(client: boolean, path: string | undefined, contentType: string | undefined): ProtocolTag[] | null {
+  const grpcPath = client && path !== undefined ? parseGrpcPath(path) : null;
+  const grpcType = contentType !== undefined && contentType.toLowerCase().startsWith('application/grpc');
+  if (!grpcType && grpcPath === null) return null;
+  const sub = grpcPath !== null ? grpcServiceTag(grpcPath.service) : null;
+  return sub !== null ? ['http2', 'grpc', sub] : ['http2', 'grpc'];
+}
+
+/** fromHeaders without the detail: the same protocol, tags and completeness. */
+function slimFromHeaders(found: FoundHeaders, client: boolean): ProtocolEvidence {
+  const fields = found.result?.fields ?? [];
+  const tags = grpcTags(client, headerValue(fields, ':path'), headerValue(fields, 'content-type'));
+  const incomplete = isIncomplete(found);
+  if (tags === null) return incomplete ? SLIM_HTTP2_PARTIAL : SLIM_HTTP2;
+  return incomplete ? { protocol: 'grpc', tags, detail: NO_DETAIL, incomplete } : { protocol: 'grpc', tags, detail: NO_DETAIL };
+}
+
+const SLIM_HTTP2: ProtocolEvidence = Object.freeze({ protocol: 'http2', tags: Object.freeze(['http2']), detail: NO_DETAIL }) as ProtocolEvidence;
+const SLIM_HTTP2_PARTIAL: ProtocolEvidence = Object.freeze({ protocol: 'http2', tags: SLIM_HTTP2.tags, detail: NO_DETAIL, incomplete: true }) as ProtocolEvidence;
+
 function fromHeaders(found: FoundHeaders, client: boolean, note: string | null): ProtocolEvidence {
-  const tags: ProtocolTag[] = ['http2'];
   const detail: Record<string, string> = {};
   const notes: string[] = [];
   if (note !== null) notes.push(note);
@@ -165,20 +203,17 @@ function fromHeaders(found: FoundHeaders, client: boolean, note: string | null):
   if (authority !== undefined) detail['authority'] = cut(authority);
   if (contentType !== undefined) detail['contentType'] = cut(contentType);
   if (userAgent !== undefined) detail['userAgent'] = cut(userAgent);
-  const grpcPath = client && path !== undefined ? parseGrpcPath(path) : null;
-  const grpcType = contentType !== undefined && contentType.toLowerCase().startsWith('application/grpc');
-  if (grpcType || grpcPath !== null) {
-    tags.push('grpc');
-    if (path !== undefined) detail['grpcPath'] = cut(path);
-    const sub = grpcPath !== null ? grpcServiceTag(grpcPath.service) : null;
-    if (sub !== null) tags.push(sub);
-    if (sub === 'grpc:envoy-xds' && grpcPath !== null) detail['xdsService'] = grpcPath.service;
+  const grpc = grpcTags(client, path, contentType);
+  if (grpc !== null && path !== undefined) {
+    detail['grpcPath'] = cut(path);
+    // grpcTags only names a service for a path parseGrpcPath accepts.
+    if (grpc[2] === 'grpc:envoy-xds') detail['xdsService'] = parseGrpcPath(path)!.service;
   }
   if (notes.length > 0) detail['note'] = notes.join('; ');
-  const protocol = tags.includes('grpc') ? 'grpc' : 'http2';
-  // More bytes help until the first HEADERS block has been decoded to its end. The server-side
-  // caveat (`note` argument) is about that side, not about missing bytes.
-  const incomplete = found.note !== null || found.result === null || found.result.stop !== 'end';
+  const tags: ProtocolTag[] = grpc ?? ['http2'];
+  const protocol = grpc !== null ? 'grpc' : 'http2';
+  // The server-side caveat (`note` argument) is about that side, not about missing bytes.
+  const incomplete = isIncomplete(found);
   return incomplete ? { protocol, tags, detail, incomplete } : { protocol, tags, detail };
 }
 

@@ -9,14 +9,14 @@
  * only once it has matched. Called a few times per flow (classifier.ts bounds it), not per packet.
  */
 import { windowEnd } from './bytes.js';
-import { recognizeDns } from './dns.js';
+import { dnsOverTcpNeverMatches, recognizeDns } from './dns.js';
 import { IpProto } from '../../util/ip-proto.js';
 import { Direction, type ProtocolEvidence } from './evidence.js';
 import { mayStartHttp1, recognizeHttp1 } from './http1.js';
 import { recognizeHttp2 } from './http2.js';
 import { mayStartResp, recognizeResp } from './resp.js';
 import { recognizeTls } from './tls.js';
-import { recognizeZeebe, recognizeZeebeUnicast } from './zeebe.js';
+import { recognizeZeebe, recognizeZeebeUnicast, zeebeNeverMatches } from './zeebe.js';
 
 export { Direction, type ProtocolEvidence } from './evidence.js';
 export { recognizeDns, readName, MDNS_PORT } from './dns.js';
@@ -49,8 +49,9 @@ for (let b = 0; b < 256; b++) {
  * the classifier's INSPECT_BYTES, concatenated in order; UDP: one datagram), possibly cut
  * mid-message. Returns null when nothing is recognised (yet).
  * `transport` is the IP protocol number (6 TCP, 17 UDP); `serverPort` the responder's port.
- * `detail` false: nobody will read the decoded fields, so recognisers that can skip building them
- * (DNS) return shared evidence with the same protocol, tags and completeness.
+ * `detail` false: nobody will read the decoded fields, so the recognisers skip building them (all
+ * but RESP, whose details cost next to nothing) and return evidence with the same protocol, tags
+ * and completeness and an empty detail.
  * Never throws, on any input.
  */
 export function recognizePayload(
@@ -64,16 +65,16 @@ export function recognizePayload(
 ): ProtocolEvidence | null {
   try {
     if (windowEnd(buf, offset, length) < 0) return null;
-    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort, detail) ?? recognizeZeebeUnicast(buf, offset, length, serverPort);
+    if (transport === IpProto.UDP) return recognizeDns(buf, offset, length, transport, serverPort, detail) ?? recognizeZeebeUnicast(buf, offset, length, serverPort, detail);
     if (transport !== IpProto.TCP) return null;
     const m = FIRST_BYTE[buf[offset]!]!;
     let e: ProtocolEvidence | null = null;
-    if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction);
-    if (e === null && m & CAN_TLS) e = recognizeTls(buf, offset, length);
+    if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction, detail);
+    if (e === null && m & CAN_TLS) e = recognizeTls(buf, offset, length, detail);
     if (e === null && m & CAN_HTTP1) e = recognizeHttp1(buf, offset, length, detail);
     if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction);
     // Zeebe's messaging handshake starts with a hash of the cluster name: any first byte.
-    if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort);
+    if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort, detail);
     if (e === null) e = recognizeDns(buf, offset, length, transport, serverPort, detail);
     return e;
   } catch {
@@ -81,4 +82,17 @@ export function recognizePayload(
     // taking down the pipeline (the flow just stays unverified).
     return null;
   }
+}
+
+/**
+ * True when no bytes appended to `buf[offset, offset+length)`, the first bytes of one direction of
+ * a TCP stream, could make recognizePayload answer: its first byte starts none of HTTP/2, TLS,
+ * HTTP/1 and RESP, and Zeebe's and DNS's fixed header bytes are already refused. False when that
+ * cannot be told yet (it is conservative: a false never costs more than reading on). The classifier
+ * then stops recognising and copying that direction's bytes.
+ */
+export function tcpNeverRecognised(buf: Uint8Array, offset: number, length: number): boolean {
+  const end = windowEnd(buf, offset, length);
+  if (end <= offset) return false;
+  return FIRST_BYTE[buf[offset]!] === 0 && zeebeNeverMatches(buf, offset, end) && dnsOverTcpNeverMatches(buf, offset, end);
 }

@@ -11,7 +11,7 @@
  * A lone alert record (type 21, length 2) is also TLS: servers answer a bad hello with one.
  */
 import { detailString, windowEnd } from './bytes.js';
-import type { ProtocolEvidence } from './evidence.js';
+import { NO_DETAIL, type ProtocolEvidence } from './evidence.js';
 
 const CT_ALERT = 21;
 const CT_HANDSHAKE = 22;
@@ -67,15 +67,22 @@ function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 }
 
-/** TLS handshake (or alert) bytes, either direction. Never throws. */
-export function recognizeTls(buf: Uint8Array, offset: number, length: number): ProtocolEvidence | null {
+/**
+ * TLS handshake (or alert) bytes, either direction. Never throws. `detail` false: the hello's
+ * extensions are walked but not read, and the detail is empty (nothing will print it); protocol,
+ * tags and completeness are the same.
+ */
+export function recognizeTls(buf: Uint8Array, offset: number, length: number, detail = true): ProtocolEvidence | null {
   const end = windowEnd(buf, offset, length);
   if (end < 0 || end - offset < RECORD_HEADER_LEN) return null;
   const type = buf[offset]!;
   if (!recordVersionOk(buf[offset + 1]!, buf[offset + 2]!)) return null;
   const recLen = (buf[offset + 3]! << 8) | buf[offset + 4]!;
   if (recLen === 0 || recLen > MAX_RECORD_LEN) return null;
-  if (type === CT_ALERT) return alert(buf, offset, end, recLen);
+  if (type === CT_ALERT) {
+    const a = alert(buf, offset, end, recLen);
+    return a === null || detail ? a : SLIM_TLS_PARTIAL;
+  }
   if (type !== CT_HANDSHAKE) return null;
   const n = joinHandshakeRecords(buf, offset, end);
   if (n < HS_HEADER_LEN + 2) return null;
@@ -86,8 +93,11 @@ export function recognizeTls(buf: Uint8Array, offset: number, length: number): P
   if (hsLen < min || hsLen > MAX_HELLO_LEN) return null;
   const legacy = (HS_SCRATCH[4]! << 8) | HS_SCRATCH[5]!;
   if (HS_SCRATCH[4] !== 3 || HS_SCRATCH[5]! > 4) return null;
-  return parseHello(hsType, legacy, Math.min(n, HS_HEADER_LEN + hsLen), n < HS_HEADER_LEN + hsLen);
+  return parseHello(hsType, legacy, Math.min(n, HS_HEADER_LEN + hsLen), n < HS_HEADER_LEN + hsLen, detail);
 }
+
+const SLIM_TLS: ProtocolEvidence = Object.freeze({ protocol: 'tls', tags: Object.freeze(['tls']), detail: NO_DETAIL }) as ProtocolEvidence;
+const SLIM_TLS_PARTIAL: ProtocolEvidence = Object.freeze({ protocol: 'tls', tags: SLIM_TLS.tags, detail: NO_DETAIL, incomplete: true }) as ProtocolEvidence;
 
 function alert(buf: Uint8Array, p: number, end: number, recLen: number): ProtocolEvidence | null {
   // An unencrypted alert is 2 bytes: level 1 (warning) or 2 (fatal), then the description.
@@ -123,13 +133,17 @@ function joinHandshakeRecords(buf: Uint8Array, p: number, end: number): number {
   return n;
 }
 
-/** Parses a ClientHello/ServerHello body in HS_SCRATCH[0, end); `cut`: the message goes on past end. */
-function parseHello(hsType: number, legacy: number, end: number, cut: boolean): ProtocolEvidence {
+/**
+ * Parses a ClientHello/ServerHello body in HS_SCRATCH[0, end); `cut`: the message goes on past end.
+ * `withDetail` false: the same walk, without reading the extensions it finds.
+ */
+function parseHello(hsType: number, legacy: number, end: number, cut: boolean, withDetail: boolean): ProtocolEvidence {
   const h = HS_SCRATCH;
   const client = hsType === HS_CLIENT_HELLO;
-  const detail: Record<string, string> = { tlsHandshake: client ? 'client_hello' : 'server_hello' };
+  const detail: Record<string, string> = withDetail ? { tlsHandshake: client ? 'client_hello' : 'server_hello' } : NO_DETAIL;
   let version = legacy;
   const out = (note: string | null): ProtocolEvidence => {
+    if (!withDetail) return note === null ? SLIM_TLS : SLIM_TLS_PARTIAL;
     detail['tlsVersion'] = tlsVersionName(version);
     if (note === null) return { protocol: 'tls', tags: ['tls'], detail };
     // The note says where the hello stopped: the rest of it may be in the next bytes.
@@ -159,7 +173,11 @@ function parseHello(hsType: number, legacy: number, end: number, cut: boolean): 
     const len = (h[p + 2]! << 8) | h[p + 3]!;
     const s = p + 4;
     const e = s + len;
-    if (e > extEnd) return out(`hello cut inside extension ${type}`);
+    if (e > extEnd) return out(withDetail ? `hello cut inside extension ${type}` : '');
+    if (!withDetail) {
+      p = e;
+      continue;
+    }
     if (type === EXT_SERVER_NAME && client) readSni(s, e, detail);
     else if (type === EXT_ALPN) readAlpn(s, e, detail);
     else if (type === EXT_SUPPORTED_VERSIONS) version = readVersions(s, e, client, version);

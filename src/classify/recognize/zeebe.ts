@@ -32,6 +32,7 @@
 
 import { u16be, u16le, u32be } from '../../util/bytes.js';
 import { ascii, latin1, matchBytes, windowEnd } from './bytes.js';
+import { NO_DETAIL } from './evidence.js';
 
 /** Evidence returned when the bytes are recognised. */
 export interface ZeebeEvidence {
@@ -177,7 +178,15 @@ const fr = {
   subjectLen: 0,
   status: -1,
   end: 0,
+  /** The last FRAME_NO was for want of bytes, not for a byte that refuses the frame. */
+  short: false,
 };
+
+/** FRAME_NO because the bytes end before the frame can be judged (more bytes may make it one). */
+function tooShort(): number {
+  fr.short = true;
+  return FRAME_NO;
+}
 
 function isHostByte(b: number): boolean {
   // letters, digits, '.', '-', '_', ':' (IPv6 literal), '%' (IPv6 zone id)
@@ -196,16 +205,17 @@ function isSubjectByte(b: number): boolean {
  * Fills `fr`; returns FRAME_NO, FRAME_HEADER or FRAME_FULL. Every read is checked against `end`.
  */
 function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolean): number {
+  fr.short = false;
   fr.hasAddress = false;
   fr.subjectAvail = 0;
   fr.subjectLen = 0;
   fr.status = -1;
   if (withAddress) {
-    if (end - p < 2) return FRAME_NO;
+    if (end - p < 2) return tooShort();
     const hostLen = u16be(buf, p);
     if (hostLen < 1 || hostLen > MAX_HOST_LEN) return FRAME_NO;
     // Too few bytes to see the whole address: not enough to judge.
-    if (end - p < 2 + hostLen + 4) return FRAME_NO;
+    if (end - p < 2 + hostLen + 4) return tooShort();
     const hostStart = p + 2;
     for (let i = 0; i < hostLen; i++) if (!isHostByte(buf[hostStart + i]!)) return FRAME_NO;
     const q = hostStart + hostLen;
@@ -219,7 +229,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
     fr.port = port;
     p = q + 4;
   }
-  if (p >= end) return FRAME_NO;
+  if (p >= end) return tooShort();
   const type = buf[p++]!;
   if (type !== TYPE_REQUEST && type !== TYPE_REPLY) return FRAME_NO;
   fr.type = type;
@@ -230,7 +240,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
   let n = 0;
   let b = 0;
   for (;;) {
-    if (p >= end) return FRAME_NO;
+    if (p >= end) return tooShort();
     b = buf[p++]!;
     id += (b & 0x7f) * mul;
     n++;
@@ -248,7 +258,7 @@ function parseFrame(buf: Uint8Array, p: number, end: number, withAddress: boolea
   mul = 1;
   n = 0;
   for (;;) {
-    if (p >= end) return FRAME_NO;
+    if (p >= end) return tooShort();
     b = buf[p++]!;
     n++;
     if (n === 5) {
@@ -326,16 +336,23 @@ function sbeKeyAt(buf: Uint8Array, start: number, contentLen: number, end: numbe
 
 type Family = 'sbe' | 'atomix' | 'transport';
 
-/** Classifies a complete subject; writes message/partition details. Returns the family. */
-function classifySubject(subject: string, detail: Record<string, string>): Family {
+/**
+ * Classifies a complete subject; writes message/partition details into `detail` (null: nobody will
+ * read them, only the family is wanted). Returns the family.
+ */
+function classifySubject(subject: string, detail: Record<string, string> | null): Family {
   const swim = SWIM_SUBJECTS.get(subject);
   if (swim !== undefined) {
-    detail['message'] = swim;
+    if (detail !== null) detail['message'] = swim;
     return 'atomix';
   }
   if (subject === HEARTBEAT_SETUP_SUBJECT || subject === HEARTBEAT_SUBJECT) {
-    detail['message'] = subject === HEARTBEAT_SUBJECT ? 'Heartbeat' : 'HeartbeatSetup';
+    if (detail !== null) detail['message'] = subject === HEARTBEAT_SUBJECT ? 'Heartbeat' : 'HeartbeatSetup';
     return 'transport';
+  }
+  if (detail === null) {
+    if (API_SUBJECT.test(subject)) return 'sbe';
+    return RAFT_SUBJECT.test(subject) || STREAM_SUBJECT.test(subject) ? 'atomix' : 'transport';
   }
   let m = API_SUBJECT.exec(subject);
   if (m !== null) {
@@ -364,7 +381,19 @@ function familyOfSbeKey(key: number): Family {
   return schema === SBE_SCHEMA_PROTOCOL || schema === SBE_SCHEMA_CLUSTER_MANAGEMENT ? 'sbe' : 'transport';
 }
 
-function result(family: Family, serverPort: number, detail: Record<string, string>, incomplete: boolean): ZeebeEvidence {
+/** Evidence without details (a summary alone), by protocol and completeness: shared, frozen. */
+function slim(protocol: 'zeebe-sbe' | 'zeebe-atomix', incomplete: boolean): ZeebeEvidence {
+  const ev: ZeebeEvidence = incomplete ? { protocol, tags: [protocol], detail: NO_DETAIL, incomplete } : { protocol, tags: [protocol], detail: NO_DETAIL };
+  Object.freeze(ev.tags);
+  return Object.freeze(ev);
+}
+const SLIM_SBE = slim('zeebe-sbe', false);
+const SLIM_SBE_PARTIAL = slim('zeebe-sbe', true);
+const SLIM_ATOMIX = slim('zeebe-atomix', false);
+const SLIM_ATOMIX_PARTIAL = slim('zeebe-atomix', true);
+
+/** `detail` null: the shared evidence without details, with the same protocol and completeness. */
+function result(family: Family, serverPort: number, detail: Record<string, string> | null, incomplete: boolean): ZeebeEvidence {
   let protocol: 'zeebe-sbe' | 'zeebe-atomix';
   if (family === 'sbe') protocol = 'zeebe-sbe';
   else if (family === 'atomix') protocol = 'zeebe-atomix';
@@ -372,20 +401,38 @@ function result(family: Family, serverPort: number, detail: Record<string, strin
     // Transport-level evidence only (handshake, heartbeat, unknown subject): the same Atomix
     // transport runs on both ports, so the documented port decides which tag it supports.
     protocol = serverPort === ZEEBE_COMMAND_API_PORT ? 'zeebe-sbe' : 'zeebe-atomix';
-    detail['basis'] = 'port';
+    if (detail !== null) detail['basis'] = 'port';
+  }
+  if (detail === null) {
+    if (protocol === 'zeebe-sbe') return incomplete ? SLIM_SBE_PARTIAL : SLIM_SBE;
+    return incomplete ? SLIM_ATOMIX_PARTIAL : SLIM_ATOMIX;
   }
   return incomplete ? { protocol, tags: [protocol], detail, incomplete } : { protocol, tags: [protocol], detail };
 }
 
-/** Builds the evidence for a frame already parsed into `fr`. */
+/**
+ * Builds the evidence for a frame already parsed into `fr`. `detail` null: only the family is
+ * worked out (subject and SBE header), and the shared evidence without details is returned.
+ */
 function frameEvidence(
   buf: Uint8Array,
   end: number,
   level: number,
   direction: 0 | 1,
   serverPort: number,
-  detail: Record<string, string>,
+  detail: Record<string, string> | null,
 ): ZeebeEvidence {
+  if (detail === null) {
+    let family: Family = 'transport';
+    if (fr.subjectLen > 0 && fr.subjectAvail === fr.subjectLen) {
+      family = classifySubject(latin1(buf, fr.subjectStart, fr.subjectStart + fr.subjectLen), null);
+    }
+    if (family === 'transport') {
+      const key = sbeKeyAt(buf, fr.contentStart, fr.contentLen, end);
+      if (key >= 0) family = familyOfSbeKey(key);
+    }
+    return result(family, serverPort, null, level !== FRAME_FULL);
+  }
   detail['frame'] = fr.type === TYPE_REQUEST ? 'request' : 'reply';
   detail['confidence'] = level === FRAME_FULL ? 'frame' : 'frame-header';
   detail['direction'] = direction === 0 ? 'to-server' : 'to-client';
@@ -439,7 +486,7 @@ function frameEvidence(
  * gossip: i32 preamble, i32 length equal to the rest of the datagram, a Kryo body whose subject
  * starts with "atomix-membership-" within its first UNICAST_SCAN_LIMIT bytes. Never throws.
  */
-export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: number, serverPort: number): ZeebeEvidence | null {
+export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: number, serverPort: number, withDetail = true): ZeebeEvidence | null {
   const end = wholeWindowEnd(buf, offset, length);
   if (end < 0) return null;
   const p = offset;
@@ -451,6 +498,7 @@ export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: n
   const scanEnd = Math.min(end, bodyStart + UNICAST_SCAN_LIMIT) - SWIM_PREFIX.length;
   for (let i = bodyStart; i <= scanEnd; i++) {
     if (buf[i] !== SWIM_PREFIX[0] || !matchBytes(buf, i, end, SWIM_PREFIX)) continue;
+    if (!withDetail) return SLIM_ATOMIX;
     const preamble = i32be(buf, p);
     const detail: Record<string, string> = {
       frame: 'unicast',
@@ -473,6 +521,38 @@ export function recognizeZeebeUnicast(buf: Uint8Array, offset: number, length: n
 }
 
 /**
+ * For a message parsed whole into `fr` without the address header: true when it is followed by
+ * nothing or another message, and names a known Zeebe subject (request) or carries a known SBE
+ * message (reply): only then is such a frame specific enough.
+ */
+function laterMessageKnown(buf: Uint8Array, end: number): boolean {
+  if (fr.end !== end && buf[fr.end]! !== TYPE_REQUEST && buf[fr.end]! !== TYPE_REPLY) return false;
+  if (fr.type !== TYPE_REQUEST) return sbeKeyAt(buf, fr.contentStart, fr.contentLen, end) >= 0;
+  const subject = latin1(buf, fr.subjectStart, fr.subjectStart + fr.subjectLen);
+  return classifySubject(subject, null) !== 'transport' || subject === HEARTBEAT_SUBJECT || subject === HEARTBEAT_SETUP_SUBJECT;
+}
+
+/**
+ * True when no bytes appended to `buf[offset, end)`, the first bytes of a TCP stream, could make
+ * recognizeZeebe answer: bytes 4-5, already there, are not a handshake's version, and the first
+ * byte starts neither an address header (0) nor a message (1, 2), or starts a message that the
+ * bytes there already refuse. False when that cannot be told yet.
+ */
+export function zeebeNeverMatches(buf: Uint8Array, offset: number, end: number): boolean {
+  if (end - offset < HANDSHAKE_LEN) return false;
+  const version = buf[offset + 5]!;
+  if (buf[offset + 4]! === 0 && (version === MESSAGING_V1 || version === MESSAGING_V2)) return false;
+  const b0 = buf[offset]!;
+  if (b0 === 0) return false;
+  if (b0 > TYPE_REPLY) return true;
+  // A message without the address header: refused for good by a byte already there, or whole
+  // (then it never changes) and not one recognizeZeebe accepts.
+  const level = parseFrame(buf, offset, end, false);
+  if (level === FRAME_NO) return !fr.short;
+  return level === FRAME_FULL && !laterMessageKnown(buf, end);
+}
+
+/**
  * Recognises Zeebe broker traffic in `buf[offset, offset+length)`, the first bytes of one direction
  * of a TCP connection: the messaging handshake, a message frame with or without the per-connection
  * address header, the SBE header of its content, and Atomix subjects. Returns null when the bytes
@@ -484,6 +564,7 @@ export function recognizeZeebe(
   length: number,
   direction: 0 | 1,
   serverPort: number,
+  withDetail = true,
 ): ZeebeEvidence | null {
   const end = wholeWindowEnd(buf, offset, length);
   if (end < 0) return null;
@@ -514,6 +595,7 @@ export function recognizeZeebe(
       ok = level !== FRAME_NO;
     }
     if (ok) {
+      if (!withDetail) return level !== FRAME_NO ? frameEvidence(buf, end, level, direction, serverPort, null) : result('transport', serverPort, null, true);
       const detail: Record<string, string> = {
         handshake: 'true',
         messagingVersion: String(version),
@@ -532,24 +614,14 @@ export function recognizeZeebe(
   // 2. First message of a direction: V2 address header + message. Cheap reject: host length < 256.
   if (b0 === 0) {
     const level = parseFrame(buf, p, end, true);
-    if (level !== FRAME_NO) return frameEvidence(buf, end, level, direction, serverPort, {});
+    if (level !== FRAME_NO) return frameEvidence(buf, end, level, direction, serverPort, withDetail ? {} : null);
   }
 
   // 3. A later message (no address header): only a complete frame whose subject is a known Zeebe
   //    subject, or a complete reply carrying a known SBE message, is specific enough.
   if (b0 === TYPE_REQUEST || b0 === TYPE_REPLY) {
     const level = parseFrame(buf, p, end, false);
-    if (level === FRAME_FULL && (fr.end === end || buf[fr.end]! === TYPE_REQUEST || buf[fr.end]! === TYPE_REPLY)) {
-      if (fr.type === TYPE_REQUEST) {
-        const subject = latin1(buf, fr.subjectStart, fr.subjectStart + fr.subjectLen);
-        const probe: Record<string, string> = {};
-        const family = classifySubject(subject, probe);
-        const known = family !== 'transport' || subject === HEARTBEAT_SUBJECT || subject === HEARTBEAT_SETUP_SUBJECT;
-        if (known) return frameEvidence(buf, end, level, direction, serverPort, {});
-      } else if (sbeKeyAt(buf, fr.contentStart, fr.contentLen, end) >= 0) {
-        return frameEvidence(buf, end, level, direction, serverPort, {});
-      }
-    }
+    if (level === FRAME_FULL && laterMessageKnown(buf, end)) return frameEvidence(buf, end, level, direction, serverPort, withDetail ? {} : null);
   }
   return null;
 }

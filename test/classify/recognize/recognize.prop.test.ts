@@ -11,12 +11,16 @@ import {
   recognizePayload,
   recognizeResp,
   recognizeTls,
+  tcpNeverRecognised,
   type ProtocolEvidence,
 } from '../../../src/classify/recognize/index.js';
 import { HpackDecoder } from '../../../src/classify/recognize/hpack.js';
+import { dnsOverTcpNeverMatches } from '../../../src/classify/recognize/dns.js';
+import { recognizeZeebe, zeebeNeverMatches } from '../../../src/classify/recognize/zeebe.js';
 import { huffmanDecode } from '../../../src/classify/recognize/huffman.js';
 import { isProtocolTag } from '../../../src/rules/protocol-tags.js';
 import { samples } from './samples.js';
+import { buildHandshake, buildReplyFrame, buildRequestFrame, buildSbeHeader, kryoPlaceholder, raftSubject, zeebeSamples } from '../../../fixtures/gen/zeebe-frames.js';
 
 const RUNS = process.env['CI'] === 'true' ? 5000 : 1000;
 const HUFF_OUT = new Uint8Array(4096);
@@ -58,6 +62,38 @@ function seeded(seed: number): () => number {
     x >>>= 0;
     return x & 0xff;
   };
+}
+
+/** What the detail-free path must keep: protocol, tags and completeness. */
+const core = (e: ProtocolEvidence | null): unknown => (e === null ? null : { protocol: e.protocol, tags: e.tags, incomplete: e.incomplete === true });
+
+/** The byte samples plus Zeebe's generated frames (TCP streams and a UDP gossip datagram). */
+function detailSamples(): { name: string; bytes: Uint8Array; direction: 0 | 1; transport: number; serverPort: number }[] {
+  return [
+    ...samples(),
+    ...zeebeSamples().map((z) => ({ name: z.name, bytes: z.bytes, direction: z.direction, transport: z.transport === 'udp' ? 17 : 6, serverPort: z.serverPort })),
+  ];
+}
+
+/** The header blocks of the HTTP/2 samples' first HEADERS frames (frame walk without padding or CONTINUATION). */
+function http2HeaderBlocks(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const s of samples()) {
+    const b = s.bytes;
+    let p = s.direction === 0 ? 24 : 0;
+    if (s.direction === 0 && Buffer.from(b.subarray(0, 3)).toString('latin1') !== 'PRI') continue;
+    while (p + 9 <= b.length) {
+      const len = (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!;
+      const type = b[p + 3]!;
+      if (type === 1 && (b[p + 4]! & 0x28) === 0) {
+        out.push(b.slice(p + 9, Math.min(b.length, p + 9 + len)));
+        break;
+      }
+      if (type > 9) break;
+      p += 9 + len;
+    }
+  }
+  return out;
 }
 
 describe('recognisers on hostile bytes', () => {
@@ -114,21 +150,163 @@ describe('recognisers on hostile bytes', () => {
   });
 
   it('without details (a summary alone) every sample, cut anywhere, gives the same protocol, tags and completeness', () => {
-    const core = (e: ProtocolEvidence | null): unknown => (e === null ? null : { protocol: e.protocol, tags: e.tags, incomplete: e.incomplete === true });
-    let http1 = 0;
+    // Per protocol: answers without details that came back with an empty detail (the cheap path taken).
+    const slimAnswers = new Map<string, number>();
     // A request whose line is longer than the bytes a cut one must show (then 'incomplete').
     const longTarget = Buffer.from('GET /api/v1/query_range?query=up&start=1700000000&end=1700003600&step=15 HTTP/1.1\r\nHost: prometheus:9090\r\nUser-Agent: Grafana/10.4.1\r\n\r\n', 'latin1');
     const extra = { name: 'long request line', bytes: new Uint8Array(longTarget), direction: 0 as const, transport: 6, serverPort: 9090 };
-    for (const s of [...samples(), extra]) {
+    for (const s of [...detailSamples(), extra]) {
       for (let n = 0; n <= s.bytes.length; n++) {
         const full = recognizePayload(s.bytes, 0, n, s.direction, s.transport, s.serverPort, true);
         const slim = recognizePayload(s.bytes, 0, n, s.direction, s.transport, s.serverPort, false);
         expect(core(slim), `${s.name} cut at ${n}`).toEqual(core(full));
-        if (slim !== null && full !== null && slim.protocol === 'http1' && Object.keys(slim.detail).length === 0) http1++;
+        if (slim !== null && Object.keys(slim.detail).length === 0 && Object.keys(full!.detail).length > 0) {
+          slimAnswers.set(slim.protocol, (slimAnswers.get(slim.protocol) ?? 0) + 1);
+        }
       }
     }
-    // HTTP/1 requests among them, answered without their header fields.
-    expect(http1).toBeGreaterThan(10);
+    // Each recogniser that skips its details answered that way (RESP does not skip).
+    for (const protocol of ['http1', 'http2', 'grpc', 'tls', 'dns', 'zeebe-sbe', 'zeebe-atomix']) {
+      expect(slimAnswers.get(protocol) ?? 0, protocol).toBeGreaterThan(0);
+    }
+  });
+
+  it('without details, mutated samples give the same protocol, tags and completeness', () => {
+    const all_ = detailSamples();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: all_.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat(),
+        // The sample's own port and direction, or others (Zeebe's evidence depends on the port).
+        fc.constantFrom<number | null>(null, 26501, 26502, 53, 8080),
+        fc.constantFrom<0 | 1 | null>(null, 0, 1),
+        (i, flips, cutAt, port, dir) => {
+          const s = all_[i]!;
+          const b = s.bytes.slice();
+          for (const [pos, v] of flips) b[pos % b.length] = v;
+          const n = cutAt % (b.length + 1);
+          const serverPort = port ?? s.serverPort;
+          const d = dir ?? s.direction;
+          const full = recognizePayload(b, 0, n, d, s.transport, serverPort, true);
+          const slim = recognizePayload(b, 0, n, d, s.transport, serverPort, false);
+          expect(core(slim)).toEqual(core(full));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('an HPACK decoder asked for some fields stops where a full one does, with the same values and table', () => {
+    const blocks = http2HeaderBlocks();
+    expect(blocks.length).toBeGreaterThan(5);
+    const only = [':path', 'content-type'];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: blocks.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+        (i, flips, cutAt) => {
+          const b = blocks[i]!.slice();
+          for (const [pos, v] of flips) b[pos % b.length] = v;
+          const n = cutAt % (b.length + 1);
+          const fullDecoder = new HpackDecoder();
+          const someDecoder = new HpackDecoder(4096, only);
+          // Two blocks in a row: the second reads the table the first one left.
+          for (const [s, e] of [[0, n], [n, b.length]] as const) {
+            const full = fullDecoder.decode(b, s, e);
+            const some = someDecoder.decode(b, s, e);
+            expect(some.stop).toBe(full.stop);
+            expect(some.fields).toEqual(full.fields.filter((f) => only.includes(f[0])));
+            expect(someDecoder.dynamicSize).toBe(fullDecoder.dynamicSize);
+            expect(someDecoder.dynamicCount).toBe(fullDecoder.dynamicCount);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('bytes that tcpNeverRecognised gives up on are never recognised, however many bytes follow', () => {
+    /**
+     * Each "never" and the recogniser it speaks for: from the first length it says never on, the
+     * recogniser answers null on every longer stream. Returns whether tcpNeverRecognised said it.
+     */
+    const pairs: [(b: Uint8Array, n: number) => boolean, (b: Uint8Array, n: number, port: number, dir: 0 | 1) => unknown][] = [
+      // The "never" side sees a buffer cut at n: a byte read past the window is a bug.
+      [(b, n) => tcpNeverRecognised(b.subarray(0, n), 0, n), (b, n, port, dir) => recognizePayload(b, 0, n, dir, 6, port)],
+      [(b, n) => zeebeNeverMatches(b.subarray(0, n), 0, n), (b, n, port, dir) => recognizeZeebe(b, 0, n, dir, port)],
+      [(b, n) => dnsOverTcpNeverMatches(b.subarray(0, n), 0, n), (b, n, port) => recognizeDns(b, 0, n, 6, port)],
+    ];
+    const check = (b: Uint8Array, port: number, dir: 0 | 1): boolean => {
+      let seen = false;
+      pairs.forEach(([never, recognise], i) => {
+        let from = -1;
+        for (let n = 0; n <= b.length && from < 0; n++) if (never(b, n)) from = n;
+        if (from < 0) return;
+        if (i === 0) seen = true;
+        for (let m = from; m <= b.length; m++) {
+          expect(never(b, m), `pair ${i}: still never at ${m}`).toBe(true);
+          expect(recognise(b, m, port, dir), `pair ${i}: answered at ${m} after never at ${from}`).toBeNull();
+        }
+      });
+      return seen;
+    };
+    const ports = [26501, 26502, 53, 6379, 8080] as const;
+    // Streams that are recognised whole but whose first byte starts none of HTTP/2, TLS, HTTP/1 and
+    // RESP: a "never" on any of their prefixes is wrong, and check() says so.
+    const cat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(parts.flatMap((p) => [...p]));
+    const dnsQuestion = Buffer.from('\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01', 'latin1');
+    const streams = [
+      // Handshakes followed by a first message (first byte: the cluster name's hash).
+      ...zeebeSamples().filter((z) => z.transport === 'tcp' && z.bytes[0] === 0).map((z) => cat(buildHandshake(), z.bytes)),
+      // Later messages, without the address header (first byte 1 or 2).
+      buildRequestFrame({ id: 7, subject: raftSubject('append', 1), payload: kryoPlaceholder(40) }),
+      // A message id of 7 varint bytes: 6 bytes end inside it.
+      buildRequestFrame({ id: 2 ** 42, subject: raftSubject('vote', 2), payload: kryoPlaceholder(8) }),
+      cat(buildReplyFrame({ id: 9, status: 0, payload: cat(buildSbeHeader(13, 21, 0, 6), new Uint8Array(13)) })),
+      // DNS over TCP messages of 1 KiB and 3 KiB (length prefixes starting 0x04 and 0x0c).
+      cat(Uint8Array.of(0x04, 0x00), dnsQuestion, new Uint8Array(40)),
+      cat(Uint8Array.of(0x0c, 0x00), dnsQuestion, new Uint8Array(40)),
+    ];
+    for (const b of streams) {
+      expect(recognizePayload(b, 0, b.length, 0, 6, 26502)).not.toBeNull();
+      for (const port of ports) for (const dir of [0, 1] as const) check(b, port, dir);
+    }
+    // Random streams, and streams starting with each recogniser's first bytes or near misses of
+    // Zeebe's handshake and DNS's header.
+    const heads = ['', '\x00\x00\x00\x00\x00\x02', '\x7f\x00\x00\x00\x00\x03', '\x00\x1d\x12\x34\x01\x00\x00\x01', '\x03', '\xfe\x00\x00\x01\x00\x01', '\x01', '\x02', '\x01\x07\x03abc\x00', '\x02\x09\x02'];
+    fc.assert(
+      fc.property(fc.constantFrom(...heads), fc.uint8Array({ maxLength: 80 }), fc.constantFrom(...ports), fc.constantFrom<0 | 1>(0, 1), (h, tail, port, dir) => {
+        check(new Uint8Array([...Buffer.from(h, 'latin1'), ...tail]), port, dir);
+      }),
+      { numRuns: RUNS },
+    );
+    // Real samples (Zeebe's included) and the streams above with bytes flipped.
+    const all_ = [...detailSamples().map((x) => x.bytes), ...streams];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: all_.length - 1 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(...ports),
+        fc.constantFrom<0 | 1>(0, 1),
+        (i, flips, port, dir) => {
+          const b = all_[i]!.slice();
+          for (const [pos, v] of flips) b[pos % b.length] = v;
+          check(b, port, dir);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    // Not vacuous: most random streams are given up on (first bytes no recogniser starts with).
+    let nevers = 0;
+    for (let seed = 1; seed <= 1000; seed++) {
+      const next = seeded(seed * 2654435761);
+      const b = new Uint8Array(64);
+      for (let i = 0; i < b.length; i++) b[i] = next();
+      if (check(b, 26501, 0)) nevers++;
+    }
+    expect(nevers).toBeGreaterThan(600);
   });
 
   it('mutated samples (byte flips, cuts) never throw', () => {
