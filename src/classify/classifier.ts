@@ -6,7 +6,9 @@
  * INSPECT_BYTES bytes per direction. TCP bytes are concatenated per direction in a fixed pool of
  * buffers (so a ClientHello or HTTP/2 HEADERS split over segments is still read); when the pool is
  * exhausted a flow is inspected packet by packet. UDP datagrams are inspected one by one. Payload
- * bytes are never stored in outputs.
+ * bytes are never stored in outputs. A buffered TCP direction whose bytes no recogniser can ever
+ * accept (recognize/index.ts, tcpNeverRecognised) is not copied or recognised again: its packets
+ * only count against the budget, so its buffer goes back to the pool when it would have.
  *
  * The pool is split evenly by host-pair bucket (flow/key.ts): a flow draws from its bucket's share,
  * so whether it gets a buffer depends only on flows of the same bucket. The worker pipeline shards by
