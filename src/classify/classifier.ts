@@ -253,7 +253,7 @@ export class PortMapClassifier implements FlowClassifier {
         // The direction's first bytes are recognised where they are, and copied into the buffer
         // only if inspection goes on (below): most flows say what they speak in their first segment.
         ev = recognizePayload(buf, offset, take, d, proto, serverPort, this.evidenceDetail);
-        if (ev === null && tcpNeverRecognised(buf, offset, take)) {
+        if (ev === null && tcpNeverRecognised(buf, offset, take, d)) {
           never = NEVER;
           this.recU16[fAt] = take;
         } else {
@@ -263,7 +263,7 @@ export class PortMapClassifier implements FlowClassifier {
         this.copyToPool(base + have, buf, offset, take);
         this.recU16[fAt] = have + take;
         ev = recognizePayload(this.pool, base, have + take, d, proto, serverPort, this.evidenceDetail);
-        if (ev === null && tcpNeverRecognised(this.pool, base, have + take)) never = NEVER;
+        if (ev === null && tcpNeverRecognised(this.pool, base, have + take, d)) never = NEVER;
       }
       if (have + take >= INSPECT_BYTES) done = true;
     } else {

@@ -14,7 +14,7 @@ import { IpProto } from '../../util/ip-proto.js';
 import { Direction, type ProtocolEvidence } from './evidence.js';
 import { mayStartHttp1, recognizeHttp1 } from './http1.js';
 import { recognizeHttp2 } from './http2.js';
-import { mayStartResp, recognizeResp } from './resp.js';
+import { mayStartResp, recognizeResp, respNeverMatches } from './resp.js';
 import { recognizeTls } from './tls.js';
 import { recognizeZeebe, recognizeZeebeUnicast, zeebeNeverMatches } from './zeebe.js';
 
@@ -86,13 +86,15 @@ export function recognizePayload(
 
 /**
  * True when no bytes appended to `buf[offset, offset+length)`, the first bytes of one direction of
- * a TCP stream, could make recognizePayload answer: its first byte starts none of HTTP/2, TLS,
- * HTTP/1 and RESP, and Zeebe's and DNS's fixed header bytes are already refused. False when that
- * cannot be told yet (it is conservative: a false never costs more than reading on). The classifier
- * then stops recognising and copying that direction's bytes.
+ * a TCP stream, could make recognizePayload answer: its first byte starts none of HTTP/2, TLS and
+ * HTTP/1, and RESP (when the byte could start it), Zeebe and DNS are refused by the bytes already
+ * there. False when that cannot be told yet (it is conservative: a false "not yet" costs no more
+ * than reading on). The classifier then stops recognising and copying that direction's bytes.
  */
-export function tcpNeverRecognised(buf: Uint8Array, offset: number, length: number): boolean {
+export function tcpNeverRecognised(buf: Uint8Array, offset: number, length: number, direction: Direction): boolean {
   const end = windowEnd(buf, offset, length);
   if (end <= offset) return false;
-  return FIRST_BYTE[buf[offset]!] === 0 && zeebeNeverMatches(buf, offset, end) && dnsOverTcpNeverMatches(buf, offset, end);
+  const m = FIRST_BYTE[buf[offset]!]!;
+  if (m !== 0 && (m !== CAN_RESP || !respNeverMatches(buf, offset, end, direction))) return false;
+  return zeebeNeverMatches(buf, offset, end) && dnsOverTcpNeverMatches(buf, offset, end);
 }

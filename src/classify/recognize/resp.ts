@@ -202,25 +202,47 @@ function isCommandName(buf: Uint8Array, p: number, e: number): boolean {
   return true;
 }
 
-function inline(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
-  if (!isAlpha(buf[start]!)) return null;
+/**
+ * The end of the first word of an inline command at `start` (letters, at most MAX_INLINE_WORD of
+ * them, then a space or line end): its index in INLINE_LIST, or NO_WORD (these bytes can never be
+ * one) or WORD_CUT (the bytes end before the word does).
+ */
+function inlineWord(buf: Uint8Array, start: number, end: number): number {
+  if (!isAlpha(buf[start]!)) return NO_WORD;
   let w = start;
   while (w < end && w - start <= MAX_INLINE_WORD && isAlpha(buf[w]!)) w++;
-  const wordEnd = w;
-  if (wordEnd - start > MAX_INLINE_WORD || w >= end) return null;
-  const b0 = buf[wordEnd]!;
-  if (b0 !== 0x20 && b0 !== CR && b0 !== LF) return null;
-  let word = -1;
+  if (w - start > MAX_INLINE_WORD) return NO_WORD;
+  if (w >= end) return WORD_CUT;
+  const b0 = buf[w]!;
+  if (b0 !== 0x20 && b0 !== CR && b0 !== LF) return NO_WORD;
   for (let i = 0; i < INLINE_BYTES.length; i++) {
     const c = INLINE_BYTES[i]!;
-    if (c.length === wordEnd - start && matchLower(buf, start, wordEnd, c)) {
-      word = i;
-      break;
-    }
+    if (c.length === w - start && matchLower(buf, start, w, c)) return i;
   }
+  return NO_WORD;
+}
+const NO_WORD = -1;
+const WORD_CUT = -2;
+
+/**
+ * True when no bytes appended to `buf[offset, end)`, the first bytes of one direction of a TCP
+ * stream, could make recognizeResp answer: towards the client the first byte is no reply type;
+ * towards the server it is neither '*' nor the first word of an inline command (a word already
+ * there that is too long, not ended by a space or line end, or not on the list). False when that
+ * cannot be told yet.
+ */
+export function respNeverMatches(buf: Uint8Array, offset: number, end: number, direction: Direction): boolean {
+  if (end <= offset) return false;
+  const b0 = buf[offset]!;
+  if (direction !== Direction.ToServer) return IS_REPLY_TYPE[b0] !== 1;
+  return b0 !== 0x2a && inlineWord(buf, offset, end) === NO_WORD;
+}
+
+function inline(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+  const word = inlineWord(buf, start, end);
   if (word < 0) return null;
   // The line: printable bytes and spaces, then CRLF or a bare LF (redis accepts both inline).
-  let e = w;
+  let e = start + INLINE_BYTES[word]!.length;
   const limit = Math.min(end, start + MAX_LINE);
   while (e < limit && buf[e] !== LF) {
     const b = buf[e]!;

@@ -17,6 +17,7 @@ import {
 import { HpackDecoder } from '../../../src/classify/recognize/hpack.js';
 import { dnsOverTcpNeverMatches } from '../../../src/classify/recognize/dns.js';
 import { recognizeZeebe, zeebeNeverMatches } from '../../../src/classify/recognize/zeebe.js';
+import { respNeverMatches } from '../../../src/classify/recognize/resp.js';
 import { huffmanDecode } from '../../../src/classify/recognize/huffman.js';
 import { isProtocolTag } from '../../../src/rules/protocol-tags.js';
 import { samples } from './samples.js';
@@ -232,9 +233,10 @@ describe('recognisers on hostile bytes', () => {
      * Each "never" and the recogniser it speaks for: from the first length it says never on, the
      * recogniser answers null on every longer stream. Returns whether tcpNeverRecognised said it.
      */
-    const pairs: [(b: Uint8Array, n: number) => boolean, (b: Uint8Array, n: number, port: number, dir: 0 | 1) => unknown][] = [
+    const pairs: [(b: Uint8Array, n: number, dir: 0 | 1) => boolean, (b: Uint8Array, n: number, port: number, dir: 0 | 1) => unknown][] = [
       // The "never" side sees a buffer cut at n: a byte read past the window is a bug.
-      [(b, n) => tcpNeverRecognised(b.subarray(0, n), 0, n), (b, n, port, dir) => recognizePayload(b, 0, n, dir, 6, port)],
+      [(b, n, dir) => tcpNeverRecognised(b.subarray(0, n), 0, n, dir), (b, n, port, dir) => recognizePayload(b, 0, n, dir, 6, port)],
+      [(b, n, dir) => respNeverMatches(b.subarray(0, n), 0, n, dir), (b, n, _port, dir) => recognizeResp(b, 0, n, dir)],
       [(b, n) => zeebeNeverMatches(b.subarray(0, n), 0, n), (b, n, port, dir) => recognizeZeebe(b, 0, n, dir, port)],
       [(b, n) => dnsOverTcpNeverMatches(b.subarray(0, n), 0, n), (b, n, port) => recognizeDns(b, 0, n, 6, port)],
     ];
@@ -242,11 +244,11 @@ describe('recognisers on hostile bytes', () => {
       let seen = false;
       pairs.forEach(([never, recognise], i) => {
         let from = -1;
-        for (let n = 0; n <= b.length && from < 0; n++) if (never(b, n)) from = n;
+        for (let n = 0; n <= b.length && from < 0; n++) if (never(b, n, dir)) from = n;
         if (from < 0) return;
         if (i === 0) seen = true;
         for (let m = from; m <= b.length; m++) {
-          expect(never(b, m), `pair ${i}: still never at ${m}`).toBe(true);
+          expect(never(b, m, dir), `pair ${i}: still never at ${m}`).toBe(true);
           expect(recognise(b, m, port, dir), `pair ${i}: answered at ${m} after never at ${from}`).toBeNull();
         }
       });
@@ -273,9 +275,11 @@ describe('recognisers on hostile bytes', () => {
       expect(recognizePayload(b, 0, b.length, 0, 6, 26502)).not.toBeNull();
       for (const port of ports) for (const dir of [0, 1] as const) check(b, port, dir);
     }
+    // Every sample as it is, in both directions (RESP's inline commands and replies among them).
+    for (const x of detailSamples()) for (const dir of [0, 1] as const) check(x.bytes, x.serverPort, dir);
     // Random streams, and streams starting with each recogniser's first bytes or near misses of
     // Zeebe's handshake and DNS's header.
-    const heads = ['', '\x00\x00\x00\x00\x00\x02', '\x7f\x00\x00\x00\x00\x03', '\x00\x1d\x12\x34\x01\x00\x00\x01', '\x03', '\xfe\x00\x00\x01\x00\x01', '\x01', '\x02', '\x01\x07\x03abc\x00', '\x02\x09\x02'];
+    const heads = ['', '\x00\x00\x00\x00\x00\x02', '\x7f\x00\x00\x00\x00\x03', '\x00\x1d\x12\x34\x01\x00\x00\x01', '\x03', '\xfe\x00\x00\x01\x00\x01', '\x01', '\x02', '\x01\x07\x03abc\x00', '\x02\x09\x02', 'PING', 'ping\r', 'SSH-2.0-', 'subscribe ', '+OK', 'SUBSCRIBER'];
     fc.assert(
       fc.property(fc.constantFrom(...heads), fc.uint8Array({ maxLength: 80 }), fc.constantFrom(...ports), fc.constantFrom<0 | 1>(0, 1), (h, tail, port, dir) => {
         check(new Uint8Array([...Buffer.from(h, 'latin1'), ...tail]), port, dir);
@@ -307,6 +311,26 @@ describe('recognisers on hostile bytes', () => {
       if (check(b, 26501, 0)) nevers++;
     }
     expect(nevers).toBeGreaterThan(600);
+  });
+
+  it('tcpNeverRecognised gives up on the unrecognised protocols it can tell, and only when it can', () => {
+    const bytes = (t: string): Uint8Array => new Uint8Array(Buffer.from(t, 'latin1'));
+    const never = (t: string, dir: 0 | 1): boolean => tcpNeverRecognised(bytes(t), 0, t.length, dir);
+    // SSH banners both ways, an SMTP greeting, a database-like opaque message (first byte 1, a
+    // subject length no Zeebe message has).
+    expect(never('SSH-2.0-OpenSSH_9.6\r\n', 0)).toBe(true);
+    expect(never('SSH-2.0-OpenSSH_9.6\r\n', 1)).toBe(true);
+    expect(never('220 mail.example.com ESMTP Postfix\r\n', 1)).toBe(true);
+    expect(never('\x01\x05\x02ab\xff\xff\x00\x00\x00\x00\x00\x00\x00', 0)).toBe(true);
+    // RESP's first words: too long, badly ended, not on the inline list.
+    expect(respNeverMatches(bytes('SUBSCRIBERS '), 0, 12, 0)).toBe(true);
+    expect(respNeverMatches(bytes('SUBSCRIBER'), 0, 10, 0)).toBe(true);
+    expect(respNeverMatches(bytes('PING-'), 0, 5, 0)).toBe(true);
+    expect(respNeverMatches(bytes('PONG '), 0, 5, 0)).toBe(true);
+    // Not yet, or not ever: a word still being written, a command array, a reply, HTTP, TLS.
+    for (const [t, dir] of [['PIN', 0], ['PING', 0], ['ping\r\n', 0], ['*1\r\n', 0], ['+OK\r\n', 1], ['GET / HTTP/1.1\r\n', 0], ['HTTP/1.1 200 OK\r\n', 1], ['\x16\x03\x01\x00\x05', 0], ['SSH-2', 0]] as const) {
+      expect(never(t, dir), JSON.stringify(t)).toBe(false);
+    }
   });
 
   it('mutated samples (byte flips, cuts) never throw', () => {
