@@ -282,10 +282,13 @@ export class PortMapClassifier implements FlowClassifier {
         if (this.verdictsOnly && proto === IpProto.UDP && this.settles(this.recI32[s * REC_I32 + R_DECISION]!, tagSet)) {
           const other = stAt + 1 - d;
           this.recU8[other] = this.recU8[other]! | DONE;
+          t.stopInspecting(s, !toServer);
         }
       }
     }
     this.recU8[stAt + d] = (done ? n | DONE : n) | never;
+    // The direction's later packets need not come here (nor leave the fast path) any more.
+    if (done) t.stopInspecting(s, toServer);
     if (copyFirst >= 0 && !done) {
       this.copyToPool((b * 2 + d) * INSPECT_BYTES, buf, offset, copyFirst);
       this.recU16[s * REC_U16 + R_FILLED + d] = copyFirst;

@@ -57,12 +57,21 @@ const {
 } = ROW;
 const { ClientSent, ServerSent, Continued, AwaitFirst, RttKnown } = FlowFlag;
 
+/** B_INSPECT's bits: payloads towards the server, towards the client (src/wasm/fast-path.ts reads them too). */
+const INSPECT_TO_SERVER = 1;
+const INSPECT_TO_CLIENT = 2;
+const INSPECT_BOTH = INSPECT_TO_SERVER | INSPECT_TO_CLIENT;
+function inspectBit(toServer: boolean): number {
+  return toServer ? INSPECT_TO_SERVER : INSPECT_TO_CLIENT;
+}
+
 export interface FlowObserver {
   /** A flow was created (roles decided). */
   flowStarted(slot: number): void;
   /**
-   * Payload of a packet on a flow with `inspecting(slot)` on. `buf` is valid only during the call.
-   * The observer turns it off (`setInspect(slot, false)`) once it has seen enough.
+   * Payload of a packet in a direction with `inspecting(slot, toServer)` on. `buf` is valid only
+   * during the call. The observer turns a direction off (`stopInspecting`) or both (`setInspect(slot,
+   * false)`) once it has seen enough.
    */
   payload(slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
   /** The flow ends; its columns are still readable during the call, the slot is recycled after. */
@@ -213,9 +222,22 @@ export class FlowTable {
   flags(s: number): number { return this.rowI32[s * ROW_I32 + I_FLAGS]!; }
   /** True when endpoint A of the key is the client. */
   clientIsA(s: number): boolean { return this.rowU8[s * ROW_BYTES + B_CLIENT_IS_A] === 1; }
-  /** Whether the observer gets this flow's payloads (the classifier turns it off once it has seen enough). */
-  inspecting(s: number): boolean { return this.rowU8[s * ROW_BYTES + B_INSPECT] !== 0; }
-  setInspect(s: number, on: boolean): void { this.rowU8[s * ROW_BYTES + B_INSPECT] = on ? 1 : 0; }
+  /**
+   * Whether the observer gets this flow's payloads, in either direction or (`toServer` given) in
+   * that one: the classifier turns a direction off once it has seen enough of it, so that the
+   * other direction's packets alone still come to it (and the fast path takes the rest).
+   */
+  inspecting(s: number, toServer?: boolean): boolean {
+    const bits = this.rowU8[s * ROW_BYTES + B_INSPECT]!;
+    return toServer === undefined ? bits !== 0 : (bits & inspectBit(toServer)) !== 0;
+  }
+  /** Both directions on or off. */
+  setInspect(s: number, on: boolean): void { this.rowU8[s * ROW_BYTES + B_INSPECT] = on ? INSPECT_BOTH : 0; }
+  /** One direction off (the other as it was). */
+  stopInspecting(s: number, toServer: boolean): void {
+    const at = s * ROW_BYTES + B_INSPECT;
+    this.rowU8[at] = this.rowU8[at]! & ~inspectBit(toServer);
+  }
 
   /**
    * Account one decoded packet. `ordinal` is its record's position in the capture (0-based); with the
@@ -289,7 +311,7 @@ export class FlowTable {
     }
     if (flagsTcp !== 0 || proto === IpProto.TCP) this.tcp.update(slot, toServer, flagsTcp, tsSec, tsNsec, p.payloadLength);
     else this.tcp.data(slot, toServer);
-    if (p.payloadCaptured > 0 && this.rowU8[slot * ROW_BYTES + B_INSPECT] !== 0 && this.observer !== null) {
+    if (p.payloadCaptured > 0 && (this.rowU8[slot * ROW_BYTES + B_INSPECT]! & inspectBit(toServer)) !== 0 && this.observer !== null) {
       this.observer.payload(slot, toServer, buf, p.payloadOffset, p.payloadCaptured);
     }
     return slot;

@@ -438,8 +438,9 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     // clears the history letters, so the letter checks below stop that packet too; this check
     // keeps the condition true on its own.)
     if ((fl & AWAIT_FIRST) != 0) break;
-    // The payload goes to the classifier while it inspects the flow.
-    if (payloadLength > 0 && load<u8>(row, B_INSPECT) != 0) break;
+    // The payload goes to the classifier while it inspects this direction of the flow (bit 1
+    // towards the server, bit 2 towards the client: flow/table.ts).
+    if (payloadLength > 0 && (<i32>load<u8>(row, B_INSPECT) & (toServer ? 1 : 2)) != 0) break;
 
     // Taken: Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
     count++;

@@ -231,6 +231,9 @@ describe('PortMapClassifier', () => {
     table.process(packet(true, TcpFlag.ACK | TcpFlag.PSH, client.length), 1, 1, 0, 80, client);
     const slot = table.liveSlots()[0]!;
     expect(table.inspecting(slot)).toBe(true);
+    // The client's direction is done: its payloads no longer come to the classifier (nor stop the fast path).
+    expect(table.inspecting(slot, true)).toBe(false);
+    expect(table.inspecting(slot, false)).toBe(true);
     table.process(packet(false, TcpFlag.ACK | TcpFlag.PSH, server.length), 2, 1, 0, 80 + server.length, server);
     expect(table.inspecting(slot)).toBe(false);
   });

@@ -196,6 +196,26 @@ describe('the WebAssembly fast path', () => {
     }
   });
 
+  it('takes the payloads of a direction the classifier is done with, while it still inspects the other', () => {
+    // The client's request says what it is at once; the server only acknowledges, so the flow's
+    // other direction is inspected until the flow ends. The client's later payloads are not.
+    const request = new TextEncoder().encode('GET /metrics HTTP/1.1\r\nHost: prometheus:9090\r\n\r\n');
+    const tcp = (toServer: boolean, flags: string, payload?: Uint8Array): Uint8Array =>
+      ipv4Tcp({ src: toServer ? '10.0.0.1' : '10.0.0.2', dst: toServer ? '10.0.0.2' : '10.0.0.1', sport: toServer ? 41000 : 9090, dport: toServer ? 9090 : 41000, flags, ...(payload ? { payload } : {}) });
+    const frames: PcapFrame[] = [tcp(true, 'S'), tcp(false, 'SA'), tcp(true, 'A'), tcp(true, 'PA', request)].map((data, i) => ({ tsSec: 1_700_000_000, tsNsec: i * 1000, data }));
+    for (let i = 0; i < 60; i++) {
+      frames.push({ tsSec: 1_700_000_001, tsNsec: i * 1000, data: tcp(true, 'PA', new Uint8Array(200).fill(i)) });
+      frames.push({ tsSec: 1_700_000_001, tsNsec: i * 1000 + 500, data: tcp(false, 'A') });
+    }
+    const bytes = pcapOf(frames, false);
+    const fast = runBytes(bytes, DEFAULT, true);
+    expect(fast.error).toBeNull();
+    expectSame(fast, runBytes(bytes, DEFAULT, false), 'one direction done, the other still inspected');
+    expect(JSON.parse(fast.flows[0]!).verdict).toBeDefined();
+    // The 60 later client payloads and the server's acknowledgements: all but a few.
+    expect(fast.fastRecords).toBeGreaterThan(100);
+  });
+
   it('counts the wire length of a frame captured without its trailer (capLen < origLen, the datagram whole)', () => {
     const frames: PcapFrame[] = [];
     for (let i = 0; i < 30; i++) {
