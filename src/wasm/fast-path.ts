@@ -5,7 +5,8 @@
  * Everything else stays with the engine (src/pipeline/engine.ts):
  *
  * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
- * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain), a new flow, a
+ * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
+ * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a new flow, a
  * TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that starts an
  * expiry sweep, a payload the classifier inspects, the first packet after an active-timeout cut, a
  * record cut by the chunk's end or too long. The engine handles that record in full and calls run()
@@ -229,6 +230,12 @@ export function layout(i: i32): i32 {
   store<f64>(stateP + (<usize>i << 3), v);
 }
 
+/** decode/icmp.ts icmpQueryKind() != None: the message types of a query pair that carry an identifier. */
+function isIcmpQuery(v6: bool, type: i32): bool {
+  if (v6) return type == 128 || type == 129;
+  return type == 0 || type == 8 || (type >= 13 && type <= 18);
+}
+
 /**
  * Takes records until the first one it leaves to the engine, and returns where that one is.
  *
@@ -335,7 +342,7 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
       if (total < hlen || total > avail) break;
       if ((be16(l3 + 6) & 0x3fff) != 0) break;
       proto = <i32>load<u8>(l3, 9);
-      if (proto != 6 && proto != 17) break;
+      if (proto != 6 && proto != 17 && proto != 1) break;
       l4 = l3 + <usize>hlen;
       ipEnd = l3 + <usize>total;
       s3 = be32(l3 + 12);
@@ -343,7 +350,7 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     } else if (type == 0x86dd) {
       if (avail < 40 || (<i32>load<u8>(l3) >> 4) != 6) break;
       proto = <i32>load<u8>(l3, 6);
-      if (proto != 6 && proto != 17) break;
+      if (proto != 6 && proto != 17 && proto != 58) break;
       const plen = be16(l3 + 4);
       if (plen == 0 || 40 + plen > avail) break;
       l4 = l3 + 40;
@@ -368,15 +375,21 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
       if (hlen < 20 || hlen > seg) break;
       tcpFlags = <i32>load<u8>(l4, 13);
       payloadLength = seg - hlen;
-    } else {
+    } else if (proto == 17) {
       if (seg < 8) break;
       const length = be16(l4 + 4);
       if (length < 8 || length > seg) break;
       if (tunnelPorts != 0 && (<i32>load<u8>(tunnelPorts + <usize>be16(l4)) | <i32>load<u8>(tunnelPorts + <usize>be16(l4 + 2))) != 0) break;
       payloadLength = length - 8;
+    } else {
+      // ICMP (over IPv4) or ICMPv6 (over IPv6): only a query message (echo, timestamp, ...), which
+      // decode/icmp.ts keys by its identifier; errors (with their quote) and the rest are the engine's.
+      if (seg < 8 || !isIcmpQuery(proto == 58, <i32>load<u8>(l4))) break;
+      payloadLength = seg - 8;
     }
-    const sPort = be16(l4);
-    const dPort = be16(l4 + 2);
+    // An ICMP query's identifier is both of its "ports" (decode/icmp.ts).
+    const sPort = proto == 6 || proto == 17 ? be16(l4) : be16(l4 + 4);
+    const dPort = proto == 6 || proto == 17 ? be16(l4 + 2) : sPort;
     // A SYN is the engine's: it may start a new connection on the 5-tuple (port reuse).
     if ((tcpFlags & (SYN | ACK)) == SYN) break;
 

@@ -25,7 +25,7 @@ import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import { generateCapture } from '../../bench/gen-capture.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
-import { frame, ipv4Tcp, ipv4Udp, ipv6Tcp } from '../../fixtures/gen/packet-builder.js';
+import { frame, icmpMessage, ipv4IcmpEcho, ipv4IcmpError, ipv4Packet, ipv4Tcp, ipv4Udp, ipv6IcmpEcho, ipv6Packet, ipv6Tcp } from '../../fixtures/gen/packet-builder.js';
 import { mixedCapture } from './mixed-capture.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
@@ -214,6 +214,52 @@ describe('the WebAssembly fast path', () => {
     expect(JSON.parse(fast.flows[0]!).verdict).toBeDefined();
     // The 60 later client payloads and the server's acknowledgements: all but a few.
     expect(fast.fastRecords).toBeGreaterThan(100);
+  });
+
+  it('takes ICMP and ICMPv6 queries of a known flow, and leaves errors, other types and odd frames to the engine', () => {
+    const frames: PcapFrame[] = [];
+    const at = (i: number): { tsSec: number; tsNsec: number } => ({ tsSec: 1_700_000_000, tsNsec: i * 1000 });
+    let n = 0;
+    for (let i = 0; i < 40; i++) {
+      const request = i % 2 === 0;
+      const seq = i >> 1;
+      // Echo over IPv4 (one flow with a VLAN tag, one without), over IPv6, and a timestamp query.
+      const v4 = { src: request ? '10.0.0.1' : '10.0.0.2', dst: request ? '10.0.0.2' : '10.0.0.1', ident: 0x1234, seq, request, payload: new Uint8Array(56).fill(i) };
+      frames.push({ ...at(n++), data: ipv4IcmpEcho(v4) });
+      frames.push({ ...at(n++), data: ipv4IcmpEcho({ ...v4, ident: 0x4321, vlan: [7] }) });
+      frames.push({ ...at(n++), data: ipv6IcmpEcho({ src: request ? 'fd00::1' : 'fd00::2', dst: request ? 'fd00::2' : 'fd00::1', ident: 77, seq, request, payload: new Uint8Array(32) }) });
+      const ts = new Uint8Array(20);
+      ts[0] = request ? 13 : 14;
+      ts[4] = 0; ts[5] = 9; // identifier 9
+      frames.push({ ...at(n++), data: frame(ipv4Packet({ src: request ? '10.0.0.3' : '10.0.0.4', dst: request ? '10.0.0.4' : '10.0.0.3' }, 1, ts)) });
+      if (i % 10 === 5) {
+        // An error quoting a UDP datagram of the pair, a router's error, a neighbour solicitation,
+        // an echo cut by the snaplen and an echo with a short ICMP header: the engine's.
+        // A UDP flow of the pair, and errors quoting one of its datagrams.
+        frames.push({ ...at(n++), data: ipv4Udp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 5000, dport: 53, payload: new Uint8Array(8) }) });
+        const quoted = ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2' }, 17, Uint8Array.of(0x13, 0x88, 0, 53, 0, 16, 0, 0, ...new Array<number>(8).fill(0)));
+        frames.push({ ...at(n++), data: ipv4IcmpError({ src: '10.0.0.2', dst: '10.0.0.1', type: 3, code: 3, quoted }) });
+        // The router's error carries its type and code where a query has its identifier: read as a
+        // query, it would be a packet of the router's own ICMP flow instead of crediting the quoted one.
+        frames.push({ ...at(n++), data: ipv4IcmpError({ src: '192.0.2.1', dst: '10.0.0.1', type: 3, code: 3, rest: 0x00030003, quoted }) });
+        frames.push({ ...at(n++), data: frame(ipv6Packet({ src: 'fd00::1', dst: 'ff02::1:ff00:2' }, 58, icmpMessage({ type: 135, body: new Uint8Array(16) }))) });
+        const whole = ipv4IcmpEcho(v4);
+        frames.push({ ...at(n++), data: whole.subarray(0, whole.length - 20), origLen: whole.length });
+        frames.push({ ...at(n++), data: frame(ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2' }, 1, Uint8Array.of(8, 0, 0, 0, 0x12))) });
+      }
+    }
+    for (const nano of [false, true]) {
+      const bytes = pcapOf(frames, nano);
+      for (const o of [DEFAULT, { ...DEFAULT, classify: false }, { ...DEFAULT, maxFlows: 2 }]) {
+        const what = `ICMP queries, nano ${nano}, classify ${o.classify}, max flows ${o.maxFlows}`;
+        const fast = runBytes(bytes, o, true);
+        const slow = runBytes(bytes, o, false);
+        expect(fast.error, what).toBeNull();
+        expectSame(fast, slow, what);
+        // 160 queries on 4 flows: all but each flow's first packet and the records around the odd ones.
+        if (o.maxFlows > 2) expect(fast.fastRecords, what).toBeGreaterThan(120);
+      }
+    }
   });
 
   it('counts the wire length of a frame captured without its trailer (capLen < origLen, the datagram whole)', () => {
