@@ -92,7 +92,10 @@ class TagSets {
 
   idOf(ev: ProtocolEvidence): number {
     if (ev === this.lastShared) return this.lastSharedId;
-    const known = this.byObject.get(ev);
+    // Only shared objects are frozen, and only they are looked up by identity: a map lookup of a
+    // fresh object would also give it an identity hash, for nothing.
+    const shared = Object.isFrozen(ev);
+    const known = shared ? this.byObject.get(ev) : undefined;
     if (known !== undefined) {
       this.lastShared = ev;
       this.lastSharedId = known;
@@ -107,7 +110,7 @@ class TagSets {
       this.slim.push(Object.freeze({ protocol: ev.protocol, tags: Object.freeze([...ev.tags]) as ProtocolEvidence['tags'], detail: EMPTY_EVIDENCE }));
       this.ids.set(key, id);
     }
-    if (Object.isFrozen(ev)) this.byObject.set(ev, id);
+    if (shared) this.byObject.set(ev, id);
     return id;
   }
 }

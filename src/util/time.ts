@@ -7,18 +7,35 @@ const MAX_DATE_SEC = 8.64e12 / 1000;
 export function formatTimestamp(sec: number, nsec: number): string {
   if (!Number.isFinite(sec) || Math.abs(sec) > MAX_DATE_SEC) return `@${sec}.${String(nsec).padStart(9, '0')}`;
   // Flows ending together mostly share their second: its date text is made once (two records
-  // times per flow, hundreds of thousands of flows on a busy capture).
-  if (sec !== lastSec) {
-    lastSec = sec;
-    lastSecText = new Date(sec * 1000).toISOString().slice(0, 19) + '.'; // YYYY-MM-DDTHH:MM:SS.
+  // times per flow, hundreds of thousands of flows on a busy capture). Two seconds are kept, as a
+  // record asks for its first and its last time in turn, which are seconds apart on most flows.
+  let text: string;
+  if (sec === secA) {
+    text = textA;
+  } else if (sec === secB) {
+    text = textB;
+  } else {
+    text = new Date(sec * 1000).toISOString().slice(0, 19) + '.'; // YYYY-MM-DDTHH:MM:SS.
+    // The slot not used last makes room.
+    if (lastWasA) {
+      secB = sec;
+      textB = text;
+    } else {
+      secA = sec;
+      textA = text;
+    }
   }
+  lastWasA = sec === secA;
   const frac = Number.isInteger(nsec) && nsec >= 0 && nsec < 1e9 ? String(1e9 + nsec).slice(1) : String(nsec).padStart(9, '0');
-  return lastSecText + frac + 'Z';
+  return text + frac + 'Z';
 }
 
-/** formatTimestamp's last second and its date text. */
-let lastSec = NaN;
-let lastSecText = '';
+/** formatTimestamp's two last seconds and their date texts, and which of them it used last. */
+let secA = NaN;
+let textA = '';
+let secB = NaN;
+let textB = '';
+let lastWasA = false;
 
 /** Difference b - a in seconds (float), for durations. */
 export function diffSeconds(aSec: number, aNsec: number, bSec: number, bNsec: number): number {

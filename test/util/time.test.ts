@@ -21,4 +21,16 @@ describe('formatTimestamp', () => {
     expect(formatTimestamp(1e15, 3)).toBe('@1000000000000000.000000003');
     expect(formatTimestamp(Number.NaN, 3)).toBe('@NaN.000000003');
   });
+
+  it('seconds asked in any order (a flow\'s first and last time in turn) give the same text as Date', () => {
+    const reference = (sec: number, nsec: number): string => new Date(sec * 1000).toISOString().slice(0, 19) + '.' + String(nsec).padStart(9, '0') + 'Z';
+    let x = 12345;
+    for (let i = 0; i < 2000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      // Mostly a few seconds that recur (first and last times of interleaved flows), some new ones.
+      const sec = 1_704_067_200 + (i % 7 === 0 ? x % 100_000 : x % 4);
+      const nsec = x % 1_000_000_000;
+      expect(formatTimestamp(sec, nsec), `${sec}.${nsec}`).toBe(reference(sec, nsec));
+    }
+  });
 });
