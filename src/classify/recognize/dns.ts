@@ -76,12 +76,7 @@ export function recognizeDns(
   if (end - m < HEADER_LEN) return null;
   const mdns = transport !== IpProto.TCP && serverPort === MDNS_PORT;
   if (!headerPlausible(buf, m, mdns)) return null;
-  const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
-  const qr = (flags & FLAG_QR) !== 0;
-  const opcode = (flags >> 11) & 0xf;
-  const rcode = flags & 0xf;
-  const qd = (buf[m + 4]! << 8) | buf[m + 5]!;
-  const an = (buf[m + 6]! << 8) | buf[m + 7]!;
+  const { qr, opcode, rcode, qd, an } = hdr;
   let name: string | null = null;
   let type = 0;
   if (qd > 0 || an > 0) {
@@ -126,14 +121,20 @@ export function readName(buf: Uint8Array, msg: number, p: number, end: number): 
   return walkName(buf, msg, p, end, true);
 }
 
-/** The header sanity checks of the message whose header starts at `m` (12 bytes there). */
+/** The header fields headerPlausible() read last; reused (recognisers are not re-entrant). */
+const hdr = { qr: false, opcode: 0, rcode: 0, qd: 0, an: 0 };
+
+/**
+ * The header sanity checks of the message whose header starts at `m` (12 bytes there); leaves the
+ * fields the evidence reads in `hdr`.
+ */
 function headerPlausible(buf: Uint8Array, m: number, mdns: boolean): boolean {
   const flags = (buf[m + 2]! << 8) | buf[m + 3]!;
-  const qr = (flags & FLAG_QR) !== 0;
-  const opcode = (flags >> 11) & 0xf;
-  const rcode = flags & 0xf;
-  const qd = (buf[m + 4]! << 8) | buf[m + 5]!;
-  const an = (buf[m + 6]! << 8) | buf[m + 7]!;
+  const qr = (hdr.qr = (flags & FLAG_QR) !== 0);
+  const opcode = (hdr.opcode = (flags >> 11) & 0xf);
+  const rcode = (hdr.rcode = flags & 0xf);
+  const qd = (hdr.qd = (buf[m + 4]! << 8) | buf[m + 5]!);
+  const an = (hdr.an = (buf[m + 6]! << 8) | buf[m + 7]!);
   const ns = (buf[m + 8]! << 8) | buf[m + 9]!;
   const ar = (buf[m + 10]! << 8) | buf[m + 11]!;
   if (flags & FLAG_Z) return false;
