@@ -53,7 +53,7 @@ export const ROW = Object.freeze({
 
   // Bytes and uint16 words of the last int32 pair.
   B_CLIENT_IS_A: 120,
-  /** Whether the observer gets the flow's payloads. */
+  /** Whether the observer gets the flow's payloads: a bit per direction (table.ts inspectBit). */
   B_INSPECT: 121,
   /** uint16 word (bytes 122-123): one bit per Zeek history letter already recorded. */
   H_HISTORY_SEEN: 61,

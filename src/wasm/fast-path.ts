@@ -6,10 +6,10 @@
  *
  * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
- * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a new flow, a
- * TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that starts an
- * expiry sweep, a payload the classifier inspects, the first packet after an active-timeout cut, a
- * record cut by the chunk's end or too long. The engine handles that record in full and calls run()
+ * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a
+ * new flow, a TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that
+ * starts an expiry sweep, a payload in a direction the classifier inspects, the first packet after
+ * an active-timeout cut, a record cut by the chunk's end or too long. The engine handles that record in full and calls run()
  * again from the next one.
  *
  * For the records it takes, run() does what Engine.handle() and FlowTable.process() do for them, in
