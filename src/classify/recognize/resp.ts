@@ -203,7 +203,7 @@ function isCommandName(buf: Uint8Array, p: number, e: number): boolean {
 }
 
 /**
- * The end of the first word of an inline command at `start` (letters, at most MAX_INLINE_WORD of
+ * The first word of an inline command at `start` (letters, at most MAX_INLINE_WORD of
  * them, then a space or line end): its index in INLINE_LIST, or NO_WORD (these bytes can never be
  * one) or WORD_CUT (the bytes end before the word does).
  */
