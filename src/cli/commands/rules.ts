@@ -207,7 +207,7 @@ export function runRulesExplain(dirs: readonly string[], target: string, opts: R
 }
 
 function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`;
+  return s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}\u2026`; // …, escaped: the CLI bundle stays ASCII
 }
 
 function specificity(c: Candidate): string {
