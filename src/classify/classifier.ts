@@ -151,9 +151,10 @@ export class PortMapClassifier implements FlowClassifier {
   private readonly evidenceDetail: boolean;
   /**
    * Nothing reads a flow's evidence but its verdict (and, for flows on no documented port, the
-   * protocol seen): a summary without flow records or live views. A UDP flow then stops being
-   * inspected once one direction's final evidence verifies every candidate, as the other
-   * direction cannot change that verdict (a DNS flood: the reply is not parsed).
+   * protocol seen): a summary without flow records or live views. A flow without a reassembly
+   * buffer (UDP, or TCP when its bucket's share of the pool was taken) then stops being inspected
+   * once one direction's final evidence verifies every candidate, as the other direction cannot
+   * change that verdict (a DNS flood: the reply is not parsed).
    */
   private readonly verdictsOnly: boolean;
   /** settles() answers by (decision << 16 | tag set), and the last one asked. */
@@ -280,9 +281,12 @@ export class PortMapClassifier implements FlowClassifier {
       // Incomplete evidence may improve with more bytes: keep inspecting within the bounds.
       if (ev.incomplete !== true) {
         done = true;
-        // UDP only: a TCP flow's inspection also decides when its reassembly buffer goes back to
-        // the pool, which other flows' evidence depends on.
-        if (this.verdictsOnly && proto === IpProto.UDP && this.settles(this.recI32[s * REC_I32 + R_DECISION]!, tagSet)) {
+        // Not for a buffered TCP flow: when its inspection ends decides when its buffer goes back to
+        // the pool, which other flows' evidence depends on (and a direction ends early only when
+        // its own evidence is complete, so it must still be recognised).
+        if (this.verdictsOnly && b < 0 && this.settles(this.recI32[s * REC_I32 + R_DECISION]!, tagSet)) {
+          // Nothing the other direction shows can change the verdict (a UDP query and its reply, a
+          // TCP flow without a reassembly buffer): its inspection ends now.
           const other = stAt + 1 - d;
           this.recU8[other] = this.recU8[other]! | DONE;
           t.stopInspecting(s, !toServer);

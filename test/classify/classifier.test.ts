@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { verdictFor, PortMapClassifier, INSPECT_PACKETS } from '../../src/classify/classifier.js';
+import { verdictFor, PortMapClassifier, INSPECT_PACKETS, INSPECT_POOL } from '../../src/classify/classifier.js';
 import { decidePorts } from '../../src/classify/port-decision.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import type { ProtocolEvidence } from '../../src/classify/recognize/index.js';
 import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
+import { PAIR_BUCKETS } from '../../src/flow/key.js';
 import { DecodedPacket, DecodeStatus, TcpFlag } from '../../src/decode/types.js';
 import { IpProto } from '../../src/util/ip-proto.js';
 import { buildHandshake, buildRequestFrame, raftSubject } from '../../fixtures/gen/zeebe-frames.js';
@@ -368,6 +369,31 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
     const s = table.process(tcp(TcpFlag.ACK | TcpFlag.PSH, ping.length), 1, 1, 0, 60 + ping.length, ping);
     expect(cls.peek(table, s, false).verdict).toBe('verified');
     expect(table.inspecting(s)).toBe(true);
+  });
+
+  it('stops inspecting a TCP flow without a reassembly buffer once one direction verifies every candidate', () => {
+    const table = new FlowTable({ maxFlows: 256, idleTimeout: 60, activeTimeout: 0 });
+    const cls = new PortMapClassifier(custom, table.capacity, { evidenceDetail: false, verdictsOnly: true });
+    table.setObserver({
+      flowStarted: (x) => cls.flowStarted(table, x),
+      payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
+      flowEnded: (x) => void cls.classify(table, x, false),
+    });
+    const ping = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    const tcp = (clientPort: number, flags: number, payload: number): DecodedPacket => ipv4Packet(IpProto.TCP, true, 6400, clientPort, flags, payload);
+    // One host pair: every flow draws from the same bucket's share of the pool, which the first
+    // INSPECT_POOL / PAIR_BUCKETS connections (still inspecting, no payload yet) hold.
+    const held = INSPECT_POOL / PAIR_BUCKETS;
+    let ordinal = 0;
+    for (let i = 0; i <= held; i++) table.process(tcp(40000 + i, TcpFlag.SYN, 0), ordinal++, 1, 0, 60, ping);
+    const buffered = table.process(tcp(40000, TcpFlag.ACK | TcpFlag.PSH, ping.length), ordinal++, 1, 0, 60 + ping.length, ping);
+    const unbuffered = table.process(tcp(40000 + held, TcpFlag.ACK | TcpFlag.PSH, ping.length), ordinal++, 1, 0, 60 + ping.length, ping);
+    for (const s of [buffered, unbuffered]) expect(cls.peek(table, s, false).verdict).toBe('verified');
+    // The buffered flow's reply is still counted against the budget (its buffer's return waits on
+    // it); the other's reply cannot change the verdict and is not looked at.
+    expect(table.inspecting(buffered, false)).toBe(true);
+    expect(table.inspecting(unbuffered, false)).toBe(false);
+    expect(table.inspecting(unbuffered)).toBe(false);
   });
 
   it('keeps inspecting after evidence that is not final (a NOTIFY: a later message may replace it)', () => {
