@@ -25,6 +25,8 @@ export const FAST_STATE = Object.freeze({
   /** In: the flow index's entries in use - 1, and the slot bits of an entry (flow-index.ts). */
   INDEX_MASK: 12,
   SLOT_MASK: 13,
+  /** Out: payloads the run put in its payload queue (pipeline/fast-path.ts). */
+  QUEUED: 14,
   WORDS: 16,
 });
 

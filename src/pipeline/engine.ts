@@ -18,7 +18,7 @@ import { DecodeStatus } from '../decode/types.js';
 import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, tableCapacity, type FlowObserver } from '../flow/table.js';
 import { FAST_STATE } from '../flow/fast-state.js';
 import { READ_BUFFER_BYTES } from '../capture/file.js';
-import { FastPath, type FastPathWorker } from './fast-path.js';
+import { FastPath, Q_LENGTH, Q_OFFSET, Q_SLOT, Q_TO_SERVER, QUEUE_WORDS, type FastPathWorker } from './fast-path.js';
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
@@ -234,6 +234,25 @@ export class Engine implements FrameSink, FlowObserver {
     this.lastSec = st[FAST_STATE.LAST_SEC]!;
     this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
     this.table.loadFastState(st, lastOrdinal);
+    const queued = st[FAST_STATE.QUEUED]! | 0;
+    if (queued > 0) this.deliverQueued(queued);
+  }
+
+  /**
+   * Hands the payloads the last run queued to the classifier, in the order of their packets. No flow
+   * started or ended during the run, so these are the calls FlowTable.process() would have made,
+   * but for a payload whose direction an earlier one turned off: that one is dropped, as
+   * process() would not have passed it.
+   */
+  private deliverQueued(queued: number): void {
+    const fast = this.fast!;
+    const q = fast.queueIndex;
+    const t = this.table;
+    for (let i = 0, e = 0; i < queued; i++, e += QUEUE_WORDS) {
+      const slot = q[e + Q_SLOT]!;
+      const toServer = q[e + Q_TO_SERVER] === 1;
+      if (t.inspecting(slot, toServer)) this.payload(slot, toServer, fast.queue, q[e + Q_OFFSET]!, q[e + Q_LENGTH]!);
+    }
   }
 
   /**

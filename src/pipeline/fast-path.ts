@@ -2,7 +2,9 @@
  * The engine's fast path (src/wasm/fast-path.ts, compiled to dist/wasm/fast-path.wasm by
  * scripts/build-wasm.mjs): the common packet of a known flow, walked, decoded, looked up and
  * accounted in WebAssembly, a whole run of records per call, over the same memory the flow table
- * reads. The engine takes every other record as before (engine.ts takeRecords()).
+ * reads. The engine takes every other record as before (engine.ts takeRecords()). Payloads the
+ * classifier inspects are copied into a queue in the same memory and handed to it when the run
+ * returns (Engine.deliverQueued), so such a packet no longer stops a run.
  *
  * One FastPath per in-process engine. It holds the table's rows, index entries, LRU links and TCP
  * columns (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
@@ -26,12 +28,29 @@ declare const WebAssembly: {
 };
 
 interface FastPathExports {
-  configure(rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number): void;
+  configure(
+    rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number,
+    queue: number, queueBytes: number, queueIndex: number, queueEntries: number,
+  ): void;
   layout(i: number): number;
   run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number, rec: number, sec: number): number;
 }
 
 const PAGE_BYTES = 65536;
+/**
+ * The payload queue: payloads of inspected directions a run copies for the classifier (the engine
+ * delivers them when the run returns). Room for the ~100 KB of them a 2 MiB chunk of the 5M-packet
+ * benchmark capture holds; a run stops at a payload that does not fit (engine.ts then drains and
+ * handles it).
+ */
+export const QUEUE_BYTES = 256 * 1024;
+export const QUEUE_ENTRIES = 1024;
+/** i32 words per queue entry: slot, toServer (1/0), offset in the queue's bytes, length. */
+export const QUEUE_WORDS = 4;
+export const Q_SLOT = 0;
+export const Q_TO_SERVER = 1;
+export const Q_OFFSET = 2;
+export const Q_LENGTH = 3;
 /** Pages of memory there can be (4 GiB): a table too large for them runs without the fast path. */
 const MAX_PAGES = 65536;
 
@@ -74,6 +93,7 @@ function expectedLayout(): number[] {
     ROW.B_HISTORY_LEN, FlowFlag.ClientSyn, FlowFlag.ClientFin, FlowFlag.ServerFin, FlowFlag.ClientRst, FlowFlag.ServerRst,
     FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
     RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
+    FAST_STATE.QUEUED, QUEUE_WORDS, Q_SLOT, Q_TO_SERVER, Q_OFFSET, Q_LENGTH,
   ];
 }
 
@@ -104,6 +124,8 @@ interface FastPathLayout {
   rec: number;
   sec: number;
   state: number;
+  queue: number;
+  queueIndex: number;
   pages: number;
 }
 
@@ -129,9 +151,11 @@ function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean, 
   const rec = indexRecords > 0 ? take(indexRecords * RECORD_WORDS * 4) : 0;
   const sec = indexRecords > 0 ? take(indexRecords * 8) : 0;
   const state = take(FAST_STATE.WORDS * 8);
+  const queue = take(QUEUE_BYTES);
+  const queueIndex = take(QUEUE_ENTRIES * QUEUE_WORDS * 4);
   return {
     capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks,
-    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, state, pages: Math.ceil(at / PAGE_BYTES),
+    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, state, queue, queueIndex, pages: Math.ceil(at / PAGE_BYTES),
   };
 }
 
@@ -140,6 +164,9 @@ export class FastPath {
   readonly tableMemory: FlowTableMemory;
   /** The state block (flow/fast-state.ts). */
   readonly state: Float64Array;
+  /** The payload queue's bytes and entries (QUEUE_WORDS each): what the last run queued (FAST_STATE.QUEUED). */
+  readonly queue: Uint8Array;
+  readonly queueIndex: Int32Array;
   private readonly x: FastPathExports;
   private readonly memory: ArrayBuffer;
   /** The reader's two chunk buffers (readBuffer()). */
@@ -183,7 +210,10 @@ export class FastPath {
     if (got.some((v, i) => v !== want[i]) || x.layout(want.length) !== -1) {
       throw new Error(`fast path: dist/wasm/fast-path.wasm does not match the flow row layout (rebuild: npm run build): ${got.join(',')} vs ${want.join(',')}`);
     }
-    x.configure(layout.rows, layout.index, layout.links, layout.history, layout.syn, layout.synNsec, layout.tunnelPorts, layout.state);
+    x.configure(
+      layout.rows, layout.index, layout.links, layout.history, layout.syn, layout.synNsec, layout.tunnelPorts, layout.state,
+      layout.queue, QUEUE_BYTES, layout.queueIndex, QUEUE_ENTRIES,
+    );
     this.x = x;
     this.memory = memory;
     if (tunnelPorts !== null) new Uint8Array(memory, layout.tunnelPorts, tunnelPorts.length).set(tunnelPorts);
@@ -196,6 +226,8 @@ export class FastPath {
       synNsec: new Uint32Array(memory, layout.synNsec, layout.capacity),
     };
     this.state = new Float64Array(memory, layout.state, FAST_STATE.WORDS);
+    this.queue = new Uint8Array(memory, layout.queue, QUEUE_BYTES);
+    this.queueIndex = new Int32Array(memory, layout.queueIndex, QUEUE_ENTRIES * QUEUE_WORDS);
     this.chunks = layout.chunks.map((at) => new Uint8Array(memory, at, layout.chunkBytes));
     this.chunkCopy = new Uint8Array(memory, layout.copy, layout.copyBytes);
     this.recAt = layout.rec;

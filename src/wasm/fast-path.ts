@@ -8,9 +8,16 @@
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
  * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a
  * new flow, a TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that
- * starts an expiry sweep, a payload in a direction the classifier inspects, the first packet after
- * an active-timeout cut, a record cut by the chunk's end or too long. The engine handles that record in full and calls run()
- * again from the next one.
+ * starts an expiry sweep, the first packet after an active-timeout cut, a record cut by the chunk's
+ * end or too long, a payload in a direction the classifier inspects when the payload queue has no
+ * room for it. The engine handles that record in full and calls run() again from the next one.
+ *
+ * A payload in a direction the classifier inspects is copied into the payload queue (configure()),
+ * and the record is taken like any other: the engine hands the queued payloads to the classifier,
+ * in order, as soon as the run returns (Engine.deliverQueued), before it handles anything else. No
+ * flow starts or ends during a run, so the classifier sees the same calls in the same order as
+ * without the queue; a payload queued after the classifier has turned its direction off (by an
+ * earlier payload of the same run) is dropped there, as FlowTable.process() would not have passed it.
  *
  * For the records it takes, run() does what Engine.handle() and FlowTable.process() do for them, in
  * the same memory the JavaScript side reads (the table's rows, index, LRU links and TCP columns live
@@ -95,7 +102,16 @@ const S_LRU_TAIL: i32 = 11;
 /** In: the flow index's entries in use - 1, and the slot bits of an entry. */
 const S_INDEX_MASK: i32 = 12;
 const S_SLOT_MASK: i32 = 13;
+/** Out: payloads the run queued. */
+const S_QUEUED: i32 = 14;
 const STATE_WORDS: i32 = 16;
+
+// The payload queue's entries (src/pipeline/fast-path.ts): i32 words each.
+const QUEUE_WORDS: i32 = 4;
+const Q_SLOT: i32 = 0;
+const Q_TO_SERVER: i32 = 1;
+const Q_OFFSET: i32 = 2;
+const Q_LENGTH: i32 = 3;
 
 // A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
 const REC_WORDS: i32 = 5;
@@ -115,13 +131,25 @@ let synNsecP: usize = 0;
 /** 65,536 bytes: non-zero for the UDP ports the run opens as tunnels; 0 when decapsulation is off. */
 let tunnelPortsP: usize = 0;
 let stateP: usize = 0;
+/** The payload queue: its bytes, and its entries (QUEUE_WORDS i32 each); 0 bytes: no queue. */
+let queueP: usize = 0;
+let queueBytes: i32 = 0;
+let queueIndexP: usize = 0;
+let queueEntries: i32 = 0;
 
 /**
  * Where the table's rows, index and LRU links, the tunnel port table (0: none) and the state block
  * are. The memory is the caller's (imported, sized once: growing it would detach every view of it,
  * and one detached buffer makes V8 check every typed array access in the process from then on).
  */
-export function configure(rows: usize, index: usize, links: usize, history: usize, syn: usize, synNsec: usize, tunnelPorts: usize, state: usize): void {
+export function configure(
+  rows: usize, index: usize, links: usize, history: usize, syn: usize, synNsec: usize, tunnelPorts: usize, state: usize,
+  queue: usize, queueSize: i32, queueIndex: usize, queueCount: i32,
+): void {
+  queueP = queue;
+  queueBytes = queueSize;
+  queueIndexP = queueIndex;
+  queueEntries = queueCount;
   rowsP = rows;
   indexP = index;
   linksP = links;
@@ -194,6 +222,12 @@ export function layout(i: i32): i32 {
     case 56: return REC_ORIGLEN;
     case 57: return REC_NSEC;
     case 58: return REC_LINKTYPE;
+    case 59: return S_QUEUED;
+    case 60: return QUEUE_WORDS;
+    case 61: return Q_SLOT;
+    case 62: return Q_TO_SERVER;
+    case 63: return Q_OFFSET;
+    case 64: return Q_LENGTH;
   }
   return -1;
 }
@@ -260,6 +294,8 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   let bytes: f64 = 0;
   let captured: f64 = 0;
   let truncated: i32 = 0;
+  let queued: i32 = 0;
+  let queueAt: i32 = 0;
   const rows = rowsP;
   const index = indexP;
   const links = linksP;
@@ -369,12 +405,14 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     const seg = <i32>(ipEnd - l4);
     let tcpFlags: i32 = 0;
     let payloadLength: i32 = 0;
+    let payload: usize = l4 + 8;
     if (proto == 6) {
       if (seg < 20) break;
       const hlen = (<i32>load<u8>(l4, 12) >> 4) << 2;
       if (hlen < 20 || hlen > seg) break;
       tcpFlags = <i32>load<u8>(l4, 13);
       payloadLength = seg - hlen;
+      payload = l4 + <usize>hlen;
     } else if (proto == 17) {
       if (seg < 8) break;
       const length = be16(l4 + 4);
@@ -452,10 +490,22 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     // keeps the condition true on its own.)
     if ((fl & AWAIT_FIRST) != 0) break;
     // The payload goes to the classifier while it inspects this direction of the flow (bit 1
-    // towards the server, bit 2 towards the client: flow/table.ts).
-    if (payloadLength > 0 && (<i32>load<u8>(row, B_INSPECT) & (toServer ? 1 : 2)) != 0) break;
+    // towards the server, bit 2 towards the client: flow/table.ts): through the queue, or the
+    // engine when the queue has no room left.
+    const inspected = payloadLength > 0 && (<i32>load<u8>(row, B_INSPECT) & (toServer ? 1 : 2)) != 0;
+    if (inspected && (queued >= queueEntries || payloadLength > queueBytes - queueAt)) break;
 
-    // Taken: Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
+    // Taken: the queued payload, Engine.handle's totals, FlowClock.advance, the LRU move, FlowTable.account.
+    if (inspected) {
+      memory.copy(queueP + <usize>queueAt, payload, <usize>payloadLength);
+      const q = queueIndexP + ((<usize>queued * QUEUE_WORDS) << 2);
+      store<i32>(q, slot, Q_SLOT << 2);
+      store<i32>(q, toServer ? 1 : 0, Q_TO_SERVER << 2);
+      store<i32>(q, queueAt, Q_OFFSET << 2);
+      store<i32>(q, payloadLength, Q_LENGTH << 2);
+      queueAt += payloadLength;
+      queued++;
+    }
     count++;
     bytes += <f64>origLen;
     captured += <f64>capLen;
@@ -542,5 +592,6 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   setSt(S_TRUNCATED, <f64>truncated);
   setSt(S_LRU_HEAD, <f64>head);
   setSt(S_LRU_TAIL, <f64>tail);
+  setSt(S_QUEUED, <f64>queued);
   return p;
 }

@@ -17,18 +17,21 @@ import { readCaptureFile, READ_BUFFER_BYTES } from '../../src/capture/file.js';
 import { CaptureParser } from '../../src/capture/parser.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
 import { PortMapClassifier } from '../../src/classify/classifier.js';
-import { tableCapacity } from '../../src/flow/table.js';
+import { tableCapacity, type FlowTable } from '../../src/flow/table.js';
+import type { Classification, FlowClassifier } from '../../src/classify/types.js';
 import { Engine, type ClassifiedFlow } from '../../src/pipeline/engine.js';
-import { FastPath } from '../../src/pipeline/fast-path.js';
+import { FastPath, QUEUE_BYTES, QUEUE_ENTRIES } from '../../src/pipeline/fast-path.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
 import { generateCapture } from '../../bench/gen-capture.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import { frame, icmpMessage, ipv4IcmpEcho, ipv4IcmpError, ipv4Packet, ipv4Tcp, ipv4Udp, ipv6IcmpEcho, ipv6Packet, ipv6Tcp } from '../../fixtures/gen/packet-builder.js';
+import { clientHello, serverFlight } from '../../fixtures/gen/tls-records.js';
 import { mixedCapture } from './mixed-capture.js';
 
 const index = compileRules(loadRuleDirs([defaultRulesDir()]));
+const UNCLASSIFIED: Classification = { service: null, verdict: 'unknown', ambiguous: false, candidates: [], basis: 'none', evidence: {}, exposure: null };
 
 interface Run {
   flows: string[];
@@ -214,6 +217,109 @@ describe('the WebAssembly fast path', () => {
     expect(JSON.parse(fast.flows[0]!).verdict).toBeDefined();
     // The 60 later client payloads and the server's acknowledgements: all but a few.
     expect(fast.fastRecords).toBeGreaterThan(100);
+  });
+
+  it('queues the payloads the classifier inspects: a ClientHello split over segments, a reply, payloads after a verdict, all in one run', () => {
+    // After the SYN (a new flow: the engine's), every record is the module's. The hello comes in
+    // three segments, so the classifier reassembles it from the queue; the HTTP client's later
+    // payloads follow its complete request in the same run and are dropped at delivery.
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const hello = clientHello({ sni: 'kgateway.example.com', alpn: ['h2'] }, rand);
+    const flight = serverFlight(true, 600, rand, 'h2');
+    // TCP timestamps (NOP, NOP, kind 8): the payload starts 32 bytes into the segment, not 20.
+    const timestamps = Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2);
+    const conn = (client: string, sport: number, dport: number) => (toServer: boolean, flags: string, payload?: Uint8Array): Uint8Array =>
+      ipv4Tcp({ src: toServer ? client : '10.0.0.2', dst: toServer ? '10.0.0.2' : client, sport: toServer ? sport : dport, dport: toServer ? dport : sport, flags, tcpOptions: timestamps, ...(payload ? { payload } : {}) });
+    const tls = conn('10.0.0.1', 41000, 8443);
+    const http = conn('10.0.0.3', 42000, 9090);
+    const request = new TextEncoder().encode('GET /metrics HTTP/1.1\r\nHost: prometheus:9090\r\n\r\n');
+    const cut = [0, 100, 180, hello.length];
+    const datas = [
+      tls(true, 'S'), http(true, 'S'), tls(false, 'SA'), http(false, 'SA'), tls(true, 'A'), http(true, 'A'),
+      ...[0, 1, 2].map((i) => tls(true, 'PA', hello.subarray(cut[i], cut[i + 1]))),
+      http(true, 'PA', request),
+      tls(false, 'PA', flight),
+      ...[0, 1, 2, 3, 4].map((i) => http(true, 'PA', new Uint8Array(300).fill(i))),
+      http(false, 'PA', new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: 0\r\n\r\n')),
+    ];
+    const bytes = pcapOf(datas.map((data, i) => ({ tsSec: 1_700_000_000, tsNsec: i * 1000, data })), false);
+    const fast = runBytes(bytes, DEFAULT, true);
+    expect(fast.error).toBeNull();
+    expectSame(fast, runBytes(bytes, DEFAULT, false), 'queued payloads');
+    const flows = fast.flows.map((f) => JSON.parse(f) as { evidence: Record<string, string> });
+    expect(flows.map((f) => f.evidence['protocol']).sort()).toEqual(['http1', 'tls']);
+    expect(flows.find((f) => f.evidence['protocol'] === 'tls')!.evidence['sni']).toBe('kgateway.example.com');
+    // The engine's: the two SYNs (new flows), and the SYN-ACK after them (a run that took nothing
+    // sends the next record straight to the engine: the back-off).
+    expect(fast.fastRecords).toBe(datas.length - 3);
+  });
+
+  it('hands the classifier the payload calls the engine alone makes: same flows, directions, bytes and order', async () => {
+    /** Inspects up to 6 payloads per direction, and stops both at a payload whose first byte is even. */
+    class Recorder implements FlowClassifier {
+      readonly capacity = tableCapacity(DEFAULT.maxFlows);
+      readonly calls: string[] = [];
+      private readonly seen = new Uint8Array(this.capacity * 2);
+      flowStarted(t: FlowTable, s: number): void {
+        this.seen[s * 2] = this.seen[s * 2 + 1] = 0;
+        t.setInspect(s, true);
+      }
+      payload(t: FlowTable, s: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void {
+        let h = 0x811c9dc5;
+        for (let i = offset; i < offset + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+        this.calls.push(`${s} ${toServer ? 'c' : 's'} ${length} ${h >>> 0}`);
+        const d = s * 2 + (toServer ? 0 : 1);
+        if (++this.seen[d]! >= 6) t.stopInspecting(s, toServer);
+        if ((buf[offset]! & 1) === 0) t.setInspect(s, false);
+      }
+      classify(): Classification {
+        return UNCLASSIFIED;
+      }
+      peek(): Classification {
+        return UNCLASSIFIED;
+      }
+    }
+    const long = join(dir, 'long-recorded.pcap');
+    generateCapture({ packets: 30_000, flows: 300, size: 'mixed', seed: 13, out: long });
+    const mixed = join(dir, 'mixed-recorded.pcap');
+    writeFileSync(mixed, mixedCapture({ seed: 6, conversations: 1500 }).pcap);
+    for (const file of [long, mixed, DEMO_CAPTURE]) {
+      const runs = [true, false].map(async (fastPath) => {
+        const recorder = new Recorder();
+        const engine = new Engine({ ...DEFAULT, classifier: recorder, fastPath });
+        await readCaptureFile(file, engine);
+        engine.finish();
+        return { calls: recorder.calls, fastRecords: engine.fastRecords };
+      });
+      const [fast, slow] = await Promise.all(runs);
+      expect(fast!.calls.length, file).toBeGreaterThan(100);
+      expect(fast!.calls, file).toEqual(slow!.calls);
+      expect(fast!.fastRecords, file).toBeGreaterThan(0);
+    }
+  });
+
+  it('a run whose inspected payloads do not fit the queue stops at the first that does not, and goes on after', () => {
+    // 1,100 UDP flows (each first datagram a new flow: the engine's), then a reply on each in one
+    // run: more entries than the queue holds (100-byte replies), or more bytes (300-byte ones).
+    const flowsN = QUEUE_ENTRIES + 76;
+    for (const size of [100, 300]) {
+      const udp = (i: number, toServer: boolean): Uint8Array => {
+        const client = `10.1.${i >> 8}.${i & 255}`;
+        return ipv4Udp({ src: toServer ? client : '10.0.0.9', dst: toServer ? '10.0.0.9' : client, sport: toServer ? 30000 + i : 7000, dport: toServer ? 7000 : 30000 + i, payload: new Uint8Array(size).fill(toServer ? 1 : 2) });
+      };
+      const frames: PcapFrame[] = [];
+      for (let i = 0; i < flowsN; i++) frames.push({ tsSec: 1_700_000_000, tsNsec: i, data: udp(i, true) });
+      for (let i = 0; i < flowsN; i++) frames.push({ tsSec: 1_700_000_000, tsNsec: flowsN + i, data: udp(i, false) });
+      expect(flowsN * size > QUEUE_BYTES).toBe(size === 300);
+      const bytes = pcapOf(frames, false);
+      const fast = runBytes(bytes, DEFAULT, true);
+      expect(fast.error).toBeNull();
+      expectSame(fast, runBytes(bytes, DEFAULT, false), `a full queue, ${size}-byte payloads`);
+      // The replies, but for the first few after the new flows (the back-off after short runs
+      // sends them straight to the engine) and the one at which a run stopped.
+      expect(fast.fastRecords, `${size}-byte payloads`).toBeGreaterThan(flowsN - 80);
+    }
   });
 
   it('takes ICMP and ICMPv6 queries of a known flow, and leaves errors, other types and odd frames to the engine', () => {
