@@ -1,8 +1,8 @@
 /**
  * The engine's fast path, in AssemblyScript (compiled to WebAssembly by scripts/build-wasm.mjs; not
  * compiled by tsc). It takes the common record off the JavaScript packet loop: a packet of a flow
- * the table already holds, in a plain frame, whose payload (if any) the classifier does not inspect.
- * Everything else stays with the engine (src/pipeline/engine.ts):
+ * the table already holds, in a plain frame (a payload the classifier inspects goes through the
+ * payload queue, below). Everything else stays with the engine (src/pipeline/engine.ts):
  *
  * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
