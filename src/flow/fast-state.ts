@@ -27,6 +27,8 @@ export const FAST_STATE = Object.freeze({
   SLOT_MASK: 13,
   /** Out: payloads the run put in its payload queue (pipeline/fast-path.ts). */
   QUEUED: 14,
+  /** Out: other workers' records the run passed (one of N >= 2 workers: their time only). */
+  OTHERS: 15,
   WORDS: 16,
 });
 

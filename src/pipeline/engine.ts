@@ -186,11 +186,12 @@ export class Engine implements FrameSink, FlowObserver {
    * record i has ordinal `base` + i. Returns the first record it did not take;
    * the caller hands that one and `recordsBeforeOffer` more to handle() before offering again.
    */
-  takeIndexed(buf: Uint8Array, i: number, count: number, base: number): number {
+  takeIndexed(buf: Uint8Array, i: number, count: number, base: number, sharded = false): number {
     this.recordsTaken = 0;
     if (!this.startRun(base + i)) return i;
-    const j = this.fast!.runIndexed(buf, i, count);
-    this.endRun(j - i, base + j - 1);
+    const j = this.fast!.runIndexed(buf, i, count, sharded);
+    // | 0: read back as the small integer the field holds (see endRun).
+    this.endRun(sharded ? j - i - (this.fast!.state[FAST_STATE.OTHERS]! | 0) : j - i, base + j - 1, j - i);
     return j;
   }
 
@@ -212,17 +213,18 @@ export class Engine implements FrameSink, FlowObserver {
   }
 
   /**
-   * After a run that took `n` records, the last of them `lastOrdinal`: the back-off, and the
-   * engine's and the table's state taken back. Values come back as the types the fields hold
+   * After a run that took `n` records and passed `passed` (those and other workers' records), the
+   * last of them `lastOrdinal`: the back-off, and the engine's and the table's state taken back. Values come back as the types the fields hold
    * (| 0 for integers): a double stored into a field V8 keeps as a small integer slows every later
    * use of that field.
    */
-  private endRun(n: number, lastOrdinal: number): void {
+  private endRun(n: number, lastOrdinal: number, passed = n): void {
     // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
-    // are nearly all the engine's), the next records go straight to handle(), more each time.
+    // are nearly all the engine's), the next records go straight to handle(), more each time. Other
+    // workers' records a run passed do not count: they cost the same either way.
     this.fastBackoff = n >= LONG_FAST_RUN ? 0 : Math.min(this.fastBackoff * 2 + 1, MAX_FAST_BACKOFF);
     this.recordsBeforeOffer = this.fastBackoff;
-    if (n === 0) return;
+    if (passed === 0) return;
     const st = this.fast!.state;
     this.recordsTaken = n;
     this.fastRecords += n;
@@ -230,6 +232,9 @@ export class Engine implements FrameSink, FlowObserver {
     this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
     this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
     this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
+    // The first Ethernet frame this engine counts may be one the module took (a worker whose first
+    // records were other workers').
+    if (n > 0 && this.linkTypePackets[LINKTYPE_ETHERNET]! === 0) this.linkTypesSeen.push(LINKTYPE_ETHERNET);
     this.linkTypePackets[LINKTYPE_ETHERNET]! += n;
     this.lastSec = st[FAST_STATE.LAST_SEC]!;
     this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
@@ -259,9 +264,9 @@ export class Engine implements FrameSink, FlowObserver {
    * Where a worker copies a chunk's bytes and index for takeIndexed() (fastPathWorker), or null
    * without a fast path.
    */
-  fastChunk(): { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array } | null {
+  fastChunk(): { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array; bucket: Uint8Array; owners: Uint8Array } | null {
     const fast = this.fast;
-    return fast === null || fast.chunkCopy.length === 0 ? null : { bytes: fast.chunkCopy, rec: fast.rec, sec: fast.sec };
+    return fast === null || fast.chunkCopy.length === 0 ? null : { bytes: fast.chunkCopy, rec: fast.rec, sec: fast.sec, bucket: fast.bucket, owners: fast.owners };
   }
 
   /**

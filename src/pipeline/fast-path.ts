@@ -6,7 +6,7 @@
  * classifier inspects are copied into a queue in the same memory and handed to it when the run
  * returns (Engine.deliverQueued), so such a packet no longer stops a run.
  *
- * One FastPath per in-process engine. It holds the table's rows, index entries, LRU links and TCP
+ * One FastPath per engine (in-process, or a worker's). It holds the table's rows, index entries, LRU links and TCP
  * columns (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
  * construction: the memory never grows afterwards, so the views stay valid. Without the compiled
  * module (a tree built by tsc alone) create() returns null and the engine runs as it did without it.
@@ -30,10 +30,10 @@ declare const WebAssembly: {
 interface FastPathExports {
   configure(
     rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number,
-    queue: number, queueBytes: number, queueIndex: number, queueEntries: number,
+    queue: number, queueBytes: number, queueIndex: number, queueEntries: number, owners: number,
   ): void;
   layout(i: number): number;
-  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number, rec: number, sec: number): number;
+  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number, rec: number, sec: number, bucket: number): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -51,6 +51,10 @@ export const Q_SLOT = 0;
 export const Q_TO_SERVER = 1;
 export const Q_OFFSET = 2;
 export const Q_LENGTH = 3;
+/** The owners table: what a record of each bucket value (chunks.ts) is to one of N >= 2 workers. */
+export const OWNER_OTHER = 0;
+export const OWNER_MINE = 1;
+export const OWNER_DECODE = 2;
 /** Pages of memory there can be (4 GiB): a table too large for them runs without the fast path. */
 const MAX_PAGES = 65536;
 
@@ -94,6 +98,7 @@ function expectedLayout(): number[] {
     FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
     RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
     FAST_STATE.QUEUED, QUEUE_WORDS, Q_SLOT, Q_TO_SERVER, Q_OFFSET, Q_LENGTH,
+    OWNER_OTHER, OWNER_MINE, OWNER_DECODE, FAST_STATE.OTHERS,
   ];
 }
 
@@ -123,6 +128,8 @@ interface FastPathLayout {
   indexRecords: number;
   rec: number;
   sec: number;
+  bucket: number;
+  owners: number;
   state: number;
   queue: number;
   queueIndex: number;
@@ -150,12 +157,14 @@ function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean, 
   const copy = worker === null ? 0 : take(worker.chunkBytes);
   const rec = indexRecords > 0 ? take(indexRecords * RECORD_WORDS * 4) : 0;
   const sec = indexRecords > 0 ? take(indexRecords * 8) : 0;
+  const bucket = indexRecords > 0 ? take(indexRecords) : 0;
+  const owners = take(256);
   const state = take(FAST_STATE.WORDS * 8);
   const queue = take(QUEUE_BYTES);
   const queueIndex = take(QUEUE_ENTRIES * QUEUE_WORDS * 4);
   return {
     capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks,
-    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, state, queue, queueIndex, pages: Math.ceil(at / PAGE_BYTES),
+    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, bucket, owners, state, queue, queueIndex, pages: Math.ceil(at / PAGE_BYTES),
   };
 }
 
@@ -176,8 +185,12 @@ export class FastPath {
   readonly chunkCopy: Uint8Array;
   readonly rec: Uint32Array;
   readonly sec: Float64Array;
+  /** The chunk's buckets (one of N >= 2 workers), and what each bucket value is to this worker. */
+  readonly bucket: Uint8Array;
+  readonly owners: Uint8Array;
   private readonly recAt: number;
   private readonly secAt: number;
+  private readonly bucketAt: number;
 
   /**
    * A fast path for a table of `capacity` slots (tableCapacity()), with two chunk buffers of
@@ -212,7 +225,7 @@ export class FastPath {
     }
     x.configure(
       layout.rows, layout.index, layout.links, layout.history, layout.syn, layout.synNsec, layout.tunnelPorts, layout.state,
-      layout.queue, QUEUE_BYTES, layout.queueIndex, QUEUE_ENTRIES,
+      layout.queue, QUEUE_BYTES, layout.queueIndex, QUEUE_ENTRIES, layout.owners,
     );
     this.x = x;
     this.memory = memory;
@@ -234,6 +247,9 @@ export class FastPath {
     this.secAt = layout.sec;
     this.rec = new Uint32Array(memory, layout.rec, layout.indexRecords * RECORD_WORDS);
     this.sec = new Float64Array(memory, layout.sec, layout.indexRecords);
+    this.bucketAt = layout.bucket;
+    this.bucket = new Uint8Array(memory, layout.bucket, layout.indexRecords);
+    this.owners = new Uint8Array(memory, layout.owners, 256);
   }
 
   /**
@@ -259,14 +275,16 @@ export class FastPath {
    * reads it back after.
    */
   run(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number): number {
-    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen, 0, 0);
+    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen, 0, 0, 0);
   }
 
   /**
    * The same over records i, i + 1, ... below `count` of the chunk index copied into `rec` and `sec`
-   * (offsets into `buf`); returns the index of the first record it did not take.
+   * (offsets into `buf`); returns the index of the first record it did not take. `sharded` (one of
+   * N >= 2 workers): the chunk's buckets were copied into `bucket` too, and `owners` says which
+   * records are this worker's; the others' only advance its clock.
    */
-  runIndexed(buf: Uint8Array, i: number, count: number): number {
-    return this.x.run(buf.byteOffset, i, count, false, 0, this.recAt, this.secAt);
+  runIndexed(buf: Uint8Array, i: number, count: number, sharded: boolean): number {
+    return this.x.run(buf.byteOffset, i, count, false, 0, this.recAt, this.secAt, sharded ? this.bucketAt : 0);
   }
 }

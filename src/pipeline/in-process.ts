@@ -88,6 +88,7 @@ export class InProcessPipeline implements Pipeline {
       engineDrops: 0,
       error: null,
       ports: mergePortStats([this.engine.ports.toData(false)]),
+      fastRecords: this.engine.fastRecords,
     });
   }
 

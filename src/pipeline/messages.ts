@@ -99,6 +99,6 @@ export type FromWorker =
    */
   | { t: 'flows'; flows: ClassifiedFlow[] | null; keys: number[] | null }
   /** After 'end': the last flows and the final statistics. */
-  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null; ports: PortStatsData }
+  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null; ports: PortStatsData; fastRecords: number }
   /** The worker failed; `snapshot` is what it had counted (null if it could not tell). */
   | { t: 'error'; error: ErrorRecord; snapshot: Snapshot | null; ports: PortStatsData | null };

@@ -75,6 +75,11 @@ export interface PipelineResult {
   error: { code: string; message: string } | null;
   /** Documented ports seen and unknown server ports (port-stats.ts), for the coverage report. */
   ports: PortStatsData;
+  /**
+   * Records the engines' WebAssembly fast path took (fast-path.ts), over all workers: how much of
+   * the capture skipped the TypeScript packet path (tests, benchmarks; in no output).
+   */
+  fastRecords: number;
 }
 
 export interface RunFileOptions {

@@ -33,6 +33,8 @@ interface WorkerState {
   /** Its port accounting, sent with 'final' (or 'error'). */
   ports: PortStatsData | null;
   final: boolean;
+  /** Records its fast path took (sent with 'final'). */
+  fastRecords: number;
   /** Finished, failed or exited: nothing more will come from it. */
   done: boolean;
   /** Our listeners, removed when the thread goes back to the idle cache. */
@@ -121,6 +123,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         last: null,
         ports: null,
         final: false,
+        fastRecords: 0,
         done: false,
         listeners: {
           message: (m: FromWorker) => this.onMessage(i, m),
@@ -180,6 +183,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
       case 'final':
         state.last = m.snapshot;
         state.ports = m.ports;
+        state.fastRecords = m.fastRecords;
         state.final = true;
         state.done = true;
         this.merger.push(i, m.flows, m.keys, Infinity);
@@ -415,6 +419,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
       engineDrops: this.engineDrops,
       error: this.failure,
       ports: mergePortStats(this.states.flatMap((s) => (s.ports === null ? [] : [s.ports]))),
+      fastRecords: this.states.reduce((n, s) => n + s.fastRecords, 0),
     };
   }
 

@@ -4,7 +4,8 @@
  * For every record of every chunk it picks the owning worker (shard.ts). Its own records go through
  * the full Engine path with their capture-wide ordinal; for the others it only advances the flow
  * clock (table.clock), so idle sweeps happen at the same ordinals in every worker and in the
- * single-threaded engine. When a chunk is done it releases it (control counter) and reports the
+ * single-threaded engine. Runs of records go through the engine's fast path first
+ * (Engine.takeIndexed), which does the same for the worker's plain records and the others'. When a chunk is done it releases it (control counter) and reports the
  * flows it ended with their end keys and its watermark (the next ordinal). Statistics go out on a
  * wall-clock timer, never per packet.
  *
@@ -24,7 +25,8 @@ import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN,
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import type { PortStatsData } from './port-stats.js';
 import { PAIR_BUCKETS } from '../flow/key.js';
-import { ShardPicker, SLOW_BUCKET } from './shard.js';
+import { NO_PAIR_BUCKET, ShardPicker, SLOW_BUCKET } from './shard.js';
+import { OWNER_DECODE, OWNER_MINE, OWNER_OTHER } from './fast-path.js';
 import { nextSnapshotDelay } from './snapshot-feed.js';
 import { FileReading } from './worker-file.js';
 
@@ -48,8 +50,8 @@ class Run {
   private readonly ownerOf = new Uint8Array(256);
   /** This thread's copy of the chunk being processed. */
   private local = new Uint8Array(0);
-  /** Where the engine's fast path takes a copy of the chunk (a single worker with a fast path), else null. */
-  private readonly fast: { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array } | null;
+  /** Where the engine's fast path takes a copy of the chunk, else null. */
+  private readonly fast: { bytes: Uint8Array; rec: Uint32Array; sec: Float64Array; bucket: Uint8Array; owners: Uint8Array } | null;
   private hookDone = false;
   private timer: NodeJS.Timeout;
   private stopped = false;
@@ -73,9 +75,11 @@ class Run {
     this.engine = new Engine({
       ...init.engine,
       shard: { index: init.index, workers: init.workers },
-      // The only worker takes every record: the fast path, for the file it reads itself and for
-      // the chunks the main thread hands over.
-      ...(init.workers === 1 ? { fastPath: true, ...(chunk !== undefined ? { fastPathWorker: { chunkBytes: chunk.size, records: chunk.capacity } } : {}) } : {}),
+      // The fast path: the only worker's, for the file it reads itself and for the chunks the main
+      // thread hands over; one of N >= 2 workers', for its own records of each chunk.
+      ...(init.workers === 1 || chunk !== undefined
+        ? { fastPath: true, ...(chunk !== undefined ? { fastPathWorker: { chunkBytes: chunk.size, records: chunk.capacity } } : {}) }
+        : {}),
       classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords } : {}),
@@ -91,6 +95,12 @@ class Run {
         : {}),
     });
     this.fast = this.engine.fastChunk();
+    if (this.fast !== null) {
+      for (let b = 0; b < 256; b++) {
+        const slow = b === SLOW_BUCKET || (b >= PAIR_BUCKETS && b !== NO_PAIR_BUCKET);
+        this.fast.owners[b] = slow ? OWNER_DECODE : this.ownerOf[b] === this.me ? OWNER_MINE : OWNER_OTHER;
+      }
+    }
     this.timer = this.scheduleStats(init.statsIntervalMs);
   }
 
@@ -124,11 +134,7 @@ class Run {
     const rec = c.rec;
     const sec = c.sec;
     const bucket = c.bucket;
-    const me = this.me;
-    const ownerOf = this.ownerOf;
-    const picker = this.picker;
     const engine = this.engine;
-    const table = engine.table;
     // The bytes were written by the reading thread's core. Reading them where they are costs cache
     // misses on this core (measured with one worker on the 5M-packet capture: 2.19 s of chunk work
     // against 1.84 s after this copy); one bulk copy into this thread's own buffer streams them
@@ -137,8 +143,8 @@ class Run {
     // aligned.
     const last = (count - 1) * RECORD_WORDS;
     const used = count > 0 ? rec[last + REC_OFFSET]! + rec[last + REC_CAPLEN]! : 0;
-    // One worker with a fast path copies into the fast path's memory, where its runs read the bytes.
-    const fast = this.fast !== null && this.fast.bytes.length >= c.size ? this.fast : null;
+    // A worker with a fast path copies into the fast path's memory, where its runs read the bytes.
+    const fast = this.fast !== null && this.fast.bytes.length >= c.size && this.fast.rec.length >= count * RECORD_WORDS ? this.fast : null;
     if (fast === null && this.local.length < c.size) this.local = new Uint8Array(c.size);
     const u8 = fast !== null ? fast.bytes : this.local;
     u8.set(used === c.size ? c.u8 : c.u8.subarray(0, used), 0);
@@ -163,33 +169,55 @@ class Run {
       }
       return;
     }
-    for (let i = 0, r = 0; i < count; i++, r += RECORD_WORDS) {
-      const b = bucket[i]!;
-      const s = sec[i]!;
-      if (b === SLOW_BUCKET) {
-        // Needs the decoder to tell its pair (and an ICMP error's quoted pair): every worker runs it.
-        const off = rec[r + REC_OFFSET]!;
-        const capLen = rec[r + REC_CAPLEN]!;
-        const origLen = rec[r + REC_ORIGLEN]!;
-        const linkType = rec[r + REC_LINKTYPE]!;
-        const owner = picker.owner(b, u8, off, capLen, origLen, linkType);
-        const quote = picker.quoteShard;
-        if (owner === me) {
-          engine.handle(base + i, u8, off, capLen, origLen, s, rec[r + REC_NSEC]!, linkType, quote === me);
-        } else {
-          engine.noteTime(s, rec[r + REC_NSEC]!);
-          table.clock(s, base + i);
-          if (quote === me) table.creditQuoted(picker.decoded!);
-          // Levels inside a tunnel may be this worker's even when the frame level is not.
-          if (picker.tunnelled) engine.handleInner(base + i, u8, off, capLen, origLen, s, rec[r + REC_NSEC]!, linkType);
-        }
-      } else if (ownerOf[b] === me) {
-        engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, s, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, false);
+    if (fast !== null) {
+      fast.rec.set(rec.subarray(0, count * RECORD_WORDS));
+      fast.sec.set(sec.subarray(0, count));
+      fast.bucket.set(bucket.subarray(0, count));
+    }
+    for (let i = 0; i < count; ) {
+      let stop = count;
+      if (fast !== null) {
+        // This worker's plain records through the fast path, the others' time with them; it stops at
+        // one the engine must handle (or every worker must decode).
+        i = engine.takeIndexed(u8, i, count, base, true);
+        stop = Math.min(count, i + 1 + engine.recordsBeforeOffer);
+      }
+      for (; i < stop; i++) this.handleShardRecord(i, u8, rec, sec, bucket, base);
+    }
+  }
+
+  /** Record i of a chunk (N >= 2 workers), without the fast path: this worker's part of it. */
+  private handleShardRecord(i: number, u8: Uint8Array, rec: Uint32Array, sec: Float64Array, bucket: Uint8Array, base: number): void {
+    const me = this.me;
+    const engine = this.engine;
+    const table = engine.table;
+    const picker = this.picker;
+    const r = i * RECORD_WORDS;
+    const b = bucket[i]!;
+    const s = sec[i]!;
+    if (b === SLOW_BUCKET) {
+      // Needs the decoder to tell its pair (and an ICMP error's quoted pair): every worker runs it.
+      const off = rec[r + REC_OFFSET]!;
+      const capLen = rec[r + REC_CAPLEN]!;
+      const origLen = rec[r + REC_ORIGLEN]!;
+      const linkType = rec[r + REC_LINKTYPE]!;
+      const owner = picker.owner(b, u8, off, capLen, origLen, linkType);
+      const quote = picker.quoteShard;
+      if (owner === me) {
+        engine.handle(base + i, u8, off, capLen, origLen, s, rec[r + REC_NSEC]!, linkType, quote === me);
       } else {
-        // Another worker's record: only its time matters here (flow clock, capture time span).
         engine.noteTime(s, rec[r + REC_NSEC]!);
         table.clock(s, base + i);
+        if (quote === me) table.creditQuoted(picker.decoded!);
+        // Levels inside a tunnel may be this worker's even when the frame level is not.
+        if (picker.tunnelled) engine.handleInner(base + i, u8, off, capLen, origLen, s, rec[r + REC_NSEC]!, linkType);
       }
+    } else if (this.ownerOf[b] === me) {
+      engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, s, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, false);
+    } else {
+      // Another worker's record: only its time matters here (flow clock, capture time span).
+      engine.noteTime(s, rec[r + REC_NSEC]!);
+      table.clock(s, base + i);
     }
   }
 
@@ -265,7 +293,7 @@ class Run {
         this.finishing = true;
         this.engine.finish();
         this.stop();
-        this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows(), ports: this.engine.ports.toData() });
+        this.post({ t: 'final', snapshot: this.snapshot(), ...this.takeFlows(), ports: this.engine.ports.toData(), fastRecords: this.engine.fastRecords });
         return true;
       case 'init':
         throw new Error(`worker ${this.me}: 'init' during a run`);

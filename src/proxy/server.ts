@@ -51,6 +51,8 @@ export interface ProxyResult {
   error: null;
   /** Documented upstream ports seen and undocumented ones (the summary's coverage report). */
   ports: PortStatsData;
+  /** No packets, so no fast path. */
+  fastRecords: 0;
   proxy: ProxyStats;
 }
 
@@ -358,7 +360,7 @@ export class ProxyServer implements TcpRelayHost, UdpRelayHost {
     this.stop();
     if (this.live.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     this.stopTimer();
-    return { totals: this.totals(), services: this.services.list(), workers: 0, engineDrops: 0, error: null, ports: this.ports.toData(), proxy: this.proxyStats() };
+    return { totals: this.totals(), services: this.services.list(), workers: 0, engineDrops: 0, error: null, ports: this.ports.toData(), fastRecords: 0, proxy: this.proxyStats() };
   }
 
   private stopTimer(): void {

@@ -104,6 +104,8 @@ const S_INDEX_MASK: i32 = 12;
 const S_SLOT_MASK: i32 = 13;
 /** Out: payloads the run queued. */
 const S_QUEUED: i32 = 14;
+/** Out: other workers' records the run passed (their time only). */
+const S_OTHERS: i32 = 15;
 const STATE_WORDS: i32 = 16;
 
 // The payload queue's entries (src/pipeline/fast-path.ts): i32 words each.
@@ -112,6 +114,11 @@ const Q_SLOT: i32 = 0;
 const Q_TO_SERVER: i32 = 1;
 const Q_OFFSET: i32 = 2;
 const Q_LENGTH: i32 = 3;
+
+// The owners table (src/pipeline/fast-path.ts): what a record of each bucket value is to this worker.
+const OWNER_OTHER: i32 = 0;
+const OWNER_MINE: i32 = 1;
+const OWNER_DECODE: i32 = 2;
 
 // A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
 const REC_WORDS: i32 = 5;
@@ -136,6 +143,8 @@ let queueP: usize = 0;
 let queueBytes: i32 = 0;
 let queueIndexP: usize = 0;
 let queueEntries: i32 = 0;
+/** 256 bytes: OWNER_* by bucket value (a worker of N >= 2). */
+let ownersP: usize = 0;
 
 /**
  * Where the table's rows, index and LRU links, the tunnel port table (0: none) and the state block
@@ -144,8 +153,9 @@ let queueEntries: i32 = 0;
  */
 export function configure(
   rows: usize, index: usize, links: usize, history: usize, syn: usize, synNsec: usize, tunnelPorts: usize, state: usize,
-  queue: usize, queueSize: i32, queueIndex: usize, queueCount: i32,
+  queue: usize, queueSize: i32, queueIndex: usize, queueCount: i32, owners: usize,
 ): void {
+  ownersP = owners;
   queueP = queue;
   queueBytes = queueSize;
   queueIndexP = queueIndex;
@@ -228,6 +238,10 @@ export function layout(i: i32): i32 {
     case 62: return Q_TO_SERVER;
     case 63: return Q_OFFSET;
     case 64: return Q_LENGTH;
+    case 65: return OWNER_OTHER;
+    case 66: return OWNER_MINE;
+    case 67: return OWNER_DECODE;
+    case 68: return S_OTHERS;
   }
   return -1;
 }
@@ -277,9 +291,13 @@ function isIcmpQuery(v6: bool, type: i32): bool {
  * when `nano`, Ethernet frames: the caller checks the link type), and the result is a byte offset.
  * Otherwise they are records p, p + 1, ... below `end` of a worker's chunk index (src/pipeline/
  * chunks.ts: RECORD_WORDS u32 words each at `rec`, seconds as f64 at `sec`, offsets into `buf`, all
- * checked by the reading thread), and the result is a record index.
+ * checked by the reading thread), and the result is a record index. With `bucket` (one of N >= 2
+ * workers: each record's host-pair bucket, a byte each) the owners table (configure()) says what
+ * the record is to this worker: its own (taken as above), another worker's (only its time counts:
+ * Engine.noteTime and FlowTable.clock, as src/pipeline/worker.ts does for it), or one every worker
+ * must decode (the run stops).
  */
-export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, rec: usize, sec: usize): i32 {
+export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, rec: usize, sec: usize, bucket: usize): i32 {
   let ordinal = st(S_ORDINAL);
   let maxSec = st(S_MAX_SEC);
   let backstep = st(S_BACKSTEP);
@@ -296,6 +314,8 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   let truncated: i32 = 0;
   let queued: i32 = 0;
   let queueAt: i32 = 0;
+  let others: i32 = 0;
+  const owners = ownersP;
   const rows = rowsP;
   const index = indexP;
   const links = linksP;
@@ -312,6 +332,27 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     if (indexed) {
       if (p >= end) break;
       const r = rec + <usize>p * (REC_WORDS << 2);
+      if (bucket != 0) {
+        const owner = <i32>load<u8>(owners + <usize>load<u8>(bucket + <usize>p));
+        if (owner != OWNER_MINE) {
+          if (owner != OWNER_OTHER) break;
+          // Another worker's record: its time advances this worker's clock (a sweep second is
+          // the engine's), and the engine's latest capture time.
+          const otherSec = load<f64>(sec + (<usize>p << 3));
+          if (otherSec >= nextSweep) break;
+          const otherNsec = <f64>load<u32>(r, REC_NSEC << 2);
+          if (otherSec > lastSec || (otherSec == lastSec && otherNsec > lastNsec)) {
+            lastSec = otherSec;
+            lastNsec = otherNsec;
+          }
+          if (otherSec > maxSec) maxSec = otherSec;
+          else if (maxSec - otherSec > backstep) backstep = maxSec - otherSec;
+          others++;
+          ordinal += 1;
+          p += 1;
+          continue;
+        }
+      }
       if (load<u32>(r, REC_LINKTYPE << 2) != 1) break;
       f = buf + <usize>load<u32>(r, REC_OFFSET << 2);
       capLen = load<u32>(r, REC_CAPLEN << 2);
@@ -593,5 +634,6 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   setSt(S_LRU_HEAD, <f64>head);
   setSt(S_LRU_TAIL, <f64>tail);
   setSt(S_QUEUED, <f64>queued);
+  setSt(S_OTHERS, <f64>others);
   return p;
 }

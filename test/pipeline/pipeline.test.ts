@@ -23,6 +23,7 @@ import { mixedCapture } from './mixed-capture.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
 import { replay, withoutWorkers } from './run.js';
+import { generateCapture } from '../../bench/gen-capture.js';
 
 let dir = '';
 let mixedFile = '';
@@ -88,6 +89,20 @@ describe('worker pipeline output equals the in-process engine', () => {
     expect(r.result.totals.packets).toBe(mixedPackets);
     const p = r.pipeline.pressure();
     expect(p.maxInFlight).toBeLessThanOrEqual(p.poolChunks);
+  });
+
+  it('each of 2 or 3 workers takes its own common packets through the fast path, with the same output', async () => {
+    const file = join(dir, 'long-flows.pcap');
+    const g = generateCapture({ packets: 40_000, flows: 400, size: 'mixed', seed: 21, out: file });
+    const alone = await runPipeline(file, options(0));
+    expect(alone.result.fastRecords).toBeGreaterThan(g.packets * 0.6);
+    for (const [workers, extra] of [[2, {}], [3, { chunkBytes: 65536, poolChunks: 3 }]] as const) {
+      const r = await runPipeline(file, options(workers, extra));
+      expect(comparable(r), `${workers} workers`).toEqual(comparable(alone));
+      // Every worker's share of the records, less its flows' first packets and what it must hand
+      // to the engine: the same records as the engine alone takes, give or take the back-off.
+      expect(r.result.fastRecords, `${workers} workers`).toBeGreaterThan(g.packets * 0.6);
+    }
   });
 
   it('a record larger than a chunk gets a larger chunk', async () => {
