@@ -214,9 +214,9 @@ export class Engine implements FrameSink, FlowObserver {
 
   /**
    * After a run that took `n` records and passed `passed` (those and other workers' records), the
-   * last of them `lastOrdinal`: the back-off, and the engine's and the table's state taken back. Values come back as the types the fields hold
-   * (| 0 for integers): a double stored into a field V8 keeps as a small integer slows every later
-   * use of that field.
+   * last of them `lastOrdinal`: the back-off, and the engine's and the table's state taken back.
+   * Values come back as the types the fields hold (| 0 for integers): a double stored into a field
+   * V8 keeps as a small integer slows every later use of that field.
    */
   private endRun(n: number, lastOrdinal: number, passed = n): void {
     // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets

@@ -5,8 +5,9 @@
  * the full Engine path with their capture-wide ordinal; for the others it only advances the flow
  * clock (table.clock), so idle sweeps happen at the same ordinals in every worker and in the
  * single-threaded engine. Runs of records go through the engine's fast path first
- * (Engine.takeIndexed), which does the same for the worker's plain records and the others'. When a chunk is done it releases it (control counter) and reports the
- * flows it ended with their end keys and its watermark (the next ordinal). Statistics go out on a
+ * (Engine.takeIndexed), which does the same for the worker's plain records and the others'. When a
+ * chunk is done it releases it (control counter) and reports the flows it ended with their end keys
+ * and its watermark (the next ordinal). Statistics go out on a
  * wall-clock timer, never per packet.
  *
  * With one worker and a capture file the worker reads the file itself ('file', worker-file.ts): the
@@ -148,41 +149,31 @@ class Run {
     if (fast === null && this.local.length < c.size) this.local = new Uint8Array(c.size);
     const u8 = fast !== null ? fast.bytes : this.local;
     u8.set(used === c.size ? c.u8 : c.u8.subarray(0, used), 0);
-    if (this.init.workers === 1) {
-      // The only worker owns every record (the reader computed no buckets): the in-process engine's
-      // loop, quotes of ICMP errors credited here as there, with runs of common packets through the
-      // fast path when there is one (its copy of the chunk is `u8` then).
-      if (fast !== null) {
-        fast.rec.set(rec.subarray(0, count * RECORD_WORDS));
-        fast.sec.set(sec.subarray(0, count));
-      }
-      for (let i = 0; i < count; ) {
-        let stop = count;
-        if (fast !== null) {
-          i = engine.takeIndexed(u8, i, count, base);
-          stop = Math.min(count, i + 1 + engine.recordsBeforeOffer);
-        }
-        for (; i < stop; i++) {
-          const r = i * RECORD_WORDS;
-          engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, sec[i]!, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, true);
-        }
-      }
-      return;
-    }
+    // The only worker owns every record (the reader computed no buckets): the in-process engine's
+    // loop, quotes of ICMP errors credited here as there. One of N >= 2 picks its part of each
+    // record (handleShardRecord). Either way runs of records go through the fast path first when
+    // there is one (its copy of the chunk is `u8` then): the worker's plain records, and with N >= 2
+    // the others' time; it stops at one the engine must handle (or every worker must decode).
+    const sharded = this.init.workers > 1;
     if (fast !== null) {
       fast.rec.set(rec.subarray(0, count * RECORD_WORDS));
       fast.sec.set(sec.subarray(0, count));
-      fast.bucket.set(bucket.subarray(0, count));
+      if (sharded) fast.bucket.set(bucket.subarray(0, count));
     }
     for (let i = 0; i < count; ) {
       let stop = count;
       if (fast !== null) {
-        // This worker's plain records through the fast path, the others' time with them; it stops at
-        // one the engine must handle (or every worker must decode).
-        i = engine.takeIndexed(u8, i, count, base, true);
+        i = engine.takeIndexed(u8, i, count, base, sharded);
         stop = Math.min(count, i + 1 + engine.recordsBeforeOffer);
       }
-      for (; i < stop; i++) this.handleShardRecord(i, u8, rec, sec, bucket, base);
+      for (; i < stop; i++) {
+        if (sharded) {
+          this.handleShardRecord(i, u8, rec, sec, bucket, base);
+        } else {
+          const r = i * RECORD_WORDS;
+          engine.handle(base + i, u8, rec[r + REC_OFFSET]!, rec[r + REC_CAPLEN]!, rec[r + REC_ORIGLEN]!, sec[i]!, rec[r + REC_NSEC]!, rec[r + REC_LINKTYPE]!, true);
+        }
+      }
     }
   }
 

@@ -355,15 +355,20 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
     expect(run(true, [5300, 5301, 6000]).inspectingAfterQuery).toEqual([true, true, true]);
   });
 
-  it('keeps inspecting a TCP flow (its reassembly buffer goes back to the pool, shared by other flows, only when inspection ends)', () => {
-    const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+  /** A table feeding a verdicts-only classifier of the custom rules, and a RESP PING to send it. */
+  function verdictsOnlyTable(maxFlows: number) {
+    const table = new FlowTable({ maxFlows, idleTimeout: 60, activeTimeout: 0 });
     const cls = new PortMapClassifier(custom, table.capacity, { evidenceDetail: false, verdictsOnly: true });
     table.setObserver({
       flowStarted: (x) => cls.flowStarted(table, x),
       payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
       flowEnded: (x) => void cls.classify(table, x, false),
     });
-    const ping = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    return { table, cls, ping: new TextEncoder().encode('*1\r\n$4\r\nPING\r\n') };
+  }
+
+  it('keeps inspecting a TCP flow (its reassembly buffer goes back to the pool, shared by other flows, only when inspection ends)', () => {
+    const { table, cls, ping } = verdictsOnlyTable(64);
     const tcp = (flags: number, payload: number): DecodedPacket => ipv4Packet(IpProto.TCP, true, 6400, 40000, flags, payload);
     table.process(tcp(TcpFlag.SYN, 0), 0, 1, 0, 60, ping);
     const s = table.process(tcp(TcpFlag.ACK | TcpFlag.PSH, ping.length), 1, 1, 0, 60 + ping.length, ping);
@@ -372,14 +377,7 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
   });
 
   it('stops inspecting a TCP flow without a reassembly buffer once one direction verifies every candidate', () => {
-    const table = new FlowTable({ maxFlows: 256, idleTimeout: 60, activeTimeout: 0 });
-    const cls = new PortMapClassifier(custom, table.capacity, { evidenceDetail: false, verdictsOnly: true });
-    table.setObserver({
-      flowStarted: (x) => cls.flowStarted(table, x),
-      payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
-      flowEnded: (x) => void cls.classify(table, x, false),
-    });
-    const ping = new TextEncoder().encode('*1\r\n$4\r\nPING\r\n');
+    const { table, cls, ping } = verdictsOnlyTable(256);
     const tcp = (clientPort: number, flags: number, payload: number): DecodedPacket => ipv4Packet(IpProto.TCP, true, 6400, clientPort, flags, payload);
     // One host pair: every flow draws from the same bucket's share of the pool, which the first
     // INSPECT_POOL / PAIR_BUCKETS connections (still inspecting, no payload yet) hold.
