@@ -247,9 +247,10 @@ describe('recognisers on hostile bytes', () => {
         for (let n = 0; n <= b.length && from < 0; n++) if (never(b, n, dir)) from = n;
         if (from < 0) return;
         if (i === 0) seen = true;
+        // Plain checks, expect() only on a failure: an expect() per length made this test 60 times slower.
         for (let m = from; m <= b.length; m++) {
-          expect(never(b, m, dir), `pair ${i}: still never at ${m}`).toBe(true);
-          expect(recognise(b, m, port, dir), `pair ${i}: answered at ${m} after never at ${from}`).toBeNull();
+          if (!never(b, m, dir)) expect.fail(`pair ${i}: never at ${from}, not at ${m} (port ${port}, direction ${dir})`);
+          if (recognise(b, m, port, dir) !== null) expect.fail(`pair ${i}: answered at ${m} after never at ${from} (port ${port}, direction ${dir})`);
         }
       });
       return seen;
