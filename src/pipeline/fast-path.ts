@@ -6,10 +6,11 @@
  * classifier inspects are copied into a queue in the same memory and handed to it when the run
  * returns (Engine.deliverQueued), so such a packet no longer stops a run.
  *
- * One FastPath per engine (in-process, or a worker's). It holds the table's rows, index entries, LRU links and TCP
- * columns (FlowTableMemory) and the reader's two chunk buffers in the module's memory, all allocated at
- * construction: the memory never grows afterwards, so the views stay valid. Without the compiled
- * module (a tree built by tsc alone) create() returns null and the engine runs as it did without it.
+ * One FastPath per engine (in-process, or a worker's). It holds the table's rows, index entries,
+ * LRU links and TCP columns (FlowTableMemory) and the reader's two chunk buffers in the module's
+ * memory, all allocated at construction: the memory never grows afterwards, so the views stay
+ * valid. Without the compiled module (a tree built by tsc alone) create() returns null and the
+ * engine runs as it did without it.
  */
 import { readFileSync } from 'node:fs';
 import { FAST_STATE, type FlowTableMemory } from '../flow/fast-state.js';
@@ -39,9 +40,10 @@ interface FastPathExports {
 const PAGE_BYTES = 65536;
 /**
  * The payload queue: payloads of inspected directions a run copies for the classifier (the engine
- * delivers them when the run returns). Room for the ~100 KB of them a 2 MiB chunk of the 5M-packet
- * benchmark capture holds; a run stops at a payload that does not fit (engine.ts then drains and
- * handles it).
+ * delivers them when the run returns). On the 5M-packet benchmark capture a run queued at most 65
+ * payloads and 23 KB (runs end at new flows); the room left is for large segments (64 KiB ones on
+ * loopback captures). A run stops at a payload that does not fit (engine.ts then drains and
+ * handles it); pages never reached are never resident.
  */
 export const QUEUE_BYTES = 256 * 1024;
 export const QUEUE_ENTRIES = 1024;
