@@ -364,9 +364,12 @@ export class Engine implements FrameSink, FlowObserver {
     this.onFlow(record, trigger, reason, t.lastOrdinal(slot));
   }
 
-  /** End every live flow (end of input). */
+  /**
+   * End every live flow (end of input). A flow log and the live view list flows in the order they
+   * end (oldest first); a summary only adds them up, in any order: then in slot order (faster).
+   */
   finish(): void {
-    this.table.flush();
+    this.table.flush(this.onFlow !== null || this.liveView !== null);
   }
 
   /**

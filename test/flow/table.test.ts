@@ -112,6 +112,41 @@ describe('FlowTable', () => {
     expect(ended).toEqual(first);
   });
 
+  it('flush(false) ends the same flows with the same records, in slot order instead of LRU order', () => {
+    // Flows touched in an order unlike their slots': the LRU order differs from the slot order.
+    const packets = Array.from({ length: 400 }, (_, i) => {
+      const flow = (i * 37) % 97;
+      return { src: `10.1.${flow % 5}.1`, dst: '10.9.9.9', sport: 2000 + flow, dport: 443, flags: 'A', len: 60 + i, t: 0 };
+    });
+    const ends = (inLruOrder: boolean): { slots: number[]; records: CapturedFlowRecord[] } => {
+      const table = new FlowTable({ maxFlows: 64, idleTimeout: 60, activeTimeout: 0 });
+      const slots: number[] = [];
+      const records: CapturedFlowRecord[] = [];
+      table.setObserver({
+        flowStarted: () => {},
+        payload: () => {},
+        flowEnded: (slot, reason) => {
+          slots.push(slot);
+          records.push(describeFlow(table, slot, reason));
+        },
+      });
+      packets.forEach((p, i) => table.process(pkt(p), i, 1_700_000_000, i, p.len, new Uint8Array(0)));
+      const evicted = slots.length;
+      const lru = table.liveSlots();
+      table.flush(inLruOrder);
+      expect(slots.slice(evicted)).toEqual(inLruOrder ? lru : [...lru].sort((a, b) => a - b));
+      expect(table.live).toBe(0);
+      expect(table.liveSlots()).toEqual([]);
+      return { slots, records };
+    };
+    const lruOrder = ends(true);
+    const slotOrder = ends(false);
+    expect(slotOrder.slots).not.toEqual(lruOrder.slots);
+    const byKey = (r: CapturedFlowRecord): string => `${r.client.ip}:${r.client.port}>${r.server.ip}:${r.server.port} ${r.id}`;
+    expect(new Set(slotOrder.records.map(byKey)).size).toBe(slotOrder.records.length);
+    expect([...slotOrder.records].sort((a, b) => (byKey(a) < byKey(b) ? -1 : 1))).toEqual([...lruOrder.records].sort((a, b) => (byKey(a) < byKey(b) ? -1 : 1)));
+  });
+
   it('memory per flow slot: at most 190 bytes (row, columns, LRU links, index at its largest)', () => {
     expect(FlowTable.bytesPerSlot()).toBeLessThanOrEqual(190);
     // The typed arrays a table allocates up front agree with the figure (the index at its largest

@@ -15,10 +15,13 @@ import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import type { FrameSink } from '../../src/capture/types.js';
 import { ErrorCode, PortsniffError } from '../../src/errors.js';
 import { Engine, type ClassifiedFlow } from '../../src/pipeline/engine.js';
+import { FlowTable } from '../../src/flow/table.js';
+import { buildClassification } from '../../src/pipeline/classification.js';
+import { unknownPortList } from '../../src/pipeline/port-stats.js';
 import { closeIdleWorkers, createPipeline, defaultWorkers } from '../../src/pipeline/pipeline.js';
 import { mergeSnapshots, type Snapshot } from '../../src/pipeline/snapshot.js';
 import { ipv4Udp } from '../../fixtures/gen/packet-builder.js';
-import { comparable, options, releaser, runPipeline, type PipelineRun } from './helpers.js';
+import { comparable, options, releaser, RULES, runPipeline, type PipelineRun } from './helpers.js';
 import { mixedCapture } from './mixed-capture.js';
 import { DEMO_TUNNELS_CAPTURE } from '../../fixtures/gen/demo-tunnels.js';
 import { DEMO_CAPTURE } from '../../fixtures/gen/demo.js';
@@ -64,6 +67,35 @@ describe('the in-process engine', () => {
       const [a, b] = [keys[i - 1]!, keys[i]!];
       const cmp = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
       expect(cmp, `flow ${i}: ${a.join(',')} then ${b.join(',')}`).toBeLessThan(0);
+    }
+  });
+
+  it('without a flow log or live view the end-of-capture flush walks slots in memory order, with the same summary', async () => {
+    const flush = vi.spyOn(FlowTable.prototype, 'flush');
+    try {
+      const summary = async (onFlow: boolean): Promise<unknown> => {
+        const classification = buildClassification(RULES);
+        const engine = new Engine({
+          maxFlows: 5000,
+          idleTimeout: 20,
+          activeTimeout: 0,
+          classifier: classification.makeClassifier(5000),
+          documentedPorts: classification.documentedPorts,
+          ...(onFlow ? { onFlow: () => {} } : {}),
+        });
+        await readCaptureFile(mixedFile, engine);
+        engine.finish();
+        // Unknown ports are kept in the order first met; outputs list them sorted.
+        const ports = engine.ports.toData();
+        return { totals: engine.totals(), services: engine.services.list(), seen: ports.seenPorts, unknown: unknownPortList(ports) };
+      };
+      const bySlot = await summary(false);
+      expect(flush).toHaveBeenLastCalledWith(false);
+      const inLruOrder = await summary(true);
+      expect(flush).toHaveBeenLastCalledWith(true);
+      expect(bySlot).toEqual(inLruOrder);
+    } finally {
+      flush.mockRestore();
     }
   });
 
