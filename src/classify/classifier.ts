@@ -200,6 +200,10 @@ export class PortMapClassifier implements FlowClassifier {
     this.icmpTagSet = this.tagSets.idOf(ICMP_EVIDENCE);
   }
 
+  prefetch(s: number): number {
+    return this.recI32[s * REC_I32]!;
+  }
+
   flowStarted(t: FlowTable, s: number): void {
     const proto = t.proto(s);
     this.releaseBuffer(s);

@@ -40,6 +40,8 @@ export interface Classification {
 export interface FlowClassifier {
   /** Flow slots it keeps state for, when it keeps per-slot state: the engine checks it against its table's. */
   readonly capacity?: number;
+  /** Reads the state of `slot` that classify() will read (a flow about to be evicted); returns any number. */
+  prefetch?(slot: number): number;
   flowStarted(table: FlowTable, slot: number): void;
   payload(table: FlowTable, slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
   /**

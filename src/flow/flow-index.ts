@@ -3,14 +3,19 @@
  * deletion (no tombstones). No Map and no string keys: a string-keyed Map was measured ~3x slower
  * (bench/micro.ts keeps it as the losing alternative).
  *
- * An entry is one 32-bit word (0 = empty): slot + 1 in the low bits (`slotMask`), the key hash's
- * other bits above them as a tag. Half the size of (slot, hash) pairs, so the index of a few ten
- * thousand flows stays in the core's L2 cache. A tag match (rarely a false one) is confirmed
- * against the key at the start of the slot's row (row-layout.ts). The index starts small and
- * doubles whenever it is half full, up to 2 x capacity entries, instead of spreading a few flows
- * over an index sized for --max-flows. The index keeps each slot's full hash (4 bytes per slot) for
- * moving entries when it grows or deletes: hashing the key again from the neighbours' rows instead
- * cost a cache miss per moved entry (flood of 772k flows: +6% CPU).
+ * An entry is one 32-bit word (0 = empty): slot + 1 in the low bits (`slotMask`), then the entry's
+ * distance from its home position (DIST_BITS, saturated at DIST_MAX), then the key hash's remaining
+ * high bits as a tag. Half the size of (slot, hash) pairs, so the index of a few ten thousand flows
+ * stays in the core's L2 cache. A tag match (rarely a false one) is confirmed against the key at the
+ * start of the slot's row (row-layout.ts). The index starts small and doubles whenever it is half
+ * full, up to 2 x capacity entries, instead of spreading a few flows over an index sized for
+ * --max-flows.
+ *
+ * The distance is what a deletion needs to move the entries after the hole back: their home
+ * positions. They used to come from each moved entry's full hash, in the hash column (one read
+ * per entry looked at, a cache miss each on a flood that evicts a flow per new one). The hash
+ * column (4 bytes a slot) stays for the slot being removed, an entry displaced DIST_MAX or more
+ * (rare at a load of at most 1/2) and a doubling.
  *
  * Growing happens in place: the index is one array of the largest size, allocated up front, of
  * which the first `mask + 1` entries are in use (the pages beyond are never touched, so cost no
@@ -28,6 +33,12 @@ const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL } = ROW;
 
 /** Index entries to start with. */
 const INITIAL_INDEX_ENTRIES = 4096;
+/** Bits of an entry's distance from its home (src/wasm/fast-path.ts derives the tag mask with it). */
+export const DIST_BITS = 3;
+/** A distance of DIST_MAX or more is stored as DIST_MAX: the home then comes from the key. */
+const DIST_MAX = (1 << DIST_BITS) - 1;
+/** Slot bits an entry can have (--max-flows is at most 50,000,000: 26 bits) and keep a tag. */
+const MAX_SLOT_BITS = 32 - DIST_BITS - 2;
 
 function nextPow2(n: number): number {
   let p = 16;
@@ -43,10 +54,12 @@ export class FlowIndex {
   /** At the largest size; entries [0, mask + 1) are in use. */
   private readonly index: Int32Array;
   private readonly slotMask: number;
+  private readonly slotBits: number;
+  /** The hash bits an entry keeps (above the slot and the distance). */
+  private readonly tagMask: number;
   /** Slots below this have been inserted at least once. */
   private highWater = 0;
-
-  /** The key hash of each slot, written by insert(). */
+  /** The key hash of each slot, written by insert(): a doubling rebuilds from it. */
   private readonly hash: Int32Array;
 
   /**
@@ -63,13 +76,16 @@ export class FlowIndex {
     initialEntries = INITIAL_INDEX_ENTRIES,
     entries?: Int32Array,
   ) {
-    this.hash = new Int32Array(capacity);
     const maxEntries = FlowIndex.maxEntries(capacity);
     this.mask = Math.min(maxEntries, nextPow2(initialEntries)) - 1;
     if (entries !== undefined && entries.length !== maxEntries) throw new RangeError(`flow index: ${entries.length} entries for ${capacity} slots`);
+    // Bits for slot + 1 (at most capacity); above them the distance, then the hash tag.
+    this.slotBits = 32 - Math.clz32(capacity);
+    if (this.slotBits > MAX_SLOT_BITS) throw new RangeError(`flow index: ${capacity} slots is more than it can address`);
     this.index = entries ?? new Int32Array(maxEntries);
-    // Bits for slot + 1 (at most capacity); the remaining high bits of the entry carry the hash tag.
-    this.slotMask = capacity >= 0x7fffffff ? -1 : (2 ** (32 - Math.clz32(capacity)) - 1) | 0;
+    this.hash = new Int32Array(capacity);
+    this.slotMask = (2 ** this.slotBits - 1) | 0;
+    this.tagMask = ~((2 ** (this.slotBits + DIST_BITS)) - 1) | 0;
   }
 
   /** Entries of the index at its largest size, for `capacity` slots. */
@@ -99,7 +115,8 @@ export class FlowIndex {
     const keys = this.keys;
     const mask = this.mask;
     const slotMask = this.slotMask;
-    const tag = h & ~slotMask;
+    const tagMask = this.tagMask;
+    const tag = h & tagMask;
     // The key row holds endpoint A (the lower one) first.
     const ports = srcIsA ? (sPort << 16) | dPort : (dPort << 16) | sPort;
     const x3 = (srcIsA ? p.src3 : p.dst3) | 0;
@@ -108,7 +125,7 @@ export class FlowIndex {
     for (;;) {
       const e = index[i]!;
       if (e === 0) return -1;
-      if ((e & ~slotMask) === tag) {
+      if ((e & tagMask) === tag) {
         // The row starts with the whole key: one cache line for the comparison.
         const k = ((e & slotMask) - 1) * ROW_I32;
         if (
@@ -133,33 +150,43 @@ export class FlowIndex {
     if (live * 2 > this.mask + 1 && this.mask + 1 < this.index.length) this.grow(slot);
     if (slot >= this.highWater) this.highWater = slot + 1;
     this.hash[slot] = h;
+    this.place(slot, h);
+  }
+
+  /** Puts slot's entry at the first free position from its home. */
+  private place(slot: number, h: number): void {
     const index = this.index;
     const mask = this.mask;
-    let i = h & mask;
+    const home = h & mask;
+    let i = home;
     while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = (h & ~this.slotMask) | (slot + 1);
+    index[i] = this.entry(slot, h & this.tagMask, (i - home) & mask);
+  }
+
+  private entry(slot: number, tag: number, dist: number): number {
+    return tag | ((dist < DIST_MAX ? dist : DIST_MAX) << this.slotBits) | (slot + 1);
   }
 
   /**
    * Doubles the entries in use, in place: clears the old ones and inserts every indexed slot again
-   * (all but `inserting`, which insert() adds after). Slots are read in order, not the old entries,
-   * which the rebuild overwrites.
+   * (all but `inserting`, which insert() adds after), from the hash column in slot order (hashing
+   * the keys in the rows instead read 32 times the memory: +10-25 ms on a flood).
    */
   private grow(inserting: number): void {
-    const index = this.index;
-    const mask = (this.mask + 1) * 2 - 1;
-    const slotMask = this.slotMask;
-    const hash = this.hash;
     const serial = this.serial;
-    index.fill(0, 0, this.mask + 1);
+    const hash = this.hash;
+    this.index.fill(0, 0, this.mask + 1);
+    this.mask = (this.mask + 1) * 2 - 1;
     for (let s = 0; s < this.highWater; s++) {
       if (serial[s]! < 0 || s === inserting) continue;
-      const h = hash[s]!;
-      let i = h & mask;
-      while (index[i] !== 0) i = (i + 1) & mask;
-      index[i] = (h & ~slotMask) | (s + 1);
+      this.place(s, hash[s]!);
     }
-    this.mask = mask;
+  }
+
+  /** The hash and the home entry of `slot` (what remove() reads first): the table's prefetch(). */
+  home(slot: number): number {
+    const h = this.hash[slot]!;
+    return h + this.index[h & this.mask]!;
   }
 
   /** Removes every slot at once (the table's end-of-capture flush), keeping the size in use. */
@@ -167,12 +194,17 @@ export class FlowIndex {
     this.index.fill(0, 0, this.mask + 1);
   }
 
-  /** Removes `slot`. Backward-shift deletion keeps probe chains intact without tombstones. */
+  /**
+   * Removes `slot`. Backward-shift deletion keeps probe chains intact without tombstones; each entry
+   * after the hole knows its home from its distance.
+   */
   remove(slot: number): void {
     const index = this.index;
     const mask = this.mask;
     const slotMask = this.slotMask;
-    let i = this.hash[slot]! & mask;
+    const slotBits = this.slotBits;
+    const hash = this.hash;
+    let i = hash[slot]! & mask;
     while ((index[i]! & slotMask) !== slot + 1) {
       if (index[i] === 0) throw new Error(`flow table invariant: slot ${slot} not indexed`);
       i = (i + 1) & mask;
@@ -182,11 +214,13 @@ export class FlowIndex {
       j = (j + 1) & mask;
       const e = index[j]!;
       if (e === 0) break;
-      const home = this.hash[(e & slotMask) - 1]! & mask;
+      const dist = (e >>> slotBits) & DIST_MAX;
+      if (dist === 0) continue; // at its home: it stays
+      const home = dist < DIST_MAX ? (j - dist) & mask : hash[(e & slotMask) - 1]! & mask;
       // Move e back into the hole at i unless its home lies cyclically in (i, j].
       const inRange = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!inRange) {
-        index[i] = e;
+        index[i] = this.entry((e & slotMask) - 1, e & this.tagMask, (i - home) & mask);
         i = j;
       }
     }

@@ -76,6 +76,8 @@ export interface FlowObserver {
   payload(slot: number, toServer: boolean, buf: Uint8Array, offset: number, length: number): void;
   /** The flow ends; its columns are still readable during the call, the slot is recycled after. */
   flowEnded(slot: number, reason: number): void;
+  /** Reads what flowEnded(slot) will read first (a flow about to be evicted); returns any number. */
+  prefetch?(slot: number): number;
 }
 
 export interface FlowTableOptions {
@@ -125,6 +127,8 @@ export class FlowTable {
   /** Ordinal of the record being processed (the trigger of the flows it ends); -1 before the first. */
   currentOrdinal = -1;
   private observer: FlowObserver | null = null;
+  /** prefetch()'s result, kept so that its loads are not optimised away. */
+  private prefetched = 0;
 
   /** Live flows. */
   live = 0;
@@ -381,13 +385,26 @@ export class FlowTable {
       // Evict so that a flood of new flows cannot exhaust memory.
       this.evicted++;
       this.flowAnomalies[Anomaly.flow_evicted]!++;
-      this.endFlow(this.lru.head, FlowEndReason.Evicted);
+      const victim = this.lru.head;
+      // The next eviction's flow: its cache misses (it was seen longest ago) start now, beside this one's.
+      const next = this.lru.next(victim);
+      if (next >= 0) this.prefetched = this.prefetch(next);
+      this.endFlow(victim, FlowEndReason.Evicted);
     }
     this.live++;
     this.created++;
     const slot = this.lru.take();
     if (slot >= this.slotHighWater) this.slotHighWater = slot + 1;
     return slot;
+  }
+
+  /**
+   * Reads what ending flow `s` reads first (its row's two cache lines, its index entry, the
+   * observer's record of it) and returns a sum of it that the caller stores, so that the loads stay.
+   */
+  private prefetch(s: number): number {
+    const r = s * ROW_I32;
+    return (this.rowI32[r]! + this.rowI32[r + ROW_I32 / 2]! + this.index.home(s) + (this.observer?.prefetch?.(s) ?? 0)) | 0;
   }
 
   private initFlow(s: number, pos: number, tsSec: number, tsNsec: number): void {

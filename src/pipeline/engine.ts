@@ -331,6 +331,10 @@ export class Engine implements FrameSink, FlowObserver {
   }
 
   // FlowObserver: classification hooks and record emission.
+  prefetch(slot: number): number {
+    return this.classifier?.prefetch?.(slot) ?? 0;
+  }
+
   flowStarted(slot: number): void {
     this.classifier?.flowStarted(this.table, slot);
     this.liveView?.flowStarted(slot);

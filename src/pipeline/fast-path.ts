@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FAST_STATE, type FlowTableMemory } from '../flow/fast-state.js';
-import { FlowIndex } from '../flow/flow-index.js';
+import { DIST_BITS, FlowIndex } from '../flow/flow-index.js';
 import { LruSlots } from '../flow/lru.js';
 import { ROW } from '../flow/row-layout.js';
 import { FlowFlag, HISTORY_MAX, HISTORY_WORDS } from '../flow/tcp-state.js';
@@ -100,7 +100,7 @@ function expectedLayout(): number[] {
     FlowFlag.RttKnown, HISTORY_MAX, HISTORY_WORDS,
     RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
     FAST_STATE.QUEUED, QUEUE_WORDS, Q_SLOT, Q_TO_SERVER, Q_OFFSET, Q_LENGTH,
-    OWNER_OTHER, OWNER_MINE, OWNER_DECODE, FAST_STATE.OTHERS,
+    OWNER_OTHER, OWNER_MINE, OWNER_DECODE, FAST_STATE.OTHERS, DIST_BITS,
   ];
 }
 

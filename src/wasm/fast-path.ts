@@ -102,6 +102,8 @@ const S_LRU_TAIL: i32 = 11;
 /** In: the flow index's entries in use - 1, and the slot bits of an entry. */
 const S_INDEX_MASK: i32 = 12;
 const S_SLOT_MASK: i32 = 13;
+/** Bits of an index entry's distance from its home, between the slot bits and the tag (flow/flow-index.ts). */
+const INDEX_DIST_BITS: i32 = 3;
 /** Out: payloads the run queued. */
 const S_QUEUED: i32 = 14;
 /** Out: other workers' records the run passed (their time only). */
@@ -242,6 +244,7 @@ export function layout(i: i32): i32 {
     case 66: return OWNER_MINE;
     case 67: return OWNER_DECODE;
     case 68: return S_OTHERS;
+    case 69: return INDEX_DIST_BITS;
   }
   return -1;
 }
@@ -308,6 +311,7 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
   let tail = <i32>st(S_LRU_TAIL);
   const mask = <i32>st(S_INDEX_MASK);
   const slotMask = <i32>st(S_SLOT_MASK);
+  const tagMask = ~(((slotMask + 1) << INDEX_DIST_BITS) - 1);
   let count: i32 = 0;
   let bytes: f64 = 0;
   let captured: f64 = 0;
@@ -500,14 +504,14 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
     h *= 0x846ca68b;
     h ^= <i32>(<u32>h >> 16);
 
-    // FlowIndex.find: linear probing; the tag bits above slotMask, then the key in the row.
-    const tag = h & ~slotMask;
+    // FlowIndex.find: linear probing; the tag bits (above the slot and the distance), then the key in the row.
+    const tag = h & tagMask;
     let i = h & mask;
     let slot: i32 = -1;
     for (;;) {
       const e = load<i32>(index + (<usize>i << 2));
       if (e == 0) break;
-      if ((e & ~slotMask) == tag) {
+      if ((e & tagMask) == tag) {
         const k = rows + <usize>((e & slotMask) - 1) * ROW_BYTES;
         if (
           load<i32>(k, K_PORTS) == ports && load<i32>(k, K_A + 12) == a3 && load<i32>(k, K_B + 12) == b3 &&

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DecodedPacket, DecodeStatus, FragmentKind, TcpFlag } from '../../src/decode/types.js';
 import { IpProto } from '../../src/util/ip-proto.js';
-import { FlowTable, type FlowObserver } from '../../src/flow/table.js';
+import { FlowEndReason, FlowTable, type FlowObserver } from '../../src/flow/table.js';
 import { describeFlow, type CapturedFlowRecord } from '../../src/flow/record.js';
 import { parseAddress, formatAddress } from '../../src/flow/key.js';
 import { Anomaly } from '../../src/util/anomaly.js';
@@ -145,6 +145,29 @@ describe('FlowTable', () => {
     const byKey = (r: CapturedFlowRecord): string => `${r.client.ip}:${r.client.port}>${r.server.ip}:${r.server.port} ${r.id}`;
     expect(new Set(slotOrder.records.map(byKey)).size).toBe(slotOrder.records.length);
     expect([...slotOrder.records].sort((a, b) => (byKey(a) < byKey(b) ? -1 : 1))).toEqual([...lruOrder.records].sort((a, b) => (byKey(a) < byKey(b) ? -1 : 1)));
+  });
+
+  it('an eviction has the observer prefetch the flow evicted next (the least recent one after it)', () => {
+    const table = new FlowTable({ maxFlows: 16, idleTimeout: 60, activeTimeout: 0 });
+    const events: string[] = [];
+    table.setObserver({
+      flowStarted: () => {},
+      payload: () => {},
+      flowEnded: (slot, reason) => events.push(`end ${slot} ${reason}`),
+      prefetch: (slot) => {
+        events.push(`prefetch ${slot}`);
+        return slot;
+      },
+    });
+    // 40 flows, one packet each: from the 17th on each evicts the least recent.
+    for (let i = 0; i < 40; i++) table.process(pkt({ src: `10.2.0.${i + 1}`, dst: '10.9.9.9', sport: 3000, dport: 80, flags: 'A' }), i, 1_700_000_000, 0, 60, new Uint8Array(0));
+    const ends = events.filter((e) => e.startsWith('end')).map((e) => Number(e.split(' ')[1]));
+    const prefetches = events.filter((e) => e.startsWith('prefetch')).map((e) => Number(e.split(' ')[1]));
+    expect(ends).toHaveLength(24);
+    // Before each eviction, the one after it; all but the last prefetched flow have been evicted since.
+    expect(events[0]).toBe(`prefetch ${ends[1]}`);
+    expect(prefetches).toEqual(ends.slice(1).concat(prefetches.slice(-1)));
+    for (let k = 0; k < ends.length; k++) expect(events[2 * k + 1]).toBe(`end ${ends[k]} ${FlowEndReason.Evicted}`);
   });
 
   it('memory per flow slot: at most 190 bytes (row, columns, LRU links, index at its largest)', () => {
