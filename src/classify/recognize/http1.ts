@@ -98,32 +98,57 @@ function request(buf: Uint8Array, start: number, end: number, detail: boolean): 
   }
   const method = HTTP1_METHODS[m]!;
   const target = detailString(buf, tStart, tEnd);
-  const tags: ProtocolTag[] = ['http1', ...pathTags(method, target)];
-  // Without details the header fields are not read: only the request line decides tags and completeness.
-  let fields = NO_DETAIL;
-  if (detail) {
-    fields = { httpMethod: method, httpPath: target };
-    if (note !== null) fields['note'] = note;
-    if (lineEnd >= 0) readHeaders(buf, lineEnd, end, fields, true);
-    delete fields['transferEncoding'];
-  }
+  const bits = pathTagBits(method, target);
+  // Without details the header fields are not read: only the request line decides tags and
+  // completeness, and the answer is a shared object.
+  if (!detail) return slimRequest(bits, note !== null);
+  const tags: ProtocolTag[] = ['http1', ...tagsOfBits(bits)];
+  const fields: Record<string, string> = { httpMethod: method, httpPath: target };
+  if (note !== null) fields['note'] = note;
+  if (lineEnd >= 0) readHeaders(buf, lineEnd, end, fields, true);
+  delete fields['transferEncoding'];
   // A request line cut by the end of the bytes: the rest of it (and the headers) may follow.
   return note === null ? { protocol: 'http1', tags, detail: fields } : { protocol: 'http1', tags, detail: fields, incomplete: true };
 }
 
+/** The sub-tags a request path can have, in the order they are listed; bit i of pathTagBits() is PATH_TAGS[i]. */
+const PATH_TAGS: readonly ProtocolTag[] = ['http1:rest-xds', 'http1:prometheus-scrape', 'http1:prometheus-api', 'http1:grafana-api', 'http1:health'];
+
 /** Sub-tags for a request path; see the file comment. */
 export function pathTags(method: string, target: string): ProtocolTag[] {
+  return tagsOfBits(pathTagBits(method, target));
+}
+
+function tagsOfBits(bits: number): ProtocolTag[] {
+  const out: ProtocolTag[] = [];
+  for (let i = 0; i < PATH_TAGS.length; i++) if ((bits & (1 << i)) !== 0) out.push(PATH_TAGS[i]!);
+  return out;
+}
+
+function pathTagBits(method: string, target: string): number {
   const q = target.indexOf('?');
   const path = q >= 0 ? target.slice(0, q) : target;
-  const out: ProtocolTag[] = [];
-  if (method === 'POST' && /^\/v[23]\/discovery:[a-z_-]+$/.test(path)) out.push('http1:rest-xds');
-  if (method === 'GET' && (path === '/metrics' || path.startsWith('/metrics/') || path === '/federate' || path === '/actuator/prometheus')) {
-    out.push('http1:prometheus-scrape');
+  let bits = 0;
+  if (method === 'POST' && /^\/v[23]\/discovery:[a-z_-]+$/.test(path)) bits |= 1;
+  if (method === 'GET' && (path === '/metrics' || path.startsWith('/metrics/') || path === '/federate' || path === '/actuator/prometheus')) bits |= 2;
+  if (path === '/api/v1' || path.startsWith('/api/v1/')) bits |= 4;
+  else if (path.startsWith('/api/')) bits |= 8;
+  if (HEALTH_PATHS.has(path) || path.startsWith('/actuator/health/')) bits |= 16;
+  return bits;
+}
+
+/** Requests without details, one shared (frozen) object per sub-tag set and completeness, made when first needed. */
+const SLIM_REQUESTS: Array<ProtocolEvidence | undefined> = [];
+
+function slimRequest(bits: number, incomplete: boolean): ProtocolEvidence {
+  const at = bits * 2 + (incomplete ? 1 : 0);
+  let e = SLIM_REQUESTS[at];
+  if (e === undefined) {
+    const tags = Object.freeze(['http1', ...tagsOfBits(bits)]);
+    e = Object.freeze(incomplete ? { protocol: 'http1', tags, detail: NO_DETAIL, incomplete: true } : { protocol: 'http1', tags, detail: NO_DETAIL }) as ProtocolEvidence;
+    SLIM_REQUESTS[at] = e;
   }
-  if (path === '/api/v1' || path.startsWith('/api/v1/')) out.push('http1:prometheus-api');
-  else if (path.startsWith('/api/')) out.push('http1:grafana-api');
-  if (HEALTH_PATHS.has(path) || path.startsWith('/actuator/health/')) out.push('http1:health');
-  return out;
+  return e;
 }
 
 const HEALTH_PATHS: ReadonlySet<string> = new Set([

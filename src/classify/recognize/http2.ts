@@ -172,14 +172,29 @@ function grpcTags(client: boolean, path: string | undefined, contentType: string
   return sub !== null ? ['http2', 'grpc', sub] : ['http2', 'grpc'];
 }
 
-/** fromHeaders without the detail: the same protocol, tags and completeness. */
+/**
+ * fromHeaders without the detail: the same protocol, tags and completeness, as a shared (frozen)
+ * object per tag list and completeness (made when first needed; the classifier keys them by identity).
+ */
 function slimFromHeaders(found: FoundHeaders, client: boolean): ProtocolEvidence {
   const fields = found.result?.fields ?? [];
   const tags = grpcTags(client, headerValue(fields, ':path'), headerValue(fields, 'content-type'));
   const incomplete = isIncomplete(found);
   if (tags === null) return incomplete ? SLIM_HTTP2_PARTIAL : SLIM_HTTP2;
-  return incomplete ? { protocol: 'grpc', tags, detail: NO_DETAIL, incomplete } : { protocol: 'grpc', tags, detail: NO_DETAIL };
+  // ['http2', 'grpc'] or ['http2', 'grpc', the service's tag]: keyed by the last.
+  const slim = incomplete ? SLIM_GRPC_PARTIAL : SLIM_GRPC;
+  const key = tags[tags.length - 1]!;
+  let e = slim.get(key);
+  if (e === undefined) {
+    const frozen = Object.freeze(tags);
+    e = Object.freeze(incomplete ? { protocol: 'grpc', tags: frozen, detail: NO_DETAIL, incomplete } : { protocol: 'grpc', tags: frozen, detail: NO_DETAIL }) as ProtocolEvidence;
+    slim.set(key, e);
+  }
+  return e;
 }
+
+const SLIM_GRPC = new Map<string, ProtocolEvidence>();
+const SLIM_GRPC_PARTIAL = new Map<string, ProtocolEvidence>();
 
 const SLIM_HTTP2: ProtocolEvidence = Object.freeze({ protocol: 'http2', tags: Object.freeze(['http2']), detail: NO_DETAIL }) as ProtocolEvidence;
 const SLIM_HTTP2_PARTIAL: ProtocolEvidence = Object.freeze({ protocol: 'http2', tags: SLIM_HTTP2.tags, detail: NO_DETAIL, incomplete: true }) as ProtocolEvidence;

@@ -49,9 +49,9 @@ for (let b = 0; b < 256; b++) {
  * the classifier's INSPECT_BYTES, concatenated in order; UDP: one datagram), possibly cut
  * mid-message. Returns null when nothing is recognised (yet).
  * `transport` is the IP protocol number (6 TCP, 17 UDP); `serverPort` the responder's port.
- * `detail` false: nobody will read the decoded fields, so the recognisers skip building them (all
- * but RESP, whose details cost next to nothing) and return evidence with the same protocol, tags
- * and completeness and an empty detail.
+ * `detail` false: nobody will read the decoded fields, so the recognisers skip building them and
+ * return evidence with the same protocol, tags and completeness and an empty detail (where they
+ * can, one shared frozen object per answer, which the classifier keys by identity).
  * Never throws, on any input.
  */
 export function recognizePayload(
@@ -72,7 +72,7 @@ export function recognizePayload(
     if (m & CAN_HTTP2) e = recognizeHttp2(buf, offset, length, direction, detail);
     if (e === null && m & CAN_TLS) e = recognizeTls(buf, offset, length, detail);
     if (e === null && m & CAN_HTTP1) e = recognizeHttp1(buf, offset, length, detail);
-    if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction);
+    if (e === null && m & CAN_RESP) e = recognizeResp(buf, offset, length, direction, detail);
     // Zeebe's messaging handshake starts with a hash of the cluster name: any first byte.
     if (e === null) e = recognizeZeebe(buf, offset, length, direction, serverPort, detail);
     if (e === null) e = recognizeDns(buf, offset, length, transport, serverPort, detail);

@@ -9,7 +9,7 @@
  * is in the bytes. Lines must end in CRLF. Strict on purpose: random bytes, HTTP and TLS are not RESP.
  */
 import { ascii, isAlpha, isDigit, isUpper, latin1, matchBytes, matchLower, windowEnd } from './bytes.js';
-import { Direction, type ProtocolEvidence } from './evidence.js';
+import { Direction, NO_DETAIL, type ProtocolEvidence } from './evidence.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -49,23 +49,33 @@ export function mayStartResp(b: number): boolean {
   return IS_REPLY_TYPE[b] === 1 || isAlpha(b);
 }
 
-/** RESP command (ToServer) or reply (ToClient) bytes. Never throws. */
-export function recognizeResp(buf: Uint8Array, offset: number, length: number, direction: Direction): ProtocolEvidence | null {
+/**
+ * What every answer without details is: one shared object, which the classifier recognises by
+ * identity (its tag set needs no working out per flow).
+ */
+const SLIM_RESP: ProtocolEvidence = Object.freeze({ protocol: 'resp', tags: Object.freeze(['resp']), detail: NO_DETAIL }) as ProtocolEvidence;
+
+/**
+ * RESP command (ToServer) or reply (ToClient) bytes. `detail` false: the same answer without the
+ * decoded fields (SLIM_RESP). Never throws.
+ */
+export function recognizeResp(buf: Uint8Array, offset: number, length: number, direction: Direction, detail = true): ProtocolEvidence | null {
   const end = windowEnd(buf, offset, length);
   if (end < 0) return null;
   if (direction === Direction.ToServer) {
-    return buf[offset] === 0x2a ? command(buf, offset, end) : inline(buf, offset, end);
+    return buf[offset] === 0x2a ? command(buf, offset, end, detail) : inline(buf, offset, end, detail);
   }
   const first = buf[offset]!;
   if (IS_REPLY_TYPE[first] !== 1) return null;
   if (checkValue(buf, offset, end, 0) < 0) return null;
-  const detail: Record<string, string> = { respType: String.fromCharCode(first) };
+  if (!detail) return SLIM_RESP;
+  const fields: Record<string, string> = { respType: String.fromCharCode(first) };
   if (first === 0x2b || first === 0x2d) {
     const e = lineEnd(buf, offset + 1, end);
-    detail['respReply'] = latin1(buf, offset + 1, Math.min(e, offset + 1 + 64));
+    fields['respReply'] = latin1(buf, offset + 1, Math.min(e, offset + 1 + 64));
   }
-  if (RESP3_ONLY.includes(String.fromCharCode(first))) detail['respVersion'] = '3';
-  return { protocol: 'resp', tags: ['resp'], detail };
+  if (RESP3_ONLY.includes(String.fromCharCode(first))) fields['respVersion'] = '3';
+  return { protocol: 'resp', tags: ['resp'], detail: fields };
 }
 
 /** Index of the CR of the CRLF ending the line that starts at p, or -1 (absent, bare LF, or too long). */
@@ -177,7 +187,7 @@ function checkValue(buf: Uint8Array, p: number, end: number, depth: number): num
   }
 }
 
-function command(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+function command(buf: Uint8Array, start: number, end: number, detail: boolean): ProtocolEvidence | null {
   const n = readNumberLine(buf, start + 1, end, false);
   if (Number.isNaN(n) || n < 1 || n > MAX_AGGREGATE) return null;
   let p = NEXT;
@@ -188,6 +198,7 @@ function command(buf: Uint8Array, start: number, end: number): ProtocolEvidence 
   if (p + len + 2 > end) return null; // need more data
   if (!isCommandName(buf, p, p + len)) return null;
   if (buf[p + len] !== CR || buf[p + len + 1] !== LF) return null;
+  if (!detail) return SLIM_RESP;
   const cmd = latin1(buf, p, p + len).toUpperCase();
   return { protocol: 'resp', tags: ['resp'], detail: { respCommand: cmd, respType: '*', respArgs: String(n - 1) } };
 }
@@ -238,7 +249,7 @@ export function respNeverMatches(buf: Uint8Array, offset: number, end: number, d
   return b0 !== 0x2a && inlineWord(buf, offset, end) === NO_WORD;
 }
 
-function inline(buf: Uint8Array, start: number, end: number): ProtocolEvidence | null {
+function inline(buf: Uint8Array, start: number, end: number, detail: boolean): ProtocolEvidence | null {
   const word = inlineWord(buf, start, end);
   if (word < 0) return null;
   // The line: printable bytes and spaces, then CRLF or a bare LF (redis accepts both inline).
@@ -253,5 +264,6 @@ function inline(buf: Uint8Array, start: number, end: number): ProtocolEvidence |
   const lineStop = buf[e - 1] === CR ? e - 1 : e;
   // "GET / HTTP/1.1" is HTTP, not an inline GET.
   if (matchBytes(buf, lineStop - 9, lineStop - 1, SP_HTTP_1)) return null;
+  if (!detail) return SLIM_RESP;
   return { protocol: 'resp', tags: ['resp'], detail: { respCommand: INLINE_LIST[word]!, respType: 'inline' } };
 }
