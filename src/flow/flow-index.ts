@@ -35,7 +35,7 @@ const { I32: ROW_I32, K_A, K_B, K_PORTS, K_PROTO, K_VLAN, K_TUNNEL } = ROW;
 const INITIAL_INDEX_ENTRIES = 4096;
 /** Bits of an entry's distance from its home (src/wasm/fast-path.ts derives the tag mask with it). */
 export const DIST_BITS = 3;
-/** A distance of DIST_MAX or more is stored as DIST_MAX: the home then comes from the key. */
+/** A distance of DIST_MAX or more is stored as DIST_MAX: the home then comes from the hash column. */
 const DIST_MAX = (1 << DIST_BITS) - 1;
 /** Slot bits an entry can have (--max-flows is at most 50,000,000: 26 bits) and keep a tag. */
 const MAX_SLOT_BITS = 32 - DIST_BITS - 2;
