@@ -60,7 +60,26 @@ function isExternal(id, importer) {
   return id !== 'commander' && !id.startsWith('commander/');
 }
 
-const bundle = await rolldown({ input: entries, platform: 'node', external: isExternal, logLevel: 'warn' });
+/**
+ * commander requires node:child_process when it loads, for executable subcommands (portsniff has
+ * none): that module and the sockets it pulls in (net, dgram) were ~4 ms of every run's start-up
+ * (bench/README.md "Start-up: built-ins on first use"). Its one use, spawn(), now loads it when
+ * called. A commander whose line differs fails the build here rather than loading it again unseen.
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const commanderLazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  transform(code, id) {
+    if (!id.replaceAll('\\', '/').endsWith('/node_modules/commander/lib/command.js')) return null;
+    if (!code.includes(COMMANDER_CHILD_PROCESS) || (code.match(/childProcess\.(\w+)/g) ?? []).some((use) => use !== 'childProcess.spawn')) {
+      throw new Error('bundle-cli: commander/lib/command.js no longer loads and uses node:child_process as this build expects (commanderLazyChildProcess)');
+    }
+    // One line for one line: the mappings stay as they were (map: null says so).
+    return { code: code.replace(COMMANDER_CHILD_PROCESS, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"), map: null };
+  },
+};
+
+const bundle = await rolldown({ input: entries, platform: 'node', external: isExternal, logLevel: 'warn', plugins: [commanderLazyChildProcess] });
 const { output } = await bundle.write({
   dir: OUT,
   format: 'cjs',

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
 import { ioError } from './read-support.js';
@@ -99,7 +99,7 @@ export class CaptureStream {
       this.it = rest;
       return;
     }
-    const gunzip = zlib.createGunzip();
+    const gunzip = nodeZlib().createGunzip();
     this.active = gunzip;
     // Errors of either side surface through the iteration of the gunzip stream.
     const out = pipeline(Readable.from(rest), gunzip, () => {});

@@ -12,8 +12,8 @@
  * sequence numbers. Send errors (no collector listening: ICMP port unreachable) are counted and
  * reported once at the end, never fatal.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+import type { Socket } from 'node:dgram';
+import { isIP, nodeDgram } from '../util/builtins.js';
 import { UsageError } from '../errors.js';
 import type { ClassifiedFlow } from '../pipeline/results.js';
 import type { SessionConsumer, SessionEnd, SessionUpdate } from './consumer.js';
@@ -101,7 +101,7 @@ export class IpfixExporter implements SessionConsumer {
   /** Opens the UDP socket towards the collector (resolves `host`; throws UsageError when it cannot). */
   static async open(opts: IpfixOptions): Promise<IpfixExporter> {
     const family = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-    const socket = createSocket(family);
+    const socket = nodeDgram().createSocket(family);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.connect(opts.port, opts.host, () => {

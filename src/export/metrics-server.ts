@@ -3,8 +3,8 @@
  * Binds 127.0.0.1 unless an address is given (the vendor documents warn that metrics ports must not
  * be public); the caller announces where it listens, and says so when that is not loopback.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isIP, nodeHttp } from '../util/builtins.js';
 import { ErrorCode, PortsniffError, UsageError } from '../errors.js';
 import type { MetricsConsumer } from './metrics.js';
 
@@ -58,7 +58,7 @@ export class MetricsServer {
   static listen(addr: MetricsAddress, consumer: MetricsConsumer): Promise<MetricsServer> {
     return new Promise((resolve, reject) => {
       let self: MetricsServer | null = null;
-      const server = createServer((req, res) => void self?.handle(req, res));
+      const server = nodeHttp().createServer((req, res) => void self?.handle(req, res));
       server.once('error', (err: NodeJS.ErrnoException) => {
         const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EADDRNOTAVAIL' ? 'no such local address' : err.code === 'EACCES' ? 'permission denied' : err.message;
         reject(new PortsniffError(ErrorCode.Io, `--metrics: cannot listen on ${formatHostPort(addr.host, addr.port)}: ${why}`));

@@ -3,7 +3,8 @@
  * a bootstrap under tsx/vitest) and a small cache of idle threads that finished cleanly, so a
  * process running many pipelines (the test suite) need not start new threads for each.
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { nodeWorkerThreads } from '../util/builtins.js';
 
 export interface WorkerScript {
   url: URL;
@@ -38,6 +39,7 @@ export function takeWorker(script: WorkerScript, limits: ResourceLimits | undefi
       return w;
     }
   }
+  const { Worker } = nodeWorkerThreads();
   return new Worker(script.url, {
     workerData: script.entry !== null ? { entry: script.entry } : {},
     ...(limits !== undefined ? { resourceLimits: limits } : {}),
@@ -77,7 +79,7 @@ export function prestartWorkers(count: number, script: WorkerScript = workerScri
   const started: Worker[] = [];
   // More than the idle cache keeps would be ended again at once.
   for (let i = 0; i < Math.min(count, MAX_IDLE_WORKERS); i++) {
-    const w = new Worker(script.url, { workerData: script.entry !== null ? { entry: script.entry } : {} });
+    const w = new (nodeWorkerThreads().Worker)(script.url, { workerData: script.entry !== null ? { entry: script.entry } : {} });
     keepIdle(script, w);
     started.push(w);
   }

@@ -9,7 +9,7 @@
  * runs; the startup line names it). The upstream host may be a name; it is resolved for each
  * connection, so DNS changes apply to new connections.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../util/builtins.js';
 import { UsageError } from '../errors.js';
 
 export type ProxyTransport = 'tcp' | 'udp';

@@ -4,10 +4,14 @@
  * which packages ended up in the module cache. Likewise the proxy's relay and the live capture
  * backends: every module loaded stays in memory for the whole run (the relay and the backends
  * were ~1.8 MB of a flow flood's peak RSS, bench/README.md "Memory"); seen through a module hook.
+ * And the Node built-ins that only some runs use (src/util/builtins.ts): seen in the list of
+ * built-ins the process loaded.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -99,5 +103,33 @@ describe('start-up', () => {
     expect(files.length).toBeLessThan(12);
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, string[]>;
     expect(files.flatMap((f) => manifest[f.slice('dist/cli/'.length)] ?? []).length).toBeGreaterThan(60);
+  });
+
+  it('a plain replay loads no sockets, HTTP, child processes, gzip or worker threads; the runs that use them do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portsniff-builtins-'));
+    try {
+      // Preloaded: at exit, the built-ins this process loaded (Node's own list), into a file. The
+      // CLI's stdout and stderr are /dev/null: a pipe there would itself load node:net.
+      const probe = join(dir, 'probe.cjs');
+      writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUILTINS_OUT, JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));`);
+      const gz = join(dir, 'dns.pcap.gz');
+      writeFileSync(gz, gzipSync(readFileSync(DNS)));
+      const LAZY = ['http', 'net', 'dgram', 'child_process', 'zlib', 'worker_threads'];
+      const lazyLoaded = (args: string[]): string[] => {
+        const out = join(dir, 'builtins.json');
+        rmSync(out, { force: true });
+        const r = spawnSync(process.execPath, ['--require', probe, MAIN, ...args], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, BUILTINS_OUT: out } });
+        expect(r.status, args.join(' ')).toBe(0);
+        const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
+        return LAZY.filter((m) => loaded.includes(m));
+      };
+      expect(lazyLoaded(['replay', DNS, '--json', '--workers', '0'])).toEqual([]);
+      expect(lazyLoaded(['replay', gz, '--json', '--workers', '0'])).toEqual(['zlib']);
+      expect(lazyLoaded(['replay', DNS, '--json', '--workers', '1'])).toContain('worker_threads');
+      expect(lazyLoaded(['replay', DNS, '--json', '--workers', '0', '--metrics', '0'])).toEqual(expect.arrayContaining(['http', 'net']));
+      expect(lazyLoaded(['replay', DNS, '--json', '--workers', '0', '--ipfix', '127.0.0.1:4739'])).toContain('dgram');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
