@@ -14,7 +14,7 @@
  *    is not done: when a standard record header is impossible, that is the error we report.
  */
 import { CaptureFormatError, ErrorCode } from '../errors.js';
-import type { CaptureInfo, FrameSink } from './types.js';
+import { RecordFormat, type CaptureInfo, type FrameSink } from './types.js';
 
 export const PCAP_FILE_HEADER_LEN = 24;
 export const PCAP_RECORD_HEADER_LEN = 16;
@@ -157,7 +157,7 @@ export class PcapReader {
         if (wait > 0) {
           wait--;
         } else {
-          const q = sink.takeRecords!(buf, p, end, this.nano, maxCapLen, linkType);
+          const q = sink.takeRecords!(buf, p, end, this.nano ? RecordFormat.PcapNsec : RecordFormat.PcapUsec, maxCapLen, linkType);
           wait = sink.recordsBeforeOffer!;
           if (q !== p) {
             this.packets += sink.recordsTaken!;

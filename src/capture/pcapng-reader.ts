@@ -9,10 +9,16 @@
  *
  * Interface ids: pcapng numbers interfaces per section; portsniff numbers them across the whole
  * file in IDB order (section 0's interfaces first), so every id in CaptureInfo.interfaces is unique.
+ *
+ * A sink that takes records in bulk (the engine's fast path, FrameSink.takeRecords()) is offered the
+ * blocks of a little-endian section as pcap-reader.ts offers records, after being told which of the
+ * section's interfaces carry Ethernet frames with microsecond or nanosecond timestamps
+ * (FrameSink.pcapngInterfaces()): a capture written by dumpcap, Wireshark or tcpdump then takes the
+ * same path as a pcap file.
  */
 import { CaptureFormatError, ErrorCode } from '../errors.js';
 import { parseTsresol, TimestampConverter } from '../util/timestamp.js';
-import type { CaptureInfo, CaptureInterface, FrameSink } from './types.js';
+import { BULK_INTERFACES, BulkInterface, LinkType, RecordFormat, type CaptureInfo, type CaptureInterface, type FrameSink } from './types.js';
 
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 0x00000001;
@@ -137,6 +143,9 @@ export class PcapngReader {
   private readonly ifLinkType: number[] = [];
   private readonly ifSnaplen: number[] = [];
   private readonly ifTs: TimestampConverter[] = [];
+  /** The current section's interfaces for a bulk-taking sink (BulkInterface by local id), and how many are not None. */
+  private readonly bulkKinds = new Uint8Array(BULK_INTERFACES);
+  private bulkCount = 0;
   /** The incomplete block at the end of the last feed: its (rounded) length, or -1. */
   private pendingLen = -1;
   private pendingType = 0;
@@ -164,7 +173,27 @@ export class PcapngReader {
     const sink = this.sink;
     let p = start;
     this.pendingLen = -1;
+    // A sink that takes runs of blocks at once is offered them first (as pcap-reader.ts does); the
+    // block it stops at is read below.
+    const bulk = sink.takeRecords !== undefined && sink.pcapngInterfaces !== undefined;
+    let wait = 0;
     while (end - p >= 8) {
+      if (bulk && this.little && this.bulkCount > 0) {
+        if (wait > 0) {
+          wait--;
+        } else {
+          const q = sink.takeRecords!(buf, p, end, RecordFormat.Pcapng, 0, 0);
+          wait = sink.recordsBeforeOffer!;
+          if (q !== p) {
+            // Only Enhanced Packet Blocks are taken: one packet each.
+            const n = sink.recordsTaken!;
+            this.packets += n;
+            this.blocks += n;
+            p = q;
+            if (end - p < 8) break;
+          }
+        }
+      }
       const at = abs + (p - start);
       const blockNo = this.blocks + 1;
       let little = this.little;
@@ -282,6 +311,9 @@ export class PcapngReader {
         }
         this.little = little;
         this.sectionBase = this.ifTs.length;
+        this.bulkKinds.fill(BulkInterface.None);
+        this.bulkCount = 0;
+        sink.pcapngInterfaces?.(this.bulkKinds);
         this.info.sections++;
         this.info.byteOrder = little ? 'little' : 'big';
       } else if (type === BT_IDB) {
@@ -347,6 +379,14 @@ export class PcapngReader {
     }
     const conv = new TimestampConverter(base, exponent, offsetSec);
     iface.tsUnitsPerSecond = conv.unitsPerSecond;
+    const local = this.ifTs.length - this.sectionBase;
+    const kind = linkType !== LinkType.ETHERNET || base !== 10 || offsetSec !== 0 ? BulkInterface.None
+      : exponent === 6 ? BulkInterface.EthernetUsec : exponent === 9 ? BulkInterface.EthernetNsec : BulkInterface.None;
+    if (kind !== BulkInterface.None && local < BULK_INTERFACES) {
+      this.bulkKinds[local] = kind;
+      this.bulkCount++;
+      this.sink.pcapngInterfaces?.(this.bulkKinds);
+    }
     this.ifLinkType.push(linkType);
     this.ifSnaplen.push(snaplen);
     this.ifTs.push(conv);

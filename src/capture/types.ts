@@ -19,6 +19,27 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
+/** What FrameSink.takeRecords() is offered. */
+export const RecordFormat = {
+  /** pcap records, timestamps in microseconds. */
+  PcapUsec: 0,
+  /** pcap records, timestamps in nanoseconds. */
+  PcapNsec: 1,
+  /** pcapng blocks (one little-endian section). */
+  Pcapng: 2,
+} as const;
+export type RecordFormat = (typeof RecordFormat)[keyof typeof RecordFormat];
+
+/**
+ * What the Enhanced Packet Blocks of one pcapng interface are to FrameSink.takeRecords(): Ethernet
+ * frames with timestamps in microseconds or in nanoseconds (if_tsresol 6 or 9) and no if_tsoffset,
+ * which it may take; anything else goes through frame().
+ */
+export const BulkInterface = { None: 0, EthernetUsec: 1, EthernetNsec: 2 } as const;
+export type BulkInterface = (typeof BulkInterface)[keyof typeof BulkInterface];
+/** Interface ids FrameSink.pcapngInterfaces() describes (0 .. BULK_INTERFACES - 1). */
+export const BULK_INTERFACES = 256;
+
 /**
  * Receives every packet record, in file order.
  *
@@ -42,15 +63,26 @@ export interface FrameSink {
    */
   flushChunk?(buf: Uint8Array, start: number, end: number): void;
   /**
-   * Optional: takes a run of whole little-endian pcap records from buf[p, end) at once (timestamps in
-   * nanoseconds when `nano`, records of link type `linkType`, none longer than `maxCapLen`), as many
-   * as it can from `p`, and returns where the first record it did not take starts (p: none). The
-   * reader delivers that one through frame(), then `recordsBeforeOffer` more, and offers again.
-   * `recordsTaken` is set to the number taken. (The engine's WebAssembly fast path: pipeline/fast-path.ts.)
+   * Optional: takes a run of whole records from buf[p, end) at once, as many as it can from `p`, and
+   * returns where the first record it did not take starts (p: none). The reader delivers that one
+   * through frame(), then `recordsBeforeOffer` more, and offers again. `recordsTaken` is set to the
+   * number taken. (The engine's WebAssembly fast path: pipeline/fast-path.ts.)
+   * - RecordFormat.PcapUsec / PcapNsec: little-endian pcap records of link type `linkType`, none
+   *   longer than `maxCapLen`.
+   * - RecordFormat.Pcapng: the blocks of a little-endian pcapng section, whose interfaces the last
+   *   pcapngInterfaces() call described (`maxCapLen` and `linkType` are not used); only Enhanced
+   *   Packet Blocks the reader would deliver as they are can be taken.
    */
-  takeRecords?(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number): number;
+  takeRecords?(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, linkType: number): number;
   recordsTaken?: number;
   recordsBeforeOffer?: number;
+  /**
+   * Optional, with takeRecords(): the interfaces of the pcapng section being read, by interface id
+   * (BULK_INTERFACES entries, BulkInterface values; ids past the end are BulkInterface.None). The
+   * reader calls it at every section header and interface description block, before it offers
+   * that section's blocks; `kinds` is only valid during the call.
+   */
+  pcapngInterfaces?(kinds: Uint8Array): void;
   /** Optional: a buffer of `bytes` for the reader to read into (one takeRecords() can take records from), or null. */
   readBuffer?(bytes: number): Uint8Array | null;
 }

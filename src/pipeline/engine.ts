@@ -11,7 +11,7 @@
  * A tunnelled frame is several flow packets, one per level (tunnel-levels.ts).
  */
 import { AnomalyCounters, ANOMALY_COUNT } from '../util/anomaly.js';
-import type { FrameSink } from '../capture/types.js';
+import { RecordFormat, type FrameSink } from '../capture/types.js';
 import type { DecapOptions } from '../decode/decap-options.js';
 import { PacketDecoder } from '../decode/decoder.js';
 import { DecodeStatus } from '../decode/types.js';
@@ -135,6 +135,7 @@ export class Engine implements FrameSink, FlowObserver {
       ...(this.fast !== null ? { memory: this.fast.tableMemory } : {}),
     };
     this.takeRecords = this.fast !== null ? this.takeFast : undefined;
+    this.pcapngInterfaces = this.fast !== null ? this.setPcapngInterfaces : undefined;
     this.table = new FlowTable(opts.documentedPorts ? { ...tableOpts, documentedPorts: opts.documentedPorts } : tableOpts);
     this.table.setObserver(this);
     this.classifier = opts.classifier ?? null;
@@ -160,19 +161,26 @@ export class Engine implements FrameSink, FlowObserver {
    * buf[p, end): packets of known flows that change nothing but counters (fast-path.ts). Everything
    * it does for a record is what handle() would have done; the record it stops at goes through frame().
    */
-  readonly takeRecords: ((buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number) => number) | undefined;
+  readonly takeRecords: ((buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, linkType: number) => number) | undefined;
 
-  private takeFast(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number, linkType: number): number {
+  /** FrameSink (set only with a fast path): the interfaces of the pcapng section being read. */
+  readonly pcapngInterfaces: ((kinds: Uint8Array) => void) | undefined;
+
+  private setPcapngInterfaces(kinds: Uint8Array): void {
+    this.fast!.setInterfaces(kinds);
+  }
+
+  private takeFast(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, linkType: number): number {
     const fast = this.fast!;
     this.recordsTaken = 0;
-    // Ethernet frames in the fast path's own buffers only (a record joined in the reader's spill
-    // buffer is not).
-    if (linkType !== LINKTYPE_ETHERNET || !fast.holds(buf)) {
+    // Ethernet frames (pcapng: the interfaces table says which) in the fast path's own buffers only
+    // (a record joined in the reader's spill buffer is not).
+    if ((format !== RecordFormat.Pcapng && linkType !== LINKTYPE_ETHERNET) || !fast.holds(buf)) {
       this.recordsBeforeOffer = MAX_FAST_BACKOFF;
       return p;
     }
     if (!this.startRun(this.nextOrdinal)) return p;
-    const q = fast.run(buf, p, end, nano, maxCapLen);
+    const q = fast.run(buf, p, end, format, maxCapLen);
     // | 0: read back as the small integer the fields hold (see endRun).
     const n = q === p ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
     this.endRun(n, this.nextOrdinal + n - 1);

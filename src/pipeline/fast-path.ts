@@ -19,6 +19,8 @@ import { LruSlots } from '../flow/lru.js';
 import { ROW } from '../flow/row-layout.js';
 import { FlowFlag, HISTORY_MAX, HISTORY_WORDS } from '../flow/tcp-state.js';
 import { TcpFlag } from '../decode/types.js';
+import { BULK_INTERFACES, BulkInterface, RecordFormat } from '../capture/types.js';
+import { PCAPNG_MAX_BLOCK_LEN } from '../capture/pcapng-reader.js';
 import { RECORD_WORDS, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN } from './chunks.js';
 
 // The project's lib (ES2023, no DOM) has no WebAssembly types: what this file uses of it.
@@ -31,10 +33,10 @@ declare const WebAssembly: {
 interface FastPathExports {
   configure(
     rows: number, index: number, links: number, history: number, syn: number, synNsec: number, tunnelPorts: number, state: number,
-    queue: number, queueBytes: number, queueIndex: number, queueEntries: number, owners: number,
+    queue: number, queueBytes: number, queueIndex: number, queueEntries: number, owners: number, ifaces: number,
   ): void;
   layout(i: number): number;
-  run(buf: number, p: number, end: number, nano: boolean, maxCapLen: number, rec: number, sec: number, bucket: number): number;
+  run(buf: number, p: number, end: number, format: RecordFormat, maxCapLen: number, rec: number, sec: number, bucket: number): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -101,6 +103,8 @@ function expectedLayout(): number[] {
     RECORD_WORDS, REC_OFFSET, REC_CAPLEN, REC_ORIGLEN, REC_NSEC, REC_LINKTYPE,
     FAST_STATE.QUEUED, QUEUE_WORDS, Q_SLOT, Q_TO_SERVER, Q_OFFSET, Q_LENGTH,
     OWNER_OTHER, OWNER_MINE, OWNER_DECODE, FAST_STATE.OTHERS, DIST_BITS,
+    RecordFormat.PcapUsec, RecordFormat.PcapNsec, RecordFormat.Pcapng,
+    BulkInterface.None, BulkInterface.EthernetUsec, BulkInterface.EthernetNsec, BULK_INTERFACES, PCAPNG_MAX_BLOCK_LEN,
   ];
 }
 
@@ -132,6 +136,8 @@ interface FastPathLayout {
   sec: number;
   bucket: number;
   owners: number;
+  /** The pcapng interfaces table (BULK_INTERFACES bytes, setInterfaces()). */
+  ifaces: number;
   state: number;
   queue: number;
   queueIndex: number;
@@ -161,12 +167,13 @@ function layOut(capacity: number, chunkBytes: number, withTunnelPorts: boolean, 
   const sec = indexRecords > 0 ? take(indexRecords * 8) : 0;
   const bucket = indexRecords > 0 ? take(indexRecords) : 0;
   const owners = take(256);
+  const ifaces = take(BULK_INTERFACES);
   const state = take(FAST_STATE.WORDS * 8);
   const queue = take(QUEUE_BYTES);
   const queueIndex = take(QUEUE_ENTRIES * QUEUE_WORDS * 4);
   return {
     capacity, entries, rows, index, links, history, syn, synNsec, tunnelPorts, chunkBytes, chunks,
-    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, bucket, owners, state, queue, queueIndex, pages: Math.ceil(at / PAGE_BYTES),
+    copy, copyBytes: worker?.chunkBytes ?? 0, indexRecords, rec, sec, bucket, owners, ifaces, state, queue, queueIndex, pages: Math.ceil(at / PAGE_BYTES),
   };
 }
 
@@ -190,6 +197,7 @@ export class FastPath {
   /** The chunk's buckets (one of N >= 2 workers), and what each bucket value is to this worker. */
   readonly bucket: Uint8Array;
   readonly owners: Uint8Array;
+  private readonly ifaces: Uint8Array;
   private readonly recAt: number;
   private readonly secAt: number;
   private readonly bucketAt: number;
@@ -227,7 +235,7 @@ export class FastPath {
     }
     x.configure(
       layout.rows, layout.index, layout.links, layout.history, layout.syn, layout.synNsec, layout.tunnelPorts, layout.state,
-      layout.queue, QUEUE_BYTES, layout.queueIndex, QUEUE_ENTRIES, layout.owners,
+      layout.queue, QUEUE_BYTES, layout.queueIndex, QUEUE_ENTRIES, layout.owners, layout.ifaces,
     );
     this.x = x;
     this.memory = memory;
@@ -252,6 +260,13 @@ export class FastPath {
     this.bucketAt = layout.bucket;
     this.bucket = new Uint8Array(memory, layout.bucket, layout.indexRecords);
     this.owners = new Uint8Array(memory, layout.owners, 256);
+    this.ifaces = new Uint8Array(memory, layout.ifaces, BULK_INTERFACES);
+  }
+
+  /** The pcapng section's interfaces (FrameSink.pcapngInterfaces()), for run() over pcapng blocks. */
+  setInterfaces(kinds: Uint8Array): void {
+    this.ifaces.set(kinds.length > BULK_INTERFACES ? kinds.subarray(0, BULK_INTERFACES) : kinds);
+    if (kinds.length < BULK_INTERFACES) this.ifaces.fill(BulkInterface.None, kinds.length);
   }
 
   /**
@@ -276,8 +291,8 @@ export class FastPath {
    * module's comment); returns where that one starts. The caller wrote the state block first and
    * reads it back after.
    */
-  run(buf: Uint8Array, p: number, end: number, nano: boolean, maxCapLen: number): number {
-    return this.x.run(buf.byteOffset, p, end, nano, maxCapLen, 0, 0, 0);
+  run(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number): number {
+    return this.x.run(buf.byteOffset, p, end, format, maxCapLen, 0, 0, 0);
   }
 
   /**
@@ -287,6 +302,6 @@ export class FastPath {
    * records are this worker's; the others' only advance its clock.
    */
   runIndexed(buf: Uint8Array, i: number, count: number, sharded: boolean): number {
-    return this.x.run(buf.byteOffset, i, count, false, 0, this.recAt, this.secAt, sharded ? this.bucketAt : 0);
+    return this.x.run(buf.byteOffset, i, count, RecordFormat.PcapUsec, 0, this.recAt, this.secAt, sharded ? this.bucketAt : 0);
   }
 }

@@ -4,7 +4,7 @@
  * the table already holds, in a plain frame (a payload the classifier inspects goes through the
  * payload queue, below). Everything else stays with the engine (src/pipeline/engine.ts):
  *
- * run() walks whole pcap records from `p` and stops, without changing anything for it, at the first
+ * run() walks whole pcap records (or pcapng Enhanced Packet Blocks) from `p` and stops, without changing anything for it, at the first
  * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
  * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a
  * new flow, a TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that
@@ -122,6 +122,24 @@ const OWNER_OTHER: i32 = 0;
 const OWNER_MINE: i32 = 1;
 const OWNER_DECODE: i32 = 2;
 
+// What run() walks at `p` (src/capture/types.ts RecordFormat): pcap records with microsecond or
+// nanosecond timestamps, or pcapng blocks of one little-endian section.
+const FORMAT_PCAP_USEC: i32 = 0;
+const FORMAT_PCAP_NSEC: i32 = 1;
+const FORMAT_PCAPNG: i32 = 2;
+// The pcapng interfaces table (src/pipeline/fast-path.ts): what the Enhanced Packet Blocks of each
+// interface id of the section are to run(): the engine's (another link type, another timestamp
+// unit, a timestamp offset, ids past the table), or Ethernet frames with timestamps in microseconds
+// or nanoseconds, which run() takes.
+const IFACE_ENGINE: i32 = 0;
+const IFACE_USEC: i32 = 1;
+const IFACE_NSEC: i32 = 2;
+const IFACES: i32 = 256;
+/** pcapng (src/capture/pcapng-reader.ts): the Enhanced Packet Block's type, its fixed part, the largest block read. */
+const PCAPNG_EPB: u32 = 6;
+const PCAPNG_EPB_MIN: u32 = 32;
+const PCAPNG_MAX_BLOCK: u32 = 16 * 1024 * 1024;
+
 // A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
 const REC_WORDS: i32 = 5;
 const REC_OFFSET: i32 = 0;
@@ -147,6 +165,8 @@ let queueIndexP: usize = 0;
 let queueEntries: i32 = 0;
 /** 256 bytes: OWNER_* by bucket value (a worker of N >= 2). */
 let ownersP: usize = 0;
+/** IFACES bytes: IFACE_* by interface id of the pcapng section being read. */
+let ifacesP: usize = 0;
 
 /**
  * Where the table's rows, index and LRU links, the tunnel port table (0: none) and the state block
@@ -155,9 +175,10 @@ let ownersP: usize = 0;
  */
 export function configure(
   rows: usize, index: usize, links: usize, history: usize, syn: usize, synNsec: usize, tunnelPorts: usize, state: usize,
-  queue: usize, queueSize: i32, queueIndex: usize, queueCount: i32, owners: usize,
+  queue: usize, queueSize: i32, queueIndex: usize, queueCount: i32, owners: usize, ifaces: usize,
 ): void {
   ownersP = owners;
+  ifacesP = ifaces;
   queueP = queue;
   queueBytes = queueSize;
   queueIndexP = queueIndex;
@@ -245,6 +266,14 @@ export function layout(i: i32): i32 {
     case 67: return OWNER_DECODE;
     case 68: return S_OTHERS;
     case 69: return INDEX_DIST_BITS;
+    case 70: return FORMAT_PCAP_USEC;
+    case 71: return FORMAT_PCAP_NSEC;
+    case 72: return FORMAT_PCAPNG;
+    case 73: return IFACE_ENGINE;
+    case 74: return IFACE_USEC;
+    case 75: return IFACE_NSEC;
+    case 76: return IFACES;
+    case 77: return <i32>PCAPNG_MAX_BLOCK;
   }
   return -1;
 }
@@ -290,8 +319,11 @@ function isIcmpQuery(v6: bool, type: i32): bool {
 /**
  * Takes records until the first one it leaves to the engine, and returns where that one is.
  *
- * With `rec` 0: the records are pcap records in buf[p, end) (little-endian, nanosecond timestamps
- * when `nano`, Ethernet frames: the caller checks the link type), and the result is a byte offset.
+ * With `rec` 0: the records are in buf[p, end), and the result is a byte offset. `format`
+ * FORMAT_PCAP_*: little-endian pcap records of Ethernet frames (the caller checks the link type),
+ * none longer than `maxCapLen`. FORMAT_PCAPNG: the blocks of a little-endian pcapng section; run()
+ * takes Enhanced Packet Blocks that pcapng-reader.ts would deliver as they are (whole, well formed)
+ * of the interfaces the interfaces table marks, and stops at any other block.
  * Otherwise they are records p, p + 1, ... below `end` of a worker's chunk index (src/pipeline/
  * chunks.ts: RECORD_WORDS u32 words each at `rec`, seconds as f64 at `sec`, offsets into `buf`, all
  * checked by the reading thread), and the result is a record index. With `bucket` (one of N >= 2
@@ -300,7 +332,7 @@ function isIcmpQuery(v6: bool, type: i32): bool {
  * Engine.noteTime and FlowTable.clock, as src/pipeline/worker.ts does for it), or one every worker
  * must decode (the run stops).
  */
-export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, rec: usize, sec: usize, bucket: usize): i32 {
+export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, rec: usize, sec: usize, bucket: usize): i32 {
   let ordinal = st(S_ORDINAL);
   let maxSec = st(S_MAX_SEC);
   let backstep = st(S_BACKSTEP);
@@ -364,6 +396,38 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
       nsec = load<u32>(r, REC_NSEC << 2);
       tsSec = load<f64>(sec + (<usize>p << 3));
       next = p + 1;
+    } else if (format == FORMAT_PCAPNG) {
+      // An Enhanced Packet Block (pcapng-reader.ts feed()): type, total length, interface id,
+      // timestamp (high, low), captured and original length, the frame, options, total length again.
+      if (end - p < <i32>PCAPNG_EPB_MIN) break;
+      const r = buf + <usize>p;
+      if (load<u32>(r) != PCAPNG_EPB) break;
+      const declared = load<u32>(r, 4);
+      if (declared < PCAPNG_EPB_MIN || declared > PCAPNG_MAX_BLOCK) break;
+      // The reader rounds a length that is not a multiple of 4 up to one (as Wireshark does).
+      const len = (declared + 3) & ~3;
+      if (<u32>(end - p) < len) break;
+      const trailing = <u64>load<u32>(r + <usize>len - 4);
+      if (((trailing + 3) & ~(<u64>3)) != <u64>len) break;
+      const ifId = load<u32>(r, 8);
+      if (ifId >= <u32>IFACES) break;
+      const kind = <i32>load<u8>(ifacesP + <usize>ifId);
+      if (kind == IFACE_ENGINE) break;
+      capLen = load<u32>(r, 20);
+      origLen = load<u32>(r, 24);
+      if (capLen > len - PCAPNG_EPB_MIN) break;
+      // The 64-bit count of units (util/timestamp.ts TimestampConverter: exact whole seconds and
+      // nanoseconds, the same as its direct mode for these two units).
+      const t = (<u64>load<u32>(r, 12) << 32) | <u64>load<u32>(r, 16);
+      if (kind == IFACE_USEC) {
+        tsSec = <f64>(t / 1_000_000);
+        nsec = <u32>(t % 1_000_000) * 1000;
+      } else {
+        tsSec = <f64>(t / 1_000_000_000);
+        nsec = <u32>(t % 1_000_000_000);
+      }
+      f = r + 28;
+      next = p + <i32>len;
     } else {
       if (end - p < 16) break;
       const r = buf + <usize>p;
@@ -371,7 +435,7 @@ export function run(buf: usize, p: i32, end: i32, nano: bool, maxCapLen: u32, re
       origLen = load<u32>(r, 12);
       if (capLen > maxCapLen || <u32>(end - p - 16) < capLen) break;
       const frac = load<u32>(r, 4);
-      if (nano) {
+      if (format == FORMAT_PCAP_NSEC) {
         if (frac >= 1_000_000_000) break;
         nsec = frac;
       } else {

@@ -3,8 +3,10 @@
  * nothing but speed: the same flows, records, totals and statistics as the engine without it, on
  * generated captures that exercise what it leaves to the engine (new flows, handshakes, FIN/RST,
  * payload inspection, expiry sweeps, active-timeout cuts, evictions, VLANs, IPv6, fragments,
- * tunnels, ICMP errors, truncated frames, steps back in time) and on random mutations of them.
- * It must also really take the common packet (else it is only overhead).
+ * tunnels, ICMP errors, truncated frames, steps back in time) and on random mutations of them,
+ * read from pcap files and from pcapng files (Enhanced Packet Blocks of the interfaces it takes,
+ * among sections, interfaces and blocks it leaves to the engine). It must also really take the
+ * common packet (else it is only overhead).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile, READ_BUFFER_BYTES } from '../../src/capture/file.js';
 import { CaptureParser } from '../../src/capture/parser.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
+import { buildPcapng, type PcapngBlockSpec, type PcapngSectionSpec } from '../../src/capture/pcapng-writer.js';
+import { BT_EPB } from '../../src/capture/pcapng-reader.js';
 import { PortMapClassifier } from '../../src/classify/classifier.js';
 import { tableCapacity, type FlowTable } from '../../src/flow/table.js';
 import type { Classification, FlowClassifier } from '../../src/classify/types.js';
@@ -491,5 +495,193 @@ describe('a Node without WebAssembly (node --jitless)', () => {
     };
     expect(run(['--jitless'], '0')).toBe(run([], '0'));
     expect(run(['--jitless'], '1')).toBe(run([], '1'));
+  });
+});
+
+/**
+ * The same packets as a pcapng file: one little-endian section, one Ethernet interface with the pcap
+ * file's timestamp unit (if_tsresol 6 or 9).
+ */
+function pcapngOfPcap(pcap: Uint8Array): Uint8Array {
+  const dv = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  const nano = dv.getUint32(0, true) === 0xa1b23c4d;
+  const unit = nano ? 1_000_000_000n : 1_000_000n;
+  const blocks: PcapngBlockSpec[] = [{ type: 'idb', linkType: 1, snaplen: dv.getUint32(16, true), tsresol: nano ? 9 : 6 }];
+  for (let p = 24; p + 16 <= pcap.length; ) {
+    const capLen = dv.getUint32(p + 8, true);
+    const ts = BigInt(dv.getUint32(p, true)) * unit + BigInt(dv.getUint32(p + 4, true));
+    blocks.push({ type: 'epb', interfaceId: 0, ts, data: pcap.slice(p + 16, p + 16 + capLen), origLen: dv.getUint32(p + 12, true) });
+    p += 16 + capLen;
+  }
+  return buildPcapng([{ blocks }]);
+}
+
+/** The flows, totals and statistics of two runs alike (whichever took the fast path). */
+function expectSameOutput(a: Run, b: Run, what: string): void {
+  expect(a.totals, what).toBe(b.totals);
+  expect(a.services, what).toBe(b.services);
+  expect(a.ports, what).toBe(b.ports);
+  expect(a.flows, what).toEqual(b.flows);
+}
+
+describe('the WebAssembly fast path over pcapng', () => {
+  it('takes the Enhanced Packet Blocks of an Ethernet interface as it takes pcap records: same output as the engine alone and as the pcap file', async () => {
+    const generated = join(dir, 'long-ng.pcap');
+    const g = generateCapture({ packets: 60_000, flows: 600, size: 'mixed', seed: 13, out: generated });
+    const mixed = join(dir, 'mixed-ng.pcap');
+    writeFileSync(mixed, mixedCapture({ seed: 6, conversations: 1500 }).pcap);
+    // Microsecond timestamps (the generated file) and nanosecond ones (the mixed capture).
+    for (const pcapFile of [generated, mixed]) {
+      const file = `${pcapFile}ng`;
+      writeFileSync(file, pcapngOfPcap(readFileSync(pcapFile)));
+      const fast = await runFile(file, DEFAULT, true);
+      expectSame(fast, await runFile(file, DEFAULT, false), file);
+      const viaPcap = await runFile(pcapFile, DEFAULT, true);
+      expectSameOutput(fast, viaPcap, `${file} and the pcap file`);
+      // Runs end at other places (blocks are longer than records, chunks end elsewhere), but the
+      // fast path takes about as much of either file.
+      expect(fast.fastRecords, file).toBeGreaterThan(viaPcap.fastRecords * 0.9);
+    }
+    expect((await runFile(`${generated}ng`, DEFAULT, true)).fastRecords).toBeGreaterThan(g.packets * 0.6);
+  });
+
+  it('same output with expiry sweeps, active-timeout cuts and evictions', async () => {
+    const file = join(dir, 'mixed.pcapng');
+    writeFileSync(file, pcapngOfPcap(mixedCapture({ seed: 7, conversations: 2000 }).pcap));
+    for (const o of [
+      { maxFlows: 64, idleTimeout: 20, activeTimeout: 0, classify: false },
+      { maxFlows: 1000, idleTimeout: 1, activeTimeout: 2, classify: true },
+    ]) {
+      expectSame(await runFile(file, o, true), await runFile(file, o, false), `mixed pcapng, ${JSON.stringify(o)}`);
+    }
+  });
+
+  it('leaves to the engine what it does not take: other interfaces, sections and blocks, with the same output', () => {
+    // Five conversations' packets; a section sends them on its interfaces in turn, 64 at a time (runs
+    // the fast path takes, between the blocks it leaves to the engine).
+    const packets: Uint8Array[] = [];
+    for (let c = 0; c < 5; c++) {
+      const client = { src: `10.1.0.${c + 1}`, dst: '10.2.0.1', sport: 41000 + c, dport: 6379 };
+      const server = { src: '10.2.0.1', dst: `10.1.0.${c + 1}`, sport: 6379, dport: 41000 + c };
+      packets.push(ipv4Tcp({ ...client, flags: 'S' }), ipv4Tcp({ ...server, flags: 'SA' }), ipv4Tcp({ ...client, flags: 'A' }));
+      for (let i = 0; i < 30; i++) {
+        packets.push(ipv4Tcp({ ...client, flags: 'PA', payload: new TextEncoder().encode('*1\r\n$4\r\nPING\r\n') }));
+        packets.push(ipv4Tcp({ ...server, flags: 'A', payload: new TextEncoder().encode('+PONG\r\n') }));
+      }
+    }
+    const raw = (f: Uint8Array): Uint8Array => f.subarray(14); // the IP datagram of an Ethernet frame
+    // Interfaces of each section: [link type, if_tsresol, if_tsoffset]; what the fast path does with
+    // them is in the comment.
+    const sections: { order: 'little' | 'big'; ifaces: [number, number | undefined, number | undefined][] }[] = [
+      // taken (microseconds, the default unit), taken (nanoseconds), left (milliseconds), left (raw IP), left (an offset)
+      { order: 'little', ifaces: [[1, undefined, undefined], [1, 9, undefined], [1, 3, undefined], [101, 9, undefined], [1, 6, 1000]] },
+      // a big-endian section: all left to the engine
+      { order: 'big', ifaces: [[1, 6, undefined], [1, 9, undefined]] },
+      // a new section renumbers its interfaces: 0 (microseconds in the first section) counts 2^-20 s
+      // here (left: read as microseconds, its times would be 5% late), 1 nanoseconds, 2 is raw IP, 3
+      // counts tenths of nanoseconds (left)
+      { order: 'little', ifaces: [[1, 0x80 | 20, undefined], [1, 9, undefined], [101, 6, undefined], [1, 10, undefined]] },
+    ];
+    let t = 0n;
+    const spec: PcapngSectionSpec[] = sections.map(({ order, ifaces }, si) => {
+      const blocks: PcapngBlockSpec[] = ifaces.map(([linkType, tsresol, tsoffset]) => ({
+        type: 'idb', linkType, snaplen: 65535, ...(tsresol !== undefined ? { tsresol } : {}), ...(tsoffset !== undefined ? { tsoffset } : {}),
+      }));
+      packets.forEach((pkt, i) => {
+        const id = (Math.floor(i / 64) + si) % ifaces.length;
+        const [linkType, tsresol] = ifaces[id]!;
+        t += 1_234_567n;
+        // From 1 s after the epoch: a time read in the wrong unit is late by a fraction of a second
+        // (not by years, which would make it a new capture second the engine handles itself).
+        const ns = 1_000_000_000n + t;
+        const res = tsresol ?? 6;
+        const ts = res >= 0x80 ? (ns << BigInt(res & 0x7f)) / 1_000_000_000n : res >= 9 ? ns * 10n ** BigInt(res - 9) : ns / 10n ** BigInt(9 - res);
+        blocks.push({ type: 'epb', interfaceId: id, ts, data: linkType === 101 ? raw(pkt) : pkt, ...(i % 7 === 3 ? { comment: 'x' } : {}) });
+        if (i % 41 === 5) blocks.push({ type: 'spb', data: packets[(i * 3) % packets.length]! });
+        if (i % 43 === 2) blocks.push({ type: 'isb', interfaceId: 0, stats: { ifrecv: i } });
+        if (i % 47 === 9) blocks.push({ type: 'raw', blockType: 0x00000bad, body: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) });
+      });
+      return { byteOrder: order, blocks };
+    });
+    const bytes = buildPcapng(spec);
+    for (const classify of [true, false]) {
+      const o = { ...DEFAULT, idleTimeout: 5, classify };
+      const fast = runBytes(bytes, o, true);
+      const slow = runBytes(bytes, o, false);
+      expect(fast.error).toBeNull();
+      expectSame(fast, slow, `sections and interfaces, classify ${classify}`);
+      expect(fast.fastRecords).toBeGreaterThan(0);
+    }
+  });
+
+  it('timestamps of 64-bit counts, up to 2^64 - 1 units: the same as the engine alone', () => {
+    const a = { src: '10.3.0.1', dst: '10.3.0.2', sport: 40000, dport: 22 };
+    const b = { src: '10.3.0.2', dst: '10.3.0.1', sport: 22, dport: 40000 };
+    const counts = [0n, 1n, 999_999n, 1_000_000n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 2n, 2n ** 64n - 1n];
+    for (const tsresol of [6, 9]) {
+      const blocks: PcapngBlockSpec[] = [{ type: 'idb', linkType: 1, tsresol }];
+      blocks.push({ type: 'epb', interfaceId: 0, ts: 0n, data: ipv4Tcp({ ...a, flags: 'S' }) }, { type: 'epb', interfaceId: 0, ts: 0n, data: ipv4Tcp({ ...b, flags: 'SA' }) });
+      for (const ts of counts) {
+        blocks.push({ type: 'epb', interfaceId: 0, ts, data: ipv4Tcp({ ...a, flags: 'A' }) }, { type: 'epb', interfaceId: 0, ts, data: ipv4Tcp({ ...b, flags: 'A' }) });
+      }
+      const bytes = buildPcapng([{ blocks }]);
+      const o = { maxFlows: 64, idleTimeout: 1e12, activeTimeout: 0, classify: false };
+      const fast = runBytes(bytes, o, true);
+      expectSame(fast, runBytes(bytes, o, false), `if_tsresol ${tsresol}`);
+      expect(fast.fastRecords, `if_tsresol ${tsresol}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('random mutations of a pcapng file: the same output, errors included', () => {
+    const seeds = [
+      ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 6379, dport: 40000, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'PA', payload: new TextEncoder().encode('*1\r\n$4\r\nPING\r\n') }),
+      ipv4Udp({ src: '10.0.0.8', dst: '10.0.0.9', sport: 53, dport: 1000, payload: new Uint8Array(40) }),
+    ];
+    // Flips aimed at the fields the fast path reads (type, lengths, interface id, timestamp,
+    // captured and original length, the trailing length), and anywhere.
+    const FIELDS = [0, 4, 8, 12, 16, 20, 24, -4];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.nat(8), fc.nat(40_000), fc.nat(40)), { minLength: 1, maxLength: 80 }),
+        fc.array(fc.tuple(fc.nat(1000), fc.nat(FIELDS.length - 1), fc.constantFrom(0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 0xffff, 0x1000000, 0x1000001, 0xffffffff), fc.boolean()), { maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(20_000), fc.nat(255)), { maxLength: 2 }),
+        (list, fieldFlips, byteFlips) => {
+          // Interface 0 (most packets): microseconds, 1: nanoseconds (both taken), 2: raw IP (left to
+          // the engine); now and then a block the reader reads itself (SPB, ISB, a custom block).
+          // Packets at most 40 ms apart: runs, not a new capture second (a sweep) at every packet.
+          const blocks: PcapngBlockSpec[] = [{ type: 'idb', linkType: 1 }, { type: 'idb', linkType: 1, tsresol: 9 }, { type: 'idb', linkType: 101 }];
+          let ts = 1_700_000_000_000_000n;
+          for (const [i, pick, step, other] of list) {
+            const id = pick < 7 ? 0 : pick - 6;
+            ts += BigInt(step);
+            blocks.push({ type: 'epb', interfaceId: id, ts: id === 1 ? ts * 1000n : ts, data: id === 2 ? seeds[i]!.subarray(14) : seeds[i]! });
+            if (other === 0) blocks.push({ type: 'spb', data: seeds[i]! });
+            else if (other === 1) blocks.push({ type: 'isb', interfaceId: 0, stats: { ifrecv: step } });
+            else if (other === 2) blocks.push({ type: 'raw', blockType: 0x40000bad, body: new Uint8Array(24) });
+          }
+          const built = buildPcapng([{ blocks }]);
+          const bytes = new Uint8Array(built);
+          const dv = new DataView(bytes.buffer);
+          // Block starts: walk the lengths as written.
+          const starts: number[] = [];
+          for (let p = 0; p + 8 <= bytes.length; p += dv.getUint32(p + 4, true)) starts.push(p);
+          for (const [which, field, value, add] of fieldFlips) {
+            const p = starts[which % starts.length]!;
+            const at = FIELDS[field]! < 0 ? p + dv.getUint32(p + 4, true) - 4 : p + FIELDS[field]!;
+            if (dv.getUint32(p, true) !== BT_EPB || at + 4 > bytes.length) continue;
+            dv.setUint32(at, add ? (dv.getUint32(at, true) + value) >>> 0 : value, true);
+          }
+          for (const [pos, val] of byteFlips) if (pos < bytes.length) bytes[pos] = val;
+          const o = { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify: true };
+          const fast = runBytes(bytes, o, true);
+          const slow = runBytes(bytes, o, false);
+          expect(fast.error).toEqual(slow.error);
+          expectSame(fast, slow, 'mutated pcapng');
+        },
+      ),
+      { numRuns: process.env['CI'] ? 300 : 100 },
+    );
   });
 });
