@@ -197,7 +197,12 @@ export async function readCaptureStream(
   const parser = new CaptureParser(sink, name);
   const input = new CaptureStream(stream, name);
   const signal = opts.signal;
-  let buf = new Uint8Array(0);
+  // A sink that hands out a buffer (the engine's fast path, which takes records only from its own
+  // memory) gets the stream's chunks copied into it and parsed there; a chunk that does not fit
+  // behind the unconsumed tail goes the other way (below). Without one, chunks are parsed where
+  // they are.
+  const own = sink.readBuffer?.(READ_BUFFER_BYTES) ?? null;
+  let buf = own ?? new Uint8Array(0);
   let filled = 0;
   let aborted = false;
   const onAbort = (): void => {
@@ -212,7 +217,7 @@ export async function readCaptureStream(
       if (r.done === true) break;
       // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
       const chunk = plainBytes(r.value);
-      if (filled === 0) {
+      if (filled === 0 && (own === null || chunk.length > own.length)) {
         // Zero-copy: parse straight out of the stream's chunk, keep only the tail.
         const used = parser.feed(chunk, 0, chunk.length);
         const tail = chunk.length - used;
@@ -222,6 +227,8 @@ export async function readCaptureStream(
           filled = tail;
         }
       } else {
+        // Behind the unconsumed tail (into `own`: a memcpy per chunk, a pipe's 64 KiB or a gzip
+        // stream's inflated piece, for the fast path), in a larger buffer when it does not fit.
         if (buf.length < filled + chunk.length) {
           const bigger = new Uint8Array(Math.max(filled + chunk.length, buf.length * 2));
           bigger.set(buf.subarray(0, filled), 0);
@@ -234,6 +241,11 @@ export async function readCaptureStream(
           buf.copyWithin(0, used, filled);
           filled -= used;
         }
+      }
+      // Back into the sink's buffer once what is left fits there again (after a record larger than it).
+      if (own !== null && buf !== own && filled <= own.length) {
+        own.set(buf.subarray(0, filled), 0);
+        buf = own;
       }
       if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
       if (opts.gate) await opts.gate();

@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureFormatError, ErrorCode, PortsniffError } from '../../src/errors.js';
 import { readCaptureFile, readCaptureStream } from '../../src/capture/file.js';
+import { CaptureStream, GUNZIP_CHUNK_BYTES } from '../../src/capture/capture-stream.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
 import { buildPcapng } from '../../src/capture/pcapng-writer.js';
 import type { CaptureReadResult } from '../../src/capture/types.js';
@@ -220,5 +221,23 @@ describe('readCaptureFile: stopping on an AbortSignal', () => {
     ctl.abort();
     const result = await pending;
     expect(result).toMatchObject({ packets: 3, aborted: true });
+  });
+});
+
+describe('gzip streams', () => {
+  it('are inflated in pieces of up to GUNZIP_CHUNK_BYTES, not zlib\'s 16 KiB (a thread-pool round trip each)', async () => {
+    const frames = Array.from({ length: 4000 }, (_, i) => ({ tsSec: 1_700_000_000 + i, data: packet(600, i & 0xff) }));
+    const raw = buildPcap(frames, { linkType: 1 });
+    const input = new CaptureStream(Readable.from([zlib.gzipSync(raw)]), 'x.pcap.gz');
+    let largest = 0;
+    let total = 0;
+    for (let r = await input.next(); r.done !== true; r = await input.next()) {
+      largest = Math.max(largest, r.value.length);
+      total += r.value.length;
+    }
+    expect(input.gzip).toBe(true);
+    expect(total).toBe(raw.length);
+    expect(largest).toBeGreaterThan(64 * 1024);
+    expect(largest).toBeLessThanOrEqual(GUNZIP_CHUNK_BYTES);
   });
 });
