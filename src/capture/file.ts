@@ -17,6 +17,7 @@ import { Readable } from 'node:stream';
 import { CaptureStream, isRegularFile, openCapturePath, reportGzipCut } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
 import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
+import { StreamChunks } from './stream-chunks.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
 
 /**
@@ -197,13 +198,8 @@ export async function readCaptureStream(
   const parser = new CaptureParser(sink, name);
   const input = new CaptureStream(stream, name);
   const signal = opts.signal;
-  // A sink that hands out a buffer (the engine's fast path, which takes records only from its own
-  // memory) gets the stream's chunks copied into it and parsed there; a chunk that does not fit
-  // behind the unconsumed tail goes the other way (below). Without one, chunks are parsed where
-  // they are.
-  const own = sink.readBuffer?.(READ_BUFFER_BYTES) ?? null;
-  let buf = own ?? new Uint8Array(0);
-  let filled = 0;
+  // The sink's buffer, when it hands one out (stream-chunks.ts).
+  const chunks = new StreamChunks(parser, sink.readBuffer?.(READ_BUFFER_BYTES) ?? null);
   let aborted = false;
   const onAbort = (): void => {
     aborted = true;
@@ -216,43 +212,13 @@ export async function readCaptureStream(
       const r = await input.next();
       if (r.done === true) break;
       // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
-      const chunk = plainBytes(r.value);
-      if (filled === 0 && (own === null || chunk.length > own.length)) {
-        // Zero-copy: parse straight out of the stream's chunk, keep only the tail.
-        const used = parser.feed(chunk, 0, chunk.length);
-        const tail = chunk.length - used;
-        if (tail > 0) {
-          if (buf.length < tail) buf = new Uint8Array(Math.max(tail, DEFAULT_CHUNK_SIZE));
-          buf.set(chunk.subarray(used), 0);
-          filled = tail;
-        }
-      } else {
-        // Behind the unconsumed tail (into `own`: a memcpy per chunk, a pipe's 64 KiB or a gzip
-        // stream's inflated piece, for the fast path), in a larger buffer when it does not fit.
-        if (buf.length < filled + chunk.length) {
-          const bigger = new Uint8Array(Math.max(filled + chunk.length, buf.length * 2));
-          bigger.set(buf.subarray(0, filled), 0);
-          buf = bigger;
-        }
-        buf.set(chunk, filled);
-        filled += chunk.length;
-        const used = parser.feed(buf, 0, filled);
-        if (used > 0) {
-          buf.copyWithin(0, used, filled);
-          filled -= used;
-        }
-      }
-      // Back into the sink's buffer once what is left fits there again (after a record larger than it).
-      if (own !== null && buf !== own && filled <= own.length) {
-        own.set(buf.subarray(0, filled), 0);
-        buf = own;
-      }
+      chunks.push(plainBytes(r.value));
       if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
       if (opts.gate) await opts.gate();
       if (isAborted(signal)) aborted = true;
     }
     if (!aborted) {
-      parser.finish(filled, parser.bytesConsumed);
+      parser.finish(chunks.filled, parser.bytesConsumed);
       reportGzipCut(parser, input.cut);
     }
   } catch (err) {
@@ -261,7 +227,7 @@ export async function readCaptureStream(
     signal?.removeEventListener('abort', onAbort);
     input.close();
   }
-  return resultOf(parser, aborted ? 0 : filled, aborted);
+  return resultOf(parser, aborted ? 0 : chunks.filled, aborted);
 }
 
 function readSome(fd: number, buf: Uint8Array, offset: number, length: number, path: string): number {

@@ -20,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import { readCaptureFile, readCaptureStream, READ_BUFFER_BYTES } from '../../src/capture/file.js';
 import { CaptureParser } from '../../src/capture/parser.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
+import { PcapStreamFeeder } from '../../src/capture/live/pcap-stream.js';
 import { buildPcapng, type PcapngBlockSpec, type PcapngSectionSpec } from '../../src/capture/pcapng-writer.js';
 import { BT_EPB } from '../../src/capture/pcapng-reader.js';
 import { PortMapClassifier } from '../../src/classify/classifier.js';
@@ -719,5 +720,25 @@ describe('the WebAssembly fast path over streams', () => {
     expectSame(fast, await viaStream(false), 'a stream of odd pieces');
     expect(pieces.filter((p) => p.length > READ_BUFFER_BYTES).length).toBeGreaterThan(0);
     expect(fast.fastRecords).toBeGreaterThan(g.packets * 0.25);
+  });
+
+  it('a live capture\'s stream (tcpdump\'s stdout, 64 KiB at a time) takes it too, with the same output', () => {
+    const file = join(dir, 'live-stream.pcap');
+    const g = generateCapture({ packets: 30_000, flows: 200, size: 'small', seed: 15, out: file });
+    const bytes = readFileSync(file);
+    const viaFeeder = (fastPath: boolean): Run => {
+      const flows: ClassifiedFlow[] = [];
+      const engine = engineFor(DEFAULT, fastPath, flows);
+      const feeder = new PcapStreamFeeder(engine, 'tcpdump -i lo', null);
+      for (let p = 0; p < bytes.length; p += 65_536) {
+        const chunk = Buffer.from(bytes.subarray(p, Math.min(bytes.length, p + 65_536)));
+        feeder.push(chunk, 0, chunk.length);
+      }
+      feeder.finish();
+      return result(engine, flows);
+    };
+    const fast = viaFeeder(true);
+    expectSame(fast, viaFeeder(false), 'a live stream');
+    expect(fast.fastRecords).toBeGreaterThan(g.packets * 0.5);
   });
 });

@@ -3,28 +3,28 @@
  * CaptureParser, and tees the very same bytes to the --write file first, so that file is
  * byte-for-byte what was captured (as `tcpdump -w` would have written it).
  *
- * Chunks are parsed in place when they hold whole records; only a record cut by a chunk boundary
- * is copied into the tail buffer (the same zero-copy strategy as readCaptureStream).
+ * Chunks are parsed as readCaptureStream parses a stream's (stream-chunks.ts): in the sink's buffer
+ * when it hands one out (the engine's fast path then takes the records), else in place.
  */
 import * as fs from 'node:fs';
 import { ErrorCode, PortsniffError } from '../../errors.js';
+import { READ_BUFFER_BYTES } from '../file.js';
 import { CaptureParser } from '../parser.js';
 import { plainBytes } from '../read-support.js';
+import { StreamChunks } from '../stream-chunks.js';
 import type { CaptureInfo, CaptureReadResult, FrameSink } from '../types.js';
-
-const INITIAL_TAIL = 256 * 1024;
 
 export class PcapStreamFeeder {
   readonly parser: CaptureParser;
   /** Bytes received from the backend (= bytes written to the --write file). */
   bytesIn = 0;
-  private tail = new Uint8Array(0);
-  private filled = 0;
+  private readonly chunks: StreamChunks;
   private readonly writeFd: number | null;
   private readonly writePath: string | null;
 
   constructor(sink: FrameSink, name: string, write: { fd: number; path: string } | null) {
     this.parser = new CaptureParser(sink, name);
+    this.chunks = new StreamChunks(this.parser, sink.readBuffer?.(READ_BUFFER_BYTES) ?? null);
     this.writeFd = write?.fd ?? null;
     this.writePath = write?.path ?? null;
   }
@@ -43,24 +43,7 @@ export class PcapStreamFeeder {
     const buf = plainBytes(bytes); // tcpdump's stdout hands out Buffers
     if (this.writeFd !== null) this.writeOut(buf, start, end);
     this.bytesIn += end - start;
-    if (this.filled === 0) {
-      const used = this.parser.feed(buf, start, end);
-      const rest = end - start - used;
-      if (rest > 0) {
-        this.ensureTail(rest);
-        this.tail.set(buf.subarray(start + used, end), 0);
-        this.filled = rest;
-      }
-      return;
-    }
-    this.ensureTail(this.filled + end - start);
-    this.tail.set(buf.subarray(start, end), this.filled);
-    this.filled += end - start;
-    const used = this.parser.feed(this.tail, 0, this.filled);
-    if (used > 0) {
-      this.tail.copyWithin(0, used, this.filled);
-      this.filled -= used;
-    }
+    this.chunks.push(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
   /**
@@ -69,7 +52,7 @@ export class PcapStreamFeeder {
    */
   finish(): void {
     if (this.bytesIn === 0) return;
-    this.parser.finish(this.filled, this.parser.bytesConsumed);
+    this.parser.finish(this.chunks.filled, this.parser.bytesConsumed);
   }
 
   /** The read result so far (info is a copy the caller may annotate). */
@@ -83,13 +66,6 @@ export class PcapStreamFeeder {
     };
     if (this.parser.truncated !== undefined) r.truncated = this.parser.truncated;
     return r;
-  }
-
-  private ensureTail(n: number): void {
-    if (this.tail.length >= n) return;
-    const bigger = new Uint8Array(Math.max(n, INITIAL_TAIL, this.tail.length * 2));
-    bigger.set(this.tail.subarray(0, this.filled), 0);
-    this.tail = bigger;
   }
 
   private writeOut(buf: Uint8Array, start: number, end: number): void {
