@@ -116,6 +116,14 @@ function expectSame(fast: Run, slow: Run, what: string): void {
   for (let i = 0; i < slow.flows.length; i++) expect(fast.flows[i], `${what}: flow ${i}`).toBe(slow.flows[i]);
 }
 
+/** The same output and the same error (a broken file's), with the fast path and without. */
+function expectSameOnBytes(bytes: Uint8Array, o: EngineSetup, what: string): void {
+  const fast = runBytes(bytes, o, true);
+  const slow = runBytes(bytes, o, false);
+  expect(fast.error, what).toEqual(slow.error);
+  expectSame(fast, slow, what);
+}
+
 interface PcapFrame {
   tsSec: number;
   tsNsec: number;
@@ -445,11 +453,7 @@ describe('the WebAssembly fast path', () => {
           // Flips in the file itself reach record headers: lengths, and fractions of a second of a
           // million or more (the reader carries those into the seconds).
           for (const [pos, val] of fileFlips) if (pos < bytes.length) bytes[pos] = val;
-          const o = { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify };
-          const fast = runBytes(bytes, o, true);
-          const slow = runBytes(bytes, o, false);
-          expect(fast.error).toEqual(slow.error);
-          expectSame(fast, slow, 'mutated capture');
+          expectSameOnBytes(bytes, { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify }, 'mutated capture');
         },
       ),
       { numRuns: process.env['CI'] ? 300 : 100 },
@@ -677,11 +681,7 @@ describe('the WebAssembly fast path over pcapng', () => {
             dv.setUint32(at, add ? (dv.getUint32(at, true) + value) >>> 0 : value, true);
           }
           for (const [pos, val] of byteFlips) if (pos < bytes.length) bytes[pos] = val;
-          const o = { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify: true };
-          const fast = runBytes(bytes, o, true);
-          const slow = runBytes(bytes, o, false);
-          expect(fast.error).toEqual(slow.error);
-          expectSame(fast, slow, 'mutated pcapng');
+          expectSameOnBytes(bytes, { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify: true }, 'mutated pcapng');
         },
       ),
       { numRuns: process.env['CI'] ? 300 : 100 },
