@@ -10,8 +10,8 @@
  */
 import type { CaptureParser } from './parser.js';
 
-/** Smallest buffer made for a tail (a record cut by a chunk's end) without `own`. */
-const MIN_TAIL_BUFFER = 2 * 1024 * 1024;
+/** Smallest buffer made for a tail (a record cut by a chunk's end) without `own`; it grows as needed. */
+const MIN_TAIL_BUFFER = 256 * 1024;
 
 export class StreamChunks {
   private buf: Uint8Array;
