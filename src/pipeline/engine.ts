@@ -18,7 +18,7 @@ import { DecodeStatus } from '../decode/types.js';
 import { END_OF_CAPTURE_TRIGGER, FlowEndReason, FlowTable, tableCapacity, type FlowObserver } from '../flow/table.js';
 import { FAST_STATE } from '../flow/fast-state.js';
 import { READ_BUFFER_BYTES } from '../capture/file.js';
-import { FastPath, Q_LENGTH, Q_OFFSET, Q_SLOT, Q_TO_SERVER, QUEUE_WORDS, type FastPathWorker } from './fast-path.js';
+import { FastPath, isFastLinkType, Q_LENGTH, Q_OFFSET, Q_SLOT, Q_TO_SERVER, QUEUE_WORDS, type FastLinkType, type FastPathWorker } from './fast-path.js';
 import { describeFlow, type FlowRecord } from '../flow/record.js';
 import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
@@ -173,17 +173,18 @@ export class Engine implements FrameSink, FlowObserver {
   private takeFast(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, linkType: number): number {
     const fast = this.fast!;
     this.recordsTaken = 0;
-    // Ethernet frames (pcapng: the interfaces table says which) in the fast path's own buffers only
-    // (a record joined in the reader's spill buffer is not).
-    if ((format !== RecordFormat.Pcapng && linkType !== LINKTYPE_ETHERNET) || !fast.holds(buf)) {
+    // Ethernet frames and Linux cooked ones (pcapng: Ethernet, as the interfaces table says) in the
+    // fast path's own buffers only (a record joined in the reader's spill buffer is not).
+    const link = format === RecordFormat.Pcapng ? LINKTYPE_ETHERNET : linkType;
+    if (!isFastLinkType(link) || !fast.holds(buf)) {
       this.recordsBeforeOffer = MAX_FAST_BACKOFF;
       return p;
     }
     if (!this.startRun(this.nextOrdinal)) return p;
-    const q = fast.run(buf, p, end, format, maxCapLen);
+    const q = fast.run(buf, p, end, format, maxCapLen, link);
     // | 0: read back as the small integer the fields hold (see endRun).
     const n = q === p ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
-    this.endRun(n, this.nextOrdinal + n - 1);
+    this.endRun(n, this.nextOrdinal + n - 1, n, link);
     this.nextOrdinal += n;
     return q;
   }
@@ -226,7 +227,7 @@ export class Engine implements FrameSink, FlowObserver {
    * Values come back as the types the fields hold (| 0 for integers): a double stored into a field
    * V8 keeps as a small integer slows every later use of that field.
    */
-  private endRun(n: number, lastOrdinal: number, passed = n): void {
+  private endRun(n: number, lastOrdinal: number, passed = n, linkType: FastLinkType = LINKTYPE_ETHERNET): void {
     // A call pays for itself over a long run; after a short one (a flood of new flows, whose packets
     // are nearly all the engine's), the next records go straight to handle(), more each time. Other
     // workers' records a run passed do not count: they cost the same either way.
@@ -240,10 +241,10 @@ export class Engine implements FrameSink, FlowObserver {
     this.frameBytes[0]! += st[FAST_STATE.BYTES]!;
     this.frameBytes[1]! += st[FAST_STATE.CAPTURED]!;
     this.truncatedFrames += st[FAST_STATE.TRUNCATED]! | 0;
-    // The first Ethernet frame this engine counts may be one the module took (a worker whose first
-    // records were other workers').
-    if (n > 0 && this.linkTypePackets[LINKTYPE_ETHERNET]! === 0) this.linkTypesSeen.push(LINKTYPE_ETHERNET);
-    this.linkTypePackets[LINKTYPE_ETHERNET]! += n;
+    // The first frame of its link type this engine counts may be one the module took (a worker whose
+    // first records were other workers').
+    if (n > 0 && this.linkTypePackets[linkType]! === 0) this.linkTypesSeen.push(linkType);
+    this.linkTypePackets[linkType]! += n;
     this.lastSec = st[FAST_STATE.LAST_SEC]!;
     this.lastNsec = st[FAST_STATE.LAST_NSEC]! | 0;
     this.table.loadFastState(st, lastOrdinal);

@@ -19,7 +19,7 @@ import { LruSlots } from '../flow/lru.js';
 import { ROW } from '../flow/row-layout.js';
 import { FlowFlag, HISTORY_MAX, HISTORY_WORDS } from '../flow/tcp-state.js';
 import { TcpFlag } from '../decode/types.js';
-import { BULK_INTERFACES, BulkInterface, RecordFormat } from '../capture/types.js';
+import { BULK_INTERFACES, BulkInterface, LinkType, RecordFormat } from '../capture/types.js';
 import { PCAPNG_MAX_BLOCK_LEN } from '../capture/pcapng-reader.js';
 import { RECORD_WORDS, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN } from './chunks.js';
 
@@ -36,7 +36,7 @@ interface FastPathExports {
     queue: number, queueBytes: number, queueIndex: number, queueEntries: number, owners: number, ifaces: number,
   ): void;
   layout(i: number): number;
-  run(buf: number, p: number, end: number, format: RecordFormat, maxCapLen: number, rec: number, sec: number, bucket: number): number;
+  run(buf: number, p: number, end: number, format: RecordFormat, maxCapLen: number, rec: number, sec: number, bucket: number, link: number): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -55,6 +55,13 @@ export const Q_SLOT = 0;
 export const Q_TO_SERVER = 1;
 export const Q_OFFSET = 2;
 export const Q_LENGTH = 3;
+/** The link types run() takes from a file's records: Ethernet, and Linux cooked captures v1 and v2 (`tcpdump -i any`). */
+export type FastLinkType = typeof LinkType.ETHERNET | typeof LinkType.LINUX_SLL | typeof LinkType.LINUX_SLL2;
+
+export function isFastLinkType(linkType: number): linkType is FastLinkType {
+  return linkType === LinkType.ETHERNET || linkType === LinkType.LINUX_SLL || linkType === LinkType.LINUX_SLL2;
+}
+
 /** The owners table: what a record of each bucket value (chunks.ts) is to one of N >= 2 workers. */
 export const OWNER_OTHER = 0;
 export const OWNER_MINE = 1;
@@ -105,6 +112,7 @@ function expectedLayout(): number[] {
     OWNER_OTHER, OWNER_MINE, OWNER_DECODE, FAST_STATE.OTHERS, DIST_BITS,
     RecordFormat.PcapUsec, RecordFormat.PcapNsec, RecordFormat.Pcapng,
     BulkInterface.None, BulkInterface.EthernetUsec, BulkInterface.EthernetNsec, BULK_INTERFACES, PCAPNG_MAX_BLOCK_LEN,
+    LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2,
   ];
 }
 
@@ -291,8 +299,8 @@ export class FastPath {
    * module's comment); returns where that one starts. The caller wrote the state block first and
    * reads it back after.
    */
-  run(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number): number {
-    return this.x.run(buf.byteOffset, p, end, format, maxCapLen, 0, 0, 0);
+  run(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, link: FastLinkType): number {
+    return this.x.run(buf.byteOffset, p, end, format, maxCapLen, 0, 0, 0, link);
   }
 
   /**
@@ -302,6 +310,6 @@ export class FastPath {
    * records are this worker's; the others' only advance its clock.
    */
   runIndexed(buf: Uint8Array, i: number, count: number, sharded: boolean): number {
-    return this.x.run(buf.byteOffset, i, count, RecordFormat.PcapUsec, 0, this.recAt, this.secAt, sharded ? this.bucketAt : 0);
+    return this.x.run(buf.byteOffset, i, count, RecordFormat.PcapUsec, 0, this.recAt, this.secAt, sharded ? this.bucketAt : 0, LinkType.ETHERNET);
   }
 }

@@ -139,6 +139,11 @@ const IFACES: i32 = 256;
 const PCAPNG_EPB: u32 = 6;
 const PCAPNG_EPB_MIN: u32 = 32;
 const PCAPNG_MAX_BLOCK: u32 = 16 * 1024 * 1024;
+// The link types run() takes (LINKTYPE_*, src/capture/types.ts): Ethernet, and Linux cooked captures
+// v1 and v2 (what `tcpdump -i any` writes; decode/linux-sll.ts, linux-sll2.ts).
+const LINK_ETHERNET: i32 = 1;
+const LINK_SLL: i32 = 113;
+const LINK_SLL2: i32 = 276;
 
 // A worker's chunk index (src/pipeline/chunks.ts): u32 words per record.
 const REC_WORDS: i32 = 5;
@@ -274,6 +279,9 @@ export function layout(i: i32): i32 {
     case 75: return IFACE_NSEC;
     case 76: return IFACES;
     case 77: return <i32>PCAPNG_MAX_BLOCK;
+    case 78: return LINK_ETHERNET;
+    case 79: return LINK_SLL;
+    case 80: return LINK_SLL2;
   }
   return -1;
 }
@@ -320,8 +328,8 @@ function isIcmpQuery(v6: bool, type: i32): bool {
  * Takes records until the first one it leaves to the engine, and returns where that one is.
  *
  * With `rec` 0: the records are in buf[p, end), and the result is a byte offset. `format`
- * FORMAT_PCAP_*: little-endian pcap records of Ethernet frames (the caller checks the link type),
- * none longer than `maxCapLen`. FORMAT_PCAPNG: the blocks of a little-endian pcapng section; run()
+ * FORMAT_PCAP_*: little-endian pcap records of link type `link` (LINK_*: the caller checks it), none
+ * longer than `maxCapLen`. FORMAT_PCAPNG: the blocks of a little-endian pcapng section; run()
  * takes Enhanced Packet Blocks that pcapng-reader.ts would deliver as they are (whole, well formed)
  * of the interfaces the interfaces table marks, and stops at any other block.
  * Otherwise they are records p, p + 1, ... below `end` of a worker's chunk index (src/pipeline/
@@ -332,7 +340,7 @@ function isIcmpQuery(v6: bool, type: i32): bool {
  * Engine.noteTime and FlowTable.clock, as src/pipeline/worker.ts does for it), or one every worker
  * must decode (the run stops).
  */
-export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, rec: usize, sec: usize, bucket: usize): i32 {
+export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, rec: usize, sec: usize, bucket: usize, link: i32): i32 {
   let ordinal = st(S_ORDINAL);
   let maxSec = st(S_MAX_SEC);
   let backstep = st(S_BACKSTEP);
@@ -451,9 +459,21 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
 
     // decodePlain (src/decode/plain.ts): Ethernet, up to two VLAN tags, IPv4 or IPv6, TCP or UDP.
     const fend = f + <usize>capLen;
-    if (capLen < 14) break;
-    let type = be16(f + 12);
-    let l3 = f + 14;
+    let type: i32;
+    let l3: usize;
+    if (link == LINK_ETHERNET) {
+      if (capLen < 14) break;
+      type = be16(f + 12);
+      l3 = f + 14;
+    } else {
+      // A Linux cooked header (the general decoder's decodeLinuxSll/Sll2): its protocol field is the
+      // EtherType. A VLAN tag libpcap put back in after it is the engine's.
+      const header: u32 = link == LINK_SLL ? 16 : 20;
+      if (capLen < header) break;
+      type = be16(link == LINK_SLL ? f + 14 : f);
+      if (type == 0x8100 || type == 0x88a8 || type == 0x9100) break;
+      l3 = f + <usize>header;
+    }
     let vlanCount: i32 = 0;
     let vlanOuter: i32 = 0;
     let vlanInner: i32 = 0;

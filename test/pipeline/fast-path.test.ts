@@ -742,3 +742,95 @@ describe('the WebAssembly fast path over streams', () => {
     expect(fast.fastRecords).toBeGreaterThan(g.packets * 0.5);
   });
 });
+
+/**
+ * An Ethernet frame as a Linux cooked capture's (LINKTYPE_LINUX_SLL v1 = 113, v2 = 276: what
+ * `tcpdump -i any` writes): the same EtherType and payload behind the cooked header.
+ */
+function cooked(frame: Uint8Array, linkType: 113 | 276): Uint8Array {
+  const header = new Uint8Array(linkType === 113 ? 16 : 20);
+  const dv = new DataView(header.buffer);
+  if (linkType === 113) {
+    dv.setUint16(2, 1); // ARPHRD_ETHER
+    dv.setUint16(4, 6);
+    header.set(frame.subarray(6, 12), 6);
+    header.set(frame.subarray(12, 14), 14);
+  } else {
+    header.set(frame.subarray(12, 14), 0);
+    dv.setUint32(4, 2); // interface index
+    dv.setUint16(8, 1);
+    header[11] = 6;
+    header.set(frame.subarray(6, 12), 12);
+  }
+  const out = new Uint8Array(header.length + frame.length - 14);
+  out.set(header, 0);
+  out.set(frame.subarray(14), header.length);
+  return out;
+}
+
+/** A little-endian pcap file's records, their frames made cooked (cooked()). */
+function cookedPcap(pcap: Uint8Array, linkType: 113 | 276): Uint8Array {
+  const dv = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  const nano = dv.getUint32(0, true) === 0xa1b23c4d;
+  const frames: { tsSec: number; tsFrac: number; data: Uint8Array; origLen: number }[] = [];
+  for (let p = 24; p + 16 <= pcap.length; ) {
+    const capLen = dv.getUint32(p + 8, true);
+    const data = cooked(pcap.subarray(p + 16, p + 16 + capLen), linkType);
+    frames.push({ tsSec: dv.getUint32(p, true), tsFrac: dv.getUint32(p + 4, true), data, origLen: dv.getUint32(p + 12, true) - capLen + data.length });
+    p += 16 + capLen;
+  }
+  return buildPcap(frames, { linkType, nano, snaplen: 262144 });
+}
+
+describe('the WebAssembly fast path over Linux cooked captures', () => {
+  it('takes SLL and SLL2 frames (tcpdump -i any) as it takes Ethernet ones, with the same output as the engine alone', async () => {
+    const file = join(dir, 'long-cooked.pcap');
+    const g = generateCapture({ packets: 40_000, flows: 300, size: 'mixed', seed: 16, out: file });
+    for (const linkType of [113, 276] as const) {
+      const cookedFile = join(dir, `cooked-${linkType}.pcap`);
+      writeFileSync(cookedFile, cookedPcap(readFileSync(file), linkType));
+      const fast = await runFile(cookedFile, DEFAULT, true);
+      expectSame(fast, await runFile(cookedFile, DEFAULT, false), `link type ${linkType}`);
+      expect(fast.fastRecords, `link type ${linkType}`).toBeGreaterThan(g.packets * 0.5);
+      expect(JSON.parse(fast.totals).packetsByLinkType, `link type ${linkType}`).toEqual({ [String(linkType)]: g.packets });
+    }
+    const mixed = mixedCapture({ seed: 8, conversations: 1500 }).pcap;
+    for (const linkType of [113, 276] as const) {
+      const bytes = cookedPcap(mixed, linkType);
+      for (const o of [DEFAULT, { maxFlows: 64, idleTimeout: 1, activeTimeout: 2, classify: true }]) expectSameOnBytes(bytes, o, `mixed, link type ${linkType}`);
+    }
+  });
+
+  it('random mutations of cooked frames (their headers included): the same output, errors included', () => {
+    const seeds = [
+      ipv4Tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 6379, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 6379, dport: 40000, flags: 'A' }),
+      ipv4Tcp({ src: '10.0.0.3', dst: '10.0.0.4', sport: 40001, dport: 22, flags: 'PA', payload: new Uint8Array(30), vlan: [7] }),
+      ipv4Udp({ src: '10.0.0.8', dst: '10.0.0.9', sport: 53, dport: 1000, payload: new Uint8Array(40) }),
+      ipv6Tcp({ src: 'fd00::1', dst: 'fd00::2', sport: 40002, dport: 443, flags: 'A' }),
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(113, 276),
+        fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(40), fc.nat(255)), { maxLength: 2 }), fc.nat(30_000)), { minLength: 1, maxLength: 100 }),
+        fc.array(fc.tuple(fc.nat(20_000), fc.nat(255)), { maxLength: 2 }),
+        (linkType, list, fileFlips) => {
+          let t = 0;
+          const bytes = buildPcap(
+            list.map(([i, flips, step]) => {
+              const data = cooked(seeds[i]!, linkType as 113 | 276);
+              for (const [pos, val] of flips) if (pos < data.length) data[pos] = val;
+              t += step;
+              return { tsSec: 1_700_000_000 + Math.floor(t / 1e6), tsFrac: t % 1_000_000, data };
+            }),
+            { linkType },
+          );
+          for (const [pos, val] of fileFlips) if (pos < bytes.length) bytes[pos] = val;
+          expectSameOnBytes(bytes, { maxFlows: 8, idleTimeout: 2, activeTimeout: 1, classify: true }, `mutated cooked capture, link type ${linkType}`);
+        },
+      ),
+      { numRuns: process.env['CI'] ? 300 : 100 },
+    );
+  });
+});
+
