@@ -44,7 +44,7 @@ describe('workersToPrestart', () => {
 });
 
 describe('the built CLI starts its worker before loading itself', () => {
-  it('replay --workers 1: one worker thread, started before the session began, and used by it', () => {
+  it('replay --workers 1: one worker thread, started before the session could have started it, and used by it', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const profiles = mkdtempSync(join(tmpdir(), 'portsniff-prestart-'));
     try {
@@ -60,11 +60,14 @@ describe('the built CLI starts its worker before loading itself', () => {
       const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).sort();
       expect(files).toHaveLength(2);
       const [main, worker] = files.map((f) => JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile);
-      const sessionAt = firstSampleIn(main!, 'runSession');
-      expect(sessionAt).not.toBeNull();
-      // The worker's thread was running before the main thread reached the session (the pipeline
-      // would only have started it from inside the session).
-      expect(worker!.startTime).toBeLessThan(sessionAt!);
+      // The worker's thread was running before the session could have started it: the pipeline takes
+      // its worker after the rules are loaded (runSession, then createPipeline). The last sample in
+      // the rules' loading bounds that moment from below; the session's first sample would too, but
+      // the CLI reaches it sooner than a thread boots on a loaded machine.
+      const rulesLoadedBy = lastSampleIn(main!, 'loadRuleDirs');
+      expect(rulesLoadedBy).not.toBeNull();
+      expect(firstSampleIn(main!, 'runSession')).toBeLessThan(rulesLoadedBy!);
+      expect(worker!.startTime).toBeLessThan(rulesLoadedBy!);
       expect(firstSampleIn(worker!, 'readCaptureFile')).not.toBeNull();
     } finally {
       rmSync(profiles, { recursive: true, force: true });
@@ -79,20 +82,32 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Time (the profile's clock, µs) of the first sample with `name` on its stack, or null. */
-function firstSampleIn(p: CpuProfile, name: string): number | null {
+/** The times (the profile's clock, µs) of the samples with function `name` on their stack, in order. */
+function sampleTimesIn(p: CpuProfile, name: string): number[] {
   const parent = new Map<number, number>();
   const nameOf = new Map<number, string>();
   for (const n of p.nodes) {
     nameOf.set(n.id, n.callFrame.functionName);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
+  const times: number[] = [];
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i]!;
     for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
-      if (nameOf.get(id) === name) return t;
+      if (nameOf.get(id) === name) {
+        times.push(t);
+        break;
+      }
     }
   }
-  return null;
+  return times;
+}
+
+function firstSampleIn(p: CpuProfile, name: string): number | null {
+  return sampleTimesIn(p, name)[0] ?? null;
+}
+
+function lastSampleIn(p: CpuProfile, name: string): number | null {
+  return sampleTimesIn(p, name).at(-1) ?? null;
 }
