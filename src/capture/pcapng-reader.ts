@@ -12,7 +12,7 @@
  *
  * A sink that takes records in bulk (the engine's fast path, FrameSink.takeRecords()) is offered the
  * blocks of a little-endian section as pcap-reader.ts offers records, after being told which of the
- * section's interfaces carry Ethernet frames with microsecond or nanosecond timestamps
+ * section's interfaces carry Ethernet or Linux cooked frames with microsecond or nanosecond timestamps
  * (FrameSink.pcapngInterfaces()): a capture written by dumpcap, Wireshark or tcpdump then takes the
  * same path as a pcap file.
  */
@@ -380,8 +380,11 @@ export class PcapngReader {
     const conv = new TimestampConverter(base, exponent, offsetSec);
     iface.tsUnitsPerSecond = conv.unitsPerSecond;
     const local = this.ifTs.length - this.sectionBase;
-    const kind = linkType !== LinkType.ETHERNET || base !== 10 || offsetSec !== 0 ? BulkInterface.None
-      : exponent === 6 ? BulkInterface.EthernetUsec : exponent === 9 ? BulkInterface.EthernetNsec : BulkInterface.None;
+    const usec = linkType === LinkType.ETHERNET ? BulkInterface.EthernetUsec
+      : linkType === LinkType.LINUX_SLL ? BulkInterface.SllUsec
+      : linkType === LinkType.LINUX_SLL2 ? BulkInterface.Sll2Usec : BulkInterface.None;
+    const kind = usec === BulkInterface.None || base !== 10 || offsetSec !== 0 ? BulkInterface.None
+      : exponent === 6 ? usec : exponent === 9 ? usec + 1 : BulkInterface.None;
     if (kind !== BulkInterface.None && local < BULK_INTERFACES) {
       this.bulkKinds[local] = kind;
       this.bulkCount++;

@@ -32,10 +32,11 @@ export type RecordFormat = (typeof RecordFormat)[keyof typeof RecordFormat];
 
 /**
  * What the Enhanced Packet Blocks of one pcapng interface are to FrameSink.takeRecords(): Ethernet
- * frames with timestamps in microseconds or in nanoseconds (if_tsresol 6 or 9) and no if_tsoffset,
- * which it may take; anything else goes through frame().
+ * frames or Linux cooked ones (SLL, SLL2: a capture on Linux's "any"), with timestamps in
+ * microseconds or in nanoseconds (if_tsresol 6 or 9) and no if_tsoffset, which it may take; anything
+ * else goes through frame(). The link type's kinds come in pairs, microseconds first.
  */
-export const BulkInterface = { None: 0, EthernetUsec: 1, EthernetNsec: 2 } as const;
+export const BulkInterface = { None: 0, EthernetUsec: 1, EthernetNsec: 2, SllUsec: 3, SllNsec: 4, Sll2Usec: 5, Sll2Nsec: 6 } as const;
 export type BulkInterface = (typeof BulkInterface)[keyof typeof BulkInterface];
 /** Interface ids FrameSink.pcapngInterfaces() describes (0 .. BULK_INTERFACES - 1). */
 export const BULK_INTERFACES = 256;

@@ -29,7 +29,9 @@ export const FAST_STATE = Object.freeze({
   QUEUED: 14,
   /** Out: other workers' records the run passed (one of N >= 2 workers: their time only). */
   OTHERS: 15,
-  WORDS: 16,
+  /** Out: the link type of the records the run took (a pcapng section's interfaces differ). */
+  LINK: 16,
+  WORDS: 17,
 });
 
 /**

@@ -173,18 +173,19 @@ export class Engine implements FrameSink, FlowObserver {
   private takeFast(buf: Uint8Array, p: number, end: number, format: RecordFormat, maxCapLen: number, linkType: number): number {
     const fast = this.fast!;
     this.recordsTaken = 0;
-    // Ethernet frames and Linux cooked ones (pcapng: Ethernet, as the interfaces table says) in the
-    // fast path's own buffers only (a record joined in the reader's spill buffer is not).
-    const link = format === RecordFormat.Pcapng ? LINKTYPE_ETHERNET : linkType;
-    if (!isFastLinkType(link) || !fast.holds(buf)) {
+    // Ethernet frames and Linux cooked ones (pcapng: as the interfaces table says) in the fast
+    // path's own buffers only (a record joined in the reader's spill buffer is not).
+    const pcapng = format === RecordFormat.Pcapng;
+    if ((!pcapng && !isFastLinkType(linkType)) || !fast.holds(buf)) {
       this.recordsBeforeOffer = MAX_FAST_BACKOFF;
       return p;
     }
     if (!this.startRun(this.nextOrdinal)) return p;
-    const q = fast.run(buf, p, end, format, maxCapLen, link);
-    // | 0: read back as the small integer the fields hold (see endRun).
+    const q = fast.run(buf, p, end, format, maxCapLen, pcapng ? LINKTYPE_ETHERNET : (linkType as FastLinkType));
+    // | 0: read back as the small integers the fields hold (see endRun). The module says which link
+    // type the records it took were (one per run: a pcapng section's interfaces may differ).
     const n = q === p ? 0 : fast.state[FAST_STATE.COUNT]! | 0;
-    this.endRun(n, this.nextOrdinal + n - 1, n, link);
+    this.endRun(n, this.nextOrdinal + n - 1, n, n === 0 ? LINKTYPE_ETHERNET : ((fast.state[FAST_STATE.LINK]! | 0) as FastLinkType));
     this.nextOrdinal += n;
     return q;
   }

@@ -113,6 +113,7 @@ function expectedLayout(): number[] {
     RecordFormat.PcapUsec, RecordFormat.PcapNsec, RecordFormat.Pcapng,
     BulkInterface.None, BulkInterface.EthernetUsec, BulkInterface.EthernetNsec, BULK_INTERFACES, PCAPNG_MAX_BLOCK_LEN,
     LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2,
+    BulkInterface.SllUsec, BulkInterface.Sll2Usec, Object.keys(BulkInterface).length, FAST_STATE.LINK,
   ];
 }
 

@@ -108,7 +108,9 @@ const INDEX_DIST_BITS: i32 = 3;
 const S_QUEUED: i32 = 14;
 /** Out: other workers' records the run passed (their time only). */
 const S_OTHERS: i32 = 15;
-const STATE_WORDS: i32 = 16;
+/** Out: the link type of the records the run took. */
+const S_LINK: i32 = 16;
+const STATE_WORDS: i32 = 17;
 
 // The payload queue's entries (src/pipeline/fast-path.ts): i32 words each.
 const QUEUE_WORDS: i32 = 4;
@@ -134,6 +136,10 @@ const FORMAT_PCAPNG: i32 = 2;
 const IFACE_ENGINE: i32 = 0;
 const IFACE_USEC: i32 = 1;
 const IFACE_NSEC: i32 = 2;
+// Linux cooked interfaces (`any`): the same pairs, microseconds first.
+const IFACE_SLL_USEC: i32 = 3;
+const IFACE_SLL2_USEC: i32 = 5;
+const IFACE_KINDS: i32 = 7;
 const IFACES: i32 = 256;
 /** pcapng (src/capture/pcapng-reader.ts): the Enhanced Packet Block's type, its fixed part, the largest block read. */
 const PCAPNG_EPB: u32 = 6;
@@ -282,6 +288,10 @@ export function layout(i: i32): i32 {
     case 78: return LINK_ETHERNET;
     case 79: return LINK_SLL;
     case 80: return LINK_SLL2;
+    case 81: return IFACE_SLL_USEC;
+    case 82: return IFACE_SLL2_USEC;
+    case 83: return IFACE_KINDS;
+    case 84: return S_LINK;
   }
   return -1;
 }
@@ -359,6 +369,8 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
   let queued: i32 = 0;
   let queueAt: i32 = 0;
   let others: i32 = 0;
+  // pcapng: the link type of the run's first record; a record of another stops the run.
+  let runLink: i32 = format == FORMAT_PCAPNG ? 0 : link;
   const owners = ownersP;
   const rows = rowsP;
   const index = indexP;
@@ -373,6 +385,7 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
     let nsec: u32;
     let tsSec: f64;
     let next: i32;
+    let l2 = link;
     if (indexed) {
       if (p >= end) break;
       const r = rec + <usize>p * (REC_WORDS << 2);
@@ -420,14 +433,18 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
       const ifId = load<u32>(r, 8);
       if (ifId >= <u32>IFACES) break;
       const kind = <i32>load<u8>(ifacesP + <usize>ifId);
-      if (kind == IFACE_ENGINE) break;
+      if (kind == IFACE_ENGINE || kind >= IFACE_KINDS) break;
+      l2 = kind < IFACE_SLL_USEC ? LINK_ETHERNET : kind < IFACE_SLL2_USEC ? LINK_SLL : LINK_SLL2;
+      if (runLink == 0) runLink = l2;
+      else if (l2 != runLink) break;
       capLen = load<u32>(r, 20);
       origLen = load<u32>(r, 24);
       if (capLen > len - PCAPNG_EPB_MIN) break;
       // The 64-bit count of units (util/timestamp.ts TimestampConverter: exact whole seconds and
       // nanoseconds, the same as its direct mode for these two units).
       const t = (<u64>load<u32>(r, 12) << 32) | <u64>load<u32>(r, 16);
-      if (kind == IFACE_USEC) {
+      if ((kind & 1) == 1) {
+        // IFACE_USEC, IFACE_SLL_USEC, IFACE_SLL2_USEC
         tsSec = <f64>(t / 1_000_000);
         nsec = <u32>(t % 1_000_000) * 1000;
       } else {
@@ -461,16 +478,16 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
     const fend = f + <usize>capLen;
     let type: i32;
     let l3: usize;
-    if (link == LINK_ETHERNET) {
+    if (l2 == LINK_ETHERNET) {
       if (capLen < 14) break;
       type = be16(f + 12);
       l3 = f + 14;
     } else {
       // A Linux cooked header (the general decoder's decodeLinuxSll/Sll2): its protocol field is the
       // EtherType. A VLAN tag libpcap put back in after it is the engine's.
-      const header: u32 = link == LINK_SLL ? 16 : 20;
+      const header: u32 = l2 == LINK_SLL ? 16 : 20;
       if (capLen < header) break;
-      type = be16(link == LINK_SLL ? f + 14 : f);
+      type = be16(l2 == LINK_SLL ? f + 14 : f);
       if (type == 0x8100 || type == 0x88a8 || type == 0x9100) break;
       l3 = f + <usize>header;
     }
@@ -723,5 +740,6 @@ export function run(buf: usize, p: i32, end: i32, format: i32, maxCapLen: u32, r
   setSt(S_LRU_TAIL, <f64>tail);
   setSt(S_QUEUED, <f64>queued);
   setSt(S_OTHERS, <f64>others);
+  setSt(S_LINK, <f64>runLink);
   return p;
 }

@@ -651,19 +651,22 @@ describe('the WebAssembly fast path over pcapng', () => {
     const FIELDS = [0, 4, 8, 12, 16, 20, 24, -4];
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.nat(8), fc.nat(40_000), fc.nat(40)), { minLength: 1, maxLength: 80 }),
+        fc.array(fc.tuple(fc.nat(seeds.length - 1), fc.nat(9), fc.nat(40_000), fc.nat(40)), { minLength: 1, maxLength: 80 }),
         fc.array(fc.tuple(fc.nat(1000), fc.nat(FIELDS.length - 1), fc.constantFrom(0, 1, 2, 3, 5, 7, 31, 32, 33, 255, 0xffff, 0x1000000, 0x1000001, 0xffffffff), fc.boolean()), { maxLength: 4 }),
         fc.array(fc.tuple(fc.nat(20_000), fc.nat(255)), { maxLength: 2 }),
         (list, fieldFlips, byteFlips) => {
-          // Interface 0 (most packets): microseconds, 1: nanoseconds (both taken), 2: raw IP (left to
-          // the engine); now and then a block the reader reads itself (SPB, ISB, a custom block).
+          // Interface 0 (most packets): microseconds, 1: nanoseconds, 3: Linux cooked v2 (taken), 2: raw
+          // IP (left to the engine); now and then a block the reader reads itself (SPB, ISB, custom).
           // Packets at most 40 ms apart: runs, not a new capture second (a sweep) at every packet.
-          const blocks: PcapngBlockSpec[] = [{ type: 'idb', linkType: 1 }, { type: 'idb', linkType: 1, tsresol: 9 }, { type: 'idb', linkType: 101 }];
+          const blocks: PcapngBlockSpec[] = [
+            { type: 'idb', linkType: 1 }, { type: 'idb', linkType: 1, tsresol: 9 }, { type: 'idb', linkType: 101 }, { type: 'idb', linkType: 276, tsresol: 9 },
+          ];
           let ts = 1_700_000_000_000_000n;
           for (const [i, pick, step, other] of list) {
             const id = pick < 7 ? 0 : pick - 6;
             ts += BigInt(step);
-            blocks.push({ type: 'epb', interfaceId: id, ts: id === 1 ? ts * 1000n : ts, data: id === 2 ? seeds[i]!.subarray(14) : seeds[i]! });
+            const data = id === 2 ? seeds[i]!.subarray(14) : id === 3 ? cooked(seeds[i]!, 276) : seeds[i]!;
+            blocks.push({ type: 'epb', interfaceId: id, ts: id === 1 || id === 3 ? ts * 1000n : ts, data });
             if (other === 0) blocks.push({ type: 'spb', data: seeds[i]! });
             else if (other === 1) blocks.push({ type: 'isb', interfaceId: 0, stats: { ifrecv: step } });
             else if (other === 2) blocks.push({ type: 'raw', blockType: 0x40000bad, body: new Uint8Array(24) });
@@ -799,6 +802,29 @@ describe('the WebAssembly fast path over Linux cooked captures', () => {
       const bytes = cookedPcap(mixed, linkType);
       for (const o of [DEFAULT, { maxFlows: 64, idleTimeout: 1, activeTimeout: 2, classify: true }]) expectSameOnBytes(bytes, o, `mixed, link type ${linkType}`);
     }
+  });
+
+  it('takes them from pcapng too (a capture on Linux\'s "any"), a run at a time per link type, counted as such', () => {
+    const packets = [...Array(4).keys()].flatMap((c) => {
+      const client = { src: `10.5.0.${c + 1}`, dst: '10.6.0.1', sport: 42000 + c, dport: 6379 };
+      const server = { src: '10.6.0.1', dst: `10.5.0.${c + 1}`, sport: 6379, dport: 42000 + c };
+      return [ipv4Tcp({ ...client, flags: 'S' }), ipv4Tcp({ ...server, flags: 'SA' }), ...[...Array(60).keys()].map((i) => ipv4Tcp({ ...(i % 2 ? server : client), flags: 'A' }))];
+    });
+    // Interfaces: Ethernet, SLL (nanoseconds), SLL2; each sends 32 packets in turn.
+    const ifaces = [[1, 6], [113, 9], [276, 6]] as const;
+    const blocks: PcapngBlockSpec[] = ifaces.map(([linkType, tsresol]) => ({ type: 'idb', linkType, tsresol }));
+    packets.forEach((pkt, i) => {
+      const id = Math.floor(i / 32) % ifaces.length;
+      const [linkType, tsresol] = ifaces[id]!;
+      const us = 1_700_000_000_000_000n + BigInt(i) * 1000n;
+      blocks.push({ type: 'epb', interfaceId: id, ts: tsresol === 9 ? us * 1000n : us, data: linkType === 1 ? pkt : cooked(pkt, linkType) });
+    });
+    const bytes = buildPcapng([{ blocks }]);
+    const fast = runBytes(bytes, DEFAULT, true);
+    expect(fast.error).toBeNull();
+    expectSame(fast, runBytes(bytes, DEFAULT, false), 'Ethernet, SLL and SLL2 interfaces');
+    expect(fast.fastRecords).toBeGreaterThan(packets.length / 2);
+    expect(Object.keys(JSON.parse(fast.totals).packetsByLinkType)).toEqual(['1', '113', '276']);
   });
 
   it('random mutations of cooked frames (their headers included): the same output, errors included', () => {
