@@ -4,9 +4,10 @@
  * the table already holds, in a plain frame (a payload the classifier inspects goes through the
  * payload queue, below). Everything else stays with the engine (src/pipeline/engine.ts):
  *
- * run() walks whole pcap records (or pcapng Enhanced Packet Blocks) from `p` and stops, without changing anything for it, at the first
- * record that is not such a packet: not a plain frame (decode/plain.ts decodePlain, or the same
- * frame carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a
+ * run() walks whole pcap records (or pcapng Enhanced Packet Blocks) from `p` and stops, without
+ * changing anything for it, at the first record that is not such a packet: not a plain frame
+ * (decode/plain.ts decodePlain, or the same behind a Linux cooked header instead of Ethernet's, or
+ * carrying an ICMP or ICMPv6 query instead of TCP or UDP, decoded as decode/icmp.ts does), a
  * new flow, a TCP SYN (it may start a new connection on the 5-tuple), a second of capture time that
  * starts an expiry sweep, the first packet after an active-timeout cut, a record cut by the chunk's
  * end or too long, a payload in a direction the classifier inspects when the payload queue has no
