@@ -10,7 +10,8 @@
  *
  * Options: --file PATH | (--packets N --flows N --size small|mixed|large --seed N) · --runs N
  * (default 3) · --workers LIST (default 0,1,2) · --tools LIST (default all: portsniff, no-rules
- * (`replay --no-rules --workers 0`), tcpdump (`-w /dev/null`), tcpdump-filter (a BPF filter that
+ * (`replay --no-rules --workers 0`), flow-log (`replay --flows /dev/null --workers 0`: one JSON line
+ * per flow), tcpdump (`-w /dev/null`), tcpdump-filter (a BPF filter that
  * matches nothing: libpcap's read loop), ndpiReader, tshark, cat) · --cli PATH (portsniff entry, default dist/cli/main.js) · --keep (keep
  * the generated file) · --json (print the results as JSON after the table) · --note TEXT (added to the
  * report's notes; repeatable) · --record.
@@ -38,7 +39,7 @@ export const README_PATH = join(REPO, 'bench', 'README.md');
 export const FIGURES_START = '<!-- bench:figures:start -->';
 export const FIGURES_END = '<!-- bench:figures:end -->';
 
-export const ALL_TOOLS = ['portsniff', 'no-rules', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark', 'cat'] as const;
+export const ALL_TOOLS = ['portsniff', 'no-rules', 'flow-log', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark', 'cat'] as const;
 export type ToolName = (typeof ALL_TOOLS)[number];
 
 export interface SuiteOptions {
@@ -416,6 +417,21 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         check: checkPackets,
       });
     }
+    if (tools.includes('flow-log')) {
+      if (!existsSync(o.cli)) throw new Error(`portsniff entry ${o.cli} not found: run \`npm run build\` first (npm run bench does)`);
+      // The flow log on top of the full pipeline: what writing one JSON record per flow costs.
+      const rel = relative(REPO, o.cli);
+      const shown = `node ${rel.startsWith('..') ? o.cli : rel}`;
+      const workersArgs = cliHasWorkers(o.cli) ? ['--workers', '0'] : [];
+      planned.push({
+        id: 'portsniff-flow-log',
+        label: 'portsniff --flows',
+        argv: [process.execPath, o.cli, 'replay', file, '--json', '--flows', '/dev/null', ...workersArgs],
+        command: `${shown} replay F --json --flows /dev/null${workersArgs.length > 0 ? ' --workers 0' : ''}`,
+        captureStdout: true,
+        check: checkPackets,
+      });
+    }
     const external: { id: ToolName; argv: string[]; command: string }[] = [
       { id: 'tcpdump', argv: ['tcpdump', '-r', file, '-w', '/dev/null'], command: 'tcpdump -r F -w /dev/null' },
       // libpcap's bare read loop plus BPF: a filter that matches nothing, so nothing is printed or written.
@@ -507,7 +523,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         detail: details.get(p.id) ?? null,
       };
     });
-    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && r.id !== 'portsniff-no-rules' && r.wall !== null);
+    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && r.id !== 'portsniff-no-rules' && r.id !== 'portsniff-flow-log' && r.wall !== null);
     const ref = psRows.find((r) => r.id === 'portsniff-w2') ?? psRows[psRows.length - 1] ?? null;
     const wallOf = (id: string): number | null => rows.find((r) => r.id === id)?.wall ?? null;
     const tcpdump = wallOf('tcpdump');

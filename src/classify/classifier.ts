@@ -21,6 +21,7 @@ import type { PortIndex, Candidate } from '../rules/compile.js';
 import { PROTOCOL_TAGS, type ProtocolTag } from '../rules/protocol-tags.js';
 import { decidePorts, type PortDecision } from './port-decision.js';
 import { recognizePayload, tcpNeverRecognised, type ProtocolEvidence } from './recognize/index.js';
+import { DetailStore } from './detail-store.js';
 import { addressClass, checkExposure, inCidrs, type AddressClass, type Cidr, type ExposureClient } from './exposure.js';
 import type { PolicyChecker, PolicyClient } from './policy-check.js';
 import type { Exposure } from '../rules/types.js';
@@ -138,10 +139,12 @@ export class PortMapClassifier implements FlowClassifier {
   private lastVerdictDecision = -1;
   private lastVerdictKey = -1;
   private lastVerdict: Classification | null = null;
-  /** With evidenceDetail: the full evidence of each direction (slot*2 + d), as pool index + 1 (0: none). */
+  /**
+   * With evidenceDetail: the detail of each direction's evidence (slot*2 + d), as a DetailStore
+   * reference (0: none, or no fields); its protocol and tags are the slim evidence of its tag set.
+   */
   private readonly evidenceRef: Int32Array | null;
-  private readonly evidencePool: Array<ProtocolEvidence | null> = [];
-  private readonly freeEvidence: number[] = [];
+  private readonly details: DetailStore | null;
   private readonly pool: Uint8Array;
   /** Per bucket b: free buffer ids in freeBuffers[b * BUFFERS_PER_BUCKET, + freeTop[b]). */
   private readonly freeBuffers: Int32Array;
@@ -193,6 +196,7 @@ export class PortMapClassifier implements FlowClassifier {
     this.recU16 = new Uint16Array(this.recI32.buffer);
     this.recU8 = new Uint8Array(this.recI32.buffer);
     this.evidenceRef = this.evidenceDetail ? new Int32Array(capacity * 2) : null;
+    this.details = this.evidenceDetail ? new DetailStore() : null;
     this.pool = new Uint8Array(INSPECT_POOL * 2 * INSPECT_BYTES);
     this.freeBuffers = new Int32Array(INSPECT_POOL);
     for (let i = 0; i < INSPECT_POOL; i++) this.freeBuffers[i] = i;
@@ -337,38 +341,23 @@ export class PortMapClassifier implements FlowClassifier {
     else pool.set(buf.subarray(offset, offset + n), at);
   }
 
-  /** Sets direction `d`'s evidence (tag-set id 0: none; `ev` only kept with evidence details). */
+  /** Sets direction `d`'s evidence (tag-set id 0: none; `ev`'s detail only kept with evidence details). */
   private setEvidence(s: number, d: number, ev: ProtocolEvidence | null, tagSet: number): void {
     this.recU16[s * REC_U16 + R_TAG_SET + d] = tagSet;
     const refs = this.evidenceRef;
     if (refs === null) return;
     const e = s * 2 + d;
-    const r = refs[e]!;
-    if (tagSet === 0) {
-      if (r !== 0) {
-        this.evidencePool[r - 1] = null;
-        this.freeEvidence.push(r - 1);
-        refs[e] = 0;
-      }
-      return;
-    }
-    if (r !== 0) {
-      this.evidencePool[r - 1] = ev;
-      return;
-    }
-    const id = this.freeEvidence.length > 0 ? this.freeEvidence.pop()! : this.evidencePool.push(null) - 1;
-    this.evidencePool[id] = ev;
-    refs[e] = id + 1;
+    const details = this.details!;
+    details.release(refs[e]!);
+    refs[e] = tagSet === 0 || ev === null ? 0 : details.put(ev.detail);
   }
 
-  /** Direction `d`'s evidence: the full object with evidence details, else the slim one. */
+  /** Direction `d`'s evidence: with evidence details rebuilt from the store, else the slim one. */
   private evidenceAt(s: number, d: number): ProtocolEvidence | null {
+    const slim = this.tagSets.slim[this.recU16[s * REC_U16 + R_TAG_SET + d]!]!;
     const refs = this.evidenceRef;
-    if (refs !== null) {
-      const r = refs[s * 2 + d]!;
-      return r === 0 ? null : this.evidencePool[r - 1]!;
-    }
-    return this.tagSets.slim[this.recU16[s * REC_U16 + R_TAG_SET + d]!]!;
+    if (refs === null || slim === null) return slim;
+    return { protocol: slim.protocol, tags: slim.tags, detail: this.details!.get(refs[s * 2 + d]!) };
   }
 
   private releaseBuffer(s: number): void {

@@ -372,8 +372,7 @@ export class Engine implements FrameSink, FlowObserver {
     this.ports.addFlow(t, slot, cls, protocol);
     view?.flowEnded(t, slot, cls, protocol, reason);
     if (!wanted || this.onFlow === null) return;
-    const record: ClassifiedFlow = describeFlow(t, slot, reason);
-    if (cls) Object.assign(record, cls);
+    const record: ClassifiedFlow = describeFlow(t, slot, reason, cls);
     const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
     this.onFlow(record, trigger, reason, t.lastOrdinal(slot));
   }

@@ -132,7 +132,7 @@ describe('bench/run.ts', () => {
       seed: 1,
       runs: 1,
       workers: [0],
-      tools: ['portsniff', 'no-rules', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark'],
+      tools: ['portsniff', 'no-rules', 'flow-log', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark'],
       cli: CLI,
       keep: false,
       findTool: () => null, // as on a machine without tcpdump, nDPI and tshark
@@ -141,11 +141,15 @@ describe('bench/run.ts', () => {
     expect(result.packets).toBe(20_000);
     const ids = result.rows.map((r) => r.id);
     // With --workers support the row is portsniff-w0; without it, the default pipeline and a note.
-    expect(ids.length).toBe(2);
+    expect(ids.length).toBe(3);
     expect(['portsniff-w0', 'portsniff']).toContain(ids[0]);
     expect(ids[1]).toBe('portsniff-no-rules');
     expect(result.rows[1]!.command).toMatch(/replay F --json --no-rules( --workers 0)?$/);
     expect(result.rows[1]!.detail).toMatch(/^20000 packets, 1000 flows/);
+    // The flow log's row: the same run writing one record per flow.
+    expect(ids[2]).toBe('portsniff-flow-log');
+    expect(result.rows[2]!.command).toMatch(/replay F --json --flows \/dev\/null( --workers 0)?$/);
+    expect(result.rows[2]!.detail).toMatch(/^20000 packets, 1000 flows/);
     const row = result.rows[0]!;
     expect(row.failed).toBeNull();
     expect(row.runs).toHaveLength(1);
@@ -205,14 +209,14 @@ describe('bench/run.ts', () => {
     const table = formatTable(result).split('\n');
     expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+CPU s\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump\s+÷ tcpdump filter\s+÷ ndpiReader$/);
     expect(table[1]).toMatch(/^-+( +-+){9}$/);
-    expect(table).toHaveLength(4);
+    expect(table).toHaveLength(5);
     expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+(\d+\.\d{2}|-)\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-\s+-\s+-$/);
     const report = formatReport(result);
     expect(report).toContain('machine: ');
     expect(report).toContain('note: tcpdump: not installed');
     const md = formatMarkdownTable(result).split('\n');
     expect(md[0]).toMatch(/^\| command \| wall s \(median\) \|/);
-    expect(md).toHaveLength(4);
+    expect(md).toHaveLength(5);
   });
 
   it('--record rewrites only the block between the figure markers', () => {

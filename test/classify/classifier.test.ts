@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { verdictFor, PortMapClassifier, INSPECT_PACKETS, INSPECT_POOL } from '../../src/classify/classifier.js';
 import { decidePorts } from '../../src/classify/port-decision.js';
 import { compileRules } from '../../src/rules/compile.js';
@@ -405,5 +407,47 @@ describe('PortMapClassifier with verdictsOnly (a summary that reads nothing but 
   it('gives the verdicts the full inspection gives, flow by flow', () => {
     const ports = [53, 5300, 5301, 6000, 53];
     expect(run(true, ports).verdicts).toEqual(run(false, ports).verdicts);
+  });
+});
+
+describe('evidence details of live flows', () => {
+  /** The collector, for a heap measurement (node:vm gives the function once the flag is set). */
+  function exposedGc(): () => void {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  }
+
+  it('are kept outside the JavaScript heap until the flow ends, and come back whole', () => {
+    const gc = exposedGc();
+    const flows = 20_000;
+    const table = new FlowTable({ maxFlows: 32_768, idleTimeout: 1e9, activeTimeout: 0 });
+    const cls = new PortMapClassifier(index, table.capacity, { evidenceDetail: true });
+    const ended: Array<{ slot: number; evidence: Record<string, string> }> = [];
+    table.setObserver({
+      flowStarted: (x) => cls.flowStarted(table, x),
+      payload: (x, toServer, buf, off, len) => cls.payload(table, x, toServer, buf, off, len),
+      flowEnded: (x) => ended.push({ slot: x, evidence: cls.classify(table, x).evidence }),
+    });
+    const name = (i: number): string => `svc-${String(i).padStart(6, '0')}.a-namespace-with-a-long-name.svc.cluster.local`;
+    const send = (i: number): void => {
+      const q = dnsQuery(i & 0xffff, name(i), QTYPE.A);
+      const p = ipv4Packet(IpProto.UDP, true, 53, 1024 + (i % 60_000), 0, q.length);
+      p.src3 = 0x0a000000 + Math.floor(i / 60_000) + 16;
+      table.process(p, i, 1, 0, 42 + q.length, q);
+    };
+    // Warm up (code, maps, the store's first records), then measure flows that stay live.
+    for (let i = 0; i < 200; i++) send(flows + i);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < flows; i++) send(i);
+    gc();
+    const perFlow = (process.memoryUsage().heapUsed - before) / flows;
+    // As objects (the evidence, its detail, the name string) a live DNS flow held ~210 bytes here.
+    expect(perFlow).toBeLessThan(64);
+    table.flush();
+    expect(ended).toHaveLength(flows + 200);
+    const byName = new Set(ended.map((e) => e.evidence['dnsQname']));
+    for (let i = 0; i < flows; i += 997) expect(byName.has(name(i))).toBe(true);
+    expect(ended[0]!.evidence).toEqual({ protocol: 'dns', tags: 'dns', dnsQr: 'query', dnsQname: name(flows), dnsQtype: 'A' });
   });
 });
