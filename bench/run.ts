@@ -402,36 +402,25 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         });
       }
     }
-    if (tools.includes('no-rules')) {
+    /** A row of portsniff with the full run's arguments plus `extra` (--workers 0 when the CLI has it). */
+    const variant = (id: string, label: string, extra: string[]): void => {
       if (!existsSync(o.cli)) throw new Error(`portsniff entry ${o.cli} not found: run \`npm run build\` first (npm run bench does)`);
-      // The engine without classification: the cost of classification is the difference to --workers 0.
       const rel = relative(REPO, o.cli);
       const shown = `node ${rel.startsWith('..') ? o.cli : rel}`;
       const workersArgs = cliHasWorkers(o.cli) ? ['--workers', '0'] : [];
       planned.push({
-        id: 'portsniff-no-rules',
-        label: 'portsniff --no-rules',
-        argv: [process.execPath, o.cli, 'replay', file, '--json', '--no-rules', ...workersArgs],
-        command: `${shown} replay F --json --no-rules${workersArgs.length > 0 ? ' --workers 0' : ''}`,
+        id,
+        label,
+        argv: [process.execPath, o.cli, 'replay', file, '--json', ...extra, ...workersArgs],
+        command: `${shown} replay F --json ${extra.join(' ')}${workersArgs.length > 0 ? ' --workers 0' : ''}`,
         captureStdout: true,
         check: checkPackets,
       });
-    }
-    if (tools.includes('flow-log')) {
-      if (!existsSync(o.cli)) throw new Error(`portsniff entry ${o.cli} not found: run \`npm run build\` first (npm run bench does)`);
-      // The flow log on top of the full pipeline: what writing one JSON record per flow costs.
-      const rel = relative(REPO, o.cli);
-      const shown = `node ${rel.startsWith('..') ? o.cli : rel}`;
-      const workersArgs = cliHasWorkers(o.cli) ? ['--workers', '0'] : [];
-      planned.push({
-        id: 'portsniff-flow-log',
-        label: 'portsniff --flows',
-        argv: [process.execPath, o.cli, 'replay', file, '--json', '--flows', '/dev/null', ...workersArgs],
-        command: `${shown} replay F --json --flows /dev/null${workersArgs.length > 0 ? ' --workers 0' : ''}`,
-        captureStdout: true,
-        check: checkPackets,
-      });
-    }
+    };
+    // The engine without classification: the cost of classification is the difference to --workers 0.
+    if (tools.includes('no-rules')) variant('portsniff-no-rules', 'portsniff --no-rules', ['--no-rules']);
+    // The flow log on top of the full pipeline: what writing one JSON record per flow costs.
+    if (tools.includes('flow-log')) variant('portsniff-flow-log', 'portsniff --flows', ['--flows', '/dev/null']);
     const external: { id: ToolName; argv: string[]; command: string }[] = [
       { id: 'tcpdump', argv: ['tcpdump', '-r', file, '-w', '/dev/null'], command: 'tcpdump -r F -w /dev/null' },
       // libpcap's bare read loop plus BPF: a filter that matches nothing, so nothing is printed or written.

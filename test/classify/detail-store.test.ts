@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DetailStore } from '../../src/classify/detail-store.js';
+import { prng } from '../../fixtures/gen/scenario.js';
 
 /** Same own keys in the same order, same values. */
 function expectSame(got: Record<string, string>, want: Record<string, unknown>): void {
   expect(Object.keys(got)).toEqual(Object.keys(want));
   expect(got).toEqual(want);
-}
-
-/** A deterministic PRNG (mulberry32) for the property test. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('DetailStore', () => {

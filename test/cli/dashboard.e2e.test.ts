@@ -17,6 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hasTmux, startTmux, type TmuxSession } from '../helpers/tmux.js';
 import { canCapture, freeTcpPort, startRedis, which } from '../capture/live/env.js';
+import { decidePorts } from '../../src/classify/port-decision.js';
+import { compileRules } from '../../src/rules/compile.js';
+import { defaultRulesDir, loadRuleDirs } from '../../src/rules/load.js';
+import { IpProto } from '../../src/util/ip-proto.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -53,12 +57,19 @@ const ready = (): boolean => {
  * A real redis-server on a port in Redis Enterprise's documented database endpoint range
  * (10000-19999), killed after the test; null (with the reason printed) when redis is not installed.
  */
+const RULES = compileRules(loadRuleDirs([defaultRulesDir()]));
+
 async function redisOnDatabasePort(what: string): Promise<number | null> {
   if (which('redis-server') === null || which('redis-benchmark') === null) {
     console.warn(`SKIPPED ${what}: redis-server / redis-benchmark missing (scripts/setup.sh installs them)`);
     return null;
   }
-  const port = await freeTcpPort(10000, 19999);
+  // Not a port a narrower rule documents inside the range (EdgeComet's 10080-10089, ...): its row
+  // would be that rule's, not the database row the tests wait for.
+  const port = await freeTcpPort(10000, 19999, (p) => {
+    const ids = decidePorts(RULES, IpProto.TCP, p, 50000).candidates.map((c) => c.rule.id);
+    return ids.length === 1 && ids[0] === 'redis-enterprise.database-endpoints';
+  });
   children.push(await startRedis(port));
   return port;
 }

@@ -52,9 +52,11 @@ export function canCapture(backend: 'tcpdump' | 'cap', what: string): boolean {
 }
 
 /** A TCP port nobody listens on, in [lo, hi). */
-export async function freeTcpPort(lo: number, hi: number): Promise<number> {
+export async function freeTcpPort(lo: number, hi: number, accept: (port: number) => boolean = () => true): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const port = lo + Math.floor(Math.random() * (hi - lo));
+    let port = lo + Math.floor(Math.random() * (hi - lo));
+    for (let tries = 0; !accept(port) && tries < 1000; tries++) port = lo + Math.floor(Math.random() * (hi - lo));
+    if (!accept(port)) continue;
     const ok = await new Promise<boolean>((resolve) => {
       const srv = net.createServer();
       srv.once('error', () => resolve(false));
