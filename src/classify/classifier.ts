@@ -354,7 +354,7 @@ export class PortMapClassifier implements FlowClassifier {
 
   /** Direction `d`'s evidence: with evidence details rebuilt from the store, else the slim one. */
   private evidenceAt(s: number, d: number): ProtocolEvidence | null {
-    const slim = this.tagSets.slim[this.recU16[s * REC_U16 + R_TAG_SET + d]!]!;
+    const slim = this.tagSets.slim[this.recU16[s * REC_U16 + R_TAG_SET + d]!] ?? null;
     const refs = this.evidenceRef;
     if (refs === null || slim === null) return slim;
     return { protocol: slim.protocol, tags: slim.tags, detail: this.details!.get(refs[s * 2 + d]!) };
