@@ -11,7 +11,9 @@
  *
  * Options: --a CLI (required), --b CLI (default dist/cli/main.js of this tree), --file F (required),
  * --rounds N (default 8), --sequential (never paired: for a change that moves work onto a second
- * core, which pinning to one core would hide). Arguments after `--` are the portsniff command (default `replay F
+ * core, which pinning to one core would hide), --a-args / --b-args "ARGS" (arguments added to that
+ * side's command only: one build against itself with and without an option, e.g. issue 14's
+ * "full ÷ --no-rules" as a paired ratio). Arguments after `--` are the portsniff command (default `replay F
  * --json`; an argument `F` stands for the file). Without a second core or `taskset`, the builds run
  * one after the other, alternating which goes first, and the report says it is not paired.
  *
@@ -33,6 +35,9 @@ export interface AbOptions {
   rounds: number;
   /** portsniff arguments; 'F' stands for the file. */
   args: string[];
+  /** Arguments added after `args` to A's command only, and to B's ('F' stands for the file there too). */
+  argsA?: string[];
+  argsB?: string[];
   /** Puts the file in the page cache before each round (injected by tests). */
   warm?: (file: string) => void;
   /** Whether rounds run pinned side by side (default: 2+ cores and taskset on PATH). */
@@ -89,7 +94,9 @@ export async function runAb(o: AbOptions): Promise<AbResult> {
   const paired = o.paired ?? (cpus.length >= 2 && which('taskset') !== null);
   const [cpu0, cpu1] = cpus.length >= 2 ? [cpus[0]!, cpus[1]!] : [0, 1];
   for (const cli of [o.a, o.b]) if (!existsSync(cli)) throw new Error(`${cli}: no such file (a build's dist/cli/main.js)`);
-  const args = o.args.map((x) => (x === 'F' ? o.file : x));
+  const withFile = (xs: readonly string[]): string[] => xs.map((x) => (x === 'F' ? o.file : x));
+  const argsA = withFile([...o.args, ...(o.argsA ?? [])]);
+  const argsB = withFile([...o.args, ...(o.argsB ?? [])]);
   const tmpA = mkdtempSync(join(tmpdir(), 'portsniff-ab-a-'));
   const tmpB = mkdtempSync(join(tmpdir(), 'portsniff-ab-b-'));
   const rounds: AbRound[] = [];
@@ -98,23 +105,23 @@ export async function runAb(o: AbOptions): Promise<AbResult> {
       warm(o.file);
       const coreA = paired ? (r % 2 === 0 ? cpu0 : cpu1) : -1;
       const coreB = paired ? (r % 2 === 0 ? cpu1 : cpu0) : -1;
-      const argv = (cli: string, core: number): string[] =>
+      const argv = (cli: string, core: number, args: string[]): string[] =>
         core >= 0 ? ['taskset', '-c', String(core), process.execPath, cli, ...args] : [process.execPath, cli, ...args];
       let a: Measurement;
       let b: Measurement;
       if (paired) {
         [a, b] = await Promise.all([
-          measure(argv(o.a, coreA), { captureStdout: false, tmp: tmpA }),
-          measure(argv(o.b, coreB), { captureStdout: false, tmp: tmpB }),
+          measure(argv(o.a, coreA, argsA), { captureStdout: false, tmp: tmpA }),
+          measure(argv(o.b, coreB, argsB), { captureStdout: false, tmp: tmpB }),
         ]);
       } else if (r % 2 === 0) {
-        a = await measure(argv(o.a, -1), { captureStdout: false, tmp: tmpA });
+        a = await measure(argv(o.a, -1, argsA), { captureStdout: false, tmp: tmpA });
         warm(o.file);
-        b = await measure(argv(o.b, -1), { captureStdout: false, tmp: tmpB });
+        b = await measure(argv(o.b, -1, argsB), { captureStdout: false, tmp: tmpB });
       } else {
-        b = await measure(argv(o.b, -1), { captureStdout: false, tmp: tmpB });
+        b = await measure(argv(o.b, -1, argsB), { captureStdout: false, tmp: tmpB });
         warm(o.file);
-        a = await measure(argv(o.a, -1), { captureStdout: false, tmp: tmpA });
+        a = await measure(argv(o.a, -1, argsA), { captureStdout: false, tmp: tmpA });
       }
       for (const [name, m] of [['A', a], ['B', b]] as const) {
         if (m.exitCode !== 0) throw new Error(`round ${r + 1}: ${name} exited ${m.exitCode}: ${firstLine(m.stderr).slice(0, 200)}`);
@@ -155,8 +162,8 @@ export function formatAb(res: AbResult): string {
   const line = (r: string[]): string => r.map((v, c) => v.padStart(widths[c]!)).join('  ');
   const ratio = (s: { median: number; min: number; max: number }): string => `${s.median.toFixed(3)} (range ${s.min.toFixed(3)}-${s.max.toFixed(3)})`;
   return [
-    `A: ${o.a}`,
-    `B: ${o.b}`,
+    `A: ${o.a}${o.argsA !== undefined && o.argsA.length > 0 ? `   + ${o.argsA.join(' ')}` : ''}`,
+    `B: ${o.b}${o.argsB !== undefined && o.argsB.length > 0 ? `   + ${o.argsB.join(' ')}` : ''}`,
     `command: node CLI ${o.args.join(' ')}   (F = ${o.file})`,
     res.paired
       ? `${res.rounds.length} paired rounds: A and B at the same time, one pinned to each core, cores swapped every round; page cache warmed before each round.`
@@ -181,6 +188,8 @@ export function parseAbArgs(argv: string[]): AbOptions {
       file: { type: 'string' },
       rounds: { type: 'string' },
       sequential: { type: 'boolean' },
+      'a-args': { type: 'string' },
+      'b-args': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
@@ -195,7 +204,14 @@ export function parseAbArgs(argv: string[]): AbOptions {
     rounds: positiveInt(values.rounds, '--rounds', 8),
     args: positionals.length > 0 ? positionals : ['replay', 'F', '--json'],
     ...(values.sequential === true ? { paired: false } : {}),
+    ...(values['a-args'] !== undefined ? { argsA: words(values['a-args']) } : {}),
+    ...(values['b-args'] !== undefined ? { argsB: words(values['b-args']) } : {}),
   };
+}
+
+/** "--no-rules --max-flows 16" as arguments (split at spaces; an option's value with a space cannot be given). */
+function words(text: string): string[] {
+  return text.split(/\s+/).filter((w) => w.length > 0);
 }
 
 async function main(): Promise<void> {

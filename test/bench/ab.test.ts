@@ -3,7 +3,7 @@
  * machine is noisy: the tool reports ratios, this checks its structure and its error paths).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,25 @@ describe('bench/ab.ts', () => {
       /round 1: B exited 3: boom: not a portsniff/,
     );
     await expect(runAb({ a: join(tmp, 'missing.js'), b: CLI, file, rounds: 1, args: [], paired: false })).rejects.toThrow(/missing\.js: no such file/);
+  });
+
+  it('--a-args and --b-args go to one side only: one build against itself, with and without an option', async () => {
+    const seen = join(tmp, 'argv.log');
+    const fake = join(tmp, 'argv.js');
+    writeFileSync(fake, `require('node:fs').appendFileSync(${JSON.stringify(seen)}, process.argv.slice(2).join(' ') + '\\n');\n`);
+    const res = await runAb({
+      a: fake, b: fake, file, rounds: 2, args: ['replay', 'F', '--json'], argsA: ['--no-rules'], argsB: ['--flows', 'F'],
+      paired: false, warm: () => {}, log: () => {},
+    });
+    const lines = readFileSync(seen, 'utf8').trim().split('\n').sort();
+    expect(lines).toEqual([`replay ${file} --json --flows ${file}`, `replay ${file} --json --flows ${file}`, `replay ${file} --json --no-rules`, `replay ${file} --json --no-rules`]);
+    const text = formatAb(res);
+    expect(text).toContain(`A: ${fake}   + --no-rules`);
+    expect(text).toContain(`B: ${fake}   + --flows F`);
+    const o = parseAbArgs(['--a', CLI, '--file', file, '--a-args=--no-rules', '--b-args', ' --top  5 ']);
+    expect(o.argsA).toEqual(['--no-rules']);
+    expect(o.argsB).toEqual(['--top', '5']);
+    expect(parseAbArgs(['--a', CLI, '--file', file]).argsA).toBeUndefined();
   });
 
   it('reads the CPUs it may pin to from Cpus_allowed_list', () => {
