@@ -120,6 +120,11 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const recordsForOthers = opts.flows !== undefined || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
   const summaryOnlyFlows = !recordsForOthers && !opts.json && opts.top > 0;
   const wantFlows = recordsForOthers || summaryOnlyFlows;
+  // The flow log is the records' only reader (no text summary's top list, no exporter, no view):
+  // the pipeline hands over each flow's JSON text, made where the engine runs.
+  const flowsAsJson =
+    opts.flows !== undefined && source.producer === undefined && !extra.some((c) => c.flow !== undefined) && !fleetWantsFlows(opts.fleet) &&
+    (opts.json === true || opts.top <= 0);
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
   // flows; without those, the classifier keeps just the protocol tags per live flow.
   const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
@@ -149,6 +154,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         activeTimeout: opts.activeTimeout,
         classification: classification === null ? null : { ...classification, verdictsOnly },
         flows: wantFlows,
+        ...(flowsAsJson ? { flowsAsJson: true } : {}),
         // Only the text summary reads records: it lists the --top largest flows and violations.
         ...(summaryOnlyFlows ? { largestRecords: opts.top } : {}),
         liveServices,
@@ -164,6 +170,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   }
 
   const consumers: SessionConsumer[] = [];
+  let flowLog: FlowLog | null = null;
   const reopenable = [...fleet.reopenable];
   const flushable = [...fleet.writers];
   try {
@@ -172,7 +179,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
       const writer = toStdout ? io.stdout : new LineWriter(opts.flows);
       if (!toStdout) reopenable.unshift(writer);
       flushable.unshift(writer);
-      consumers.push(new FlowLog(writer, !toStdout));
+      flowLog = new FlowLog(writer, !toStdout);
+      consumers.push(flowLog);
     }
   } catch (err) {
     await pipeline.close();
@@ -195,6 +203,10 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   // The first flows that broke the documented exposure, listed by the text summary.
   const violations: ClassifiedFlow[] = [];
   const flowConsumers = consumers.filter((c) => c.flow !== undefined);
+  if (flowsAsJson && capture !== null && flowLog !== null) {
+    const log = flowLog;
+    capture.onFlowJson((line) => log.line(line));
+  }
   pipeline.onFlow((f: ClassifiedFlow) => {
     for (const c of flowConsumers) c.flow!(f);
     top.add(f);

@@ -14,6 +14,11 @@ export class FlowLog implements SessionConsumer {
     if (!this.writer.closed) this.writer.writeLine(JSON.stringify(f));
   }
 
+  /** A flow's line as the pipeline made it (PipelineOptions.flowsAsJson): JSON.stringify of its record. */
+  line(text: string): void {
+    if (!this.writer.closed) this.writer.writeLine(text);
+  }
+
   finish(): void {
     this.writer.flush();
     if (this.ownsWriter) this.writer.close();

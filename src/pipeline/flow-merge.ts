@@ -6,10 +6,10 @@
  * ends at an ordinal >= its watermark. A queued flow is emitted once it is the smallest of all queue
  * heads and its trigger lies below every worker's watermark, so nothing smaller can still come.
  */
-import type { ClassifiedFlow } from './engine.js';
+import type { EndedFlow } from './results.js';
 
 interface Queue {
-  flows: ClassifiedFlow[];
+  flows: EndedFlow[];
   keys: number[];
   head: number;
 }
@@ -17,16 +17,16 @@ interface Queue {
 export class FlowMerger {
   private readonly queues: Queue[];
   private readonly watermarks: number[];
-  private readonly emit: (flow: ClassifiedFlow) => void;
+  private readonly emit: (flow: EndedFlow) => void;
 
-  constructor(workers: number, emit: (flow: ClassifiedFlow) => void) {
+  constructor(workers: number, emit: (flow: EndedFlow) => void) {
     this.queues = Array.from({ length: workers }, () => ({ flows: [], keys: [], head: 0 }));
     this.watermarks = new Array<number>(workers).fill(0);
     this.emit = emit;
   }
 
   /** Flows of worker `w` (keys: a (trigger, phase, last) triple per flow) and its new watermark. */
-  push(w: number, flows: ClassifiedFlow[] | null, keys: number[] | null, watermark: number): void {
+  push(w: number, flows: EndedFlow[] | null, keys: number[] | null, watermark: number): void {
     if (this.queues.length === 1) {
       // One worker: its flows come in end-key order already, and nothing else can come before them.
       if (flows !== null) for (const f of flows) this.emit(f);

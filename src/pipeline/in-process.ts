@@ -16,6 +16,8 @@ export class InProcessPipeline implements Pipeline {
   readonly sink: PipelineSink;
   private readonly engine: Engine;
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
+  private readonly jsonCallbacks: Array<(line: string) => void> = [];
+  private readonly flowsAsJson: boolean;
   private readonly feed: SnapshotFeed;
   private readonly detail: boolean;
   private readonly liveServices: boolean;
@@ -34,6 +36,7 @@ export class InProcessPipeline implements Pipeline {
       fastPath: opts.fastPath !== false,
     });
     this.sink = this.engine;
+    this.flowsAsJson = opts.flowsAsJson === true;
     this.detail = opts.detail === true;
     this.liveServices = opts.liveServices !== false || this.detail;
     // The engine's live view starts with its first snapshot, and its lists (recently ended flows,
@@ -45,7 +48,12 @@ export class InProcessPipeline implements Pipeline {
   }
 
   private emit(f: ClassifiedFlow): void {
-    for (const cb of this.flowCallbacks) cb(f);
+    if (this.flowsAsJson) {
+      const line = JSON.stringify(f);
+      for (const cb of this.jsonCallbacks) cb(line);
+    } else {
+      for (const cb of this.flowCallbacks) cb(f);
+    }
   }
 
   tryAcquire(): boolean {
@@ -64,6 +72,10 @@ export class InProcessPipeline implements Pipeline {
 
   onFlow(cb: (flow: ClassifiedFlow) => void): void {
     this.flowCallbacks.push(cb);
+  }
+
+  onFlowJson(cb: (line: string) => void): void {
+    this.jsonCallbacks.push(cb);
   }
 
   onSnapshot(cb: (s: Snapshot) => void): void {

@@ -6,7 +6,7 @@
 import type { CaptureReadResult } from '../capture/types.js';
 import type { DecapOptions } from '../decode/decap-options.js';
 import type { ErrorRecord } from '../errors.js';
-import type { ClassifiedFlow, Snapshot } from './results.js';
+import type { EndedFlow, Snapshot } from './results.js';
 import type { ChunkBuffers } from './chunks.js';
 import type { ClassificationSpec } from './classification.js';
 import type { PortStatsData } from './port-stats.js';
@@ -37,6 +37,8 @@ export interface WorkerInit {
   classification: ClassificationSpec | null;
   /** Whether finished flow records are wanted (else only statistics are kept). */
   flows: boolean;
+  /** With flows: report each as its JSON text (PipelineOptions.flowsAsJson). */
+  flowsAsJson?: boolean;
   /** With flows: records only for the N largest flows and the first N violations (PipelineOptions). */
   largestRecords?: number;
   /** Milliseconds between the statistics a worker posts. */
@@ -79,12 +81,12 @@ export type FromWorker =
    * Chunk `id` is done. Every flow the worker ends at an ordinal below `watermark` has been reported
    * (in `flows`, with their end keys as (trigger, phase, last) triples in `keys`).
    */
-  | { t: 'progress'; id: number; watermark: number; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  | { t: 'progress'; id: number; watermark: number; flows: EndedFlow[] | null; keys: number[] | null }
   /**
    * Reading a file itself ('file'): flows ended so far (as 'progress') and the bytes of the capture
    * consumed; answered by 'ack'.
    */
-  | { t: 'file-progress'; bytesRead: number; watermark: number; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  | { t: 'file-progress'; bytesRead: number; watermark: number; flows: EndedFlow[] | null; keys: number[] | null }
   /**
    * After 'file' (following its last 'file-progress'): what was read, or the capture error that
    * stopped it with what was read before (`partial`, for a CaptureFormatError); `next` is the ordinal
@@ -97,8 +99,8 @@ export type FromWorker =
    * After 'end', before 'final': flows the end of input ended so far (the live flows of a large
    * table, in batches instead of one 'final'), with their end keys; the watermark does not move.
    */
-  | { t: 'flows'; flows: ClassifiedFlow[] | null; keys: number[] | null }
+  | { t: 'flows'; flows: EndedFlow[] | null; keys: number[] | null }
   /** After 'end': the last flows and the final statistics. */
-  | { t: 'final'; snapshot: Snapshot; flows: ClassifiedFlow[] | null; keys: number[] | null; ports: PortStatsData; fastRecords: number }
+  | { t: 'final'; snapshot: Snapshot; flows: EndedFlow[] | null; keys: number[] | null; ports: PortStatsData; fastRecords: number }
   /** The worker failed; `snapshot` is what it had counted (null if it could not tell). */
   | { t: 'error'; error: ErrorRecord; snapshot: Snapshot | null; ports: PortStatsData | null };

@@ -18,6 +18,12 @@ export type { ExposureCheck, ExposureStatus } from '../classify/exposure.js';
  */
 export type ClassifiedFlow = FlowRecord & Partial<Classification> & { source?: 'proxy'; proxy?: RelayInfo };
 
+/**
+ * An ended flow as a worker reports it: the record, or with `flowsAsJson` its JSON text
+ * (JSON.stringify of the record, made on the worker's thread).
+ */
+export type EndedFlow = ClassifiedFlow | string;
+
 /** How one side of a relayed connection ended. */
 export type RelayClose = 'fin' | 'reset' | 'error' | 'proxy';
 

@@ -11,7 +11,7 @@ import { DEFAULT_CHUNK_SIZE, readCaptureFile } from '../capture/file.js';
 import { PortsniffError, toErrorRecord, type CaptureFormatError } from '../errors.js';
 import type { Engine } from './engine.js';
 import type { FromWorker } from './messages.js';
-import type { ClassifiedFlow } from './results.js';
+import type { EndedFlow } from './results.js';
 
 /** Most often the worker posts progress while reading (flows and bytes for the main thread). */
 export const FILE_PROGRESS_MS = 50;
@@ -27,7 +27,7 @@ export interface FileReadHost {
   readonly engine: Engine;
   post(m: FromWorker): void;
   /** The flows ended since the last call, with their end keys. */
-  takeFlows(): { flows: ClassifiedFlow[] | null; keys: number[] | null };
+  takeFlows(): { flows: EndedFlow[] | null; keys: number[] | null };
   /** Flows ended and not taken yet. */
   pendingFlows(): number;
   /** Called before every read (the tests' failure hooks). */

@@ -55,6 +55,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   private failure: { code: string; message: string } | null = null;
   private readonly merger: FlowMerger;
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
+  private readonly jsonCallbacks: Array<(line: string) => void> = [];
   private readonly feed: SnapshotFeed;
   private engineDrops = 0;
   private readerWaits = 0;
@@ -91,7 +92,8 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     this.held = new Uint8Array(poolChunks);
     for (let id = 0; id < poolChunks; id++) this.chunks.push(new ChunkView(id, allocateChunk(this.chunkSize)));
     this.merger = new FlowMerger(n, (f) => {
-      for (const cb of this.flowCallbacks) cb(f);
+      if (typeof f === 'string') for (const cb of this.jsonCallbacks) cb(f);
+      else for (const cb of this.flowCallbacks) cb(f);
     });
     // Compile once here too: a bad --products fails now, on this thread, not in every worker.
     buildClassification(opts.classification);
@@ -109,6 +111,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         },
         classification: opts.classification,
         flows: opts.flows,
+        ...(opts.flows && opts.flowsAsJson === true ? { flowsAsJson: true } : {}),
         ...(opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
         statsIntervalMs: intervalMs,
         detail: opts.detail === true,
@@ -375,6 +378,10 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   // Results
+
+  onFlowJson(cb: (line: string) => void): void {
+    this.jsonCallbacks.push(cb);
+  }
 
   onFlow(cb: (flow: ClassifiedFlow) => void): void {
     this.flowCallbacks.push(cb);

@@ -20,7 +20,7 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorRecord } from '../errors.js';
 import { Engine } from './engine.js';
-import type { ClassifiedFlow, Snapshot } from './results.js';
+import type { ClassifiedFlow, EndedFlow, Snapshot } from './results.js';
 import { buildClassification } from './classification.js';
 import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN, RECORD_WORDS } from './chunks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
@@ -42,7 +42,7 @@ class Run {
   private readonly control: Int32Array;
   private readonly chunks: ChunkView[];
   private readonly picker: ShardPicker;
-  private flows: ClassifiedFlow[] = [];
+  private flows: EndedFlow[] = [];
   private keys: number[] = [];
   /** In engine.finish() (after 'end'): ended flows go out in batches of END_FLUSH_FLOWS. */
   private finishing = false;
@@ -87,7 +87,7 @@ class Run {
       ...(init.flows
         ? {
             onFlow: (f: ClassifiedFlow, trigger: number, phase: number, last: number) => {
-              this.flows.push(f);
+              this.flows.push(init.flowsAsJson === true ? JSON.stringify(f) : f);
               this.keys.push(trigger, phase, last);
               // The end of input ends every live flow at once: post them as they come, not all in 'final'.
               if (this.finishing && this.flows.length >= END_FLUSH_FLOWS) this.post({ t: 'flows', ...this.takeFlows() });
@@ -122,7 +122,7 @@ class Run {
     return s;
   }
 
-  takeFlows(): { flows: ClassifiedFlow[] | null; keys: number[] | null } {
+  takeFlows(): { flows: EndedFlow[] | null; keys: number[] | null } {
     if (!this.init.flows || this.flows.length === 0) return { flows: null, keys: null };
     const out = { flows: this.flows, keys: this.keys };
     this.flows = [];

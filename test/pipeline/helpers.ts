@@ -22,7 +22,9 @@ export interface PipelineRun {
 export async function runPipeline(file: string, o: PipelineOptions, runOpts: RunFileOptions = {}): Promise<PipelineRun> {
   const pipeline = createPipeline(o);
   const flows: string[] = [];
-  pipeline.onFlow((f) => flows.push(JSON.stringify(f)));
+  // With flowsAsJson the lines come made; a record reaching onFlow then is a failure.
+  pipeline.onFlow((f) => flows.push(o.flowsAsJson === true ? `record instead of a line: ${JSON.stringify(f)}` : JSON.stringify(f)));
+  pipeline.onFlowJson((line) => flows.push(o.flowsAsJson === true ? line : `line without flowsAsJson: ${line}`));
   let read: CaptureReadResult | null = null;
   let readError: unknown = null;
   try {

@@ -111,6 +111,14 @@ describe('the in-process engine', () => {
 });
 
 describe('worker pipeline output equals the in-process engine', () => {
+  it('flows as JSON text (a flow log alone): the lines JSON.stringify makes of the records, with 0, 1 or 2 workers, and no records', async () => {
+    for (const workers of [0, 1, 2]) {
+      const r = await runPipeline(mixedFile, options(workers, { flowsAsJson: true }));
+      expect(r.flows.length).toBe(inProcess.flows.length);
+      expect(r.flows).toEqual(inProcess.flows);
+    }
+  });
+
   it.each([
     ['1 worker, default chunks', 1, {}],
     ['2 workers, 64 KiB chunks, pool of 2 (records cut by every chunk end)', 2, { chunkBytes: 65536, poolChunks: 2 }],
