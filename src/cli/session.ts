@@ -117,14 +117,13 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
   const ruleSet = source.ruleSet !== undefined ? source.ruleSet : dirs.length === 0 ? null : loadRuleDirs(dirs);
   const extra = extras.consumers ?? [];
-  const recordsForOthers = opts.flows !== undefined || extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
+  const othersReadRecords = extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
+  const recordsForOthers = opts.flows !== undefined || othersReadRecords;
   const summaryOnlyFlows = !recordsForOthers && !opts.json && opts.top > 0;
   const wantFlows = recordsForOthers || summaryOnlyFlows;
-  // The flow log is the records' only reader (no text summary's top list, no exporter, no view):
+  // The flow log is the records' only reader (no exporter, no view, no text summary's top list):
   // the pipeline hands over each flow's JSON text, made where the engine runs.
-  const flowsAsJson =
-    opts.flows !== undefined && source.producer === undefined && !extra.some((c) => c.flow !== undefined) && !fleetWantsFlows(opts.fleet) &&
-    (opts.json === true || opts.top <= 0);
+  const flowsAsJson = opts.flows !== undefined && !othersReadRecords && source.producer === undefined && (opts.json === true || opts.top <= 0);
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
   // flows; without those, the classifier keeps just the protocol tags per live flow.
   const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
