@@ -119,11 +119,13 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const extra = extras.consumers ?? [];
   const othersReadRecords = extra.some((c) => c.flow !== undefined) || fleetWantsFlows(opts.fleet);
   const recordsForOthers = opts.flows !== undefined || othersReadRecords;
-  const summaryOnlyFlows = !recordsForOthers && !opts.json && opts.top > 0;
+  // The text summary lists the largest flows and the first exposure violations.
+  const summaryLists = !opts.json && opts.top > 0;
+  const summaryOnlyFlows = !recordsForOthers && summaryLists;
   const wantFlows = recordsForOthers || summaryOnlyFlows;
-  // The flow log is the records' only reader (no exporter, no view, no text summary's top list):
-  // the pipeline hands over each flow's JSON text, made where the engine runs.
-  const flowsAsJson = opts.flows !== undefined && !othersReadRecords && source.producer === undefined && (opts.json === true || opts.top <= 0);
+  // The flow log is the only reader of every record (no exporter, no view): the pipeline hands over
+  // each flow's JSON text, made where the engine runs, and records only for the summary's lists.
+  const flowsAsJson = opts.flows !== undefined && !othersReadRecords && source.producer === undefined;
   // Evidence fields (SNI, gRPC path, ...) are printed in the flow log and shown by consumers of
   // flows; without those, the classifier keeps just the protocol tags per live flow.
   const evidenceDetail = opts.flows !== undefined || extra.some((c) => c.flow !== undefined);
@@ -155,7 +157,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         flows: wantFlows,
         ...(flowsAsJson ? { flowsAsJson: true } : {}),
         // Only the text summary reads records: it lists the --top largest flows and violations.
-        ...(summaryOnlyFlows ? { largestRecords: opts.top } : {}),
+        ...(summaryOnlyFlows || (flowsAsJson && summaryLists) ? { largestRecords: opts.top } : {}),
         liveServices,
         ...(opts.decap ? { decap: opts.decap } : {}),
         ...(extras.detail ? { detail: true } : {}),
@@ -201,7 +203,8 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   const top = new TopFlows(opts.json ? 0 : opts.top);
   // The first flows that broke the documented exposure, listed by the text summary.
   const violations: ClassifiedFlow[] = [];
-  const flowConsumers = consumers.filter((c) => c.flow !== undefined);
+  // With flow lines the log takes those; records (the summary's) go only to its lists.
+  const flowConsumers = flowsAsJson ? [] : consumers.filter((c) => c.flow !== undefined);
   if (flowsAsJson && capture !== null && flowLog !== null) {
     const log = flowLog;
     capture.onFlowJson((line) => log.line(line));

@@ -46,14 +46,16 @@ export interface EngineOptions {
   /**
    * Receives each finished flow, in the order flows end, with its end key: the ordinal of the record
    * that ended it (END_OF_CAPTURE_TRIGGER at the end), the phase (its FlowEndReason) and the ordinal
-   * of its last packet.
+   * of its last packet. `forSummary`: whether the text summary's lists want it (largestRecords).
    */
-  onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void;
+  onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number, forSummary: boolean) => void;
   /**
    * With onFlow: records only for the N largest flows and the first N exposure violations (the text
    * summary's lists, largest-flows.ts); other flows end without one. Default: a record for every flow.
    */
   largestRecords?: number;
+  /** With largestRecords: every flow still gets a record (a flow log), `forSummary` telling which the lists want. */
+  everyFlow?: boolean;
   /** Which encapsulations to open (`--decap`, `--vxlan-port`); default: all. */
   decap?: DecapOptions;
   /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
@@ -81,8 +83,9 @@ export class Engine implements FrameSink, FlowObserver {
   /** Documented ports seen and unknown server ports, for the coverage report. */
   readonly ports = new PortStats();
   private readonly classifier: FlowClassifier | null;
-  private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number) => void) | null;
+  private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number, forSummary: boolean) => void) | null;
   private readonly largest: LargestFlows | null;
+  private readonly everyFlow: boolean;
   private readonly linkTypePackets = new Float64Array(65536);
   /** Link types with packets, in the order first seen (totals() lists these, not 65,536 counters). */
   private readonly linkTypesSeen: number[] = [];
@@ -145,6 +148,7 @@ export class Engine implements FrameSink, FlowObserver {
     }
     this.onFlow = opts.onFlow ?? null;
     this.largest = this.onFlow !== null && opts.largestRecords !== undefined ? new LargestFlows(opts.largestRecords) : null;
+    this.everyFlow = opts.everyFlow === true;
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
@@ -362,10 +366,12 @@ export class Engine implements FrameSink, FlowObserver {
     // What the recognisers saw, read before classify() releases the flow's inspection state.
     const protocol = this.classifier?.observedProtocol?.(slot) ?? null;
     let wanted = this.onFlow !== null;
+    let forSummary = wanted;
     if (wanted && this.largest !== null) {
       // The verdict without evidence details is shared and cheap; the details only for a record.
       const violation = this.classifier !== null && this.classifier.peek(t, slot, false).exposure?.status === 'violation';
-      wanted = this.largest.wants(t.bytesToServer(slot) + t.bytesToClient(slot), violation);
+      forSummary = this.largest.wants(t.bytesToServer(slot) + t.bytesToClient(slot), violation);
+      wanted = forSummary || this.everyFlow;
     }
     const cls = this.classifier ? this.classifier.classify(t, slot, wanted || (view !== null && view.wantsRow(t, slot))) : null;
     this.services.addFlow(t, slot, cls);
@@ -374,7 +380,7 @@ export class Engine implements FrameSink, FlowObserver {
     if (!wanted || this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason, cls);
     const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
-    this.onFlow(record, trigger, reason, t.lastOrdinal(slot));
+    this.onFlow(record, trigger, reason, t.lastOrdinal(slot), forSummary);
   }
 
   /**

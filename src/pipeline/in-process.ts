@@ -18,6 +18,8 @@ export class InProcessPipeline implements Pipeline {
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
   private readonly jsonCallbacks: Array<(line: string) => void> = [];
   private readonly flowsAsJson: boolean;
+  /** With flowsAsJson: the records the text summary's lists want still go to onFlow. */
+  private readonly summaryRecords: boolean;
   private readonly feed: SnapshotFeed;
   private readonly detail: boolean;
   private readonly liveServices: boolean;
@@ -31,12 +33,13 @@ export class InProcessPipeline implements Pipeline {
       classifier: classification.makeClassifier(opts.maxFlows),
       documentedPorts: classification.documentedPorts,
       ...(opts.decap ? { decap: opts.decap } : {}),
-      ...(opts.flows ? { onFlow: (f: ClassifiedFlow) => this.emit(f) } : {}),
-      ...(opts.flows && opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
+      ...(opts.flows ? { onFlow: (f: ClassifiedFlow, _t: number, _p: number, _l: number, forSummary: boolean) => this.emit(f, forSummary) } : {}),
+      ...(opts.flows && opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords, everyFlow: opts.flowsAsJson === true } : {}),
       fastPath: opts.fastPath !== false,
     });
     this.sink = this.engine;
     this.flowsAsJson = opts.flowsAsJson === true;
+    this.summaryRecords = opts.largestRecords !== undefined;
     this.detail = opts.detail === true;
     this.liveServices = opts.liveServices !== false || this.detail;
     // The engine's live view starts with its first snapshot, and its lists (recently ended flows,
@@ -47,13 +50,14 @@ export class InProcessPipeline implements Pipeline {
     });
   }
 
-  private emit(f: ClassifiedFlow): void {
+  private emit(f: ClassifiedFlow, forSummary: boolean): void {
     if (this.flowsAsJson) {
       const line = JSON.stringify(f);
       for (const cb of this.jsonCallbacks) cb(line);
-    } else {
-      for (const cb of this.flowCallbacks) cb(f);
+      // The text summary's lists read records (largestRecords): theirs go on as records too.
+      if (!this.summaryRecords || !forSummary) return;
     }
+    for (const cb of this.flowCallbacks) cb(f);
   }
 
   tryAcquire(): boolean {

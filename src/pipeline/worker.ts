@@ -83,14 +83,14 @@ class Run {
         : {}),
       classifier: classification.makeClassifier(init.engine.maxFlows),
       documentedPorts: classification.documentedPorts,
-      ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords } : {}),
+      ...(init.flows && init.largestRecords !== undefined ? { largestRecords: init.largestRecords, everyFlow: init.flowsAsJson === true } : {}),
       ...(init.flows
         ? {
-            onFlow: (f: ClassifiedFlow, trigger: number, phase: number, last: number) => {
-              this.flows.push(init.flowsAsJson === true ? JSON.stringify(f) : f);
-              this.keys.push(trigger, phase, last);
-              // The end of input ends every live flow at once: post them as they come, not all in 'final'.
-              if (this.finishing && this.flows.length >= END_FLUSH_FLOWS) this.post({ t: 'flows', ...this.takeFlows() });
+            onFlow: (f: ClassifiedFlow, trigger: number, phase: number, last: number, forSummary: boolean) => {
+              const asJson = init.flowsAsJson === true;
+              if (asJson) this.queueFlow(JSON.stringify(f), trigger, phase, last);
+              // With lines, records cross only for the text summary's lists (largestRecords).
+              if (!asJson || (init.largestRecords !== undefined && forSummary)) this.queueFlow(f, trigger, phase, last);
             },
           }
         : {}),
@@ -120,6 +120,13 @@ class Run {
     const s = this.engine.snapshot(this.withLive, this.withLive && this.init.detail);
     s.workers = this.init.workers;
     return s;
+  }
+
+  private queueFlow(f: EndedFlow, trigger: number, phase: number, last: number): void {
+    this.flows.push(f);
+    this.keys.push(trigger, phase, last);
+    // The end of input ends every live flow at once: post them as they come, not all in 'final'.
+    if (this.finishing && this.flows.length >= END_FLUSH_FLOWS) this.post({ t: 'flows', ...this.takeFlows() });
   }
 
   takeFlows(): { flows: EndedFlow[] | null; keys: number[] | null } {

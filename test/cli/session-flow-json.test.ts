@@ -1,9 +1,10 @@
 /**
  * Which runs let the pipeline hand the flow log each flow's JSON text instead of its record
  * (PipelineOptions.flowsAsJson: made where the engine runs, one string per flow across threads):
- * a flow log that nothing else reads. The text summary's largest flows, exporters and alerts read
- * records, so they keep them. The options the session creates its pipeline with are recorded; the
- * runs themselves are real, and their flow logs must be the same either way.
+ * a flow log that is the only reader of every record. Exporters and alerts read every record, so
+ * they keep them; the text summary reads only its lists' few (largestRecords). The options the
+ * session creates its pipeline with are recorded; the runs themselves are real, and their flow
+ * logs and summaries must be the same either way.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,11 +39,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a replay; returns whether its pipeline was asked for JSON lines, and the flow log it wrote. */
-async function run(args: string[]): Promise<{ asJson: boolean; log: string }> {
+/** Runs a replay; returns whether its pipeline was asked for JSON lines, the flow log it wrote and its stdout. */
+async function run(args: string[]): Promise<{ asJson: boolean; log: string; stdout: string }> {
   created.length = 0;
   const flows = join(dir, `flows-${Math.random().toString(36).slice(2)}.ndjson`);
-  const stdout = new LineWriter(join(dir, 'stdout'));
+  const out = join(dir, `stdout-${Math.random().toString(36).slice(2)}`);
+  const stdout = new LineWriter(out);
   const stderr: string[] = [];
   const argv = ['replay', DEMO_CAPTURE, ...args.map((a) => (a === 'FLOWS' ? flows : a === 'ALERTS' ? join(dir, 'alerts.ndjson') : a))];
   const code = await main(argv, { stdout, stderr: (l) => stderr.push(l), stdin: process.stdin, isTTY: false, signal: new AbortController().signal });
@@ -56,12 +58,13 @@ async function run(args: string[]): Promise<{ asJson: boolean; log: string }> {
   } catch {
     /* no flow log asked for */
   }
-  return { asJson: created[0]!.flowsAsJson === true, log };
+  return { asJson: created[0]!.flowsAsJson === true, log, stdout: readFileSync(out, 'utf8') };
 }
 
 describe('flow lines made by the pipeline', () => {
-  it('for a flow log alone: --json, or the text summary with --top 0; with 0, 1 or 2 workers, the same log as from records', async () => {
-    const fromRecords = await run(['--flows', 'FLOWS', '--workers', '0']);
+  it('for a flow log that is the only reader of every record: with 0, 1 or 2 workers, the same log as from records', async () => {
+    // --alerts reads records: the log then comes from them.
+    const fromRecords = await run(['--json', '--flows', 'FLOWS', '--alerts', 'ALERTS', '--workers', '0']);
     expect(fromRecords.asJson).toBe(false);
     expect(fromRecords.log.split('\n').length).toBeGreaterThan(50);
     for (const workers of ['0', '1', '2']) {
@@ -69,14 +72,24 @@ describe('flow lines made by the pipeline', () => {
       expect(r.asJson).toBe(true);
       expect(r.log).toBe(fromRecords.log);
     }
-    const top0 = await run(['--top', '0', '--flows', 'FLOWS', '--workers', '1']);
-    expect(top0.asJson).toBe(true);
-    expect(top0.log).toBe(fromRecords.log);
   });
 
-  it('not when records have other readers: the text summary\'s largest flows, --alerts; nor without a flow log', async () => {
-    expect((await run(['--flows', 'FLOWS', '--workers', '1'])).asJson).toBe(false);
+  it('with the text summary too: its largest flows and violations come from the few records it asks for, the same as without a flow log', async () => {
+    const summaryOnly = await run(['--workers', '0']);
+    expect(summaryOnly.stdout).toMatch(/top \d+ flows by bytes/);
+    expect(summaryOnly.stdout).toContain('exposure violations');
+    const fromRecords = await run(['--json', '--flows', 'FLOWS', '--alerts', 'ALERTS', '--workers', '0']);
+    for (const workers of ['0', '1', '2']) {
+      const r = await run(['--flows', 'FLOWS', '--workers', workers]);
+      expect(r.asJson).toBe(true);
+      expect(r.log).toBe(fromRecords.log);
+      expect(r.stdout).toBe(summaryOnly.stdout);
+    }
+  });
+
+  it('not when records have other readers (--alerts), nor without a flow log', async () => {
     expect((await run(['--json', '--flows', 'FLOWS', '--alerts', 'ALERTS', '--workers', '1'])).asJson).toBe(false);
+    expect((await run(['--flows', 'FLOWS', '--alerts', 'ALERTS', '--workers', '1'])).asJson).toBe(false);
     expect((await run(['--json', '--workers', '1'])).asJson).toBe(false);
   });
 });

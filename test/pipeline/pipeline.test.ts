@@ -119,6 +119,23 @@ describe('worker pipeline output equals the in-process engine', () => {
     }
   });
 
+  it('flows as JSON text with the text summary\'s lists (largestRecords): every flow\'s line, and records only for the lists, as without lines', async () => {
+    for (const workers of [0, 1, 2]) {
+      const listsOnly = await runPipeline(mixedFile, options(workers, { largestRecords: 5 }));
+      expect(listsOnly.flows.length).toBeLessThan(inProcess.flows.length / 4);
+      const p = createPipeline(options(workers, { flowsAsJson: true, largestRecords: 5 }));
+      const lines: string[] = [];
+      const records: string[] = [];
+      p.onFlowJson((line) => lines.push(line));
+      p.onFlow((f) => records.push(JSON.stringify(f)));
+      await p.runFile(mixedFile);
+      await p.finish();
+      await p.close();
+      expect(lines).toEqual(inProcess.flows);
+      expect(records).toEqual(listsOnly.flows);
+    }
+  });
+
   it.each([
     ['1 worker, default chunks', 1, {}],
     ['2 workers, 64 KiB chunks, pool of 2 (records cut by every chunk end)', 2, { chunkBytes: 65536, poolChunks: 2 }],
