@@ -46,7 +46,8 @@ export interface EngineOptions {
   /**
    * Receives each finished flow, in the order flows end, with its end key: the ordinal of the record
    * that ended it (END_OF_CAPTURE_TRIGGER at the end), the phase (its FlowEndReason) and the ordinal
-   * of its last packet. `forSummary`: whether the text summary's lists want it (largestRecords).
+   * of its last packet. `forSummary`: whether the text summary's lists want it (largestRecords;
+   * always true without).
    */
   onFlow?: (flow: ClassifiedFlow, trigger: number, phase: number, last: number, forSummary: boolean) => void;
   /**

@@ -54,10 +54,9 @@ export class InProcessPipeline implements Pipeline {
     if (this.flowsAsJson) {
       const line = JSON.stringify(f);
       for (const cb of this.jsonCallbacks) cb(line);
-      // The text summary's lists read records (largestRecords): theirs go on as records too.
-      if (!this.summaryRecords || !forSummary) return;
     }
-    for (const cb of this.flowCallbacks) cb(f);
+    // With lines, records go on only for the text summary's lists (largestRecords), as a worker's do.
+    if (!this.flowsAsJson || (this.summaryRecords && forSummary)) for (const cb of this.flowCallbacks) cb(f);
   }
 
   tryAcquire(): boolean {

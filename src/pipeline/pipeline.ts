@@ -38,10 +38,10 @@ export interface PipelineOptions {
   flows: boolean;
   /**
    * With flows: deliver each finished flow as its JSON text (onFlowJson) instead of its record
-   * (onFlow), made where the engine runs. For a flow log that nothing else reads: the text crosses
-   * from a worker as one string instead of a record of ~60 values cloned field by field, and the
-   * JSON is made by the workers instead of the reading thread. With largestRecords too, the flows
-   * the text summary's lists want also reach onFlow as records (after their line).
+   * (onFlow), made where the engine runs. For a flow log that is the only reader of every record:
+   * the text crosses from a worker as one string instead of a record of ~60 values cloned field by
+   * field, and the JSON is made by the workers instead of the reading thread. With largestRecords
+   * too, the flows the text summary's lists want also reach onFlow as records (after their line).
    */
   flowsAsJson?: boolean;
   /**
