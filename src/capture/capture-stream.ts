@@ -12,9 +12,13 @@ import { Readable, pipeline } from 'node:stream';
 import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
+import { isPipe, pipeChunks, reopenStdinPipe, type PipeChunks } from './pipe-reader.js';
 import { ioError } from './read-support.js';
 
 type Destroyable = { destroy?: (err?: Error) => void };
+
+/** What a CaptureStream reads: a Node stream, or a pipe drained on its own thread (borrowed pieces). */
+export type ByteStream = NodeJS.ReadableStream | PipeChunks;
 
 /**
  * Bytes zlib inflates per output chunk (its default is 16 KiB). Each chunk is a thread-pool round
@@ -30,15 +34,18 @@ export class CaptureStream {
   /** Whether the bytes are being gunzipped (known after the first next()). */
   gzip = false;
   private it: AsyncIterator<Uint8Array>;
-  private readonly raw: NodeJS.ReadableStream & Destroyable;
+  private readonly raw: ByteStream & Destroyable;
+  /** The input lends its pieces until the next one is asked for (PipeChunks): kept ones are copied. */
+  private readonly borrowed: boolean;
   /** What stop() and close() destroy: the gunzip stream once there is one, else the input. */
   private active: Destroyable;
   private sniffed = false;
   private stopped = false;
 
   /** `name` is what messages call the input (a path, `<stdin>`). */
-  constructor(stream: NodeJS.ReadableStream, private readonly name: string) {
-    this.raw = stream as NodeJS.ReadableStream & Destroyable;
+  constructor(stream: ByteStream, private readonly name: string) {
+    this.raw = stream as ByteStream & Destroyable;
+    this.borrowed = 'chunksAreBorrowed' in stream;
     this.active = this.raw;
     this.it = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   }
@@ -98,7 +105,8 @@ export class CaptureStream {
         ended = true;
         break;
       }
-      head.push(r.value);
+      // Kept across the next read: a borrowed piece would be given back under it.
+      head.push(this.borrowed ? r.value.slice() : r.value);
       headLen += r.value.length;
     }
     this.gzip = isGzipHead(head);
@@ -110,7 +118,8 @@ export class CaptureStream {
     const gunzip = nodeZlib().createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
     this.active = gunzip;
     // Errors of either side surface through the iteration of the gunzip stream.
-    const out = pipeline(Readable.from(rest), gunzip, () => {});
+    // zlib holds its input past the next read: borrowed pieces go in as copies.
+    const out = pipeline(Readable.from(this.borrowed ? copies(rest) : rest), gunzip, () => {});
     this.it = (out as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   }
 }
@@ -119,6 +128,19 @@ export class CaptureStream {
 export function reportGzipCut(parser: CaptureParser, cut: string | null): void {
   if (cut !== null && parser.truncated === undefined) parser.truncated = { offset: parser.bytesConsumed, message: cut };
 }
+
+/**
+ * The stream '-' reads: `given` (default process.stdin), except that a pipe or FIFO on the process's
+ * stdin is drained on a thread of its own (pipe-reader.ts), through a second descriptor of it.
+ */
+export function stdinStream(given: NodeJS.ReadableStream | undefined): ByteStream {
+  const input = given ?? process.stdin;
+  if (input !== process.stdin || !isPipe(STDIN_FD)) return input;
+  const fd = reopenStdinPipe();
+  return fd === null ? input : pipeChunks(fd);
+}
+
+const STDIN_FD = 0;
 
 /** True when the file at `fd` starts with the gzip magic (read at offset 0, the position is kept). */
 export function isGzipFile(fd: number, path: string): boolean {
@@ -145,10 +167,11 @@ export function isRegularFile(fd: number): boolean {
  * Opens a capture file the way both readers do: a regular file's descriptor (read it by offset),
  * or a stream of its bytes for a gzip file (recognised by content, not name; CaptureStream
  * decompresses it) and for what is not a regular file: a FIFO, `<(command)`, a character device,
- * which cannot be read at an offset and may deliver bytes slowly. Throws PortsniffError(Io)
- * naming the file when it cannot be opened or read.
+ * which cannot be read at an offset and may deliver bytes slowly (a FIFO is drained on a thread of
+ * its own: pipe-reader.ts). Throws PortsniffError(Io) naming the file when it cannot be opened or
+ * read.
  */
-export function openCapturePath(path: string): { fd: number } | { stream: fs.ReadStream } {
+export function openCapturePath(path: string): { fd: number } | { stream: ByteStream } {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -163,7 +186,7 @@ export function openCapturePath(path: string): { fd: number } | { stream: fs.Rea
     fs.closeSync(fd);
     throw err;
   }
-  if (!regular) return { stream: fs.createReadStream('', { fd }) };
+  if (!regular) return { stream: isPipe(fd) ? pipeChunks(fd) : fs.createReadStream('', { fd }) };
   if (!gzip) return { fd };
   fs.closeSync(fd);
   return { stream: fs.createReadStream(path) };
@@ -198,4 +221,9 @@ async function* replayHead(head: readonly Uint8Array[], ended: boolean, it: Asyn
     if (r.done === true) return;
     yield r.value;
   }
+}
+
+/** Each piece of `pieces` as a copy of its own. */
+async function* copies(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const p of pieces) yield p.slice();
 }

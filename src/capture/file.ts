@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { CaptureStream, isRegularFile, openCapturePath, reportGzipCut } from './capture-stream.js';
+import { CaptureStream, isRegularFile, openCapturePath, reportGzipCut, stdinStream, type ByteStream } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
 import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
 import { StreamChunks } from './stream-chunks.js';
@@ -61,7 +61,7 @@ export async function readCaptureFile(
     // A regular file on stdin (`replay - < capture.pcap`) is read like a path, from where its
     // offset stands; a pipe or a terminal is a stream.
     if (input === process.stdin && isRegularFile(STDIN_FD)) return readFd(STDIN_FD, STDIN_NAME, sink, opts, false);
-    return readCaptureStream(input, STDIN_NAME, sink, opts);
+    return readCaptureStream(stdinStream(input), STDIN_NAME, sink, opts);
   }
   const path = pathOrDash;
   const opened = openCapturePath(path);
@@ -190,7 +190,7 @@ function grownCopy(from: Uint8Array, start: number, end: number, size: number): 
  * first two bytes and decompressed on the fly (CaptureStream). `name` is used in messages.
  */
 export async function readCaptureStream(
-  stream: NodeJS.ReadableStream,
+  stream: ByteStream,
   name: string,
   sink: FrameSink,
   opts: ReadCaptureOptions = {},

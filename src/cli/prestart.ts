@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/defaults.js';
 import { prestartWorkers } from '../pipeline/worker-threads.js';
+import { isPipe, prestartPipeThread } from '../capture/pipe-reader.js';
 
 /** Commands whose pipeline runs in worker threads (`--workers`). */
 const PIPELINE_COMMANDS = new Set(['replay', 'live']);
@@ -35,8 +36,24 @@ export function workersToPrestart(argv: readonly string[], cores: number = avail
   return n <= MAX_WORKERS ? n : 0;
 }
 
-/** Starts the worker threads `portsniff ARGV` will want (none from sources run by tsx). */
+/**
+ * Whether `portsniff ARGV` may read stdin: a `replay` with a `-` among its arguments (it may be
+ * `--flows -` instead: a wrong guess only costs a thread that reads nothing).
+ */
+export function mayReadStdin(argv: readonly string[]): boolean {
+  if (argv[0] !== 'replay') return false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv.slice(i + 1).includes('-');
+    if (a === '-h' || a === '--help') return false;
+    if (a === '-') return true;
+  }
+  return false;
+}
+
+/** Starts the threads `portsniff ARGV` will want: pipeline workers (none from sources run by tsx), and the thread that drains a pipe on stdin. */
 export function prestart(argv: readonly string[]): void {
   const n = workersToPrestart(argv);
   if (n > 0 && !import.meta.url.endsWith('.ts')) prestartWorkers(n);
+  if (mayReadStdin(argv) && isPipe(0)) prestartPipeThread();
 }

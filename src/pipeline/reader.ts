@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { CaptureParser } from '../capture/parser.js';
-import { CaptureStream, openCapturePath, reportGzipCut } from '../capture/capture-stream.js';
+import { CaptureStream, openCapturePath, reportGzipCut, stdinStream, type ByteStream } from '../capture/capture-stream.js';
 import { ioError, isAborted, resultOf, withPartial, yieldToEventLoop } from '../capture/read-support.js';
 import { STDIN_NAME } from '../capture/file.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
@@ -84,7 +84,7 @@ interface ByteSource {
 }
 
 export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: ReadIntoChunksOptions = {}): Promise<CaptureReadResult> {
-  if (pathOrDash === '-') return readStream(opts.stdin ?? process.stdin, STDIN_NAME, host, opts);
+  if (pathOrDash === '-') return readStream(stdinStream(opts.stdin), STDIN_NAME, host, opts);
   const path = pathOrDash;
   const opened = openCapturePath(path);
   if ('stream' in opened) return readStream(opened.stream, path, host, opts);
@@ -103,7 +103,7 @@ export async function readIntoChunks(pathOrDash: string, host: ChunkHost, opts: 
   return readChunks(source, path, host, opts.signal, opts.progress, opts.gate);
 }
 
-async function readStream(stream: NodeJS.ReadableStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
+async function readStream(stream: ByteStream, name: string, host: ChunkHost, opts: ReadIntoChunksOptions): Promise<CaptureReadResult> {
   const flushMs = opts.streamFlushMs ?? 20;
   const input = new CaptureStream(stream, name);
   let piece: Uint8Array | null = null;

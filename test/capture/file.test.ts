@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import { readCaptureFile, readCaptureStream } from '../../src/capture/file.js';
 import { CaptureStream, GUNZIP_CHUNK_BYTES } from '../../src/capture/capture-stream.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
 import { buildPcapng } from '../../src/capture/pcapng-writer.js';
+import type { PipeChunks } from '../../src/capture/pipe-reader.js';
 import type { CaptureReadResult } from '../../src/capture/types.js';
 import { CollectingSink, packet, parseBytes } from './helpers.js';
 
@@ -39,8 +41,32 @@ const PCAPNG = buildPcapng([
   { byteOrder: 'big', blocks: [{ type: 'idb', linkType: 0 }, { type: 'epb', interfaceId: 0, ts: 8n, data: packet(3000, 5) }] },
 ]);
 
-type Source = 'path' | 'gzip path' | 'stream' | 'stdin' | 'gzip stdin';
-const SOURCES: Source[] = ['path', 'gzip path', 'stream', 'stdin', 'gzip stdin'];
+type Source = 'path' | 'gzip path' | 'stream' | 'stdin' | 'gzip stdin' | 'fifo' | 'gzip fifo';
+const SOURCES: Source[] = ['path', 'gzip path', 'stream', 'stdin', 'gzip stdin', 'fifo', 'gzip fifo'];
+
+/**
+ * Reads `bytes` written into a FIFO (read on a thread of its own: pipe-reader.ts) the way a slow
+ * writer sends them: the first byte alone, then pieces of 777 bytes with pauses, so the reader gets
+ * them apart (the gzip sniffing keeps a first piece of one byte across the next read).
+ */
+async function readFifo(name: string, bytes: Uint8Array, sink: CollectingSink, opts: { chunkSize?: number }): Promise<CaptureReadResult> {
+  const fifo = path.join(dir, `${name}.fifo`);
+  fs.rmSync(fifo, { force: true });
+  execFileSync('mkfifo', [fifo]);
+  // Held open for writing first, so that the reader's open does not wait (this thread writes).
+  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
+  const reading = readCaptureFile(fifo, sink, opts);
+  try {
+    fs.writeSync(writer, bytes.subarray(0, 1));
+    for (let i = 1; i < bytes.length; i += 777) {
+      await new Promise((r) => setTimeout(r, 5));
+      fs.writeSync(writer, bytes.subarray(i, i + 777));
+    }
+  } finally {
+    fs.closeSync(writer);
+  }
+  return reading;
+}
 
 /** Reads `bytes` through one of the input paths; chunks of `piece` bytes for streams. */
 async function readVia(source: Source, bytes: Uint8Array, sink: CollectingSink, name: string, chunkSize?: number): Promise<CaptureReadResult> {
@@ -61,6 +87,10 @@ async function readVia(source: Source, bytes: Uint8Array, sink: CollectingSink, 
       return readCaptureFile('-', sink, { ...opts, stdin: Readable.from(chunks(bytes, 1)) });
     case 'gzip stdin':
       return readCaptureFile('-', sink, { ...opts, stdin: Readable.from(chunks(zlib.gzipSync(bytes), 10)) });
+    case 'fifo':
+      return readFifo(name, bytes, sink, opts);
+    case 'gzip fifo':
+      return readFifo(`${name}.gz`, zlib.gzipSync(bytes), sink, opts);
   }
 }
 
@@ -114,6 +144,46 @@ describe('readCaptureFile: the same results from every input path', () => {
       expect(e.partial?.info.format).toBe('pcap');
       expect(sink.frames).toHaveLength(2);
     });
+  }
+});
+
+describe('readCaptureStream: borrowed pieces (a pipe read on its own thread)', () => {
+  /**
+   * A source like pipe-reader's: each piece lives in one scratch buffer that the next read
+   * overwrites (here with 0xee first), so a reader that keeps a piece past the next read sees it
+   * change. Pieces of `piece` bytes.
+   */
+  function borrowedSource(bytes: Uint8Array, piece: number): PipeChunks {
+    const scratch = new Uint8Array(piece);
+    let offset = 0;
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      scratch.fill(0xee);
+      if (offset >= bytes.length) return { done: true, value: undefined };
+      const n = Math.min(piece, bytes.length - offset);
+      scratch.set(bytes.subarray(offset, offset + n));
+      offset += n;
+      return { done: false, value: scratch.subarray(0, n) };
+    };
+    return { chunksAreBorrowed: true, destroy: () => {}, [Symbol.asyncIterator]: () => ({ next }) };
+  }
+
+  for (const [kind, bytes] of [
+    ['pcap', PCAP],
+    ['pcapng', PCAPNG],
+  ] as const) {
+    for (const gzip of [false, true]) {
+      it(`${gzip ? 'gzip ' : ''}${kind} in pieces of 1 and 777 bytes: the same frames as the bytes`, async () => {
+        const expected = new CollectingSink();
+        const direct = parseBytes(bytes, expected).result!;
+        const input = gzip ? zlib.gzipSync(bytes) : bytes;
+        for (const piece of [1, 777]) {
+          const sink = new CollectingSink();
+          const result = await readCaptureStream(borrowedSource(input, piece), 'borrowed', sink);
+          expect(result).toEqual(direct);
+          expect(sink.frames).toEqual(expected.frames);
+        }
+      });
+    }
   }
 });
 

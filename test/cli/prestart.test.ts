@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { workersToPrestart } from '../../src/cli/prestart.js';
+import { mayReadStdin, workersToPrestart } from '../../src/cli/prestart.js';
 
 describe('workersToPrestart', () => {
   it('takes --workers of replay and live, in both spellings', () => {
@@ -43,6 +43,24 @@ describe('workersToPrestart', () => {
   });
 });
 
+describe('mayReadStdin', () => {
+  it('a replay with - among its arguments, also after --', () => {
+    expect(mayReadStdin(['replay', '-'])).toBe(true);
+    expect(mayReadStdin(['replay', '--json', '-', '--workers', '0'])).toBe(true);
+    expect(mayReadStdin(['replay', '--', '-'])).toBe(true);
+    // A wrong guess, and a harmless one: the thread reads nothing until a stdin read takes it.
+    expect(mayReadStdin(['replay', 'f.pcap', '--flows', '-'])).toBe(true);
+  });
+
+  it('nothing else', () => {
+    expect(mayReadStdin([])).toBe(false);
+    expect(mayReadStdin(['replay', 'f.pcap', '--json'])).toBe(false);
+    expect(mayReadStdin(['live', 'lo', '--flows', '-'])).toBe(false);
+    expect(mayReadStdin(['replay', '-h', '-'])).toBe(false);
+    expect(mayReadStdin(['replay', '--', 'f.pcap'])).toBe(false);
+  });
+});
+
 describe('the built CLI starts its worker before loading itself', () => {
   it('replay --workers 1: one worker thread, started before the session could have started it, and used by it', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -69,6 +87,29 @@ describe('the built CLI starts its worker before loading itself', () => {
       expect(firstSampleIn(main!, 'runSession')).toBeLessThan(rulesLoadedBy!);
       expect(worker!.startTime).toBeLessThan(rulesLoadedBy!);
       expect(firstSampleIn(worker!, 'readCaptureFile')).not.toBeNull();
+    } finally {
+      rmSync(profiles, { recursive: true, force: true });
+    }
+  });
+
+  it('replay - from a pipe: the thread draining it, started before the session could have started it, and used by it', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const profiles = mkdtempSync(join(tmpdir(), 'portsniff-prestart-pipe-'));
+    try {
+      const r = spawnSync(
+        'sh',
+        ['-c', 'f=$1; shift; cat "$f" | "$@"', 'sh', join(root, 'fixtures/captures/demo.pcap'), process.execPath, '--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'dist/cli/main.js'), 'replay', '-', '--json', '--workers', '0'],
+        { encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
+      // The main thread and exactly one more: the prestarted thread read the pipe (no second one started).
+      const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).sort();
+      expect(files).toHaveLength(2);
+      const [main, thread] = files.map((f) => JSON.parse(readFileSync(join(profiles, f), 'utf8')) as CpuProfile);
+      const rulesLoadedBy = lastSampleIn(main!, 'loadRuleDirs');
+      expect(rulesLoadedBy).not.toBeNull();
+      expect(thread!.startTime).toBeLessThan(rulesLoadedBy!);
     } finally {
       rmSync(profiles, { recursive: true, force: true });
     }

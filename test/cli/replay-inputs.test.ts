@@ -4,10 +4,13 @@
  *   delivers its bytes as the writer sends them. It is read as a stream (like '-'), plain or gzip, by
  *   every reader: in-process, one worker, and the chunked reader of two workers;
  * - `replay - < capture.pcap`: a regular file on stdin is read like a path (by descriptor, one
- *   chunk ahead), from where its offset stands, gzip included.
+ *   chunk ahead), from where its offset stands, gzip included;
+ * - `cat capture.pcap | portsniff replay -`: a pipe on stdin is drained on a thread of its own
+ *   (capture/pipe-reader.ts), and a writer that stays open without writing does not hold up the
+ *   end of a run stopped by a signal.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync } from 'node:fs';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,5 +134,76 @@ describe('replay - with a regular file on stdin', () => {
     const profile = readFileSync(join(profiles, readdirSync(profiles)[0]!), 'utf8');
     expect(profile).toContain('"functionName":"readFd"');
     expect(profile).not.toContain('"functionName":"readCaptureStream"');
+  });
+});
+
+describe('replay - from a pipe', () => {
+  const file = readFileSync(DEMO);
+  const reference = spawnSync(process.execPath, [MAIN, 'replay', DEMO, '--json', '--workers', '0'], { encoding: 'utf8' });
+
+  /** `cat path | node [nodeArgs] MAIN replay - --json --workers N`: stdin is an anonymous pipe. */
+  function replayPiped(path: string, workers: number, nodeArgs: string[] = []): Promise<Run> {
+    return new Promise((resolve) => {
+      const p = spawn('sh', ['-c', 'f=$1; shift; cat "$f" | "$@"', 'sh', path, process.execPath, ...nodeArgs, MAIN, 'replay', '-', '--json', '--workers', String(workers)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it.each([
+    ['plain', 0],
+    ['plain', 1],
+    ['plain', 2],
+    ['gzip', 0],
+    ['gzip', 2],
+  ] as const)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
+    expect(reference.status).toBe(0);
+    const path = join(dir, `piped-${kind}.pcap`);
+    writeFileSync(path, kind === 'gzip' ? gzipSync(file) : file);
+    const run = await replayPiped(path, workers);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(comparable(run.stdout)).toEqual(comparable(reference.stdout));
+  });
+
+  it('is drained on a thread of its own, the pieces copied out of its ring', async () => {
+    const big = join(dir, 'piped-big.pcap');
+    writeBigCapture(big, 300_000);
+    const profiles = join(dir, 'piped-profiles');
+    const run = await replayPiped(big, 0, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', profiles]);
+    expect(run.code, run.stderr).toBe(0);
+    const all = readdirSync(profiles).map((f) => readFileSync(join(profiles, f), 'utf8'));
+    expect(all.some((profile) => profile.includes('"functionName":"takePiece"'))).toBe(true);
+  });
+
+  it('a writer left open and idle does not hold up the end after SIGTERM', async () => {
+    const fifo = join(dir, 'idle-writer.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const input = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    // The writer that stays: open, never writing, until the end of the test.
+    const idle = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      const child = spawn(process.execPath, [MAIN, 'replay', '-', '--json', '--workers', '0'], { stdio: [input, 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      expect(spawnSync('sh', ['-c', 'cat "$1" > "$2"', 'sh', DEMO, fifo]).status).toBe(0);
+      // Time to read the capture; then the pipe stays open and empty.
+      await new Promise((r) => setTimeout(r, 1500));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(code).toBe(0);
+      expect((JSON.parse(stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
+    } finally {
+      closeSync(idle);
+      closeSync(input);
+    }
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * pipe-reader.ts: a FIFO drained on a thread of its own into a shared ring. Real FIFOs (`mkfifo`)
+ * written by a child process: every byte arrives once and in order, also when the writer sends
+ * more than the ring holds while the reading side is slow (the thread must stop reading and start
+ * again), with reads of every size (the pieces are copied out of the ring by 64-bit words around
+ * them); an idle writer does not hold up destroy().
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_PIECE_BYTES, PIPE_RING_BYTES, pipeChunks } from '../../src/capture/pipe-reader.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portsniff-pipe-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let fifos = 0;
+/** A new FIFO, opened for reading (non-blocking, as stdin's second open is). */
+function openFifo(): { path: string; fd: number } {
+  const p = path.join(dir, `f${fifos++}.fifo`);
+  execFileSync('mkfifo', [p]);
+  return { path: p, fd: fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK) };
+}
+
+/** Deterministic pseudo-random bytes. */
+function bytesOf(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * A child process that writes `file` into `fifo` in writes of 1 to `maxWrite` bytes (sizes from a
+ * fixed sequence), pausing now and then: the reads on the other side come in every size.
+ */
+function writer(fifo: string, file: string, maxWrite: number): Promise<number | null> {
+  const script = `
+    const fs = require('node:fs');
+    const data = fs.readFileSync(process.argv[1]);
+    const out = fs.openSync(process.argv[2], 'w');
+    let x = 7, i = 0, n = 0;
+    const step = () => {
+      while (i < data.length) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        const size = 1 + (x >>> 8) % ${maxWrite};
+        i += fs.writeSync(out, data, i, Math.min(size, data.length - i));
+        if (++n % 64 === 0) return setTimeout(step, 1);
+      }
+      fs.closeSync(out);
+    };
+    step();`;
+  const child = spawn(process.execPath, ['-e', script, file, fifo], { stdio: 'ignore' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+describe('pipeChunks', () => {
+  it('every byte once and in order: more than the ring holds, a slow reader at first, reads of every size', async () => {
+    const data = bytesOf(3 * PIPE_RING_BYTES + 12_345, 42);
+    const file = path.join(dir, 'data.bin');
+    fs.writeFileSync(file, data);
+    const fifo = openFifo();
+    const chunks = pipeChunks(fifo.fd);
+    const writing = writer(fifo.path, file, 100_000);
+    const got = new Uint8Array(data.length + MAX_PIECE_BYTES);
+    let length = 0;
+    let pieces = 0;
+    for await (const piece of chunks) {
+      expect(piece.length).toBeGreaterThan(0);
+      expect(piece.length).toBeLessThanOrEqual(MAX_PIECE_BYTES);
+      got.set(piece, length);
+      length += piece.length;
+      // Slow at first: the writer fills the ring and the thread has to wait for room.
+      if (++pieces < 8) await sleep(150);
+    }
+    expect(await writing).toBe(0);
+    expect(length).toBe(data.length);
+    expect(Buffer.compare(got.subarray(0, length), data)).toBe(0);
+  });
+
+  it('a writer that closes without writing: the end at once', async () => {
+    const fifo = openFifo();
+    const chunks = pipeChunks(fifo.fd);
+    const empty = path.join(dir, 'empty.bin');
+    fs.writeFileSync(empty, '');
+    const writing = writer(fifo.path, empty, 10);
+    const pieces: Uint8Array[] = [];
+    for await (const piece of chunks) pieces.push(piece.slice());
+    expect(await writing).toBe(0);
+    expect(pieces).toEqual([]);
+  });
+
+  it('destroy() while waiting for an idle writer ends the wait at once', async () => {
+    const fifo = openFifo();
+    // A writer that never writes: the pipe stays open and empty.
+    const idle = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      const chunks = pipeChunks(fifo.fd);
+      const waiting = chunks[Symbol.asyncIterator]().next();
+      await sleep(200);
+      const t0 = Date.now();
+      chunks.destroy();
+      expect(await waiting).toEqual({ done: true, value: undefined });
+      expect(Date.now() - t0).toBeLessThan(1000);
+    } finally {
+      fs.closeSync(idle);
+    }
+  });
+
+  it('bytes written slowly come out as they arrive, not held for a full batch', async () => {
+    const fifo = openFifo();
+    const out = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    const it = pipeChunks(fifo.fd)[Symbol.asyncIterator]();
+    try {
+      for (let i = 0; i < 3; i++) {
+        fs.writeSync(out, Uint8Array.of(i, i + 1, i + 2));
+        const r = await it.next();
+        expect(r.done).toBe(false);
+        expect([...(r.value as Uint8Array)]).toEqual([i, i + 1, i + 2]);
+      }
+    } finally {
+      fs.closeSync(out);
+    }
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+});
