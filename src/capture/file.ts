@@ -33,7 +33,10 @@ export const DEFAULT_CHUNK_SIZE = 2 * 1024 * 1024;
 export const STDIN_NAME = '<stdin>';
 
 export interface ReadCaptureOptions {
-  /** Read size for regular files, and the initial buffer size (default DEFAULT_CHUNK_SIZE). */
+  /**
+   * Read size for regular files, and the initial buffer size (default DEFAULT_CHUNK_SIZE); for
+   * streams, the largest piece parsed between two awaits of `gate` (default: as they come).
+   */
   chunkSize?: number;
   /** Checked between chunks; when aborted, reading stops and the partial result is returned. */
   signal?: AbortSignal;
@@ -208,14 +211,20 @@ export async function readCaptureStream(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (isAborted(signal)) aborted = true;
+    // A chunk size asked for (pacing reads 4 KiB at a time) splits larger pieces: the gate then
+    // holds the records of each slice, not of a whole piece (a pipe's reach 1 MiB, a gzip's 1 MiB).
+    const slice = opts.chunkSize === undefined ? Infinity : Math.max(64, Math.floor(opts.chunkSize));
     while (!aborted) {
       const r = await input.next();
       if (r.done === true) break;
       // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
-      chunks.push(plainBytes(r.value));
-      if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
-      if (opts.gate) await opts.gate();
-      if (isAborted(signal)) aborted = true;
+      const bytes = plainBytes(r.value);
+      for (let at = 0; at < bytes.length && !aborted; at += slice) {
+        chunks.push(at === 0 && bytes.length <= slice ? bytes : bytes.subarray(at, at + slice));
+        if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
+        if (opts.gate) await opts.gate();
+        if (isAborted(signal)) aborted = true;
+      }
     }
     if (!aborted) {
       parser.finish(chunks.filled, parser.bytesConsumed);
