@@ -7,7 +7,7 @@
  *   chunk ahead), from where its offset stands, gzip included;
  * - `cat capture.pcap | portsniff replay -`: a pipe on stdin is drained on a thread of its own
  *   (capture/pipe-reader.ts), and a writer that stays open without writing does not hold up the
- *   end of a run stopped by a signal.
+ *   end of a run stopped by a signal; a terminal on stdin is a usage error, not an endless wait.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readdirSync } from 'node:fs';
@@ -179,6 +179,13 @@ describe('replay - from a pipe', () => {
     expect(run.code, run.stderr).toBe(0);
     const all = readdirSync(profiles).map((f) => readFileSync(join(profiles, f), 'utf8'));
     expect(all.some((profile) => profile.includes('"functionName":"takePiece"'))).toBe(true);
+  });
+
+  it('a terminal on stdin: a usage error at once, not a wait for bytes that never come', () => {
+    // script(1) runs the CLI on a pseudo-terminal of its own: stdin is a TTY.
+    const r = spawnSync('script', ['-qec', `'${process.execPath}' '${MAIN}' replay - --json`, '/dev/null'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('portsniff: stdin is a terminal, not a capture: pipe one in (tcpdump -i eth0 -w - | portsniff replay -) or name a file');
   });
 
   it('a writer left open and idle does not hold up the end after SIGTERM', async () => {

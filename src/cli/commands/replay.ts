@@ -2,10 +2,15 @@
 import { runSession, type SessionOptions } from '../session.js';
 import { chooseFace, type FaceOptions } from '../face.js';
 import type { CliIo } from '../io.js';
+import { UsageError } from '../../errors.js';
 
 export type ReplayOptions = SessionOptions;
 
 export async function runReplay(file: string, opts: ReplayOptions, io: CliIo, faceOptions: FaceOptions): Promise<number> {
+  // A terminal never delivers a capture: the run would wait for one forever, showing 0 packets.
+  if (file === '-' && (io.stdin as { isTTY?: boolean }).isTTY === true) {
+    throw new UsageError('stdin is a terminal, not a capture: pipe one in (tcpdump -i eth0 -w - | portsniff replay -) or name a file');
+  }
   const face = await chooseFace(io, faceOptions);
   return runSession(
     {
