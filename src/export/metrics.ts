@@ -4,9 +4,12 @@
  *
  * Where each number comes from decides its type:
  *  - Per-service counters (`portsniff_flow_records_total`, `..._flow_packets_total`,
- *    `..._flow_bytes_total`) are incremented once per finished flow record. They are exact and
- *    monotonic, and at the end of a capture they equal the `services` of the `--json` summary. A
- *    long flow reaches them through its `--active-timeout` records (60 s by default for `live`).
+ *    `..._flow_bytes_total`) count every finished flow record. They are exact and monotonic, and
+ *    at the end of a capture they equal the `services` of the `--json` summary. A long flow
+ *    reaches them through its `--active-timeout` records (60 s by default for `live`). A record
+ *    is added to plain per-service sums (FlowSums); the sums go into prom-client's counters when
+ *    they are read (a scrape) and at the end: prom-client validates and hashes the labels of each
+ *    increment, ~10 µs, which per record made a flow flood 10x slower.
  *  - Health counters (packets, bytes, anomalies, evictions, drops) are cumulative totals of the
  *    engine, read from the periodic snapshots: each update adds the difference to the previous
  *    one, so they stay counters (a total that ever went down would be a bug, and is ignored).
@@ -62,6 +65,30 @@ export interface MetricsConsumerOptions {
 
 type Stage = 'kernel' | 'interface' | 'engine';
 
+/** What the flow records of one service (and transport) added since the counters were last brought up to date. */
+interface FlowSums {
+  labels: ServiceLabels;
+  /** Labels with each direction, made once. */
+  toServer: ServiceLabels & { direction: string };
+  toClient: ServiceLabels & { direction: string };
+  packetsToServer: number;
+  packetsToClient: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  payloadToServer: number;
+  payloadToClient: number;
+  /** Set once a record of this service has packets (bytes): the series exist from then on. */
+  hasPackets: boolean;
+  hasBytes: boolean;
+  /** Records by verdict, then exposure status. */
+  records: Map<string, Map<string, RecordCount>>;
+}
+
+interface RecordCount {
+  labels: ServiceLabels & { verdict: string; exposure: string };
+  count: number;
+}
+
 export class MetricsConsumer implements SessionConsumer {
   readonly registry = new Registry();
   private readonly now: () => number;
@@ -92,29 +119,45 @@ export class MetricsConsumer implements SessionConsumer {
   private snapshotTakenAt: number | null = null;
   /** Set by the exporter's HTTP server: scrapes served after finish() (for --metrics-linger). */
   ended = false;
+  /** Per-service sums of flow records, by service key, then transport. */
+  private readonly sums = new Map<string, Map<string, FlowSums>>();
+  // Each series in the order its first record came (prom-client lists series in creation order).
+  private readonly recordSeries: RecordCount[] = [];
+  private readonly packetSeries: FlowSums[] = [];
+  private readonly byteSeries: FlowSums[] = [];
+  private readonly payloadSeries: FlowSums[] = [];
+  /** Records added to the sums since the counters were brought up to date. */
+  private pending = 0;
 
   constructor(opts: MetricsConsumerOptions = {}) {
     this.now = opts.now ?? Date.now;
     const registers = [this.registry];
+    const self = this;
+    // Scrapes read the counters: the sums go in first.
+    const collect = (): void => self.applyFlowSums();
     this.flowRecords = new Counter({
+      collect,
       name: 'portsniff_flow_records_total',
       help: 'Finished flow records by service, verdict and exposure status (a flow cut by the active timeout counts once per record).',
       labelNames: ['service', 'product', 'transport', 'verdict', 'exposure'],
       registers,
     });
     this.flowPackets = new Counter({
+      collect,
       name: 'portsniff_flow_packets_total',
       help: 'Packets of finished flow records, by service and direction (to_server, to_client).',
       labelNames: ['service', 'product', 'transport', 'direction'],
       registers,
     });
     this.flowBytes = new Counter({
+      collect,
       name: 'portsniff_flow_bytes_total',
       help: 'Frame bytes on the wire (link header included) of finished flow records, by service and direction.',
       labelNames: ['service', 'product', 'transport', 'direction'],
       registers,
     });
     this.flowPayloadBytes = new Counter({
+      collect,
       name: 'portsniff_flow_payload_bytes_total',
       help: 'Transport payload bytes of finished flow records (portsniff proxy: the bytes relayed), by service and direction.',
       labelNames: ['service', 'product', 'transport', 'direction'],
@@ -149,7 +192,6 @@ export class MetricsConsumer implements SessionConsumer {
       labelNames: ['service', 'product'],
       registers,
     });
-    const self = this;
     new Gauge({
       name: 'portsniff_snapshot_age_seconds',
       help: 'Seconds since the engine statistics behind these metrics were taken (grows when the engine is stuck; 0 once the input ended).',
@@ -182,19 +224,98 @@ export class MetricsConsumer implements SessionConsumer {
   }
 
   flow(f: ClassifiedFlow): void {
-    const l = serviceLabels(f);
-    this.flowRecords.inc({ ...l, verdict: f.verdict ?? 'none', exposure: f.exposure?.status ?? 'none' });
+    const sums = this.sumsOf(f);
+    const verdict = f.verdict ?? 'none';
+    const exposure = f.exposure?.status ?? 'none';
+    let byExposure = sums.records.get(verdict);
+    if (byExposure === undefined) sums.records.set(verdict, (byExposure = new Map()));
+    let records = byExposure.get(exposure);
+    if (records === undefined) {
+      records = { labels: { ...sums.labels, verdict, exposure }, count: 0 };
+      byExposure.set(exposure, records);
+      this.recordSeries.push(records);
+    }
+    records.count++;
     // A relayed connection (portsniff proxy) has no frames: only its payload is counted.
     if (f.packets !== null) {
-      this.flowPackets.inc({ ...l, direction: 'to_server' }, f.packets.toServer);
-      this.flowPackets.inc({ ...l, direction: 'to_client' }, f.packets.toClient);
+      if (!sums.hasPackets) {
+        sums.hasPackets = true;
+        this.packetSeries.push(sums);
+      }
+      sums.packetsToServer += f.packets.toServer;
+      sums.packetsToClient += f.packets.toClient;
     }
     if (f.bytes !== null) {
-      this.flowBytes.inc({ ...l, direction: 'to_server' }, f.bytes.toServer);
-      this.flowBytes.inc({ ...l, direction: 'to_client' }, f.bytes.toClient);
+      if (!sums.hasBytes) {
+        sums.hasBytes = true;
+        this.byteSeries.push(sums);
+      }
+      sums.bytesToServer += f.bytes.toServer;
+      sums.bytesToClient += f.bytes.toClient;
     }
-    this.flowPayloadBytes.inc({ ...l, direction: 'to_server' }, f.payloadBytes.toServer);
-    this.flowPayloadBytes.inc({ ...l, direction: 'to_client' }, f.payloadBytes.toClient);
+    sums.payloadToServer += f.payloadBytes.toServer;
+    sums.payloadToClient += f.payloadBytes.toClient;
+    this.pending++;
+  }
+
+  /** The sums of `f`'s service and transport (made on its first record). */
+  private sumsOf(f: ClassifiedFlow): FlowSums {
+    // The service key without building labels: a rule id, or the fixed keys (ambiguous flows, rarer, build theirs).
+    const key = f.verdict === undefined ? 'unclassified' : f.service ? f.service.id : f.ambiguous && (f.candidates?.length ?? 0) > 0 ? null : 'unknown';
+    const labels = key === null ? serviceLabels(f) : null;
+    const serviceKey = key ?? labels!.service;
+    let byTransport = this.sums.get(serviceKey);
+    if (byTransport === undefined) this.sums.set(serviceKey, (byTransport = new Map()));
+    let sums = byTransport.get(f.transport);
+    if (sums === undefined) {
+      const l = labels ?? serviceLabels(f);
+      sums = {
+        labels: l,
+        toServer: { ...l, direction: 'to_server' },
+        toClient: { ...l, direction: 'to_client' },
+        packetsToServer: 0,
+        packetsToClient: 0,
+        bytesToServer: 0,
+        bytesToClient: 0,
+        payloadToServer: 0,
+        payloadToClient: 0,
+        hasPackets: false,
+        hasBytes: false,
+        records: new Map(),
+      };
+      byTransport.set(f.transport, sums);
+      this.payloadSeries.push(sums);
+    }
+    return sums;
+  }
+
+  /**
+   * Adds the sums of the flow records since the last call to the counters, in the order their
+   * series first appeared, and zeroes them. A series seen once is always written (0 included), as
+   * one increment per record wrote it.
+   */
+  private applyFlowSums(): void {
+    if (this.pending === 0) return;
+    this.pending = 0;
+    for (const r of this.recordSeries) {
+      if (r.count > 0) this.flowRecords.inc(r.labels, r.count);
+      r.count = 0;
+    }
+    for (const s of this.packetSeries) {
+      this.flowPackets.inc(s.toServer, s.packetsToServer);
+      this.flowPackets.inc(s.toClient, s.packetsToClient);
+      s.packetsToServer = s.packetsToClient = 0;
+    }
+    for (const s of this.byteSeries) {
+      this.flowBytes.inc(s.toServer, s.bytesToServer);
+      this.flowBytes.inc(s.toClient, s.bytesToClient);
+      s.bytesToServer = s.bytesToClient = 0;
+    }
+    for (const s of this.payloadSeries) {
+      this.flowPayloadBytes.inc(s.toServer, s.payloadToServer);
+      this.flowPayloadBytes.inc(s.toClient, s.payloadToClient);
+      s.payloadToServer = s.payloadToClient = 0;
+    }
   }
 
   update(u: SessionUpdate): void {
@@ -210,6 +331,7 @@ export class MetricsConsumer implements SessionConsumer {
   }
 
   finish(end: SessionEnd): void {
+    this.applyFlowSums();
     const t = end.summary.totals;
     this.applyTotals(t);
     const live = end.summary.source.live;
