@@ -129,6 +129,26 @@ const TCP_ACK = 0x10;
  */
 export function tcpBitsFromHistory(history: string, client: boolean): number {
   let bits = 0;
+  for (let i = 0; i < history.length; i++) {
+    let c = history.charCodeAt(i);
+    // Histories are ASCII; anything else takes the general case-mapping below.
+    if (c > 127) return tcpBitsOfAnyText(history, client);
+    const isClient = c >= 65 && c <= 90;
+    if (isClient !== client) continue;
+    if (c >= 97 && c <= 122) c -= 32;
+    switch (c) {
+      case 83: bits |= TCP_SYN; break; // S
+      case 72: bits |= TCP_SYN | TCP_ACK; break; // H
+      case 65: bits |= TCP_ACK; break; // A
+      case 70: bits |= TCP_FIN; break; // F
+      case 82: bits |= TCP_RST; break; // R
+    }
+  }
+  return bits;
+}
+
+function tcpBitsOfAnyText(history: string, client: boolean): number {
+  let bits = 0;
   for (const ch of history) {
     const isClient = ch >= 'A' && ch <= 'Z';
     if (isClient !== client) continue;
@@ -143,10 +163,63 @@ export function tcpBitsFromHistory(history: string, client: boolean): number {
   return bits;
 }
 
-function msOf(text: string): bigint {
+function msOf(text: string): number | bigint {
+  const fast = isoMs(text);
+  if (fast !== -1) return fast;
   const t = parseTimestamp(text);
   if (t === null || !Number.isFinite(t.sec) || t.sec < 0) return 0n;
   return BigInt(Math.floor(t.sec)) * 1000n + BigInt(Math.floor(t.nsec / 1e6));
+}
+
+// The last second seen by isoMs: records of one second share it (Date.parse once per second).
+// A NUL at first: no timestamp starts with it.
+let isoSecondText = '\u0000';
+let isoSecondMs = -1;
+
+/**
+ * Milliseconds of an ISO timestamp as the records write it (`2024-05-01T12:00:00.000405000Z`),
+ * what parseTimestamp then msOf give, without a regular expression; -1 when it is not one whose
+ * second is known to parse (then the general path decides).
+ */
+function isoMs(text: string): number {
+  const n = text.length;
+  if (n < 20 || text.charCodeAt(n - 1) !== 90 /* Z */) return -1;
+  if (!text.startsWith(isoSecondText)) {
+    const second = text.slice(0, 19);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(second)) return -1;
+    const ms = Date.parse(`${second}Z`);
+    if (!Number.isFinite(ms) || ms < 0) return -1;
+    isoSecondText = second;
+    isoSecondMs = ms;
+  }
+  if (n === 20) return isoSecondMs;
+  // '.' and 1 to 9 digits before the Z: the first three are the milliseconds.
+  if (text.charCodeAt(19) !== 46 || n > 30 || n < 22) return -1;
+  let frac = 0;
+  for (let i = 20; i < n - 1; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    if (i < 23) frac = frac * 10 + d;
+  }
+  for (let i = n - 1; i < 23; i++) frac *= 10;
+  return isoSecondMs + frac;
+}
+
+/**
+ * UTF-8 of the strings records carry (service keys, products, verdicts, exposure, protocols: a
+ * few dozen distinct ones), kept instead of encoded again for every record.
+ */
+const utf8Cache = new Map<string, Uint8Array>();
+const UTF8_CACHE_MAX = 1024;
+
+function utf8Of(s: string): Uint8Array {
+  let b = utf8Cache.get(s);
+  if (b === undefined) {
+    if (utf8Cache.size >= UTF8_CACHE_MAX) utf8Cache.clear();
+    b = Buffer.from(s, 'utf8');
+    utf8Cache.set(s, b);
+  }
+  return b;
 }
 
 /** Growable big-endian byte writer (a message is at most a few KiB). */
@@ -181,7 +254,14 @@ export class ByteWriter {
   }
   u64(v: bigint | number): void {
     this.ensure(8);
-    this.view.setBigUint64(this.length, BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(Math.max(0, Math.floor(v)))));
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+      // Two 32-bit halves: no BigInt for the counts and times of every record.
+      const n = Math.floor(v);
+      this.view.setUint32(this.length, Math.floor(n / 0x100000000));
+      this.view.setUint32(this.length + 4, n >>> 0);
+    } else {
+      this.view.setBigUint64(this.length, BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(Math.max(0, Math.floor(v)))));
+    }
     this.length += 8;
   }
   bytes(b: Uint8Array): void {
@@ -191,14 +271,18 @@ export class ByteWriter {
   }
   /** RFC 7011 section 7: a length octet, or 255 then two length octets for 255 bytes and more. */
   varString(s: string): void {
-    const b = Buffer.from(s, 'utf8');
+    const b = utf8Of(s);
     const n = Math.min(b.length, 0xffff);
     if (n < 255) this.u8(n);
     else {
       this.u8(255);
       this.u16(n);
     }
-    this.bytes(b.subarray(0, n));
+    this.bytes(n === b.length ? b : b.subarray(0, n));
+  }
+  /** Starts over (the buffer is kept). */
+  reset(): void {
+    this.length = 0;
   }
   setU16(at: number, v: number): void {
     this.view.setUint16(at, v);
@@ -233,8 +317,19 @@ export interface DirectionRecord {
   bytes: Uint8Array;
 }
 
+/** A writer per direction, reused by encodeFlowRecordViews. */
+const directionWriters = [new ByteWriter(), new ByteWriter()];
+
 /** The records of one finished flow: one per direction that carried packets (0, 1 or 2). */
 export function encodeFlowRecords(f: ClassifiedFlow): DirectionRecord[] {
+  return encodeFlowRecordViews(f).map((r) => ({ ipVersion: r.ipVersion, bytes: r.bytes.slice() }));
+}
+
+/**
+ * encodeFlowRecords' records as views of writers reused by the next call (the exporter copies
+ * them into its message at once): no allocation per record.
+ */
+export function encodeFlowRecordViews(f: ClassifiedFlow): DirectionRecord[] {
   const client = parseAddress(f.client.ip);
   const server = parseAddress(f.server.ip);
   if (client === null || server === null) return [];
@@ -251,29 +346,29 @@ export function encodeFlowRecords(f: ClassifiedFlow): DirectionRecord[] {
   const exposure = f.exposure?.status ?? 'none';
   const protocol = f.evidence?.['protocol'] ?? '';
   const out: DirectionRecord[] = [];
-  const dirs = [
-    { packets: f.packets.toServer, bytes: f.bytes.toServer, src: client, dst: server, sport: f.client.port, dport: f.server.port, fromClient: true },
-    { packets: f.packets.toClient, bytes: f.bytes.toClient, src: server, dst: client, sport: f.server.port, dport: f.client.port, fromClient: false },
-  ];
-  for (const d of dirs) {
-    if (d.packets === 0) continue;
-    const w = new ByteWriter();
+  for (let d = 0; d < 2; d++) {
+    const fromClient = d === 0;
+    const packets = fromClient ? f.packets.toServer : f.packets.toClient;
+    if (packets === 0) continue;
+    const w = directionWriters[d]!;
+    w.reset();
     w.u64(start);
     w.u64(end);
-    address(w, ipVersion, d.src);
-    address(w, ipVersion, d.dst);
-    w.u16(d.sport);
-    w.u16(d.dport);
+    address(w, ipVersion, fromClient ? client : server);
+    address(w, ipVersion, fromClient ? server : client);
+    w.u16(fromClient ? f.client.port : f.server.port);
+    w.u16(fromClient ? f.server.port : f.client.port);
     w.u8(proto);
     w.u8(ipVersion);
-    w.u16(f.transport === 'tcp' ? tcpBitsFromHistory(f.history ?? '', d.fromClient) : 0);
-    w.u64(d.packets);
+    w.u16(f.transport === 'tcp' ? tcpBitsFromHistory(f.history ?? '', fromClient) : 0);
+    w.u64(packets);
     // Frame bytes: the same numbers as --flows (docs/ipfix.md says why in octetDeltaCount too).
-    w.u64(d.bytes);
-    w.u64(d.bytes);
+    const bytes = fromClient ? f.bytes.toServer : f.bytes.toClient;
+    w.u64(bytes);
+    w.u64(bytes);
     w.u16(f.vlan?.[0] ?? 0);
     w.u16(f.vlan?.[1] ?? 0);
-    w.u8(d.fromClient ? 1 : 2); // biflowDirection: initiator / reverseInitiator
+    w.u8(fromClient ? 1 : 2); // biflowDirection: initiator / reverseInitiator
     w.u8(endReason);
     w.u64(f.id);
     w.u8(f.continued ? 1 : 0);
@@ -282,7 +377,7 @@ export function encodeFlowRecords(f: ClassifiedFlow): DirectionRecord[] {
     w.varString(verdict);
     w.varString(exposure);
     w.varString(protocol);
-    out.push({ ipVersion, bytes: w.take() });
+    out.push({ ipVersion, bytes: w.buf.subarray(0, w.length) });
   }
   return out;
 }
@@ -304,7 +399,7 @@ function serviceKeyOf(f: ClassifiedFlow): string {
  * out alone). Records of the same template share a Data Set.
  */
 export class MessageBuilder {
-  private w = new ByteWriter();
+  private readonly w = new ByteWriter();
   private records = 0;
   private setStart = -1;
   private setTemplate = -1;
@@ -377,7 +472,7 @@ export class MessageBuilder {
     this.w.view.setUint32(4, exportTimeSec >>> 0);
     this.w.view.setUint32(8, sequence >>> 0);
     const out = { bytes: this.w.take(), records: this.records };
-    this.w = new ByteWriter();
+    this.w.reset();
     this.records = 0;
     return out;
   }

@@ -20,7 +20,7 @@ import type { SessionConsumer, SessionEnd, SessionUpdate } from './consumer.js';
 import {
   DEFAULT_ENTERPRISE_NUMBER,
   DEFAULT_MAX_MESSAGE_BYTES,
-  encodeFlowRecords,
+  encodeFlowRecordViews,
   MessageBuilder,
   TEMPLATE_ID_IPV4,
   TEMPLATE_ID_IPV6,
@@ -126,7 +126,8 @@ export class IpfixExporter implements SessionConsumer {
 
   flow(f: ClassifiedFlow): void {
     if (this.closed) return;
-    const records = encodeFlowRecords(f);
+    // Views of reused memory: addRecord copies each into the message at once.
+    const records = encodeFlowRecordViews(f);
     if (records.length === 0) return;
     this.stats.flows++;
     for (const r of records) {

@@ -6,11 +6,9 @@
 
 /** Parse an IPv4 or IPv6 literal into [version, w0, w1, w2, w3]; null if invalid. */
 export function parseAddress(text: string): [number, number, number, number, number] | null {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const p = text.split('.').map(Number);
-    if (p.some((x) => x > 255)) return null;
-    return [4, 0, 0, 0, (((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0)];
-  }
+  const v4 = ipv4Word(text);
+  if (v4 !== -1) return v4 === -2 ? null : [4, 0, 0, 0, v4];
+
   if (!text.includes(':')) return null;
   let head = text;
   let tailV4: number[] = [];
@@ -35,6 +33,87 @@ export function parseAddress(text: string): [number, number, number, number, num
   if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
   const w = (i: number) => (((all[i]! << 16) | all[i + 1]!) >>> 0);
   return [6, w(0), w(2), w(4), w(6)];
+}
+
+/**
+ * A dotted quad of 1-3 digit groups (`10.0.0.1`, `010.0.0.1`) as its 32-bit word; -2 for such a
+ * quad with a group over 255; -1 for anything else. One pass over the characters: exporters parse
+ * two addresses per flow record (`--ipfix`), and the regular expression and split took ~1 µs.
+ */
+function ipv4Word(text: string): number {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let word = 0;
+  let group = 0;
+  let digits = 0;
+  let dots = 0;
+  let over = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      group = group * 10 + (c - 48);
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      if (group > 255) over = true;
+      word = (word << 8) | (group & 0xff);
+      group = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  if (group > 255 || over) return -2;
+  return ((word << 8) | group) >>> 0;
+}
+
+/**
+ * An IPv6 address without an IPv4 tail, as parseAddress reads one (groups of 1-4 hex digits, at
+ * most one `::` standing for the missing groups, eight in all), in one pass per side of the `::`
+ * instead of regular expressions and arrays per group.
+ */
+function ipv6Words(text: string): [number, number, number, number, number] | null {
+  const parts = text.split('::');
+  if (parts.length > 2) return null;
+  const groups = ipv6Scratch;
+  const left = parts[0] === '' ? 0 : hexGroups(parts[0]!, groups, 0);
+  if (left < 0) return null;
+  let right = 0;
+  if (parts.length === 2 && parts[1] !== '') {
+    right = hexGroups(parts[1]!, ipv6Right, 0);
+    if (right < 0) return null;
+  }
+  const fill = parts.length === 2 ? 8 - left - right : 0;
+  if (fill < 0 || (parts.length === 1 && left !== 8)) return null;
+  for (let i = 0; i < fill; i++) groups[left + i] = 0;
+  for (let i = 0; i < right; i++) groups[left + fill + i] = ipv6Right[i]!;
+  const w = (i: number) => ((groups[i]! << 16) | groups[i + 1]!) >>> 0;
+  return [6, w(0), w(2), w(4), w(6)];
+}
+
+const ipv6Scratch = new Int32Array(9);
+const ipv6Right = new Int32Array(9);
+
+/** Colon-separated groups of 1-4 hex digits from `text` into `out` at `at`: how many, or -1 (an empty or bad group, or more than 8). */
+function hexGroups(text: string, out: Int32Array, at: number): number {
+  let n = at;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 58; // the end closes the last group like a ':'
+    if (c === 58) {
+      if (digits === 0 || n >= 8) return -1;
+      out[n++] = value;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0 || ++digits > 4) return -1;
+    value = (value << 4) | d;
+  }
+  return n - at;
 }
 
 /** A prefix over the 128-bit key (IPv4 counted from bit 96). */

@@ -202,6 +202,37 @@ describe('encoding details', () => {
     expect(tcpBitsFromHistory('Sr', false)).toBe(0x04);
   });
 
+  it('flow start and end in milliseconds, from every timestamp form a record can carry', () => {
+    const f = data.flows.find((x) => x.packets !== null && x.packets.toServer > 0)!;
+    const cases: Array<[string, number]> = [
+      ['2024-05-01T12:00:00Z', 1714564800000],
+      ['2024-05-01T12:00:00.5Z', 1714564800500],
+      ['2024-05-01T12:00:00.05Z', 1714564800050],
+      ['2024-05-01T12:00:00.123456789Z', 1714564800123],
+      // The next second, then back: the second remembered from the last record changes.
+      ['2024-05-01T12:00:01.999Z', 1714564801999],
+      ['2024-05-01T12:00:00.7Z', 1714564800700],
+      ['@1714564800.000405000', 1714564800000],
+      ['1969-12-31T23:59:59.999Z', 0],
+      ['2024-05-01T12:00:00.1234567890Z', 0],
+      ['2024-05-01T12:00:00.Z', 0],
+    ];
+    for (const [t, ms] of cases) {
+      const [r] = encodeFlowRecords({ ...f, first: t, last: t });
+      const view = new DataView(r!.bytes.buffer, r!.bytes.byteOffset);
+      expect(Number(view.getBigUint64(0)), t).toBe(ms);
+      expect(Number(view.getBigUint64(8)), t).toBe(ms);
+    }
+  });
+
+  it('each call gives records of their own (the exporter reuses memory, encodeFlowRecords copies)', () => {
+    const [a, b] = data.flows.filter((x) => x.packets !== null && x.packets.toServer > 0);
+    const [ra] = encodeFlowRecords(a!);
+    const before = ra!.bytes.slice();
+    encodeFlowRecords(b!);
+    expect(ra!.bytes).toEqual(before);
+  });
+
   it('long strings use the three-byte length form', () => {
     const f = data.flows.find((x) => x.service)!;
     const long = 'x'.repeat(300);
