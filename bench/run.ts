@@ -11,7 +11,9 @@
  * Options: --file PATH | (--packets N --flows N --size small|mixed|large --seed N) · --runs N
  * (default 3) · --workers LIST (default 0,1,2) · --tools LIST (default all: portsniff, no-rules
  * (`replay --no-rules --workers 0`), flow-log (`replay --flows /dev/null --workers 0`: one JSON line
- * per flow), tcpdump (`-w /dev/null`), tcpdump-filter (a BPF filter that
+ * per flow), metrics (`--metrics 127.0.0.1:0`: per-service counters of every flow record), ipfix
+ * (`--ipfix` to a UDP socket this process holds and never reads: two IPFIX records per flow, each
+ * message sent), tcpdump (`-w /dev/null`), tcpdump-filter (a BPF filter that
  * matches nothing: libpcap's read loop), ndpiReader, tshark, cat) · --cli PATH (portsniff entry, default dist/cli/main.js) · --keep (keep
  * the generated file) · --json (print the results as JSON after the table) · --note TEXT (added to the
  * report's notes; repeatable) · --record.
@@ -39,7 +41,7 @@ export const README_PATH = join(REPO, 'bench', 'README.md');
 export const FIGURES_START = '<!-- bench:figures:start -->';
 export const FIGURES_END = '<!-- bench:figures:end -->';
 
-export const ALL_TOOLS = ['portsniff', 'no-rules', 'flow-log', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark', 'cat'] as const;
+export const ALL_TOOLS = ['portsniff', 'no-rules', 'flow-log', 'metrics', 'ipfix', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark', 'cat'] as const;
 export type ToolName = (typeof ALL_TOOLS)[number];
 
 export interface SuiteOptions {
@@ -333,11 +335,36 @@ interface Planned {
   check?: (m: Measurement) => string;
 }
 
+/**
+ * A collector for `--ipfix` that costs nothing: a child process binds a UDP socket on loopback and
+ * then sleeps in Atomics.wait, so its event loop never reads: the kernel takes each message and
+ * drops what overflows the socket's buffer, and nothing answers with ICMP port unreachable (which
+ * makes each send fail, a cost of its own). A sink that reads would take CPU from the measured run
+ * on a 2-core machine. Returns the port; `cleanups` ends the child.
+ */
+async function ipfixSink(cleanups: Array<() => void>): Promise<number> {
+  const script =
+    "const s = require('node:dgram').createSocket('udp4');" +
+    "s.bind(0, '127.0.0.1', () => { process.stdout.write(s.address().port + '\\n'); setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)); });";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(\d+)\n/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the IPFIX sink exited (${code})`)));
+  });
+}
+
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const warm = o.warm ?? warmPageCache;
   const tmp = mkdtempSync(join(tmpdir(), 'portsniff-bench-'));
   const notes: string[] = [...(o.extraNotes ?? [])];
+  const cleanups: Array<() => void> = [];
   try {
     let file = o.file;
     let generated: GenResult | null = null;
@@ -421,6 +448,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     if (tools.includes('no-rules')) variant('portsniff-no-rules', 'portsniff --no-rules', ['--no-rules']);
     // The flow log on top of the full pipeline: what writing one JSON record per flow costs.
     if (tools.includes('flow-log')) variant('portsniff-flow-log', 'portsniff --flows', ['--flows', '/dev/null']);
+    // The fleet sensor's exports: what a record per flow costs when it goes to Prometheus or IPFIX.
+    if (tools.includes('metrics')) variant('portsniff-metrics', 'portsniff --metrics', ['--metrics', '127.0.0.1:0']);
+    if (tools.includes('ipfix')) variant('portsniff-ipfix', 'portsniff --ipfix', ['--ipfix', `127.0.0.1:${await ipfixSink(cleanups)}`]);
     const external: { id: ToolName; argv: string[]; command: string }[] = [
       { id: 'tcpdump', argv: ['tcpdump', '-r', file, '-w', '/dev/null'], command: 'tcpdump -r F -w /dev/null' },
       // libpcap's bare read loop plus BPF: a filter that matches nothing, so nothing is printed or written.
@@ -512,7 +542,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         detail: details.get(p.id) ?? null,
       };
     });
-    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && r.id !== 'portsniff-no-rules' && r.id !== 'portsniff-flow-log' && r.wall !== null);
+    // The reference is a pipeline row (the variants: without rules, with an output added).
+    const variants = new Set(['portsniff-no-rules', 'portsniff-flow-log', 'portsniff-metrics', 'portsniff-ipfix']);
+    const psRows = rows.filter((r) => r.id.startsWith('portsniff') && !variants.has(r.id) && r.wall !== null);
     const ref = psRows.find((r) => r.id === 'portsniff-w2') ?? psRows[psRows.length - 1] ?? null;
     const wallOf = (id: string): number | null => rows.find((r) => r.id === id)?.wall ?? null;
     const tcpdump = wallOf('tcpdump');
@@ -542,6 +574,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       machine: machineInfo(tools),
     };
   } finally {
+    for (const c of cleanups) c();
     if (!o.keep) rmSync(tmp, { recursive: true, force: true });
     else log(`kept ${tmp}`);
   }

@@ -132,7 +132,7 @@ describe('bench/run.ts', () => {
       seed: 1,
       runs: 1,
       workers: [0],
-      tools: ['portsniff', 'no-rules', 'flow-log', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark'],
+      tools: ['portsniff', 'no-rules', 'flow-log', 'metrics', 'ipfix', 'tcpdump', 'tcpdump-filter', 'ndpiReader', 'tshark'],
       cli: CLI,
       keep: false,
       findTool: () => null, // as on a machine without tcpdump, nDPI and tshark
@@ -141,7 +141,7 @@ describe('bench/run.ts', () => {
     expect(result.packets).toBe(20_000);
     const ids = result.rows.map((r) => r.id);
     // With --workers support the row is portsniff-w0; without it, the default pipeline and a note.
-    expect(ids.length).toBe(3);
+    expect(ids.length).toBe(5);
     expect(['portsniff-w0', 'portsniff']).toContain(ids[0]);
     expect(ids[1]).toBe('portsniff-no-rules');
     expect(result.rows[1]!.command).toMatch(/replay F --json --no-rules( --workers 0)?$/);
@@ -150,6 +150,14 @@ describe('bench/run.ts', () => {
     expect(ids[2]).toBe('portsniff-flow-log');
     expect(result.rows[2]!.command).toMatch(/replay F --json --flows \/dev\/null( --workers 0)?$/);
     expect(result.rows[2]!.detail).toMatch(/^20000 packets, 1000 flows/);
+    // The fleet exports: Prometheus counters, and IPFIX to a collector that never reads (no send fails).
+    expect(ids.slice(3)).toEqual(['portsniff-metrics', 'portsniff-ipfix']);
+    expect(result.rows[3]!.command).toMatch(/replay F --json --metrics 127\.0\.0\.1:0( --workers 0)?$/);
+    expect(result.rows[4]!.command).toMatch(/replay F --json --ipfix 127\.0\.0\.1:\d+( --workers 0)?$/);
+    for (const r of result.rows.slice(3)) {
+      expect(r.failed).toBeNull();
+      expect(r.detail).toMatch(/^20000 packets, 1000 flows/);
+    }
     const row = result.rows[0]!;
     expect(row.failed).toBeNull();
     expect(row.runs).toHaveLength(1);
@@ -209,14 +217,14 @@ describe('bench/run.ts', () => {
     const table = formatTable(result).split('\n');
     expect(table[0]).toMatch(/^command\s+wall s \(median\)\s+CPU s\s+packets\/s\s+MB\/s\s+peak RSS MB\s+÷ portsniff.*÷ tcpdump\s+÷ tcpdump filter\s+÷ ndpiReader$/);
     expect(table[1]).toMatch(/^-+( +-+){9}$/);
-    expect(table).toHaveLength(5);
+    expect(table).toHaveLength(7);
     expect(table[2]).toMatch(/^node dist\/cli\/main\.js replay F --json( --workers 0)?\s+\d+\.\d{3}\s+(\d+\.\d{2}|-)\s+\S+\s+\d+\s+(\d+|-)\s+1\.00\s+-\s+-\s+-$/);
     const report = formatReport(result);
     expect(report).toContain('machine: ');
     expect(report).toContain('note: tcpdump: not installed');
     const md = formatMarkdownTable(result).split('\n');
     expect(md[0]).toMatch(/^\| command \| wall s \(median\) \|/);
-    expect(md).toHaveLength(5);
+    expect(md).toHaveLength(7);
   });
 
   it('--record rewrites only the block between the figure markers', () => {
