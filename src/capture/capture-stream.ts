@@ -172,6 +172,9 @@ export function isRegularFile(fd: number): boolean {
  * read.
  */
 export function openCapturePath(path: string): { fd: number } | { stream: ByteStream } {
+  // A FIFO's open waits for a writer: the thread that drains it opens it, so that this one still
+  // answers Ctrl-C meanwhile.
+  if (isFifoPath(path)) return { stream: pipeChunks({ path, openError: (err) => ioError('open', path, err) }) };
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -190,6 +193,14 @@ export function openCapturePath(path: string): { fd: number } | { stream: ByteSt
   if (!gzip) return { fd };
   fs.closeSync(fd);
   return { stream: fs.createReadStream(path) };
+}
+
+function isFifoPath(path: string): boolean {
+  try {
+    return fs.statSync(path).isFIFO();
+  } catch {
+    return false; // the open below says why
+  }
 }
 
 /** Byte `index` of the bytes held by `chunks` in order, or undefined past their end. */
