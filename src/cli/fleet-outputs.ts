@@ -82,7 +82,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
     if (o.alerts === '-') writer = io.stdout;
     else if (o.alerts !== undefined) {
       try {
-        writer = new LineWriter(o.alerts);
+        writer = await LineWriter.openWhenRead(o.alerts, io.signal, () => io.stderr(`portsniff: waiting for a reader of the FIFO ${o.alerts} (--alerts)`));
       } catch (err) {
         await server?.close();
         await ipfix?.close();

@@ -177,7 +177,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   try {
     if (opts.flows !== undefined) {
       const toStdout = opts.flows === '-';
-      const writer = toStdout ? io.stdout : new LineWriter(opts.flows);
+      const writer = toStdout ? io.stdout : await LineWriter.openWhenRead(opts.flows, io.signal, () => io.stderr(`portsniff: waiting for a reader of the FIFO ${opts.flows} (--flows)`));
       if (!toStdout) reopenable.unshift(writer);
       flushable.unshift(writer);
       flowLog = new FlowLog(writer, !toStdout);

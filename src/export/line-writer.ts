@@ -4,10 +4,12 @@
  * closed pipe (EPIPE) or a terminal that hung up (EIO) marks the writer closed instead of crashing
  * the run.
  */
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { PortsniffError, ErrorCode } from '../errors.js';
 
 const FLUSH_AT = 64 * 1024;
+/** How often openWhenRead looks for a reader of a FIFO. */
+const FIFO_POLL_MS = 50;
 
 export class LineWriter {
   /** Bytes not yet written: lines are encoded straight into this buffer (no joined string, no new Buffer per flush). */
@@ -23,11 +25,18 @@ export class LineWriter {
   closedBy: 'EPIPE' | 'EIO' | null = null;
   linesWritten = 0;
 
-  /** `onClosed`: called once, when the reader goes away (EPIPE). */
-  constructor(target: string | number, private readonly onClosed: (() => void) | null = null) {
+  /**
+   * `target`: a path (opened here), a descriptor (not closed here), or a descriptor to own (closed
+   * by close(); a FIFO's, from openWhenRead). `onClosed`: called once, when the reader goes away (EPIPE).
+   */
+  constructor(target: string | number | { ownFd: number }, private readonly onClosed: (() => void) | null = null) {
     if (typeof target === 'number') {
       this.fd = target;
       this.ownsFd = false;
+      this.path = null;
+    } else if (typeof target === 'object') {
+      this.fd = target.ownFd;
+      this.ownsFd = true;
       this.path = null;
     } else {
       this.fd = LineWriter.open(target, 'w');
@@ -38,12 +47,53 @@ export class LineWriter {
     }
   }
 
+  /**
+   * A writer for `path`. A FIFO is opened once a reader has it open: a plain open would wait in
+   * the kernel, where Ctrl-C cannot reach the run; here the wait is a check every
+   * FIFO_POLL_MS, `onWait` is called once when it starts, and `signal` ends it (PortsniffError).
+   */
+  static async openWhenRead(path: string, signal?: AbortSignal, onWait?: () => void): Promise<LineWriter> {
+    let fifo = false;
+    try {
+      fifo = statSync(path).isFIFO();
+    } catch {
+      /* not there (yet): the plain open says what is wrong */
+    }
+    if (!fifo) return new LineWriter(path);
+    let waiting = false;
+    for (;;) {
+      let probe: number;
+      try {
+        probe = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw LineWriter.openError(path, err);
+        // ENXIO: no reader yet.
+        if (!waiting) onWait?.();
+        waiting = true;
+        if (signal?.aborted === true) throw new PortsniffError(ErrorCode.Io, `cannot write ${path}: stopped while waiting for a reader of the FIFO`);
+        await new Promise((resolve) => setTimeout(resolve, FIFO_POLL_MS));
+        continue;
+      }
+      // A reader is there: the blocking descriptor opens at once. The probe closes after it, so the
+      // reader never sees the FIFO without a writer (it would read the end).
+      try {
+        return new LineWriter({ ownFd: LineWriter.open(path, 'w') });
+      } finally {
+        closeSync(probe);
+      }
+    }
+  }
+
+  private static openError(path: string, err: unknown): PortsniffError {
+    const e = err as NodeJS.ErrnoException;
+    return new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+  }
+
   private static open(path: string, flags: 'w' | 'a'): number {
     try {
       return openSync(path, flags);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+      throw LineWriter.openError(path, err);
     }
   }
 

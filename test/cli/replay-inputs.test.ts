@@ -114,6 +114,35 @@ describe('replay of a FIFO', () => {
   });
 });
 
+describe('outputs to a FIFO', () => {
+  it.each(['--flows', '--alerts'])('%s FIFO no one reads: says it waits, and Ctrl-C ends the wait (exit 1, naming the FIFO)', async (option) => {
+    const fifo = join(dir, `unread${option}.fifo`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(process.execPath, [MAIN, 'replay', DEMO, '--json', option, fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 100 && !stderr.includes('waiting for a reader'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toContain(`portsniff: waiting for a reader of the FIFO ${fifo} (${option})`);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(stderr).toContain(`portsniff: cannot write ${fifo}: stopped while waiting for a reader of the FIFO`);
+  });
+
+  it('--flows FIFO read by a reader that comes later: every flow', async () => {
+    const fifo = join(dir, 'late-reader.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(process.execPath, [MAIN, 'replay', DEMO, '--json', '--flows', fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 500));
+    const lines = spawnSync('cat', [fifo], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(await exited).toBe(0);
+    expect(lines).toHaveLength(91);
+  });
+});
+
 describe('replay - with a regular file on stdin', () => {
   const file = readFileSync(DEMO);
   const reference = spawnSync(process.execPath, [MAIN, 'replay', DEMO, '--json', '--workers', '0'], { encoding: 'utf8' });

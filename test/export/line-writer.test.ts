@@ -82,6 +82,52 @@ describe('LineWriter.reopen', () => {
   });
 });
 
+describe('LineWriter.openWhenRead: a FIFO is opened once it has a reader, and the wait can be stopped', () => {
+  it('no reader: says it waits, and the signal ends the wait with an error naming the FIFO', async () => {
+    const fifo = join(dir, 'unread.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const ac = new AbortController();
+    let waits = 0;
+    const opening = LineWriter.openWhenRead(fifo, ac.signal, () => waits++);
+    setTimeout(() => ac.abort(), 200);
+    await expect(opening).rejects.toThrow(`cannot write ${fifo}: stopped while waiting for a reader of the FIFO`);
+    expect(waits).toBe(1);
+  });
+
+  it('a reader that comes later gets every line, and never sees the FIFO without a writer', async () => {
+    const fifo = join(dir, 'late.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const opening = LineWriter.openWhenRead(fifo);
+    await new Promise((r) => setTimeout(r, 120));
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const w = await opening;
+      // The probe descriptor is closed by now: a reader would read the end if it had been the only writer.
+      const buf = Buffer.alloc(64);
+      expect(() => readSync(reader, buf, 0, buf.length, null)).toThrow(/EAGAIN/);
+      w.writeLine('one');
+      w.writeLine('two');
+      w.flush();
+      const n = readSync(reader, buf, 0, buf.length, null);
+      expect(buf.subarray(0, n).toString('utf8')).toBe('one\ntwo\n');
+      w.close();
+      expect(readSync(reader, buf, 0, buf.length, null)).toBe(0);
+    } finally {
+      closeSync(reader);
+    }
+  });
+
+  it('a regular file or a new path: opened at once', async () => {
+    const path = join(dir, 'plain-when-read.ndjson');
+    const w = await LineWriter.openWhenRead(path, undefined, () => {
+      throw new Error('no wait for a regular file');
+    });
+    w.writeLine('x');
+    w.close();
+    expect(readFileSync(path, 'utf8')).toBe('x\n');
+  });
+});
+
 describe('LineWriter buffering', () => {
   it('writes every byte in order: multi-byte text around the flush point, lines larger than the buffer, raw text', () => {
     const path = join(dir, 'bytes.ndjson');
