@@ -20,6 +20,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifiedFlow, EngineTotals } from '../pipeline/results.js';
+import type { FlowCounts } from '../pipeline/service-stats.js';
 import type { LiveCounters, SessionConsumer, SessionEnd, SessionInfo, SessionUpdate } from './consumer.js';
 
 /** Labels of the per-service series of one flow record. */
@@ -66,17 +67,11 @@ export interface MetricsConsumerOptions {
 type Stage = 'kernel' | 'interface' | 'engine';
 
 /** What the flow records of one service (and transport) added since the counters were last brought up to date. */
-interface FlowSums {
+interface FlowSums extends FlowCounts {
   labels: ServiceLabels;
   /** Labels with each direction, made once. */
   toServer: ServiceLabels & { direction: string };
   toClient: ServiceLabels & { direction: string };
-  packetsToServer: number;
-  packetsToClient: number;
-  bytesToServer: number;
-  bytesToClient: number;
-  payloadToServer: number;
-  payloadToClient: number;
   /** Set once a record of this service has packets (bytes): the series exist from then on. */
   hasPackets: boolean;
   hasBytes: boolean;

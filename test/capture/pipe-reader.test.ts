@@ -64,6 +64,16 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+/** A next() left waiting for bytes that do not come ends, done, as soon as destroy() is called. */
+async function expectDestroyEndsWait(chunks: ReturnType<typeof pipeChunks>): Promise<void> {
+  const waiting = chunks[Symbol.asyncIterator]().next();
+  await sleep(200);
+  const t0 = Date.now();
+  chunks.destroy();
+  expect(await waiting).toEqual({ done: true, value: undefined });
+  expect(Date.now() - t0).toBeLessThan(1000);
+}
+
 describe('pipeChunks', () => {
   it('every byte once and in order: more than the ring holds, a slow reader at first, reads of every size', async () => {
     const data = bytesOf(3 * PIPE_RING_BYTES + 12_345, 42);
@@ -105,13 +115,7 @@ describe('pipeChunks', () => {
     // A writer that never writes: the pipe stays open and empty.
     const idle = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     try {
-      const chunks = pipeChunks(fifo.fd);
-      const waiting = chunks[Symbol.asyncIterator]().next();
-      await sleep(200);
-      const t0 = Date.now();
-      chunks.destroy();
-      expect(await waiting).toEqual({ done: true, value: undefined });
-      expect(Date.now() - t0).toBeLessThan(1000);
+      await expectDestroyEndsWait(pipeChunks(fifo.fd));
     } finally {
       fs.closeSync(idle);
     }
@@ -120,13 +124,7 @@ describe('pipeChunks', () => {
   it('a FIFO path: opened on the thread (waiting there for a writer), and destroy() ends that wait', async () => {
     const fifo = path.join(dir, `open-${fifos++}.fifo`);
     execFileSync('mkfifo', [fifo]);
-    const chunks = pipeChunks({ path: fifo, openError: (err) => err });
-    const waiting = chunks[Symbol.asyncIterator]().next();
-    await sleep(200);
-    const t0 = Date.now();
-    chunks.destroy();
-    expect(await waiting).toEqual({ done: true, value: undefined });
-    expect(Date.now() - t0).toBeLessThan(1000);
+    await expectDestroyEndsWait(pipeChunks({ path: fifo, openError: (err) => err }));
     // The path still works for the next reader: the bytes of a writer that comes later.
     const again = pipeChunks({ path: fifo, openError: (err) => err });
     const file = path.join(dir, 'small.bin');

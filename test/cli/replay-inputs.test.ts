@@ -42,6 +42,15 @@ function replay(path: string, workers: number): Promise<Run> {
   });
 }
 
+/** Plain or gzip bytes, for each reader: in-process, one worker, and the chunked reader of two workers. */
+const READER_CASES = [
+  ['plain', 0],
+  ['plain', 1],
+  ['plain', 2],
+  ['gzip', 0],
+  ['gzip', 2],
+] as const;
+
 /** The summary without what names the input (source kind and name, options.workers). */
 function comparable(json: string): unknown {
   const s = JSON.parse(json) as { source: { kind: string; name: string }; options: { workers: number } };
@@ -66,13 +75,7 @@ describe('replay of a FIFO', () => {
   const file = readFileSync(DEMO);
   const reference = spawnSync(process.execPath, [MAIN, 'replay', DEMO, '--json', '--workers', '0'], { encoding: 'utf8' });
 
-  it.each([
-    ['plain', 0],
-    ['plain', 1],
-    ['plain', 2],
-    ['gzip', 0],
-    ['gzip', 2],
-  ] as const)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
+  it.each(READER_CASES)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
     expect(reference.status).toBe(0);
     const fifo = join(dir, `${kind}-${workers}.fifo`);
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
@@ -203,13 +206,7 @@ describe('replay - from a pipe', () => {
     });
   }
 
-  it.each([
-    ['plain', 0],
-    ['plain', 1],
-    ['plain', 2],
-    ['gzip', 0],
-    ['gzip', 2],
-  ] as const)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
+  it.each(READER_CASES)('%s bytes, --workers %i: the same summary as the file', async (kind, workers) => {
     expect(reference.status).toBe(0);
     const path = join(dir, `piped-${kind}.pcap`);
     writeFileSync(path, kind === 'gzip' ? gzipSync(file) : file);
