@@ -12,7 +12,8 @@ import { Readable, pipeline } from 'node:stream';
 import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
-import { isPipe, pipeChunks, reopenStdinPipe, type PipeChunks } from './pipe-reader.js';
+import { pipeChunks, reopenStdinPipe, type PipeChunks } from './pipe-reader.js';
+import { isFifoPath, isPipe } from '../util/fifo.js';
 import { ioError } from './read-support.js';
 
 type Destroyable = { destroy?: (err?: Error) => void };
@@ -193,14 +194,6 @@ export function openCapturePath(path: string): { fd: number } | { stream: ByteSt
   if (!gzip) return { fd };
   fs.closeSync(fd);
   return { stream: fs.createReadStream(path) };
-}
-
-function isFifoPath(path: string): boolean {
-  try {
-    return fs.statSync(path).isFIFO();
-  } catch {
-    return false; // the open below says why
-  }
 }
 
 /** Byte `index` of the bytes held by `chunks` in order, or undefined past their end. */

@@ -118,15 +118,6 @@ parentPort.once('message', (start) => {
 });
 `;
 
-/** True when `fd` is a pipe or FIFO (false when it cannot be asked). */
-export function isPipe(fd: number): boolean {
-  try {
-    return fs.fstatSync(fd).isFIFO();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The bytes of a pipe read on a thread of its own, as an async iterable of pieces. A piece is
  * BORROWED: valid until the next call of next(), which reuses its memory (a reader that keeps bytes
@@ -282,7 +273,7 @@ export function prestartPipeThread(): void {
 }
 
 /**
- * Stdin's pipe opened a second time, for pipeReadable: non-blocking, so the open returns at once
+ * Stdin's pipe opened a second time, for pipeChunks: non-blocking, so the open returns at once
  * even when the writer has gone already (the bytes it left are still read, then the end). Null
  * when that cannot be done here (no /proc): stdin is then read as the stream it is.
  */

@@ -9,7 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/defaults.js';
 import { prestartWorkers } from '../pipeline/worker-threads.js';
-import { isPipe, prestartPipeThread } from '../capture/pipe-reader.js';
+import { prestartPipeThread } from '../capture/pipe-reader.js';
+import { isPipe } from '../util/fifo.js';
 
 /** Commands whose pipeline runs in worker threads (`--workers`). */
 const PIPELINE_COMMANDS = new Set(['replay', 'live']);

@@ -4,7 +4,8 @@
  * closed pipe (EPIPE) or a terminal that hung up (EIO) marks the writer closed instead of crashing
  * the run.
  */
-import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { isFifoPath } from '../util/fifo.js';
 import { PortsniffError, ErrorCode } from '../errors.js';
 
 const FLUSH_AT = 64 * 1024;
@@ -53,13 +54,7 @@ export class LineWriter {
    * FIFO_POLL_MS, `onWait` is called once when it starts, and `signal` ends it (PortsniffError).
    */
   static async openWhenRead(path: string, signal?: AbortSignal, onWait?: () => void): Promise<LineWriter> {
-    let fifo = false;
-    try {
-      fifo = statSync(path).isFIFO();
-    } catch {
-      /* not there (yet): the plain open says what is wrong */
-    }
-    if (!fifo) return new LineWriter(path);
+    if (!isFifoPath(path)) return new LineWriter(path);
     let waiting = false;
     for (;;) {
       let probe: number;

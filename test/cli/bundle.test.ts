@@ -64,7 +64,7 @@ describe('the CLI bundle', () => {
     // What main.js loads statically is loaded before a thread can start: only the entry and what it needs.
     const modules = [...new Set([...staticClosure('main.js')].flatMap((f) => manifest[f] ?? []))].sort();
     // (pipe-reader.js: the thread that drains a pipe on stdin starts there too.)
-    expect(modules).toEqual(['dist/capture/pipe-reader.js', 'dist/cli/code-cache.js', 'dist/cli/entry.js', 'dist/cli/esm-importer.js', 'dist/cli/prestart.js', 'dist/cli/process-entry.js', 'dist/pipeline/defaults.js', 'dist/pipeline/worker-threads.js', 'dist/util/builtins.js']);
+    expect(modules).toEqual(['dist/capture/pipe-reader.js', 'dist/cli/code-cache.js', 'dist/cli/entry.js', 'dist/cli/esm-importer.js', 'dist/cli/prestart.js', 'dist/cli/process-entry.js', 'dist/pipeline/defaults.js', 'dist/pipeline/worker-threads.js', 'dist/util/builtins.js', 'dist/util/fifo.js']);
     // The CLI itself (commander, the session) comes from a chunk the entry imports afterwards.
     expect(chunkOf('dist/cli/main.js')).toContain('function runProcess');
   });
