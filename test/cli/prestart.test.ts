@@ -84,7 +84,8 @@ describe('the built CLI starts its worker before loading itself', () => {
       // the CLI reaches it sooner than a thread boots on a loaded machine.
       const rulesLoadedBy = lastSampleIn(main!, 'loadRuleDirs');
       expect(rulesLoadedBy).not.toBeNull();
-      expect(firstSampleIn(main!, 'runSession')).toBeLessThan(rulesLoadedBy!);
+      // (The same sample when the rules load within one sampling interval: a cached load often does.)
+      expect(firstSampleIn(main!, 'runSession')).toBeLessThanOrEqual(rulesLoadedBy!);
       expect(worker!.startTime).toBeLessThan(rulesLoadedBy!);
       expect(firstSampleIn(worker!, 'readCaptureFile')).not.toBeNull();
     } finally {
