@@ -3,7 +3,7 @@
  *
  * A pipe holds 64 KiB. Read where the packets are parsed, the writer fills it while the parser
  * works and then waits, and the parser waits for each read: the two take turns instead of running
- * side by side (a 634 MB capture piped: 1.2-1.6 s, against 0.7 s from the file and 0.6-1.0 s for a
+ * side by side (a 634 MB capture piped: 1.2-1.7 s, against 0.7 s from the file and 0.6-1.0 s for a
  * process that only drains the pipe; bench/README.md "A pipe drained on a thread of its own"). Here a thread
  * does nothing but read the pipe into a shared ring (PIPE_RING_BYTES), so the writer keeps writing
  * while the engine works; the reading side takes what is there as soon as it is written (no

@@ -10,6 +10,7 @@
  */
 import { parseAddress } from '../flow/key.js';
 import type { ClassifiedFlow } from '../pipeline/results.js';
+import { recordServiceKey } from '../pipeline/service-stats.js';
 import { ipProtoByName } from '../util/ip-proto.js';
 import { parseTimestamp } from '../util/time.js';
 
@@ -340,7 +341,7 @@ export function encodeFlowRecordViews(f: ClassifiedFlow): DirectionRecord[] {
   const end = msOf(f.last);
   const proto = protocolNumber(f.transport);
   const endReason = FLOW_END_REASON[f.end] ?? 4;
-  const service = serviceKeyOf(f);
+  const service = recordServiceKey(f);
   const product = f.service?.product ?? (f.verdict === undefined ? 'unclassified' : f.ambiguous ? 'ambiguous' : 'unknown');
   const verdict = f.verdict ?? 'unclassified';
   const exposure = f.exposure?.status ?? 'none';
@@ -387,12 +388,6 @@ function address(w: ByteWriter, v: 4 | 6, a: [number, number, number, number, nu
   else for (let i = 1; i <= 4; i++) w.u32(a[i]!);
 }
 
-function serviceKeyOf(f: ClassifiedFlow): string {
-  if (f.verdict === undefined) return 'unclassified';
-  if (f.service) return f.service.id;
-  if (f.ambiguous && f.candidates && f.candidates.length > 0) return `ambiguous:${f.candidates.map((c) => c.id).join('|')}`;
-  return 'unknown';
-}
 
 /**
  * Builds messages from records, never larger than `maxBytes` (a record larger than that alone goes

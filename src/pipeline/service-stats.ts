@@ -5,7 +5,7 @@
 import type { FlowTable } from '../flow/table.js';
 import { VERDICTS, type Classification, type ServiceRef, type Verdict } from '../classify/types.js';
 import { EXPOSURE_STATUSES, type ExposureStatus } from '../classify/exposure.js';
-import type { ServiceTotals, SnapshotService } from './results.js';
+import type { ClassifiedFlow, ServiceTotals, SnapshotService } from './results.js';
 import { addFlowEncapsulations, mergeEncapsulations, sortEncapsulations } from './encapsulations.js';
 
 export type { ServiceTotals } from './results.js';
@@ -44,6 +44,11 @@ export function serviceKey(c: Classification | null): string {
     return key;
   }
   return 'unknown';
+}
+
+/** The service key of a flow record: serviceKey of its classification (`unclassified` without rules). */
+export function recordServiceKey(f: ClassifiedFlow): string {
+  return serviceKey(f.verdict === undefined ? null : (f as Classification));
 }
 
 /** Zero totals for a service key, described by a classification of one of its flows. */
