@@ -20,7 +20,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifiedFlow, EngineTotals } from '../pipeline/results.js';
-import { recordServiceKey, type FlowCounts } from '../pipeline/service-stats.js';
+import type { FlowCounts } from '../pipeline/service-stats.js';
 import type { LiveCounters, SessionConsumer, SessionEnd, SessionInfo, SessionUpdate } from './consumer.js';
 
 /** Labels of the per-service series of one flow record. */
@@ -37,11 +37,14 @@ export interface ServiceLabels {
  * `ambiguous`; else `unknown` / `unclassified`.
  */
 export function serviceLabels(f: ClassifiedFlow): ServiceLabels {
-  const service = recordServiceKey(f);
-  if (f.verdict === undefined) return { service, product: 'unclassified', transport: f.transport };
-  if (f.service) return { service, product: f.service.product, transport: f.transport };
-  if (service.startsWith('ambiguous:')) return { service, product: productOf('ambiguous', null, (f.candidates ?? []).map((c) => c.id)), transport: f.transport };
-  return { service, product: 'unknown', transport: f.transport };
+  if (f.verdict === undefined) return { service: 'unclassified', product: 'unclassified', transport: f.transport };
+  if (f.service) return { service: f.service.id, product: f.service.product, transport: f.transport };
+  const candidates = f.candidates ?? [];
+  if (f.ambiguous && candidates.length > 0) {
+    const ids = candidates.map((c) => c.id);
+    return { service: `ambiguous:${ids.join('|')}`, product: productOf('ambiguous', null, ids), transport: f.transport };
+  }
+  return { service: 'unknown', product: 'unknown', transport: f.transport };
 }
 
 /** The product label of a service key (see serviceLabels). */
@@ -252,12 +255,18 @@ export class MetricsConsumer implements SessionConsumer {
 
   /** The sums of `f`'s service and transport (made on its first record). */
   private sumsOf(f: ClassifiedFlow): FlowSums {
-    const serviceKey = recordServiceKey(f);
+    // The service key without building labels: a rule id, or the fixed keys (ambiguous flows, rarer,
+    // build theirs). Worked out here rather than by the pipeline's serviceKey: this module is a
+    // chunk loaded only with --metrics, and a runtime import of service-stats would split that
+    // module into a chunk of its own, one more file for every replay to load (startup.test.ts).
+    const key = f.verdict === undefined ? 'unclassified' : f.service ? f.service.id : f.ambiguous && (f.candidates?.length ?? 0) > 0 ? null : 'unknown';
+    const labels = key === null ? serviceLabels(f) : null;
+    const serviceKey = key ?? labels!.service;
     let byTransport = this.sums.get(serviceKey);
     if (byTransport === undefined) this.sums.set(serviceKey, (byTransport = new Map()));
     let sums = byTransport.get(f.transport);
     if (sums === undefined) {
-      const l = serviceLabels(f);
+      const l = labels ?? serviceLabels(f);
       sums = {
         labels: l,
         toServer: { ...l, direction: 'to_server' },
