@@ -13,7 +13,7 @@ import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
 import { pipeChunks, reopenStdinPipe, type PipeChunks } from './pipe-reader.js';
-import { isFifoPath, isPipe } from '../util/fifo.js';
+import { isPipe } from '../util/fifo.js';
 import { ioError } from './read-support.js';
 
 type Destroyable = { destroy?: (err?: Error) => void };
@@ -173,9 +173,6 @@ export function isRegularFile(fd: number): boolean {
  * read.
  */
 export function openCapturePath(path: string): { fd: number } | { stream: ByteStream } {
-  // A FIFO's open waits for a writer: the thread that drains it opens it, so that this one still
-  // answers Ctrl-C meanwhile.
-  if (isFifoPath(path)) return { stream: pipeChunks({ path, openError: (err) => ioError('open', path, err) }) };
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');

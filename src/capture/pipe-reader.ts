@@ -45,27 +45,14 @@ const CONTROL_WORDS = 3;
  * has no room for the next read it stops reading and sets PAUSED; the reading side, having given
  * bytes back, clears PAUSED and sends 'resume'. Both store first and look at the other's word
  * second, so one of them always sees the other: the thread never stays paused with room free.
- * It starts reading when told where ({ fd or path, control, ring, maxRead }: its first message),
- * so that it can be started before the CLI has loaded (prestartPipeThread); given a path, it opens
- * it itself (a FIFO's open waits for a writer). Messages out: { opened: true } after that open,
- * { end: true } after the last bytes, { error, code, op? } when the open or a read fails.
+ * It starts reading when told where ({ fd, control, ring, maxRead }: its first message), so that
+ * it can be started before the CLI has loaded (prestartPipeThread). Messages out: { end: true }
+ * after the last bytes, { error, code } when a read fails.
  */
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const net = require('node:net');
 parentPort.once('message', (start) => {
-  let fd = start.fd;
-  if (start.path !== undefined) {
-    // A FIFO's open waits for a writer: here, not on the thread that answers signals.
-    try {
-      fd = require('node:fs').openSync(start.path, 'r');
-    } catch (err) {
-      parentPort.postMessage({ error: err.message, code: err.code, op: 'open' });
-      parentPort.unref();
-      return;
-    }
-    parentPort.postMessage({ opened: true });
-  }
   const control = new Int32Array(start.control);
   const ring = new Uint8Array(start.ring);
   const SIZE = ring.length;
@@ -88,7 +75,7 @@ parentPort.once('message', (start) => {
     return true;
   };
   const pipe = new net.Socket({
-    fd,
+    fd: start.fd,
     readable: true,
     writable: false,
     onread: {
@@ -128,7 +115,7 @@ export interface PipeChunks extends AsyncIterable<Uint8Array> {
   destroy(): void;
 }
 
-type ThreadMessage = { opened: true } | { end: true } | { error: string; code?: string; op?: 'open' };
+type ThreadMessage = { end: true } | { error: string; code?: string };
 
 /** Atomics.waitAsync (Node 16+; not in TypeScript's ES2022 library). */
 const waitAsync = (
@@ -138,21 +125,16 @@ const waitAsync = (
 ).waitAsync;
 
 /**
- * Reads a pipe or FIFO on a thread of its own: `fd` (taken over: the thread closes it at the end,
- * or when destroyed), or `{ path }`, a FIFO the thread opens (waiting there for a writer, while
- * this thread still answers signals; destroy() ends that wait too). A read error comes out of
- * next() as an Error with the system's `code`, a failed open as `openError(err)`.
+ * Reads `fd` (a pipe or FIFO) on a thread of its own. Takes `fd` over: the thread closes it at the
+ * end, or when destroyed. A read error comes out of next() as an Error with the system's `code`.
  */
-export function pipeChunks(source: number | { path: string; openError: (err: Error) => Error }): PipeChunks {
+export function pipeChunks(fd: number): PipeChunks {
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   const ring = new Uint8Array(new SharedArrayBuffer(PIPE_RING_BYTES));
   let thread: Worker | null = prestarted ?? startThread();
   prestarted = null;
   thread.ref();
-  const path = typeof source === 'number' ? null : source.path;
-  /** Whether the thread may still wait in a FIFO's open (then only a writer ends the wait). */
-  let opening = path !== null;
-  thread.postMessage({ ...(path === null ? { fd: source } : { path }), control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
+  thread.postMessage({ fd, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
   const ringWords = new BigInt64Array(ring.buffer);
   // Where each piece is copied to (see takePiece): MAX_PIECE_BYTES and the words around it.
   const stage = new Uint8Array(MAX_PIECE_BYTES + 16);
@@ -168,25 +150,14 @@ export function pipeChunks(source: number | { path: string; openError: (err: Err
     if (t === null) return;
     t.removeAllListeners();
     t.on('error', () => {});
-    // A thread waiting in a FIFO's open cannot be terminated (nor the process exit) until the open
-    // returns: a writer that comes and goes at once ends that wait.
-    if (opening && path !== null) releaseFifoOpen(path);
     void t.terminate();
     // A next() waiting for bytes ends (done); so does its wait on WRITTEN.
     Atomics.notify(control, WRITTEN);
     wake?.();
   };
   thread.on('message', (m: ThreadMessage) => {
-    if ('opened' in m) {
-      opening = false;
-      return;
-    }
     if ('end' in m) ended = true;
-    else {
-      opening = false;
-      const err = Object.assign(new Error(m.error), m.code !== undefined ? { code: m.code } : {});
-      failure = m.op === 'open' && typeof source !== 'number' ? source.openError(err) : err;
-    }
+    else failure = Object.assign(new Error(m.error), m.code !== undefined ? { code: m.code } : {});
     Atomics.notify(control, WRITTEN);
     wake?.();
   });
@@ -241,15 +212,6 @@ export function pipeChunks(source: number | { path: string; openError: (err: Err
     [Symbol.asyncIterator]: () => ({ next, return: async () => (stop(), { done: true, value: undefined }) }),
     destroy: stop,
   };
-}
-
-/** Opens the FIFO at `path` for writing without waiting, and closes it: a reader waiting in its open goes on (and reads the end if no one else writes). */
-function releaseFifoOpen(path: string): void {
-  try {
-    fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
-  } catch {
-    /* no reader waiting (ENXIO): nothing to release */
-  }
 }
 
 /** A thread started ahead (prestartPipeThread), idle until pipeChunks takes it. */

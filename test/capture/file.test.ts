@@ -53,18 +53,18 @@ async function readFifo(name: string, bytes: Uint8Array, sink: CollectingSink, o
   const fifo = path.join(dir, `${name}.fifo`);
   fs.rmSync(fifo, { force: true });
   execFileSync('mkfifo', [fifo]);
+  // Held open for writing first, so that the reader's open does not wait (this thread writes).
+  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
   const reading = readCaptureFile(fifo, sink, opts);
-  // A writer as a real one is: its open waits for the reader (on libuv's thread pool here).
-  const out = fs.createWriteStream(fifo);
-  // A reader that stops at a bad record closes its end: later writes fail (EPIPE), which is no error here.
-  out.on('error', () => {});
-  const write = (piece: Uint8Array): Promise<void> => new Promise((resolve) => out.write(piece, () => resolve()));
-  await write(bytes.subarray(0, 1));
-  for (let i = 1; i < bytes.length; i += 777) {
-    await new Promise((r) => setTimeout(r, 5));
-    await write(bytes.subarray(i, i + 777));
+  try {
+    fs.writeSync(writer, bytes.subarray(0, 1));
+    for (let i = 1; i < bytes.length; i += 777) {
+      await new Promise((r) => setTimeout(r, 5));
+      fs.writeSync(writer, bytes.subarray(i, i + 777));
+    }
+  } finally {
+    fs.closeSync(writer);
   }
-  await new Promise<void>((resolve) => out.end(() => resolve()));
   return reading;
 }
 

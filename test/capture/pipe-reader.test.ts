@@ -3,7 +3,7 @@
  * written by a child process: every byte arrives once and in order, also when the writer sends
  * more than the ring holds while the reading side is slow (the thread must stop reading and start
  * again), with reads of every size (the pieces are copied out of the ring by 64-bit words around
- * them); an idle writer does not hold up destroy(), nor does a FIFO no writer has opened yet.
+ * them); an idle writer does not hold up destroy().
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -119,26 +119,6 @@ describe('pipeChunks', () => {
     } finally {
       fs.closeSync(idle);
     }
-  });
-
-  it('a FIFO path: opened on the thread (waiting there for a writer), and destroy() ends that wait', async () => {
-    const fifo = path.join(dir, `open-${fifos++}.fifo`);
-    execFileSync('mkfifo', [fifo]);
-    await expectDestroyEndsWait(pipeChunks({ path: fifo, openError: (err) => err }));
-    // The path still works for the next reader: the bytes of a writer that comes later.
-    const again = pipeChunks({ path: fifo, openError: (err) => err });
-    const file = path.join(dir, 'small.bin');
-    fs.writeFileSync(file, bytesOf(1000, 7));
-    const writing = writer(fifo, file, 300);
-    const got: number[] = [];
-    for await (const piece of again) got.push(...piece);
-    expect(await writing).toBe(0);
-    expect(Buffer.from(got).equals(Buffer.from(bytesOf(1000, 7)))).toBe(true);
-  });
-
-  it('a FIFO path that cannot be opened: the open error, as the caller words it', async () => {
-    const chunks = pipeChunks({ path: path.join(dir, 'missing.fifo'), openError: (err) => new Error(`wrapped: ${(err as NodeJS.ErrnoException).code}`) });
-    await expect(chunks[Symbol.asyncIterator]().next()).rejects.toThrow('wrapped: ENOENT');
   });
 
   it('bytes written slowly come out as they arrive, not held for a full batch', async () => {

@@ -87,25 +87,6 @@ describe('replay of a FIFO', () => {
     expect((JSON.parse(run.stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
   });
 
-  it.each([0, 2])('a FIFO no one writes to, --workers %i: Ctrl-C ends the wait for a writer, with the summary', async (workers) => {
-    const fifo = join(dir, `unwritten-${workers}.fifo`);
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const child = spawn(process.execPath, [MAIN, 'replay', fifo, '--json', '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Time to start and to wait in the FIFO's open.
-    await new Promise((r) => setTimeout(r, 1000));
-    const t0 = Date.now();
-    child.kill('SIGINT');
-    const code = await exited;
-    expect(Date.now() - t0).toBeLessThan(3000);
-    expect(code).toBe(0);
-    const s = JSON.parse(stdout) as { totals: { packets: number }; interrupted: boolean };
-    expect(s.totals.packets).toBe(0);
-    expect(s.interrupted).toBe(true);
-  });
-
   it('a FIFO cut inside a record: the records before it, and a truncation warning', async () => {
     const fifo = join(dir, 'cut.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
