@@ -8,10 +8,11 @@
 #   tmux                     a real terminal for the dashboard end-to-end tests
 #   nfdump                   nfcapd, a real IPFIX collector for the flow-export tests
 #   gcc, libc6-dev           the C counterpart of the ceiling benchmark (bench/ceiling.c) and its test
+#   strace                   sees every close(2) of the CLI, threads included (test/cli/descriptors.test.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time tmux nfdump gcc libc6-dev)
+APT_PACKAGES=(tcpdump libpcap-dev redis-server redis-tools openssl prometheus bind9-dnsutils curl time tmux nfdump gcc libc6-dev strace)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

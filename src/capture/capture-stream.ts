@@ -12,8 +12,9 @@ import { Readable, pipeline } from 'node:stream';
 import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
-import { pipeChunks, reopenStdinPipe, type PipeChunks } from './pipe-reader.js';
-import { isPipe } from '../util/fifo.js';
+import { pipeChunks, stdinPipeSource, type PipeChunks } from './pipe-reader.js';
+import { isFifoPath, isPipe } from '../util/fifo.js';
+import { nodeWorkerThreads } from '../util/builtins.js';
 import { ioError } from './read-support.js';
 
 type Destroyable = { destroy?: (err?: Error) => void };
@@ -137,8 +138,8 @@ export function reportGzipCut(parser: CaptureParser, cut: string | null): void {
 export function stdinStream(given: NodeJS.ReadableStream | undefined): ByteStream {
   const input = given ?? process.stdin;
   if (input !== process.stdin || !isPipe(STDIN_FD)) return input;
-  const fd = reopenStdinPipe();
-  return fd === null ? input : pipeChunks(fd);
+  const source = stdinPipeSource();
+  return source === null ? input : pipeChunks(source);
 }
 
 const STDIN_FD = 0;
@@ -173,6 +174,13 @@ export function isRegularFile(fd: number): boolean {
  * read.
  */
 export function openCapturePath(path: string): { fd: number } | { stream: ByteStream } {
+  // A FIFO (or a pipe named by /dev/fd/N) is opened by the thread that drains it: its open waits
+  // for a writer, there and not on the thread that answers Ctrl-C. That thread is started from the
+  // main thread only (pipe-reader.ts says why); a worker reads a FIFO as a stream of its own.
+  if (isFifoPath(path)) {
+    if (!nodeWorkerThreads().isMainThread) return { stream: fs.createReadStream(path) };
+    return { stream: pipeChunks({ path, openError: (err) => ioError('open', path, err) }) };
+  }
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -187,7 +195,7 @@ export function openCapturePath(path: string): { fd: number } | { stream: ByteSt
     fs.closeSync(fd);
     throw err;
   }
-  if (!regular) return { stream: isPipe(fd) ? pipeChunks(fd) : fs.createReadStream('', { fd }) };
+  if (!regular) return { stream: fs.createReadStream('', { fd }) };
   if (!gzip) return { fd };
   fs.closeSync(fd);
   return { stream: fs.createReadStream(path) };

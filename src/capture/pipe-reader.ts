@@ -14,8 +14,16 @@
  * read, so it stops at once even when the writer is idle, and exiting the process never waits for
  * it.
  *
- * The thread reads its own descriptor of the pipe: for stdin a second open of the same pipe
- * (`/proc/self/fd/0`), so that the descriptor closed at the end is not fd 0.
+ * The thread opens the pipe itself, by path (stdin's pipe as `/proc/self/fd/0`, a second open of
+ * it, so that the descriptor closed at the end is not fd 0), and its socket is the one thing that
+ * closes that descriptor: no descriptor crosses threads. Node closes, when a worker thread exits,
+ * every descriptor that thread opened with `fs` and did not close with `fs` (`trackUnmanagedFds`):
+ * a descriptor opened elsewhere and closed by this thread's socket, or opened here with that
+ * tracking on, was closed a second time at a thread's exit, by then maybe another file's (Node then
+ * aborted in another thread's readFileSync). So this thread is started with the tracking off, and
+ * only from the main thread: a worker's tracking is inherited by the threads it starts, whatever
+ * they ask (capture-stream.ts, pipeline/worker-pipeline.ts). A FIFO's open waits for a writer: on
+ * this thread, so the one that answers Ctrl-C is not blocked meanwhile.
  */
 import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
@@ -36,7 +44,15 @@ const WRITTEN = 0;
 const RELEASED = 1;
 /** 1 while the thread has stopped reading for want of room in the ring. */
 const PAUSED = 2;
-const CONTROL_WORDS = 3;
+/** Who owns the open: OPENING until one side moves it on (compareExchange: exactly one wins). */
+const STATE = 3;
+const CONTROL_WORDS = 4;
+/** The thread is opening the pipe (a FIFO's open waits for a writer). */
+const OPENING = 0;
+/** The thread has the pipe in its socket: terminating the thread closes it. */
+const READING = 1;
+/** The reading side gave up first: the thread closes what it opened, and exits, by itself. */
+const STOPPED = 2;
 
 /**
  * The thread's code (CommonJS, started with `eval`: no module to locate next to a bundle, nothing
@@ -45,18 +61,44 @@ const CONTROL_WORDS = 3;
  * has no room for the next read it stops reading and sets PAUSED; the reading side, having given
  * bytes back, clears PAUSED and sends 'resume'. Both store first and look at the other's word
  * second, so one of them always sees the other: the thread never stays paused with room free.
- * It starts reading when told where ({ fd, control, ring, maxRead }: its first message), so that
- * it can be started before the CLI has loaded (prestartPipeThread). Messages out: { end: true }
- * after the last bytes, { error, code } when a read fails.
+ * It opens and starts reading when told what ({ path, nonBlocking, control, ring, maxRead }: its
+ * first message), so that it can be started before the CLI has loaded (prestartPipeThread).
+ * Messages out: { end: true } after the last bytes, { error, code, op } when the open or a read
+ * fails.
  */
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const net = require('node:net');
+const fs = require('node:fs');
 parentPort.once('message', (start) => {
   const control = new Int32Array(start.control);
-  const ring = new Uint8Array(start.ring);
+  if (Atomics.load(control, ${STATE}) === ${STOPPED}) return parentPort.unref();
+  const fail = (err, op) => {
+    parentPort.postMessage({ error: err.message, code: err.code, op });
+    parentPort.unref();
+  };
+  let fd;
+  try {
+    fd = fs.openSync(start.path, fs.constants.O_RDONLY | (start.nonBlocking ? fs.constants.O_NONBLOCK : 0));
+  } catch (err) {
+    return fail(err, 'open');
+  }
+  let pipe;
+  try {
+    pipe = socketOf(fd, control, new Uint8Array(start.ring), start.maxRead);
+  } catch (err) {
+    fs.closeSync(fd);
+    return fail(err, 'open');
+  }
+  // From here the socket owns the descriptor. The reading side may have given up while this
+  // thread waited in the open: then close it here (it is not terminated, so as not to lose it).
+  if (Atomics.compareExchange(control, ${STATE}, ${OPENING}, ${READING}) !== ${OPENING}) {
+    pipe.destroy();
+    parentPort.unref();
+  }
+});
+function socketOf(fd, control, ring, MAX_READ) {
   const SIZE = ring.length;
-  const MAX_READ = start.maxRead;
   let written = 0;
   const nextRead = () => {
     const at = written % SIZE;
@@ -75,7 +117,7 @@ parentPort.once('message', (start) => {
     return true;
   };
   const pipe = new net.Socket({
-    fd: start.fd,
+    fd,
     readable: true,
     writable: false,
     onread: {
@@ -95,14 +137,15 @@ parentPort.once('message', (start) => {
     parentPort.unref();
   });
   pipe.on('error', (err) => {
-    parentPort.postMessage({ error: err.message, code: err.code });
+    parentPort.postMessage({ error: err.message, code: err.code, op: 'read' });
     pipe.destroy();
     parentPort.unref();
   });
   parentPort.on('message', () => {
     if (mayRead()) pipe.resume();
   });
-});
+  return pipe;
+}
 `;
 
 /**
@@ -115,7 +158,19 @@ export interface PipeChunks extends AsyncIterable<Uint8Array> {
   destroy(): void;
 }
 
-type ThreadMessage = { end: true } | { error: string; code?: string };
+type ThreadMessage = { end: true } | { error: string; code?: string; op: 'open' | 'read' };
+
+/**
+ * What pipeChunks reads: a path the thread opens (a FIFO, `/dev/fd/N` of a pipe, stdin's pipe as
+ * `/proc/self/fd/0`). `nonBlocking` opens without waiting for a writer (for a pipe that has one, or
+ * had: stdin); without it a FIFO's open waits for its writer. `openError` words a failed open (a
+ * read error comes out as an Error with the system's `code`).
+ */
+export interface PipeSource {
+  path: string;
+  nonBlocking?: boolean;
+  openError?: (err: Error) => Error;
+}
 
 /** Atomics.waitAsync (Node 16+; not in TypeScript's ES2022 library). */
 const waitAsync = (
@@ -124,17 +179,15 @@ const waitAsync = (
   }
 ).waitAsync;
 
-/**
- * Reads `fd` (a pipe or FIFO) on a thread of its own. Takes `fd` over: the thread closes it at the
- * end, or when destroyed. A read error comes out of next() as an Error with the system's `code`.
- */
-export function pipeChunks(fd: number): PipeChunks {
+/** Reads `source` on a thread of its own (which opens it and closes it: see the file's comment). */
+export function pipeChunks(source: PipeSource): PipeChunks {
+  if (!nodeWorkerThreads().isMainThread) throw new Error('pipeChunks: the pipe thread is started from the main thread only (see pipe-reader.ts)');
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   const ring = new Uint8Array(new SharedArrayBuffer(PIPE_RING_BYTES));
   let thread: Worker | null = prestarted ?? startThread();
   prestarted = null;
   thread.ref();
-  thread.postMessage({ fd, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
+  thread.postMessage({ path: source.path, nonBlocking: source.nonBlocking === true, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
   const ringWords = new BigInt64Array(ring.buffer);
   // Where each piece is copied to (see takePiece): MAX_PIECE_BYTES and the words around it.
   const stage = new Uint8Array(MAX_PIECE_BYTES + 16);
@@ -150,14 +203,24 @@ export function pipeChunks(fd: number): PipeChunks {
     if (t === null) return;
     t.removeAllListeners();
     t.on('error', () => {});
-    void t.terminate();
+    if (Atomics.compareExchange(control, STATE, OPENING, STOPPED) === OPENING) {
+      // The thread has not opened the pipe yet, or waits in a FIFO's open: terminated there, what
+      // it opens would never be closed (nor could it be terminated until the open returns). It
+      // closes what it opens and exits by itself; a writer held here until then ends that wait.
+      t.unref();
+      const writer = source.nonBlocking === true ? null : holdWriterOpen(source.path);
+      if (writer !== null) t.once('exit', () => fs.closeSync(writer));
+    } else void t.terminate();
     // A next() waiting for bytes ends (done); so does its wait on WRITTEN.
     Atomics.notify(control, WRITTEN);
     wake?.();
   };
   thread.on('message', (m: ThreadMessage) => {
     if ('end' in m) ended = true;
-    else failure = Object.assign(new Error(m.error), m.code !== undefined ? { code: m.code } : {});
+    else {
+      const err = Object.assign(new Error(m.error), m.code !== undefined ? { code: m.code } : {});
+      failure = m.op === 'open' && source.openError !== undefined ? source.openError(err) : err;
+    }
     Atomics.notify(control, WRITTEN);
     wake?.();
   });
@@ -217,9 +280,23 @@ export function pipeChunks(fd: number): PipeChunks {
 /** A thread started ahead (prestartPipeThread), idle until pipeChunks takes it. */
 let prestarted: Worker | null = null;
 
+/**
+ * A writer's descriptor of the FIFO at `path` (O_RDWR: a FIFO's open that neither waits nor fails
+ * when no one else has it open), so that a reader waiting in its open goes on; null when it is not
+ * a FIFO any more.
+ */
+function holdWriterOpen(path: string): number | null {
+  try {
+    return fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+}
+
 function startThread(): Worker {
   const { Worker } = nodeWorkerThreads();
-  return new Worker(THREAD_SOURCE, { eval: true });
+  // The thread's socket closes the descriptor it opened: Node's tracking would close it again.
+  return new Worker(THREAD_SOURCE, { eval: true, trackUnmanagedFds: false });
 }
 
 /**
@@ -235,14 +312,16 @@ export function prestartPipeThread(): void {
 }
 
 /**
- * Stdin's pipe opened a second time, for pipeChunks: non-blocking, so the open returns at once
- * even when the writer has gone already (the bytes it left are still read, then the end). Null
- * when that cannot be done here (no /proc): stdin is then read as the stream it is.
+ * Stdin's pipe as a path for pipeChunks: opened a second time (non-blocking, so the open returns at
+ * once even when the writer has gone already: the bytes it left are still read, then the end).
+ * Null when that cannot be done here (no /proc, no permission): stdin is then read as the stream it is.
  */
-export function reopenStdinPipe(): number | null {
+export function stdinPipeSource(): PipeSource | null {
+  const path = '/proc/self/fd/0';
   try {
-    return fs.openSync('/proc/self/fd/0', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fs.accessSync(path, fs.constants.R_OK);
   } catch {
     return null;
   }
+  return { path, nonBlocking: true };
 }

@@ -22,6 +22,7 @@ import { SnapshotFeed } from './snapshot-feed.js';
 import { mergePortStats, type PortStatsData } from './port-stats.js';
 import { failureHookFromEnv } from './test-hooks.js';
 import { keepIdle, takeWorker, workerScript, type WorkerScript } from './worker-threads.js';
+import { isFifoPath } from '../util/fifo.js';
 import type { Worker } from 'node:worker_threads';
 
 type ReadAnswer = Extract<FromWorker, { t: 'read' }>;
@@ -285,8 +286,11 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
-    // One worker and a file: nothing to shard, so it reads the file itself (stdin stays here).
-    if (this.workers === 1 && pathOrDash !== '-') return this.readInWorker(pathOrDash, opts);
+    // One worker and a file: nothing to shard, so it reads the file itself. Stdin and FIFOs stay
+    // here: their pipe thread (capture/pipe-reader.ts) is started by this thread, since one
+    // started by a worker would inherit Node's closing of that worker's descriptors at its exit
+    // and close the pipe's descriptor a second time.
+    if (this.workers === 1 && pathOrDash !== '-' && !isFifoPath(pathOrDash)) return this.readInWorker(pathOrDash, opts);
     const pause = opts.pause;
     const signal = opts.signal;
     return readIntoChunks(pathOrDash, this, { signal, stdin: opts.stdin, progress: opts.progress, gate: pause ? () => pause.hold(signal) : undefined });

@@ -3,24 +3,30 @@
  * written by a child process: every byte arrives once and in order, also when the writer sends
  * more than the ring holds while the reading side is slow (the thread must stop reading and start
  * again), with reads of every size (the pieces are copied out of the ring by 64-bit words around
- * them); an idle writer does not hold up destroy().
+ * them); an idle writer does not hold up destroy(), nor does a FIFO no writer has opened yet. The
+ * thread opens the path itself and its socket is the only closer of that descriptor.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_PIECE_BYTES, PIPE_RING_BYTES, pipeChunks } from '../../src/capture/pipe-reader.js';
+import { MAX_PIECE_BYTES, PIPE_RING_BYTES, pipeChunks, type PipeSource } from '../../src/capture/pipe-reader.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portsniff-pipe-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 let fifos = 0;
-/** A new FIFO, opened for reading (non-blocking, as stdin's second open is). */
-function openFifo(): { path: string; fd: number } {
+/** Readers the tests hold open (never read) so that a writer's non-blocking open finds a reader. */
+const keepers: number[] = [];
+afterAll(() => keepers.forEach((fd) => fs.closeSync(fd)));
+
+/** A new FIFO, with a reader held open here, and the source that makes the thread open it non-blocking (as stdin's second open is). */
+function openFifo(): { path: string; source: PipeSource } {
   const p = path.join(dir, `f${fifos++}.fifo`);
   execFileSync('mkfifo', [p]);
-  return { path: p, fd: fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK) };
+  keepers.push(fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  return { path: p, source: { path: p, nonBlocking: true } };
 }
 
 /** Deterministic pseudo-random bytes. */
@@ -80,7 +86,7 @@ describe('pipeChunks', () => {
     const file = path.join(dir, 'data.bin');
     fs.writeFileSync(file, data);
     const fifo = openFifo();
-    const chunks = pipeChunks(fifo.fd);
+    const chunks = pipeChunks(fifo.source);
     const writing = writer(fifo.path, file, 100_000);
     const got = new Uint8Array(data.length + MAX_PIECE_BYTES);
     let length = 0;
@@ -100,7 +106,7 @@ describe('pipeChunks', () => {
 
   it('a writer that closes without writing: the end at once', async () => {
     const fifo = openFifo();
-    const chunks = pipeChunks(fifo.fd);
+    const chunks = pipeChunks(fifo.source);
     const empty = path.join(dir, 'empty.bin');
     fs.writeFileSync(empty, '');
     const writing = writer(fifo.path, empty, 10);
@@ -115,16 +121,42 @@ describe('pipeChunks', () => {
     // A writer that never writes: the pipe stays open and empty.
     const idle = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
     try {
-      await expectDestroyEndsWait(pipeChunks(fifo.fd));
+      await expectDestroyEndsWait(pipeChunks(fifo.source));
     } finally {
       fs.closeSync(idle);
     }
   });
 
+  it('a FIFO path: opened on the thread (waiting there for a writer), and destroy() ends that wait', async () => {
+    const fifo = path.join(dir, `open-${fifos++}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    const chunks = pipeChunks({ path: fifo });
+    const waiting = chunks[Symbol.asyncIterator]().next();
+    await sleep(200);
+    const t0 = Date.now();
+    chunks.destroy();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // The path still works for the next reader: the bytes of a writer that comes later.
+    const again = pipeChunks({ path: fifo });
+    const file = path.join(dir, 'small.bin');
+    fs.writeFileSync(file, bytesOf(1000, 7));
+    const writing = writer(fifo, file, 300);
+    const got: number[] = [];
+    for await (const piece of again) got.push(...piece);
+    expect(await writing).toBe(0);
+    expect(Buffer.from(got).equals(Buffer.from(bytesOf(1000, 7)))).toBe(true);
+  });
+
+  it('a path that cannot be opened: the open error, as the caller words it', async () => {
+    const chunks = pipeChunks({ path: path.join(dir, 'missing.fifo'), openError: (err) => new Error(`wrapped: ${(err as NodeJS.ErrnoException).code}`) });
+    await expect(chunks[Symbol.asyncIterator]().next()).rejects.toThrow('wrapped: ENOENT');
+  });
+
   it('bytes written slowly come out as they arrive, not held for a full batch', async () => {
     const fifo = openFifo();
     const out = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    const it = pipeChunks(fifo.fd)[Symbol.asyncIterator]();
+    const it = pipeChunks(fifo.source)[Symbol.asyncIterator]();
     try {
       for (let i = 0; i < 3; i++) {
         fs.writeSync(out, Uint8Array.of(i, i + 1, i + 2));

@@ -2,7 +2,8 @@
  * `portsniff replay` from what is not a path to a regular file, with the same summary as the file:
  * - a FIFO (`mkfifo`, or the `/dev/fd/N` of a shell's `<(command)`) cannot be read at an offset and
  *   delivers its bytes as the writer sends them. It is read as a stream (like '-'), plain or gzip, by
- *   every reader: in-process, one worker, and the chunked reader of two workers;
+ *   every reader: in-process, one worker, and the chunked reader of two workers; Ctrl-C ends a wait
+ *   for its first writer;
  * - `replay - < capture.pcap`: a regular file on stdin is read like a path (by descriptor, one
  *   chunk ahead), from where its offset stands, gzip included;
  * - `cat capture.pcap | portsniff replay -`: a pipe on stdin is drained on a thread of its own
@@ -85,6 +86,28 @@ describe('replay of a FIFO', () => {
     expect(run.code).toBe(0);
     expect(comparable(run.stdout)).toEqual(comparable(reference.stdout));
     expect((JSON.parse(run.stdout) as { totals: { packets: number } }).totals.packets).toBe(2305);
+  });
+
+  it.each([0, 1, 2])('a FIFO no one writes to, --workers %i: Ctrl-C ends the wait for a writer, with the summary', async (workers) => {
+    const fifo = join(dir, `unwritten-${workers}.fifo`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const child = spawn(process.execPath, [MAIN, 'replay', fifo, '--json', '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Time to start and to wait in the FIFO's open.
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    // A run that ignores the signal is ended here, so that the test fails at once and leaves nothing behind.
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await exited;
+    clearTimeout(watchdog);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(code).toBe(0);
+    const s = JSON.parse(stdout) as { totals: { packets: number }; interrupted: boolean };
+    expect(s.totals.packets).toBe(0);
+    expect(s.interrupted).toBe(true);
   });
 
   it('a FIFO cut inside a record: the records before it, and a truncation warning', async () => {
