@@ -22,8 +22,8 @@
  * tracking on, was closed a second time at a thread's exit, by then maybe another file's (Node then
  * aborted in another thread's readFileSync). So this thread is started with the tracking off, and
  * only from the main thread: a worker's tracking is inherited by the threads it starts, whatever
- * they ask (capture-stream.ts, pipeline/worker-pipeline.ts). A FIFO's open waits for a writer: on
- * this thread, so the one that answers Ctrl-C is not blocked meanwhile.
+ * they ask (capture-stream.ts, pipeline/worker-pipeline.ts). A FIFO with no writer yet is waited
+ * for here too (PipeSource), so the thread that answers Ctrl-C is not blocked meanwhile.
  */
 import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
@@ -47,7 +47,7 @@ const PAUSED = 2;
 /** Who owns the open: OPENING until one side moves it on (compareExchange: exactly one wins). */
 const STATE = 3;
 const CONTROL_WORDS = 4;
-/** The thread is opening the pipe (a FIFO's open waits for a writer). */
+/** The thread has not opened the pipe, or has no socket for it yet. */
 const OPENING = 0;
 /** The thread has the pipe in its socket: terminating the thread closes it. */
 const READING = 1;
@@ -61,7 +61,7 @@ const STOPPED = 2;
  * has no room for the next read it stops reading and sets PAUSED; the reading side, having given
  * bytes back, clears PAUSED and sends 'resume'. Both store first and look at the other's word
  * second, so one of them always sees the other: the thread never stays paused with room free.
- * It opens and starts reading when told what ({ path, nonBlocking, control, ring, maxRead }: its
+ * It opens and starts reading when told what ({ path, control, ring, maxRead }: its
  * first message), so that it can be started before the CLI has loaded (prestartPipeThread).
  * Messages out: { end: true } after the last bytes, { error, code, op } when the open or a read
  * fails.
@@ -79,7 +79,7 @@ parentPort.once('message', (start) => {
   };
   let fd;
   try {
-    fd = fs.openSync(start.path, fs.constants.O_RDONLY | (start.nonBlocking ? fs.constants.O_NONBLOCK : 0));
+    fd = fs.openSync(start.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     return fail(err, 'open');
   }
@@ -90,8 +90,8 @@ parentPort.once('message', (start) => {
     fs.closeSync(fd);
     return fail(err, 'open');
   }
-  // From here the socket owns the descriptor. The reading side may have given up while this
-  // thread waited in the open: then close it here (it is not terminated, so as not to lose it).
+  // From here the socket owns the descriptor. The reading side may have given up meanwhile: then
+  // the socket is closed here (this thread was not terminated, which could have lost the descriptor).
   if (Atomics.compareExchange(control, ${STATE}, ${OPENING}, ${READING}) !== ${OPENING}) {
     pipe.destroy();
     parentPort.unref();
@@ -162,13 +162,15 @@ type ThreadMessage = { end: true } | { error: string; code?: string; op: 'open' 
 
 /**
  * What pipeChunks reads: a path the thread opens (a FIFO, `/dev/fd/N` of a pipe, stdin's pipe as
- * `/proc/self/fd/0`). `nonBlocking` opens without waiting for a writer (for a pipe that has one, or
- * had: stdin); without it a FIFO's open waits for its writer. `openError` words a failed open (a
- * read error comes out as an Error with the system's `code`).
+ * `/proc/self/fd/0`). The open does not wait for a writer (O_NONBLOCK): the socket's first read
+ * waits for one instead (Linux reports no hang-up on a FIFO until it has had a writer), where the
+ * thread can be ended at any time; a blocking open could not be, nor could the process exit. The
+ * bytes of a writer that comes and goes before the open are lost, as they are for any reader of a
+ * FIFO that opens after its last writer closed. `openError` words a failed open (a read error
+ * comes out as an Error with the system's `code`).
  */
 export interface PipeSource {
   path: string;
-  nonBlocking?: boolean;
   openError?: (err: Error) => Error;
 }
 
@@ -187,7 +189,7 @@ export function pipeChunks(source: PipeSource): PipeChunks {
   let thread: Worker | null = prestarted ?? startThread();
   prestarted = null;
   thread.ref();
-  thread.postMessage({ path: source.path, nonBlocking: source.nonBlocking === true, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
+  thread.postMessage({ path: source.path, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
   const ringWords = new BigInt64Array(ring.buffer);
   // Where each piece is copied to (see takePiece): MAX_PIECE_BYTES and the words around it.
   const stage = new Uint8Array(MAX_PIECE_BYTES + 16);
@@ -203,14 +205,11 @@ export function pipeChunks(source: PipeSource): PipeChunks {
     if (t === null) return;
     t.removeAllListeners();
     t.on('error', () => {});
-    if (Atomics.compareExchange(control, STATE, OPENING, STOPPED) === OPENING) {
-      // The thread has not opened the pipe yet, or waits in a FIFO's open: terminated there, what
-      // it opens would never be closed (nor could it be terminated until the open returns). It
-      // closes what it opens and exits by itself; a writer held here until then ends that wait.
-      t.unref();
-      const writer = source.nonBlocking === true ? null : holdWriterOpen(source.path);
-      if (writer !== null) t.once('exit', () => fs.closeSync(writer));
-    } else void t.terminate();
+    // Terminated between its open and its socket, the thread would lose the descriptor: until it
+    // has the socket, it is left to close what it opens and exit by itself (at once: the open
+    // never waits).
+    if (Atomics.compareExchange(control, STATE, OPENING, STOPPED) === OPENING) t.unref();
+    else void t.terminate();
     // A next() waiting for bytes ends (done); so does its wait on WRITTEN.
     Atomics.notify(control, WRITTEN);
     wake?.();
@@ -280,19 +279,6 @@ export function pipeChunks(source: PipeSource): PipeChunks {
 /** A thread started ahead (prestartPipeThread), idle until pipeChunks takes it. */
 let prestarted: Worker | null = null;
 
-/**
- * A writer's descriptor of the FIFO at `path` (O_RDWR: a FIFO's open that neither waits nor fails
- * when no one else has it open), so that a reader waiting in its open goes on; null when it is not
- * a FIFO any more.
- */
-function holdWriterOpen(path: string): number | null {
-  try {
-    return fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-}
-
 function startThread(): Worker {
   const { Worker } = nodeWorkerThreads();
   // The thread's socket closes the descriptor it opened: Node's tracking would close it again.
@@ -312,8 +298,8 @@ export function prestartPipeThread(): void {
 }
 
 /**
- * Stdin's pipe as a path for pipeChunks: opened a second time (non-blocking, so the open returns at
- * once even when the writer has gone already: the bytes it left are still read, then the end).
+ * Stdin's pipe as a path for pipeChunks: opened a second time (the bytes a writer that has gone
+ * already left are still read, then the end).
  * Null when that cannot be done here (no /proc, no permission): stdin is then read as the stream it is.
  */
 export function stdinPipeSource(): PipeSource | null {
@@ -323,5 +309,5 @@ export function stdinPipeSource(): PipeSource | null {
   } catch {
     return null;
   }
-  return { path, nonBlocking: true };
+  return { path };
 }

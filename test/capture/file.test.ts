@@ -53,19 +53,44 @@ async function readFifo(name: string, bytes: Uint8Array, sink: CollectingSink, o
   const fifo = path.join(dir, `${name}.fifo`);
   fs.rmSync(fifo, { force: true });
   execFileSync('mkfifo', [fifo]);
-  // Held open for writing first, so that the reader's open does not wait (this thread writes).
-  const writer = fs.openSync(fifo, fs.constants.O_RDWR);
   const reading = readCaptureFile(fifo, sink, opts);
+  // A writer as `cat > fifo` is: its open waits for the reader (here polled, non-blocking, since
+  // this thread writes).
+  const writer = await openWhenRead(fifo);
   try {
-    fs.writeSync(writer, bytes.subarray(0, 1));
+    await writeAll(writer, bytes.subarray(0, 1));
     for (let i = 1; i < bytes.length; i += 777) {
       await new Promise((r) => setTimeout(r, 5));
-      fs.writeSync(writer, bytes.subarray(i, i + 777));
+      await writeAll(writer, bytes.subarray(i, i + 777));
     }
   } finally {
     fs.closeSync(writer);
   }
   return reading;
+}
+
+/** The FIFO opened for writing once it has a reader (ENXIO until then). */
+async function openWhenRead(fifo: string): Promise<number> {
+  for (;;) {
+    try {
+      return fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+}
+
+/** Writes all of `bytes` to a non-blocking descriptor, waiting while the pipe is full. */
+async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
 }
 
 /** Reads `bytes` through one of the input paths; chunks of `piece` bytes for streams. */

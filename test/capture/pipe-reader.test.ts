@@ -21,12 +21,12 @@ let fifos = 0;
 const keepers: number[] = [];
 afterAll(() => keepers.forEach((fd) => fs.closeSync(fd)));
 
-/** A new FIFO, with a reader held open here, and the source that makes the thread open it non-blocking (as stdin's second open is). */
+/** A new FIFO, with a reader held open here, and its source for pipeChunks. */
 function openFifo(): { path: string; source: PipeSource } {
   const p = path.join(dir, `f${fifos++}.fifo`);
   execFileSync('mkfifo', [p]);
   keepers.push(fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
-  return { path: p, source: { path: p, nonBlocking: true } };
+  return { path: p, source: { path: p } };
 }
 
 /** Deterministic pseudo-random bytes. */
@@ -127,12 +127,16 @@ describe('pipeChunks', () => {
     }
   });
 
-  it('a FIFO path: opened on the thread (waiting there for a writer), and destroy() ends that wait', async () => {
+  it('a FIFO no writer has opened yet: the thread waits for one, and destroy() ends that wait', async () => {
     const fifo = path.join(dir, `open-${fifos++}.fifo`);
     execFileSync('mkfifo', [fifo]);
     const chunks = pipeChunks({ path: fifo });
     const waiting = chunks[Symbol.asyncIterator]().next();
-    await sleep(200);
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    await sleep(300);
+    // No writer yet is not the end: the thread still waits.
+    expect(settled).toBe(false);
     const t0 = Date.now();
     chunks.destroy();
     expect(await waiting).toEqual({ done: true, value: undefined });
