@@ -5,7 +5,8 @@
  * a pipeline worker had opened, and Node closed it again when that worker exited (it closes what a
  * worker opened with `fs` and did not close with `fs`); it was a crash one run in many, and a
  * second close of a free number in every run. strace(1) sees every close of the real CLI, threads
- * included: a close that fails with EBADF is a descriptor closed twice (or never opened).
+ * included: a close that fails with EBADF is a descriptor closed twice (or never opened). Every
+ * input mode, every output, live capture with both backends, and the proxy.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canCapture } from '../capture/live/env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -112,6 +114,30 @@ describe.skipIf(!straceWorks)('no descriptor closed twice (strace)', () => {
   it.each([0, 1])('a regular file, --workers %i', async (workers) => {
     const run = await traced(`${REPLAY} "$1" --json --workers "$2"`, [DEMO, String(workers)]);
     expectNoDoubleClose(run, 2305);
+  });
+
+  it.each([0, 1, 2])('a regular file with every output (flow log, metrics, IPFIX, alerts), --workers %i', async (workers) => {
+    const outputs = `--flows ${join(dir, `flows-${workers}.ndjson`)} --metrics 127.0.0.1:0 --ipfix 127.0.0.1:4739 --alerts ${join(dir, `alerts-${workers}.ndjson`)} --policy ${join(ROOT, 'fixtures/policy/fleet.yaml')}`;
+    const run = await traced(`${REPLAY} "$1" --json --workers "$2" ${outputs}`, [DEMO, String(workers)]);
+    expectNoDoubleClose(run, 2305);
+  });
+
+  for (const [backend, workers] of [
+    ['tcpdump', 0],
+    ['tcpdump', 2],
+    ['cap', 0],
+  ] as const) {
+    it.skipIf(!canCapture(backend, 'descriptors under strace'))(`a live capture on lo, ${backend}, --workers ${workers}`, async () => {
+      const run = await traced(`$TRACE "$NODE_BIN" "$MAIN" live lo --backend "$1" --workers "$2" --duration 1 --json --write "$3"`, [backend, String(workers), join(dir, `live-${backend}-${workers}.pcap`)]);
+      expect(run.badCloses).toEqual([]);
+      expect(run.code, run.stderr).toBe(0);
+    });
+  }
+
+  it('the proxy, until its --duration', async () => {
+    const run = await traced(`$TRACE "$NODE_BIN" "$MAIN" proxy --map 127.0.0.1:0=127.0.0.1:9 --duration 1 --json`, []);
+    expect(run.badCloses).toEqual([]);
+    expect(run.code, run.stderr).toBe(0);
   });
 
   it.each([0, 1, 2])('a FIFO no one writes to, stopped by Ctrl-C while its open waits, --workers %i', async (workers) => {
