@@ -12,7 +12,7 @@ import { Readable, pipeline } from 'node:stream';
 import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
-import { pipeChunks, stdinPipeSource, type PipeChunks } from './pipe-reader.js';
+import { pipeChunks, stdinPipeSource, type PipeChunks, type PipeSource } from './pipe-reader.js';
 import { isFifoPath, isPipe } from '../util/fifo.js';
 import { nodeWorkerThreads } from '../util/builtins.js';
 import { ioError } from './read-support.js';
@@ -136,10 +136,14 @@ export function reportGzipCut(parser: CaptureParser, cut: string | null): void {
  * stdin is drained on a thread of its own (pipe-reader.ts), through a second descriptor of it.
  */
 export function stdinStream(given: NodeJS.ReadableStream | undefined): ByteStream {
-  const input = given ?? process.stdin;
-  if (input !== process.stdin || !isPipe(STDIN_FD)) return input;
-  const source = stdinPipeSource();
-  return source === null ? input : pipeChunks(source);
+  const source = stdinPipeOf(given);
+  return source === null ? (given ?? process.stdin) : pipeChunks(source);
+}
+
+/** What a pipe thread reads for '-' when it reads the process's stdin and that is a pipe or FIFO; else null. */
+export function stdinPipeOf(given: NodeJS.ReadableStream | undefined): PipeSource | null {
+  if ((given ?? process.stdin) !== process.stdin || !isPipe(STDIN_FD)) return null;
+  return stdinPipeSource();
 }
 
 const STDIN_FD = 0;

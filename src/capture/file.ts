@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { CaptureStream, isRegularFile, openCapturePath, reportGzipCut, stdinStream, type ByteStream } from './capture-stream.js';
 import { CaptureParser } from './parser.js';
+import { ringChunks, type PipeRing } from './pipe-reader.js';
 import { ioError, isAborted, resultOf, withPartial, plainBytes } from './read-support.js';
 import { StreamChunks } from './stream-chunks.js';
 import type { CaptureReadResult, FrameSink } from './types.js';
@@ -46,6 +47,11 @@ export interface ReadCaptureOptions {
   progress?: { bytesRead: number };
   /** Awaited between chunks: pacing (`--speed`) and pause hold the read here. */
   gate?: () => Promise<void>;
+  /**
+   * The ring of a pipe thread another thread started for `pathOrDash` (a FIFO or stdin's pipe):
+   * read from it instead of opening the input here (pipe-reader.ts; `--workers 1`).
+   */
+  pipe?: PipeRing;
 }
 
 /**
@@ -59,6 +65,10 @@ export async function readCaptureFile(
   sink: FrameSink,
   opts: ReadCaptureOptions = {},
 ): Promise<CaptureReadResult> {
+  if (opts.pipe !== undefined) {
+    const name = pathOrDash === '-' ? STDIN_NAME : pathOrDash;
+    return readCaptureStream(ringChunks(opts.pipe, (err) => ioError('open', name, err)), name, sink, opts);
+  }
   if (pathOrDash === '-') {
     const input = opts.stdin ?? process.stdin;
     // A regular file on stdin (`replay - < capture.pcap`) is read like a path, from where its

@@ -26,7 +26,7 @@
  * for here too (PipeSource), so the thread that answers Ctrl-C is not blocked meanwhile.
  */
 import * as fs from 'node:fs';
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { nodeWorkerThreads } from '../util/builtins.js';
 
 /** Bytes of the ring the thread reads into (a power of two). */
@@ -46,13 +46,28 @@ const RELEASED = 1;
 const PAUSED = 2;
 /** Who owns the open: OPENING until one side moves it on (compareExchange: exactly one wins). */
 const STATE = 3;
-const CONTROL_WORDS = 4;
+/** How the reading ended (RUNNING until then), stored after the last bytes are written. */
+const STATUS = 4;
+/** A failed open or read: 1 for the open; then the byte lengths of the message and code. */
+const FAILED_OPEN = 5;
+const MESSAGE_BYTES = 6;
+const CODE_BYTES = 7;
+const CONTROL_WORDS = 8;
+/** Room after the control words for a failure's message and code (UTF-8, cut to fit). */
+const TEXT_BYTES = 512;
 /** The thread has not opened the pipe, or has no socket for it yet. */
 const OPENING = 0;
 /** The thread has the pipe in its socket: terminating the thread closes it. */
 const READING = 1;
 /** The reading side gave up first: the thread closes what it opened, and exits, by itself. */
 const STOPPED = 2;
+const RUNNING = 0;
+/** The pipe's end was read. */
+const ENDED = 1;
+/** The open or a read failed: FAILED_OPEN, MESSAGE_BYTES, CODE_BYTES and the text say how. */
+const FAILED = 2;
+/** The thread exited without saying why (stored by the thread that started it). */
+const GONE = 3;
 
 /**
  * The thread's code (CommonJS, started with `eval`: no module to locate next to a bundle, nothing
@@ -61,10 +76,11 @@ const STOPPED = 2;
  * has no room for the next read it stops reading and sets PAUSED; the reading side, having given
  * bytes back, clears PAUSED and sends 'resume'. Both store first and look at the other's word
  * second, so one of them always sees the other: the thread never stays paused with room free.
- * It opens and starts reading when told what ({ path, control, ring, maxRead }: its
- * first message), so that it can be started before the CLI has loaded (prestartPipeThread).
- * Messages out: { end: true } after the last bytes, { error, code, op } when the open or a read
- * fails.
+ * It opens and starts reading when told what ({ path, control, ring, maxRead, port }: its first
+ * message), so that it can be started before the CLI has loaded (prestartPipeThread). Everything
+ * it tells goes through the shared words (STATUS and the failure's text): the reading side may be
+ * another thread than the one that started it, and it needs no message to arrive. `port` (the
+ * reading side's) brings 'resume' and 'stop'.
  */
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -72,29 +88,66 @@ const net = require('node:net');
 const fs = require('node:fs');
 parentPort.once('message', (start) => {
   const control = new Int32Array(start.control);
-  if (Atomics.load(control, ${STATE}) === ${STOPPED}) return parentPort.unref();
-  const fail = (err, op) => {
-    parentPort.postMessage({ error: err.message, code: err.code, op });
+  const port = start.port;
+  // Nothing left to do here: the thread exits once the socket is closed.
+  const leave = () => {
+    port.close();
     parentPort.unref();
   };
+  const finish = (status) => {
+    Atomics.store(control, ${STATUS}, status);
+    Atomics.notify(control, ${WRITTEN});
+  };
+  const fail = (err, op) => {
+    const text = new Uint8Array(start.control, ${CONTROL_WORDS * 4}, ${TEXT_BYTES});
+    const encoder = new TextEncoder();
+    const message = encoder.encode(String(err && err.message)).subarray(0, ${TEXT_BYTES - 64});
+    const code = encoder.encode(err && typeof err.code === 'string' ? err.code : '').subarray(0, 64);
+    text.set(message, 0);
+    text.set(code, message.length);
+    control[${FAILED_OPEN}] = op === 'open' ? 1 : 0;
+    control[${MESSAGE_BYTES}] = message.length;
+    control[${CODE_BYTES}] = code.length;
+    finish(${FAILED});
+  };
+  if (Atomics.load(control, ${STATE}) === ${STOPPED}) return leave();
   let fd;
   try {
     fd = fs.openSync(start.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
-    return fail(err, 'open');
+    fail(err, 'open');
+    return leave();
   }
   let pipe;
   try {
     pipe = socketOf(fd, control, new Uint8Array(start.ring), start.maxRead);
   } catch (err) {
     fs.closeSync(fd);
-    return fail(err, 'open');
+    fail(err, 'open');
+    return leave();
   }
-  // From here the socket owns the descriptor. The reading side may have given up meanwhile: then
+  // After the end or an error the thread has nothing left to do: it exits by itself.
+  pipe.on('end', () => {
+    finish(${ENDED});
+    pipe.destroy();
+    leave();
+  });
+  pipe.on('error', (err) => {
+    fail(err, 'read');
+    pipe.destroy();
+    leave();
+  });
+  port.on('message', (m) => {
+    if (m === 'stop') {
+      pipe.destroy();
+      leave();
+    } else if (pipe.mayRead()) pipe.resume();
+  });
+  // From here the socket owns the descriptor. The starting side may have given up meanwhile: then
   // the socket is closed here (this thread was not terminated, which could have lost the descriptor).
   if (Atomics.compareExchange(control, ${STATE}, ${OPENING}, ${READING}) !== ${OPENING}) {
     pipe.destroy();
-    parentPort.unref();
+    leave();
   }
 });
 function socketOf(fd, control, ring, MAX_READ) {
@@ -130,20 +183,7 @@ function socketOf(fd, control, ring, MAX_READ) {
       },
     },
   });
-  // After the end or an error the thread has nothing left to do: it exits by itself.
-  pipe.on('end', () => {
-    parentPort.postMessage({ end: true });
-    pipe.destroy();
-    parentPort.unref();
-  });
-  pipe.on('error', (err) => {
-    parentPort.postMessage({ error: err.message, code: err.code, op: 'read' });
-    pipe.destroy();
-    parentPort.unref();
-  });
-  parentPort.on('message', () => {
-    if (mayRead()) pipe.resume();
-  });
+  pipe.mayRead = mayRead;
   return pipe;
 }
 `;
@@ -151,14 +191,12 @@ function socketOf(fd, control, ring, MAX_READ) {
 /**
  * The bytes of a pipe read on a thread of its own, as an async iterable of pieces. A piece is
  * BORROWED: valid until the next call of next(), which reuses its memory (a reader that keeps bytes
- * longer copies them; CaptureStream does). `destroy()` stops the thread.
+ * longer copies them; CaptureStream does). `destroy()` stops the reading.
  */
 export interface PipeChunks extends AsyncIterable<Uint8Array> {
   readonly chunksAreBorrowed: true;
   destroy(): void;
 }
-
-type ThreadMessage = { end: true } | { error: string; code?: string; op: 'open' | 'read' };
 
 /**
  * What pipeChunks reads: a path the thread opens (a FIFO, `/dev/fd/N` of a pipe, stdin's pipe as
@@ -174,6 +212,24 @@ export interface PipeSource {
   openError?: (err: Error) => Error;
 }
 
+/**
+ * The ring a pipe thread fills, as its reading side takes it: on the thread that started it, or
+ * posted to a worker (`port` in the transfer list) that reads it there (pipeline/worker-file.ts).
+ */
+export interface PipeRing {
+  control: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  /** To the thread: 'resume' after giving room back while it paused, 'stop' to end its reading. */
+  port: MessagePort;
+}
+
+/** A pipe thread, as the thread that started it holds it. */
+export interface PipeThread {
+  readonly ring: PipeRing;
+  /** Ends the thread (its reading side, elsewhere, then reads the end): at the end of the run, or to stop it. */
+  stop(): void;
+}
+
 /** Atomics.waitAsync (Node 16+; not in TypeScript's ES2022 library). */
 const waitAsync = (
   Atomics as unknown as {
@@ -183,74 +239,90 @@ const waitAsync = (
 
 /** Reads `source` on a thread of its own (which opens it and closes it: see the file's comment). */
 export function pipeChunks(source: PipeSource): PipeChunks {
-  if (!nodeWorkerThreads().isMainThread) throw new Error('pipeChunks: the pipe thread is started from the main thread only (see pipe-reader.ts)');
-  const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-  const ring = new Uint8Array(new SharedArrayBuffer(PIPE_RING_BYTES));
+  const thread = startPipeThread(source);
+  return ringChunks(thread.ring, source.openError, () => thread.stop());
+}
+
+/**
+ * Starts the thread that reads `source` into a new ring (the main thread only: see the file's
+ * comment). The thread keeps this one's event loop alive until it ends or stop() is called.
+ */
+export function startPipeThread(source: PipeSource): PipeThread {
+  const { isMainThread, MessageChannel } = nodeWorkerThreads();
+  if (!isMainThread) throw new Error('startPipeThread: the pipe thread is started from the main thread only (see pipe-reader.ts)');
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4 + TEXT_BYTES));
+  const ring = new SharedArrayBuffer(PIPE_RING_BYTES);
+  const channel = new MessageChannel();
   let thread: Worker | null = prestarted ?? startThread();
   prestarted = null;
   thread.ref();
-  thread.postMessage({ path: source.path, control: control.buffer, ring: ring.buffer, maxRead: MAX_READ_BYTES });
-  const ringWords = new BigInt64Array(ring.buffer);
-  // Where each piece is copied to (see takePiece): MAX_PIECE_BYTES and the words around it.
-  const stage = new Uint8Array(MAX_PIECE_BYTES + 16);
-  const stageWords = new BigInt64Array(stage.buffer);
-  let released = 0;
-  let ended = false;
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-
+  thread.postMessage({ path: source.path, control: control.buffer, ring, maxRead: MAX_READ_BYTES, port: channel.port2 }, [channel.port2]);
+  // An exit without a word (an uncaught error, a lack of memory): its reading side must not wait on.
+  const gone = (): void => {
+    thread = null;
+    if (Atomics.compareExchange(control, STATUS, RUNNING, GONE) === RUNNING) Atomics.notify(control, WRITTEN);
+  };
+  thread.on('error', () => {});
+  thread.on('exit', gone);
   const stop = (): void => {
     const t = thread;
     thread = null;
     if (t === null) return;
-    t.removeAllListeners();
-    t.on('error', () => {});
     // Terminated between its open and its socket, the thread would lose the descriptor: until it
     // has the socket, it is left to close what it opens and exit by itself (at once: the open
     // never waits).
     if (Atomics.compareExchange(control, STATE, OPENING, STOPPED) === OPENING) t.unref();
     else void t.terminate();
-    // A next() waiting for bytes ends (done); so does its wait on WRITTEN.
-    Atomics.notify(control, WRITTEN);
-    wake?.();
   };
-  thread.on('message', (m: ThreadMessage) => {
-    if ('end' in m) ended = true;
-    else {
-      const err = Object.assign(new Error(m.error), m.code !== undefined ? { code: m.code } : {});
-      failure = m.op === 'open' && source.openError !== undefined ? source.openError(err) : err;
-    }
-    Atomics.notify(control, WRITTEN);
-    wake?.();
-  });
-  thread.on('error', (err) => {
-    failure ??= err;
-    wake?.();
-  });
-  thread.on('exit', () => {
-    // The thread ends by itself after the end of the pipe or an error, both told before.
-    if (!ended && failure === null) failure = new Error('the thread reading the pipe stopped');
-    thread = null;
-    wake?.();
-  });
+  return { ring: { control: control.buffer as SharedArrayBuffer, ring, port: channel.port1 }, stop };
+}
 
+/**
+ * The reading side of a pipe thread's ring, on any thread. `openError` words a failed open;
+ * `onDestroy` runs at destroy() (pipeChunks: the thread is stopped there too).
+ */
+export function ringChunks(shared: PipeRing, openError?: (err: Error) => Error, onDestroy?: () => void): PipeChunks {
+  const control = new Int32Array(shared.control, 0, CONTROL_WORDS);
+  const ringWords = new BigInt64Array(shared.ring);
+  const port = shared.port;
+  // Where each piece is copied to (see takePiece): MAX_PIECE_BYTES and the words around it.
+  const stage = new Uint8Array(MAX_PIECE_BYTES + 16);
+  const stageWords = new BigInt64Array(stage.buffer);
+  let released = 0;
+  let destroyed = false;
+
+  const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
+    port.postMessage('stop');
+    onDestroy?.();
+    // A next() waiting for bytes ends (done).
+    Atomics.notify(control, WRITTEN);
+  };
   const next = async (): Promise<IteratorResult<Uint8Array>> => {
     for (;;) {
-      // The end and errors are told after the last bytes are written: bytes first.
-      const done = ended || failure !== null || thread === null;
+      if (destroyed) return { done: true, value: undefined };
+      // STATUS is stored after the last bytes are written: read it first, then the bytes.
+      const status = Atomics.load(control, STATUS);
       const written = Atomics.load(control, WRITTEN);
       const available = ((written >>> 0) - released) >>> 0;
       if (available > 0) return { done: false, value: takePiece(available) };
-      if (failure !== null) throw failure;
-      if (done) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        const waiting = waitAsync(control, WRITTEN, written);
-        if (waiting.async) void waiting.value.then(() => resolve());
-        else resolve();
-      });
-      wake = null;
+      if (status === ENDED) return { done: true, value: undefined };
+      if (status === FAILED) throw failure();
+      if (status === GONE) throw new Error('the thread reading the pipe stopped');
+      const waiting = waitAsync(control, WRITTEN, written);
+      if (waiting.async) await waiting.value;
     }
+  };
+  /** The thread's failure, as it wrote it after the control words. */
+  const failure = (): Error => {
+    const text = new Uint8Array(shared.control, CONTROL_WORDS * 4, TEXT_BYTES).slice();
+    const messageBytes = control[MESSAGE_BYTES]!;
+    const decoder = new TextDecoder();
+    const err: Error & { code?: string } = new Error(decoder.decode(text.subarray(0, messageBytes)));
+    const code = decoder.decode(text.subarray(messageBytes, messageBytes + control[CODE_BYTES]!));
+    if (code !== '') err.code = code;
+    return control[FAILED_OPEN] === 1 && openError !== undefined ? openError(err) : err;
   };
   /**
    * Copies the next piece out of the ring and gives its room back at once. The copy goes through
@@ -266,13 +338,13 @@ export function pipeChunks(source: PipeSource): PipeChunks {
     stageWords.set(ringWords.subarray(from >>> 3, to >>> 3), 0);
     released = (released + length) >>> 0;
     Atomics.store(control, RELEASED, released | 0);
-    if (Atomics.compareExchange(control, PAUSED, 1, 0) === 1) thread?.postMessage('resume');
+    if (Atomics.compareExchange(control, PAUSED, 1, 0) === 1) port.postMessage('resume');
     return stage.subarray(at - from, at - from + length);
   };
   return {
     chunksAreBorrowed: true,
-    [Symbol.asyncIterator]: () => ({ next, return: async () => (stop(), { done: true, value: undefined }) }),
-    destroy: stop,
+    [Symbol.asyncIterator]: () => ({ next, return: async () => (destroy(), { done: true, value: undefined }) }),
+    destroy,
   };
 }
 

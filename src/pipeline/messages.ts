@@ -3,6 +3,7 @@
  * class instances, errors travel as ErrorRecord. Records themselves never travel in messages; they
  * stay in the shared chunks (chunks.ts) and a message names a chunk.
  */
+import type { PipeRing } from '../capture/pipe-reader.js';
 import type { CaptureReadResult } from '../capture/types.js';
 import type { DecapOptions } from '../decode/decap-options.js';
 import type { ErrorRecord } from '../errors.js';
@@ -64,9 +65,11 @@ export type ToWorker =
   /**
    * One worker only: read this capture file itself into its engine, as the in-process pipeline does
    * (no chunks, no bytes crossing threads), numbering records from `base`; answered by 'read'.
-   * `paused`, `stopped`: the state it starts in (then 'pause' and 'stop' change it).
+   * `paused`, `stopped`: the state it starts in (then 'pause' and 'stop' change it). `pipe`: a
+   * FIFO's or stdin's pipe, drained by a thread the main thread started (capture/pipe-reader.ts
+   * says why there), read from its ring (its port transferred).
    */
-  | { t: 'file'; path: string; base: number; paused: boolean; stopped: boolean }
+  | { t: 'file'; path: string; base: number; paused: boolean; stopped: boolean; pipe?: PipeRing }
   /** Hold ('on') or resume reading the file at the next boundary between reads. */
   | { t: 'pause'; on: boolean }
   /** Stop reading the file (the 'read' answer then says aborted). */

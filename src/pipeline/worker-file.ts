@@ -8,6 +8,7 @@
  * bound). See docs/pipeline.md "One worker reads the file itself".
  */
 import { DEFAULT_CHUNK_SIZE, readCaptureFile } from '../capture/file.js';
+import type { PipeRing } from '../capture/pipe-reader.js';
 import { PortsniffError, toErrorRecord, type CaptureFormatError } from '../errors.js';
 import type { Engine } from './engine.js';
 import type { FromWorker } from './messages.js';
@@ -57,8 +58,8 @@ export class FileReading {
     this.paused = paused;
   }
 
-  /** Reads `path`, numbering records from `base`; ends with 'read' (or a worker failure). */
-  async run(path: string, base: number): Promise<void> {
+  /** Reads `path` (from `pipe` when given), numbering records from `base`; ends with 'read' (or a worker failure). */
+  async run(path: string, base: number, pipe?: PipeRing): Promise<void> {
     const engine = this.host.engine;
     engine.nextOrdinal = base;
     const progress = { bytesRead: 0 };
@@ -70,6 +71,7 @@ export class FileReading {
         chunkSize: this.chunkSize,
         progress,
         gate: () => this.betweenReads(progress.bytesRead),
+        pipe,
       });
       answer = { t: 'read', result, error: null, partial: null, next: engine.nextOrdinal };
     } catch (err) {

@@ -23,6 +23,8 @@ import { mergePortStats, type PortStatsData } from './port-stats.js';
 import { failureHookFromEnv } from './test-hooks.js';
 import { keepIdle, takeWorker, workerScript, type WorkerScript } from './worker-threads.js';
 import { isFifoPath } from '../util/fifo.js';
+import { startPipeThread, type PipeThread } from '../capture/pipe-reader.js';
+import { stdinPipeOf } from '../capture/capture-stream.js';
 import type { Worker } from 'node:worker_threads';
 
 type ReadAnswer = Extract<FromWorker, { t: 'read' }>;
@@ -286,11 +288,16 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   }
 
   runFile(pathOrDash: string, opts: RunFileOptions = {}): Promise<CaptureReadResult> {
-    // One worker and a file: nothing to shard, so it reads the file itself. Stdin and FIFOs stay
-    // here: their pipe thread (capture/pipe-reader.ts) is started by this thread, since one
-    // started by a worker would inherit Node's closing of that worker's descriptors at its exit
-    // and close the pipe's descriptor a second time.
-    if (this.workers === 1 && pathOrDash !== '-' && !isFifoPath(pathOrDash)) return this.readInWorker(pathOrDash, opts);
+    // One worker: nothing to shard, so it reads the capture itself. A FIFO's or stdin's pipe is
+    // drained by a pipe thread this thread starts (one started by a worker would inherit Node's
+    // closing of that worker's descriptors at its exit, and close the pipe's descriptor a second
+    // time: capture/pipe-reader.ts), and the worker reads its ring. Other stdin (a stream given,
+    // a terminal, a file) stays here.
+    if (this.workers === 1) {
+      if (pathOrDash !== '-' && !isFifoPath(pathOrDash)) return this.readInWorker(pathOrDash, opts, null);
+      const source = pathOrDash === '-' ? stdinPipeOf(opts.stdin) : { path: pathOrDash };
+      if (source !== null) return this.readInWorker(pathOrDash, opts, startPipeThread(source));
+    }
     const pause = opts.pause;
     const signal = opts.signal;
     return readIntoChunks(pathOrDash, this, { signal, stdin: opts.stdin, progress: opts.progress, gate: pause ? () => pause.hold(signal) : undefined });
@@ -301,7 +308,8 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
    * this thread reads and copies nothing; it relays flows, progress, pause and stop. The result and
    * the errors are readCaptureFile's (errors rebuilt with their class, code, offset and `partial`).
    */
-  private async readInWorker(path: string, opts: RunFileOptions): Promise<CaptureReadResult> {
+  private async readInWorker(path: string, opts: RunFileOptions, pipe: PipeThread | null): Promise<CaptureReadResult> {
+    if (this.failure !== null || this.fileRead !== null) pipe?.stop();
     if (this.failure !== null) throw this.workerError();
     if (this.fileRead !== null) throw new Error('runFile: a file is already being read');
     const state = this.states[0]!;
@@ -315,7 +323,9 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     signal?.addEventListener('abort', onAbort, { once: true });
     const unhookPause = opts.pause?.onChange((on) => send({ t: 'pause', on }));
     try {
-      send({ t: 'file', path, base: this.nextOrdinal, paused: opts.pause?.paused === true, stopped: signal?.aborted === true });
+      const m: ToWorker = { t: 'file', path, base: this.nextOrdinal, paused: opts.pause?.paused === true, stopped: signal?.aborted === true };
+      if (pipe === null) send(m);
+      else if (!state.done) state.worker.postMessage({ ...m, pipe: pipe.ring }, [pipe.ring.port]);
       // A worker that dies answers nothing: its answer or its failure, whichever comes first.
       while (read.answer === null && this.failure === null) await this.waitForChange();
       const answer = read.answer;
@@ -324,6 +334,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
       if (answer.error !== null) throw errorFromRecord(answer.error, answer.partial);
       return answer.result!;
     } finally {
+      pipe?.stop();
       signal?.removeEventListener('abort', onAbort);
       unhookPause?.();
       this.fileRead = null;

@@ -245,7 +245,7 @@ class Run {
     if (m.stopped) reading.stop();
     this.reading = reading;
     reading
-      .run(m.path, m.base)
+      .run(m.path, m.base, m.pipe)
       .catch(this.failRun)
       .finally(() => {
         if (this.reading === reading) this.reading = null;

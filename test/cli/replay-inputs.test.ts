@@ -230,6 +230,20 @@ describe('replay - from a pipe', () => {
     expect(all.some((profile) => profile.includes('"functionName":"takePiece"'))).toBe(true);
   });
 
+  it('--workers 1: the worker reads the ring itself, the main thread reads nothing', async () => {
+    const big = join(dir, 'piped-big-1.pcap');
+    writeBigCapture(big, 300_000);
+    const profiles = join(dir, 'piped-profiles-1');
+    const run = await replayPiped(big, 1, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', profiles]);
+    expect(run.code, run.stderr).toBe(0);
+    // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main thread.
+    const takesPieces = readdirSync(profiles)
+      .filter((f) => readFileSync(join(profiles, f), 'utf8').includes('"functionName":"takePiece"'))
+      .map((f) => Number(f.split('.')[4]));
+    expect(takesPieces.length).toBe(1);
+    expect(takesPieces[0]).toBeGreaterThan(0);
+  });
+
   it('a terminal on stdin: a usage error at once, not a wait for bytes that never come', () => {
     // script(1) runs the CLI on a pseudo-terminal of its own: stdin is a TTY.
     const r = spawnSync('script', ['-qec', `'${process.execPath}' '${MAIN}' replay - --json`, '/dev/null'], { encoding: 'utf8', timeout: 20_000 });
