@@ -178,9 +178,9 @@ export function isRegularFile(fd: number): boolean {
  * read.
  */
 export function openCapturePath(path: string): { fd: number } | { stream: ByteStream } {
-  // A FIFO (or a pipe named by /dev/fd/N) is opened by the thread that drains it: its open waits
-  // for a writer, there and not on the thread that answers Ctrl-C. That thread is started from the
-  // main thread only (pipe-reader.ts says why); a worker reads a FIFO as a stream of its own.
+  // A FIFO (or a pipe named by /dev/fd/N) is opened by the thread that drains it, which waits
+  // there for a writer, not on the thread that answers Ctrl-C. That thread is started from the main
+  // thread only (pipe-reader.ts says why): a worker given no ring of one reads the FIFO as an fs stream.
   if (isFifoPath(path)) {
     if (!nodeWorkerThreads().isMainThread) return { stream: fs.createReadStream(path) };
     return { stream: pipeChunks({ path, openError: (err) => ioError('open', path, err) }) };
