@@ -38,7 +38,7 @@ export const MAX_PIECE_BYTES = 1024 * 1024;
 
 // Control words shared with the thread (Int32Array over a SharedArrayBuffer). The counters wrap
 // at 2^32; what lies between them is at most the ring's size.
-/** Bytes written into the ring so far (the thread's counter; waited on by the reading side). */
+/** Bytes written into the ring so far (the thread's counter). */
 const WRITTEN = 0;
 /** Bytes given back by the reading side so far. */
 const RELEASED = 1;
@@ -52,7 +52,13 @@ const STATUS = 4;
 const FAILED_OPEN = 5;
 const MESSAGE_BYTES = 6;
 const CODE_BYTES = 7;
-const CONTROL_WORDS = 8;
+/**
+ * Bumped (and notified) by every change the reading side may wait for: bytes written, STATUS set,
+ * destroy(). It waits on this word, read before the others, so no change between its reads and its
+ * wait is missed (STATUS changes no byte count).
+ */
+const SIGNALS = 8;
+const CONTROL_WORDS = 9;
 /** Room after the control words for a failure's message and code (UTF-8, cut to fit). */
 const TEXT_BYTES = 512;
 /** The thread has not opened the pipe, or has no socket for it yet. */
@@ -96,7 +102,8 @@ parentPort.once('message', (start) => {
   };
   const finish = (status) => {
     Atomics.store(control, ${STATUS}, status);
-    Atomics.notify(control, ${WRITTEN});
+    Atomics.add(control, ${SIGNALS}, 1);
+    Atomics.notify(control, ${SIGNALS});
   };
   const fail = (err, op) => {
     const text = new Uint8Array(start.control, ${CONTROL_WORDS * 4}, ${TEXT_BYTES});
@@ -178,7 +185,8 @@ function socketOf(fd, control, ring, MAX_READ) {
       callback: (n) => {
         written = (written + n) >>> 0;
         Atomics.store(control, ${WRITTEN}, written | 0);
-        Atomics.notify(control, ${WRITTEN});
+        Atomics.add(control, ${SIGNALS}, 1);
+        Atomics.notify(control, ${SIGNALS});
         return mayRead();
       },
     },
@@ -237,6 +245,12 @@ const waitAsync = (
   }
 ).waitAsync;
 
+/** Wakes the reading side's wait (SIGNALS). */
+function signal(control: Int32Array): void {
+  Atomics.add(control, SIGNALS, 1);
+  Atomics.notify(control, SIGNALS);
+}
+
 /** Reads `source` on a thread of its own (which opens it and closes it: see the file's comment). */
 export function pipeChunks(source: PipeSource): PipeChunks {
   const thread = startPipeThread(source);
@@ -260,7 +274,7 @@ export function startPipeThread(source: PipeSource): PipeThread {
   // An exit without a word (an uncaught error, a lack of memory): its reading side must not wait on.
   const gone = (): void => {
     thread = null;
-    if (Atomics.compareExchange(control, STATUS, RUNNING, GONE) === RUNNING) Atomics.notify(control, WRITTEN);
+    if (Atomics.compareExchange(control, STATUS, RUNNING, GONE) === RUNNING) signal(control);
   };
   thread.on('error', () => {});
   thread.on('exit', gone);
@@ -297,11 +311,12 @@ export function ringChunks(shared: PipeRing, openError?: (err: Error) => Error, 
     port.postMessage('stop');
     onDestroy?.();
     // A next() waiting for bytes ends (done).
-    Atomics.notify(control, WRITTEN);
+    signal(control);
   };
   const next = async (): Promise<IteratorResult<Uint8Array>> => {
     for (;;) {
       if (destroyed) return { done: true, value: undefined };
+      const signals = Atomics.load(control, SIGNALS);
       // STATUS is stored after the last bytes are written: read it first, then the bytes.
       const status = Atomics.load(control, STATUS);
       const written = Atomics.load(control, WRITTEN);
@@ -310,7 +325,7 @@ export function ringChunks(shared: PipeRing, openError?: (err: Error) => Error, 
       if (status === ENDED) return { done: true, value: undefined };
       if (status === FAILED) throw failure();
       if (status === GONE) throw new Error('the thread reading the pipe stopped');
-      const waiting = waitAsync(control, WRITTEN, written);
+      const waiting = waitAsync(control, SIGNALS, signals);
       if (waiting.async) await waiting.value;
     }
   };

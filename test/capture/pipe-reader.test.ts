@@ -157,6 +157,30 @@ describe('pipeChunks', () => {
     await expect(chunks[Symbol.asyncIterator]().next()).rejects.toThrow('wrapped: ENOENT');
   });
 
+  it('the end right after the last bytes is never missed (many short writers)', async () => {
+    // The reading side waits on a word that every change bumps: an end stored between its look at
+    // the counters and its wait must still wake it (a wait on the byte count alone would not).
+    for (let i = 0; i < 60; i++) {
+      const fifo = path.join(dir, `short-${fifos++}.fifo`);
+      execFileSync('mkfifo', [fifo]);
+      const it = pipeChunks({ path: fifo })[Symbol.asyncIterator]();
+      const first = it.next();
+      let out = -1;
+      while (out < 0) {
+        try {
+          out = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch {
+          await sleep(1);
+        }
+      }
+      fs.writeSync(out, Uint8Array.of(i, 1, 2));
+      fs.closeSync(out);
+      const got = await first;
+      expect([...(got.value as Uint8Array)]).toEqual([i, 1, 2]);
+      expect(await it.next()).toEqual({ done: true, value: undefined });
+    }
+  });
+
   it('bytes written slowly come out as they arrive, not held for a full batch', async () => {
     const fifo = openFifo();
     const out = fs.openSync(fifo.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
