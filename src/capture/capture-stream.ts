@@ -12,7 +12,7 @@ import { Readable, pipeline } from 'node:stream';
 import { nodeZlib } from '../util/builtins.js';
 import { ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
-import { pipeChunks, stdinPipeSource, type PipeChunks, type PipeSource } from './pipe-reader.js';
+import { pipeChunks, type PipeChunks, type PipeSource } from './pipe-reader.js';
 import { isFifoPath, isPipe } from '../util/fifo.js';
 import { nodeWorkerThreads } from '../util/builtins.js';
 import { ioError } from './read-support.js';
@@ -140,10 +140,21 @@ export function stdinStream(given: NodeJS.ReadableStream | undefined): ByteStrea
   return source === null ? (given ?? process.stdin) : pipeChunks(source);
 }
 
-/** What a pipe thread reads for '-' when it reads the process's stdin and that is a pipe or FIFO; else null. */
+/**
+ * What a pipe thread reads for '-' when that is the process's stdin and a pipe or FIFO: the pipe
+ * opened a second time, as `/proc/self/fd/0` (the bytes a writer that has gone already left are
+ * still read, then the end). Null otherwise, or when that cannot be opened here (no /proc, no
+ * permission): stdin is then read as the stream it is.
+ */
 export function stdinPipeOf(given: NodeJS.ReadableStream | undefined): PipeSource | null {
   if ((given ?? process.stdin) !== process.stdin || !isPipe(STDIN_FD)) return null;
-  return stdinPipeSource();
+  const path = '/proc/self/fd/0';
+  try {
+    fs.accessSync(path, fs.constants.R_OK);
+  } catch {
+    return null;
+  }
+  return { path };
 }
 
 const STDIN_FD = 0;

@@ -25,7 +25,6 @@
  * they ask (capture-stream.ts, pipeline/worker-pipeline.ts). A FIFO with no writer yet is waited
  * for here too (PipeSource), so the thread that answers Ctrl-C is not blocked meanwhile.
  */
-import * as fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { nodeWorkerThreads } from '../util/builtins.js';
 
@@ -382,19 +381,4 @@ export function prestartPipeThread(): void {
   if (prestarted !== null) return;
   prestarted = startThread();
   prestarted.unref();
-}
-
-/**
- * Stdin's pipe as a path for pipeChunks: opened a second time (the bytes a writer that has gone
- * already left are still read, then the end).
- * Null when that cannot be done here (no /proc, no permission): stdin is then read as the stream it is.
- */
-export function stdinPipeSource(): PipeSource | null {
-  const path = '/proc/self/fd/0';
-  try {
-    fs.accessSync(path, fs.constants.R_OK);
-  } catch {
-    return null;
-  }
-  return { path };
 }
