@@ -175,12 +175,18 @@ describe('FlowTable', () => {
     // The typed arrays a table allocates up front agree with the figure (the index at its largest
     // size too: only the part in use is ever touched).
     const cap = 1 << 18; // large enough that the fixed-size parts (fragment table, port ranks) weigh little
-    const before = process.memoryUsage().arrayBuffers;
-    const t = new FlowTable({ maxFlows: cap, idleTimeout: 60, activeTimeout: 0 });
-    const upFront = (process.memoryUsage().arrayBuffers - before) / cap;
-    expect(t.capacity).toBe(cap);
-    expect(upFront).toBeLessThanOrEqual(FlowTable.bytesPerSlot() + 4);
-    expect(upFront).toBeGreaterThan(FlowTable.bytesPerSlot() - 4);
+    // Other buffers freed by a collection during the allocation make one measure low (a clean CI
+    // run once saw 185.3 against 186), others allocated meanwhile make it high: three measures, the
+    // highest must not be low, the lowest must not be high.
+    const measures: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = process.memoryUsage().arrayBuffers;
+      const t = new FlowTable({ maxFlows: cap, idleTimeout: 60, activeTimeout: 0 });
+      measures.push((process.memoryUsage().arrayBuffers - before) / cap);
+      expect(t.capacity).toBe(cap);
+    }
+    expect(Math.min(...measures)).toBeLessThanOrEqual(FlowTable.bytesPerSlot() + 4);
+    expect(Math.max(...measures)).toBeGreaterThan(FlowTable.bytesPerSlot() - 4);
   });
 
   it('fills without allocating: the index grows inside the array it started with', () => {
