@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { defaultWorkers, MAX_WORKERS } from '../pipeline/defaults.js';
 import { prestartWorkers } from '../pipeline/worker-threads.js';
 import { prestartPipeThread } from '../capture/pipe-reader.js';
-import { isPipe } from '../util/fifo.js';
+import { isFifoPath, isPipe } from '../util/fifo.js';
 
 /** Commands whose pipeline runs in worker threads (`--workers`). */
 const PIPELINE_COMMANDS = new Set(['replay', 'live']);
@@ -52,9 +52,23 @@ export function mayReadStdin(argv: readonly string[]): boolean {
   return false;
 }
 
-/** Starts the threads `portsniff ARGV` will want: pipeline workers (none from sources run by tsx), and the thread that drains a pipe on stdin. */
+/**
+ * Whether `portsniff ARGV` may read a FIFO: a `replay` with an argument naming one (it may be
+ * `--flows FIFO` instead: a wrong guess only costs a thread that reads nothing).
+ */
+export function mayReadFifo(argv: readonly string[]): boolean {
+  if (argv[0] !== 'replay') return false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-h' || a === '--help') return false;
+    if (a !== '-' && !a.startsWith('--') && isFifoPath(a)) return true;
+  }
+  return false;
+}
+
+/** Starts the threads `portsniff ARGV` will want: pipeline workers (none from sources run by tsx), and the thread that drains a pipe (stdin's or a FIFO's). */
 export function prestart(argv: readonly string[]): void {
   const n = workersToPrestart(argv);
   if (n > 0 && !import.meta.url.endsWith('.ts')) prestartWorkers(n);
-  if (mayReadStdin(argv) && isPipe(0)) prestartPipeThread();
+  if ((mayReadStdin(argv) && isPipe(0)) || mayReadFifo(argv)) prestartPipeThread();
 }

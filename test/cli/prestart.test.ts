@@ -1,14 +1,15 @@
 /**
  * Which worker threads the CLI starts before loading itself (cli/prestart.ts): the `--workers` of
- * `replay` and `live`, else the machine's default, and none where no pipeline will run.
+ * `replay` and `live`, else the machine's default, and none where no pipeline will run; the pipe
+ * thread when a replay may read stdin's pipe or a FIFO.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { mayReadStdin, workersToPrestart } from '../../src/cli/prestart.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mayReadFifo, mayReadStdin, workersToPrestart } from '../../src/cli/prestart.js';
 
 describe('workersToPrestart', () => {
   it('takes --workers of replay and live, in both spellings', () => {
@@ -58,6 +59,30 @@ describe('mayReadStdin', () => {
     expect(mayReadStdin(['live', 'lo', '--flows', '-'])).toBe(false);
     expect(mayReadStdin(['replay', '-h', '-'])).toBe(false);
     expect(mayReadStdin(['replay', '--', 'f.pcap'])).toBe(false);
+  });
+});
+
+describe('mayReadFifo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portsniff-prestart-fifo-'));
+  const fifo = join(dir, 'in.fifo');
+  const file = join(dir, 'f.pcap');
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  writeFileSync(file, '');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a replay with an argument naming a FIFO', () => {
+    expect(mayReadFifo(['replay', fifo])).toBe(true);
+    expect(mayReadFifo(['replay', '--json', fifo, '--workers', '1'])).toBe(true);
+    // The wrong guess: a FIFO that is not the capture.
+    expect(mayReadFifo(['replay', file, '--flows', fifo])).toBe(true);
+  });
+
+  it('nothing else', () => {
+    expect(mayReadFifo(['replay', file, '--json'])).toBe(false);
+    expect(mayReadFifo(['replay', '-'])).toBe(false);
+    expect(mayReadFifo(['live', 'lo', '--flows', fifo])).toBe(false);
+    expect(mayReadFifo(['replay', '-h', fifo])).toBe(false);
+    expect(mayReadFifo(['replay', join(dir, 'missing')])).toBe(false);
   });
 });
 
@@ -116,6 +141,29 @@ describe('the built CLI starts its worker before loading itself', () => {
     // one, idle: the entry started it. (Paced to last ~2 s: a thread still booting when the process
     // exits writes no profile.)
     expect(threads(['replay', demo, '--json', '--workers', '0', '--speed', '50x', '--flows', '-'])).toBe(2);
+  });
+
+  it('replay of a FIFO path: the thread is started at entry too', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const demo = join(root, 'fixtures/captures/demo.pcap');
+    const work = mkdtempSync(join(tmpdir(), 'portsniff-prestart-fifo-run-'));
+    try {
+      const fifo = join(work, 'flows.fifo');
+      const profiles = join(work, 'profiles');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      // A FIFO named that is not the capture (the wrong guess: the flow log goes there, read by
+      // cat): the session starts no pipe thread, yet there is one, idle, started at entry. Paced
+      // to last ~2 s, so that the idle thread has booted and writes its profile.
+      const r = spawnSync(
+        'sh',
+        ['-c', 'cat "$1" > /dev/null & shift; "$@" > /dev/null; wait', 'sh', fifo, process.execPath, '--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'dist/cli/main.js'), 'replay', demo, '--json', '--workers', '0', '--speed', '50x', '--flows', fifo],
+        { encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')).length).toBe(2);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
