@@ -132,29 +132,26 @@ parentPort.once('message', (start) => {
     fail(err, 'open');
     return leave();
   }
-  // After the end or an error the thread has nothing left to do: it exits by itself.
-  pipe.on('end', () => {
-    finish(${ENDED});
+  // After the end, an error or 'stop' the thread has nothing left to do: it exits by itself.
+  const close = () => {
     pipe.destroy();
     leave();
+  };
+  pipe.on('end', () => {
+    finish(${ENDED});
+    close();
   });
   pipe.on('error', (err) => {
     fail(err, 'read');
-    pipe.destroy();
-    leave();
+    close();
   });
   port.on('message', (m) => {
-    if (m === 'stop') {
-      pipe.destroy();
-      leave();
-    } else if (pipe.mayRead()) pipe.resume();
+    if (m === 'stop') close();
+    else if (pipe.mayRead()) pipe.resume();
   });
   // From here the socket owns the descriptor. The starting side may have given up meanwhile: then
   // the socket is closed here (this thread was not terminated, which could have lost the descriptor).
-  if (Atomics.compareExchange(control, ${STATE}, ${OPENING}, ${READING}) !== ${OPENING}) {
-    pipe.destroy();
-    leave();
-  }
+  if (Atomics.compareExchange(control, ${STATE}, ${OPENING}, ${READING}) !== ${OPENING}) close();
 });
 function socketOf(fd, control, ring, MAX_READ) {
   const SIZE = ring.length;
