@@ -1,9 +1,10 @@
 /**
  * What a session shows: the Ink dashboard in a terminal, else the plain progress line on stderr.
  *
- * The dashboard opens when stdout and stdin are both TTYs, unless --json, --no-ui, `--flows -`
- * (stdout carries data) or the CI environment variable says otherwise. Ink is never loaded
- * anywhere else: it writes escape codes into pipes and its input hook fails without a TTY stdin
+ * The dashboard opens when stdout is a TTY and keys can be read (from stdin, or from /dev/tty when
+ * stdin carries the capture; not in a background job: cli/terminal.ts), unless --json, --no-ui, `--flows -` (stdout carries
+ * data) or the CI environment variable says otherwise. Ink is never loaded anywhere else: it
+ * writes escape codes into pipes and its input hook fails without a TTY to read
  * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
  * cores handing the engine to a worker measured no better than drawing beside it in-process
  * (docs/pipeline.md "The dashboard and --workers"). The dashboard draws in its own thread (the
@@ -15,6 +16,7 @@ import { ProgressLine } from '../export/progress-line.js';
 import { esmImporter } from './esm-importer.js';
 import type { CliIo } from './io.js';
 import type { SessionExtras } from './session.js';
+import { keysStream } from './terminal.js';
 
 export const DEFAULT_REFRESH_HZ = 4;
 
@@ -32,7 +34,8 @@ export interface FaceOptions {
 
 export type DashboardFactory = (opts: {
   stdout: NodeJS.WriteStream;
-  stdin: NodeJS.ReadStream;
+  /** The terminal's keys (cli/terminal.ts): 0 for stdin, else /dev/tty's descriptor, closed by the dashboard. */
+  keysFd: number;
   refreshHz: number;
   env: Readonly<Record<string, string | undefined>>;
 }) => SessionConsumer;
@@ -47,17 +50,19 @@ export function noDashboardReason(io: CliIo, o: FaceOptions): string | null {
   if (!o.ui) return '--no-ui';
   if (o.json) return '--json';
   if (o.flows === '-') return '--flows -';
-  if (io.terminal == null) return 'stdout or stdin is not a terminal';
+  if (io.terminal == null) return 'stdout is not a terminal';
   const ci = io.env?.['CI'];
   if (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') return 'CI is set';
-  return null;
+  // Last: it may open /dev/tty, which only a dashboard that opens should.
+  const keys = io.terminal.keysFd();
+  return typeof keys === 'string' ? keys : null;
 }
 
 export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () => Promise<DashboardFactory> = importDashboard): Promise<Face> {
   const interval = Math.max(50, Math.round(1000 / o.refreshHz));
   if (noDashboardReason(io, o) === null) {
     const create = await loadDashboard();
-    const dashboard = create({ stdout: io.terminal!.stdout, stdin: io.terminal!.stdin, refreshHz: o.refreshHz, env: io.env ?? {} });
+    const dashboard = create({ stdout: io.terminal!.stdout, keysFd: io.terminal!.keysFd() as number, refreshHz: o.refreshHz, env: io.env ?? {} });
     return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval, holdsTerminal: true } };
   }
   const consumers: SessionConsumer[] = io.progress === true && o.progress ? [new ProgressLine(io.stderr)] : [];
@@ -106,5 +111,11 @@ async function importDashboard(): Promise<DashboardFactory> {
   let ui: typeof import('../ui/dashboard.js');
   if (esm !== null) ui = (await esm(existsSync(DASHBOARD_BUNDLE) ? DASHBOARD_BUNDLE.href : new URL('../ui/dashboard.js', import.meta.url).href)) as typeof ui;
   else ui = existsSync(DASHBOARD_BUNDLE) ? ((await import(DASHBOARD_BUNDLE.href)) as typeof ui) : await import('../ui/dashboard.js');
-  return ui.createDashboard;
+  return ({ keysFd, ...o }) => {
+    const stdin = keysStream(keysFd);
+    const dashboard = ui.createDashboard({ ...o, stdin });
+    // /dev/tty's descriptor: this stream is its one closer.
+    if (keysFd !== 0) void dashboard.done.then(() => stdin.destroy());
+    return dashboard;
+  };
 }

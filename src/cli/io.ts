@@ -1,5 +1,6 @@
 /** The world as commands see it: injected so commands run in tests without a process. */
 import type { LineWriter } from '../export/line-writer.js';
+import type { Terminal } from './terminal.js';
 
 export interface CliIo {
   stdout: LineWriter;
@@ -9,10 +10,10 @@ export interface CliIo {
   /** Aborted on SIGINT/SIGTERM: commands stop reading and flush what they have. */
   signal: AbortSignal;
   /**
-   * The terminal, when stdout and stdin are both TTYs (the dashboard draws on it); absent or null
-   * everywhere else (pipes, files, `</dev/null`, tests).
+   * The terminal, when stdout is a TTY (the dashboard draws on it and reads keys from stdin or
+   * `/dev/tty`: cli/terminal.ts); absent or null everywhere else (pipes, files, tests).
    */
-  terminal?: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream } | null;
+  terminal?: Terminal | null;
   /** Environment (CI, NO_COLOR); default: none. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Print the periodic progress line on stderr when no dashboard runs (the real process: yes). */

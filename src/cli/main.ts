@@ -16,6 +16,7 @@ import { PolicyFileError } from '../rules/policy.js';
 import type { CliIo } from './io.js';
 import { packageVersion } from './version.js';
 import { isProcessEntry } from './process-entry.js';
+import { processTerminal } from './terminal.js';
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command();
@@ -96,6 +97,8 @@ own flow stays a flow; each flow inside it is classified on its own addresses an
 Dashboard keys: q quit, p pause, s sort, / filter, tab views, arrows + Enter drill down, Esc back,
 ? help, b bits/bytes. At the end of a replay it stays on the final state until q. It draws in a
 thread of its own (the engine keeps its core). If the terminal goes away the run stops as with q.
+With the capture on stdin (tcpdump -w - | portsniff replay -) keys are read from /dev/tty; a
+background job (&) gets no dashboard.
 Ctrl-C, SIGTERM or q stops reading and still prints the summary and flushes the flow log
 ("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
 read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
@@ -192,7 +195,7 @@ export function runProcess(argv: string[]): void {
     stdin: process.stdin,
     isTTY: process.stdout.isTTY === true,
     signal: controller.signal,
-    terminal: process.stdout.isTTY === true && process.stdin.isTTY === true ? { stdout: process.stdout, stdin: process.stdin } : null,
+    terminal: processTerminal(),
     env: process.env,
     progress: true,
     onHangup: (cb) => {

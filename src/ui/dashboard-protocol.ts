@@ -14,8 +14,11 @@ export interface DashboardThreadData {
   refreshHz: number;
   env: Record<string, string | undefined>;
   alternateScreen: boolean;
-  /** Whether keys can be read: the session's stdin is a TTY that can go raw. */
-  readKeys: boolean;
+  /**
+   * The terminal's descriptor to read keys from: 0 (stdin), or /dev/tty opened by the main thread
+   * for this thread (its key stream is the one closer; cli/terminal.ts).
+   */
+  keysFd: number;
 }
 
 /** Session → dashboard. */

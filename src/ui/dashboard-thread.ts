@@ -1,7 +1,7 @@
 /**
  * The dashboard in its own thread, as a session consumer of the session's thread.
  *
- *   const ui = createThreadedDashboard({ stdout, stdin, refreshHz: 4, env, script: dashboardScript() });
+ *   const ui = createThreadedDashboard({ stdout, keysFd: 0, refreshHz: 4, env, script: dashboardScript() });
  *   // the session drives it like createDashboard's: start(info, control), update(u), await finish(end)
  *
  * Why: in-process (the default on two cores) the engine and the dashboard shared one thread, and
@@ -11,8 +11,11 @@
  * (docs/dashboard.md "Its own thread").
  *
  * This module does not load Ink: the thread does. If the thread fails, the terminal is given back
- * from here (cursor shown, normal screen; raw mode goes with the process's terminal reset), the
- * error is reported through onError and the session is asked to stop, so that its summary prints.
+ * from here (cursor shown, normal screen), the error is reported through onError and the session
+ * is asked to stop, so that its summary prints. Raw mode is undone in the failing thread (Ink's
+ * exit hook; test/ui/dashboard-thread.tmux.test.ts): this thread could not (libuv changes a
+ * terminal's modes through the handle that set them only; measured in tmux), and Node's exit
+ * restores them anyway.
  */
 import { existsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -29,7 +32,8 @@ export interface DashboardScript {
 
 export interface ThreadedDashboardOptions {
   stdout: NodeJS.WriteStream;
-  stdin: NodeJS.ReadStream;
+  /** The terminal's descriptor for keys (cli/terminal.ts), read and closed by the thread. */
+  keysFd: number;
   refreshHz: number;
   env: Readonly<Record<string, string | undefined>>;
   alternateScreen?: boolean;
@@ -77,17 +81,12 @@ export function createThreadedDashboard(opts: ThreadedDashboardOptions): Dashboa
   };
   const onResize = (): void => post({ t: 'resize', columns: opts.stdout.columns, rows: opts.stdout.rows });
 
-  /** The terminal as the process found it, should the thread not have given it back. */
+  /** The screen as the process found it, should the thread not have given it back. */
   const restoreTerminal = (): void => {
     try {
       writeSync((opts.stdout as NodeJS.WriteStream & { fd?: number }).fd ?? 1, SHOW_CURSOR + (alternateScreen ? LEAVE_ALTERNATE_SCREEN : ''));
     } catch {
       // The terminal is gone.
-    }
-    try {
-      if (opts.stdin.isTTY === true) opts.stdin.setRawMode?.(false);
-    } catch {
-      // As above.
     }
   };
 
@@ -141,7 +140,7 @@ export function createThreadedDashboard(opts: ThreadedDashboardOptions): Dashboa
         refreshHz: opts.refreshHz,
         env: { ...opts.env },
         alternateScreen,
-        readKeys: opts.stdin.isTTY === true && typeof opts.stdin.setRawMode === 'function',
+        keysFd: opts.keysFd,
       };
       try {
         worker = new Worker(opts.script.url, { workerData: data });

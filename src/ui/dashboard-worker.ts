@@ -7,11 +7,11 @@
  * script. The module is also the bundle's entry (scripts/bundle-dashboard.mjs): imported as a plain
  * module, it only re-exports createDashboard and starts nothing.
  *
- * Terminal: stdout is a tty.WriteStream of fd 1, stdin a tty.ReadStream of fd 0 (only when the
- * session's stdin is a TTY that can go raw). Signals reach only the main thread: the session's
- * thread forwards SIGWINCH ({t: 'resize'}), and this thread also polls the window size (one ioctl)
- * at its refresh rate, so a resize is drawn even while the session's thread is busy. Ctrl-C
- * arrives as a key while raw mode is on.
+ * Terminal: stdout is a tty.WriteStream of fd 1, keys a tty.ReadStream of the descriptor the
+ * session gave (fd 0, or /dev/tty when stdin carries the capture; this stream closes it). Signals
+ * reach only the main thread: the session's thread forwards SIGWINCH ({t: 'resize'}), and this
+ * thread also polls the window size (one ioctl) at its refresh rate, so a resize is drawn even
+ * while the session's thread is busy. Ctrl-C arrives as a key while raw mode is on.
  */
 import tty from 'node:tty';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -52,11 +52,10 @@ function pollSize(stdout: tty.WriteStream): void {
 function run(data: DashboardThreadData, port: NonNullable<typeof parentPort>): void {
   const post = (m: FromDashboard): void => port.postMessage(m);
   const stdout = new tty.WriteStream(1);
-  const stdin = data.readKeys ? new tty.ReadStream(0) : null;
+  const stdin = new tty.ReadStream(data.keysFd);
   const ui = createDashboard({
     stdout,
-    // Without keys: the thread's own stdin, which is no TTY (the dashboard never makes it raw).
-    stdin: stdin ?? process.stdin,
+    stdin,
     refreshHz: data.refreshHz,
     env: data.env,
     alternateScreen: data.alternateScreen,
@@ -77,15 +76,15 @@ function run(data: DashboardThreadData, port: NonNullable<typeof parentPort>): v
     post({ t: 'hangup' });
     void ui.abort();
   };
-  stdin?.on('end', hangup);
-  stdin?.on('close', hangup);
-  stdin?.on('error', hangup);
+  stdin.on('end', hangup);
+  stdin.on('close', hangup);
+  stdin.on('error', hangup);
   stdout.on('error', hangup);
   void ui.done.then(() => {
     released = true;
     clearInterval(sizePoll);
     // Release the terminal's handles so that the thread can end; the session may print now.
-    stdin?.destroy();
+    stdin.destroy();
     post({ t: 'done' });
     port.close();
   });

@@ -294,6 +294,68 @@ describe('portsniff replay with the dashboard', () => {
     expect(progress).toMatch(/^portsniff: \S+ packets \(.*\), \d+ flows .*% of .*demo\.pcap, ETA/m);
     expect(progress).not.toContain('\x1b');
   }, 120_000);
+
+  for (const thread of ['1', '0']) {
+    it(`with the capture on stdin (\`cat F | portsniff replay -\`), keys come from the terminal (/dev/tty)${thread === '0' ? ", drawn in the session's thread" : ''}`, async () => {
+      if (!ready()) return;
+      const flows = join(dir, `stdin-${thread}.ndjson`);
+      const t = (session = await startTmux(`cat ${DEMO} | PORTSNIFF_DASHBOARD_THREAD=${thread} node ${MAIN} replay - --speed 12x --flows ${flows}; ${AFTER}`, {
+        width: 100,
+        height: 32,
+        cwd: ROOT,
+      }));
+      let s = await t.waitFor('zeebe (', { what: 'the dashboard of a piped capture', timeoutMs: 30_000 });
+      expect(s).toMatch(/^portsniff replay stdin · 12x/m);
+      // Keys reach it: s three times sorts by name, ? opens the help.
+      t.sendKeys('s', 's', 's');
+      await t.waitFor('sort name▼', { what: 'the name sort, from keys typed on the terminal' });
+      t.sendKeys('?');
+      await t.waitFor('portsniff dashboard: keys', { what: 'the help overlay' });
+      t.sendKeys('Escape');
+      s = await t.waitFor('replay finished: q to quit', { what: 'the end of the piped capture', timeoutMs: 60_000 });
+      t.sendKeys('q');
+      s = await t.waitFor(/^exit=\d+$/m, { what: 'the exit status' });
+      expect(s).toMatch(/^exit=0$/m);
+      const all = t.capture({ history: true });
+      expect(all).toMatch(/^2305 packets, .* on the wire, 91 flows/m);
+      expect(all).not.toContain('q quit  ? help');
+      expect(all).not.toMatch(/internal error|EBADF|assert/i);
+      expect(readFileSync(flows, 'utf8').trim().split('\n')).toHaveLength(91);
+      expect(t.cursorVisible()).toBe(true);
+    }, 120_000);
+  }
+
+  it('a background job (`portsniff replay F &` in an interactive shell): no dashboard, the job is not stopped by its terminal, the summary prints', async () => {
+    if (!ready()) return;
+    // Job control on (-i): the job runs in a process group of its own, not the terminal's foreground one.
+    const t = (session = await startTmux(`PS1='psn-prompt> ' bash --norc --noprofile -i`, { width: 100, height: 32, cwd: ROOT }));
+    await t.waitFor('psn-prompt>', { what: 'the prompt' });
+    t.sendText(`node ${MAIN} replay ${DEMO} --speed 40x --no-progress & wait $!; echo "exit=$?"`);
+    t.sendKeys('Enter');
+    const s = await t.waitFor(/^exit=\d+$/m, { what: 'the end of the background job', timeoutMs: 60_000 });
+    // A dashboard would have made the terminal raw from the background: stopped by SIGTTOU (exit=149 or a hang).
+    expect(s).toMatch(/^exit=0$/m);
+    const all = t.capture({ history: true });
+    expect(all).toMatch(/^2305 packets/m);
+    expect(all).not.toContain('q quit  ? help');
+  }, 120_000);
+
+  it('stdin not a terminal and stdout another terminal than the controlling one: no dashboard there, the text summary', async () => {
+    if (!ready()) return;
+    // The other terminal: a second tmux session whose pane only sleeps.
+    const other = await startTmux('sleep 300', { width: 100, height: 32, cwd: ROOT });
+    try {
+      const otherTty = other.display('#{pane_tty}');
+      const t = (session = await startTmux(`node ${MAIN} replay ${DEMO} --speed 40x </dev/null >${otherTty}; ${AFTER}`, { width: 100, height: 32, cwd: ROOT }));
+      await t.waitFor(/^exit=0$/m, { what: 'the end of the run', timeoutMs: 60_000 });
+      const there = other.capture({ history: true });
+      expect(there).toMatch(/^2305 packets/m);
+      expect(there).not.toContain('q quit  ? help');
+      expect(there).not.toContain('sort bytes');
+    } finally {
+      other.kill();
+    }
+  }, 120_000);
 });
 
 describe('portsniff live lo with the dashboard', () => {

@@ -5,7 +5,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { ProgressLine } from '../../src/export/progress-line.js';
 import type { SessionConsumer, SessionEnd } from '../../src/export/consumer.js';
 
-const TERMINAL = { stdout: process.stdout, stdin: process.stdin } as unknown as CliIo['terminal'];
+const TERMINAL: CliIo['terminal'] = { stdout: process.stdout, keysFd: () => 7 };
 const FACE: FaceOptions = { json: false, ui: true, refreshHz: 4, progress: true };
 
 function io(over: Partial<CliIo> = {}): CliIo & { lines: string[] } {
@@ -26,6 +26,16 @@ describe('noDashboardReason', () => {
     expect(noDashboardReason(io({ env: { CI: 'true' } }), FACE)).toBe('CI is set');
     expect(noDashboardReason(io({ env: { CI: '1' } }), FACE)).toBe('CI is set');
   });
+
+  it('a terminal without keys (stdin piped, no usable /dev/tty) gets no dashboard, and /dev/tty is opened only when one would open', () => {
+    let asked = 0;
+    const noKeys = { stdout: process.stdout, keysFd: () => (asked++, 'stdin is not a terminal and /dev/tty cannot be opened (ENXIO)') };
+    expect(noDashboardReason(io({ terminal: noKeys }), FACE)).toBe('stdin is not a terminal and /dev/tty cannot be opened (ENXIO)');
+    expect(asked).toBe(1);
+    for (const o of [{ ...FACE, json: true }, { ...FACE, ui: false }, { ...FACE, flows: '-' }]) expect(noDashboardReason(io({ terminal: noKeys }), o)).not.toBeNull();
+    expect(noDashboardReason(io({ terminal: noKeys, env: { CI: '1' } }), FACE)).toBe('CI is set');
+    expect(asked).toBe(1);
+  });
 });
 
 describe('chooseFace', () => {
@@ -40,7 +50,7 @@ describe('chooseFace', () => {
     expect(face.dashboard).toBe(true);
     expect(face.extras.detail).toBe(true);
     expect(face.extras.snapshotIntervalMs).toBe(100);
-    expect(asked).toMatchObject({ refreshHz: 10, stdout: process.stdout, stdin: process.stdin });
+    expect(asked).toMatchObject({ refreshHz: 10, stdout: process.stdout, keysFd: 7 });
     expect(face.extras.consumers![0]).toBe(fake);
     x.stderr('portsniff: warning: during the dashboard');
     expect(x.lines).toEqual([]);

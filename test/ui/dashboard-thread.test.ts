@@ -32,12 +32,10 @@ function setup(behaviour: 'keys' | 'crash' | 'hangup') {
   fds.push(fd);
   // A terminal stand-in: the restore sequence is written to its fd; resizes are events.
   const stdout = Object.assign(new EventEmitter(), { fd, isTTY: true, columns: 100, rows: 30 }) as unknown as NodeJS.WriteStream;
-  const setRawMode = vi.fn();
-  const stdin = { isTTY: true, setRawMode } as unknown as NodeJS.ReadStream;
   const errors: string[] = [];
   const ui = createThreadedDashboard({
     stdout,
-    stdin,
+    keysFd: 9,
     refreshHz: 4,
     env: { PSN_SEEN_FILE: seenFile, PSN_BEHAVIOUR: behaviour, NO_COLOR: '1' },
     script: SCRIPT,
@@ -46,7 +44,7 @@ function setup(behaviour: 'keys' | 'crash' | 'hangup') {
   const calls: string[] = [];
   const control: SessionControl = { setPaused: (p) => calls.push(`setPaused(${p})`), stop: () => calls.push('stop()') };
   const seen = (): { data: Record<string, unknown>; seen: { t: string; [k: string]: unknown }[] } => JSON.parse(readFileSync(seenFile, 'utf8'));
-  return { ui, control, calls, errors, seen, stdout, setRawMode, terminal: () => readFileSync(terminalFile, 'utf8') };
+  return { ui, control, calls, errors, seen, stdout, terminal: () => readFileSync(terminalFile, 'utf8') };
 }
 
 const FIXTURE = { kind: 'file', endStep: 4, detail: true } as const;
@@ -65,7 +63,7 @@ describe('createThreadedDashboard', () => {
     x.stdout.emit('resize');
     await x.ui.finish(end);
     const { data, seen } = x.seen();
-    expect(data).toMatchObject({ portsniffDashboard: true, refreshHz: 4, alternateScreen: true, readKeys: true });
+    expect(data).toMatchObject({ portsniffDashboard: true, refreshHz: 4, alternateScreen: true, keysFd: 9 });
     expect(seen.map((m) => m.t)).toEqual(['start', 'update', 'update', 'resize', 'finish']);
     expect(seen[0]!['info']).toEqual(info);
     expect(seen[2]!['update']).toEqual(update(2));
@@ -87,9 +85,8 @@ describe('createThreadedDashboard', () => {
     await x.ui.done;
     expect(x.errors).toEqual([expect.stringContaining('boom in the dashboard thread')]);
     expect(x.calls).toEqual(['stop()']);
-    // Cursor shown, back from the alternate screen, raw mode off.
+    // Cursor shown, back from the alternate screen (raw mode: the dying thread's, in tmux).
     expect(x.terminal()).toBe('\x1b[?25h\x1b[?1049l');
-    expect(x.setRawMode).toHaveBeenCalledWith(false);
     // The session's finish then resolves at once.
     await expect(x.ui.finish(end)).resolves.toBeUndefined();
   });
