@@ -13,7 +13,8 @@
  * one closer is the stream that reads the keys.
  */
 import { constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import tty from 'node:tty';
+import type tty from 'node:tty';
+import { nodeTty } from '../util/builtins.js';
 
 export interface Terminal {
   stdout: NodeJS.WriteStream;
@@ -57,7 +58,7 @@ export function processTerminal(sources: TerminalSources = {}): Terminal | null 
 function findKeys(stdoutFd: number, stdinFd: number, controlling: ControllingTerminal, path: string): number | string {
   // A background job that made its terminal raw, or read it, would be stopped (SIGTTOU, SIGTTIN).
   if (controlling.device !== 0 && !controlling.foreground) return 'running in the background (another process group has the terminal)';
-  if (tty.isatty(stdinFd)) return stdinFd;
+  if (nodeTty().isatty(stdinFd)) return stdinFd;
   if (controlling.device === 0) return 'stdin is not a terminal and the process has no controlling terminal';
   // fstat of /dev/tty names /dev/tty itself, not the terminal behind it: compare device numbers first.
   let stdoutDevice = -1;
@@ -98,5 +99,5 @@ export function controllingTerminalOf(stat: string): ControllingTerminal {
 
 /** A stream of the keys on this thread (a dashboard drawn in the session's thread). */
 export function keysStream(fd: number): tty.ReadStream {
-  return fd === 0 ? (process.stdin as tty.ReadStream) : new tty.ReadStream(fd);
+  return fd === 0 ? (process.stdin as tty.ReadStream) : new (nodeTty().ReadStream)(fd);
 }

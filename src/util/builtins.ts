@@ -1,7 +1,8 @@
 /**
  * Node built-ins that only some runs use, loaded on first use instead of when the CLI starts:
  * node:http (--metrics), node:dgram (--ipfix), node:net (the addresses of --metrics, --ipfix and the
- * proxy), node:zlib (gzip captures), node:worker_threads (--workers N). A static import loads a
+ * proxy), node:zlib (gzip captures), node:worker_threads (--workers N), node:tty (a dashboard's keys;
+ * it loads node:net). A static import loads a
  * built-in with the chunk that holds it, i.e. in every run; these cost 7-9 ms together (with the
  * sockets and streams they pull in), ~5% of `portsniff replay demo.pcap --json` (bench/README.md
  * "Start-up: built-ins on first use"). test/cli/startup.test.ts checks which ones a plain replay loads.
@@ -17,6 +18,7 @@ let dgram: typeof import('node:dgram') | undefined;
 let net: typeof import('node:net') | undefined;
 let zlib: typeof import('node:zlib') | undefined;
 let workerThreads: typeof import('node:worker_threads') | undefined;
+let tty: typeof import('node:tty') | undefined;
 
 export function nodeHttp(): typeof import('node:http') {
   return (http ??= load('node:http') as typeof import('node:http'));
@@ -36,6 +38,10 @@ export function nodeZlib(): typeof import('node:zlib') {
 
 export function nodeWorkerThreads(): typeof import('node:worker_threads') {
   return (workerThreads ??= load('node:worker_threads') as typeof import('node:worker_threads'));
+}
+
+export function nodeTty(): typeof import('node:tty') {
+  return (tty ??= load('node:tty') as typeof import('node:tty'));
 }
 
 /** net.isIP: 4, 6, or 0 when `text` is neither an IPv4 nor an IPv6 address. */
