@@ -32,9 +32,12 @@ export interface FleetOptions {
   failOn?: AlertKind[];
 }
 
-/** Whether these outputs read finished flow records (the session then asks the engine for them). */
+/**
+ * Whether these outputs read finished flow records (the session then asks the engine for them):
+ * IPFIX and alerts do; metrics only adds flows up (SessionConsumer.tally).
+ */
 export function fleetWantsFlows(o: FleetOptions | undefined): boolean {
-  return o !== undefined && (o.metrics !== undefined || o.ipfix !== undefined || o.alerts !== undefined || (o.failOn?.length ?? 0) > 0);
+  return o !== undefined && (o.ipfix !== undefined || o.alerts !== undefined || (o.failOn?.length ?? 0) > 0);
 }
 
 export interface FleetOutputs {

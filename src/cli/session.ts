@@ -159,6 +159,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         // Only the text summary reads records: it lists the --top largest flows and violations.
         ...(summaryOnlyFlows || (flowsAsJson && summaryLists) ? { largestRecords: opts.top } : {}),
         liveServices,
+        ...(fleet.consumers.some((c) => c.tally !== undefined) || extra.some((c) => c.tally !== undefined) ? { tallies: true } : {}),
         ...(opts.decap ? { decap: opts.decap } : {}),
         ...(extras.detail ? { detail: true } : {}),
         ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),
@@ -209,8 +210,14 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     const log = flowLog;
     capture.onFlowJson((line) => log.line(line));
   }
+  // Tallies: from the capture pipeline, without records; a producer (the proxy) makes records anyway.
+  const tallyConsumers = consumers.filter((c) => c.tally !== undefined);
+  capture?.onTally((x) => {
+    for (const c of tallyConsumers) c.tally!(x);
+  });
   pipeline.onFlow((f: ClassifiedFlow) => {
     for (const c of flowConsumers) c.flow!(f);
+    if (capture === null) for (const c of tallyConsumers) c.tally!(f);
     top.add(f);
     if (f.exposure?.status === 'violation' && violations.length < top.capacity) violations.push(f);
   });

@@ -4,7 +4,7 @@
  * implements it, and the session (src/cli/session.ts) drives them all the same way. Consumers see
  * plain data only (pipeline/results.ts, export/summary.ts): never capture, decode or flow code.
  */
-import type { ClassifiedFlow, ProxyStats, Snapshot } from '../pipeline/results.js';
+import type { ClassifiedFlow, FlowTally, ProxyStats, Snapshot } from '../pipeline/results.js';
 import type { RunSummary } from './summary.js';
 import type { LiveCounters } from '../capture/types.js';
 
@@ -93,6 +93,11 @@ export interface SessionConsumer {
   start?(info: SessionInfo, control: SessionControl): void;
   /** Each finished flow, in end-key order (only when some consumer wants flows). */
   flow?(flow: ClassifiedFlow): void;
+  /**
+   * Each finished flow's transport, counts and verdict, in end-key order: for a consumer that only
+   * adds flows up (metrics), no record is built for it. The object may be reused after the call.
+   */
+  tally?(flow: FlowTally): void;
   /** Periodic updates (only when some consumer implements it). */
   update?(update: SessionUpdate): void;
   /**

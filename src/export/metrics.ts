@@ -19,7 +19,7 @@
  * drop stage. Never an address or a port.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClassifiedFlow, EngineTotals } from '../pipeline/results.js';
+import type { EngineTotals, FlowTally } from '../pipeline/results.js';
 import type { FlowCounts } from '../pipeline/service-stats.js';
 import type { LiveCounters, SessionConsumer, SessionEnd, SessionInfo, SessionUpdate } from './consumer.js';
 
@@ -36,7 +36,7 @@ export interface ServiceLabels {
  * candidates' product when they share one (rule ids start with their product key), else
  * `ambiguous`; else `unknown` / `unclassified`.
  */
-export function serviceLabels(f: ClassifiedFlow): ServiceLabels {
+export function serviceLabels(f: FlowTally): ServiceLabels {
   if (f.verdict === undefined) return { service: 'unclassified', product: 'unclassified', transport: f.transport };
   if (f.service) return { service: f.service.id, product: f.service.product, transport: f.transport };
   const candidates = f.candidates ?? [];
@@ -218,7 +218,7 @@ export class MetricsConsumer implements SessionConsumer {
     this.rulesLoaded.set(products === null ? info.rules.length : info.rules.filter((r) => products.includes(r.product)).length);
   }
 
-  flow(f: ClassifiedFlow): void {
+  tally(f: FlowTally): void {
     const sums = this.sumsOf(f);
     const verdict = f.verdict ?? 'none';
     const exposure = f.exposure?.status ?? 'none';
@@ -254,7 +254,7 @@ export class MetricsConsumer implements SessionConsumer {
   }
 
   /** The sums of `f`'s service and transport (made on its first record). */
-  private sumsOf(f: ClassifiedFlow): FlowSums {
+  private sumsOf(f: FlowTally): FlowSums {
     // The service key without building labels: a rule id, or the fixed keys (ambiguous flows, rarer,
     // build theirs). Worked out here rather than by the pipeline's serviceKey: this module is a
     // chunk loaded only with --metrics, and a runtime import of service-stats would split that

@@ -24,9 +24,10 @@ import type { Classification, FlowClassifier } from '../classify/types.js';
 import { ServiceStats } from './service-stats.js';
 import { LiveView } from './live-view.js';
 import { PortStats } from './port-stats.js';
-import type { ClassifiedFlow, EngineTotals, Snapshot } from './results.js';
+import type { ClassifiedFlow, EngineTotals, FlowTally, Snapshot } from './results.js';
 import { processInnerLevels, type LevelShard } from './tunnel-levels.js';
 import { LargestFlows } from './largest-flows.js';
+import { ipProtoName } from '../util/ip-proto.js';
 
 export type { ClassifiedFlow, EngineTotals } from './results.js';
 
@@ -57,6 +58,12 @@ export interface EngineOptions {
   largestRecords?: number;
   /** With largestRecords: every flow still gets a record (a flow log), `forSummary` telling which the lists want. */
   everyFlow?: boolean;
+  /**
+   * Receives each finished flow's tally (its transport, counts and verdict; no record is built for
+   * it), in the order flows end, with the same end key as onFlow. The object is reused: read it
+   * during the call.
+   */
+  onTally?: (tally: FlowTally, trigger: number, phase: number, last: number) => void;
   /** Which encapsulations to open (`--decap`, `--vxlan-port`); default: all. */
   decap?: DecapOptions;
   /** Worker threads only: this engine processes only the tunnel levels whose host pair it owns. */
@@ -87,6 +94,12 @@ export class Engine implements FrameSink, FlowObserver {
   private readonly onFlow: ((flow: ClassifiedFlow, trigger: number, phase: number, last: number, forSummary: boolean) => void) | null;
   private readonly largest: LargestFlows | null;
   private readonly everyFlow: boolean;
+  private readonly onTally: ((tally: FlowTally, trigger: number, phase: number, last: number) => void) | null;
+  /** The tally handed to onTally, refilled for every flow. */
+  private readonly tally = { transport: '', packets: { toServer: 0, toClient: 0 }, bytes: { toServer: 0, toClient: 0 }, payloadBytes: { toServer: 0, toClient: 0 } } as FlowTally & {
+    packets: { toServer: number; toClient: number };
+    bytes: { toServer: number; toClient: number };
+  };
   private readonly linkTypePackets = new Float64Array(65536);
   /** Link types with packets, in the order first seen (totals() lists these, not 65,536 counters). */
   private readonly linkTypesSeen: number[] = [];
@@ -150,6 +163,7 @@ export class Engine implements FrameSink, FlowObserver {
     this.onFlow = opts.onFlow ?? null;
     this.largest = this.onFlow !== null && opts.largestRecords !== undefined ? new LargestFlows(opts.largestRecords) : null;
     this.everyFlow = opts.everyFlow === true;
+    this.onTally = opts.onTally ?? null;
   }
 
   frame(buf: Uint8Array, offset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number): void {
@@ -378,18 +392,39 @@ export class Engine implements FrameSink, FlowObserver {
     this.services.addFlow(t, slot, cls);
     this.ports.addFlow(t, slot, cls, protocol);
     view?.flowEnded(t, slot, cls, protocol, reason);
+    const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
+    if (this.onTally !== null) this.onTally(this.tallyOf(slot, cls), trigger, reason, t.lastOrdinal(slot));
     if (!wanted || this.onFlow === null) return;
     const record: ClassifiedFlow = describeFlow(t, slot, reason, cls);
-    const trigger = reason === FlowEndReason.EndOfCapture ? END_OF_CAPTURE_TRIGGER : t.currentOrdinal;
     this.onFlow(record, trigger, reason, t.lastOrdinal(slot), forSummary);
   }
 
+  /** The reused tally filled for `slot`: the fields describeFlow gives these, and `cls`'s verdict. */
+  private tallyOf(slot: number, cls: Classification | null): FlowTally {
+    const t = this.table;
+    const x = this.tally;
+    x.transport = ipProtoName(t.proto(slot));
+    x.packets.toServer = t.packetsToServer(slot);
+    x.packets.toClient = t.packetsToClient(slot);
+    x.bytes.toServer = t.bytesToServer(slot);
+    x.bytes.toClient = t.bytesToClient(slot);
+    x.payloadBytes.toServer = t.payloadToServer(slot);
+    x.payloadBytes.toClient = t.payloadToClient(slot);
+    x.service = cls?.service;
+    x.verdict = cls?.verdict;
+    x.ambiguous = cls?.ambiguous;
+    x.candidates = cls?.candidates;
+    x.exposure = cls?.exposure;
+    return x;
+  }
+
   /**
-   * End every live flow (end of input). A flow log and the live view list flows in the order they
-   * end (oldest first); a summary only adds them up, in any order: then in slot order (faster).
+   * End every live flow (end of input). A flow log, tallies (metrics make series in the order they
+   * first come) and the live view take flows in the order they end (oldest first); a summary only
+   * adds them up, in any order: then in slot order (faster).
    */
   finish(): void {
-    this.table.flush(this.onFlow !== null || this.liveView !== null);
+    this.table.flush(this.onFlow !== null || this.onTally !== null || this.liveView !== null);
   }
 
   /**

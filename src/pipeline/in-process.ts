@@ -7,7 +7,7 @@ import { Engine } from './engine.js';
 import { buildClassification } from './classification.js';
 import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, PipelineSink, RunFileOptions } from './pipeline.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './pipeline.js';
-import type { ClassifiedFlow, Snapshot } from './results.js';
+import type { ClassifiedFlow, FlowTally, Snapshot } from './results.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import { mergePortStats } from './port-stats.js';
 
@@ -17,6 +17,7 @@ export class InProcessPipeline implements Pipeline {
   private readonly engine: Engine;
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
   private readonly jsonCallbacks: Array<(line: string) => void> = [];
+  private readonly tallyCallbacks: Array<(tally: FlowTally) => void> = [];
   private readonly flowsAsJson: boolean;
   /** With flowsAsJson: the records the text summary's lists want still go to onFlow. */
   private readonly summaryRecords: boolean;
@@ -35,6 +36,7 @@ export class InProcessPipeline implements Pipeline {
       ...(opts.decap ? { decap: opts.decap } : {}),
       ...(opts.flows ? { onFlow: (f: ClassifiedFlow, _t: number, _p: number, _l: number, forSummary: boolean) => this.emit(f, forSummary) } : {}),
       ...(opts.flows && opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords, everyFlow: opts.flowsAsJson === true } : {}),
+      ...(opts.tallies === true ? { onTally: (x: FlowTally) => this.tallied(x) } : {}),
       fastPath: opts.fastPath !== false,
     });
     this.sink = this.engine;
@@ -59,6 +61,10 @@ export class InProcessPipeline implements Pipeline {
     if (!this.flowsAsJson || (this.summaryRecords && forSummary)) for (const cb of this.flowCallbacks) cb(f);
   }
 
+  private tallied(x: FlowTally): void {
+    for (const cb of this.tallyCallbacks) cb(x);
+  }
+
   tryAcquire(): boolean {
     return true;
   }
@@ -79,6 +85,10 @@ export class InProcessPipeline implements Pipeline {
 
   onFlowJson(cb: (line: string) => void): void {
     this.jsonCallbacks.push(cb);
+  }
+
+  onTally(cb: (tally: FlowTally) => void): void {
+    this.tallyCallbacks.push(cb);
   }
 
   onSnapshot(cb: (s: Snapshot) => void): void {

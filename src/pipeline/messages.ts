@@ -42,6 +42,8 @@ export interface WorkerInit {
   flowsAsJson?: boolean;
   /** With flows: records only for the N largest flows and the first N violations (PipelineOptions). */
   largestRecords?: number;
+  /** Report every finished flow's tally too (PipelineOptions.tallies). */
+  tallies?: boolean;
   /** Milliseconds between the statistics a worker posts. */
   statsIntervalMs: number;
   /** Statistics carry the dashboard's detail lists (top flows, alerts, unknown ports). */

@@ -20,7 +20,7 @@ import type { ClassificationSpec } from './classification.js';
 import { MAX_WORKERS } from './defaults.js';
 import { InProcessPipeline } from './in-process.js';
 import type { WorkerFailureHook } from './messages.js';
-import type { ClassifiedFlow, EngineTotals, ServiceTotals, Snapshot } from './results.js';
+import type { ClassifiedFlow, EngineTotals, FlowTally, ServiceTotals, Snapshot } from './results.js';
 import { WorkerPipeline } from './worker-pipeline.js';
 
 export { DEFAULT_CHUNK_BYTES, DEFAULT_POOL_CHUNKS, DEFAULT_SNAPSHOT_INTERVAL_MS, MAX_WORKERS, defaultWorkers } from './defaults.js';
@@ -49,6 +49,11 @@ export interface PipelineOptions {
    * text summary lists (largest-flows.ts). Unset: every flow.
    */
   largestRecords?: number;
+  /**
+   * Every finished flow's tally (onTally): its transport, counts and verdict, for counters per
+   * service (metrics), without the record `flows` would build. Independent of `flows`.
+   */
+  tallies?: boolean;
   /** Snapshots carry the dashboard's detail lists (top flows, alerts, unknown ports). */
   detail?: boolean;
   /**
@@ -132,6 +137,8 @@ export interface Pipeline {
   onFlow(cb: (flow: ClassifiedFlow) => void): void;
   /** Finished flows as JSON.stringify(record), in end-key order (only with `flows` and `flowsAsJson`). */
   onFlowJson(cb: (line: string) => void): void;
+  /** Every finished flow's tally, in end-key order (only with `tallies`); read it during the call. */
+  onTally(cb: (tally: FlowTally) => void): void;
   /** Merged snapshots, every snapshotIntervalMs of wall-clock time while subscribed. */
   onSnapshot(cb: (snapshot: Snapshot) => void): void;
   /** The latest merged snapshot. */

@@ -19,10 +19,18 @@ export type { ExposureCheck, ExposureStatus } from '../classify/exposure.js';
 export type ClassifiedFlow = FlowRecord & Partial<Classification> & { source?: 'proxy'; proxy?: RelayInfo };
 
 /**
- * An ended flow as a worker reports it: the record, or with `flowsAsJson` its JSON text
- * (JSON.stringify of the record, made on the worker's thread).
+ * What counters per service read of a finished flow (metrics): its transport, counts and verdict,
+ * without the addresses, times and evidence a record formats (~1 µs a flow, 60% of a flow flood's
+ * run with --metrics). A ClassifiedFlow is one too.
  */
-export type EndedFlow = ClassifiedFlow | string;
+export type FlowTally = Pick<ClassifiedFlow, 'transport' | 'packets' | 'bytes' | 'payloadBytes' | 'service' | 'verdict' | 'ambiguous' | 'candidates' | 'exposure'>;
+
+/**
+ * An ended flow as a worker reports it: the record, or with `flowsAsJson` its JSON text
+ * (JSON.stringify of the record, made on the worker's thread), or with `tallies` its tally (the
+ * one kind without an `id`).
+ */
+export type EndedFlow = ClassifiedFlow | string | FlowTally;
 
 /** How one side of a relayed connection ended. */
 export type RelayClose = 'fin' | 'reset' | 'error' | 'proxy';

@@ -14,7 +14,7 @@ import { FlowMerger } from './flow-merge.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import type { Pipeline, PipelineOptions, PipelinePressure, PipelineResult, PipelineSink, RunFileOptions } from './pipeline.js';
 import { readIntoChunks, type ChunkHost } from './reader.js';
-import type { ClassifiedFlow, Snapshot } from './results.js';
+import type { ClassifiedFlow, FlowTally, Snapshot } from './results.js';
 import { DEFAULT_TUNNEL_PORTS, pairBucketOf } from './shard.js';
 import { udpTunnelPorts } from '../decode/decap-options.js';
 import { mergeServices, mergeSnapshots, mergeTotals } from './snapshot.js';
@@ -59,6 +59,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
   private readonly merger: FlowMerger;
   private readonly flowCallbacks: Array<(flow: ClassifiedFlow) => void> = [];
   private readonly jsonCallbacks: Array<(line: string) => void> = [];
+  private readonly tallyCallbacks: Array<(tally: FlowTally) => void> = [];
   private readonly feed: SnapshotFeed;
   private engineDrops = 0;
   private readerWaits = 0;
@@ -96,6 +97,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
     for (let id = 0; id < poolChunks; id++) this.chunks.push(new ChunkView(id, allocateChunk(this.chunkSize)));
     this.merger = new FlowMerger(n, (f) => {
       if (typeof f === 'string') for (const cb of this.jsonCallbacks) cb(f);
+      else if (!('id' in f)) for (const cb of this.tallyCallbacks) cb(f);
       else for (const cb of this.flowCallbacks) cb(f);
     });
     // Compile once here too: a bad --products fails now, on this thread, not in every worker.
@@ -116,6 +118,7 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
         flows: opts.flows,
         ...(opts.flows && opts.flowsAsJson === true ? { flowsAsJson: true } : {}),
         ...(opts.largestRecords !== undefined ? { largestRecords: opts.largestRecords } : {}),
+        ...(opts.tallies === true ? { tallies: true } : {}),
         statsIntervalMs: intervalMs,
         detail: opts.detail === true,
         control: controlBuffer,
@@ -396,6 +399,10 @@ export class WorkerPipeline implements Pipeline, ChunkHost {
 
   onFlowJson(cb: (line: string) => void): void {
     this.jsonCallbacks.push(cb);
+  }
+
+  onTally(cb: (tally: FlowTally) => void): void {
+    this.tallyCallbacks.push(cb);
   }
 
   onFlow(cb: (flow: ClassifiedFlow) => void): void {

@@ -20,7 +20,7 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorRecord } from '../errors.js';
 import { Engine } from './engine.js';
-import type { ClassifiedFlow, EndedFlow, Snapshot } from './results.js';
+import type { ClassifiedFlow, EndedFlow, FlowTally, Snapshot } from './results.js';
 import { buildClassification } from './classification.js';
 import { ChunkView, REC_CAPLEN, REC_LINKTYPE, REC_NSEC, REC_OFFSET, REC_ORIGLEN, RECORD_WORDS } from './chunks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
@@ -94,6 +94,10 @@ class Run {
             },
           }
         : {}),
+      // The engine reuses its tally: a copy is queued (the classification's parts are shared, frozen).
+      ...(init.tallies === true
+        ? { onTally: (x: FlowTally, trigger: number, phase: number, last: number) => this.queueFlow({ ...x, packets: { ...x.packets! }, bytes: { ...x.bytes! }, payloadBytes: { ...x.payloadBytes } }, trigger, phase, last) }
+        : {}),
     });
     this.fast = this.engine.fastChunk();
     if (this.fast !== null) {
@@ -130,7 +134,7 @@ class Run {
   }
 
   takeFlows(): { flows: EndedFlow[] | null; keys: number[] | null } {
-    if (!this.init.flows || this.flows.length === 0) return { flows: null, keys: null };
+    if ((!this.init.flows && this.init.tallies !== true) || this.flows.length === 0) return { flows: null, keys: null };
     const out = { flows: this.flows, keys: this.keys };
     this.flows = [];
     this.keys = [];

@@ -58,6 +58,31 @@ class Recorder implements SessionConsumer {
 }
 
 describe('session consumers', () => {
+  it('a consumer that only adds flows up (tally, as metrics) gets every flow without a record being built; with a flow log too, the same tallies', async () => {
+    const seen: Array<{ record: boolean; verdict: unknown; packets: number }> = [];
+    const tallier: SessionConsumer = {
+      tally: (x) => seen.push({ record: 'id' in x, verdict: x.verdict, packets: x.packets!.toServer + x.packets!.toClient }),
+    };
+    for (const workers of [0, 2]) {
+      seen.length = 0;
+      const io = ioTo(join(dir, `tally-${workers}.json`));
+      await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS, workers }, io, { consumers: [tallier] });
+      io.stdout.close();
+      const summary = JSON.parse(readFileSync(join(dir, `tally-${workers}.json`), 'utf8')) as { totals: { flows: number; packets: number } };
+      expect(seen).toHaveLength(summary.totals.flows);
+      expect(seen.some((x) => x.record)).toBe(false);
+      expect(seen.reduce((n, x) => n + x.packets, 0)).toBe(summary.totals.packets);
+      const alone = seen.map((x) => ({ ...x }));
+      // A flow log makes records for every flow: the tallies stay tallies, the same ones.
+      seen.length = 0;
+      const withLog = ioTo(join(dir, `tally-log-${workers}.json`));
+      await runSession({ kind: 'file', name: DEMO, file: DEMO }, { ...OPTS, workers, flows: join(dir, `tally-${workers}.ndjson`) }, withLog, { consumers: [tallier] });
+      withLog.stdout.close();
+      expect(seen).toEqual(alone);
+      expect(readFileSync(join(dir, `tally-${workers}.ndjson`), 'utf8').trim().split('\n')).toHaveLength(summary.totals.flows);
+    }
+  });
+
   it('see start, updates, flows and finish in order; the last update is the final state', async () => {
     const rec = new Recorder();
     const io = ioTo(join(dir, 'a.json'));

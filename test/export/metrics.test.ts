@@ -52,7 +52,7 @@ async function scrapeAfterEach(consumer: MetricsConsumer, d: SessionData): Promi
   const scrapes: Sample[][] = [];
   consumer.start(d.info);
   for (const e of d.events) {
-    if ('flow' in e) consumer.flow(e.flow);
+    if ('flow' in e) consumer.tally(e.flow);
     else {
       consumer.update(e.update);
       scrapes.push(parseExposition(await consumer.metrics()).samples);
@@ -192,7 +192,7 @@ describe('per-service counters from sums', () => {
   // prom-client validates and hashes the labels of every increment (~10 µs): once per record, a
   // flow flood took 10x as long with --metrics. Records go into plain sums; the counters get them
   // when a scrape reads them, or at the end.
-  const flows = (): Array<Parameters<MetricsConsumer['flow']>[0]> => data.events.flatMap((e) => ('flow' in e ? [e.flow] : []));
+  const flows = (): Array<Parameters<MetricsConsumer['tally']>[0]> => data.events.flatMap((e) => ('flow' in e ? [e.flow] : []));
 
   it('no counter increment per record: the sums go in when the counters are read', async () => {
     const consumer = new MetricsConsumer({ processMetrics: false });
@@ -208,7 +208,7 @@ describe('per-service counters from sums', () => {
     }
     const all = flows();
     expect(all.length).toBeGreaterThan(50);
-    for (const f of all) consumer.flow(f);
+    for (const f of all) consumer.tally(f);
     expect(increments).toBe(0);
     const samples = parseExposition(await consumer.metrics()).samples;
     const series = samples.filter((x) => x.name.startsWith('portsniff_flow_')).length;
@@ -226,7 +226,7 @@ describe('per-service counters from sums', () => {
     let packets = 0;
     for (let i = 0; i < all.length; i++) {
       const f = all[i]!;
-      consumer.flow(f);
+      consumer.tally(f);
       packets += (f.packets?.toServer ?? 0) + (f.packets?.toClient ?? 0);
       if (i % 13 === 0 || i === all.length - 1) {
         const samples = parseExposition(await consumer.metrics()).samples;

@@ -136,6 +136,32 @@ describe('worker pipeline output equals the in-process engine', () => {
     }
   });
 
+  it('tallies (metrics): every flow\'s transport, counts and verdict, in the records\' order (end of capture included), with 0, 1 or 2 workers, and no records', async () => {
+    // What a tally carries, read from a record: the records of the in-process run are the reference.
+    const fields = ['transport', 'packets', 'bytes', 'payloadBytes', 'service', 'verdict', 'ambiguous', 'candidates', 'exposure'] as const;
+    const pick = (f: Record<string, unknown>): string => JSON.stringify(Object.fromEntries(fields.map((k) => [k, f[k]])));
+    const expected = inProcess.flows.map((line) => pick(JSON.parse(line) as Record<string, unknown>));
+    expect(new Set(expected).size).toBeGreaterThan(20);
+    for (const workers of [0, 1, 2]) {
+      // (Each worker keeps its own largest: the lists' records depend on the number of workers.)
+      const listsOnly = (await runPipeline(mixedFile, options(workers, { largestRecords: 5 }))).flows;
+      for (const extra of [{ flows: false }, { largestRecords: 5 }] as const) {
+        const p = createPipeline(options(workers, { tallies: true, ...extra }));
+        const tallies: string[] = [];
+        const records: ClassifiedFlow[] = [];
+        // Read during the call: the engine refills one object.
+        p.onTally((x) => tallies.push(pick(x as Record<string, unknown>)));
+        p.onFlow((f) => records.push(f));
+        await p.runFile(mixedFile);
+        await p.finish();
+        await p.close();
+        expect(tallies).toEqual(expected);
+        // Records only for the text summary's lists, as without tallies.
+        expect(records.map((f) => JSON.stringify(f))).toEqual('flows' in extra ? [] : listsOnly);
+      }
+    }
+  });
+
   it.each([
     ['1 worker, default chunks', 1, {}],
     ['2 workers, 64 KiB chunks, pool of 2 (records cut by every chunk end)', 2, { chunkBytes: 65536, poolChunks: 2 }],
