@@ -1,7 +1,7 @@
 /**
  * Realistic session data for consumer tests: the in-process engine runs over a capture with the
- * shipped rules, and every call a session makes on a consumer (start, flow, update, finish) is
- * recorded in order, with a snapshot update every `updateEvery` records. `drive()` replays them on
+ * shipped rules, and every call a session makes on a consumer (start, flow or tally, update,
+ * finish) is recorded in order, with a snapshot update every `updateEvery` records. `drive()` replays them on
  * any consumer, so exporters are tested through the consumer interface alone.
  */
 import { readCaptureFile } from '../../src/capture/file.js';
@@ -113,8 +113,11 @@ export const NO_CONTROL: SessionControl = { setPaused: () => {}, stop: () => {} 
 export async function drive(consumer: SessionConsumer, data: SessionData): Promise<void> {
   consumer.start?.(data.info, NO_CONTROL);
   for (const e of data.events) {
-    if ('flow' in e) consumer.flow?.(e.flow);
-    else consumer.update?.(e.update);
+    if ('flow' in e) {
+      consumer.flow?.(e.flow);
+      // A record is a tally too: the counters read the same fields either way.
+      consumer.tally?.(e.flow);
+    } else consumer.update?.(e.update);
   }
   await consumer.finish?.(data.end);
 }
