@@ -159,7 +159,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         // Only the text summary reads records: it lists the --top largest flows and violations.
         ...(summaryOnlyFlows || (flowsAsJson && summaryLists) ? { largestRecords: opts.top } : {}),
         liveServices,
-        ...(fleet.consumers.some((c) => c.tally !== undefined) || extra.some((c) => c.tally !== undefined) ? { tallies: true } : {}),
+        ...([...fleet.consumers, ...extra].some((c) => c.tally !== undefined) ? { tallies: true } : {}),
         ...(opts.decap ? { decap: opts.decap } : {}),
         ...(extras.detail ? { detail: true } : {}),
         ...(extras.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: extras.snapshotIntervalMs } : {}),

@@ -76,7 +76,7 @@ function findKeys(stdoutFd: number, stdinFd: number, controlling: ControllingTer
 }
 
 /** The process's controlling terminal, from /proc/self/stat (none if it cannot be read). */
-export function processControllingTerminal(): ControllingTerminal {
+function processControllingTerminal(): ControllingTerminal {
   try {
     return controllingTerminalOf(readFileSync('/proc/self/stat', 'latin1'));
   } catch {

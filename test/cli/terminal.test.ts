@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import tty from 'node:tty';
 import { afterEach, describe, expect, it } from 'vitest';
-import { controllingTerminalOf, processControllingTerminal, processTerminal, type ControllingTerminal } from '../../src/cli/terminal.js';
+import { controllingTerminalOf, processTerminal, type ControllingTerminal } from '../../src/cli/terminal.js';
 import { hasTmux, startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 const sessions: TmuxSession[] = [];
@@ -52,12 +52,6 @@ describe('controllingTerminalOf', () => {
     // No controlling terminal (a daemon, setsid, CI), or a line that is not one.
     expect(controllingTerminalOf('26937 (node) S 1 26937 26937 0 -1 4194560')).toEqual({ device: 0, foreground: false });
     expect(controllingTerminalOf('')).toEqual({ device: 0, foreground: false });
-  });
-
-  it("is the process's own: none, or a terminal's device", () => {
-    const own = processControllingTerminal();
-    expect(Number.isInteger(own.device) && own.device >= 0).toBe(true);
-    if (own.device === 0) expect(own.foreground).toBe(false);
   });
 });
 
