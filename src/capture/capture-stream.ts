@@ -159,12 +159,12 @@ export function stdinPipeOf(given: NodeJS.ReadableStream | undefined): PipeSourc
 
 const STDIN_FD = 0;
 
-/** True when the file at `fd` starts with the gzip magic (read at offset 0, the position is kept). */
-export function isGzipFile(fd: number, path: string): boolean {
+/** True when the file at `fd` has the gzip magic at offset `at` (default its start; the position is kept). */
+export function isGzipFile(fd: number, path: string, at = 0): boolean {
   const head = new Uint8Array(2);
   let n: number;
   try {
-    n = fs.readSync(fd, head, 0, 2, 0);
+    n = fs.readSync(fd, head, 0, 2, at);
   } catch (err) {
     throw ioError('read', path, err);
   }

@@ -40,7 +40,10 @@ export interface SessionInfo {
   /** Live: the capture backend (tcpdump, cap) and BPF filter. */
   backend: string | null;
   filter: string | null;
-  /** Replay of a regular file: its size in bytes (progress, ETA); null when unknown (stdin, gzip, live). */
+  /**
+   * Replay of a regular file (also on stdin: the bytes from its offset): its size in bytes
+   * (progress, ETA); null when unknown (a pipe, gzip, live).
+   */
   totalBytes: number | null;
   /** Replay pacing: 1 = capture speed, 10 = ten times faster; null = as fast as possible. */
   speed: number | null;

@@ -180,6 +180,32 @@ describe('replay - with a regular file on stdin', () => {
     expect(run.stderr).toContain('<stdin>: not a pcap or pcapng capture: the first bytes are');
   });
 
+  it('progress says how much of it is read, counted from where the offset stands (not a gzip file: its size says nothing)', () => {
+    // 900 KB before the capture, skipped by `dd` as a script would: a total counted from the file's
+    // start would keep every figure under 26%.
+    const padded = join(dir, 'stdin-padded.bin');
+    writeFileSync(padded, Buffer.concat([Buffer.alloc(900_000, 0x55), file]));
+    const progressOf = (path: string, position: number): number[] => {
+      const fd = openSync(path, 'r');
+      try {
+        if (position > 0) spawnSync('dd', [`bs=${position}`, 'count=1', 'of=/dev/null'], { stdio: [fd, 'ignore', 'ignore'] });
+        const run = spawnSync(process.execPath, [MAIN, 'replay', '-', '--speed', '40x', '--json', '--workers', '0'], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stderr).toMatch(/^portsniff: \S+ packets/m);
+        return [...run.stderr.matchAll(/(\d+)% of stdin, ETA/g)].map((m) => Number(m[1]));
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const shares = progressOf(padded, 900_000);
+    expect(shares.length).toBeGreaterThan(0);
+    expect(Math.max(...shares)).toBeGreaterThan(50);
+    expect(Math.max(...shares)).toBeLessThanOrEqual(100);
+    const gz = join(dir, 'stdin-progress.pcap.gz');
+    writeFileSync(gz, gzipSync(file));
+    expect(progressOf(gz, 0)).toEqual([]);
+  });
+
   it('is read by descriptor, one chunk ahead, not as a stream', () => {
     const big = join(dir, 'stdin-big.pcap');
     writeBigCapture(big, 300_000);
