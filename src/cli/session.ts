@@ -245,7 +245,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     name: source.name,
     backend: source.backend ?? null,
     filter: source.filter ?? null,
-    totalBytes: source.file === undefined ? null : source.file !== '-' ? plainFileSize(source.file) : io.stdin === process.stdin ? stdinFileSize() : null,
+    totalBytes: captureSize(source.file, io),
     speed,
     workers,
     rules: ruleSet === null ? [] : ruleSet.rules.filter((r) => opts.products === undefined || opts.products.length === 0 || opts.products.includes(r.product)).map(ruleInfoOf),
@@ -375,7 +375,16 @@ async function endConsumers(consumers: readonly SessionConsumer[], end: SessionE
   }
 }
 
-/** Size of a regular, uncompressed capture file (progress and ETA), else null. */
+/**
+ * The bytes a replay of `file` will read, for progress and ETA: a regular, uncompressed file's
+ * (a path, or stdin's from its offset); null for anything else.
+ */
+function captureSize(file: string | undefined, io: CliIo): number | null {
+  if (file === undefined) return null;
+  if (file !== '-') return plainFileSize(file);
+  return io.stdin === process.stdin ? stdinFileSize() : null;
+}
+
 /**
  * A regular file on stdin (`replay - < capture.pcap`), which the reader reads from where its offset
  * stands: the bytes from there to its end; null for anything else, or a gzip file.
@@ -402,6 +411,7 @@ function fileOffset(fd: number): number {
   }
 }
 
+/** Size of a regular, uncompressed capture file, else null. */
 function plainFileSize(path: string): number | null {
   try {
     const st = statSync(path);
