@@ -2,9 +2,10 @@
  * What a session shows: the Ink dashboard in a terminal, else the plain progress line on stderr.
  *
  * The dashboard opens when stdout is a TTY and keys can be read (from stdin, or from /dev/tty when
- * stdin carries the capture; not in a background job: cli/terminal.ts), unless --json, --no-ui, `--flows -` (stdout carries
- * data) or the CI environment variable says otherwise. Ink is never loaded anywhere else: it
- * writes escape codes into pipes and its input hook fails without a TTY to read
+ * stdin carries the capture; not in a background job: cli/terminal.ts), unless --json, --no-ui,
+ * `--flows -` (stdout carries data) or the CI environment variable says otherwise. Ink is never
+ * loaded anywhere else: it writes escape codes into pipes and its input hook fails without a TTY
+ * to read
  * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
  * cores handing the engine to a worker measured no better than drawing beside it in-process
  * (docs/pipeline.md "The dashboard and --workers"). The dashboard draws in its own thread (the
@@ -62,6 +63,7 @@ export async function chooseFace(io: CliIo, o: FaceOptions, loadDashboard: () =>
   const interval = Math.max(50, Math.round(1000 / o.refreshHz));
   if (noDashboardReason(io, o) === null) {
     const create = await loadDashboard();
+    // The descriptor noDashboardReason() found (opened once).
     const dashboard = create({ stdout: io.terminal!.stdout, keysFd: io.terminal!.keysFd() as number, refreshHz: o.refreshHz, env: io.env ?? {} });
     return { dashboard: true, extras: { consumers: [dashboard, holdStderr(io)], detail: true, snapshotIntervalMs: interval, holdsTerminal: true } };
   }
