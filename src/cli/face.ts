@@ -5,11 +5,11 @@
  * stdin carries the capture; not in a background job: cli/terminal.ts), unless --json, --no-ui,
  * `--flows -` (stdout carries data) or the CI environment variable says otherwise. Ink is never
  * loaded anywhere else: it writes escape codes into pipes and its input hook fails without a TTY
- * to read
- * (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default: on two
- * cores handing the engine to a worker measured no better than drawing beside it in-process
+ * to read (../shared/design/ink-6.8-notes.md). The dashboard does not change the --workers default:
+ * on two cores handing the engine to a worker measured no better than drawing beside it in-process
  * (docs/pipeline.md "The dashboard and --workers"). The dashboard draws in its own thread (the
- * engine keeps its core; keys never wait for it), with Ink and React loaded there from one bundled file.
+ * engine keeps its core; keys never wait for it), with Ink and React loaded there from one bundled
+ * file.
  */
 import { existsSync } from 'node:fs';
 import type { SessionConsumer } from '../export/consumer.js';
