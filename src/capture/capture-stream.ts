@@ -159,6 +159,31 @@ export function stdinPipeOf(given: NodeJS.ReadableStream | undefined): PipeSourc
 
 const STDIN_FD = 0;
 
+/**
+ * What '-' reads when it is a regular file on the process's stdin (`replay - < capture.pcap`, read
+ * by descriptor from where its offset stands, as readCaptureFile does): the bytes from that offset
+ * to the end, for progress. Null for anything else, or a gzip file (its size says nothing).
+ */
+export function stdinFileBytes(given: NodeJS.ReadableStream | undefined): number | null {
+  if ((given ?? process.stdin) !== process.stdin || !isRegularFile(STDIN_FD)) return null;
+  try {
+    const at = fileOffset(STDIN_FD);
+    return isGzipFile(STDIN_FD, '/proc/self/fd/0', at) ? null : Math.max(0, fs.fstatSync(STDIN_FD).size - at);
+  } catch {
+    return null;
+  }
+}
+
+/** The file offset of `fd` (Linux: /proc/self/fdinfo), 0 when it cannot be read. */
+function fileOffset(fd: number): number {
+  try {
+    const m = /^pos:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** True when the file at `fd` has the gzip magic at offset `at` (default its start; the position is kept). */
 export function isGzipFile(fd: number, path: string, at = 0): boolean {
   const head = new Uint8Array(2);

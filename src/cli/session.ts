@@ -7,10 +7,10 @@
  * the consumers even when the source fails, a worker dies, the run is interrupted (SIGINT/SIGTERM,
  * the dashboard's `q`) or stdout goes away.
  */
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { isGzipFile, isRegularFile } from '../capture/capture-stream.js';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { isGzipFile, stdinFileBytes } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
-import { readCaptureFile, STDIN_NAME } from '../capture/file.js';
+import { readCaptureFile } from '../capture/file.js';
 import { Pacer, Pause } from '../capture/pacer.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
 import { createPipeline, defaultWorkers, type Pipeline, type PipelineResult } from '../pipeline/pipeline.js';
@@ -382,33 +382,7 @@ async function endConsumers(consumers: readonly SessionConsumer[], end: SessionE
 function captureSize(file: string | undefined, io: CliIo): number | null {
   if (file === undefined) return null;
   if (file !== '-') return plainFileSize(file);
-  return io.stdin === process.stdin ? stdinFileSize() : null;
-}
-
-/**
- * A regular file on stdin (`replay - < capture.pcap`), which the reader reads from where its offset
- * stands: the bytes from there to its end; null for anything else, or a gzip file.
- */
-function stdinFileSize(): number | null {
-  try {
-    if (!isRegularFile(STDIN_FD)) return null;
-    const at = fileOffset(STDIN_FD);
-    return isGzipFile(STDIN_FD, STDIN_NAME, at) ? null : Math.max(0, fstatSync(STDIN_FD).size - at);
-  } catch {
-    return null;
-  }
-}
-
-const STDIN_FD = 0;
-
-/** The file offset of `fd` (Linux: /proc/self/fdinfo), 0 when it cannot be read. */
-function fileOffset(fd: number): number {
-  try {
-    const m = /^pos:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
+  return stdinFileBytes(io.stdin);
 }
 
 /** Size of a regular, uncompressed capture file, else null. */

@@ -2,10 +2,10 @@
  * Node built-ins that only some runs use, loaded on first use instead of when the CLI starts:
  * node:http (--metrics), node:dgram (--ipfix), node:net (the addresses of --metrics, --ipfix and the
  * proxy), node:zlib (gzip captures), node:worker_threads (--workers N), node:tty (a dashboard's keys;
- * it loads node:net). A static import loads a
- * built-in with the chunk that holds it, i.e. in every run; these cost 7-9 ms together (with the
- * sockets and streams they pull in), ~5% of `portsniff replay demo.pcap --json` (bench/README.md
- * "Start-up: built-ins on first use"). test/cli/startup.test.ts checks which ones a plain replay loads.
+ * it loads node:net). A static import loads a built-in with the chunk that holds it, i.e. in every
+ * run; these cost 7-9 ms together (with the sockets and streams they pull in), ~5% of `portsniff
+ * replay demo.pcap --json` (bench/README.md "Start-up: built-ins on first use").
+ * test/cli/startup.test.ts checks which ones a plain replay loads.
  *
  * Types come from `import type`, which loads nothing.
  */
