@@ -104,10 +104,14 @@ export class IpfixExporter implements SessionConsumer {
     const socket = nodeDgram().createSocket(family);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.connect(opts.port, opts.host, () => {
+      // A name that does not resolve comes to the callback (Node's types leave that argument out);
+      // ignoring it left the socket unconnected, and the first send threw.
+      const connected = (err?: Error | null): void => {
         socket.off('error', reject);
-        resolve();
-      });
+        if (err) reject(err);
+        else resolve();
+      };
+      socket.connect(opts.port, opts.host, connected as () => void);
     }).catch((err: NodeJS.ErrnoException) => {
       socket.close();
       throw new UsageError(`--ipfix: cannot reach ${opts.host}:${opts.port}: ${err.code === 'ENOTFOUND' ? 'no such host' : err.message}`);

@@ -194,6 +194,15 @@ describe('IPFIX export of the demo capture', () => {
   });
 });
 
+describe('a collector name that does not resolve', () => {
+  // .invalid never resolves (RFC 2606). Before, the failed lookup was taken for a connection and
+  // the first send threw "Port should be > 0" (an internal error).
+  it('open() fails with a usage error naming the collector', async () => {
+    const opened = IpfixExporter.open({ host: 'nosuchhost.invalid', port: 4739 });
+    await expect(opened).rejects.toThrow(/^--ipfix: cannot reach nosuchhost\.invalid:4739: /);
+  }, 30_000);
+});
+
 describe('encoding details', () => {
   it('TCP bits per direction come from the history letters', () => {
     expect(tcpBitsFromHistory('ShADadFf', true)).toBe(0x02 | 0x10 | 0x01);
