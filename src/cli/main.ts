@@ -100,8 +100,11 @@ thread of its own (the engine keeps its core). If the terminal goes away the run
 With the capture on stdin (tcpdump -w - | portsniff replay -) keys are read from /dev/tty; a
 background job (&) gets no dashboard.
 Ctrl-C, SIGTERM or q stops reading and still prints the summary and flushes the flow log
-("interrupted": true). Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was
-read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
+("interrupted": true). So does an output that cannot take more: a --flows or --alerts file on a
+full disk (an error naming it and the lines it holds, exit 1), stdout likewise (the summary then
+goes to stderr), a FIFO or pipe whose reader left (a notice, exit 0).
+Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was read), 2 usage error or a
+bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
     );
   addSpeedOption(addSessionOptions(replay)).action(async (file: string, o: Record<string, unknown>) => {
     setExit(await runReplay(file, sessionOptionsFrom(o), io, faceOptionsFrom(o)));
@@ -111,7 +114,7 @@ read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occ
   registerProxyCommand(program, io, setExit);
 
   registerRulesCommands(program, defaultGetRuleDirs, {
-    out: (line) => io.stdout.writeLine(line),
+    out: (text) => io.stdout.write(text + '\n'),
     err: (line) => io.stderr(line),
     setExitCode: setExit,
   });
@@ -120,6 +123,22 @@ read), 2 usage error or a bad rule/policy file, 3 alerts of a --fail-on kind occ
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  let code: number;
+  try {
+    code = await runCommand(argv, io);
+  } finally {
+    io.stdout.flush();
+  }
+  // A session tells of its own stdout (with the summary); any other command's output (help, rules
+  // list) is told here.
+  if (io.stdout.failure !== null && code === 0) {
+    io.stderr(`portsniff: error: cannot write stdout: ${io.stdout.failure}`);
+    return 1;
+  }
+  return code;
+}
+
+async function runCommand(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(io, (c) => {
     exitCode = c;
@@ -156,8 +175,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`portsniff: internal error: ${e?.message ?? String(err)}`);
     if (process.env['PORTSNIFF_DEBUG']) io.stderr(String(e?.stack));
     return 1;
-  } finally {
-    io.stdout.flush();
   }
   return exitCode;
 }
@@ -208,7 +225,7 @@ export function runProcess(argv: string[]): void {
     (code) => {
       stdout.flush();
       process.exitCode = code;
-      if (stdout.closedBy === 'EIO') {
+      if (stdout.closedBy === 'EIO' && stdout.readerGone) {
         // The terminal hung up and everything is written. End the way SIGHUP ends a process:
         // Node's own exit would restore the terminal's modes and abort on a terminal that is gone
         // (ResetStdio asserts on EIO in Node 20).

@@ -19,6 +19,7 @@ import type { RuleSet } from '../rules/types.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { TopFlows } from '../export/text.js';
 import { LineWriter } from '../export/line-writer.js';
+import { closedOutputMessage } from '../export/closed-output.js';
 import { FlowLog } from '../export/flow-log.js';
 import { SummaryPrinter } from '../export/summary-printer.js';
 import type { LiveCounters, SessionConsumer, SessionControl, SessionEnd, SessionInfo, SessionKind, SessionUpdate } from '../export/consumer.js';
@@ -222,8 +223,11 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
     if (f.exposure?.status === 'violation' && violations.length < top.capacity) violations.push(f);
   });
 
-  // Stop: SIGINT/SIGTERM (io.signal) or a consumer (the dashboard's q).
+  // Stop: SIGINT/SIGTERM (io.signal), a consumer (the dashboard's q), or an output file that closed
+  // (a full disk, a FIFO's reader gone): what it would be given next would be lost.
   const stopper = new AbortController();
+  const files = flushable.filter((w) => w !== io.stdout);
+  for (const w of files) w.onClosed = () => stopper.abort();
   const signal = AbortSignal.any([io.signal, stopper.signal]);
   const progress = { bytesRead: 0 };
   const speed = source.kind !== 'live' && opts.speed != null ? opts.speed : null;
@@ -348,6 +352,12 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   await endConsumers(consumers, { summary, topFlows: top.list(), violations, exitCode, opened: read !== null || source.run !== undefined });
   unhook?.();
   await fleet.close(io.signal);
+  // Outputs that closed (stdout's is told with the summary): a failed write is an error, exit 1.
+  for (const w of files) {
+    const message = closedOutputMessage(w.name, w, summary);
+    if (message !== null) io.stderr(message);
+  }
+  if ([io.stdout, ...files].some((w) => w.failure !== null)) exitCode = 1;
   if (read?.truncated) {
     // Like errors, the warning names the file and the byte offset.
     io.stderr(`portsniff: warning: ${source.name}: ${read.truncated.message} at byte offset ${read.truncated.offset}`);

@@ -1,8 +1,9 @@
 /**
  * Buffered, synchronous line output to a file descriptor. Synchronous on purpose: a signal handler
- * or an exiting process can always flush what was counted, and a reader on the other end of a
- * closed pipe (EPIPE) or a terminal that hung up (EIO) marks the writer closed instead of crashing
- * the run.
+ * or an exiting process can always flush what was counted. A write that fails never throws: a
+ * reader that went away (EPIPE), a terminal that hung up (EIO) or a failed write (a full disk,
+ * ENOSPC; a quota, a file size limit, a disk error) closes the writer, says why, and tells its
+ * owner, who stops the run and reports (cli/session.ts).
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { isFifoPath } from '../util/fifo.js';
@@ -20,26 +21,45 @@ export class LineWriter {
   private readonly ownsFd: boolean;
   /** The file's path when the writer opened a regular file there (reopen() opens it again). */
   private readonly path: string | null;
-  /** Set when the reader went away (EPIPE, or EIO from a hung-up terminal); later writes are dropped. */
+  /** Set when a write could not be made (see closedBy); later writes are dropped. */
   closed = false;
-  /** Why it closed: 'EIO' means the terminal hung up (runProcess then ends the way SIGHUP would). */
-  closedBy: 'EPIPE' | 'EIO' | null = null;
+  /**
+   * Why it closed: 'EPIPE' the reader went away; 'EIO' on a terminal, the terminal hung up
+   * (runProcess then ends the way SIGHUP would); any other code, a write failed (see `failure`).
+   */
+  closedBy: string | null = null;
+  /** A failed write's reason in words ("no space left on device"); null when the reader went away. */
+  failure: string | null = null;
+  /** Lines handed to the file: when a write fails, the lines it could not write are not counted. */
   linesWritten = 0;
+
+  /** Closed because its reader went away (a pipe's or a hung-up terminal's), not by a failed write. */
+  get readerGone(): boolean {
+    return this.closed && this.failure === null;
+  }
+  /** Called once, when the writer closes (closedBy says why). Set by whoever stops the run then. */
+  onClosed: (() => void) | null;
+  /** What it writes to, for messages: the path, or "stdout". */
+  readonly name: string;
 
   /**
    * `target`: a path (opened here), a descriptor (not closed here), or a descriptor to own (closed
-   * by close(); a FIFO's, from openWhenRead). `onClosed`: called once, when the reader goes away (EPIPE).
+   * by close(); a FIFO's, from openWhenRead, with its path).
    */
-  constructor(target: string | number | { ownFd: number }, private readonly onClosed: (() => void) | null = null) {
+  constructor(target: string | number | { ownFd: number; path: string }, onClosed: (() => void) | null = null) {
+    this.onClosed = onClosed;
     if (typeof target === 'number') {
       this.fd = target;
       this.ownsFd = false;
       this.path = null;
+      this.name = target === 1 ? 'stdout' : `descriptor ${target}`;
     } else if (typeof target === 'object') {
       this.fd = target.ownFd;
       this.ownsFd = true;
       this.path = null;
+      this.name = target.path;
     } else {
+      this.name = target;
       this.fd = LineWriter.open(target, 'w');
       this.ownsFd = true;
       // A FIFO or a device has nothing to rotate, and opening a FIFO again would block until a
@@ -72,7 +92,7 @@ export class LineWriter {
       // A reader is there: the blocking descriptor opens at once. The probe closes after it, so the
       // reader never sees the FIFO without a writer (it would read the end).
       try {
-        return new LineWriter({ ownFd: LineWriter.open(path, 'w') });
+        return new LineWriter({ ownFd: LineWriter.open(path, 'w'), path });
       } finally {
         closeSync(probe);
       }
@@ -106,6 +126,7 @@ export class LineWriter {
     this.fd = next;
   }
 
+  /** One line: `line` holds no newline (text that spans lines goes through write(), which counts them). */
   writeLine(line: string): void {
     if (this.closed) return;
     this.append(line);
@@ -116,27 +137,34 @@ export class LineWriter {
     if (this.used >= FLUSH_AT - 1) this.flush();
   }
 
+  /** Raw text (the text summary, help): its newlines count as lines too. */
   write(text: string): void {
     if (this.closed) return;
-    this.append(text);
-    if (this.used >= FLUSH_AT - 1) this.flush();
+    // Counted before it is written: a failed write takes back the newlines it could not write.
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+    this.linesWritten += lines;
+    if (!this.append(text)) this.linesWritten -= lines;
+    if (!this.closed && this.used >= FLUSH_AT - 1) this.flush();
   }
 
   /**
    * Encodes `text` into the buffer, flushing first when it might not fit (UTF-8 takes at most 3
    * bytes per UTF-16 unit), and leaves at least one byte free. Text larger than the buffer is
-   * written at once.
+   * written at once. False when that first flush failed: the text went nowhere.
    */
-  private append(text: string): void {
+  private append(text: string): boolean {
     const room = FLUSH_AT - 1 - this.used;
     if (text.length * 3 > room) {
       this.flush();
+      if (this.closed) return false;
       if (text.length * 3 > FLUSH_AT - 1) {
         this.writeAll(Buffer.from(text, 'utf8'));
-        return;
+        return true;
       }
     }
     this.used += this.buf.write(text, this.used, 'utf8');
+    return true;
   }
 
   flush(): void {
@@ -153,22 +181,44 @@ export class LineWriter {
       try {
         off += writeSync(this.fd, data, off, data.length - off);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue; // non-blocking pipe full: retry
-        // EPIPE: the pipe's reader went away; EIO: the terminal hung up (ssh dropped, window closed).
-        if (code === 'EPIPE' || code === 'EIO') {
-          this.closed = true;
-          this.closedBy = code;
-          this.onClosed?.();
-          return;
-        }
-        throw err;
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EAGAIN') continue; // non-blocking pipe full: retry
+        this.fail(e, data.subarray(off));
+        return;
       }
     }
+  }
+
+  /** Closes the writer for `err`; `unwritten`: the bytes it could not write (their lines are not counted). */
+  private fail(err: NodeJS.ErrnoException, unwritten: Buffer): void {
+    const code = err.code ?? 'EIO';
+    this.closed = true;
+    this.closedBy = code;
+    // EPIPE: the pipe's reader went away; EIO from a terminal: it hung up (ssh dropped, window
+    // closed). On a file, EIO is the disk's error. (isatty() fails on a terminal that hung up.)
+    const readerGone = code === 'EPIPE' || (code === 'EIO' && isCharacterDevice(this.fd));
+    if (!readerGone) this.failure = errnoText(err);
+    for (let i = 0; i < unwritten.length; i++) if (unwritten[i] === 0x0a) this.linesWritten--;
+    this.used = 0;
+    this.onClosed?.();
   }
 
   close(): void {
     this.flush();
     if (this.ownsFd) closeSync(this.fd);
   }
+}
+
+function isCharacterDevice(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
+
+/** An errno error in words: "ENOSPC: no space left on device, write" -> "no space left on device". */
+function errnoText(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z0-9]+: (.*?)(?:, \w+)?$/.exec(err.message);
+  return m !== null ? m[1]! : err.message;
 }

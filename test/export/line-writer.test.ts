@@ -1,4 +1,7 @@
-/** LineWriter.reopen(): what logrotate needs on SIGHUP (rename then reopen, or truncate in place). */
+/**
+ * LineWriter: reopen() for logrotate (rename then reopen, or truncate in place), FIFOs, buffering,
+ * and writes that fail (a full device, a reader gone) closing the writer instead of throwing.
+ */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,5 +150,59 @@ describe('LineWriter buffering', () => {
     w.close();
     expect(readFileSync(path, 'utf8')).toBe(expected.join(''));
     expect(w.linesWritten).toBe(3000 + 4);
+  });
+});
+
+describe('LineWriter: a write that fails closes the writer, says why and never throws', () => {
+  it('a full device (/dev/full): closed by ENOSPC in words, onClosed once, no line counted, later writes dropped', () => {
+    let calls = 0;
+    const w = new LineWriter('/dev/full', () => calls++);
+    w.writeLine('{"a":1}');
+    w.write('two\nlines\n');
+    expect(w.linesWritten).toBe(3); // handed to the buffer so far
+    expect(() => w.flush()).not.toThrow();
+    expect(w.closed).toBe(true);
+    expect(w.closedBy).toBe('ENOSPC');
+    expect(w.failure).toBe('no space left on device');
+    expect(w.readerGone).toBe(false);
+    expect(w.linesWritten).toBe(0); // none reached the file
+    expect(w.name).toBe('/dev/full');
+    w.writeLine('after');
+    w.write('more\n');
+    expect(() => w.close()).not.toThrow();
+    expect(calls).toBe(1);
+    expect(w.linesWritten).toBe(0);
+  });
+
+  it('text larger than the buffer, written at once, fails the same way', () => {
+    const w = new LineWriter('/dev/full');
+    w.write('x\n'.repeat(100_000));
+    expect(w.closed).toBe(true);
+    expect(w.failure).toBe('no space left on device');
+    expect(w.linesWritten).toBe(0);
+  });
+
+  it('a pipe whose reader left: closed by EPIPE, readerGone, no failure; lines the pipe took are counted', () => {
+    // The first line is read, then the reader closes: the second line meets EPIPE.
+    const fifo = join(dir, 'gone.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    let calls = 0;
+    const w = new LineWriter({ ownFd: openSync(fifo, 'w'), path: fifo }, () => calls++);
+    w.writeLine('first');
+    w.flush();
+    const got = Buffer.alloc(64);
+    expect(readSync(reader, got, 0, 64, null)).toBe(6);
+    closeSync(reader);
+    w.writeLine('second');
+    w.flush();
+    expect(w.closed).toBe(true);
+    expect(w.closedBy).toBe('EPIPE');
+    expect(w.readerGone).toBe(true);
+    expect(w.failure).toBeNull();
+    expect(w.linesWritten).toBe(1);
+    expect(w.name).toBe(fifo);
+    expect(calls).toBe(1);
+    w.close();
   });
 });

@@ -107,7 +107,7 @@ The kernel's drop counts are printed on stderr at the end and are in the --json 
         const { listInterfaces } = await import('../../capture/live/open.js');
         const list = listInterfaces(o['backend'] as LiveBackendChoice);
         if (o['json'] === true) {
-          io.stdout.writeLine(JSON.stringify(list, null, 2));
+          io.stdout.write(JSON.stringify(list, null, 2) + '\n');
         } else {
           for (const line of renderInterfaces(list)) io.stdout.writeLine(line);
         }
