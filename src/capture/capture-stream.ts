@@ -16,6 +16,8 @@ import { pipeChunks, type PipeChunks, type PipeSource } from './pipe-reader.js';
 import { isFifoPath, isPipe } from '../util/fifo.js';
 import { nodeWorkerThreads } from '../util/builtins.js';
 import { ioError } from './read-support.js';
+import { PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC } from './pcap-reader.js';
+import { BT_SHB } from './pcapng-reader.js';
 
 type Destroyable = { destroy?: (err?: Error) => void };
 
@@ -194,6 +196,33 @@ export function isGzipFile(fd: number, path: string, at = 0): boolean {
     throw ioError('read', path, err);
   }
   return isGzipHead([head.subarray(0, n)]);
+}
+
+/**
+ * The capture format a regular file at `path` starts with, or null (not a capture, not a regular
+ * file, unreadable): output options refuse to overwrite a capture.
+ */
+export function captureFormatOf(path: string): 'pcap' | 'pcapng' | 'gzip' | null {
+  const head = new Uint8Array(4);
+  let n = 0;
+  try {
+    if (!fs.statSync(path).isFile()) return null;
+    const fd = fs.openSync(path, 'r');
+    try {
+      n = fs.readSync(fd, head, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  if (n >= 2 && isGzipHead([head])) return 'gzip';
+  if (n < 4) return null;
+  const le = (head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! << 24)) >>> 0;
+  const be = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+  if (le === BT_SHB) return 'pcapng';
+  for (const magic of [PCAP_MAGIC_USEC, PCAP_MAGIC_NSEC]) if (le === magic || be === magic) return 'pcap';
+  return null;
 }
 
 /** Whether `fd` is a regular file (false when it cannot be asked: it is then read as a stream, whose errors name the file). */

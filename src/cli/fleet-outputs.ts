@@ -9,7 +9,8 @@ import type { AlertKind } from '../pipeline/results.js';
 import { AlertsConsumer } from '../export/alerts.js';
 import type { SessionConsumer, SessionEnd, SessionUpdate } from '../export/consumer.js';
 import { IpfixExporter, type IpfixTarget } from '../export/ipfix.js';
-import { LineWriter } from '../export/line-writer.js';
+import type { LineWriter } from '../export/line-writer.js';
+import { openOutputFile } from './output-file.js';
 import { MetricsServer, type MetricsAddress } from '../export/metrics-server.js';
 import { PortsniffError } from '../errors.js';
 import type { CliIo } from './io.js';
@@ -85,7 +86,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
     if (o.alerts === '-') writer = io.stdout;
     else if (o.alerts !== undefined) {
       try {
-        writer = await LineWriter.openWhenRead(o.alerts, io.signal, () => io.stderr(`portsniff: waiting for a reader of the FIFO ${o.alerts} (--alerts)`));
+        writer = await openOutputFile(o.alerts, '--alerts', io);
       } catch (err) {
         await server?.close();
         await ipfix?.close();

@@ -18,7 +18,7 @@ import type { ClassifiedFlow, ProxyStats, Snapshot } from '../pipeline/results.j
 import type { RuleSet } from '../rules/types.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { TopFlows } from '../export/text.js';
-import { LineWriter } from '../export/line-writer.js';
+import { openOutputFile } from './output-file.js';
 import { closedOutputMessage } from '../export/closed-output.js';
 import { FlowLog } from '../export/flow-log.js';
 import { SummaryPrinter } from '../export/summary-printer.js';
@@ -179,7 +179,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   try {
     if (opts.flows !== undefined) {
       const toStdout = opts.flows === '-';
-      const writer = toStdout ? io.stdout : await LineWriter.openWhenRead(opts.flows, io.signal, () => io.stderr(`portsniff: waiting for a reader of the FIFO ${opts.flows} (--flows)`));
+      const writer = toStdout ? io.stdout : await openOutputFile(opts.flows, '--flows', io);
       if (!toStdout) reopenable.unshift(writer);
       flushable.unshift(writer);
       flowLog = new FlowLog(writer, !toStdout);

@@ -296,6 +296,37 @@ describe('flow log', () => {
     expect(r.stdout).not.toContain('packets, ');
   });
 
+  it('--flows or --alerts naming a capture file (arguments swapped, a typo): refused, exit 2, the capture untouched', async () => {
+    const pcapng = tmp('kept.pcapng');
+    const gz = tmp('kept.pcap.gz');
+    const pcap = tmp('kept.pcap');
+    writeFileSync(pcap, readFileSync(DNS));
+    writeFileSync(gz, gzipSync(readFileSync(DNS)));
+    // A pcapng section header block (big-endian byte-order magic inside): the format comes from the bytes.
+    writeFileSync(pcapng, Buffer.from('0a0d0d0a1c0000001a2b3c4d01000000ffffffffffffffff1c000000', 'hex'));
+    const cases: Array<[string, string, string]> = [
+      ['--flows', pcap, 'pcap'],
+      ['--alerts', pcapng, 'pcapng'],
+      ['--flows', gz, 'gzip'],
+    ];
+    for (const [option, path, format] of cases) {
+      const before = readFileSync(path);
+      const r = await cli(['replay', DNS, '--json', option, path]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`portsniff: ${option} ${path}: refusing to overwrite a ${format} file (remove it first if that is meant)\n`);
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+    // The capture itself as its own flow log: the same.
+    const r = await cli(['replay', pcap, '--flows', pcap]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(pcap).equals(readFileSync(DNS))).toBe(true);
+    // Any other existing file is overwritten, as before.
+    const text = tmp('old.ndjson');
+    writeFileSync(text, 'old\n');
+    expect((await cli(['replay', DNS, '--json', '--flows', text])).code).toBe(0);
+    expect(readFileSync(text, 'utf8')).not.toContain('old');
+  });
+
   it('an unwritable --flows path: exit 1, one line naming it', async () => {
     const r = await cli(['replay', DNS, '--flows', join(dir, 'no', 'such', 'dir', 'f.ndjson')]);
     expect(r.code).toBe(1);
