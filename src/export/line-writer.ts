@@ -8,6 +8,7 @@
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { isFifoPath } from '../util/fifo.js';
 import { PortsniffError, ErrorCode } from '../errors.js';
+import { errnoText } from '../util/errno.js';
 
 const FLUSH_AT = 64 * 1024;
 /** How often openWhenRead looks for a reader of a FIFO. */
@@ -215,10 +216,4 @@ function isCharacterDevice(fd: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** An errno error in words: "ENOSPC: no space left on device, write" -> "no space left on device". */
-function errnoText(err: NodeJS.ErrnoException): string {
-  const m = /^[A-Z0-9]+: (.*?)(?:, \w+)?$/.exec(err.message);
-  return m !== null ? m[1]! : err.message;
 }

@@ -196,6 +196,18 @@ describe('portsniff live: stopping flushes everything', () => {
   });
 });
 
+describe('portsniff live --write to a full device', () => {
+  it.skipIf(!canCapture('tcpdump', 'CLI --write /dev/full'))('the capture stops with one error in words naming the file; the summary still comes; exit 1', async () => {
+    const port = await freeServerPort();
+    const out = await run(['live', 'lo', '--duration', '5', '--write', '/dev/full', '--json', 'udp', 'and', 'dst', 'port', String(port)]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^portsniff: error: cannot write \/dev\/full: no space left on device \(after 0 packets\)$/m);
+    expect(out.stderr).not.toMatch(/ENOSPC|internal error|^\s+at /m);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    expect(summary.source.error?.message).toBe('cannot write /dev/full: no space left on device');
+  });
+});
+
 describe('portsniff interfaces', () => {
   it.skipIf(!existsSync('/sys/class/net/lo'))('lists lo with its link type', async () => {
     const r = await run(['interfaces']);

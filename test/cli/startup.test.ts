@@ -97,8 +97,8 @@ describe('start-up', () => {
   it('the built CLI is a bundle: a replay loads a handful of files, not the ~100 modules of the source', () => {
     const files = loadedFiles(['replay', DNS, '--json']);
     // main.js, the code cache loader and the CommonJS chunks (the probe itself imports the unbundled
-    // line writer and what it imports: errors, util/fifo).
-    const probeOwn = ['dist/export/line-writer.js', 'dist/errors.js', 'dist/util/fifo.js'];
+    // line writer and what it imports: errors, util/fifo, util/errno).
+    const probeOwn = ['dist/export/line-writer.js', 'dist/errors.js', 'dist/util/fifo.js', 'dist/util/errno.js'];
     expect(files.filter((f) => !probeOwn.includes(f)).every((f) => /^dist\/cli\/(main\.js|code-cache\.js|esm-importer\.js|(main|bundle)-[\w-]+\.cjs)$/.test(f)), files.join(' ')).toBe(true);
     expect(files.filter((f) => f.endsWith('.cjs')).length).toBeGreaterThan(2);
     expect(files.filter((f) => !probeOwn.includes(f)).length).toBeLessThan(10);

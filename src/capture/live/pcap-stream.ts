@@ -11,6 +11,7 @@ import { ErrorCode, PortsniffError } from '../../errors.js';
 import { READ_BUFFER_BYTES } from '../file.js';
 import { CaptureParser } from '../parser.js';
 import { plainBytes } from '../read-support.js';
+import { errnoText } from '../../util/errno.js';
 import { StreamChunks } from '../stream-chunks.js';
 import type { CaptureInfo, CaptureReadResult, FrameSink } from '../types.js';
 
@@ -73,12 +74,11 @@ export class PcapStreamFeeder {
       let off = start;
       while (off < end) off += fs.writeSync(this.writeFd!, buf, off, end - off);
     } catch (err) {
-      throw new PortsniffError(ErrorCode.Io, `cannot write ${this.writePath}: ${(err as Error).message}`, { cause: err });
+      throw new PortsniffError(ErrorCode.Io, `cannot write ${this.writePath}: ${errnoText(err)}`, { cause: err });
     }
   }
 }
 
-/** Opens the --write file (created or truncated) or says in one line why it cannot. */
 /**
  * The capture never started: close the --write file we created and remove it if it is still empty
  * (tcpdump -w would not have made one).
@@ -92,6 +92,7 @@ export function discardWriteFile(fd: number, path: string): void {
   }
 }
 
+/** Opens the --write file (created or truncated) or says in one line why it cannot. */
 export function openWriteFile(path: string): number {
   try {
     return fs.openSync(path, 'w');
