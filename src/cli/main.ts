@@ -201,13 +201,21 @@ export function runProcess(argv: string[]): void {
   // A reader that went away (`| head`) stops the run like a signal: when stdout carries the flow
   // log, nothing more could be delivered. The session then reports on stderr.
   const stdout = new LineWriter(1, () => controller.abort());
+  // stderr's reader gone (`2>&1 >out.json | head -1`) or a full device: nothing left to tell there,
+  // but the run goes on (its summary and flow log have their own outputs). A write that fails on a
+  // pipe comes back as an 'error' event, which unhandled would end the process.
+  let stderrGone = false;
+  process.stderr.on('error', () => {
+    stderrGone = true;
+  });
   const io: CliIo = {
     stdout,
     stderr: (line) => {
+      if (stderrGone) return;
       try {
         process.stderr.write(line + '\n');
       } catch {
-        /* stderr gone: nothing left to tell */
+        stderrGone = true;
       }
     },
     stdin: process.stdin,

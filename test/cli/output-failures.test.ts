@@ -147,6 +147,27 @@ describe('stdout that cannot be written: the error, then the summary on stderr, 
   });
 });
 
+describe('stderr whose reader left (`2>&1 >summary.json | head -1`)', () => {
+  it('the progress line meets the closed pipe: the run goes on, the summary on stdout is whole, exit 0', async () => {
+    // 2.5 s of capture at its recorded pace: the progress line comes at 2 s. Before, its failed
+    // write was an unhandled 'error' event: the process died with exit 1 and no summary.
+    const paced = join(dir, 'paced.pcap');
+    writeBigCapture(paced, 25_000);
+    const r = await new Promise<Result>((resolve, reject) => {
+      const p = spawn(process.execPath, [MAIN, 'replay', paced, '--json', '--speed', '1x'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stderr.destroy();
+      let stdout = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr: '' }));
+    });
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as RunSummary;
+    expect(s.totals.packets).toBe(25_000);
+    expect(s.interrupted).toBe(false);
+  });
+});
+
 describe('a --flows FIFO whose reader leaves: reading stops, a notice, exit 0 (as stdout with `| head`)', () => {
   it.each([0, 2])('%i workers', async (workers) => {
     const fifo = join(dir, `flows${workers}.fifo`);
