@@ -48,6 +48,11 @@ export interface ReadCaptureOptions {
   /** Awaited between chunks: pacing (`--speed`) and pause hold the read here. */
   gate?: () => Promise<void>;
   /**
+   * Pacing: the bytes to read (a stream's: to parse) before the next `gate`, asked before each
+   * read; at most `chunkSize` (Pacer.readBytes: a few milliseconds' worth at the replay's speed).
+   */
+  readSize?: () => number;
+  /**
    * The ring of a pipe thread another thread started for `pathOrDash` (a FIFO or stdin's pipe):
    * read from it instead of opening the input here (pipe-reader.ts; `--workers 1`).
    */
@@ -98,12 +103,14 @@ async function readFd(fd: number, path: string, sink: FrameSink, opts: ReadCaptu
   // Plain Uint8Arrays, not Buffers (see plainBytes).
   // The sink may hand out the buffers (the engine's fast path takes records only from its own memory).
   const ring = [0, 1].map(() => sink.readBuffer?.(headroom + chunkSize) ?? new Uint8Array(headroom + chunkSize));
+  const readSize = opts.readSize;
+  const nextReadBytes = readSize === undefined ? (): number => chunkSize : (): number => Math.min(chunkSize, Math.max(64, Math.floor(readSize())));
   let slot = 0;
   let buf: Uint8Array = ring[0]!;
   let start = headroom;
   let end: number;
   try {
-    end = headroom + readSome(fd, buf, headroom, chunkSize, path);
+    end = headroom + readSome(fd, buf, headroom, nextReadBytes(), path);
   } catch (err) {
     if (own) fs.closeSync(fd);
     throw err;
@@ -127,7 +134,7 @@ async function readFd(fd: number, path: string, sink: FrameSink, opts: ReadCaptu
         break;
       }
       const next = ring[slot ^ 1]!;
-      if (!eof) pending = readLater(fd, next, headroom, chunkSize, path);
+      if (!eof) pending = readLater(fd, next, headroom, nextReadBytes(), path);
       if (end > start) {
         start += parser.feed(buf, start, end);
         if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
@@ -221,15 +228,17 @@ export async function readCaptureStream(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (isAborted(signal)) aborted = true;
-    // A chunk size asked for (pacing reads 4 KiB at a time) splits larger pieces: the gate then
+    // A chunk size asked for (pacing: a few ms' worth, readSize) splits larger pieces: the gate then
     // holds the records of each slice, not of a whole piece (a pipe's reach 1 MiB, a gzip's 1 MiB).
-    const slice = opts.chunkSize === undefined ? Infinity : Math.max(64, Math.floor(opts.chunkSize));
+    const maxSlice = opts.chunkSize === undefined ? Infinity : Math.max(64, Math.floor(opts.chunkSize));
+    const readSize = opts.readSize;
     while (!aborted) {
       const r = await input.next();
       if (r.done === true) break;
       // Streams hand out Buffers: parse through a plain view of the same bytes (see plainBytes).
       const bytes = plainBytes(r.value);
-      for (let at = 0; at < bytes.length && !aborted; at += slice) {
+      for (let at = 0, slice = 0; at < bytes.length && !aborted; at += slice) {
+        slice = readSize === undefined ? maxSlice : Math.min(maxSlice, Math.max(64, Math.floor(readSize())));
         chunks.push(at === 0 && bytes.length <= slice ? bytes : bytes.subarray(at, at + slice));
         if (opts.progress) opts.progress.bytesRead = parser.bytesConsumed;
         if (opts.gate) await opts.gate();

@@ -3,13 +3,28 @@
  * capture time of the last record, and a gate the reader awaits between its (small) reads, which
  * sleeps until that record is due: wall start + (capture time - first capture time) / speed, not
  * counting time spent paused. Records of one read arrive together, so a record may be early by at
- * most one read's worth of capture time (reads are a few KiB when pacing). Time that steps back in
+ * most one read's worth of capture time (reads are sized to span ~5 ms of wall time at the replay's
+ * speed, readBytes, from 4 KiB to 256 KiB). Time that steps back in
  * the capture never waits. Pause holds the gate until resumed; an abort releases it at once.
  */
 import type { FrameSink } from './types.js';
 
 /** Longest single sleep: keeps pause and abort responsive during long gaps in the capture. */
 const MAX_SLEEP_MS = 100;
+
+/**
+ * Wall time one read's records should span at the replay's speed: they arrive together, so a
+ * record is early by at most about this. Reads of a fixed 4 KiB capped a replay at ~200k packets/s
+ * (one read round trip each: `--speed 10x` of a 100k packets/s capture ran at 2x).
+ */
+const READ_WALL_MS = 5;
+/** Read size bounds when pacing (the reader's buffers are PACED_MAX_READ_BYTES). */
+export const PACED_MIN_READ_BYTES = 4096;
+export const PACED_MAX_READ_BYTES = 256 * 1024;
+/** Capture time a data-rate sample covers before the read size follows it. */
+const RATE_SAMPLE_S = 0.05;
+/** Bytes in front of each record's data in the file (a pcap record header), for the rate estimate. */
+const RECORD_OVERHEAD = 16;
 
 /**
  * A pause switch a reader awaits between reads: hold() returns at once while running, and while
@@ -82,6 +97,11 @@ export class Pacer implements FrameSink {
   private lastCapture = NaN;
   private wallStart = 0;
   private readonly pause: Pause;
+  /** Record bytes delivered, and where the current data-rate sample began (bytes, capture time). */
+  private bytes = 0;
+  private sampleBytes = 0;
+  private sampleCapture = NaN;
+  private readSize = PACED_MIN_READ_BYTES;
 
   /**
    * `speed`: capture seconds per wall second (1 = as recorded). `ready`: extra condition to wait
@@ -104,7 +124,31 @@ export class Pacer implements FrameSink {
       this.wallStart = this.now();
     }
     this.lastCapture = t;
+    this.bytes += capLen + RECORD_OVERHEAD;
     this.sink.frame(buf, offset, capLen, origLen, tsSec, tsNsec, linkType, interfaceId);
+  }
+
+  /**
+   * Bytes for the reader's next read: READ_WALL_MS of wall time at this speed and the capture's
+   * recent data rate, within [PACED_MIN_READ_BYTES, PACED_MAX_READ_BYTES].
+   */
+  readBytes(): number {
+    if (Number.isNaN(this.lastCapture)) return this.readSize;
+    if (Number.isNaN(this.sampleCapture)) this.sampleCapture = this.firstCapture;
+    const span = this.lastCapture - this.sampleCapture;
+    const bytes = this.bytes - this.sampleBytes;
+    if (span > 0 && (span >= RATE_SAMPLE_S || bytes >= 4 * this.readSize)) {
+      const perWallMs = ((bytes / span) * this.speed) / 1000;
+      this.readSize = Math.min(PACED_MAX_READ_BYTES, Math.max(PACED_MIN_READ_BYTES, Math.round(perWallMs * READ_WALL_MS)));
+    } else if (span <= 0 && bytes >= 4 * this.readSize) {
+      // Many records at one instant (or time stepping back): nothing to wait for between them.
+      this.readSize = Math.min(PACED_MAX_READ_BYTES, this.readSize * 2);
+    } else {
+      return this.readSize;
+    }
+    this.sampleCapture = this.lastCapture;
+    this.sampleBytes = this.bytes;
+    return this.readSize;
   }
 
   flushChunk(buf: Uint8Array, start: number, end: number): void {

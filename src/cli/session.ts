@@ -11,7 +11,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { isGzipFile, stdinFileBytes } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
-import { Pacer, Pause } from '../capture/pacer.js';
+import { PACED_MAX_READ_BYTES, Pacer, Pause } from '../capture/pacer.js';
 import { CaptureFormatError, PortsniffError } from '../errors.js';
 import { createPipeline, defaultWorkers, type Pipeline, type PipelineResult } from '../pipeline/pipeline.js';
 import type { ClassifiedFlow, ProxyStats, Snapshot } from '../pipeline/results.js';
@@ -110,8 +110,6 @@ export interface SessionExtras {
   holdsTerminal?: boolean;
 }
 
-/** Bytes per read when pacing: records of one read arrive together, so keep reads small. */
-const PACED_READ_BYTES = 4096;
 
 export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo, extras: SessionExtras = {}): Promise<number> {
   const dirs = ruleDirs(opts);
@@ -289,7 +287,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
         signal,
         stdin: io.stdin,
         progress,
-        chunkSize: PACED_READ_BYTES,
+        // Records of one read arrive together: reads span a few ms at the replay's speed.
+        chunkSize: PACED_MAX_READ_BYTES,
+        readSize: () => p.readBytes(),
         gate: () => p.gate(signal),
       });
     } else if (source.file !== undefined) {

@@ -230,6 +230,28 @@ describe('readCaptureStream: pacing a stream (chunkSize and gate)', () => {
     expect(Math.max(...steps)).toBeLessThanOrEqual(14);
   });
 
+  it.each(['file', 'stream'] as const)('readSize, asked before each read (a %s), sets how many records come between two gates', async (kind) => {
+    // Pacer.readBytes: small reads while the rate is unknown, larger ones once the replay is fast.
+    const sink = new CollectingSink();
+    const seen: number[] = [];
+    let asked = 0;
+    const readSize = (): number => (++asked <= 10 ? 1024 : 8192);
+    const opts = { chunkSize: 256 * 1024, readSize, gate: async () => void seen.push(sink.frames.length) };
+    const file = path.join(dir, `readsize-${kind}.pcap`);
+    fs.writeFileSync(file, many);
+    try {
+      const result = kind === 'file' ? await readCaptureFile(file, sink, opts) : await readCaptureStream(Readable.from([many]), 'paced', sink, opts);
+      expect(result.packets).toBe(300);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    const steps = seen.map((n, i) => n - (seen[i - 1] ?? 0));
+    // 1024 bytes: at most 14 records of 76 bytes; 8192: at most 108 (and more than 14 at once).
+    expect(Math.max(...steps.slice(0, 8))).toBeLessThanOrEqual(14);
+    expect(Math.max(...steps)).toBeGreaterThan(14);
+    expect(Math.max(...steps)).toBeLessThanOrEqual(108);
+  });
+
   it('without a chunk size the pieces are parsed as they come', async () => {
     const sink = new CollectingSink();
     let gates = 0;

@@ -1,6 +1,6 @@
 /** Replay pacing: when records are due, pause, abort, and the --speed syntax. */
 import { describe, expect, it } from 'vitest';
-import { Pacer, Pause, parseSpeed } from '../../src/capture/pacer.js';
+import { PACED_MAX_READ_BYTES, PACED_MIN_READ_BYTES, Pacer, Pause, parseSpeed } from '../../src/capture/pacer.js';
 import type { FrameSink } from '../../src/capture/types.js';
 
 function sinkCounting(): { frames: number[]; sink: FrameSink } {
@@ -29,6 +29,37 @@ describe('Pacer', () => {
     p.frame(BUF, 0, 1, 1, 90, 0, 1, 0); // time stepping back: due in the past, never waits
     expect(p.dueAt()).toBeLessThan(now);
     expect(frames).toEqual([100, 105.5, 90]);
+  });
+
+  it('readBytes: reads span ~5 ms of wall time at the capture\'s data rate and the speed, within 4 KiB..256 KiB', () => {
+    const { sink } = sinkCounting();
+    const at = (p: Pacer, usStart: number, n: number, capLen: number, usStep: number): void => {
+      for (let i = 0; i < n; i++) {
+        const us = usStart + i * usStep;
+        p.frame(BUF, 0, capLen, capLen, Math.floor(us / 1e6), (us % 1e6) * 1000, 1, 0);
+      }
+    };
+    // Bytes per 5 ms of wall time for `bytes` of records over `spanUs` of capture at `speed`.
+    const per5ms = (bytes: number, spanUs: number, speed: number): number => Math.round((bytes / (spanUs / 1e6)) * speed * 0.005);
+    // 1000-byte records every 10 µs: ~101.6 MB/s of capture (1016 bytes with the record header).
+    const slow = new Pacer(sink, 0.005, () => 0);
+    expect(slow.readBytes()).toBe(PACED_MIN_READ_BYTES); // nothing seen yet
+    at(slow, 0, 10_000, 1000, 10);
+    expect(per5ms(10_000 * 1016, 99_990, 0.005)).toBeLessThan(PACED_MIN_READ_BYTES);
+    expect(slow.readBytes()).toBe(PACED_MIN_READ_BYTES); // ~0.5 MB/s of wall time: at least 4 KiB
+    const p = new Pacer(sink, 0.1, () => 0);
+    at(p, 0, 10_000, 1000, 10);
+    expect(p.readBytes()).toBe(per5ms(10_000 * 1016, 99_990, 0.1)); // ~10 MB/s of wall time: ~50 KB per 5 ms
+    const fast = new Pacer(sink, 10, () => 0);
+    at(fast, 0, 10_000, 1000, 10);
+    expect(fast.readBytes()).toBe(PACED_MAX_READ_BYTES);
+    // The size follows the capture's recent rate: ten times sparser records, about a tenth of the size.
+    at(p, 100_000, 10_000, 1000, 100);
+    expect(p.readBytes()).toBe(per5ms(10_000 * 1016, 100_000 + 9_999 * 100 - 99_990, 0.1));
+    // Records at one instant: nothing to wait for between them, the size doubles.
+    const burst = new Pacer(sink, 1, () => 0);
+    at(burst, 0, 100, 1000, 0);
+    expect(burst.readBytes()).toBe(2 * PACED_MIN_READ_BYTES);
   });
 
   it('gate waits until the last record is due, holds while paused, and an abort releases it', async () => {
