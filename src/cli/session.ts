@@ -110,7 +110,6 @@ export interface SessionExtras {
   holdsTerminal?: boolean;
 }
 
-
 export async function runSession(source: SessionSource, opts: SessionOptions, io: CliIo, extras: SessionExtras = {}): Promise<number> {
   const dirs = ruleDirs(opts);
   // Rules are loaded (and validated: RuleFileError, unknown --products) here, once, for every worker.
