@@ -6,7 +6,7 @@
  * Runs test/capture/live/cli-entry.ts (the live commands with main.ts's signal handling and exit
  * codes) through tsx. Capturing needs root: those cases skip with a visible message otherwise.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,24 @@ describe('portsniff live: stopping flushes everything', () => {
       expect(out.stderr).toMatch(/^portsniff: lo: 30 packets captured, (\d+|unknown) dropped by kernel/m);
     });
   }
+
+  it.skipIf(!canCapture('tcpdump', 'CLI tcpdump ended by someone else'))('tcpdump stopped by someone else (its SIGTERM, a clean exit): a capture failure with what was counted, exit 1', async () => {
+    // Before, its exit status 0 passed for a normal end: exit 0, nothing said (a sensor under
+    // systemd with Restart=on-failure stayed down).
+    const port = await freeServerPort();
+    const r = start(['live', 'lo', '--json', 'udp', 'and', 'dst', 'port', String(port)]);
+    await waitForLine(r.child, /^portsniff: capturing on lo with tcpdump/);
+    await sendUdp(port, 5);
+    const tcpdump = execFileSync('pgrep', ['-P', String(r.child.pid), 'tcpdump'], { encoding: 'utf8' }).trim();
+    expect(tcpdump).toMatch(/^\d+$/);
+    process.kill(Number(tcpdump), 'SIGTERM');
+    const out = await r.done;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^portsniff: error: capture on 'lo' failed \(tcpdump\): tcpdump ended by itself \(exit status 0\) without being asked to stop: was it sent SIGINT or SIGTERM\? \(after 5 packets\)$/m);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    expect(summary.totals.packets).toBe(5);
+    expect(summary.source.error?.code).toBe('PSN_ERR_CAPTURE');
+  });
 
   it.skipIf(!canCapture('tcpdump', 'CLI --count'))('--count N stops by itself after exactly N packets; --write holds them; exit 0', async () => {
     const port = await freeServerPort();

@@ -27,6 +27,8 @@ import { defaultBufferKiB, isLoopbackInterface, linkTypeFromDltName } from './li
 import { PcapStreamFeeder, discardWriteFile, openWriteFile } from './pcap-stream.js';
 import type { FlowClockTick, LiveCaptureOptions, LiveReadResult, LiveSource } from './types.js';
 
+/** How long a tcpdump that exited cleanly on its own waits for this process's own Ctrl-C. */
+const SELF_EXIT_GRACE_MS = 200;
 /** How long tcpdump gets to exit after a stop request before it is killed. */
 const STOP_GRACE_MS = 5000;
 /** Least time between two statistics requests (SIGUSR1) while counters() is read. */
@@ -311,6 +313,16 @@ export class TcpdumpSource implements LiveSource {
         const text = this.stderrLines.join('\n');
         const why = text !== '' ? text : sig !== null ? `tcpdump was killed by ${sig}` : `tcpdump exited with status ${code}`;
         throw this.withPartial(classifyCaptureFailure('tcpdump', this.opts.interface, this.opts.filter, why), feeder, control);
+      }
+      if (!stoppedByUs && this.opts.count === undefined) {
+        // Status 0, not asked to stop and no --count: someone sent tcpdump SIGINT or SIGTERM (its
+        // clean exit). A terminal's Ctrl-C reaches tcpdump and this process together: give this
+        // process's own handler a moment to say so before calling it a failure.
+        await new Promise((resolve) => setTimeout(resolve, SELF_EXIT_GRACE_MS));
+        if (!signal.aborted) {
+          const why = 'tcpdump ended by itself (exit status 0) without being asked to stop: was it sent SIGINT or SIGTERM?';
+          throw this.withPartial(classifyCaptureFailure('tcpdump', this.opts.interface, this.opts.filter, why), feeder, control);
+        }
       }
       if (!stoppedByUs) control.stopReason = this.opts.count !== undefined ? 'count' : 'backend';
       return this.finishResult(feeder, control, signal.aborted);
