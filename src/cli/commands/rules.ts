@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { PortsniffError, UsageError } from '../../errors.js';
-import { compileRules, selectRules } from '../../rules/compile.js';
+import { compileRules, selectRules, type PortIndex } from '../../rules/compile.js';
 import type { Candidate } from '../../rules/compile.js';
 import { defaultRulesDir, loadRuleDirs, RuleFileError, formatRuleProblem } from '../../rules/load.js';
 import { formatPortSpec, formatRulePorts } from '../../rules/types.js';
@@ -70,7 +70,7 @@ export function registerRulesCommands(program: Command, getRuleDirs: GetRuleDirs
   rules
     .command('explain')
     .description('show every rule matching a port, its specificity, and the decision')
-    .argument('<target>', 'tcp/PORT, udp/PORT, sctp/PORT or icmp')
+    .argument('<target>', 'PORT (tcp and udp), tcp/PORT, udp/PORT, sctp/PORT or icmp')
     .option('--products <keys>', 'only these product keys (comma-separated, repeatable)', collectList)
     .option('--rules <dir>', 'extra rules directory, loaded after the shipped one (repeatable)', collectRepeat)
     .action((target: string, opts: { products?: string[]; rules?: string[] }) => {
@@ -135,75 +135,93 @@ export function runRulesCheck(dirs: readonly string[], io: RulesIo): number {
   });
 }
 
-/** "tcp/8443" -> {proto 6, port 8443}; "icmp" -> {proto 1, port null}. */
-export function parseExplainTarget(target: string): { name: string; proto: number; port: number | null } {
-  const m = /^(tcp|udp|sctp|icmp|icmpv6)(?:\/(\d{1,5}))?$/i.exec(target.trim());
-  const usage = `explain target must be tcp/PORT, udp/PORT, sctp/PORT or icmp, got '${target}'`;
+interface ExplainTarget {
+  name: string;
+  proto: number;
+  port: number | null;
+}
+
+/**
+ * "tcp/8443" -> [{proto 6, port 8443}]; "icmp" -> [{proto 1, port null}]; a bare port ("8443") is
+ * both tcp/8443 and udp/8443, in that order.
+ */
+export function parseExplainTargets(target: string): ExplainTarget[] {
+  const m = /^(?:(tcp|udp|sctp|icmp|icmpv6)(?:\/(\d{1,5}))?|(\d{1,5}))$/i.exec(target.trim());
+  const usage = `explain target must be PORT, tcp/PORT, udp/PORT, sctp/PORT or icmp, got '${target}'`;
   if (m === null) throw new UsageError(usage);
+  const portText = m[2] ?? m[3];
+  const port = portText === undefined ? null : Number(portText);
+  if (port !== null && (port < 1 || port > 65535)) throw new UsageError(`port must be between 1 and 65535, got ${port}`);
+  if (m[3] !== undefined) return ['tcp', 'udp'].map((name) => ({ name, proto: ipProtoByName(name)!, port }));
   const name = m[1]!.toLowerCase();
   const proto = ipProtoByName(name)!;
-  const portless = isIcmpProto(proto);
-  if (portless) {
-    if (m[2] !== undefined) throw new UsageError(`${name} has no ports; write just '${name}'`);
-    return { name, proto, port: null };
+  if (isIcmpProto(proto)) {
+    if (port !== null) throw new UsageError(`${name} has no ports; write just '${name}'`);
+    return [{ name, proto, port: null }];
   }
-  if (m[2] === undefined) throw new UsageError(usage);
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) throw new UsageError(`port must be between 1 and 65535, got ${port}`);
-  return { name, proto, port };
+  if (port === null) throw new UsageError(usage);
+  return [{ name, proto, port }];
 }
 
 export function runRulesExplain(dirs: readonly string[], target: string, opts: RulesExplainOptions, io: RulesIo): number {
   return guarded(io, () => {
-    const t = parseExplainTarget(target);
+    const targets = parseExplainTargets(target);
     const set = loadRuleDirs(dirs);
     const index = compileRules(set, { products: opts.products });
-    const label = t.port === null ? t.name : `${t.name}/${t.port}`;
-    const scope = index.productFilter === null ? '' : ` (products: ${index.productFilter.join(', ')})`;
-    const d = decidePorts(index, t.proto, t.port ?? 0, 0);
-    const all = [...d.candidates, ...d.alternatives];
-    if (all.length === 0) {
-      io.out(`${label}: no rule matches${scope}`);
-      io.out('decision: none (unknown)');
-      io.out(t.port === null
-        ? `why: no ${t.name} rule is loaded.`
-        : `why: no rule covers ${label}; a flow on it is classified by its other port if that one matches, else it stays unknown.`);
-      return EXIT_OK;
-    }
-    io.out(`${label}: ${all.length} rule${all.length === 1 ? '' : 's'} match${all.length === 1 ? 'es' : ''}${scope}`);
-    const rows: string[][] = [];
-    for (const c of all) {
-      rows.push([
-        `  ${c.tier + 1}`,
-        specificity(c),
-        c.rule.id,
-        c.rule.component,
-        clip(c.rule.purpose, 48),
-        c.rule.protocols.length === 0 ? '-' : c.rule.protocols.join(','),
-        c.rule.tls,
-        cited(c.rule),
-      ]);
-    }
-    for (const line of table(['  TIER', 'SPECIFICITY', 'RULE', 'COMPONENT', 'PURPOSE', 'PROTOCOLS', 'TLS', 'SOURCE'], rows)) io.out(line);
-    const best = d.candidates;
-    const lower = d.alternatives.length;
-    const lowerText = lower === 0 ? '' : ` ${lower} less specific rule${lower === 1 ? '' : 's'} in lower tiers lose${lower === 1 ? 's' : ''} to ${d.ambiguous ? 'them' : 'it'}.`;
-    if (d.ambiguous) {
-      const products = [...new Set(best.map((c) => c.rule.product))].sort();
-      io.out(`decision: ambiguous between ${best.map((c) => c.rule.id).join(', ')}`);
-      io.out(`why: ${best.length} rules tie at the most specific tier (${specificity(best[0]!)}); portsniff never breaks ties.${lowerText}`
-        + (products.length > 1 ? ` Narrow with --products (here: ${products.join(', ')}).` : ' They belong to one product; payload evidence may tell them apart.'));
-    } else {
-      const r = best[0]!.rule;
-      io.out(`decision: ${r.id} (${r.product}, ${r.component}: ${r.purpose})`);
-      io.out(best[0]!.kind === 'transport'
-        ? `why: the only ${t.name} rule; ICMP has no ports.${lowerText}`
-        : `why: ${specificity(best[0]!)} is the most specific match.${lowerText}`);
-    }
-    // Who the documents expect as clients: what flows on this port are checked against.
-    for (const c of best) io.out(`exposure: ${best.length > 1 ? `${c.rule.id}: ` : ''}${exposureText(c.rule)}`);
+    targets.forEach((t, i) => {
+      if (i > 0) io.out('');
+      explainOne(index, t, io);
+    });
     return EXIT_OK;
   });
+}
+
+/** One target's candidates, tiers, decision and why. */
+function explainOne(index: PortIndex, t: ExplainTarget, io: RulesIo): void {
+  const label = t.port === null ? t.name : `${t.name}/${t.port}`;
+  const scope = index.productFilter === null ? '' : ` (products: ${index.productFilter.join(', ')})`;
+  const d = decidePorts(index, t.proto, t.port ?? 0, 0);
+  const all = [...d.candidates, ...d.alternatives];
+  if (all.length === 0) {
+    io.out(`${label}: no rule matches${scope}`);
+    io.out('decision: none (unknown)');
+    io.out(t.port === null
+      ? `why: no ${t.name} rule is loaded.`
+      : `why: no rule covers ${label}; a flow on it is classified by its other port if that one matches, else it stays unknown.`);
+    return;
+  }
+  io.out(`${label}: ${all.length} rule${all.length === 1 ? '' : 's'} match${all.length === 1 ? 'es' : ''}${scope}`);
+  const rows: string[][] = [];
+  for (const c of all) {
+    rows.push([
+      `  ${c.tier + 1}`,
+      specificity(c),
+      c.rule.id,
+      c.rule.component,
+      clip(c.rule.purpose, 48),
+      c.rule.protocols.length === 0 ? '-' : c.rule.protocols.join(','),
+      c.rule.tls,
+      cited(c.rule),
+    ]);
+  }
+  for (const line of table(['  TIER', 'SPECIFICITY', 'RULE', 'COMPONENT', 'PURPOSE', 'PROTOCOLS', 'TLS', 'SOURCE'], rows)) io.out(line);
+  const best = d.candidates;
+  const lower = d.alternatives.length;
+  const lowerText = lower === 0 ? '' : ` ${lower} less specific rule${lower === 1 ? '' : 's'} in lower tiers lose${lower === 1 ? 's' : ''} to ${d.ambiguous ? 'them' : 'it'}.`;
+  if (d.ambiguous) {
+    const products = [...new Set(best.map((c) => c.rule.product))].sort();
+    io.out(`decision: ambiguous between ${best.map((c) => c.rule.id).join(', ')}`);
+    io.out(`why: ${best.length} rules tie at the most specific tier (${specificity(best[0]!)}); portsniff never breaks ties.${lowerText}`
+      + (products.length > 1 ? ` Narrow with --products (here: ${products.join(', ')}).` : ' They belong to one product; payload evidence may tell them apart.'));
+  } else {
+    const r = best[0]!.rule;
+    io.out(`decision: ${r.id} (${r.product}, ${r.component}: ${r.purpose})`);
+    io.out(best[0]!.kind === 'transport'
+      ? `why: the only ${t.name} rule; ICMP has no ports.${lowerText}`
+      : `why: ${specificity(best[0]!)} is the most specific match.${lowerText}`);
+  }
+  // Who the documents expect as clients: what flows on this port are checked against.
+  for (const c of best) io.out(`exposure: ${best.length > 1 ? `${c.rule.id}: ` : ''}${exposureText(c.rule)}`);
 }
 
 function clip(s: string, max: number): string {

@@ -139,6 +139,17 @@ describe('portsniff rules explain', () => {
     const bad = await run('rules', 'explain', 'tcp/70000');
     expect([bad.code, bad.err]).toEqual([2, ['portsniff: port must be between 1 and 65535, got 70000']]);
     const worse = await run('rules', 'explain', 'http/80');
-    expect([worse.code, worse.err]).toEqual([2, ["portsniff: explain target must be tcp/PORT, udp/PORT, sctp/PORT or icmp, got 'http/80'"]]);
+    expect([worse.code, worse.err]).toEqual([2, ["portsniff: explain target must be PORT, tcp/PORT, udp/PORT, sctp/PORT or icmp, got 'http/80'"]]);
+  });
+
+  it('a bare port explains tcp/PORT, then udp/PORT, after a blank line', async () => {
+    const both = await run('rules', 'explain', '53');
+    expect(both.code).toBe(0);
+    const tcp = await run('rules', 'explain', 'tcp/53');
+    const udp = await run('rules', 'explain', 'udp/53');
+    expect(both.out).toEqual([...tcp.out, '', ...udp.out]);
+    expect(udp.out.at(-3)).toBe('decision: redis-enterprise.dns (redis-enterprise, DNS: DNS traffic)');
+    const bad = await run('rules', 'explain', '0');
+    expect([bad.code, bad.err]).toEqual([2, ['portsniff: port must be between 1 and 65535, got 0']]);
   });
 });
