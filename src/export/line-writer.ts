@@ -33,15 +33,15 @@ export class LineWriter {
   failure: string | null = null;
   /** Lines handed to the file: when a write fails, the lines it could not write are not counted. */
   linesWritten = 0;
+  /** Called once, when the writer closes (closedBy says why). Set by whoever stops the run then. */
+  onClosed: (() => void) | null;
+  /** What it writes to, for messages: the path, or "stdout". */
+  readonly name: string;
 
   /** Closed because its reader went away (a pipe's or a hung-up terminal's), not by a failed write. */
   get readerGone(): boolean {
     return this.closed && this.failure === null;
   }
-  /** Called once, when the writer closes (closedBy says why). Set by whoever stops the run then. */
-  onClosed: (() => void) | null;
-  /** What it writes to, for messages: the path, or "stdout". */
-  readonly name: string;
 
   /**
    * `target`: a path (opened here), a descriptor (not closed here), or a descriptor to own (closed
