@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
+import { lines, noStack, type Result } from '../helpers/cli-result.js';
 import { writeBigCapture } from './replay-gen.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,13 +35,6 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `script` in bash, with $NODE and $MAIN set; stdout and stderr are pipes. */
 function sh(script: string): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -54,11 +48,6 @@ function sh(script: string): Promise<Result> {
   });
 }
 
-const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
-const noStack = (s: string): void => {
-  expect(s).not.toMatch(/^\s+at /m);
-  expect(s).not.toMatch(/internal error/);
-};
 const newlines = (path: string): number => readFileSync(path).filter((b) => b === 0x0a).length;
 
 // --max-flows 64: flow records (and alerts) are written from the start (evictions), so the limit

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
+import { lines, noStack, type Result } from '../helpers/cli-result.js';
 import { writeBigCapture } from './replay-gen.js';
 import { fileYaml, ruleYaml } from '../rules/rule-builders.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
@@ -34,13 +35,6 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node dist/cli/main.js ...args` in the temp dir; `input` is piped to stdin (then EOF). */
 function cli(args: readonly string[], input?: Uint8Array): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -59,11 +53,6 @@ function cli(args: readonly string[], input?: Uint8Array): Promise<Result> {
   });
 }
 
-const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
-const noStack = (s: string): void => {
-  expect(s).not.toMatch(/^\s+at /m);
-  expect(s).not.toMatch(/internal error/);
-};
 
 /** Offsets of the records of a classic little-endian pcap: [offset, capLen] each. */
 function pcapRecords(b: Buffer): Array<[number, number]> {
