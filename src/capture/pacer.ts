@@ -3,9 +3,9 @@
  * capture time of the last record, and a gate the reader awaits between its (small) reads, which
  * sleeps until that record is due: wall start + (capture time - first capture time) / speed, not
  * counting time spent paused. Records of one read arrive together, so a record may be early by at
- * most one read's worth of capture time (reads are sized to span ~5 ms of wall time at the replay's
- * speed, readBytes, from 4 KiB to 256 KiB). Time that steps back in
- * the capture never waits. Pause holds the gate until resumed; an abort releases it at once.
+ * most one read's worth of capture time (reads span ~5 ms of wall time at the replay's speed:
+ * readBytes, 4 KiB to 256 KiB). Time that steps back in the capture never waits. Pause holds the
+ * gate until resumed; an abort releases it at once.
  */
 import type { FrameSink } from './types.js';
 

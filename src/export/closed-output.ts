@@ -6,7 +6,7 @@
 import type { LineWriter } from './line-writer.js';
 import type { RunSummary } from './summary.js';
 
-/** `name`: the output as the user gave it ("stdout", "--flows flows.ndjson"). Null while it is open. */
+/** `name`: "stdout", or the file's path. Null while the output is open. */
 export function closedOutputMessage(name: string, w: LineWriter, summary: RunSummary): string | null {
   if (!w.closed) return null;
   const n = `${w.linesWritten} line${w.linesWritten === 1 ? '' : 's'}`;
