@@ -102,7 +102,8 @@ background job (&) gets no dashboard.
 Ctrl-C, SIGTERM or q stops reading and still prints the summary and flushes the flow log
 ("interrupted": true). So does an output that cannot take more: a --flows or --alerts file on a
 full disk (an error naming it and the lines it holds, exit 1), stdout likewise (the summary then
-goes to stderr), a FIFO or pipe whose reader left (a notice, exit 0). --flows and --alerts never
+goes to stderr), a FIFO or pipe whose reader left (a notice, exit 0; live and proxy wait for
+a FIFO's next reader instead, dropping and counting lines meanwhile). --flows and --alerts never
 overwrite a pcap, pcapng or gzip file (exit 2).
 Exit codes: 0 ok, 1 broken input or I/O error (after reporting what was read), 2 usage error or a
 bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,

@@ -224,7 +224,16 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   // (a full disk, a FIFO's reader gone): what it would be given next would be lost.
   const stopper = new AbortController();
   const files = flushable.filter((w) => w !== io.stdout);
-  for (const w of files) w.onClosed = () => stopper.abort();
+  for (const w of files) {
+    w.onClosed = () => stopper.abort();
+    // A sensor outlives its log shipper's restarts: a FIFO's next reader gets the lines from then on.
+    if (source.kind === 'live' || source.kind === 'proxy') {
+      w.awaitNextReader(
+        () => io.stderr(`portsniff: the reader of ${w.name} went away: its lines are dropped until a reader opens it again`),
+        (dropped) => io.stderr(`portsniff: a reader opened ${w.name} again (${dropped} line${dropped === 1 ? '' : 's'} dropped so far)`),
+      );
+    }
+  }
   const signal = AbortSignal.any([io.signal, stopper.signal]);
   const progress = { bytesRead: 0 };
   const speed = source.kind !== 'live' && opts.speed != null ? opts.speed : null;
@@ -355,6 +364,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   for (const w of files) {
     const message = closedOutputMessage(w.name, w, summary);
     if (message !== null) io.stderr(message);
+    if (w.linesDropped > 0) io.stderr(`portsniff: ${w.name}: ${w.linesDropped} line${w.linesDropped === 1 ? ' was' : 's were'} dropped while it had no reader`);
   }
   if ([io.stdout, ...files].some((w) => w.failure !== null)) exitCode = 1;
   if (read?.truncated) {

@@ -37,6 +37,15 @@ export class LineWriter {
   onClosed: (() => void) | null;
   /** What it writes to, for messages: the path, or "stdout". */
   readonly name: string;
+  /** The FIFO's path when openWhenRead opened one (its next reader can be waited for). */
+  private fifoPath: string | null = null;
+  /** Set by awaitNextReader: a FIFO whose reader left waits for the next one instead of closing. */
+  private nextReader: { gone: () => void; back: (dropped: number) => void } | null = null;
+  /** The FIFO has no reader now: lines are dropped (counted) until one opens it. */
+  private readerless = false;
+  private lastProbeMs = 0;
+  /** Lines dropped while a FIFO had no reader (awaitNextReader). */
+  linesDropped = 0;
 
   /** Closed because its reader went away (a pipe's or a hung-up terminal's), not by a failed write. */
   get readerGone(): boolean {
@@ -93,7 +102,9 @@ export class LineWriter {
       // A reader is there: the blocking descriptor opens at once. The probe closes after it, so the
       // reader never sees the FIFO without a writer (it would read the end).
       try {
-        return new LineWriter({ ownFd: LineWriter.open(path, 'w'), path });
+        const writer = new LineWriter({ ownFd: LineWriter.open(path, 'w'), path });
+        writer.fifoPath = path;
+        return writer;
       } finally {
         closeSync(probe);
       }
@@ -127,11 +138,52 @@ export class LineWriter {
     this.fd = next;
   }
 
+  /**
+   * For a FIFO (a long-running sensor's log shipper that restarts): when its reader leaves, do not
+   * close; drop lines (counted in linesDropped) until a reader opens it again, then write on. `gone`
+   * and `back` are told each time. Other writers close as usual.
+   */
+  awaitNextReader(gone: () => void, back: (dropped: number) => void): void {
+    if (this.fifoPath !== null) this.nextReader = { gone, back };
+  }
+
+  /** Without a reader: true once a new one has the FIFO open (looked for at most every FIFO_POLL_MS). */
+  private readerBack(): boolean {
+    const now = Date.now();
+    if (now - this.lastProbeMs < FIFO_POLL_MS) return false;
+    this.lastProbeMs = now;
+    let probe: number;
+    try {
+      probe = openSync(this.fifoPath!, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      return false; // ENXIO: still no reader (or the FIFO is gone: lines stay dropped)
+    }
+    try {
+      this.fd = openSync(this.fifoPath!, 'w');
+    } catch {
+      return false;
+    } finally {
+      closeSync(probe);
+    }
+    this.readerless = false;
+    this.nextReader!.back(this.linesDropped);
+    return true;
+  }
+
   /** One line: `line` holds no newline (text that spans lines goes through write(), which counts them). */
   writeLine(line: string): void {
     if (this.closed) return;
+    if (this.readerless && !this.readerBack()) {
+      this.linesDropped++;
+      return;
+    }
     this.append(line);
     if (this.closed) return;
+    if (this.readerless) {
+      // Its reader left while the buffer in front of it was written.
+      this.linesDropped++;
+      return;
+    }
     // The newline always fits: append() left room for it.
     this.buf[this.used++] = 0x0a;
     this.linesWritten++;
@@ -144,21 +196,28 @@ export class LineWriter {
     // Counted before it is written: a failed write takes back the newlines it could not write.
     let lines = 0;
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+    if (this.readerless && !this.readerBack()) {
+      this.linesDropped += lines;
+      return;
+    }
     this.linesWritten += lines;
-    if (!this.append(text)) this.linesWritten -= lines;
+    if (!this.append(text)) {
+      this.linesWritten -= lines;
+      if (this.readerless) this.linesDropped += lines;
+    }
     if (!this.closed && this.used >= FLUSH_AT - 1) this.flush();
   }
 
   /**
    * Encodes `text` into the buffer, flushing first when it might not fit (UTF-8 takes at most 3
    * bytes per UTF-16 unit), and leaves at least one byte free. Text larger than the buffer is
-   * written at once. False when that first flush failed: the text went nowhere.
+   * written at once. False when that first flush failed (or found no reader): the text went nowhere.
    */
   private append(text: string): boolean {
     const room = FLUSH_AT - 1 - this.used;
     if (text.length * 3 > room) {
       this.flush();
-      if (this.closed) return false;
+      if (this.closed || this.readerless) return false;
       if (text.length * 3 > FLUSH_AT - 1) {
         this.writeAll(Buffer.from(text, 'utf8'));
         return true;
@@ -169,14 +228,16 @@ export class LineWriter {
   }
 
   flush(): void {
-    if (this.closed || this.used === 0) return;
+    // Without a reader nothing is buffered; a live session's periodic flush looks for the next one.
+    if (this.readerless) this.readerBack();
+    if (this.closed || this.readerless || this.used === 0) return;
     const n = this.used;
     this.used = 0;
     this.writeAll(this.buf.subarray(0, n));
   }
 
   private writeAll(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.readerless) return;
     let off = 0;
     while (off < data.length) {
       try {
@@ -193,20 +254,31 @@ export class LineWriter {
   /** Closes the writer for `err`; `unwritten`: the bytes it could not write (their lines are not counted). */
   private fail(err: NodeJS.ErrnoException, unwritten: Buffer): void {
     const code = err.code ?? 'EIO';
+    let lost = 0;
+    for (let i = 0; i < unwritten.length; i++) if (unwritten[i] === 0x0a) lost++;
+    this.linesWritten -= lost;
+    this.used = 0;
+    if (code === 'EPIPE' && this.nextReader !== null) {
+      // The FIFO's reader left: the next one gets the lines from when it comes.
+      closeSync(this.fd);
+      this.readerless = true;
+      this.linesDropped += lost;
+      this.nextReader.gone();
+      return;
+    }
     this.closed = true;
     this.closedBy = code;
     // EPIPE: the pipe's reader went away; EIO from a terminal: it hung up (ssh dropped, window
     // closed). On a file, EIO is the disk's error. (isatty() fails on a terminal that hung up.)
     const readerGone = code === 'EPIPE' || (code === 'EIO' && isCharacterDevice(this.fd));
     if (!readerGone) this.failure = errnoText(err);
-    for (let i = 0; i < unwritten.length; i++) if (unwritten[i] === 0x0a) this.linesWritten--;
-    this.used = 0;
     this.onClosed?.();
   }
 
   close(): void {
     this.flush();
-    if (this.ownsFd) closeSync(this.fd);
+    // Without a reader its descriptor is closed already.
+    if (this.ownsFd && !this.readerless) closeSync(this.fd);
   }
 }
 

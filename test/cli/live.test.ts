@@ -214,6 +214,55 @@ describe('portsniff live: stopping flushes everything', () => {
   });
 });
 
+describe('portsniff live --flows FIFO whose reader restarts (a log shipper)', () => {
+  it.skipIf(!canCapture('tcpdump', 'CLI --flows FIFO reader restarts'))('lines are dropped (and counted) while no reader has it, the next reader gets the rest; the capture goes on', async () => {
+    const port = await freeServerPort();
+    const fifo = join(dir, 'shipper.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = (): { lines: () => number; stop: () => void; done: Promise<void> } => {
+      const c = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+      return { lines: () => text.split('\n').filter((l) => l !== '').length, stop: () => c.kill('SIGKILL'), done: new Promise((r) => c.once('close', () => r())) };
+    };
+    let stderr = '';
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(ok(), `${what}\n${stderr}`).toBe(true);
+    };
+    const flows = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await sendUdp(port, 1); // a new source port each: a new flow
+    };
+    const first = reader();
+    // --max-flows 16: each flow past 16 evicts one, whose line is written (flushed every second).
+    const r = start(['live', 'lo', '--json', '--max-flows', '16', '--flows', fifo, 'udp', 'and', 'dst', 'port', String(port)]);
+    r.child.stderr!.on('data', (d: Buffer | string) => (stderr += d.toString()));
+    await waitForLine(r.child, /^portsniff: capturing on lo with /);
+    await flows(20);
+    await until('the first reader gets lines', () => first.lines() > 0);
+    first.stop();
+    await first.done;
+    await flows(20);
+    await until('the writer sees the reader gone', () => /the reader of .*shipper\.fifo went away: its lines are dropped until a reader opens it again/.test(stderr));
+    // Lines that end before the next reader has the FIFO open are dropped too; the writer looks for
+    // one on each line and each periodic flush (every second in a live capture).
+    const second = reader();
+    await until('the next reader is found', () => /a reader opened .*shipper\.fifo again \(\d+ lines? dropped so far\)/.test(stderr));
+    await flows(20);
+    r.child.kill('SIGINT');
+    const out = await r.done;
+    await second.done;
+    expect(out.code).toBe(0);
+    const summary = JSON.parse(out.stdout) as RunSummary;
+    const dropped = Number(/shipper\.fifo: (\d+) lines? (?:was|were) dropped while it had no reader/.exec(stderr)?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+    expect(second.lines()).toBeGreaterThan(0);
+    // Every flow is in one of the readers' lines or counted as dropped.
+    expect(first.lines() + dropped + second.lines()).toBe(summary.totals.flows);
+    expect(summary.totals.flows).toBeGreaterThan(50);
+  });
+});
+
 describe('portsniff live --write to a full device', () => {
   it.skipIf(!canCapture('tcpdump', 'CLI --write /dev/full'))('the capture stops with one error in words naming the file; the summary still comes; exit 1', async () => {
     const port = await freeServerPort();

@@ -206,3 +206,59 @@ describe('LineWriter: a write that fails closes the writer, says why and never t
     w.close();
   });
 });
+
+describe('LineWriter.awaitNextReader: a FIFO whose reader restarts (a sensor\'s log shipper)', () => {
+  it('lines are dropped and counted while no reader has it; the next reader gets the lines after it came', async () => {
+    const fifo = join(dir, 'shipper.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const first = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const w = await LineWriter.openWhenRead(fifo);
+    const told: string[] = [];
+    let closedCalls = 0;
+    w.onClosed = () => closedCalls++;
+    w.awaitNextReader(() => told.push('gone'), (n) => told.push(`back ${n}`));
+    const read = (fd: number): string => {
+      const b = Buffer.alloc(4096);
+      const n = readSync(fd, b, 0, b.length, null);
+      return b.subarray(0, n).toString('utf8');
+    };
+    w.writeLine('one');
+    w.flush();
+    expect(read(first)).toBe('one\n');
+    closeSync(first);
+    w.writeLine('two'); // buffered
+    w.flush(); // EPIPE: the reader left
+    expect(told).toEqual(['gone']);
+    expect(w.closed).toBe(false);
+    w.writeLine('three'); // no reader yet: dropped
+    w.write('four\nfive\n');
+    expect(w.linesDropped).toBe(4);
+    const second = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    await new Promise((r) => setTimeout(r, 60)); // the writer looks for a reader at most every 50 ms
+    w.writeLine('six');
+    w.flush();
+    expect(told).toEqual(['gone', 'back 4']);
+    expect(read(second)).toBe('six\n');
+    expect(w.linesWritten).toBe(2); // one, six
+    expect(closedCalls).toBe(0);
+    w.close();
+    closeSync(second);
+  });
+
+  it('is for FIFOs it opened only: on a descriptor (stdout\'s pipe) a reader that left still closes the writer', () => {
+    const fifo = join(dir, 'plain-pipe.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = openSync(fifo, 'w');
+    const w = new LineWriter(fd);
+    let gone = 0;
+    w.awaitNextReader(() => gone++, () => {});
+    closeSync(reader);
+    w.writeLine('x');
+    w.flush();
+    expect(w.closed).toBe(true);
+    expect(w.readerGone).toBe(true);
+    expect(gone).toBe(0);
+    closeSync(fd);
+  });
+});
