@@ -189,7 +189,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   }
   // Exporters and alerts end before the dashboard and the summary (their lines are complete first).
   consumers.push(...fleet.consumers);
-  if (source.kind === 'live' && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
+  if ((source.kind === 'live' || source.kind === 'proxy') && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
   // logrotate: SIGHUP reopens --flows and --alerts files (only while there are files to reopen).
   // With a dashboard, SIGHUP is also its terminal hanging up: the dashboard's thread sees the
   // terminal go and stops the session; the signal must not end the process first (--write).

@@ -1,6 +1,6 @@
 /**
  * `portsniff proxy` as a process (the built CLI): SIGTERM and SIGINT close every connection and
- * still write the flow log and the summary; --duration; start-up errors (address in use, bad
+ * still write the flow log and the summary; the flow log is written while it runs; --duration; start-up errors (address in use, bad
  * mappings, a bad config file) are one line and the right exit code; non-loopback binds are named
  * on the startup line; and a stalled reader does not make the proxy's memory grow (RSS measured).
  */
@@ -51,6 +51,27 @@ describe('signals flush everything', () => {
       await open.received;
     });
   }
+
+  it('the flow log is written as connections end (flushed every second), not only at the end', async () => {
+    // Before, only a live capture flushed its files every second: a long-running proxy's flow log
+    // stayed in a 64 KiB buffer, and `tail -f` showed nothing for hours.
+    const up = await echoServer();
+    const flowsPath = join(dir, 'as-they-end.ndjson');
+    const p = await startCli(['--map', `0=127.0.0.1:${up.port}`, '--flows', flowsPath, '--json', '--no-rules']);
+    const done = await connect(p.ports[0]!);
+    done.socket.end('finished');
+    await done.received;
+    await until(() => {
+      try {
+        return readFileSync(flowsPath, 'utf8').includes('"end":"closed"');
+      } catch {
+        return false;
+      }
+    }, 'the closed connection in the flow log while the proxy runs');
+    const exit = await p.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(readFlows(flowsPath)).toHaveLength(1);
+  });
 
   it('the text summary at the end lists the connections; --duration ends the run by itself', async () => {
     const up = await echoServer();
