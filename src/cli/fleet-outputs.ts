@@ -126,8 +126,9 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
 }
 
 /**
- * Flushes the given writers at most once a second, driven by session updates: a live sensor's
- * flow log and alerts are written as they grow (tail -f, log shippers), not in 64 KiB steps.
+ * Flushes the given writers at most once a second, driven by session updates: a live sensor's or
+ * a proxy's flow log and alerts are written as they grow (tail -f, log shippers), not in 64 KiB
+ * steps. A FIFO without a reader looks for its next one then (LineWriter.awaitNextReader).
  */
 export class PeriodicFlush implements SessionConsumer {
   readonly updateNeeds = 'totals';
