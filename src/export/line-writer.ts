@@ -113,7 +113,8 @@ export class LineWriter {
 
   private static openError(path: string, err: unknown): PortsniffError {
     const e = err as NodeJS.ErrnoException;
-    return new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+    const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : errnoText(e);
+    return new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${why}`);
   }
 
   private static open(path: string, flags: 'w' | 'a'): number {

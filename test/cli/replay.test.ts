@@ -316,6 +316,12 @@ describe('flow log', () => {
     expect(readFileSync(text, 'utf8')).not.toContain('old');
   });
 
+  it('a directory as --flows: exit 1, the reason in words', async () => {
+    const r = await cli(['replay', DNS, '--flows', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`portsniff: cannot write ${dir}: is a directory\n`);
+  });
+
   it('an unwritable --flows path: exit 1, one line naming it', async () => {
     const r = await cli(['replay', DNS, '--flows', join(dir, 'no', 'such', 'dir', 'f.ndjson')]);
     expect(r.code).toBe(1);
