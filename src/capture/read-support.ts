@@ -6,6 +6,7 @@
 import { CaptureFormatError, ErrorCode, PortsniffError } from '../errors.js';
 import type { CaptureParser } from './parser.js';
 import type { CaptureReadResult } from './types.js';
+import { errnoText } from '../util/errno.js';
 
 /** A function, so that TypeScript does not narrow `aborted` across awaits and callbacks. */
 export function isAborted(signal: AbortSignal | undefined): boolean {
@@ -34,19 +35,8 @@ export function withPartial(err: unknown, parser: CaptureParser): unknown {
   return err;
 }
 
-const IO_REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ELOOP: 'too many symbolic links',
-  EMFILE: 'too many open files',
-};
-
 export function ioError(op: 'open' | 'read', path: string, err: unknown): PortsniffError {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const reason = (code !== undefined && IO_REASONS[code]) || (err instanceof Error ? err.message : String(err));
+  const reason = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? 'no such file' : errnoText(err);
   return new PortsniffError(ErrorCode.Io, `cannot ${op} capture file ${path}: ${reason}`, { cause: err });
 }
 

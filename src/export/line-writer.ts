@@ -113,7 +113,7 @@ export class LineWriter {
 
   private static openError(path: string, err: unknown): PortsniffError {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : errnoText(e);
+    const why = e.code === 'ENOENT' ? 'no such directory' : errnoText(e);
     return new PortsniffError(ErrorCode.Io, `cannot write ${path}: ${why}`);
   }
 

@@ -97,9 +97,7 @@ export function openWriteFile(path: string): number {
   try {
     return fs.openSync(path, 'w');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : errnoText(err);
     throw new PortsniffError(ErrorCode.Io, `cannot create --write file ${path}: ${why}`, { cause: err });
   }
 }
