@@ -252,7 +252,10 @@ export class LineWriter {
     }
   }
 
-  /** Closes the writer for `err`; `unwritten`: the bytes it could not write (their lines are not counted). */
+  /**
+   * Closes the writer for `err` (a FIFO awaiting its next reader only closes its descriptor);
+   * `unwritten`: the bytes it could not write (their lines are not counted as written).
+   */
   private fail(err: NodeJS.ErrnoException, unwritten: Buffer): void {
     const code = err.code ?? 'EIO';
     let lost = 0;
