@@ -48,6 +48,8 @@ export interface FleetOutputs {
   reopenable: LineWriter[];
   /** Every writer of these outputs (stdout included), for the periodic flush of live sessions. */
   writers: LineWriter[];
+  /** The --alerts file's writer (null for stdout or none): --flows naming the same file shares it. */
+  alertsFile: LineWriter | null;
   /** Exit code 3 when --fail-on kinds were raised; a line on stderr says which. */
   failOnCode(): number;
   /** After every consumer finished: wait for the final scrape (--metrics-linger), close servers. */
@@ -81,6 +83,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
     throw err;
   }
   let alerts: AlertsConsumer | null = null;
+  let alertsFile: LineWriter | null = null;
   if (o.alerts !== undefined || (o.failOn?.length ?? 0) > 0) {
     let writer: LineWriter | null = null;
     if (o.alerts === '-') writer = io.stdout;
@@ -93,6 +96,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
         throw err;
       }
       reopenable.push(writer);
+      alertsFile = writer;
     }
     const w = writer;
     if (w !== null) writers.push(w);
@@ -104,6 +108,7 @@ export async function openFleetOutputs(o: FleetOptions, io: CliIo): Promise<Flee
     consumers,
     reopenable,
     writers,
+    alertsFile,
     failOnCode(): number {
       const kinds = o.failOn ?? [];
       if (alerts === null || kinds.length === 0 || !alerts.raised(kinds)) return 0;

@@ -8,6 +8,7 @@
  * the dashboard's `q`) or stdout goes away.
  */
 import { closeSync, openSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isGzipFile, stdinFileBytes } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
@@ -176,10 +177,15 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   try {
     if (opts.flows !== undefined) {
       const toStdout = opts.flows === '-';
-      const writer = toStdout ? io.stdout : await openOutputFile(opts.flows, '--flows', io);
-      if (!toStdout) reopenable.unshift(writer);
-      flushable.unshift(writer);
-      flowLog = new FlowLog(writer, !toStdout);
+      // --flows and --alerts naming one file write one stream through one writer (two descriptors
+      // would each write from their own offset, over each other's lines); the alerts close it.
+      const shared = !toStdout && fleet.alertsFile !== null && sameFile(opts.flows, fleet.alertsFile.name) ? fleet.alertsFile : null;
+      const writer = toStdout ? io.stdout : (shared ?? (await openOutputFile(opts.flows, '--flows', io)));
+      if (shared === null) {
+        if (!toStdout) reopenable.unshift(writer);
+        flushable.unshift(writer);
+      }
+      flowLog = new FlowLog(writer, !toStdout && shared === null);
       consumers.push(flowLog);
     }
   } catch (err) {
@@ -402,6 +408,18 @@ function captureSize(file: string | undefined, io: CliIo): number | null {
   if (file === undefined) return null;
   if (file !== '-') return plainFileSize(file);
   return stdinFileBytes(io.stdin);
+}
+
+/** Whether two paths name one file: the same path, or (through links) the same inode. */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // one does not exist yet: not the same file
+  }
 }
 
 /** Size of a regular, uncompressed capture file, else null. */

@@ -5,7 +5,7 @@
  * middle of a run (logrotate).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,29 @@ describe('--alerts and --fail-on', () => {
     const r = cli(['replay', broken, '--fail-on', 'exposure', '--json']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/portsniff: error: /);
+  });
+});
+
+describe('--flows and --alerts naming one file', () => {
+  it('one stream through one writer: every flow line and every alert line whole (also through a symlink)', () => {
+    // Each alone, for the expected lines.
+    const flowsAlone = join(dir, 'alone-flows.ndjson');
+    const alertsAlone = join(dir, 'alone-alerts.ndjson');
+    expect(cli(['replay', FLEET, '--json', '--policy', POLICY, '--flows', flowsAlone, '--alerts', alertsAlone]).code).toBe(0);
+    const expected = [...lines(readFileSync(flowsAlone, 'utf8')), ...lines(readFileSync(alertsAlone, 'utf8'))].sort();
+    const both = join(dir, 'both.ndjson');
+    const link = join(dir, 'both-link.ndjson');
+    for (const flowsPath of [both, link]) {
+      rmSync(both, { force: true });
+      rmSync(link, { force: true });
+      writeFileSync(both, '');
+      symlinkSync(both, link);
+      const r = cli(['replay', FLEET, '--json', '--policy', POLICY, '--flows', flowsPath, '--alerts', both]);
+      expect(r.code).toBe(0);
+      // Before, two descriptors wrote from their own offsets over each other's lines (82 lines for
+      // 89, one of them cut).
+      expect(lines(readFileSync(both, 'utf8')).sort()).toEqual(expected);
+    }
   });
 });
 
