@@ -8,7 +8,6 @@
  * the dashboard's `q`) or stdout goes away.
  */
 import { closeSync, openSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { isGzipFile, stdinFileBytes } from '../capture/capture-stream.js';
 import type { CaptureReadResult, FrameSink } from '../capture/types.js';
 import { readCaptureFile } from '../capture/file.js';
@@ -20,6 +19,7 @@ import type { RuleSet } from '../rules/types.js';
 import { buildSummary, type RunSummary } from '../export/summary.js';
 import { TopFlows } from '../export/text.js';
 import { openOutputFile } from './output-file.js';
+import { sameFile } from '../util/same-file.js';
 import { closedOutputMessage } from '../export/closed-output.js';
 import { FlowLog } from '../export/flow-log.js';
 import { SummaryPrinter } from '../export/summary-printer.js';
@@ -408,18 +408,6 @@ function captureSize(file: string | undefined, io: CliIo): number | null {
   if (file === undefined) return null;
   if (file !== '-') return plainFileSize(file);
   return stdinFileBytes(io.stdin);
-}
-
-/** Whether two paths name one file: the same path, or (through links) the same inode. */
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false; // one does not exist yet: not the same file
-  }
 }
 
 /** Size of a regular, uncompressed capture file, else null. */

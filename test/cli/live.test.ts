@@ -102,6 +102,15 @@ describe('portsniff live: errors that need no capture rights', () => {
     );
   });
 
+  it('--write and --flows/--alerts naming one file are a usage error (exit 2): the pcap and the NDJSON would overwrite each other', async () => {
+    const path = join(dir, 'one.out');
+    for (const option of ['--flows', '--alerts']) {
+      const r = await run(['live', 'lo', '--write', path, option, path]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(`portsniff: --write and ${option} name the same file (${path})`);
+    }
+  });
+
   it('--filter and trailing filter words together are a usage error (exit 2)', async () => {
     const r = await run(['live', 'lo', '--filter', 'tcp', 'port', '80']);
     expect(r.code).toBe(2);

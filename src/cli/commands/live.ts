@@ -27,6 +27,7 @@ import { parseIntOption, parseSecondsOption } from '../options.js';
 import { runSession, type SessionOptions } from '../session.js';
 import { addSessionOptions, faceOptionsFrom, LIVE_ACTIVE_TIMEOUT, sessionOptionsFrom } from '../session-options.js';
 import { chooseFace, type FaceOptions } from '../face.js';
+import { sameFile } from '../../util/same-file.js';
 
 const BACKENDS: readonly LiveBackendChoice[] = ['auto', 'tcpdump', 'cap'];
 
@@ -147,8 +148,15 @@ export function parseLiveCommand(iface: string, words: string[], o: Record<strin
   if (typeof o['bufferSize'] === 'number') capture.bufferSizeKiB = o['bufferSize'];
   if (typeof o['duration'] === 'number') capture.durationSec = o['duration'];
   if (typeof o['count'] === 'number') capture.count = o['count'];
-  if (typeof o['write'] === 'string') capture.writePath = o['write'];
-  return { backend: o['backend'] as LiveBackendChoice, capture, session: sessionOptionsFrom(o), face: faceOptionsFrom(o) };
+  const session = sessionOptionsFrom(o);
+  if (typeof o['write'] === 'string') {
+    capture.writePath = o['write'];
+    // The pcap and an NDJSON stream in one file would overwrite each other.
+    for (const [option, path] of [['--flows', session.flows], ['--alerts', session.fleet?.alerts]] as const) {
+      if (path !== undefined && path !== '-' && sameFile(path, o['write'])) throw new UsageError(`--write and ${option} name the same file (${o['write']})`);
+    }
+  }
+  return { backend: o['backend'] as LiveBackendChoice, capture, session, face: faceOptionsFrom(o) };
 }
 
 /** Runs one live session; returns the exit code. */
