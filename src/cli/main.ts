@@ -30,8 +30,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      // One line per error: commander's "(Did you mean ...?)" hint joins the error line.
-      writeErr: (s) => io.stderr(s.trim().replace(/\s*\n\s*/g, ' ')),
+      // One line per error, like the tool's own: "portsniff: ...", commander's "(Did you mean ...?)"
+      // hint joined to it.
+      writeErr: (s) => io.stderr(usageLine(s)),
     })
     .exitOverride()
     .addHelpText(
@@ -122,6 +123,15 @@ bad rule/policy file, 3 alerts of a --fail-on kind occurred.`,
   });
 
   return program;
+}
+
+/** commander's "error: too many arguments for 'replay'. ..." as one line of ours, with what to do. */
+function usageLine(text: string): string {
+  const line = text.trim().replace(/\s*\n\s*/g, ' ').replace(/^error: /, '');
+  if (/^too many arguments for 'replay'/.test(line)) {
+    return `portsniff: ${line} replay reads one capture: merge several first (mergecap -w all.pcapng a.pcap b.pcap)`;
+  }
+  return `portsniff: ${line}`;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -136,6 +136,16 @@ describe('exit codes and help', () => {
     noStack(r.stderr);
   });
 
+  it('commander\'s usage errors read like the tool\'s own (portsniff: ...), with a suggestion or what to do', async () => {
+    expect((await cli(['replay', DEMO, '--spee', '1x'])).stderr).toBe("portsniff: unknown option '--spee' (Did you mean --speed?)\n");
+    const two = await cli(['replay', DEMO, DNS]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toBe(
+      "portsniff: too many arguments for 'replay'. Expected 1 argument but got 2. replay reads one capture: merge several first (mergecap -w all.pcapng a.pcap b.pcap)\n",
+    );
+    expect((await cli(['bogus'])).stderr).toBe("portsniff: unknown command 'bogus'\n");
+  });
+
   it('a bad option value and a missing argument are usage errors (exit 2)', async () => {
     const bad = await cli(['replay', DEMO, '--max-flows', '0']);
     expect(bad.code).toBe(2);
