@@ -30,9 +30,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      // One line per error, like the tool's own: "portsniff: ...", commander's "(Did you mean ...?)"
-      // hint joined to it.
-      writeErr: (s) => io.stderr(usageLine(s)),
+      // Help asked for with an error (no command given) as it is; errors as one line like the tool's
+      // own ("portsniff: ..."), commander's "(Did you mean ...?)" hint joined to it.
+      writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+      outputError: (s) => io.stderr(usageLine(s)),
     })
     .exitOverride()
     .addHelpText(

@@ -146,6 +146,13 @@ describe('exit codes and help', () => {
     expect((await cli(['bogus'])).stderr).toBe("portsniff: unknown command 'bogus'\n");
   });
 
+  it('no command: the help on stderr as help, line by line (it was joined into one line)', async () => {
+    const r = await cli([]);
+    expect(r.stderr.startsWith('Usage: portsniff [options] [command]\n')).toBe(true);
+    expect(lines(r.stderr)).toContain('Commands:');
+    expect(lines(r.stderr).some((l) => l.startsWith('Exit codes: 0 ok'))).toBe(true);
+  });
+
   it('a bad option value and a missing argument are usage errors (exit 2)', async () => {
     const bad = await cli(['replay', DEMO, '--max-flows', '0']);
     expect(bad.code).toBe(2);
