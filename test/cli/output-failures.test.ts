@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
-import { lines, noStack, type Result } from '../helpers/cli-result.js';
+import { finished, lines, noStack, type Result } from '../helpers/cli-result.js';
 import { writeBigCapture } from './replay-gen.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,15 +37,7 @@ afterAll(() => {
 
 /** `script` in bash, with $NODE and $MAIN set; stdout and stderr are pipes. */
 function sh(script: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('bash', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE: process.execPath, MAIN } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return finished(spawn('bash', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE: process.execPath, MAIN } }));
 }
 
 const newlines = (path: string): number => readFileSync(path).filter((b) => b === 0x0a).length;
@@ -142,14 +134,9 @@ describe('stderr whose reader left (`2>&1 >summary.json | head -1`)', () => {
     // write was an unhandled 'error' event: the process died with exit 1 and no summary.
     const paced = join(dir, 'paced.pcap');
     writeBigCapture(paced, 25_000);
-    const r = await new Promise<Result>((resolve, reject) => {
-      const p = spawn(process.execPath, [MAIN, 'replay', paced, '--json', '--speed', '1x'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stderr.destroy();
-      let stdout = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.on('error', reject);
-      p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr: '' }));
-    });
+    const p = spawn(process.execPath, [MAIN, 'replay', paced, '--json', '--speed', '1x'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stderr.destroy();
+    const r = await finished(p);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as RunSummary;
     expect(s.totals.packets).toBe(25_000);

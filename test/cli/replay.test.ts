@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/export/summary.js';
-import { lines, noStack, type Result } from '../helpers/cli-result.js';
+import { finished, lines, noStack, type Result } from '../helpers/cli-result.js';
 import { writeBigCapture } from './replay-gen.js';
 import { fileYaml, ruleYaml } from '../rules/rule-builders.js';
 import { buildPcap } from '../../src/capture/pcap-writer.js';
@@ -393,15 +393,7 @@ describe('signals and pipes', () => {
     const flowsFile = tmp('medium.ndjson');
     // --top lists every flow, so the text summary is far larger than a pipe buffer.
     const script = `set -o pipefail; "${process.execPath}" "${MAIN}" replay "${cap}" --top 100000 --flows "${flowsFile}" 2>"${tmp('medium.err')}" | head -c 100 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
-    const r = await new Promise<Result>((resolve, reject) => {
-      const p = spawn('bash', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('error', reject);
-      p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    const r = await finished(spawn('bash', ['-c', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(r.stdout).toContain('status:0');
     const err = readFileSync(tmp('medium.err'), 'utf8');
     expect(err).toBe('');

@@ -1,4 +1,5 @@
 /** What a CLI test keeps of a finished child process, and the checks every CLI test makes. */
+import type { ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 
 export interface Result {
@@ -16,3 +17,15 @@ export const noStack = (s: string): void => {
   expect(s).not.toMatch(/^\s+at /m);
   expect(s).not.toMatch(/internal error/);
 };
+
+/** Waits for `child` to end, collecting its stdout and stderr (each when piped and not destroyed). */
+export function finished(child: ChildProcess): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    if (child.stderr?.destroyed === false) child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
