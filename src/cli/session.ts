@@ -195,7 +195,9 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   }
   // Exporters and alerts end before the dashboard and the summary (their lines are complete first).
   consumers.push(...fleet.consumers);
-  if ((source.kind === 'live' || source.kind === 'proxy') && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
+  // Sessions that run until stopped (a capture, a proxy) write their files as they grow.
+  const longRunning = source.kind === 'live' || source.kind === 'proxy';
+  if (longRunning && flushable.length > 0) consumers.push(new PeriodicFlush(flushable));
   // logrotate: SIGHUP reopens --flows and --alerts files (only while there are files to reopen).
   // With a dashboard, SIGHUP is also its terminal hanging up: the dashboard's thread sees the
   // terminal go and stops the session; the signal must not end the process first (--write).
@@ -233,7 +235,7 @@ export async function runSession(source: SessionSource, opts: SessionOptions, io
   for (const w of files) {
     w.onClosed = () => stopper.abort();
     // A sensor outlives its log shipper's restarts: a FIFO's next reader gets the lines from then on.
-    if (source.kind === 'live' || source.kind === 'proxy') {
+    if (longRunning) {
       w.awaitNextReader(
         () => io.stderr(`portsniff: the reader of ${w.name} went away: its lines are dropped until a reader opens it again`),
         (dropped) => io.stderr(`portsniff: a reader opened ${w.name} again (${dropped} line${dropped === 1 ? '' : 's'} dropped so far)`),
